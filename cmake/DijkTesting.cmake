@@ -1,0 +1,29 @@
+include(GoogleTest)
+
+# dijk_test(NAME SOURCES... LIBS ...): a GoogleTest executable whose cases ctest lists one by one.
+function(dijk_test name)
+  cmake_parse_arguments(T "" "" "SOURCES;LIBS;LABELS" ${ARGN})
+  add_executable(${name} ${T_SOURCES})
+  target_link_libraries(${name} PRIVATE dijk_options ${T_LIBS} GTest::gtest GTest::gtest_main)
+  target_compile_definitions(${name} PRIVATE
+    DIJK_SOURCE_DIR="${PROJECT_SOURCE_DIR}" DIJK_BINARY_DIR="${PROJECT_BINARY_DIR}")
+  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES LABELS "${T_LABELS}")
+endfunction()
+
+# dijk_fuzz_target(NAME SOURCE LIBS ... CORPUS dir): one entry point, LLVMFuzzerTestOneInput, built two
+# ways. With DIJK_FUZZ (clang) it is a libFuzzer binary; otherwise it links tests/fuzz/replay_main.cpp,
+# which feeds it every seed file plus deterministic mutations of them, and runs under ctest so every
+# build exercises every parser with hostile bytes.
+function(dijk_fuzz_target name)
+  cmake_parse_arguments(F "" "CORPUS" "SOURCES;LIBS" ${ARGN})
+  if(DIJK_FUZZ)
+    add_executable(${name} ${F_SOURCES})
+    target_compile_options(${name} PRIVATE -fsanitize=fuzzer,address,undefined)
+    target_link_options(${name} PRIVATE -fsanitize=fuzzer,address,undefined)
+  else()
+    add_executable(${name} ${F_SOURCES} ${PROJECT_SOURCE_DIR}/tests/fuzz/replay_main.cpp)
+    add_test(NAME fuzz_replay.${name} COMMAND ${name} ${F_CORPUS})
+    set_tests_properties(fuzz_replay.${name} PROPERTIES LABELS fuzz TIMEOUT 300)
+  endif()
+  target_link_libraries(${name} PRIVATE dijk_options ${F_LIBS})
+endfunction()

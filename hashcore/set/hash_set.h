@@ -1,0 +1,114 @@
+#pragma once
+// A loaded set file: immutable, memory-mapped, shared by every reader. Lookups never allocate and never
+// lock; a new version is a new HashSet, swapped in by whoever owns the pointer.
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "hashcore/digest/algorithm.h"
+#include "hashcore/digest/streaming_digests.h"
+#include "hashcore/set/set_format.h"
+
+namespace dijk {
+
+class SetFileError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct ListInfo {
+  std::string name;
+  std::string category;
+};
+
+// How much of the file to check when opening. `structure` checks the header checksum, sizes and every
+// section's bounds (cheap, constant time); `full` also checks the content checksum over every byte.
+enum class SetVerification { structure, full };
+
+// A read-only view of one sorted, bucketed hash table inside the mapped file.
+class ExactTable {
+ public:
+  ExactTable() = default;
+  ExactTable(const setfile::ExactHeader* header, const std::uint8_t* section, std::uint64_t length);
+
+  static constexpr std::int32_t kNotFound = -1;
+  // List index of the digest, or kNotFound.
+  std::int32_t find(std::span<const std::uint8_t> digest) const;
+  // Looks up n digests laid out `stride` bytes apart; writes a list index or kNotFound for each. Prefetches
+  // ahead so a batch costs about one memory round trip, not one per lookup.
+  void find_batch(const std::uint8_t* digests, std::size_t stride, std::size_t n, std::int32_t* out) const;
+
+  std::uint64_t size() const { return count_; }
+  bool empty() const { return count_ == 0; }
+  std::size_t digest_size() const { return digest_size_; }
+
+ private:
+  std::uint64_t bucket_of(const std::uint8_t* digest) const;
+  std::int32_t scan_bucket(std::uint64_t bucket, const std::uint8_t* digest) const;
+
+  std::uint32_t digest_size_ = 0;
+  std::uint32_t bucket_bits_ = 0;
+  std::uint32_t dropped_ = 0;
+  std::uint32_t suffix_size_ = 0;
+  std::uint64_t count_ = 0;
+  const std::uint32_t* bucket_start_ = nullptr;
+  const std::uint8_t* suffixes_ = nullptr;
+  const std::uint16_t* list_index_ = nullptr;
+};
+
+struct ExactHit {
+  Algorithm algorithm;
+  Digest digest;
+  std::uint16_t list_index;
+};
+
+// What matching one file's digests found.
+struct MatchOutcome {
+  bool allow_listed = false;  // some digest of the file is on the allow-list: nothing is reported
+  std::vector<ExactHit> hits;
+};
+
+class HashSet {
+ public:
+  static std::shared_ptr<const HashSet> open(const std::string& path,
+                                             SetVerification verification = SetVerification::full);
+  ~HashSet();
+  HashSet(const HashSet&) = delete;
+  HashSet& operator=(const HashSet&) = delete;
+
+  const ExactTable& exact(Algorithm a) const { return exact_[static_cast<std::size_t>(a)]; }
+  const ExactTable& allow(Algorithm a) const { return allow_[static_cast<std::size_t>(a)]; }
+  // Every digest of one file against the allow-list, then against the known hashes.
+  MatchOutcome match(const DigestResults& digests) const;
+
+  const std::vector<ListInfo>& lists() const { return lists_; }
+  const ListInfo& list(std::uint16_t index) const { return lists_.at(index); }
+  // The raw bytes of a section of another kind (e.g. the PDQ index), if the file has one.
+  std::optional<std::span<const std::uint8_t>> section(setfile::SectionKind kind, std::uint32_t algorithm = 0) const;
+
+  std::uint64_t version() const { return header_->set_version; }
+  std::int64_t created_unix() const { return header_->created_unix; }
+  std::uint64_t file_size() const { return size_; }
+  const std::string& path() const { return path_; }
+  // Which algorithms the set holds hashes for, so a scanner computes only what can match.
+  AlgorithmSet algorithms() const;
+
+ private:
+  HashSet() = default;
+  void parse_sections(SetVerification verification);
+
+  std::string path_;
+  const std::uint8_t* base_ = nullptr;
+  std::uint64_t size_ = 0;
+  const setfile::Header* header_ = nullptr;
+  std::span<const setfile::SectionEntry> sections_;
+  std::array<ExactTable, kAlgorithmCount> exact_{};
+  std::array<ExactTable, kAlgorithmCount> allow_{};
+  std::vector<ListInfo> lists_;
+};
+
+}  // namespace dijk

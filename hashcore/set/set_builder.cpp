@@ -1,0 +1,233 @@
+#include "hashcore/set/set_builder.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+
+#include "hashcore/set/exact_layout.h"
+
+namespace dijk {
+namespace {
+
+void append(std::vector<std::uint8_t>& out, const void* p, std::size_t n) {
+  const auto* b = static_cast<const std::uint8_t*>(p);
+  out.insert(out.end(), b, b + n);
+}
+
+std::uint64_t prefix_bits(const std::uint8_t* digest, std::uint32_t bits) {
+  if (bits == 0) return 0;
+  std::uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) v = (v << 8) | digest[i];
+  return v >> (64 - bits);
+}
+
+template <typename Entry>
+void sort_and_fold(std::vector<Entry>& entries, std::size_t size, SetBuildStats& stats) {
+  std::sort(entries.begin(), entries.end(), [size](const Entry& a, const Entry& b) {
+    const int c = std::memcmp(a.bytes.data(), b.bytes.data(), size);
+    return c != 0 ? c < 0 : a.list < b.list;
+  });
+  // Equal digests are now adjacent with the lowest list index first: that one is kept.
+  std::size_t out = 0;
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    if (out > 0 && std::memcmp(entries[out - 1].bytes.data(), entries[i].bytes.data(), size) == 0) {
+      if (entries[out - 1].list == entries[i].list) {
+        ++stats.duplicates;
+      } else {
+        ++stats.in_several_lists;
+      }
+      continue;
+    }
+    entries[out++] = entries[i];
+  }
+  entries.resize(out);
+}
+
+template <typename Entry>
+std::vector<std::uint8_t> exact_section(const std::vector<Entry>& entries, Algorithm algorithm) {
+  const auto size = static_cast<std::uint32_t>(digest_size(algorithm));
+  const std::uint64_t count = entries.size();
+  const std::uint32_t bits = setfile::choose_bucket_bits(count);
+  const auto layout = setfile::exact_layout(size, bits, count);
+
+  std::vector<std::uint8_t> out(layout.section_length, 0);
+  setfile::ExactHeader header{size, bits, layout.dropped_bytes, layout.suffix_size, count, 0};
+  std::memcpy(out.data(), &header, sizeof(header));
+
+  const std::uint64_t buckets = std::uint64_t{1} << bits;
+  std::vector<std::uint32_t> starts(buckets + 1, 0);
+  for (const Entry& e : entries) ++starts[prefix_bits(e.bytes.data(), bits) + 1];
+  for (std::uint64_t b = 0; b < buckets; ++b) starts[b + 1] += starts[b];
+  std::memcpy(out.data() + layout.buckets_offset, starts.data(), starts.size() * sizeof(std::uint32_t));
+
+  std::uint8_t* suffix = out.data() + layout.suffix_offset;
+  std::uint8_t* lists = out.data() + layout.list_offset;
+  for (std::uint64_t i = 0; i < count; ++i) {
+    std::memcpy(suffix + i * layout.suffix_size, entries[i].bytes.data() + layout.dropped_bytes, layout.suffix_size);
+    std::memcpy(lists + i * sizeof(std::uint16_t), &entries[i].list, sizeof(std::uint16_t));
+  }
+  return out;
+}
+
+std::vector<std::uint8_t> lists_section(const std::vector<ListInfo>& lists) {
+  std::vector<std::uint8_t> out;
+  const auto n = static_cast<std::uint32_t>(lists.size());
+  append(out, &n, 4);
+  for (const ListInfo& l : lists) {
+    for (const std::string* s : {&l.name, &l.category}) {
+      const auto len = static_cast<std::uint16_t>(std::min<std::size_t>(s->size(), 0xFFFF));
+      append(out, &len, 2);
+      append(out, s->data(), len);
+    }
+  }
+  return out;
+}
+
+void write_all(int fd, const std::uint8_t* p, std::size_t n, const std::string& path) {
+  while (n > 0) {
+    const ssize_t w = ::write(fd, p, n);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      throw SetFileError(path + ": write failed: " + std::strerror(errno));
+    }
+    p += w;
+    n -= static_cast<std::size_t>(w);
+  }
+}
+
+std::uint64_t version_of_existing(const std::string& path) {
+  try {
+    return HashSet::open(path, SetVerification::structure)->version();
+  } catch (const SetFileError&) {
+    return 0;
+  }
+}
+
+}  // namespace
+
+std::uint16_t SetBuilder::add_list(const std::string& name, const std::string& category) {
+  for (std::size_t i = 0; i < lists_.size(); ++i) {
+    if (lists_[i].name == name) {
+      if (lists_[i].category.empty()) lists_[i].category = category;
+      return static_cast<std::uint16_t>(i);
+    }
+  }
+  if (lists_.size() >= 0xFFFF) throw SetFileError("too many lists (at most 65535)");
+  lists_.push_back({name, category});
+  return static_cast<std::uint16_t>(lists_.size() - 1);
+}
+
+void SetBuilder::add(const Digest& digest, std::uint16_t list_index) {
+  exact_[static_cast<std::size_t>(digest.algorithm)].push_back({digest.bytes, list_index});
+}
+
+void SetBuilder::add_allow(const Digest& digest) {
+  allow_[static_cast<std::size_t>(digest.algorithm)].push_back({digest.bytes, 0});
+}
+
+void SetBuilder::add_raw_section(RawSection section) { raw_.push_back(std::move(section)); }
+
+void SetBuilder::reserve(Algorithm a, std::size_t n) { exact_[static_cast<std::size_t>(a)].reserve(n); }
+
+SetBuildStats SetBuilder::write(const std::string& path, std::uint64_t version, std::int64_t created_unix) {
+  SetBuildStats stats;
+  std::vector<RawSection> sections;
+  sections.push_back({setfile::SectionKind::lists, 0, lists_section(lists_), lists_.size()});
+  for (Algorithm a : kAllAlgorithms) {
+    const auto i = static_cast<std::size_t>(a);
+    for (bool allow : {false, true}) {
+      auto& entries = allow ? allow_[i] : exact_[i];
+      if (entries.empty()) continue;
+      sort_and_fold(entries, digest_size(a), stats);
+      (allow ? stats.allow : stats.exact)[i] = entries.size();
+      sections.push_back({allow ? setfile::SectionKind::allow_hashes : setfile::SectionKind::exact_hashes,
+                          static_cast<std::uint32_t>(a), exact_section(entries, a), entries.size()});
+    }
+  }
+  for (RawSection& r : raw_) sections.push_back(std::move(r));
+  raw_.clear();
+
+  setfile::Header header{};
+  std::memcpy(header.magic, setfile::kMagic, sizeof(header.magic));
+  header.format_version = setfile::kFormatVersion;
+  header.header_size = sizeof(setfile::Header);
+  header.set_version = version != 0 ? version : version_of_existing(path) + 1;
+  header.created_unix = created_unix != 0 ? created_unix
+                                          : std::chrono::duration_cast<std::chrono::seconds>(
+                                                std::chrono::system_clock::now().time_since_epoch())
+                                                .count();
+  header.section_count = static_cast<std::uint32_t>(sections.size());
+
+  std::vector<setfile::SectionEntry> table(sections.size());
+  std::uint64_t offset = sizeof(setfile::Header) + table.size() * sizeof(setfile::SectionEntry);
+  for (std::size_t i = 0; i < sections.size(); ++i) {
+    offset = (offset + setfile::kSectionAlignment - 1) & ~(setfile::kSectionAlignment - 1);
+    table[i] = {static_cast<std::uint32_t>(sections[i].kind), sections[i].algorithm, offset,
+                sections[i].bytes.size(), sections[i].count};
+    offset += sections[i].bytes.size();
+  }
+  header.file_size = offset;
+
+  // The body (everything after the section table) in one buffer-less pass: checksum while laying out.
+  const std::uint64_t table_end = sizeof(setfile::Header) + table.size() * sizeof(setfile::SectionEntry);
+  XXH3_state_t* body = XXH3_createState();
+  XXH3_64bits_reset(body);
+  std::vector<std::uint8_t> padding(setfile::kSectionAlignment, 0);
+  std::uint64_t pos = table_end;
+  for (std::size_t i = 0; i < sections.size(); ++i) {
+    XXH3_64bits_update(body, padding.data(), table[i].offset - pos);
+    XXH3_64bits_update(body, sections[i].bytes.data(), sections[i].bytes.size());
+    pos = table[i].offset + sections[i].bytes.size();
+  }
+  header.content_checksum = XXH3_64bits_digest(body);
+  XXH3_freeState(body);
+
+  XXH3_state_t* head = XXH3_createState();
+  XXH3_64bits_reset(head);
+  XXH3_64bits_update(head, &header, sizeof(header));
+  XXH3_64bits_update(head, table.data(), table.size() * sizeof(setfile::SectionEntry));
+  header.header_checksum = XXH3_64bits_digest(head);
+  XXH3_freeState(head);
+
+  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) throw SetFileError(tmp + ": cannot create: " + std::strerror(errno));
+  try {
+    write_all(fd, reinterpret_cast<const std::uint8_t*>(&header), sizeof(header), tmp);
+    write_all(fd, reinterpret_cast<const std::uint8_t*>(table.data()), table.size() * sizeof(setfile::SectionEntry),
+              tmp);
+    pos = table_end;
+    for (std::size_t i = 0; i < sections.size(); ++i) {
+      write_all(fd, padding.data(), table[i].offset - pos, tmp);
+      write_all(fd, sections[i].bytes.data(), sections[i].bytes.size(), tmp);
+      pos = table[i].offset + sections[i].bytes.size();
+    }
+    if (::fsync(fd) != 0) throw SetFileError(tmp + ": fsync failed: " + std::strerror(errno));
+  } catch (...) {
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    throw;
+  }
+  ::close(fd);
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    const int err = errno;
+    ::unlink(tmp.c_str());
+    throw SetFileError(path + ": cannot rename into place: " + std::strerror(err));
+  }
+  // Make the rename itself durable.
+  const auto dir = std::filesystem::absolute(path).parent_path();
+  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
+  }
+  return stats;
+}
+
+}  // namespace dijk

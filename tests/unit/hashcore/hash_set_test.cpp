@@ -1,0 +1,189 @@
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+#include "hashcore/set/set_builder.h"
+
+namespace dijk {
+namespace {
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "dijk-test-XXXXXX").string();
+    path_ = mkdtemp(tmpl.data());
+  }
+  ~TempDir() { std::filesystem::remove_all(path_); }
+  std::string file(const std::string& name) const { return (path_ / name).string(); }
+
+ private:
+  std::filesystem::path path_;
+};
+
+Digest random_digest(Algorithm a, std::mt19937_64& rng) {
+  Digest d;
+  d.algorithm = a;
+  for (std::size_t i = 0; i < d.size(); ++i) d.bytes[i] = static_cast<std::uint8_t>(rng());
+  return d;
+}
+
+DigestResults results_with(const Digest& d) {
+  DigestResults r;
+  r.computed.add(d.algorithm);
+  r.by_algorithm[static_cast<std::size_t>(d.algorithm)] = d;
+  return r;
+}
+
+TEST(HashSet, FindsEveryStoredHashAndNoOther) {
+  TempDir dir;
+  std::mt19937_64 rng(1);
+  SetBuilder b;
+  const auto red = b.add_list("red", "A1");
+  const auto blue = b.add_list("blue", "B");
+  std::vector<Digest> stored;
+  for (Algorithm a : kAllAlgorithms) {
+    for (int i = 0; i < 5000; ++i) {
+      stored.push_back(random_digest(a, rng));
+      b.add(stored.back(), i % 2 ? red : blue);
+    }
+  }
+  const auto stats = b.write(dir.file("s.set"), 42, 1700000000);
+  EXPECT_EQ(stats.exact[0], 5000u);
+  auto set = HashSet::open(dir.file("s.set"));
+  EXPECT_EQ(set->version(), 42u);
+  EXPECT_EQ(set->created_unix(), 1700000000);
+  ASSERT_EQ(set->lists().size(), 2u);
+  EXPECT_EQ(set->list(red).name, "red");
+  EXPECT_EQ(set->list(red).category, "A1");
+  for (std::size_t i = 0; i < stored.size(); ++i) {
+    const Digest& d = stored[i];
+    ASSERT_EQ(set->exact(d.algorithm).find({d.bytes.data(), d.size()}), (i % 5000) % 2 ? red : blue);
+  }
+  for (int i = 0; i < 20000; ++i) {
+    const Digest d = random_digest(kAllAlgorithms[static_cast<std::size_t>(i % 3)], rng);
+    ASSERT_EQ(set->exact(d.algorithm).find({d.bytes.data(), d.size()}), ExactTable::kNotFound);
+  }
+}
+
+TEST(HashSet, BatchLookupAgreesWithSingleLookups) {
+  TempDir dir;
+  std::mt19937_64 rng(2);
+  SetBuilder b;
+  const auto l = b.add_list("l", "");
+  std::vector<std::uint8_t> queries;
+  for (int i = 0; i < 3000; ++i) {
+    const Digest d = random_digest(Algorithm::md5, rng);
+    if (i % 3 == 0) b.add(d, l);
+    queries.insert(queries.end(), d.bytes.begin(), d.bytes.begin() + 16);
+  }
+  b.write(dir.file("b.set"));
+  auto set = HashSet::open(dir.file("b.set"));
+  std::vector<std::int32_t> out(3000);
+  set->exact(Algorithm::md5).find_batch(queries.data(), 16, 3000, out.data());
+  for (int i = 0; i < 3000; ++i) {
+    EXPECT_EQ(out[static_cast<std::size_t>(i)], i % 3 == 0 ? 0 : ExactTable::kNotFound) << i;
+  }
+}
+
+TEST(HashSet, AllowListSuppressesEveryHitOfThatFile) {
+  TempDir dir;
+  std::mt19937_64 rng(3);
+  SetBuilder b;
+  const Digest listed = random_digest(Algorithm::sha256, rng);
+  b.add(listed, b.add_list("l", ""));
+  b.add_allow(listed);
+  b.write(dir.file("a.set"));
+  auto set = HashSet::open(dir.file("a.set"));
+  const auto outcome = set->match(results_with(listed));
+  EXPECT_TRUE(outcome.allow_listed);
+  EXPECT_TRUE(outcome.hits.empty());
+}
+
+TEST(HashSet, DuplicatesFoldAndFirstListWins) {
+  TempDir dir;
+  std::mt19937_64 rng(4);
+  SetBuilder b;
+  const auto first = b.add_list("first", "");
+  const auto second = b.add_list("second", "");
+  const Digest d = random_digest(Algorithm::md5, rng);
+  b.add(d, second);
+  b.add(d, first);
+  b.add(d, first);
+  const auto stats = b.write(dir.file("d.set"));
+  EXPECT_EQ(stats.exact[0], 1u);
+  EXPECT_EQ(stats.duplicates, 1u);
+  EXPECT_EQ(stats.in_several_lists, 1u);
+  EXPECT_EQ(HashSet::open(dir.file("d.set"))->exact(Algorithm::md5).find({d.bytes.data(), 16}), first);
+}
+
+TEST(HashSet, VersionDefaultsToOneMoreThanTheFileItReplaces) {
+  TempDir dir;
+  SetBuilder().write(dir.file("v.set"), 7);
+  SetBuilder().write(dir.file("v.set"));
+  EXPECT_EQ(HashSet::open(dir.file("v.set"))->version(), 8u);
+}
+
+class CorruptSetFile : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::mt19937_64 rng(5);
+    SetBuilder b;
+    const auto l = b.add_list("l", "");
+    for (int i = 0; i < 1000; ++i) b.add(random_digest(Algorithm::md5, rng), l);
+    b.write(path_);
+    std::ifstream in(path_, std::ios::binary);
+    bytes_.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  void write(const std::vector<char>& bytes) {
+    std::ofstream(path_, std::ios::binary | std::ios::trunc).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  }
+  std::string error_opening(SetVerification v = SetVerification::full) {
+    try {
+      HashSet::open(path_, v);
+    } catch (const SetFileError& e) {
+      return e.what();
+    }
+    return "";
+  }
+  TempDir dir_;
+  std::string path_ = dir_.file("c.set");
+  std::vector<char> bytes_;
+};
+
+TEST_F(CorruptSetFile, TruncatedFileIsRefusedWithItsSizes) {
+  bytes_.resize(bytes_.size() - 100);
+  write(bytes_);
+  EXPECT_NE(error_opening(SetVerification::structure).find("truncated"), std::string::npos);
+  bytes_.resize(20);
+  write(bytes_);
+  EXPECT_NE(error_opening().find("shorter than a set file header"), std::string::npos);
+}
+
+TEST_F(CorruptSetFile, FlippedBodyByteFailsTheContentChecksum) {
+  bytes_[bytes_.size() - 3] ^= 0x10;
+  write(bytes_);
+  EXPECT_NE(error_opening().find("content checksum"), std::string::npos);
+}
+
+TEST_F(CorruptSetFile, FlippedHeaderByteFailsTheHeaderChecksum) {
+  bytes_[17] ^= 0x01;  // inside set_version
+  write(bytes_);
+  EXPECT_NE(error_opening(SetVerification::structure).find("header checksum"), std::string::npos);
+}
+
+TEST_F(CorruptSetFile, UnknownFormatVersionIsNamed) {
+  bytes_[8] = 9;
+  write(bytes_);
+  EXPECT_NE(error_opening().find("unsupported set format version 9"), std::string::npos);
+}
+
+TEST_F(CorruptSetFile, OtherFilesAreNotSetFiles) {
+  write(std::vector<char>(4096, 'x'));
+  EXPECT_NE(error_opening().find("bad magic"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace dijk
