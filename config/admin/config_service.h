@@ -1,0 +1,81 @@
+// The running config of a daemon and the safe way to change it. Reload re-reads the file (SIGHUP, or the
+// `config.reload` verb); `config.set` edits one key in the file, validates the whole result, writes it
+// atomically and applies it; with a confirm window the change is undone (old bytes written back, reloaded)
+// unless `config.confirm` arrives in time, like birdc's `configure timeout`. A file with any error is never
+// applied: the daemon keeps running on the last good config.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <filesystem>
+#include <functional>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "config/schema/config.h"
+
+namespace dijk::admin {
+
+class AdminServer;
+
+struct ConfigChange {
+  std::vector<std::string> changed;           // keys whose value changed
+  std::vector<std::string> restart_required;  // of those, the ones that wait for a restart
+  std::optional<std::chrono::milliseconds> confirm_within;
+
+  nlohmann::json to_json() const;
+};
+
+class ConfigService {
+ public:
+  // Called with the old and new config after every successful change, under the service's lock.
+  using ApplyFn = std::function<void(const Config& old_config, const Config& new_config)>;
+  // Told about reverts and refused reloads, for the daemon's log.
+  using LogFn = std::function<void(const std::string& line)>;
+
+  ConfigService(std::filesystem::path file, Config initial, ApplyFn apply, LogFn log = {});
+  ~ConfigService();
+  ConfigService(const ConfigService&) = delete;
+  ConfigService& operator=(const ConfigService&) = delete;
+
+  // Re-reads the file. Throws AdminError (with every file:line:column error) if it does not validate.
+  ConfigChange reload();
+  // Throws AdminError if the key is unknown, the value invalid, a change awaits confirmation, or the write fails;
+  // the file is then untouched.
+  ConfigChange set(const std::string& key, const std::string& value,
+                   std::optional<std::chrono::milliseconds> confirm_within);
+  // Keeps the change awaiting confirmation. Throws AdminError if there is none.
+  void confirm();
+
+  Config current() const;
+  const std::filesystem::path& file() const { return file_; }
+  // Time left before an unconfirmed change is reverted.
+  std::optional<std::chrono::milliseconds> pending() const;
+
+  // config.show, config.reload, config.set, config.confirm.
+  void register_verbs(AdminServer& server);
+
+ private:
+  using Clock = std::chrono::steady_clock;
+  ConfigChange apply_locked(const Config& next, std::optional<std::chrono::milliseconds> confirm_within);
+  void revert_loop();
+
+  std::filesystem::path file_;
+  ApplyFn apply_;
+  LogFn log_;
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;
+  Config current_;
+  // The change awaiting confirmation: the file's bytes before it, and when they come back.
+  std::optional<std::string> backup_;
+  Clock::time_point deadline_{};
+  std::string pending_key_;
+  bool stopping_ = false;
+  std::thread reverter_;
+};
+
+}  // namespace dijk::admin
