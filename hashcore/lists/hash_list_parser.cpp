@@ -34,8 +34,9 @@ class LineContext {
   void hash(std::uint64_t line, std::string_view hex, std::optional<Algorithm> expected = std::nullopt) {
     const auto algo = expected ? expected : algorithm_from_hex_length(hex.size());
     if (!algo || hex.size() != digest_size(*algo) * 2) {
-      error(line, "hash of " + std::to_string(hex.size()) + " characters is not " +
-                      (expected ? std::string(algorithm_name(*expected)) : std::string("MD5, SHA-1 or SHA-256")));
+      error(line,
+            "hash of " + std::to_string(hex.size()) + " characters is not " +
+                (expected ? std::string(algorithm_name(*expected)) : std::string("MD5, SHA-1 or SHA-256")));
       return;
     }
     Digest d;
@@ -72,7 +73,8 @@ std::optional<std::string_view> bsd_tagged_hash(std::string_view line) {
   const auto eq = line.rfind(") = ");
   if (open == std::string_view::npos || eq == std::string_view::npos || eq < open) return std::nullopt;
   const std::string tag = lower(line.substr(0, open));
-  if (tag != "md5" && tag != "sha1" && tag != "sha256" && tag != "sha-1" && tag != "sha-256") return std::nullopt;
+  if (tag != "md5" && tag != "sha1" && tag != "sha256" && tag != "sha-1" && tag != "sha-256")
+    return std::nullopt;
   return trim(line.substr(eq + 4));
 }
 
@@ -136,7 +138,9 @@ class CsvParser {
       std::optional<int> quality;
       if (quality_column_ && *quality_column_ < fields_.size() && !fields_[*quality_column_].empty()) {
         const std::string& q = fields_[*quality_column_];
-        if (q.size() > 3 || !std::all_of(q.begin(), q.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); })) {
+        if (q.size() > 3 || !std::all_of(q.begin(), q.end(), [](char c) {
+              return std::isdigit(static_cast<unsigned char>(c));
+            })) {
           ctx_.error(n, "quality '" + q.substr(0, 20) + "' is not a number from 0 to 100");
           return;
         }
@@ -205,11 +209,16 @@ void parse_clamav_line(std::string_view line, std::uint64_t n, bool md5_only, Li
 
 std::string_view list_format_name(ListFormat f) {
   switch (f) {
-    case ListFormat::plain: return "plain";
-    case ListFormat::csv: return "csv";
-    case ListFormat::clamav_hdb: return "hdb";
-    case ListFormat::clamav_hsb: return "hsb";
-    case ListFormat::pdq_text: return "pdq";
+    case ListFormat::plain:
+      return "plain";
+    case ListFormat::csv:
+      return "csv";
+    case ListFormat::clamav_hdb:
+      return "hdb";
+    case ListFormat::clamav_hsb:
+      return "hsb";
+    case ListFormat::pdq_text:
+      return "pdq";
   }
   return "plain";
 }
@@ -254,11 +263,21 @@ ListParseStats parse_hash_list(std::span<const std::uint8_t> bytes, ListFormat f
       continue;
     }
     switch (format) {
-      case ListFormat::plain: parse_plain_line(line, n, ctx); break;
-      case ListFormat::csv: csv.line(line, n); break;
-      case ListFormat::clamav_hdb: parse_clamav_line(line, n, true, ctx); break;
-      case ListFormat::clamav_hsb: parse_clamav_line(line, n, false, ctx); break;
-      case ListFormat::pdq_text: ctx.pdq(n, line.substr(0, line.find_first_of(" \t,")), std::nullopt); break;
+      case ListFormat::plain:
+        parse_plain_line(line, n, ctx);
+        break;
+      case ListFormat::csv:
+        csv.line(line, n);
+        break;
+      case ListFormat::clamav_hdb:
+        parse_clamav_line(line, n, true, ctx);
+        break;
+      case ListFormat::clamav_hsb:
+        parse_clamav_line(line, n, false, ctx);
+        break;
+      case ListFormat::pdq_text:
+        ctx.pdq(n, line.substr(0, line.find_first_of(" \t,")), std::nullopt);
+        break;
     }
   }
   return stats;

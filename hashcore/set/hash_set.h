@@ -111,7 +111,8 @@ class HashSet {
   const std::vector<ListInfo>& lists() const { return lists_; }
   const ListInfo& list(std::uint16_t index) const { return lists_.at(index); }
   // The raw bytes of a section of another kind (e.g. the PDQ index), if the file has one.
-  std::optional<std::span<const std::uint8_t>> section(setfile::SectionKind kind, std::uint32_t algorithm = 0) const;
+  std::optional<std::span<const std::uint8_t>> section(setfile::SectionKind kind,
+                                                       std::uint32_t algorithm = 0) const;
 
   std::uint64_t version() const { return header_->set_version; }
   std::int64_t created_unix() const { return header_->created_unix; }
