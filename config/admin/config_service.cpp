@@ -34,7 +34,7 @@ Config ConfigService::current() const {
 
 std::optional<std::chrono::milliseconds> ConfigService::pending() const {
   std::lock_guard lock(mutex_);
-  if (!backup_) return std::nullopt;
+  if (!pending_) return std::nullopt;
   return std::max(std::chrono::milliseconds(0),
                   std::chrono::duration_cast<std::chrono::milliseconds>(deadline_ - Clock::now()));
 }
@@ -46,20 +46,31 @@ ConfigChange ConfigService::apply_locked(const Config& next, std::optional<std::
   return change;
 }
 
-ConfigChange ConfigService::reload() {
+void ConfigService::arm_revert_locked(std::string key, std::optional<std::string> file_bytes,
+                                      std::chrono::milliseconds within) {
+  pending_ = true;
+  backup_config_ = current_;
+  backup_bytes_ = std::move(file_bytes);
+  pending_key_ = std::move(key);
+  deadline_ = Clock::now() + within;
+  wake_.notify_all();
+}
+
+ConfigChange ConfigService::reload(std::optional<std::chrono::milliseconds> confirm_within) {
   const auto loaded = load_config_file(file_);
   if (!loaded.ok()) {
     if (log_) log_("config: reload refused, keeping the running config:\n" + loaded.error_text());
     throw AdminError("the config file has errors; still running the previous config\n" + loaded.error_text());
   }
   std::lock_guard lock(mutex_);
-  return apply_locked(loaded.config, std::nullopt);
+  if (confirm_within && !pending_) arm_revert_locked("reload", std::nullopt, *confirm_within);
+  return apply_locked(loaded.config, confirm_within);
 }
 
 ConfigChange ConfigService::set(const std::string& key, const std::string& value,
                                 std::optional<std::chrono::milliseconds> confirm_within) {
   std::lock_guard lock(mutex_);
-  if (backup_) {
+  if (pending_) {
     throw AdminError("a change to '" + pending_key_ +
                      "' is waiting for `dijkctl config confirm`; confirm it or let it revert first");
   }
@@ -73,20 +84,15 @@ ConfigChange ConfigService::set(const std::string& key, const std::string& value
                      "' would make it invalid\n" + loaded.error_text());
   }
   if (const auto err = write_file_atomically(file_, edit.text)) throw AdminError("cannot write the config: " + *err);
-  auto change = apply_locked(loaded.config, confirm_within);
-  if (confirm_within) {
-    backup_ = *before;
-    pending_key_ = key;
-    deadline_ = Clock::now() + *confirm_within;
-    wake_.notify_all();
-  }
-  return change;
+  if (confirm_within) arm_revert_locked(key, *before, *confirm_within);
+  return apply_locked(loaded.config, confirm_within);
 }
 
 void ConfigService::confirm() {
   std::lock_guard lock(mutex_);
-  if (!backup_) throw AdminError("no config change is waiting for confirmation");
-  backup_.reset();
+  if (!pending_) throw AdminError("no config change is waiting for confirmation");
+  pending_ = false;
+  backup_bytes_.reset();
   pending_key_.clear();
   wake_.notify_all();
 }
@@ -94,23 +100,27 @@ void ConfigService::confirm() {
 void ConfigService::revert_loop() {
   std::unique_lock lock(mutex_);
   while (!stopping_) {
-    if (!backup_) {
+    if (!pending_) {
       wake_.wait(lock);
       continue;
     }
-    if (wake_.wait_until(lock, deadline_) != std::cv_status::timeout || !backup_) continue;
+    if (wake_.wait_until(lock, deadline_) != std::cv_status::timeout || !pending_) continue;
     if (Clock::now() < deadline_) continue;
-    // Not confirmed in time: put the old bytes back and run on them again.
-    const std::string old_bytes = std::move(*backup_);
+    // Not confirmed in time: put the old bytes back (if this service wrote the file) and run on the old
+    // config again.
+    pending_ = false;
     const std::string key = std::move(pending_key_);
-    backup_.reset();
     pending_key_.clear();
-    if (const auto err = write_file_atomically(file_, old_bytes)) {
-      if (log_) log_("config: could not revert the unconfirmed change to '" + key + "': " + *err);
-      continue;
+    if (backup_bytes_) {
+      const std::string old_bytes = std::move(*backup_bytes_);
+      backup_bytes_.reset();
+      if (const auto err = write_file_atomically(file_, old_bytes)) {
+        if (log_) log_("config: could not revert the unconfirmed change to '" + key + "': " + *err);
+        continue;
+      }
     }
-    const auto loaded = load_config_text(old_bytes, file_.string());
-    if (loaded.ok()) apply_locked(loaded.config, std::nullopt);
+    const Config previous = backup_config_;
+    apply_locked(previous, std::nullopt);
     if (log_) log_("config: the change to '" + key + "' was not confirmed in time and has been reverted");
   }
 }
@@ -122,7 +132,13 @@ void ConfigService::register_verbs(AdminServer& server) {
                           {"toml", render_toml(current())},
                           {"pending_confirm_ms", left ? nlohmann::json(left->count()) : nlohmann::json()}};
   });
-  server.handle("config.reload", [this](const nlohmann::json&) { return reload().to_json(); });
+  server.handle("config.reload", [this](const nlohmann::json& args) {
+    std::optional<std::chrono::milliseconds> within;
+    if (args.contains("confirm_within_ms") && args["confirm_within_ms"].is_number_unsigned()) {
+      within = std::chrono::milliseconds(args["confirm_within_ms"].get<std::uint64_t>());
+    }
+    return reload(within).to_json();
+  });
   server.handle("config.set", [this](const nlohmann::json& args) {
     if (!args.contains("key") || !args["key"].is_string() || !args.contains("value") || !args["value"].is_string()) {
       throw AdminError("config.set needs string arguments \"key\" and \"value\"");

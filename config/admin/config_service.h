@@ -43,7 +43,9 @@ class ConfigService {
   ConfigService& operator=(const ConfigService&) = delete;
 
   // Re-reads the file. Throws AdminError (with every file:line:column error) if it does not validate.
-  ConfigChange reload();
+  // With a confirm window (a second daemon following a `config set` made through the first), the previous
+  // config comes back unless confirm() arrives in time.
+  ConfigChange reload(std::optional<std::chrono::milliseconds> confirm_within = std::nullopt);
   // Throws AdminError if the key is unknown, the value invalid, a change awaits confirmation, or the write fails;
   // the file is then untouched.
   ConfigChange set(const std::string& key, const std::string& value,
@@ -62,6 +64,7 @@ class ConfigService {
  private:
   using Clock = std::chrono::steady_clock;
   ConfigChange apply_locked(const Config& next, std::optional<std::chrono::milliseconds> confirm_within);
+  void arm_revert_locked(std::string key, std::optional<std::string> file_bytes, std::chrono::milliseconds within);
   void revert_loop();
 
   std::filesystem::path file_;
@@ -70,8 +73,11 @@ class ConfigService {
   mutable std::mutex mutex_;
   std::condition_variable wake_;
   Config current_;
-  // The change awaiting confirmation: the file's bytes before it, and when they come back.
-  std::optional<std::string> backup_;
+  // The change awaiting confirmation: the config before it, the file's bytes before it (when this service
+  // wrote the file), and when they come back.
+  bool pending_ = false;
+  Config backup_config_;
+  std::optional<std::string> backup_bytes_;
   Clock::time_point deadline_{};
   std::string pending_key_;
   bool stopping_ = false;
