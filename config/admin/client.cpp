@@ -45,6 +45,8 @@ nlohmann::json AdminClient::call(const std::string& verb, const nlohmann::json& 
   for (std::size_t sent = 0; sent < frame.size();) {
     const auto n = send(fd_, frame.data() + sent, frame.size() - sent, MSG_NOSIGNAL);
     if (n < 0 && errno == EINTR) continue;
+    // A daemon that refuses us answers first and hangs up: its answer is still there to read.
+    if (n < 0 && (errno == EPIPE || errno == ECONNRESET)) break;
     if (n <= 0) throw std::runtime_error("sending to " + path_ + ": " + std::strerror(errno));
     sent += static_cast<std::size_t>(n);
   }
