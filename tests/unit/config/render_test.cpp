@@ -1,6 +1,11 @@
 // Rendering, diffing and in-place editing of the config.
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <iterator>
+#include <set>
+#include <sstream>
+
 #include "config/schema/loader.h"
 #include "config/schema/render.h"
 
@@ -76,6 +81,25 @@ TEST(ConfigEdit, ArraysAndUnicodeColumns) {
   const std::string text = "appliance_id = \"x\" # ünïcode\n[dataplane]\nhttp_ports = [80,\n  8080]  # ok\n";
   const auto e = dijk::set_key_in_text(text, "dataplane.http_ports", "[81, 82]");
   EXPECT_EQ(e.text, "appliance_id = \"x\" # ünïcode\n[dataplane]\nhttp_ports = [81, 82]  # ok\n");
+}
+
+}  // namespace
+
+namespace {
+
+// The bash completion lists the settable keys by hand; it must list exactly the schema's.
+TEST(BashCompletion, ListsExactlyTheSettableKeys) {
+  std::ifstream in(DIJK_SOURCE_DIR "/config/dijkctl/dijkctl.bash-completion");
+  std::stringstream text;
+  text << in.rdbuf();
+  const std::string s = text.str();
+  const auto begin = s.find("local keys=\"");
+  ASSERT_NE(begin, std::string::npos);
+  const auto end = s.find('"', begin + 12);
+  std::istringstream words(s.substr(begin + 12, end - begin - 12));
+  std::set<std::string> listed{std::istream_iterator<std::string>(words), std::istream_iterator<std::string>()};
+  const auto keys = dijk::settable_keys();
+  EXPECT_EQ(listed, std::set<std::string>(keys.begin(), keys.end()));
 }
 
 }  // namespace
