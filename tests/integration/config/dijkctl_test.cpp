@@ -392,6 +392,38 @@ TEST_F(DijkctlTest, HelpOnEveryVerb) {
   }
 }
 
+// The real layout: dijkd and dijk-control on two sockets reading one file. `config set` goes to dijkd,
+// dijk-control follows with a reload, and both revert together when the window closes unconfirmed.
+TEST_F(DijkctlTest, TwoDaemonsFollowOneChangeAndRevertTogether) {
+  std::string text = slurp(config_);
+  const std::string shared = "control_socket = \"" + (dir_ / "dijkd.sock").string() + "\"";
+  text.replace(text.find(shared), shared.size(), "control_socket = \"" + (dir_ / "control.sock").string() + "\"");
+  spit(config_, text);
+  FakeDaemon dijkd(config_, dir_);
+  FakeDaemon control(config_, dir_, {"--name", "dijk-control"});
+  auto r = ctl({"status"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("dijkd 0.1.0"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("dijk-control 0.1.0"), std::string::npos) << r.out;
+  const auto show_control = [&] {
+    return run({DIJKCTL_BIN, "config", "show", "--socket", (dir_ / "control.sock").string()}, dir_).out;
+  };
+  r = ctl({"config", "set", "hashing.max_pixels", "1000", "--confirm-within", "1s", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(json::parse(r.out)["followers"]["dijk-control"]["changed"], json::array({"hashing.max_pixels"}));
+  EXPECT_NE(show_control().find("max_pixels = 1000"), std::string::npos);
+  std::this_thread::sleep_for(std::chrono::milliseconds(2000));
+  EXPECT_NE(show_control().find("max_pixels = 50000000"), std::string::npos) << show_control();
+  EXPECT_NE(ctl({"config", "show"}).out.find("max_pixels = 50000000"), std::string::npos);
+  // Confirmed, both keep it.
+  r = ctl({"config", "set", "hashing.max_pixels", "2000", "--confirm-within", "1s"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_EQ(ctl({"config", "confirm"}).exit_code, 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  EXPECT_NE(show_control().find("max_pixels = 2000"), std::string::npos) << show_control();
+  EXPECT_NE(ctl({"config", "show"}).out.find("max_pixels = 2000"), std::string::npos);
+}
+
 // Access control with real accounts: needs root to create them.
 class DijkctlAccessTest : public DijkctlTest {
  protected:
