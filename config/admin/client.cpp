@@ -15,7 +15,8 @@ namespace dijk::admin {
 AdminClient::AdminClient(const std::string& socket_path, int timeout_ms) : path_(socket_path) {
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
-  if (socket_path.size() >= sizeof(addr.sun_path)) throw ConnectError("socket path too long: " + socket_path, ENAMETOOLONG);
+  if (socket_path.size() >= sizeof(addr.sun_path))
+    throw ConnectError("socket path too long: " + socket_path, ENAMETOOLONG);
   std::memcpy(addr.sun_path, socket_path.c_str(), socket_path.size() + 1);
   fd_ = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd_ < 0) throw ConnectError(std::strerror(errno), errno);

@@ -39,7 +39,8 @@ std::optional<std::chrono::milliseconds> ConfigService::pending() const {
                   std::chrono::duration_cast<std::chrono::milliseconds>(deadline_ - Clock::now()));
 }
 
-ConfigChange ConfigService::apply_locked(const Config& next, std::optional<std::chrono::milliseconds> confirm_within) {
+ConfigChange ConfigService::apply_locked(const Config& next,
+                                         std::optional<std::chrono::milliseconds> confirm_within) {
   ConfigChange change{changed_keys(current_, next), restart_required(current_, next), confirm_within};
   if (apply_) apply_(current_, next);
   current_ = next;
@@ -83,7 +84,8 @@ ConfigChange ConfigService::set(const std::string& key, const std::string& value
     throw AdminError("refused, " + file_.string() + " is unchanged: '" + key + " = " + value +
                      "' would make it invalid\n" + loaded.error_text());
   }
-  if (const auto err = write_file_atomically(file_, edit.text)) throw AdminError("cannot write the config: " + *err);
+  if (const auto err = write_file_atomically(file_, edit.text))
+    throw AdminError("cannot write the config: " + *err);
   if (confirm_within) arm_revert_locked(key, *before, *confirm_within);
   return apply_locked(loaded.config, confirm_within);
 }
@@ -140,12 +142,14 @@ void ConfigService::register_verbs(AdminServer& server) {
     return reload(within).to_json();
   });
   server.handle("config.set", [this](const nlohmann::json& args) {
-    if (!args.contains("key") || !args["key"].is_string() || !args.contains("value") || !args["value"].is_string()) {
+    if (!args.contains("key") || !args["key"].is_string() || !args.contains("value") ||
+        !args["value"].is_string()) {
       throw AdminError("config.set needs string arguments \"key\" and \"value\"");
     }
     std::optional<std::chrono::milliseconds> within;
     if (args.contains("confirm_within_ms") && !args["confirm_within_ms"].is_null()) {
-      if (!args["confirm_within_ms"].is_number_unsigned()) throw AdminError("confirm_within_ms must be a number");
+      if (!args["confirm_within_ms"].is_number_unsigned())
+        throw AdminError("confirm_within_ms must be a number");
       within = std::chrono::milliseconds(args["confirm_within_ms"].get<std::uint64_t>());
     }
     return set(args["key"].get<std::string>(), args["value"].get<std::string>(), within).to_json();

@@ -46,8 +46,8 @@ class ConfigService {
   // With a confirm window (a second daemon following a `config set` made through the first), the previous
   // config comes back unless confirm() arrives in time.
   ConfigChange reload(std::optional<std::chrono::milliseconds> confirm_within = std::nullopt);
-  // Throws AdminError if the key is unknown, the value invalid, a change awaits confirmation, or the write fails;
-  // the file is then untouched.
+  // Throws AdminError if the key is unknown, the value invalid, a change awaits confirmation, or the write
+  // fails; the file is then untouched.
   ConfigChange set(const std::string& key, const std::string& value,
                    std::optional<std::chrono::milliseconds> confirm_within);
   // Keeps the change awaiting confirmation. Throws AdminError if there is none.
@@ -64,7 +64,8 @@ class ConfigService {
  private:
   using Clock = std::chrono::steady_clock;
   ConfigChange apply_locked(const Config& next, std::optional<std::chrono::milliseconds> confirm_within);
-  void arm_revert_locked(std::string key, std::optional<std::string> file_bytes, std::chrono::milliseconds within);
+  void arm_revert_locked(std::string key, std::optional<std::string> file_bytes,
+                         std::chrono::milliseconds within);
   void revert_loop();
 
   std::filesystem::path file_;

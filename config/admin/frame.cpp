@@ -25,11 +25,13 @@ void FrameDecoder::feed(const char* data, std::size_t size) {
 FrameDecoder::Status FrameDecoder::next(std::string& payload) {
   if (!error_.empty()) return Status::kError;
   if (buffer_.size() < kFrameHeaderBytes) return Status::kNeedMore;
-  const auto byte = [&](std::size_t i) { return static_cast<std::uint32_t>(static_cast<unsigned char>(buffer_[i])); };
+  const auto byte = [&](std::size_t i) {
+    return static_cast<std::uint32_t>(static_cast<unsigned char>(buffer_[i]));
+  };
   const std::uint32_t length = (byte(0) << 24) | (byte(1) << 16) | (byte(2) << 8) | byte(3);
   if (length > kMaxFrameBytes) {
-    error_ = "frame of " + std::to_string(length) + " bytes is larger than the " + std::to_string(kMaxFrameBytes) +
-             " allowed";
+    error_ = "frame of " + std::to_string(length) + " bytes is larger than the " +
+             std::to_string(kMaxFrameBytes) + " allowed";
     buffer_.clear();
     return Status::kError;
   }
@@ -71,12 +73,13 @@ std::string encode_request(const Request& request) {
 }
 
 std::string encode_ok(const nlohmann::json& result) {
-  return nlohmann::json{{"ok", true}, {"result", result}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return nlohmann::json{{"ok", true}, {"result", result}}.dump(-1, ' ', false,
+                                                               nlohmann::json::error_handler_t::replace);
 }
 
 std::string encode_error(std::string_view message) {
-  return nlohmann::json{{"ok", false}, {"error", std::string(message)}}.dump(-1, ' ', false,
-                                                                             nlohmann::json::error_handler_t::replace);
+  return nlohmann::json{{"ok", false}, {"error", std::string(message)}}.dump(
+      -1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 }  // namespace dijk::admin

@@ -80,9 +80,13 @@ AdminServer::AdminServer(Options options) : options_(std::move(options)) {
   });
 }
 
-AdminServer::~AdminServer() { stop(); }
+AdminServer::~AdminServer() {
+  stop();
+}
 
-void AdminServer::handle(std::string verb, Handler handler) { handlers_[std::move(verb)] = std::move(handler); }
+void AdminServer::handle(std::string verb, Handler handler) {
+  handlers_[std::move(verb)] = std::move(handler);
+}
 
 void AdminServer::start() {
   gid_ = lookup_group(options_.group);
@@ -96,7 +100,8 @@ void AdminServer::start() {
   if (listen_fd_ < 0) throw errno_error("admin socket");
   // A socket file left by a previous run is replaced; anything else at that path is not touched.
   struct stat st {};
-  if (lstat(options_.socket_path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode)) unlink(options_.socket_path.c_str());
+  if (lstat(options_.socket_path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode))
+    unlink(options_.socket_path.c_str());
   // Create it with no permissions at all, then open it up to exactly the mode and group wanted.
   const mode_t old_umask = umask(0777);
   const int rc = bind(listen_fd_, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr));
@@ -156,9 +161,9 @@ void AdminServer::serve() {
         c.fd = fd;
         if (!peer || !peer_allowed(*peer, gid_, self)) {
           counters_.denied.fetch_add(1, std::memory_order_relaxed);
-          c.out = encode_frame(encode_error(
-              "access denied: uid " + (peer ? std::to_string(peer->uid) : std::string("?")) +
-              " is neither root nor a member of group '" + options_.group + "'"));
+          c.out = encode_frame(
+              encode_error("access denied: uid " + (peer ? std::to_string(peer->uid) : std::string("?")) +
+                           " is neither root nor a member of group '" + options_.group + "'"));
           c.close_after_write = true;
         } else if (clients.size() > options_.max_clients) {
           c.out = encode_frame(encode_error("too many admin connections, try again"));

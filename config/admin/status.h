@@ -48,10 +48,16 @@ struct DaemonStatus {
 };
 
 inline nlohmann::json to_json(const DaemonStatus& s) {
-  nlohmann::json j{{"daemon", s.daemon},   {"version", s.version},          {"pid", s.pid},
-                   {"uptime_s", s.uptime_s}, {"appliance_id", s.appliance_id}};
+  nlohmann::json j{{"daemon", s.daemon},
+                   {"version", s.version},
+                   {"pid", s.pid},
+                   {"uptime_s", s.uptime_s},
+                   {"appliance_id", s.appliance_id}};
   if (s.set) {
-    j["set"] = {{"version", s.set->version}, {"entries", s.set->entries}, {"age_s", s.set->age_s}, {"path", s.set->path}};
+    j["set"] = {{"version", s.set->version},
+                {"entries", s.set->entries},
+                {"age_s", s.set->age_s},
+                {"path", s.set->path}};
   }
   if (s.feed) {
     j["feed"] = {{"healthy", s.feed->healthy}, {"last_error", s.feed->last_error}};

@@ -14,7 +14,8 @@ std::vector<cli::OptionSpec> daemon_options(std::vector<cli::OptionSpec> extra) 
   std::vector<cli::OptionSpec> options = {
       {"--json", false, "machine-readable output"},
       {"--socket", true, "talk to this admin socket instead of the ones in the config", "PATH"},
-      {"--config", true, "config file naming the sockets (default /etc/dijk/dijk.toml or $DIJK_CONFIG)", "FILE"},
+      {"--config", true, "config file naming the sockets (default /etc/dijk/dijk.toml or $DIJK_CONFIG)",
+       "FILE"},
   };
   options.insert(options.end(), extra.begin(), extra.end());
   return options;

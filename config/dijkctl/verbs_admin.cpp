@@ -35,8 +35,8 @@ std::string byte_rate(double bytes_per_s) {
 }
 
 void print_status(const json& s) {
-  std::cout << s.value("daemon", "?") << " " << s.value("version", "") << " (pid " << u64(s, "pid") << "), up "
-            << human_duration(u64(s, "uptime_s"));
+  std::cout << s.value("daemon", "?") << " " << s.value("version", "") << " (pid " << u64(s, "pid")
+            << "), up " << human_duration(u64(s, "uptime_s"));
   if (s.contains("appliance_id")) std::cout << ", appliance " << s.value("appliance_id", "");
   std::cout << "\n";
   if (s.contains("set")) {
@@ -64,8 +64,9 @@ void print_status(const json& s) {
   if (s.contains("rates")) {
     const auto& r = s["rates"];
     std::cout << "  rates     " << rate(r.value("packets_per_s", 0.0), "pkt/s") << ", "
-              << byte_rate(r.value("bytes_per_s", 0.0)) << ", " << rate(r.value("files_per_s", 0.0), "files/s")
-              << ", " << rate(r.value("hits_per_s", 0.0), "hits/s") << "\n";
+              << byte_rate(r.value("bytes_per_s", 0.0)) << ", "
+              << rate(r.value("files_per_s", 0.0), "files/s") << ", "
+              << rate(r.value("hits_per_s", 0.0), "hits/s") << "\n";
   }
 }
 
@@ -155,9 +156,9 @@ int run_stats(const cli::ParsedArgs& args) {
 
 int run_hits(const cli::ParsedArgs& args) {
   json request = json::object();
-  const auto now = std::chrono::duration_cast<std::chrono::seconds>(
-                       std::chrono::system_clock::now().time_since_epoch())
-                       .count();
+  const auto now =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
   if (auto since = args.value("--since")) request["since_unix"] = parse_since(*since, now);
   if (auto limit = args.value("--limit")) {
     try {
@@ -173,8 +174,8 @@ int run_hits(const cli::ParsedArgs& args) {
     return cli::kExitOk;
   }
   if (hits.empty()) {
-    std::cout << "no hits" << (request.contains("since_unix") ? " since " + iso_time(request["since_unix"]) : "")
-              << "\n";
+    std::cout << "no hits"
+              << (request.contains("since_unix") ? " since " + iso_time(request["since_unix"]) : "") << "\n";
     return cli::kExitOk;
   }
   for (const auto& h : hits) {
@@ -184,8 +185,8 @@ int run_hits(const cli::ParsedArgs& args) {
     std::cout << iso_time(t) << "  " << h.value("algorithm", "?") << ":" << h.value("hash", "").substr(0, 16)
               << "  " << h.value("source", "?") << "  " << where;
     if (!h.value("filename", "").empty()) std::cout << "  \"" << h.value("filename", "") << "\"";
-    std::cout << "  set " << u64(h, "set_version") << (h.value("reported", false) ? "  reported" : "  pending")
-              << "\n";
+    std::cout << "  set " << u64(h, "set_version")
+              << (h.value("reported", false) ? "  reported" : "  pending") << "\n";
   }
   std::cout << hits.size() << " hit" << (hits.size() == 1 ? "" : "s") << "\n";
   return cli::kExitOk;
@@ -208,7 +209,8 @@ int run_set_show(const cli::ParsedArgs& args) {
     print_json(result);
     return cli::kExitOk;
   }
-  std::cout << "active set   version " << u64(result, "version") << ", " << u64(result, "entries") << " entries\n"
+  std::cout << "active set   version " << u64(result, "version") << ", " << u64(result, "entries")
+            << " entries\n"
             << "built        " << iso_time(static_cast<std::int64_t>(u64(result, "created_unix"))) << "\n"
             << "file         " << result.value("path", "") << "\n";
   if (result.contains("previous") && !result["previous"].empty()) {
@@ -224,7 +226,8 @@ int run_set_rollback(const cli::ParsedArgs& args) {
   if (args.flag("--json")) {
     print_json(result);
   } else {
-    std::cout << "rolled back from set version " << u64(result, "was") << " to " << u64(result, "version") << "\n";
+    std::cout << "rolled back from set version " << u64(result, "was") << " to " << u64(result, "version")
+              << "\n";
   }
   return cli::kExitOk;
 }
@@ -233,9 +236,10 @@ int run_set_rollback(const cli::ParsedArgs& args) {
 
 std::vector<cli::Verb> admin_verbs() {
   return {
-      {"status", "versions, uptime, set age, feed and reporter health, rates", "status [--json] [--socket PATH]",
-       "Asks each daemon (dijkd and dijk-control) how it is. Exits 2 if one cannot be reached.", daemon_options(),
-       run_status},
+      {"status", "versions, uptime, set age, feed and reporter health, rates",
+       "status [--json] [--socket PATH]",
+       "Asks each daemon (dijkd and dijk-control) how it is. Exits 2 if one cannot be reached.",
+       daemon_options(), run_status},
       {"stats", "every counter, per lcore", "stats [--json] [--socket PATH]",
        "Every counter the daemons keep (the same as the Prometheus endpoint), with per-lcore values under "
        "each total.",

@@ -18,14 +18,15 @@ int run_validate(const cli::ParsedArgs& args) {
   if (args.flag("--json")) {
     json errors = json::array();
     for (const auto& e : result.errors) {
-      errors.push_back({{"line", e.line}, {"column", e.column}, {"message", e.message}, {"text", e.to_string()}});
+      errors.push_back(
+          {{"line", e.line}, {"column", e.column}, {"message", e.message}, {"text", e.to_string()}});
     }
     print_json({{"file", file}, {"ok", result.ok()}, {"errors", errors}});
   } else if (result.ok()) {
     std::cout << file << ": OK\n";
   } else {
-    std::cout << result.error_text() << result.errors.size() << " error" << (result.errors.size() == 1 ? "" : "s")
-              << " in " << file << "\n";
+    std::cout << result.error_text() << result.errors.size() << " error"
+              << (result.errors.size() == 1 ? "" : "s") << " in " << file << "\n";
   }
   return result.ok() ? cli::kExitOk : cli::kExitFound;
 }
@@ -38,7 +39,8 @@ int run_show(const cli::ParsedArgs& args) {
   }
   std::cout << "# running config of " << result.value("path", std::string("?")) << "\n";
   if (result.contains("pending_confirm_ms") && result["pending_confirm_ms"].is_number()) {
-    std::cout << "# an unconfirmed change is reverted in " << result["pending_confirm_ms"].get<std::uint64_t>() / 1000
+    std::cout << "# an unconfirmed change is reverted in "
+              << result["pending_confirm_ms"].get<std::uint64_t>() / 1000
               << "s unless `dijkctl config confirm`\n";
   }
   std::cout << result.value("toml", std::string()) << "\n";
@@ -121,7 +123,8 @@ int run_confirm(const cli::ParsedArgs& args) {
 
 std::vector<cli::Verb> config_verbs() {
   return {
-      {"config validate", "check a config file, every error with file:line:column",
+      {"config validate",
+       "check a config file, every error with file:line:column",
        "config validate [--json] [FILE]",
        "Checks FILE (default: --config, $DIJK_CONFIG or /etc/dijk/dijk.toml) without touching the daemons. "
        "Exits 0 if valid, 1 if not; every error is listed, with a \"did you mean\" for misspelt keys.",
@@ -134,7 +137,8 @@ std::vector<cli::Verb> config_verbs() {
       {"config set", "change one key: validated, written atomically, reloaded",
        "config set KEY VALUE [--confirm-within 60s] [--json]",
        "Sets KEY (e.g. dataplane.flow_table_cap, hashing.pdq) to VALUE in the config file. VALUE is TOML "
-       "(42, true, [80, 8080], \"text\"); a bare word is taken as a string. The whole file is validated first: "
+       "(42, true, [80, 8080], \"text\"); a bare word is taken as a string. The whole file is validated "
+       "first: "
        "a bad value is refused and the file left as it was. The change is applied at once; keys that need a "
        "restart (EAL, ports, lcores, listeners) are listed. With --confirm-within, the change is reverted "
        "unless `dijkctl config confirm` follows in time.",
@@ -142,7 +146,8 @@ std::vector<cli::Verb> config_verbs() {
                         "DURATION"}}),
        run_set},
       {"config confirm", "keep a change made with --confirm-within", "config confirm [--json]",
-       "Cancels the automatic revert of the last `config set --confirm-within`.", daemon_options(), run_confirm},
+       "Cancels the automatic revert of the last `config set --confirm-within`.", daemon_options(),
+       run_confirm},
   };
 }
 

@@ -37,11 +37,14 @@ std::string response(const char* status, const std::string& type, const std::str
 HttpExporter::HttpExporter(const Registry& registry, std::string listen)
     : registry_(registry), listen_(std::move(listen)) {}
 
-HttpExporter::~HttpExporter() { stop(); }
+HttpExporter::~HttpExporter() {
+  stop();
+}
 
 void HttpExporter::start() {
   const auto colon = listen_.rfind(':');
-  if (colon == std::string::npos) throw std::invalid_argument("metrics listen address needs HOST:PORT: " + listen_);
+  if (colon == std::string::npos)
+    throw std::invalid_argument("metrics listen address needs HOST:PORT: " + listen_);
   std::string host = listen_.substr(0, colon);
   const auto port = static_cast<std::uint16_t>(std::stoul(listen_.substr(colon + 1)));
   if (host == "localhost") host = "127.0.0.1";

@@ -41,8 +41,9 @@ std::vector<Sample> Registry::collect() const {
   std::vector<Sample> out;
   std::lock_guard lock(mutex_);
   for (const auto& o : owned_) {
-    out.push_back(Sample{o.name, o.help, o.type, o.labels,
-                         o.type == Type::kCounter ? static_cast<double>(o.counter.value()) : o.gauge.value()});
+    out.push_back(
+        Sample{o.name, o.help, o.type, o.labels,
+               o.type == Type::kCounter ? static_cast<double>(o.counter.value()) : o.gauge.value()});
   }
   for (const auto& c : collectors_) c(out);
   // Prometheus wants all samples of one name together.

@@ -13,10 +13,18 @@ void ready(const std::string& status_line) {
   sd_notify(0, message.c_str());
 }
 
-void reloading() { sd_notify(0, "RELOADING=1"); }
-void stopping() { sd_notify(0, "STOPPING=1"); }
-void status(const std::string& line) { sd_notify(0, ("STATUS=" + line).c_str()); }
-void watchdog_ping() { sd_notify(0, "WATCHDOG=1"); }
+void reloading() {
+  sd_notify(0, "RELOADING=1");
+}
+void stopping() {
+  sd_notify(0, "STOPPING=1");
+}
+void status(const std::string& line) {
+  sd_notify(0, ("STATUS=" + line).c_str());
+}
+void watchdog_ping() {
+  sd_notify(0, "WATCHDOG=1");
+}
 
 std::optional<std::chrono::microseconds> watchdog_period() {
   std::uint64_t usec = 0;

@@ -12,8 +12,8 @@ enum class CaptureMode { kMirror, kInline };
 enum class PrivacyAction { kSend, kOmit, kHmac };
 
 struct EalConfig {
-  bool hugepages = true;              // false runs DPDK with --no-huge (test rigs, vdevs)
-  std::uint32_t memory_mb = 1024;     // -m / --socket-mem budget
+  bool hugepages = true;                // false runs DPDK with --no-huge (test rigs, vdevs)
+  std::uint32_t memory_mb = 1024;       // -m / --socket-mem budget
   std::vector<std::string> extra_args;  // appended verbatim to the EAL argument list
 
   bool operator==(const EalConfig&) const = default;

@@ -1,5 +1,7 @@
 #include "config/schema/loader.h"
 
+#include <toml++/toml.h>
+
 #include <algorithm>
 #include <fstream>
 #include <functional>
@@ -10,12 +12,13 @@
 #include <set>
 #include <sstream>
 #include <system_error>
-#include <toml++/toml.h>
 #include <utility>
 
 namespace dijk {
 
-const char* to_string(CaptureMode m) { return m == CaptureMode::kInline ? "inline" : "mirror"; }
+const char* to_string(CaptureMode m) {
+  return m == CaptureMode::kInline ? "inline" : "mirror";
+}
 
 const char* to_string(PrivacyAction a) {
   switch (a) {
@@ -90,19 +93,23 @@ std::string join_key(std::string_view prefix, std::string_view key) {
   return prefix.empty() ? std::string(key) : std::string(prefix) + "." + std::string(key);
 }
 
-bool is_absolute_path(const std::string& s) { return !s.empty() && s.front() == '/'; }
+bool is_absolute_path(const std::string& s) {
+  return !s.empty() && s.front() == '/';
+}
 
 // Walks the parsed document table by table, copying checked values into the Config and recording an error
 // for everything else. Missing keys keep their defaults.
 class SchemaReader {
  public:
-  SchemaReader(std::string file, std::vector<ConfigError>& errors) : file_(std::move(file)), errors_(errors) {}
+  SchemaReader(std::string file, std::vector<ConfigError>& errors)
+      : file_(std::move(file)), errors_(errors) {}
 
   void error_at(const toml::source_region& where, std::string message) {
     errors_.push_back(ConfigError{file_, where.begin.line, where.begin.column, std::move(message)});
   }
 
-  void check_keys(const toml::table& t, std::string_view prefix, std::initializer_list<std::string_view> known) {
+  void check_keys(const toml::table& t, std::string_view prefix,
+                  std::initializer_list<std::string_view> known) {
     for (auto&& [key, value] : t) {
       (void)value;
       const std::string_view k = key.str();
@@ -163,8 +170,8 @@ class SchemaReader {
   }
 
   template <typename Int>
-  void integer(const toml::table& t, std::string_view prefix, std::string_view key, Int& out, std::int64_t min,
-               std::int64_t max) {
+  void integer(const toml::table& t, std::string_view prefix, std::string_view key, Int& out,
+               std::int64_t min, std::int64_t max) {
     const toml::node* n = t.get(key);
     if (n == nullptr) return;
     if (auto v = checked_integer(*n, join_key(prefix, key), min, max)) out = static_cast<Int>(*v);
@@ -188,7 +195,8 @@ class SchemaReader {
       }
       names += (names.empty() ? "\"" : ", \"") + std::string(name) + "\"";
     }
-    error_at(n->source(), "'" + join_key(prefix, key) + "' must be one of " + names + ", got \"" + s->get() + "\"");
+    error_at(n->source(),
+             "'" + join_key(prefix, key) + "' must be one of " + names + ", got \"" + s->get() + "\"");
   }
 
   const toml::array* array(const toml::table& t, std::string_view prefix, std::string_view key) {
@@ -207,16 +215,18 @@ class SchemaReader {
       return std::nullopt;
     }
     if (i->get() < min || i->get() > max) {
-      error_at(n.source(), "'" + name + "' must be between " + std::to_string(min) + " and " + std::to_string(max) +
-                               ", got " + std::to_string(i->get()));
+      error_at(n.source(), "'" + name + "' must be between " + std::to_string(min) + " and " +
+                               std::to_string(max) + ", got " + std::to_string(i->get()));
       return std::nullopt;
     }
     return i->get();
   }
 
  private:
-  void type_error(const toml::node& n, std::string_view prefix, std::string_view key, std::string_view wanted) {
-    error_at(n.source(), "'" + join_key(prefix, key) + "' must be " + std::string(wanted) + ", not " + type_name(n));
+  void type_error(const toml::node& n, std::string_view prefix, std::string_view key,
+                  std::string_view wanted) {
+    error_at(n.source(),
+             "'" + join_key(prefix, key) + "' must be " + std::string(wanted) + ", not " + type_name(n));
   }
 
   std::string file_;
@@ -230,7 +240,9 @@ Problem absolute_path(const std::string& s) {
   return "must be an absolute path, got \"" + s + "\"";
 }
 
-Problem absolute_path_or_empty(const std::string& s) { return s.empty() ? std::nullopt : absolute_path(s); }
+Problem absolute_path_or_empty(const std::string& s) {
+  return s.empty() ? std::nullopt : absolute_path(s);
+}
 
 // https:// anywhere; plain http:// only to loopback, for demos and tests on one machine.
 Problem feed_url(const std::string& s) {
@@ -264,7 +276,8 @@ Problem port_device(const std::string& s) {
   static const std::regex pci(R"(^([0-9a-fA-F]{4}:)?[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7]$)");
   static const std::regex vdev(R"(^net_[a-z0-9_]+(,[^\s,=]+=[^\s,]*)*$)");
   if (std::regex_match(s, pci) || std::regex_match(s, vdev)) return std::nullopt;
-  return "must be a PCI address (\"0000:03:00.0\") or a DPDK vdev (\"net_pcap0,iface=eth0\"), got \"" + s + "\"";
+  return "must be a PCI address (\"0000:03:00.0\") or a DPDK vdev (\"net_pcap0,iface=eth0\"), got \"" + s +
+         "\"";
 }
 
 void read_dataplane(SchemaReader& r, const toml::table& t, DataplaneConfig& d) {
@@ -349,8 +362,8 @@ void read_dataplane(SchemaReader& r, const toml::table& t, DataplaneConfig& d) {
         if (const auto* s = a->get(i)->as_string()) {
           args.push_back(s->get());
         } else {
-          r.error_at(a->get(i)->source(), "'" + e + ".extra_args[" + std::to_string(i) + "]' must be a string, not " +
-                                              type_name(*a->get(i)));
+          r.error_at(a->get(i)->source(), "'" + e + ".extra_args[" + std::to_string(i) +
+                                              "]' must be a string, not " + type_name(*a->get(i)));
         }
       }
       d.eal.extra_args = std::move(args);
@@ -377,7 +390,8 @@ void read_hashing(SchemaReader& r, const toml::table& t, HashingConfig& h) {
         r.error_at(a->get(i)->source(), "'" + name + "' must be a string, not " + type_name(*a->get(i)));
         good = false;
       } else if (s->get() != "md5" && s->get() != "sha1" && s->get() != "sha256") {
-        r.error_at(s->source(), "'" + name + "' must be one of \"md5\", \"sha1\", \"sha256\", got \"" + s->get() + "\"");
+        r.error_at(s->source(),
+                   "'" + name + "' must be one of \"md5\", \"sha1\", \"sha256\", got \"" + s->get() + "\"");
         good = false;
       } else if (std::find(algorithms.begin(), algorithms.end(), s->get()) != algorithms.end()) {
         r.error_at(s->source(), "'hashing.algorithms' lists \"" + s->get() + "\" twice");
@@ -425,8 +439,9 @@ void read_feed(SchemaReader& r, const toml::table& t, FeedConfig& f) {
   r.string(t, p, "client_key", f.client_key, absolute_path_or_empty);
   r.integer(t, p, "interval_s", f.interval_s, 10, 86400);
   if (!f.url.empty() && f.root_key.empty()) {
-    r.error_at(t.get("url")->source(), "'feed.url' is set but 'feed.root_key' is not: every feed update is "
-                                       "verified against the pinned root key");
+    r.error_at(t.get("url")->source(),
+               "'feed.url' is set but 'feed.root_key' is not: every feed update is "
+               "verified against the pinned root key");
   }
   if (t.get("client_cert") != nullptr || t.get("client_key") != nullptr) {
     check_cert_pair(r, t, p, f.client_cert, f.client_key);
@@ -457,7 +472,8 @@ void read_reporting(SchemaReader& r, const toml::table& t, ReportingConfig& rep)
     const bool any_hmac = pp.client_ip == PrivacyAction::kHmac || pp.url == PrivacyAction::kHmac ||
                           pp.filename == PrivacyAction::kHmac;
     if (any_hmac && pp.hmac_key.empty()) {
-      r.error_at(priv->source(), "'reporting.privacy.hmac_key' must be set when a field's policy is \"hmac\"");
+      r.error_at(priv->source(),
+                 "'reporting.privacy.hmac_key' must be set when a field's policy is \"hmac\"");
     }
   }
 }
@@ -532,9 +548,10 @@ LoadResult load_config_text(std::string_view text, std::string_view file_name) {
     SchemaReader reader(file, result.errors);
     read_root(reader, *root, result.config);
   }
-  std::stable_sort(result.errors.begin(), result.errors.end(), [](const ConfigError& a, const ConfigError& b) {
-    return std::tie(a.line, a.column) < std::tie(b.line, b.column);
-  });
+  std::stable_sort(result.errors.begin(), result.errors.end(),
+                   [](const ConfigError& a, const ConfigError& b) {
+                     return std::tie(a.line, a.column) < std::tie(b.line, b.column);
+                   });
   return result;
 }
 
@@ -551,8 +568,9 @@ LoadResult load_config_file(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     LoadResult result;
-    result.errors.push_back(ConfigError{path.string(), 0, 0, "cannot read the file: " +
-                                                                 std::error_code(errno, std::generic_category()).message()});
+    result.errors.push_back(
+        ConfigError{path.string(), 0, 0,
+                    "cannot read the file: " + std::error_code(errno, std::generic_category()).message()});
     return result;
   }
   std::ostringstream buffer;

@@ -1,9 +1,10 @@
 #include "config/schema/render.h"
 
+#include <toml++/toml.h>
+
 #include <algorithm>
 #include <limits>
 #include <sstream>
-#include <toml++/toml.h>
 
 #include "config/schema/loader.h"
 
@@ -23,25 +24,27 @@ toml::array to_array(const std::vector<T>& values) {
   return a;
 }
 
-std::int64_t i64(std::uint64_t v) { return static_cast<std::int64_t>(v); }
+std::int64_t i64(std::uint64_t v) {
+  return static_cast<std::int64_t>(v);
+}
 
 toml::table to_toml(const Config& c) {
   toml::array ports;
-  for (const auto& p : c.dataplane.ports) ports.push_back(toml::table{{"name", p.name}, {"device", p.device}});
+  for (const auto& p : c.dataplane.ports)
+    ports.push_back(toml::table{{"name", p.name}, {"device", p.device}});
   const auto& d = c.dataplane;
   const auto& rep = c.reporting;
   return toml::table{
       {"appliance_id", c.appliance_id},
-      {"dataplane",
-       toml::table{{"mode", to_string(d.mode)},
-                   {"lcores", to_array(d.lcores)},
-                   {"http_ports", to_array(d.http_ports)},
-                   {"flow_table_cap", i64(d.flow_table_cap)},
-                   {"reassembly_memory_mb", i64(d.reassembly_memory_mb)},
-                   {"ports", std::move(ports)},
-                   {"eal", toml::table{{"hugepages", d.eal.hugepages},
-                                       {"memory_mb", i64(d.eal.memory_mb)},
-                                       {"extra_args", to_array(d.eal.extra_args)}}}}},
+      {"dataplane", toml::table{{"mode", to_string(d.mode)},
+                                {"lcores", to_array(d.lcores)},
+                                {"http_ports", to_array(d.http_ports)},
+                                {"flow_table_cap", i64(d.flow_table_cap)},
+                                {"reassembly_memory_mb", i64(d.reassembly_memory_mb)},
+                                {"ports", std::move(ports)},
+                                {"eal", toml::table{{"hugepages", d.eal.hugepages},
+                                                    {"memory_mb", i64(d.eal.memory_mb)},
+                                                    {"extra_args", to_array(d.eal.extra_args)}}}}},
       {"hashing", toml::table{{"algorithms", to_array(c.hashing.algorithms)},
                               {"pdq", c.hashing.pdq},
                               {"max_pixels", i64(c.hashing.max_pixels)},
@@ -63,9 +66,9 @@ toml::table to_toml(const Config& c) {
                                                         {"url", to_string(rep.privacy.url)},
                                                         {"filename", to_string(rep.privacy.filename)},
                                                         {"hmac_key", rep.privacy.hmac_key}}}}},
-      {"admin", toml::table{{"socket", c.admin.socket},
-                            {"control_socket", c.admin.control_socket},
-                            {"group", c.admin.group}}},
+      {"admin",
+       toml::table{
+           {"socket", c.admin.socket}, {"control_socket", c.admin.control_socket}, {"group", c.admin.group}}},
       {"metrics", toml::table{{"enabled", c.metrics.enabled}, {"listen", c.metrics.listen}}},
   };
 }
@@ -90,8 +93,14 @@ void flatten_into(const toml::table& t, const std::string& prefix,
 
 // Keys (or key prefixes ending in '.') that a running daemon applies only at start.
 constexpr std::string_view kRestartKeys[] = {
-    "dataplane.eal.",  "dataplane.ports",        "dataplane.lcores",       "dataplane.mode",
-    "dataplane.flow_table_cap", "dataplane.reassembly_memory_mb", "admin.", "metrics.",
+    "dataplane.eal.",
+    "dataplane.ports",
+    "dataplane.lcores",
+    "dataplane.mode",
+    "dataplane.flow_table_cap",
+    "dataplane.reassembly_memory_mb",
+    "admin.",
+    "metrics.",
 };
 
 // 1-based line/column (columns in code points, as the parser counts them) to a byte offset.
@@ -158,9 +167,8 @@ std::vector<std::string> changed_keys(const Config& old_config, const Config& ne
 }
 
 bool needs_restart(std::string_view key) {
-  return std::any_of(std::begin(kRestartKeys), std::end(kRestartKeys), [&](std::string_view r) {
-    return r.back() == '.' ? key.starts_with(r) : key == r;
-  });
+  return std::any_of(std::begin(kRestartKeys), std::end(kRestartKeys),
+                     [&](std::string_view r) { return r.back() == '.' ? key.starts_with(r) : key == r; });
 }
 
 std::vector<std::string> restart_required(const Config& old_config, const Config& new_config) {

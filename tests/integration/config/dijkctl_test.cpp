@@ -79,7 +79,8 @@ std::string current_group_name() {
 }
 
 std::string config_text(const fs::path& dir, const std::string& group) {
-  return "# test appliance\nappliance_id = \"test-box\"\n\n[dataplane]\nlcores = [1, 2]\n\n[admin]\nsocket = \"" +
+  return "# test appliance\nappliance_id = \"test-box\"\n\n[dataplane]\nlcores = [1, 2]\n\n[admin]\nsocket = "
+         "\"" +
          (dir / "dijkd.sock").string() + "\"\ncontrol_socket = \"" + (dir / "dijkd.sock").string() +
          "\"\ngroup = \"" + group + "\"\n\n[metrics]\nlisten = \"127.0.0.1:0\"\n";
 }
@@ -158,12 +159,14 @@ TEST_F(DijkctlTest, StatusHumanAndJson) {
   FakeDaemon daemon(config_, dir_);
   auto r = ctl({"status"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NE(r.out.find("dijkd 0.1.0 (pid " + std::to_string(daemon.pid()) + "), up "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("dijkd 0.1.0 (pid " + std::to_string(daemon.pid()) + "), up "), std::string::npos)
+      << r.out;
   EXPECT_NE(r.out.find("appliance test-box"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("  set       version 7, 1000 entries, 2h 0m old"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("  feed      healthy, last sync 4m 0s ago"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("  reporter  backlog 1, delivered 2"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("  rates     12000 pkt/s, 34 MB/s, 2.5 files/s, 0.0 hits/s"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("  rates     12000 pkt/s, 34 MB/s, 2.5 files/s, 0.0 hits/s"), std::string::npos)
+      << r.out;
   r = ctl({"status", "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto j = json::parse(r.out);
@@ -245,7 +248,8 @@ TEST_F(DijkctlTest, ConfigValidateGoodAndBad) {
   spit(bad, "[dataplane]\nlcore = [1]\nflow_table_cap = 5\n");
   r = ctl({"config", "validate", bad.string()});
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_EQ(r.out, bad.string() + ":2:1: error: unknown key 'dataplane.lcore', did you mean 'dataplane.lcores'?\n" +
+  EXPECT_EQ(r.out, bad.string() +
+                       ":2:1: error: unknown key 'dataplane.lcore', did you mean 'dataplane.lcores'?\n" +
                        bad.string() +
                        ":3:18: error: 'dataplane.flow_table_cap' must be between 1024 and 268435456, got 5\n"
                        "2 errors in " +
@@ -284,7 +288,8 @@ TEST_F(DijkctlTest, ConfigSetBadValueRefusedFileUntouched) {
   auto r = ctl({"config", "set", "dataplane.flow_table_cap", "12"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("refused, " + config_.string() + " is unchanged"), std::string::npos) << r.err;
-  EXPECT_NE(r.err.find("'dataplane.flow_table_cap' must be between 1024 and 268435456, got 12"), std::string::npos)
+  EXPECT_NE(r.err.find("'dataplane.flow_table_cap' must be between 1024 and 268435456, got 12"),
+            std::string::npos)
       << r.err;
   EXPECT_EQ(slurp(config_), before);
   r = ctl({"config", "set", "dataplane.mode", "bridge"});
@@ -313,7 +318,8 @@ TEST_F(DijkctlTest, UnconfirmedChangeIsRevertedAfterItsWindow) {
   EXPECT_EQ(slurp(config_), before);
   r = ctl({"config", "show"});
   EXPECT_NE(r.out.find("interval_s = 300"), std::string::npos) << r.out;
-  EXPECT_NE(slurp(dir_ / "daemon.err").find("was not confirmed in time and has been reverted"), std::string::npos);
+  EXPECT_NE(slurp(dir_ / "daemon.err").find("was not confirmed in time and has been reverted"),
+            std::string::npos);
   r = ctl({"config", "confirm"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("no config change is waiting for confirmation"), std::string::npos) << r.err;
@@ -373,15 +379,15 @@ TEST_F(DijkctlTest, MetricsEndpointServesTheSameCounters) {
 
 TEST_F(DijkctlTest, HelpOnEveryVerb) {
   for (const auto& verb : std::vector<std::vector<std::string>>{{"status"},
-                                                               {"stats"},
-                                                               {"hits"},
-                                                               {"sync", "now"},
-                                                               {"set", "show"},
-                                                               {"set", "rollback"},
-                                                               {"config", "validate"},
-                                                               {"config", "show"},
-                                                               {"config", "set"},
-                                                               {"config", "confirm"}}) {
+                                                                {"stats"},
+                                                                {"hits"},
+                                                                {"sync", "now"},
+                                                                {"set", "show"},
+                                                                {"set", "rollback"},
+                                                                {"config", "validate"},
+                                                                {"config", "show"},
+                                                                {"config", "set"},
+                                                                {"config", "confirm"}}) {
     auto args = verb;
     args.insert(args.begin(), DIJKCTL_BIN);
     args.push_back("--help");
@@ -397,7 +403,8 @@ TEST_F(DijkctlTest, HelpOnEveryVerb) {
 TEST_F(DijkctlTest, TwoDaemonsFollowOneChangeAndRevertTogether) {
   std::string text = slurp(config_);
   const std::string shared = "control_socket = \"" + (dir_ / "dijkd.sock").string() + "\"";
-  text.replace(text.find(shared), shared.size(), "control_socket = \"" + (dir_ / "control.sock").string() + "\"");
+  text.replace(text.find(shared), shared.size(),
+               "control_socket = \"" + (dir_ / "control.sock").string() + "\"");
   spit(config_, text);
   FakeDaemon dijkd(config_, dir_);
   FakeDaemon control(config_, dir_, {"--name", "dijk-control"});
@@ -460,8 +467,12 @@ class DijkctlAccessTest : public DijkctlTest {
     fs::create_directories(scratch);
     const passwd* pw = getpwnam(user.c_str());
     EXPECT_EQ(chown(scratch.c_str(), pw->pw_uid, pw->pw_gid), 0);
-    std::vector<std::string> argv = {"setpriv", "--reuid=" + std::to_string(pw->pw_uid),
-                                     "--regid=" + std::to_string(pw->pw_gid), "--init-groups", "--", DIJKCTL_BIN};
+    std::vector<std::string> argv = {"setpriv",
+                                     "--reuid=" + std::to_string(pw->pw_uid),
+                                     "--regid=" + std::to_string(pw->pw_gid),
+                                     "--init-groups",
+                                     "--",
+                                     DIJKCTL_BIN};
     argv.insert(argv.end(), args.begin(), args.end());
     argv.push_back("--config");
     argv.push_back(config_.string());
@@ -486,7 +497,8 @@ TEST_F(DijkctlAccessTest, GroupMemberAllowedOutsiderRefused) {
   EXPECT_NE(r.out.find("set       version 7"), std::string::npos) << r.out;
   r = ctl_as(outsider_, {"status"});
   EXPECT_EQ(r.exit_code, 2) << r.out;
-  EXPECT_NE(r.out.find("Permission denied (only root and members of the admin group may use it)"), std::string::npos)
+  EXPECT_NE(r.out.find("Permission denied (only root and members of the admin group may use it)"),
+            std::string::npos)
       << r.out << r.err;
 }
 
@@ -495,8 +507,9 @@ TEST_F(DijkctlAccessTest, CredentialCheckHoldsEvenIfTheSocketModeIsLoosened) {
   auto r = ctl_as(outsider_, {"config", "set", "hashing.pdq", "false"});
   EXPECT_EQ(r.exit_code, 2);
   const auto uid = std::to_string(getpwnam(outsider_.c_str())->pw_uid);
-  EXPECT_NE(r.err.find("access denied: uid " + uid + " is neither root nor a member of group '" + group_ + "'"),
-            std::string::npos)
+  EXPECT_NE(
+      r.err.find("access denied: uid " + uid + " is neither root nor a member of group '" + group_ + "'"),
+      std::string::npos)
       << r.err;
   EXPECT_EQ(slurp(config_).find("pdq = false"), std::string::npos);
   r = ctl_as(member_, {"stats", "--json"});

@@ -106,27 +106,39 @@ int main(int argc, char** argv) {
   registry.gauge("dijk_set_version", "Version of the active hash set.").set(7);
   registry.add_collector([&state](std::vector<dijk::metrics::Sample>& out) {
     std::lock_guard lock(state.mutex);
-    out.push_back({"dijk_hits_total", "Hits recorded.", dijk::metrics::Type::kCounter, {},
+    out.push_back({"dijk_hits_total",
+                   "Hits recorded.",
+                   dijk::metrics::Type::kCounter,
+                   {},
                    static_cast<double>(state.hits.size())});
   });
 
   const std::string daemon_name = name;
-  auto log = [daemon_name](const std::string& line) { std::cerr << daemon_name << ": " << line << std::endl; };
+  auto log = [daemon_name](const std::string& line) {
+    std::cerr << daemon_name << ": " << line << std::endl;
+  };
   dijk::admin::ConfigService config(
       config_file, loaded.config, [&](const dijk::Config&, const dijk::Config&) { reloads.add(); }, log);
 
   dijk::admin::AdminServer::Options options;
-  options.socket_path = name == "dijk-control" ? loaded.config.admin.control_socket : loaded.config.admin.socket;
+  options.socket_path =
+      name == "dijk-control" ? loaded.config.admin.control_socket : loaded.config.admin.socket;
   options.group = group.value_or(loaded.config.admin.group);
   options.mode = mode;
   dijk::admin::AdminServer server(options);
   config.register_verbs(server);
   registry.add_collector([&server](std::vector<dijk::metrics::Sample>& out) {
     const auto& c = server.counters();
-    out.push_back({"dijk_admin_requests_total", "Admin requests served.", dijk::metrics::Type::kCounter, {},
+    out.push_back({"dijk_admin_requests_total",
+                   "Admin requests served.",
+                   dijk::metrics::Type::kCounter,
+                   {},
                    static_cast<double>(c.requests.load())});
-    out.push_back({"dijk_admin_denied_total", "Admin connections refused by credentials.",
-                   dijk::metrics::Type::kCounter, {}, static_cast<double>(c.denied.load())});
+    out.push_back({"dijk_admin_denied_total",
+                   "Admin connections refused by credentials.",
+                   dijk::metrics::Type::kCounter,
+                   {},
+                   static_cast<double>(c.denied.load())});
   });
 
   server.handle("status", [&](const json&) {
@@ -143,13 +155,16 @@ int main(int argc, char** argv) {
     s.rates = dijk::admin::Rates{12000, 3.4e7, 2.5, 0};
     return to_json(s);
   });
-  server.handle("stats", [&](const json&) { return json{{"counters", dijk::metrics::to_json(registry.collect())}}; });
+  server.handle("stats", [&](const json&) {
+    return json{{"counters", dijk::metrics::to_json(registry.collect())}};
+  });
   server.handle("hits", [&](const json& args) {
     std::lock_guard lock(state.mutex);
     const std::int64_t since = args.value("since_unix", std::int64_t{0});
     json out = json::array();
     for (const auto& h : state.hits) {
-      if (static_cast<std::int64_t>(h["time_ns"].get<std::uint64_t>() / 1'000'000'000ULL) >= since) out.push_back(h);
+      if (static_cast<std::int64_t>(h["time_ns"].get<std::uint64_t>() / 1'000'000'000ULL) >= since)
+        out.push_back(h);
     }
     if (args.contains("limit")) {
       const auto limit = args["limit"].get<std::size_t>();

@@ -35,7 +35,8 @@ TEST(AdminFrame, OversizedLengthRefusedBeforeBuffering) {
   EXPECT_EQ(d.buffered(), 0u);
   d.feed("more", 4);
   EXPECT_EQ(d.next(payload), FrameDecoder::Status::kError);
-  EXPECT_THROW(dijk::admin::encode_frame(std::string(dijk::admin::kMaxFrameBytes + 1, 'x')), std::length_error);
+  EXPECT_THROW(dijk::admin::encode_frame(std::string(dijk::admin::kMaxFrameBytes + 1, 'x')),
+               std::length_error);
 }
 
 TEST(AdminFrame, RequestParsing) {
@@ -62,7 +63,8 @@ TEST(AdminAccess, RootOwnUserAndGroupMembersOnly) {
   EXPECT_TRUE(dijk::admin::peer_allowed(PeerCredentials{1, 0, 0, {}}, dijk_gid, daemon_uid));
   EXPECT_TRUE(dijk::admin::peer_allowed(PeerCredentials{1, daemon_uid, 5, {}}, dijk_gid, daemon_uid));
   EXPECT_TRUE(dijk::admin::peer_allowed(PeerCredentials{1, 1000, dijk_gid, {}}, dijk_gid, daemon_uid));
-  EXPECT_TRUE(dijk::admin::peer_allowed(PeerCredentials{1, 1000, 1000, {27, dijk_gid}}, dijk_gid, daemon_uid));
+  EXPECT_TRUE(
+      dijk::admin::peer_allowed(PeerCredentials{1, 1000, 1000, {27, dijk_gid}}, dijk_gid, daemon_uid));
   EXPECT_FALSE(dijk::admin::peer_allowed(PeerCredentials{1, 1000, 1000, {27, 100}}, dijk_gid, daemon_uid));
 }
 

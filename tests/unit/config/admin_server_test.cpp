@@ -16,13 +16,17 @@
 
 namespace {
 
-std::string group_name() { return getgrgid(getegid())->gr_name; }
+std::string group_name() {
+  return getgrgid(getegid())->gr_name;
+}
 
 class AdminServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    path_ = (std::filesystem::temp_directory_path() / ("dijk-admin-" + std::to_string(getpid()) + ".sock")).string();
-    server_ = std::make_unique<dijk::admin::AdminServer>(dijk::admin::AdminServer::Options{path_, group_name()});
+    path_ = (std::filesystem::temp_directory_path() / ("dijk-admin-" + std::to_string(getpid()) + ".sock"))
+                .string();
+    server_ =
+        std::make_unique<dijk::admin::AdminServer>(dijk::admin::AdminServer::Options{path_, group_name()});
     server_->handle("echo", [](const nlohmann::json& args) { return args; });
     server_->handle("fail", [](const nlohmann::json&) -> nlohmann::json {
       throw dijk::admin::AdminError("nothing to roll back to");
@@ -87,7 +91,8 @@ TEST_F(AdminServerTest, ServesVerbsAndHandlerErrors) {
 TEST_F(AdminServerTest, HostileFramesRefusedCountedAndServerCarriesOn) {
   EXPECT_EQ(raw(std::string("\x7f\xff\xff\xff", 4) + "xxxx"),
             R"({"error":"frame of 2147483647 bytes is larger than the 1048576 allowed","ok":false})");
-  EXPECT_EQ(raw(dijk::admin::encode_frame("not json")), R"({"error":"request is not valid JSON","ok":false})");
+  EXPECT_EQ(raw(dijk::admin::encode_frame("not json")),
+            R"({"error":"request is not valid JSON","ok":false})");
   EXPECT_EQ(raw(dijk::admin::encode_frame("{\"verb\":\"echo\",\"args\":7}")),
             R"({"error":"request \"args\" must be an object","ok":false})");
   EXPECT_EQ(server_->counters().bad_frames.load(), 3u);

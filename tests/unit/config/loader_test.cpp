@@ -1,12 +1,12 @@
 // The config loader: every kind of error with its exact file:line:column text, all errors in one pass,
 // "did you mean", ranges, cross-key rules, and the example file equal to the built-in defaults.
+#include "config/schema/loader.h"
+
 #include <gtest/gtest.h>
 
 #include <fstream>
 #include <string>
 #include <vector>
-
-#include "config/schema/loader.h"
 
 namespace {
 
@@ -80,13 +80,16 @@ listen = "[::1]:9100"
 TEST(ConfigLoader, UnknownKeyGetsDidYouMean) {
   EXPECT_EQ(errors_of("[dataplane]\nlcore = [1]\n"),
             Lines{"dijk.toml:2:1: error: unknown key 'dataplane.lcore', did you mean 'dataplane.lcores'?"});
-  EXPECT_EQ(errors_of("[hashing]\n  max_pixel = 5\n"),
-            Lines{"dijk.toml:2:3: error: unknown key 'hashing.max_pixel', did you mean 'hashing.max_pixels'?"});
-  EXPECT_EQ(errors_of("[metrcs]\n"), Lines{"dijk.toml:1:2: error: unknown key 'metrcs', did you mean 'metrics'?"});
+  EXPECT_EQ(
+      errors_of("[hashing]\n  max_pixel = 5\n"),
+      Lines{"dijk.toml:2:3: error: unknown key 'hashing.max_pixel', did you mean 'hashing.max_pixels'?"});
+  EXPECT_EQ(errors_of("[metrcs]\n"),
+            Lines{"dijk.toml:1:2: error: unknown key 'metrcs', did you mean 'metrics'?"});
 }
 
 TEST(ConfigLoader, UnknownKeyFarFromAnyKnownHasNoSuggestion) {
-  EXPECT_EQ(errors_of("[feed]\ncolour = \"blue\"\n"), Lines{"dijk.toml:2:1: error: unknown key 'feed.colour'"});
+  EXPECT_EQ(errors_of("[feed]\ncolour = \"blue\"\n"),
+            Lines{"dijk.toml:2:1: error: unknown key 'feed.colour'"});
 }
 
 TEST(ConfigLoader, TypeErrors) {
@@ -102,8 +105,9 @@ TEST(ConfigLoader, TypeErrors) {
 }
 
 TEST(ConfigLoader, RangeErrors) {
-  EXPECT_EQ(errors_of("[dataplane]\nflow_table_cap = 12\n"),
-            Lines{"dijk.toml:2:18: error: 'dataplane.flow_table_cap' must be between 1024 and 268435456, got 12"});
+  EXPECT_EQ(
+      errors_of("[dataplane]\nflow_table_cap = 12\n"),
+      Lines{"dijk.toml:2:18: error: 'dataplane.flow_table_cap' must be between 1024 and 268435456, got 12"});
   EXPECT_EQ(errors_of("[dataplane]\nhttp_ports = [80, 70000]\n"),
             Lines{"dijk.toml:2:19: error: 'dataplane.http_ports[1]' must be between 1 and 65535, got 70000"});
   EXPECT_EQ(errors_of("[feed]\ninterval_s = 1\n"),
@@ -113,10 +117,12 @@ TEST(ConfigLoader, RangeErrors) {
 }
 
 TEST(ConfigLoader, EnumAndFormatErrors) {
-  EXPECT_EQ(errors_of("[dataplane]\nmode = \"bridge\"\n"),
-            Lines{"dijk.toml:2:8: error: 'dataplane.mode' must be one of \"mirror\", \"inline\", got \"bridge\""});
+  EXPECT_EQ(
+      errors_of("[dataplane]\nmode = \"bridge\"\n"),
+      Lines{"dijk.toml:2:8: error: 'dataplane.mode' must be one of \"mirror\", \"inline\", got \"bridge\""});
   EXPECT_EQ(errors_of("[reporting.privacy]\nurl = \"hash\"\n"),
-            Lines{"dijk.toml:2:7: error: 'reporting.privacy.url' must be one of \"send\", \"omit\", \"hmac\", got \"hash\""});
+            Lines{"dijk.toml:2:7: error: 'reporting.privacy.url' must be one of \"send\", \"omit\", "
+                  "\"hmac\", got \"hash\""});
   EXPECT_EQ(errors_of("[paths]\nset = \"relative.set\"\n"),
             Lines{"dijk.toml:2:7: error: 'paths.set' must be an absolute path, got \"relative.set\""});
   EXPECT_EQ(errors_of("[metrics]\nlisten = \"9475\"\n"),
@@ -125,21 +131,24 @@ TEST(ConfigLoader, EnumAndFormatErrors) {
   EXPECT_EQ(errors_of("[feed]\nurl = \"http://hotline.example/\"\nroot_key = \"/k.pem\"\n"),
             Lines{"dijk.toml:2:7: error: 'feed.url' must be an https:// URL (http:// only to loopback), got "
                   "\"http://hotline.example/\""});
-  EXPECT_EQ(errors_of("[[dataplane.ports]]\nname = \"x\"\ndevice = \"eth0\"\n"),
-            Lines{"dijk.toml:3:10: error: 'dataplane.ports[0].device' must be a PCI address (\"0000:03:00.0\") or "
-                  "a DPDK vdev (\"net_pcap0,iface=eth0\"), got \"eth0\""});
+  EXPECT_EQ(
+      errors_of("[[dataplane.ports]]\nname = \"x\"\ndevice = \"eth0\"\n"),
+      Lines{"dijk.toml:3:10: error: 'dataplane.ports[0].device' must be a PCI address (\"0000:03:00.0\") or "
+            "a DPDK vdev (\"net_pcap0,iface=eth0\"), got \"eth0\""});
 }
 
 TEST(ConfigLoader, CrossKeyRules) {
-  EXPECT_EQ(errors_of("[dataplane]\nmode = \"inline\"\n"),
-            Lines{"dijk.toml:2:8: error: 'dataplane.mode' = \"inline\" needs exactly 2 ports (one each side of the "
-                  "bridge), found 0"});
+  EXPECT_EQ(
+      errors_of("[dataplane]\nmode = \"inline\"\n"),
+      Lines{"dijk.toml:2:8: error: 'dataplane.mode' = \"inline\" needs exactly 2 ports (one each side of the "
+            "bridge), found 0"});
   EXPECT_EQ(errors_of("[feed]\nurl = \"https://h.example/f\"\n"),
             Lines{"dijk.toml:2:7: error: 'feed.url' is set but 'feed.root_key' is not: every feed update is "
                   "verified against the pinned root key"});
-  EXPECT_EQ(errors_of("[reporting]\nclient_cert = \"/c.pem\"\n"),
-            Lines{"dijk.toml:2:15: error: 'reporting.client_cert' is set but 'reporting.client_key' is not: they "
-                  "go together"});
+  EXPECT_EQ(
+      errors_of("[reporting]\nclient_cert = \"/c.pem\"\n"),
+      Lines{"dijk.toml:2:15: error: 'reporting.client_cert' is set but 'reporting.client_key' is not: they "
+            "go together"});
   EXPECT_EQ(errors_of("[dataplane]\nlcores = [1, 1]\n"),
             Lines{"dijk.toml:2:14: error: 'dataplane.lcores' lists lcore 1 twice"});
 }
@@ -163,13 +172,18 @@ also broken
 )";
   const auto errors = errors_of(text);
   ASSERT_EQ(errors.size(), 7u) << ::testing::PrintToString(errors);
-  EXPECT_EQ(errors[0], "dijk.toml:2:1: error: unknown key 'dataplane.lcore', did you mean 'dataplane.lcores'?");
-  EXPECT_EQ(errors[1], "dijk.toml:3:8: error: 'dataplane.mode' must be one of \"mirror\", \"inline\", got \"bridge\"");
-  EXPECT_EQ(errors[2], "dijk.toml:4:18: error: 'dataplane.flow_table_cap' must be between 1024 and 268435456, got 12");
+  EXPECT_EQ(errors[0],
+            "dijk.toml:2:1: error: unknown key 'dataplane.lcore', did you mean 'dataplane.lcores'?");
+  EXPECT_EQ(errors[1],
+            "dijk.toml:3:8: error: 'dataplane.mode' must be one of \"mirror\", \"inline\", got \"bridge\"");
+  EXPECT_EQ(errors[2],
+            "dijk.toml:4:18: error: 'dataplane.flow_table_cap' must be between 1024 and 268435456, got 12");
   EXPECT_EQ(errors[3], "dijk.toml:6:10: error: Error while parsing value: could not determine value type");
   EXPECT_EQ(errors[4],
-            "dijk.toml:7:22: error: 'hashing.algorithms[1]' must be one of \"md5\", \"sha1\", \"sha256\", got \"crc\"");
-  EXPECT_TRUE(errors[5].starts_with("dijk.toml:9:10: error: 'metrics.listen' must be HOST:PORT")) << errors[5];
+            "dijk.toml:7:22: error: 'hashing.algorithms[1]' must be one of \"md5\", \"sha1\", \"sha256\", "
+            "got \"crc\"");
+  EXPECT_TRUE(errors[5].starts_with("dijk.toml:9:10: error: 'metrics.listen' must be HOST:PORT"))
+      << errors[5];
   EXPECT_TRUE(errors[6].starts_with("dijk.toml:10:")) << errors[6];
 }
 
@@ -183,14 +197,16 @@ TEST(ConfigLoader, ValidValuesSurviveNextToBadOnes) {
 TEST(ConfigLoader, MissingFileIsOneClearError) {
   const auto r = dijk::load_config_file("/nonexistent/dijk.toml");
   ASSERT_EQ(r.errors.size(), 1u);
-  EXPECT_EQ(r.errors[0].to_string(), "/nonexistent/dijk.toml: error: cannot read the file: No such file or directory");
+  EXPECT_EQ(r.errors[0].to_string(),
+            "/nonexistent/dijk.toml: error: cannot read the file: No such file or directory");
 }
 
 TEST(ConfigLoader, OversizedInputRefusedWithoutParsing) {
   const std::string huge(dijk::kMaxConfigBytes + 1, '#');
   const auto r = dijk::load_config_text(huge, "big.toml");
   ASSERT_EQ(r.errors.size(), 1u);
-  EXPECT_EQ(r.errors[0].to_string(), "big.toml: error: file is 1048577 bytes, more than the 1048576 a config file may have");
+  EXPECT_EQ(r.errors[0].to_string(),
+            "big.toml: error: file is 1048577 bytes, more than the 1048576 a config file may have");
 }
 
 TEST(ConfigLoader, ManySyntaxErrorsAreCapped) {

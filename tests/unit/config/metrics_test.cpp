@@ -30,7 +30,8 @@ TEST(Metrics, TextExpositionGroupsSamplesByName) {
   r.gauge("dijk_set_version", "Active set version.").set(42);
   auto& rx1 = r.counter("dijk_packets_total", "Packets received.", {{"lcore", "1"}});
   r.add_collector([](std::vector<dijk::metrics::Sample>& out) {
-    out.push_back({"dijk_flows", "Flows \"live\"\nnow.", dijk::metrics::Type::kGauge, {{"port", "a\"b"}}, 1.5});
+    out.push_back(
+        {"dijk_flows", "Flows \"live\"\nnow.", dijk::metrics::Type::kGauge, {{"port", "a\"b"}}, 1.5});
   });
   rx0.add(3);
   rx1.add();
@@ -56,8 +57,9 @@ TEST(Metrics, ServedOnLoopback) {
   ASSERT_NE(exporter.port(), 0);
   const auto ok = http_get(exporter.port(), "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n");
   EXPECT_TRUE(ok.starts_with("HTTP/1.1 200 OK\r\n")) << ok;
-  EXPECT_NE(ok.find("\r\n\r\n# HELP dijk_hits_total Hits.\n# TYPE dijk_hits_total counter\ndijk_hits_total 7\n"),
-            std::string::npos);
+  EXPECT_NE(
+      ok.find("\r\n\r\n# HELP dijk_hits_total Hits.\n# TYPE dijk_hits_total counter\ndijk_hits_total 7\n"),
+      std::string::npos);
   EXPECT_TRUE(http_get(exporter.port(), "GET / HTTP/1.1\r\n\r\n").starts_with("HTTP/1.1 404"));
   EXPECT_TRUE(http_get(exporter.port(), "POST /metrics HTTP/1.1\r\n\r\n").starts_with("HTTP/1.1 405"));
   EXPECT_TRUE(http_get(exporter.port(), "garbage\r\n\r\n").starts_with("HTTP/1.1 400"));

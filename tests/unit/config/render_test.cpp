@@ -1,4 +1,6 @@
 // Rendering, diffing and in-place editing of the config.
+#include "config/schema/render.h"
+
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -7,7 +9,6 @@
 #include <sstream>
 
 #include "config/schema/loader.h"
-#include "config/schema/render.h"
 
 namespace {
 
@@ -38,7 +39,8 @@ TEST(ConfigDiff, ChangedKeysAndWhatNeedsARestart) {
   b.feed.interval_s = 60;
   EXPECT_EQ(dijk::changed_keys(a, b), (std::vector<std::string>{"dataplane.eal.memory_mb", "dataplane.ports",
                                                                 "feed.interval_s", "hashing.pdq"}));
-  EXPECT_EQ(dijk::restart_required(a, b), (std::vector<std::string>{"dataplane.eal.memory_mb", "dataplane.ports"}));
+  EXPECT_EQ(dijk::restart_required(a, b),
+            (std::vector<std::string>{"dataplane.eal.memory_mb", "dataplane.ports"}));
   EXPECT_TRUE(dijk::restart_required(a, a).empty());
 }
 
@@ -62,7 +64,9 @@ TEST(ConfigEdit, AddsMissingKeyUnderItsTable) {
 TEST(ConfigEdit, AddsTableWhenOnlyASubTableExists) {
   const auto e = dijk::set_key_in_text("[dataplane.eal]\nhugepages = true\n", "dataplane.mode", "inline");
   EXPECT_EQ(e.text, "[dataplane.eal]\nhugepages = true\n\n[dataplane]\nmode = \"inline\"\n");
-  EXPECT_TRUE(dijk::load_config_text("[dataplane.eal]\nhugepages = true\n\n[dataplane]\nmode = \"mirror\"\n", "x").ok());
+  EXPECT_TRUE(
+      dijk::load_config_text("[dataplane.eal]\nhugepages = true\n\n[dataplane]\nmode = \"mirror\"\n", "x")
+          .ok());
 }
 
 TEST(ConfigEdit, RootKeyGoesBeforeTheFirstTable) {
@@ -97,7 +101,8 @@ TEST(BashCompletion, ListsExactlyTheSettableKeys) {
   ASSERT_NE(begin, std::string::npos);
   const auto end = s.find('"', begin + 12);
   std::istringstream words(s.substr(begin + 12, end - begin - 12));
-  std::set<std::string> listed{std::istream_iterator<std::string>(words), std::istream_iterator<std::string>()};
+  std::set<std::string> listed{std::istream_iterator<std::string>(words),
+                               std::istream_iterator<std::string>()};
   const auto keys = dijk::settable_keys();
   EXPECT_EQ(listed, std::set<std::string>(keys.begin(), keys.end()));
 }

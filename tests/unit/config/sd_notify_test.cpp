@@ -1,4 +1,6 @@
 // The sd_notify helper against a real notification socket, as systemd would provide it.
+#include "config/notify/sd_notify.h"
+
 #include <gtest/gtest.h>
 #include <stdlib.h>
 #include <sys/socket.h>
@@ -7,8 +9,6 @@
 
 #include <cstring>
 #include <filesystem>
-
-#include "config/notify/sd_notify.h"
 
 namespace {
 
