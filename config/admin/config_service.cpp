@@ -14,7 +14,7 @@ nlohmann::json ConfigChange::to_json() const {
 }
 
 ConfigService::ConfigService(std::filesystem::path file, Config initial, ApplyFn apply, LogFn log)
-    : file_(std::move(file)), apply_(std::move(apply)), log_(std::move(log)), current_(std::move(initial)) {
+    : file_(std::move(file)), apply_(std::move(apply)), log_(std::move(log)), current_(initial), file_config_(std::move(initial)) {
   reverter_ = std::thread([this] { revert_loop(); });
 }
 
@@ -32,6 +32,11 @@ Config ConfigService::current() const {
   return current_;
 }
 
+std::vector<std::string> ConfigService::restart_pending() const {
+  std::lock_guard lock(mutex_);
+  return restart_required(current_, file_config_);
+}
+
 std::optional<std::chrono::milliseconds> ConfigService::pending() const {
   std::lock_guard lock(mutex_);
   if (!pending_) return std::nullopt;
@@ -41,16 +46,18 @@ std::optional<std::chrono::milliseconds> ConfigService::pending() const {
 
 ConfigChange ConfigService::apply_locked(const Config& next,
                                          std::optional<std::chrono::milliseconds> confirm_within) {
-  ConfigChange change{changed_keys(current_, next), restart_required(current_, next), confirm_within};
-  if (apply_) apply_(current_, next);
-  current_ = next;
+  ConfigChange change{changed_keys(file_config_, next), restart_required(file_config_, next), confirm_within};
+  const Config live = live_applicable(current_, next);
+  if (apply_) apply_(current_, live);
+  current_ = live;
+  file_config_ = next;
   return change;
 }
 
 void ConfigService::arm_revert_locked(std::string key, std::optional<std::string> file_bytes,
                                       std::chrono::milliseconds within) {
   pending_ = true;
-  backup_config_ = current_;
+  backup_config_ = file_config_;
   backup_bytes_ = std::move(file_bytes);
   pending_key_ = std::move(key);
   deadline_ = Clock::now() + within;
@@ -132,7 +139,8 @@ void ConfigService::register_verbs(AdminServer& server) {
     const auto left = pending();
     return nlohmann::json{{"path", file_.string()},
                           {"toml", render_toml(current())},
-                          {"pending_confirm_ms", left ? nlohmann::json(left->count()) : nlohmann::json()}};
+                          {"pending_confirm_ms", left ? nlohmann::json(left->count()) : nlohmann::json()},
+                          {"restart_pending", restart_pending()}};
   });
   server.handle("config.reload", [this](const nlohmann::json& args) {
     std::optional<std::chrono::milliseconds> within;

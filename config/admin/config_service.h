@@ -53,7 +53,10 @@ class ConfigService {
   // Keeps the change awaiting confirmation. Throws AdminError if there is none.
   void confirm();
 
+  // The config the daemon runs on: the file's, except restart-only keys keep their value from start.
   Config current() const;
+  // Keys whose value in the file differs from the running one until a restart.
+  std::vector<std::string> restart_pending() const;
   const std::filesystem::path& file() const { return file_; }
   // Time left before an unconfirmed change is reverted.
   std::optional<std::chrono::milliseconds> pending() const;
@@ -74,6 +77,7 @@ class ConfigService {
   mutable std::mutex mutex_;
   std::condition_variable wake_;
   Config current_;
+  Config file_config_;  // the file's config as last applied (differs from current_ in restart-only keys)
   // The change awaiting confirmation: the config before it, the file's bytes before it (when this service
   // wrote the file), and when they come back.
   bool pending_ = false;

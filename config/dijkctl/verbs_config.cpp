@@ -43,6 +43,12 @@ int run_show(const cli::ParsedArgs& args) {
               << result["pending_confirm_ms"].get<std::uint64_t>() / 1000
               << "s unless `dijkctl config confirm`\n";
   }
+  const auto waiting = result.value("restart_pending", json::array());
+  if (!waiting.empty()) {
+    std::cout << "# the file also changes, from the next restart:";
+    for (const auto& k : waiting) std::cout << " " << k.get<std::string>();
+    std::cout << "\n";
+  }
   std::cout << result.value("toml", std::string()) << "\n";
   return cli::kExitOk;
 }

@@ -179,6 +179,20 @@ std::vector<std::string> restart_required(const Config& old_config, const Config
   return keys;
 }
 
+Config live_applicable(const Config& running, const Config& next) {
+  Config live = next;
+  // Keep in step with kRestartKeys (a test checks that live_applicable() changes nothing restart_required() lists).
+  live.dataplane.eal = running.dataplane.eal;
+  live.dataplane.ports = running.dataplane.ports;
+  live.dataplane.lcores = running.dataplane.lcores;
+  live.dataplane.mode = running.dataplane.mode;
+  live.dataplane.flow_table_cap = running.dataplane.flow_table_cap;
+  live.dataplane.reassembly_memory_mb = running.dataplane.reassembly_memory_mb;
+  live.admin = running.admin;
+  live.metrics = running.metrics;
+  return live;
+}
+
 std::vector<std::string> settable_keys() {
   std::vector<std::string> keys;
   for (auto& [k, v] : flatten(Config{})) {

@@ -26,6 +26,10 @@ std::vector<std::string> changed_keys(const Config& old_config, const Config& ne
 // reload they keep their old value until the daemon restarts.
 std::vector<std::string> restart_required(const Config& old_config, const Config& new_config);
 
+// What a running daemon can switch to without a restart: `next`, except that every restart-only key keeps
+// its value from `running`.
+Config live_applicable(const Config& running, const Config& next);
+
 // True if changing `key` takes a restart.
 bool needs_restart(std::string_view key);
 

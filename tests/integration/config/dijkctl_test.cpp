@@ -276,6 +276,12 @@ TEST_F(DijkctlTest, ConfigShowAndSetAppliesAtOnce) {
   r = ctl({"config", "set", "dataplane.eal.memory_mb", "2048"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("restart needed for: dataplane.eal.memory_mb"), std::string::npos) << r.out;
+  // The daemon keeps running on the old value and says the file differs until a restart.
+  r = ctl({"config", "show"});
+  EXPECT_NE(r.out.find("memory_mb = 1024"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("# the file also changes, from the next restart: dataplane.eal.memory_mb\n"),
+            std::string::npos)
+      << r.out;
   r = ctl({"config", "set", "feed.interval_s", "60", "--json"});
   const auto j = json::parse(r.out);
   EXPECT_EQ(j["changed"], json::array({"feed.interval_s"}));

@@ -44,6 +44,25 @@ TEST(ConfigDiff, ChangedKeysAndWhatNeedsARestart) {
   EXPECT_TRUE(dijk::restart_required(a, a).empty());
 }
 
+TEST(ConfigDiff, LiveApplicableKeepsEveryRestartKeyAndNothingElse) {
+  dijk::Config running;
+  dijk::Config next;
+  next.dataplane.eal.hugepages = false;
+  next.dataplane.ports = {{"a", "net_null0"}, {"b", "net_null1"}};
+  next.dataplane.lcores = {4};
+  next.dataplane.mode = dijk::CaptureMode::kInline;
+  next.dataplane.flow_table_cap = 4096;
+  next.dataplane.reassembly_memory_mb = 32;
+  next.admin.group = "wheel";
+  next.metrics.listen = "127.0.0.1:1";
+  next.hashing.pdq = false;
+  next.dataplane.http_ports = {81};
+  EXPECT_EQ(dijk::restart_required(running, next).size(), 8u);
+  const auto live = dijk::live_applicable(running, next);
+  EXPECT_TRUE(dijk::restart_required(running, live).empty());
+  EXPECT_EQ(dijk::changed_keys(running, live), (std::vector<std::string>{"dataplane.http_ports", "hashing.pdq"}));
+}
+
 TEST(ConfigEdit, ReplacesOnlyTheValueKeepingComments) {
   const std::string text = "# top\n[feed]\ninterval_s = 300   # poll\nurl = \"\"\n";
   const auto e = dijk::set_key_in_text(text, "feed.interval_s", "60");
