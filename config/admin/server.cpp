@@ -14,6 +14,7 @@
 #include <chrono>
 #include <cstring>
 #include <list>
+#include <optional>
 #include <system_error>
 
 #include "config/admin/frame.h"
