@@ -184,7 +184,7 @@ DecodeStatus ImageDecoder::decode_jpeg(std::span<const std::uint8_t> file, const
     case JCS_CMYK:
     case JCS_YCCK: cinfo.out_color_space = JCS_CMYK; break;
     case JCS_YCbCr:
-      gray_out = (options.jpeg_min_side != 0 || scaled) && !options.jpeg_luma_from_rgb;
+      gray_out = scaled && !options.jpeg_luma_from_rgb;
       cinfo.out_color_space = gray_out ? JCS_GRAYSCALE : JCS_RGB;
       break;
     default: cinfo.out_color_space = JCS_RGB; break;
