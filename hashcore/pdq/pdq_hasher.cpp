@@ -149,10 +149,12 @@ PdqHasher::PdqHasher(PdqOptions options) : options_(options), decoder_(options.l
 bool PdqHasher::transform(const float* luma, std::uint32_t width, std::uint32_t height, int& quality) {
   quality = 0;
   if (width < kMinHashableSide || height < kMinHashableSide) return false;
-  const std::size_t n = static_cast<std::size_t>(width) * height;
+  // The last column pass writes 64 sampled columns per row, which is wider than images under 64 px.
+  const std::size_t row_floats = std::max<std::size_t>(width, 64);
+  const std::size_t n = row_floats * height;
   if (plane_a_.size() < n) plane_a_.resize(n);
   if (plane_b_.size() < n) plane_b_.resize(n);
-  if (column_sums_.size() < width) column_sums_.resize(width);
+  if (column_sums_.size() < row_floats) column_sums_.resize(row_floats);
   float* a = plane_a_.data();
   float* b = plane_b_.data();
   const std::uint32_t row_window = jarosz_window(width), column_window = jarosz_window(height);
