@@ -91,6 +91,8 @@ void jpeg_on_progress(j_common_ptr cinfo) {
   }
 }
 
+}  // namespace
+
 // The smallest M/8 (M = 1..8) that keeps the shorter side at least min_side.
 unsigned jpeg_scale_numerator(std::uint32_t width, std::uint32_t height, std::uint32_t min_side) {
   if (min_side == 0) return 8;
@@ -100,8 +102,6 @@ unsigned jpeg_scale_numerator(std::uint32_t width, std::uint32_t height, std::ui
   }
   return 8;
 }
-
-}  // namespace
 
 ImageDecoder::ImageDecoder(DecodeLimits limits) : limits_(limits) {}
 ImageDecoder::~ImageDecoder() = default;

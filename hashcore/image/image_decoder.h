@@ -43,6 +43,9 @@ struct DecodeOptions {
   bool jpeg_luma_from_rgb = false;
 };
 
+// The DCT-domain scale (numerator over 8) a JPEG of this size decodes at for DecodeOptions::jpeg_min_side.
+unsigned jpeg_scale_numerator(std::uint32_t width, std::uint32_t height, std::uint32_t min_side);
+
 // A view of the decoder's luminance plane, valid until the next decode on the same decoder.
 struct LumaView {
   const float* pixels = nullptr;  // row-major, values 0..255
