@@ -9,6 +9,7 @@
 #include <iostream>
 
 #include "hashcore/lists/hash_list_parser.h"
+#include "hashcore/pdq_index/pdq_list_import.h"
 #include "hashcore/pdq_index/pdq_set_section.h"
 #include "hashcore/set/set_builder.h"
 #include "tools/hotline/verbs.h"
@@ -122,17 +123,10 @@ int run_import(const cli::ParsedArgs& args) {
     cb.on_hash = [&](const Digest& d, std::uint64_t) { allow ? builder.add_allow(d) : builder.add(d, list); };
     cb.on_error = [&](std::uint64_t line, const std::string& reason) { errors.print(path, line, reason); };
     // PDQ hashes go to the set's PDQ index; below quality 50 a hash can never match, so it is left out.
+    PdqListImport import_pdq(pdq, list);
     cb.on_pdq = [&](std::string_view hex, std::optional<int> quality, std::uint64_t) -> std::string {
-      const auto hash = PdqHash::from_hex(hex);
-      if (!hash) return "not a PDQ hash (64 hex digits): '" + std::string(hex.substr(0, 80)) + "'";
-      if (quality && (*quality < 0 || *quality > 100)) return "PDQ quality outside 0..100";
       if (allow) return "PDQ hashes cannot be allow-listed";
-      if (quality.value_or(100) < kPdqDefaultMinQuality) {
-        ++pdq_low_quality;
-        return {};
-      }
-      pdq.add(*hash, list, static_cast<std::uint8_t>(quality.value_or(100)));
-      return {};
+      return import_pdq(hex, quality);
     };
     const ListFormat format = forced ? parse_format(*forced) : list_format_for_path(path);
     const ListParseStats s = parse_hash_list(file.bytes(), format, cb);
@@ -140,6 +134,7 @@ int run_import(const cli::ParsedArgs& args) {
               << (allow ? " allow-list hashes" : " hashes");
     if (s.pdq_hashes > 0) std::cout << ", " << s.pdq_hashes << " PDQ hashes";
     std::cout << ", " << s.malformed << " malformed\n";
+    pdq_low_quality += import_pdq.low_quality();
     total.hashes += s.hashes;
     total.malformed += s.malformed;
   };
