@@ -14,7 +14,11 @@ nlohmann::json ConfigChange::to_json() const {
 }
 
 ConfigService::ConfigService(std::filesystem::path file, Config initial, ApplyFn apply, LogFn log)
-    : file_(std::move(file)), apply_(std::move(apply)), log_(std::move(log)), current_(initial), file_config_(std::move(initial)) {
+    : file_(std::move(file)),
+      apply_(std::move(apply)),
+      log_(std::move(log)),
+      current_(initial),
+      file_config_(std::move(initial)) {
   reverter_ = std::thread([this] { revert_loop(); });
 }
 

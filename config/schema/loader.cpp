@@ -289,7 +289,8 @@ void read_dataplane(SchemaReader& r, const toml::table& t, DataplaneConfig& d) {
     std::vector<std::uint32_t> lcores;
     bool good = true;
     for (std::size_t i = 0; i < a->size(); ++i) {
-      const auto v = r.checked_integer(*a->get(i), p + ".lcores[" + std::to_string(i) + "]", 0, 1023);
+      // lcore 0 is the main (control) lcore; workers are the others.
+      const auto v = r.checked_integer(*a->get(i), p + ".lcores[" + std::to_string(i) + "]", 1, 1023);
       if (!v) {
         good = false;
       } else if (std::find(lcores.begin(), lcores.end(), *v) != lcores.end()) {

@@ -112,6 +112,8 @@ TEST(ConfigLoader, RangeErrors) {
             Lines{"dijk.toml:2:19: error: 'dataplane.http_ports[1]' must be between 1 and 65535, got 70000"});
   EXPECT_EQ(errors_of("[feed]\ninterval_s = 1\n"),
             Lines{"dijk.toml:2:14: error: 'feed.interval_s' must be between 10 and 86400, got 1"});
+  EXPECT_EQ(errors_of("[dataplane]\nlcores = [0]\n"),
+            Lines{"dijk.toml:2:11: error: 'dataplane.lcores[0]' must be between 1 and 1023, got 0"});
   EXPECT_EQ(errors_of("[reporting]\nbatch_size = 0\n"),
             Lines{"dijk.toml:2:14: error: 'reporting.batch_size' must be between 1 and 10000, got 0"});
 }
