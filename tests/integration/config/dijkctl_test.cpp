@@ -450,9 +450,10 @@ class DijkctlAccessTest : public DijkctlTest {
     group_ = "dijkt" + tag;
     member_ = "dijkm" + tag;
     outsider_ = "dijko" + tag;
-    ASSERT_EQ(run({"groupadd", group_}, dir_).exit_code, 0);
-    ASSERT_EQ(run({"useradd", "-M", "-N", "-G", group_, member_}, dir_).exit_code, 0);
-    ASSERT_EQ(run({"useradd", "-M", "-N", outsider_}, dir_).exit_code, 0);
+    remove_accounts();  // left over from a run that crashed
+    ASSERT_TRUE(account_command({"groupadd", group_}));
+    ASSERT_TRUE(account_command({"useradd", "-M", "-N", "-G", group_, member_}));
+    ASSERT_TRUE(account_command({"useradd", "-M", "-N", outsider_}));
     fs::permissions(dir_, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
                               fs::perms::others_read | fs::perms::others_exec);
     spit(config_, config_text(dir_, group_));
@@ -460,11 +461,24 @@ class DijkctlAccessTest : public DijkctlTest {
                                  fs::perms::others_read);
   }
   void TearDown() override {
-    if (geteuid() != 0) return;
-    run({"userdel", member_}, "/tmp");
-    run({"userdel", outsider_}, "/tmp");
-    run({"groupdel", group_}, "/tmp");
+    if (geteuid() != 0 || group_.empty()) return;
+    remove_accounts();
     DijkctlTest::TearDown();
+  }
+
+  // useradd and friends lock /etc/passwd; tests running in parallel may hold it for a moment.
+  bool account_command(const std::vector<std::string>& argv) {
+    for (int attempt = 0; attempt < 20; ++attempt) {
+      if (run(argv, dir_).exit_code == 0) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return false;
+  }
+  void remove_accounts() {
+    for (const auto& user : {member_, outsider_}) {
+      if (getpwnam(user.c_str()) != nullptr) account_command({"userdel", user});
+    }
+    if (getgrnam(group_.c_str()) != nullptr) account_command({"groupdel", group_});
   }
 
   Result ctl_as(const std::string& user, std::vector<std::string> args) {
