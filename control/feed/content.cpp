@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cstring>
 
-#include "hashcore/set/exact_layout.h"
 #include "hashcore/set/set_builder.h"
 
 namespace dijk::feed {
@@ -235,41 +234,6 @@ void add_sorted(std::vector<Entry>& v, std::vector<Entry> adds, std::size_t size
                      [size](const Entry& a, const Entry& b) { return less_digest(a, b, size); });
 }
 
-void read_exact_section(std::span<const std::uint8_t> s, std::vector<Entry>& out) {
-  if (s.size() < sizeof(setfile::ExactHeader)) throw SetFileError("hash section too short");
-  setfile::ExactHeader h;
-  std::memcpy(&h, s.data(), sizeof(h));
-  const auto layout = setfile::exact_layout(h.digest_size, h.bucket_bits, h.count);
-  if (layout.section_length > s.size() || h.digest_size > kMaxDigestSize) {
-    throw SetFileError("hash section layout does not match its length");
-  }
-  const std::uint64_t buckets = std::uint64_t{1} << h.bucket_bits;
-  out.reserve(h.count);
-  std::uint32_t begin = 0;
-  std::memcpy(&begin, s.data() + layout.buckets_offset, 4);
-  for (std::uint64_t b = 0; b < buckets; ++b) {
-    std::uint32_t end = 0;
-    std::memcpy(&end, s.data() + layout.buckets_offset + (b + 1) * 4, 4);
-    // The bucket number is the top bucket_bits of the digest; its top whole bytes were not stored.
-    std::array<std::uint8_t, 8> prefix{};
-    if (layout.dropped_bytes > 0) {
-      const std::uint64_t top = b >> (h.bucket_bits - 8 * layout.dropped_bytes);
-      for (std::uint32_t k = 0; k < layout.dropped_bytes; ++k) {
-        prefix[k] = static_cast<std::uint8_t>(top >> (8 * (layout.dropped_bytes - 1 - k)));
-      }
-    }
-    for (std::uint64_t i = begin; i < end && i < h.count; ++i) {
-      Entry e;
-      std::memcpy(e.bytes.data(), prefix.data(), layout.dropped_bytes);
-      std::memcpy(e.bytes.data() + layout.dropped_bytes, s.data() + layout.suffix_offset + i * layout.suffix_size,
-                  layout.suffix_size);
-      std::memcpy(&e.list, s.data() + layout.list_offset + i * 2, 2);
-      out.push_back(e);
-    }
-    begin = std::max(begin, end);
-  }
-}
-
 }  // namespace
 
 std::uint16_t SetContents::list_index(const ListInfo& list) {
@@ -409,17 +373,20 @@ SetContents read_set(const HashSet& set) {
   c.lists = set.lists();
   for (Algorithm a : kAllAlgorithms) {
     const auto i = static_cast<std::size_t>(a);
-    if (auto s = set.section(setfile::SectionKind::exact_hashes, static_cast<std::uint32_t>(a))) {
-      read_exact_section(*s, c.exact[i]);
-    }
-    if (auto s = set.section(setfile::SectionKind::allow_hashes, static_cast<std::uint32_t>(a))) {
-      read_exact_section(*s, c.allow[i]);
-    }
-  }
-  // Entries come out sorted already; a list index past the table would be a corrupt file.
-  for (const auto& v : c.exact) {
-    for (const Entry& e : v) {
-      if (e.list >= c.lists.size()) throw SetFileError(set.path() + ": list index past the list table");
+    for (bool allow : {false, true}) {
+      auto& out = allow ? c.allow[i] : c.exact[i];
+      const ExactTable& table = allow ? set.allow(a) : set.exact(a);
+      // An absent section is a default table with no bucket array: for_each must not touch it.
+      if (table.empty()) continue;
+      out.reserve(table.size());
+      // Entries come out in digest order, which is the order SetContents keeps.
+      table.for_each([&](std::span<const std::uint8_t> digest, std::uint16_t list) {
+        Entry e;
+        std::memcpy(e.bytes.data(), digest.data(), digest.size());
+        e.list = allow ? 0 : list;
+        if (!allow && list >= c.lists.size()) throw SetFileError(set.path() + ": list index past the list table");
+        out.push_back(e);
+      });
     }
   }
   return c;
