@@ -46,3 +46,18 @@ class HttpsFetcher final : public Fetcher {
 };
 
 }  // namespace dijk::sync
+
+namespace dijk::sync {
+
+// Reads the feed from a local directory with the same caps (benchmarks and tests that measure the apply
+// path without a network; not offered on the command line, where the feed is always HTTPS).
+class DirectoryFetcher final : public Fetcher {
+ public:
+  explicit DirectoryFetcher(std::string dir) : dir_(std::move(dir)) {}
+  FetchResult fetch(const std::string& name, std::uint64_t max_bytes) override;
+
+ private:
+  std::string dir_;
+};
+
+}  // namespace dijk::sync
