@@ -84,6 +84,8 @@ std::string SyncStatus::to_text() const {
       << "sync.last_error " << last_error << "\n"
       << "sync.last_method " << last_method << "\n"
       << "sync.last_seconds " << last_seconds << "\n"
+      << "sync.phase_seconds fetch " << fetch_seconds << " apply " << apply_seconds << " build " << build_seconds
+      << " verify " << verify_seconds << "\n"
       << "sync.attempts " << attempts << "\n"
       << "sync.installs " << installs << "\n";
   for (std::size_t i = 1; i < feed::kFailureCount; ++i) {
@@ -191,6 +193,15 @@ Syncer::Outcome Syncer::attempt(SyncStatus& st) {
     return {};
   }
 
+  using Steady = std::chrono::steady_clock;
+  auto phase_start = Steady::now();
+  auto phase_end = [&phase_start](double& into) {
+    const auto t = Steady::now();
+    into = std::chrono::duration<double>(t - phase_start).count();
+    phase_start = t;
+  };
+  st.fetch_seconds = st.apply_seconds = st.build_seconds = st.verify_seconds = 0;
+
   // 2. What to fetch, with every length capped before a byte is downloaded.
   const Plan plan = plan_update(m, st.installed_version);
   std::vector<std::pair<const feed::FileEntry*, std::uint64_t>> wanted;  // file, cap
@@ -219,6 +230,8 @@ Syncer::Outcome Syncer::attempt(SyncStatus& st) {
     files.push_back(std::move(f.bytes));
   }
 
+  phase_end(st.fetch_seconds);
+
   // 3. The new content: the snapshot, or the installed set with each delta applied in order.
   feed::SetContents contents;
   try {
@@ -242,6 +255,7 @@ Syncer::Outcome Syncer::attempt(SyncStatus& st) {
     return {Failure::malformed, e.what()};
   }
   files.clear();
+  phase_end(st.apply_seconds);
 
   // 4. Build beside the old set, verify, then promote: previous.set <- current.set, current.set <- next.set.
   const std::string next = (fs::path(config_.set_dir) / "next.set").string();
@@ -254,6 +268,7 @@ Syncer::Outcome Syncer::attempt(SyncStatus& st) {
   // The build's heap (hundreds of MB for a large set) goes back to the system now, not at some later
   // allocation: the daemon idles between syncs.
   ::malloc_trim(0);
+  phase_end(st.build_seconds);
   try {
     if (HashSet::open(next, SetVerification::full)->version() != m.version) {
       return {Failure::set_invalid, "built set has the wrong version"};
@@ -261,6 +276,7 @@ Syncer::Outcome Syncer::attempt(SyncStatus& st) {
   } catch (const SetFileError& e) {
     return {Failure::set_invalid, e.what()};
   }
+  phase_end(st.verify_seconds);
   const std::string current = current_path();
   if (fs::exists(current)) {
     const std::string link_tmp = previous_path() + ".tmp";

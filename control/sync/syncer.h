@@ -42,6 +42,8 @@ struct SyncStatus {
   std::string last_error;
   std::string last_method;  // "up to date", "snapshot", "deltas N"
   double last_seconds = 0;
+  // Where the last install's time went: download and checks, reading and applying, building, verifying.
+  double fetch_seconds = 0, apply_seconds = 0, build_seconds = 0, verify_seconds = 0;
   std::uint64_t attempts = 0;
   std::uint64_t installs = 0;
   std::array<std::uint64_t, feed::kFailureCount> failures{};  // by reason
