@@ -37,6 +37,7 @@ TEST(EpochHolder, ReadersNeverSeeAReleasedVersionAndAtMostTwoLive) {
   std::atomic<bool> stop{false};
   std::atomic<std::uint64_t> lookups{0};
   std::atomic<std::uint64_t> bad{0};
+  std::atomic<int> started{0};
   std::vector<std::thread> readers;
   for (int t = 0; t < 3; ++t) {
     readers.emplace_back([&] {
@@ -48,11 +49,14 @@ TEST(EpochHolder, ReadersNeverSeeAReleasedVersionAndAtMostTwoLive) {
         if (guard->check != 0x600d) ++bad;
         if (guard->value < last) ++bad;  // versions only move forward
         last = guard->value;
-        ++n;
+        if (++n == 1) ++started;
       }
       lookups += n;
     });
   }
+  // Every reader is inside its loop before the first swap, so swaps really race lookups even on a loaded
+  // machine.
+  while (started.load() < 3) std::this_thread::yield();
   constexpr std::uint64_t kSwaps = 300;
   for (std::uint64_t v = 2; v <= kSwaps; ++v) holder.swap(std::make_shared<const Version>(v, alive));
   stop = true;
