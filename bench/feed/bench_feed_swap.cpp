@@ -11,7 +11,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -33,7 +32,9 @@ using namespace dijk;
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
-double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+double seconds_since(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
 
 std::uint64_t rss_bytes() {
   std::ifstream in("/proc/self/statm");
@@ -55,7 +56,8 @@ struct RateLog {
       if (s.first <= to) b = &s;
     }
     if (a == nullptr || b == nullptr || b->first <= a->first) return 0;
-    return static_cast<double>(b->second - a->second) / std::chrono::duration<double>(b->first - a->first).count();
+    return static_cast<double>(b->second - a->second) /
+           std::chrono::duration<double>(b->first - a->first).count();
   }
 };
 
@@ -70,7 +72,8 @@ int main(int argc, char** argv) {
     const std::string a = argv[i];
     if (a == "--hashes") hashes = std::stoull(argv[i + 1]);
     if (a == "--delta") delta = std::stoull(argv[i + 1]);
-    if (a == "--algorithm") algorithm = std::string(argv[i + 1]) == "sha256" ? Algorithm::sha256 : Algorithm::md5;
+    if (a == "--algorithm")
+      algorithm = std::string(argv[i + 1]) == "sha256" ? Algorithm::sha256 : Algorithm::md5;
     if (a == "--dir") dir = argv[i + 1];
   }
   const std::size_t size = digest_size(algorithm);
@@ -96,7 +99,8 @@ int main(int argc, char** argv) {
       }
     }
     for (std::size_t i = 0; i < 1'000'000; ++i) {
-      probes.push_back(i % 2 == 0 ? c.exact[ai][rng() % hashes].bytes : std::array<std::uint8_t, kMaxDigestSize>{});
+      probes.push_back(i % 2 == 0 ? c.exact[ai][rng() % hashes].bytes
+                                  : std::array<std::uint8_t, kMaxDigestSize>{});
       if (i % 2 == 1) {
         for (std::size_t k = 0; k < size; ++k) probes.back()[k] = static_cast<std::uint8_t>(rng());
       }
@@ -134,15 +138,16 @@ int main(int argc, char** argv) {
     lookups_open_begin = lookups.load();
     rss_before_open = rss_bytes();
     auto next = HashSet::open(path, SetVerification::full);  // populated: every page resident
-    rss_both_mapped = rss_bytes();                          // the peak: old and new both mapped
-    holder.swap(std::move(next));                           // returns after the old one is unmapped
+    rss_both_mapped = rss_bytes();                           // the peak: old and new both mapped
+    holder.swap(std::move(next));                            // returns after the old one is unmapped
     rss_after_release = rss_bytes();
     lookups_swap_end = lookups.load();
     swap_end = Clock::now();
   });
   // dijk-control runs beside the dataplane at a lower priority (systemd Nice=10); so do both syncs here, on
   // a thread of their own (a thread's nice value is its own; the reader's stays 0).
-  double sync_cpu_seconds = 0;  // CPU time of the last sync's thread: its cost without the machine's contention
+  double sync_cpu_seconds =
+      0;  // CPU time of the last sync's thread: its cost without the machine's contention
   auto sync_niced = [&syncer, &sync_cpu_seconds] {
     sync::SyncStatus out;
     std::thread t([&] {
@@ -265,38 +270,43 @@ int main(int argc, char** argv) {
   const double sync_seconds = std::chrono::duration<double>(live_at - sync_begin).count();
   const double swap_seconds = std::chrono::duration<double>(swap_end - open_begin).count();
 
-  std::printf("\nsync now -> v2 live (%s): %.2f s   [reference: full snapshot install of v1 in the same run: %.2f s;"
-              " ratio %.2f]\n",
-              st.last_method.c_str(), sync_seconds, snapshot_seconds, sync_seconds / snapshot_seconds);
+  std::printf(
+      "\nsync now -> v2 live (%s): %.2f s   [reference: full snapshot install of v1 in the same run: %.2f s;"
+      " ratio %.2f]\n",
+      st.last_method.c_str(), sync_seconds, snapshot_seconds, sync_seconds / snapshot_seconds);
   std::printf("  CPU time of the sync thread: %.2f s   [reference: snapshot install %.2f s; ratio %.2f]\n",
               sync_cpu_seconds, snapshot_cpu, sync_cpu_seconds / snapshot_cpu);
-  std::printf("  phases: fetch+check %.2f s, read+apply %.2f s, build %.2f s, verify %.2f s;"
-              " dijkd's open+verify+swap+release %.3f s\n",
-              st.fetch_seconds, st.apply_seconds, st.build_seconds, st.verify_seconds, swap_seconds);
+  std::printf(
+      "  phases: fetch+check %.2f s, read+apply %.2f s, build %.2f s, verify %.2f s;"
+      " dijkd's open+verify+swap+release %.3f s\n",
+      st.fetch_seconds, st.apply_seconds, st.build_seconds, st.verify_seconds, swap_seconds);
   std::printf("lookups/s before: %.3g\n", before);
-  std::printf("lookups/s during the swap (open+verify+swap+release): %.3g   ratio %.3f (goal >= 0.9)\n", during_swap,
-              before > 0 ? during_swap / before : 0);
-  std::printf("lookups/s during the whole sync (apply+build on the other core): %.3g   ratio %.3f\n", during_sync,
-              before > 0 ? during_sync / before : 0);
-  std::printf("lookups/s in the 1.5 s after v2 is live: %.3g   ratio %.3f\n", after, before > 0 ? after / before : 0);
-  for (const auto& [label, f] : {std::pair{"swapper at nice 0 ", swaps_nice0}, std::pair{"swapper at nice 19", swaps_nice19}}) {
-    std::printf("10 swaps, %s (%.2f s in all): lookups/s during swaps %.3g vs idle windows of equal length"
-                " in the same run %.3g   ratio %.3f (goal >= 0.9)\n",
-                label, f.swap_time, f.swap_rate, f.idle_rate, f.swap_rate / f.idle_rate);
+  std::printf("lookups/s during the swap (open+verify+swap+release): %.3g   ratio %.3f (goal >= 0.9)\n",
+              during_swap, before > 0 ? during_swap / before : 0);
+  std::printf("lookups/s during the whole sync (apply+build on the other core): %.3g   ratio %.3f\n",
+              during_sync, before > 0 ? during_sync / before : 0);
+  std::printf("lookups/s in the 1.5 s after v2 is live: %.3g   ratio %.3f\n", after,
+              before > 0 ? after / before : 0);
+  for (const auto& [label, f] :
+       {std::pair{"swapper at nice 0 ", swaps_nice0}, std::pair{"swapper at nice 19", swaps_nice19}}) {
+    std::printf(
+        "10 swaps, %s (%.2f s in all): lookups/s during swaps %.3g vs idle windows of equal length"
+        " in the same run %.3g   ratio %.3f (goal >= 0.9)\n",
+        label, f.swap_time, f.swap_rate, f.idle_rate, f.swap_rate / f.idle_rate);
   }
   // Set memory at the swap's peak: the old set (resident since its populated open) plus what opening the new
   // one added. The sync's own build heap is not the swap's and is left out (dijk-control builds in its own
   // process on the appliance).
-  const double set_peak =
-      static_cast<double>(old_size) + static_cast<double>(rss_both_mapped) - static_cast<double>(rss_before_open);
-  std::printf("memory: old set %.1f MB, new set %.1f MB; RSS before sync %.1f MB, before the swap %.1f MB,"
-              " at its peak %.1f MB, after the old set's release %.1f MB\n",
-              static_cast<double>(old_size) / 1e6, static_cast<double>(new_size) / 1e6,
-              static_cast<double>(rss_before) / 1e6, static_cast<double>(rss_before_open) / 1e6,
-              static_cast<double>(rss_both_mapped) / 1e6,
-              static_cast<double>(rss_after_release) / 1e6);
-  std::printf("set memory at the swap's peak vs old + new: %.1f MB / %.1f MB = %.3f (goal <= 1.0)\n", set_peak / 1e6,
-              static_cast<double>(old_size + new_size) / 1e6,
+  const double set_peak = static_cast<double>(old_size) + static_cast<double>(rss_both_mapped) -
+                          static_cast<double>(rss_before_open);
+  std::printf(
+      "memory: old set %.1f MB, new set %.1f MB; RSS before sync %.1f MB, before the swap %.1f MB,"
+      " at its peak %.1f MB, after the old set's release %.1f MB\n",
+      static_cast<double>(old_size) / 1e6, static_cast<double>(new_size) / 1e6,
+      static_cast<double>(rss_before) / 1e6, static_cast<double>(rss_before_open) / 1e6,
+      static_cast<double>(rss_both_mapped) / 1e6, static_cast<double>(rss_after_release) / 1e6);
+  std::printf("set memory at the swap's peak vs old + new: %.1f MB / %.1f MB = %.3f (goal <= 1.0)\n",
+              set_peak / 1e6, static_cast<double>(old_size + new_size) / 1e6,
               set_peak / static_cast<double>(old_size + new_size));
   {
     std::ifstream load("/proc/loadavg");

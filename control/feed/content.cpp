@@ -19,8 +19,10 @@ bool same_digest(const Entry& a, const Entry& b, std::size_t size) {
 
 void sort_unique(std::vector<Entry>& v, std::size_t size) {
   // Stable so that, among equal digests, the one added first keeps its list.
-  std::stable_sort(v.begin(), v.end(), [size](const Entry& a, const Entry& b) { return less_digest(a, b, size); });
-  v.erase(std::unique(v.begin(), v.end(), [size](const Entry& a, const Entry& b) { return same_digest(a, b, size); }),
+  std::stable_sort(v.begin(), v.end(),
+                   [size](const Entry& a, const Entry& b) { return less_digest(a, b, size); });
+  v.erase(std::unique(v.begin(), v.end(),
+                      [size](const Entry& a, const Entry& b) { return same_digest(a, b, size); }),
           v.end());
 }
 
@@ -111,8 +113,8 @@ ContentHeader read_header(Reader& r, const ContentLimits& limits) {
   return h;
 }
 
-void write_header(Writer& w, ContentKind kind, std::uint64_t version, std::uint64_t base, const std::string& note,
-                  const std::vector<ListInfo>& lists) {
+void write_header(Writer& w, ContentKind kind, std::uint64_t version, std::uint64_t base,
+                  const std::string& note, const std::vector<ListInfo>& lists) {
   w.raw(kMagic, 8);
   w.put(static_cast<std::uint32_t>(kind));
   w.put(std::uint32_t{0});
@@ -176,7 +178,8 @@ void read_blocks(Reader& r, const ContentHeader& h, const ContentLimits& limits,
     entries += count;
     if (entries > limits.max_entries) r.fail("more entries than the cap");
     const std::size_t size = digest_size(static_cast<Algorithm>(algo));
-    on(static_cast<ContentOp>(op), static_cast<Algorithm>(algo), list, r.bytes(std::uint64_t{count} * size), size);
+    on(static_cast<ContentOp>(op), static_cast<Algorithm>(algo), list, r.bytes(std::uint64_t{count} * size),
+       size);
   }
 }
 
@@ -278,11 +281,12 @@ SetContents decode_snapshot(std::span<const std::uint8_t> bytes, const ContentLi
   if (h.kind != ContentKind::snapshot) r.fail("expected a snapshot");
   SetContents c;
   c.lists = h.lists;
-  read_blocks(r, h, limits, [&](ContentOp op, Algorithm a, std::uint16_t list, auto digests, std::size_t size) {
-    const auto i = static_cast<std::size_t>(a);
-    append_entries(op == ContentOp::add ? c.exact[i] : c.allow[i], digests, size,
-                   op == ContentOp::add ? list : 0);
-  });
+  read_blocks(r, h, limits,
+              [&](ContentOp op, Algorithm a, std::uint16_t list, auto digests, std::size_t size) {
+                const auto i = static_cast<std::size_t>(a);
+                append_entries(op == ContentOp::add ? c.exact[i] : c.allow[i], digests, size,
+                               op == ContentOp::add ? list : 0);
+              });
   c.normalize();
   if (header_out != nullptr) *header_out = std::move(h);
   return c;
@@ -293,16 +297,26 @@ Delta decode_delta(std::span<const std::uint8_t> bytes, const ContentLimits& lim
   Delta d;
   d.header = read_header(r, limits);
   if (d.header.kind != ContentKind::delta) r.fail("expected a delta");
-  read_blocks(r, d.header, limits, [&](ContentOp op, Algorithm a, std::uint16_t list, auto digests, std::size_t size) {
-    const auto i = static_cast<std::size_t>(a);
-    switch (op) {
-      case ContentOp::add: append_entries(d.add[i], digests, size, list); break;
-      case ContentOp::remove: append_entries(d.remove[i], digests, size, 0); break;
-      case ContentOp::allow_add: append_entries(d.allow_add[i], digests, size, 0); break;
-      case ContentOp::allow_remove: append_entries(d.allow_remove[i], digests, size, 0); break;
-      case ContentOp::end: break;
-    }
-  });
+  read_blocks(r, d.header, limits,
+              [&](ContentOp op, Algorithm a, std::uint16_t list, auto digests, std::size_t size) {
+                const auto i = static_cast<std::size_t>(a);
+                switch (op) {
+                  case ContentOp::add:
+                    append_entries(d.add[i], digests, size, list);
+                    break;
+                  case ContentOp::remove:
+                    append_entries(d.remove[i], digests, size, 0);
+                    break;
+                  case ContentOp::allow_add:
+                    append_entries(d.allow_add[i], digests, size, 0);
+                    break;
+                  case ContentOp::allow_remove:
+                    append_entries(d.allow_remove[i], digests, size, 0);
+                    break;
+                  case ContentOp::end:
+                    break;
+                }
+              });
   return d;
 }
 
@@ -318,8 +332,9 @@ std::vector<std::uint8_t> encode_snapshot(const SetContents& c, std::uint64_t ve
   return std::move(w.out);
 }
 
-std::vector<std::uint8_t> encode_delta(const SetContents& from, const SetContents& to, std::uint64_t from_version,
-                                       std::uint64_t to_version, const std::string& note) {
+std::vector<std::uint8_t> encode_delta(const SetContents& from, const SetContents& to,
+                                       std::uint64_t from_version, std::uint64_t to_version,
+                                       const std::string& note) {
   Writer w;
   write_header(w, ContentKind::delta, to_version, from_version, note, to.lists);
   for (Algorithm a : kAllAlgorithms) {
@@ -327,11 +342,14 @@ std::vector<std::uint8_t> encode_delta(const SetContents& from, const SetContent
     const std::size_t size = digest_size(a);
     // A hash that moved list is removed and added again.
     write_blocks(w, ContentOp::remove, a, difference(from.exact[i], to.exact[i], size, &from, &to), false);
-    write_blocks(w, ContentOp::allow_remove, a, difference(from.allow[i], to.allow[i], size, nullptr, nullptr), false);
+    write_blocks(w, ContentOp::allow_remove, a,
+                 difference(from.allow[i], to.allow[i], size, nullptr, nullptr), false);
     auto adds = difference(to.exact[i], from.exact[i], size, &to, &from);
-    std::stable_sort(adds.begin(), adds.end(), [](const Entry& x, const Entry& y) { return x.list < y.list; });
+    std::stable_sort(adds.begin(), adds.end(),
+                     [](const Entry& x, const Entry& y) { return x.list < y.list; });
     write_blocks(w, ContentOp::add, a, adds, true);
-    write_blocks(w, ContentOp::allow_add, a, difference(to.allow[i], from.allow[i], size, nullptr, nullptr), false);
+    write_blocks(w, ContentOp::allow_add, a, difference(to.allow[i], from.allow[i], size, nullptr, nullptr),
+                 false);
   }
   write_end(w);
   return std::move(w.out);
@@ -384,7 +402,8 @@ SetContents read_set(const HashSet& set) {
         Entry e;
         std::memcpy(e.bytes.data(), digest.data(), digest.size());
         e.list = allow ? 0 : list;
-        if (!allow && list >= c.lists.size()) throw SetFileError(set.path() + ": list index past the list table");
+        if (!allow && list >= c.lists.size())
+          throw SetFileError(set.path() + ": list index past the list table");
         out.push_back(e);
       });
     }

@@ -78,8 +78,9 @@ Delta decode_delta(std::span<const std::uint8_t> bytes, const ContentLimits& lim
 
 std::vector<std::uint8_t> encode_snapshot(const SetContents& contents, std::uint64_t version);
 // The delta that turns `from` into `to` (both normalized).
-std::vector<std::uint8_t> encode_delta(const SetContents& from, const SetContents& to, std::uint64_t from_version,
-                                       std::uint64_t to_version, const std::string& note);
+std::vector<std::uint8_t> encode_delta(const SetContents& from, const SetContents& to,
+                                       std::uint64_t from_version, std::uint64_t to_version,
+                                       const std::string& note);
 // A delta that only removes the given digests (a retraction).
 std::vector<std::uint8_t> encode_removals(const std::vector<Digest>& digests, std::uint64_t from_version,
                                           std::uint64_t to_version, const std::string& note);

@@ -15,7 +15,9 @@
 
 namespace dijk::feed {
 namespace {
-EVP_PKEY* as_pkey(void* p) { return static_cast<EVP_PKEY*>(p); }
+EVP_PKEY* as_pkey(void* p) {
+  return static_cast<EVP_PKEY*>(p);
+}
 
 struct CtxFree {
   void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
@@ -26,13 +28,16 @@ using MdCtx = std::unique_ptr<EVP_MD_CTX, CtxFree>;
 Sha256 sha256(std::span<const std::uint8_t> bytes) {
   Sha256 out{};
   unsigned int len = 0;
-  if (EVP_Digest(bytes.data(), bytes.size(), out.data(), &len, EVP_sha256(), nullptr) != 1 || len != out.size()) {
+  if (EVP_Digest(bytes.data(), bytes.size(), out.data(), &len, EVP_sha256(), nullptr) != 1 ||
+      len != out.size()) {
     throw CryptoError("SHA-256 failed");
   }
   return out;
 }
 
-void SigningKey::Free::operator()(void* p) const { EVP_PKEY_free(as_pkey(p)); }
+void SigningKey::Free::operator()(void* p) const {
+  EVP_PKEY_free(as_pkey(p));
+}
 
 SigningKey SigningKey::generate() {
   EVP_PKEY* key = EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519");
@@ -97,14 +102,17 @@ bool verify(const PublicKey& key, std::string_view message, const Signature& sig
   EVP_PKEY* pkey = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr, key.data(), key.size());
   if (pkey == nullptr) return false;
   MdCtx ctx(EVP_MD_CTX_new());
-  const bool ok = ctx && EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr, pkey) == 1 &&
-                  EVP_DigestVerify(ctx.get(), signature.data(), signature.size(),
-                                   reinterpret_cast<const unsigned char*>(message.data()), message.size()) == 1;
+  const bool ok =
+      ctx && EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr, pkey) == 1 &&
+      EVP_DigestVerify(ctx.get(), signature.data(), signature.size(),
+                       reinterpret_cast<const unsigned char*>(message.data()), message.size()) == 1;
   EVP_PKEY_free(pkey);
   return ok;
 }
 
-std::string key_to_hex(const PublicKey& key) { return to_hex(key); }
+std::string key_to_hex(const PublicKey& key) {
+  return to_hex(key);
+}
 
 std::optional<PublicKey> key_from_hex(std::string_view hex) {
   PublicKey out{};

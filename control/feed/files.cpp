@@ -25,7 +25,8 @@ std::vector<std::uint8_t> read_file(const std::string& path, std::uint64_t max_b
   }
   if (static_cast<std::uint64_t>(st.st_size) > max_bytes) {
     ::close(fd);
-    throw std::system_error(EFBIG, std::generic_category(), path + ": larger than " + std::to_string(max_bytes));
+    throw std::system_error(EFBIG, std::generic_category(),
+                            path + ": larger than " + std::to_string(max_bytes));
   }
   std::vector<std::uint8_t> out(static_cast<std::size_t>(st.st_size));
   std::size_t got = 0;

@@ -36,7 +36,8 @@ class LineReader {
     const std::string_view line = next();
     auto fields = split(line);
     if (fields.empty() || fields[0] != keyword) fail("expected `" + std::string(keyword) + "`");
-    if (fields.size() != n + 1) fail("`" + std::string(keyword) + "` takes " + std::to_string(n) + " value(s)");
+    if (fields.size() != n + 1)
+      fail("`" + std::string(keyword) + "` takes " + std::to_string(n) + " value(s)");
     fields.erase(fields.begin());
     return fields;
   }
@@ -90,7 +91,8 @@ std::int64_t parse_time(const LineReader& r, std::string_view s) {
 template <std::size_t N>
 std::array<std::uint8_t, N> parse_hex(const LineReader& r, std::string_view s) {
   std::array<std::uint8_t, N> out{};
-  if (s.size() != 2 * N || !from_hex_into(s, out)) r.fail("expected " + std::to_string(2 * N) + " hex digits");
+  if (s.size() != 2 * N || !from_hex_into(s, out))
+    r.fail("expected " + std::to_string(2 * N) + " hex digits");
   return out;
 }
 
@@ -119,7 +121,9 @@ void read_delegation(LineReader& r, std::string_view text, ManifestFile& out) {
   out.delegation_sig = parse_hex<64>(r, r.expect("sig", 1)[0]);
 }
 
-std::string sig_line(const Signature& s) { return "sig " + to_hex(s) + "\n"; }
+std::string sig_line(const Signature& s) {
+  return "sig " + to_hex(s) + "\n";
+}
 
 }  // namespace
 
@@ -134,16 +138,16 @@ bool valid_file_name(std::string_view name) {
 }
 
 std::string render_delegation(const Delegation& d) {
-  return "dijk-delegation 1\nfeed " + d.feed + "\nserial " + std::to_string(d.serial) + "\nkey " + to_hex(d.key) +
-         "\nnot-after " + std::to_string(d.not_after) + "\n";
+  return "dijk-delegation 1\nfeed " + d.feed + "\nserial " + std::to_string(d.serial) + "\nkey " +
+         to_hex(d.key) + "\nnot-after " + std::to_string(d.not_after) + "\n";
 }
 
 std::string render_manifest(const Manifest& m) {
-  std::string out = "dijk-manifest 1\nfeed " + m.feed + "\nversion " + std::to_string(m.version) + "\nissued " +
-                    std::to_string(m.issued) + "\nexpires " + std::to_string(m.expires) + "\nkey-serial " +
-                    std::to_string(m.key_serial) + "\n";
-  out += "snapshot " + m.snapshot.name + " " + std::to_string(m.snapshot.length) + " " + to_hex(m.snapshot.sha256) +
-         "\n";
+  std::string out = "dijk-manifest 1\nfeed " + m.feed + "\nversion " + std::to_string(m.version) +
+                    "\nissued " + std::to_string(m.issued) + "\nexpires " + std::to_string(m.expires) +
+                    "\nkey-serial " + std::to_string(m.key_serial) + "\n";
+  out += "snapshot " + m.snapshot.name + " " + std::to_string(m.snapshot.length) + " " +
+         to_hex(m.snapshot.sha256) + "\n";
   for (const DeltaEntry& d : m.deltas) {
     out += "delta " + std::to_string(d.from) + " " + std::to_string(d.to) + " " + d.file.name + " " +
            std::to_string(d.file.length) + " " + to_hex(d.file.sha256) + "\n";
@@ -151,7 +155,9 @@ std::string render_manifest(const Manifest& m) {
   return out;
 }
 
-std::string sign_block(const std::string& body, const SigningKey& key) { return body + sig_line(key.sign(body)); }
+std::string sign_block(const std::string& body, const SigningKey& key) {
+  return body + sig_line(key.sign(body));
+}
 
 std::string assemble_manifest_file(const std::string& signed_delegation, const Manifest& m,
                                    const SigningKey& feed_key) {

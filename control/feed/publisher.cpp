@@ -18,9 +18,12 @@ std::int64_t clock_now() {
       .count();
 }
 
-std::string path_in(const std::string& dir, const std::string& name) { return (fs::path(dir) / name).string(); }
+std::string path_in(const std::string& dir, const std::string& name) {
+  return (fs::path(dir) / name).string();
+}
 
-FileEntry write_content(const std::string& dir, const std::string& name, const std::vector<std::uint8_t>& bytes) {
+FileEntry write_content(const std::string& dir, const std::string& name,
+                        const std::vector<std::uint8_t>& bytes) {
   write_file_atomic(path_in(dir, name), bytes);
   return {name, bytes.size(), sha256(bytes)};
 }
@@ -45,7 +48,8 @@ Previous load_previous(const std::string& feed_dir) {
   p.manifest = parse_manifest_file(read_text_file(manifest_path, kMaxManifestBytes)).manifest;
   const auto bytes = read_file(path_in(feed_dir, p.manifest.snapshot.name), kMaxContentBytes);
   if (sha256(bytes) != p.manifest.snapshot.sha256) {
-    throw FeedFormatError(p.manifest.snapshot.name + ": does not match the manifest (feed directory damaged)");
+    throw FeedFormatError(p.manifest.snapshot.name +
+                          ": does not match the manifest (feed directory damaged)");
   }
   p.contents = decode_snapshot(bytes);
   p.exists = true;
@@ -55,7 +59,8 @@ Previous load_previous(const std::string& feed_dir) {
 }  // namespace
 
 void keygen(const KeygenOptions& o) {
-  if (!valid_file_name(o.feed_name)) throw FeedFormatError("feed name must be [A-Za-z0-9._-], at most 96 bytes");
+  if (!valid_file_name(o.feed_name))
+    throw FeedFormatError("feed name must be [A-Za-z0-9._-], at most 96 bytes");
   fs::create_directories(o.keys_dir);
   for (const char* name : {"root.key", "feed.key", "delegation"}) {
     if (fs::exists(path_in(o.keys_dir, name))) {
@@ -67,14 +72,16 @@ void keygen(const KeygenOptions& o) {
   root.save_pem(path_in(o.keys_dir, "root.key"));
   write_file_atomic(path_in(o.keys_dir, "root.pub"), key_to_hex(root.public_key()) + "\n");
   feed_key.save_pem(path_in(o.keys_dir, "feed.key"));
-  write_file_atomic(path_in(o.keys_dir, "delegation"),
-                    issue_delegation(root, o.feed_name, 1, feed_key.public_key(), clock_now() + o.key_valid_seconds));
+  write_file_atomic(
+      path_in(o.keys_dir, "delegation"),
+      issue_delegation(root, o.feed_name, 1, feed_key.public_key(), clock_now() + o.key_valid_seconds));
 }
 
 std::uint64_t rotate_key(const RotateOptions& o) {
   const std::string root_path = o.root_key.empty() ? path_in(o.keys_dir, "root.key") : o.root_key;
   const SigningKey root = SigningKey::load_pem(root_path);
-  const ManifestFile old = parse_delegation_file(read_text_file(path_in(o.keys_dir, "delegation"), kMaxManifestBytes));
+  const ManifestFile old =
+      parse_delegation_file(read_text_file(path_in(o.keys_dir, "delegation"), kMaxManifestBytes));
   if (!verify(root.public_key(), old.delegation_signed, old.delegation_sig)) {
     throw std::runtime_error("the current delegation was not issued by " + root_path);
   }
@@ -84,8 +91,8 @@ std::uint64_t rotate_key(const RotateOptions& o) {
   // refuses the mismatched pair and the old key can be put back.
   const std::string key_path = path_in(o.keys_dir, "feed.key");
   std::error_code ec;
-  fs::copy_file(key_path, key_path + "." + std::to_string(old.delegation.serial), fs::copy_options::overwrite_existing,
-                ec);
+  fs::copy_file(key_path, key_path + "." + std::to_string(old.delegation.serial),
+                fs::copy_options::overwrite_existing, ec);
   next.save_pem(key_path);
   write_file_atomic(path_in(o.keys_dir, "delegation"),
                     issue_delegation(root, old.delegation.feed, serial, next.public_key(),
@@ -125,7 +132,8 @@ PublishResult publish_contents(const PublishOptions& o, SetContents contents, co
     for (const DeltaEntry& d : prev.manifest.deltas) {
       if (d.from >= oldest && m.deltas.size() + 1 < kMaxDeltas) m.deltas.push_back(d);
     }
-    const std::string name = "delta-" + std::to_string(prev.manifest.version) + "-" + std::to_string(m.version) + ".dfc";
+    const std::string name =
+        "delta-" + std::to_string(prev.manifest.version) + "-" + std::to_string(m.version) + ".dfc";
     m.deltas.push_back({prev.manifest.version, m.version, write_content(o.feed_dir, name, delta)});
   }
   write_file_atomic(path_in(o.feed_dir, "manifest"), assemble_manifest_file(delegation_text, m, feed_key));
@@ -150,7 +158,8 @@ PublishResult publish_set(const PublishOptions& o, const std::string& set_path) 
   return publish_contents(o, read_set(*HashSet::open(set_path)), "");
 }
 
-PublishResult retract(const PublishOptions& o, const std::vector<Digest>& digests, const std::string& reason) {
+PublishResult retract(const PublishOptions& o, const std::vector<Digest>& digests,
+                      const std::string& reason) {
   Previous prev = load_previous(o.feed_dir);
   if (!prev.exists) throw std::runtime_error(o.feed_dir + ": nothing published yet, nothing to retract");
   SetContents contents = std::move(prev.contents);

@@ -32,9 +32,9 @@ std::uint64_t rotate_key(const RotateOptions& options);
 struct PublishOptions {
   std::string feed_dir;
   std::string keys_dir;
-  std::uint32_t keep_deltas = 8;                 // deltas from the last N versions stay in the feed
-  std::int64_t expires_in_seconds = 2 * 86400;   // appliances refuse the manifest after this
-  std::int64_t now = 0;                          // 0: the clock
+  std::uint32_t keep_deltas = 8;                // deltas from the last N versions stay in the feed
+  std::int64_t expires_in_seconds = 2 * 86400;  // appliances refuse the manifest after this
+  std::int64_t now = 0;                         // 0: the clock
 };
 
 struct PublishResult {
@@ -46,7 +46,8 @@ struct PublishResult {
 // Publishes the contents of set file `set_path` as the next version.
 PublishResult publish_set(const PublishOptions& options, const std::string& set_path);
 // Publishes the current version minus `digests` as the next version at once; `reason` travels in the delta.
-PublishResult retract(const PublishOptions& options, const std::vector<Digest>& digests, const std::string& reason);
+PublishResult retract(const PublishOptions& options, const std::vector<Digest>& digests,
+                      const std::string& reason);
 // Publishes `contents` as the next version (the common path of both).
 PublishResult publish_contents(const PublishOptions& options, SetContents contents, const std::string& note);
 

@@ -37,9 +37,9 @@ inline constexpr std::size_t kFailureCount = static_cast<std::size_t>(Failure::i
 std::string_view failure_name(Failure f);
 
 struct TrustPolicy {
-  std::vector<PublicKey> roots;      // pinned
-  std::string feed;                  // the feed name this appliance follows
-  std::uint64_t min_key_serial = 0;  // the highest delegation serial seen so far
+  std::vector<PublicKey> roots;        // pinned
+  std::string feed;                    // the feed name this appliance follows
+  std::uint64_t min_key_serial = 0;    // the highest delegation serial seen so far
   std::uint64_t accepted_version = 0;  // the highest manifest version accepted so far
   std::int64_t max_clock_skew = 300;   // seconds an `issued` time may lie in the future
 };

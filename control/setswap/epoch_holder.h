@@ -93,7 +93,8 @@ class EpochHolder {
     for (std::size_t i = 0; i < kMaxReaders; ++i) {
       if (!slots_[i].used.load(std::memory_order_relaxed)) {
         slots_[i].used.store(true, std::memory_order_seq_cst);
-        if (i >= slot_count_.load(std::memory_order_relaxed)) slot_count_.store(i + 1, std::memory_order_seq_cst);
+        if (i >= slot_count_.load(std::memory_order_relaxed))
+          slot_count_.store(i + 1, std::memory_order_seq_cst);
         return Reader(this, i);
       }
     }

@@ -18,9 +18,9 @@ namespace dijk {
 using SetHolder = EpochHolder<const HashSet>;
 
 struct SetWatchStatus {
-  std::uint64_t version = 0;    // of the set now live
+  std::uint64_t version = 0;  // of the set now live
   std::uint64_t swaps = 0;
-  std::uint64_t failures = 0;   // new files that did not open or verify (the old set kept serving)
+  std::uint64_t failures = 0;  // new files that did not open or verify (the old set kept serving)
   std::string last_error;
 };
 

@@ -16,7 +16,9 @@ SetWatcher::SetWatcher(SetHolder& holder, std::string path, Swapped on_swap)
   if (auto live = holder_.current()) status_.version = live->version();
 }
 
-SetWatcher::~SetWatcher() { stop(); }
+SetWatcher::~SetWatcher() {
+  stop();
+}
 
 bool SetWatcher::check_now() {
   std::lock_guard lock(mutex_);

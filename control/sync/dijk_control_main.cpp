@@ -5,6 +5,7 @@
 //   dijk-control set-rollback --set-dir DIR      swap current.set and previous.set
 //   dijk-control status --set-dir DIR            the last sync's status
 #include <signal.h>
+#include <toml++/toml.h>
 
 #include <cstdio>
 #include <cstring>
@@ -12,7 +13,6 @@
 #include <map>
 #include <string>
 #include <thread>
-#include <toml++/toml.h>
 #include <vector>
 
 #include "control/feed/files.h"
@@ -43,7 +43,8 @@ std::multimap<std::string, std::string> parse_flags(int argc, char** argv, int f
   return out;
 }
 
-std::string flag(const std::multimap<std::string, std::string>& f, const std::string& name, bool required = true) {
+std::string flag(const std::multimap<std::string, std::string>& f, const std::string& name,
+                 bool required = true) {
   const auto it = f.find(name);
   if (it == f.end()) {
     if (required) throw std::runtime_error("missing --" + name);
@@ -64,7 +65,8 @@ Setup from_flags(const std::multimap<std::string, std::string>& f) {
   s.https.ca_file = flag(f, "ca");
   s.https.client_cert = flag(f, "client-cert", false);
   s.https.client_key = flag(f, "client-key", false);
-  if (const auto t = flag(f, "timeout", false); !t.empty()) s.https.total_timeout = std::chrono::seconds(std::stol(t));
+  if (const auto t = flag(f, "timeout", false); !t.empty())
+    s.https.total_timeout = std::chrono::seconds(std::stol(t));
   s.config.feed_name = flag(f, "feed");
   s.config.set_dir = flag(f, "set-dir");
   for (auto [it, end] = f.equal_range("root-key"); it != end; ++it) {

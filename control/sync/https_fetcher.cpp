@@ -81,8 +81,8 @@ FetchResult HttpsFetcher::fetch(const std::string& name, std::uint64_t max_bytes
   } else if (rc == CURLE_OPERATION_TIMEDOUT) {
     r.failure = feed::Failure::timeout;
     r.detail = what;
-  } else if (rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CONNECT_ERROR || rc == CURLE_SSL_CERTPROBLEM ||
-             rc == CURLE_SSL_CACERT_BADFILE) {
+  } else if (rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CONNECT_ERROR ||
+             rc == CURLE_SSL_CERTPROBLEM || rc == CURLE_SSL_CACERT_BADFILE) {
     r.failure = feed::Failure::tls;
     r.detail = what;
   } else if (rc != CURLE_OK) {

@@ -84,8 +84,8 @@ std::string SyncStatus::to_text() const {
       << "sync.last_error " << last_error << "\n"
       << "sync.last_method " << last_method << "\n"
       << "sync.last_seconds " << last_seconds << "\n"
-      << "sync.phase_seconds fetch " << fetch_seconds << " apply " << apply_seconds << " build " << build_seconds
-      << " verify " << verify_seconds << "\n"
+      << "sync.phase_seconds fetch " << fetch_seconds << " apply " << apply_seconds << " build "
+      << build_seconds << " verify " << verify_seconds << "\n"
       << "sync.attempts " << attempts << "\n"
       << "sync.installs " << installs << "\n";
   for (std::size_t i = 1; i < feed::kFailureCount; ++i) {
@@ -95,13 +95,19 @@ std::string SyncStatus::to_text() const {
 }
 
 Syncer::Syncer(SyncConfig config, std::unique_ptr<Fetcher> fetcher, Clock clock)
-    : config_(std::move(config)), fetcher_(std::move(fetcher)), clock_(clock ? std::move(clock) : system_now) {
+    : config_(std::move(config)),
+      fetcher_(std::move(fetcher)),
+      clock_(clock ? std::move(clock) : system_now) {
   fs::create_directories(config_.set_dir);
   load_state(status_);
 }
 
-std::string Syncer::current_path() const { return (fs::path(config_.set_dir) / "current.set").string(); }
-std::string Syncer::previous_path() const { return (fs::path(config_.set_dir) / "previous.set").string(); }
+std::string Syncer::current_path() const {
+  return (fs::path(config_.set_dir) / "current.set").string();
+}
+std::string Syncer::previous_path() const {
+  return (fs::path(config_.set_dir) / "previous.set").string();
+}
 
 void Syncer::load_state(SyncStatus& st) const {
   st.installed_version = version_of(current_path());
@@ -213,20 +219,22 @@ Syncer::Outcome Syncer::attempt(SyncStatus& st) {
   std::vector<std::vector<std::uint8_t>> files;
   for (const auto& [entry, cap] : wanted) {
     if (entry->length > cap) {
-      return {Failure::too_large, entry->name + ": " + std::to_string(entry->length) + " bytes is over the cap of " +
-                                      std::to_string(cap)};
+      return {Failure::too_large, entry->name + ": " + std::to_string(entry->length) +
+                                      " bytes is over the cap of " + std::to_string(cap)};
     }
     // One byte more than announced is fetched so that a padded file is caught as a length mismatch.
     FetchResult f = fetcher_->fetch(entry->name, entry->length + 1);
     if (!f.ok()) {
-      if (f.failure == Failure::too_large) return {Failure::length_mismatch, entry->name + ": longer than announced"};
+      if (f.failure == Failure::too_large)
+        return {Failure::length_mismatch, entry->name + ": longer than announced"};
       return {f.failure, f.detail};
     }
     if (f.bytes.size() != entry->length) {
-      return {Failure::length_mismatch, entry->name + ": " + std::to_string(f.bytes.size()) + " bytes, manifest says " +
-                                            std::to_string(entry->length)};
+      return {Failure::length_mismatch, entry->name + ": " + std::to_string(f.bytes.size()) +
+                                            " bytes, manifest says " + std::to_string(entry->length)};
     }
-    if (feed::sha256(f.bytes) != entry->sha256) return {Failure::hash_mismatch, entry->name + ": SHA-256 differs"};
+    if (feed::sha256(f.bytes) != entry->sha256)
+      return {Failure::hash_mismatch, entry->name + ": SHA-256 differs"};
     files.push_back(std::move(f.bytes));
   }
 
@@ -282,7 +290,8 @@ Syncer::Outcome Syncer::attempt(SyncStatus& st) {
     const std::string link_tmp = previous_path() + ".tmp";
     std::error_code ec;
     fs::remove(link_tmp, ec);
-    if (::link(current.c_str(), link_tmp.c_str()) != 0 || ::rename(link_tmp.c_str(), previous_path().c_str()) != 0) {
+    if (::link(current.c_str(), link_tmp.c_str()) != 0 ||
+        ::rename(link_tmp.c_str(), previous_path().c_str()) != 0) {
       return {Failure::disk, std::string("cannot keep the previous set: ") + std::strerror(errno)};
     }
   }

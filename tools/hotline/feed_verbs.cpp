@@ -39,8 +39,8 @@ feed::PublishOptions publish_options(const cli::ParsedArgs& args) {
 }
 
 void print_result(const feed::PublishOptions& o, const feed::PublishResult& r) {
-  std::cout << o.feed_dir << ": published version " << r.version << ", " << r.hashes << " hashes, " << r.delta_changes
-            << " changes since the previous version\n";
+  std::cout << o.feed_dir << ": published version " << r.version << ", " << r.hashes << " hashes, "
+            << r.delta_changes << " changes since the previous version\n";
 }
 
 int run_keygen(const cli::ParsedArgs& args) {
@@ -51,8 +51,10 @@ int run_keygen(const cli::ParsedArgs& args) {
   o.feed_name = *name;
   o.key_valid_seconds = seconds_option(args, "--valid-for", o.key_valid_seconds);
   feed::keygen(o);
-  std::cout << o.keys_dir << ": root.key (move it offline), root.pub (pin it on appliances), feed.key, delegation\n"
-            << "root public key: " << feed::key_to_hex(feed::load_public_key(o.keys_dir + "/root.pub")) << "\n";
+  std::cout << o.keys_dir
+            << ": root.key (move it offline), root.pub (pin it on appliances), feed.key, delegation\n"
+            << "root public key: " << feed::key_to_hex(feed::load_public_key(o.keys_dir + "/root.pub"))
+            << "\n";
   return cli::kExitOk;
 }
 
@@ -94,7 +96,8 @@ int run_retract(const cli::ParsedArgs& args) {
 }
 
 const cli::OptionSpec kKeys{"--keys", true, "keys directory (default $DIJK_HOTLINE_KEYS)", "DIR"};
-const cli::OptionSpec kValid{"--valid-for", true, "seconds the feed key's delegation is valid (default 1 year)", "S"};
+const cli::OptionSpec kValid{"--valid-for", true,
+                             "seconds the feed key's delegation is valid (default 1 year)", "S"};
 const std::vector<cli::OptionSpec> kPublishOptions{
     {"--feed", true, "the feed directory (served as static files)", "DIR"},
     kKeys,
@@ -105,14 +108,15 @@ const std::vector<cli::OptionSpec> kPublishOptions{
 }  // namespace
 
 cli::Verb keygen_verb() {
-  return {"keygen",
-          "create the root key, the feed key and the delegation",
-          "keygen --keys DIR --feed-name NAME [--valid-for SECONDS]",
-          "Writes root.key (the offline root: move it off this machine), root.pub (pin it on every appliance),\n"
-          "feed.key (the online key that signs manifests) and delegation (root's signature over feed.key's\n"
-          "public half, serial 1). Refuses to overwrite existing keys.",
-          {kKeys, {"--feed-name", true, "the feed's name, checked by appliances", "NAME"}, kValid},
-          run_keygen};
+  return {
+      "keygen",
+      "create the root key, the feed key and the delegation",
+      "keygen --keys DIR --feed-name NAME [--valid-for SECONDS]",
+      "Writes root.key (the offline root: move it off this machine), root.pub (pin it on every appliance),\n"
+      "feed.key (the online key that signs manifests) and delegation (root's signature over feed.key's\n"
+      "public half, serial 1). Refuses to overwrite existing keys.",
+      {kKeys, {"--feed-name", true, "the feed's name, checked by appliances", "NAME"}, kValid},
+      run_keygen};
 }
 
 cli::Verb rotate_key_verb() {
@@ -128,13 +132,14 @@ cli::Verb rotate_key_verb() {
 cli::Verb publish_verb() {
   auto options = kPublishOptions;
   options.push_back({"--set", true, "the set file to publish (from `import`)", "SET"});
-  return {"publish",
-          "publish a set file as the feed's next version",
-          "publish --feed DIR --set SET [--keys DIR] [--keep-deltas N] [--expires-in SECONDS]",
-          "Writes snapshot-<v>.dfc, delta-<v-1>-<v>.dfc against the previous version, and a new signed manifest\n"
-          "(renamed into place last). Republishing an unchanged set refreshes the expiry.",
-          options,
-          run_publish};
+  return {
+      "publish",
+      "publish a set file as the feed's next version",
+      "publish --feed DIR --set SET [--keys DIR] [--keep-deltas N] [--expires-in SECONDS]",
+      "Writes snapshot-<v>.dfc, delta-<v-1>-<v>.dfc against the previous version, and a new signed manifest\n"
+      "(renamed into place last). Republishing an unchanged set refreshes the expiry.",
+      options,
+      run_publish};
 }
 
 cli::Verb retract_verb() {

@@ -2,13 +2,16 @@
 // 127.0.0.1; an appliance syncs through libcurl with the test CA pinned and swaps the set into a holder that
 // lookups go through. Every failure must leave the installed set serving, with its reason recorded.
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/mount.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <thread>
 
 #include "control/feed/files.h"
 #include "control/feed/publisher.h"
@@ -34,7 +37,9 @@ Digest hash_of(const std::string& name) {
   return d;
 }
 
-std::string hex_of(const Digest& d) { return to_hex({d.bytes.data(), d.size()}); }
+std::string hex_of(const Digest& d) {
+  return to_hex({d.bytes.data(), d.size()});
+}
 
 std::int64_t now() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -43,10 +48,12 @@ std::int64_t now() {
 
 // One appliance: a set directory, the syncer, and the holder its lookups go through.
 struct Appliance {
-  Appliance(const std::string& set_dir, sync::SyncConfig config, sync::HttpsOptions https, sync::Syncer::Clock clock)
+  Appliance(const std::string& set_dir, sync::SyncConfig config, sync::HttpsOptions https,
+            sync::Syncer::Clock clock)
       : holder(nullptr), reader(holder.register_reader()) {
     config.set_dir = set_dir;
-    syncer = std::make_unique<sync::Syncer>(config, std::make_unique<sync::HttpsFetcher>(https), std::move(clock));
+    syncer =
+        std::make_unique<sync::Syncer>(config, std::make_unique<sync::HttpsFetcher>(https), std::move(clock));
     if (fs::exists(syncer->current_path())) holder.swap(HashSet::open(syncer->current_path()));
     watcher = std::make_unique<SetWatcher>(holder, syncer->current_path());
     // In-process, the sync tells the watcher at once; dijkd in another process polls with start().
@@ -145,8 +152,10 @@ class FeedE2E : public ::testing::Test {
     EXPECT_TRUE(a.matches(hash_of("A")));
     EXPECT_EQ(HashSet::open(a.syncer->current_path())->version(), 1u);
     EXPECT_FALSE(fs::exists(fs::path(a.syncer->current_path()).parent_path() / "next.set"));
-    const std::string status = feed::read_text_file(fs::path(a.syncer->current_path()).parent_path() / "sync-status", 1 << 16);
-    EXPECT_NE(status.find("sync.last_failure " + std::string(feed::failure_name(why))), std::string::npos) << status;
+    const std::string status =
+        feed::read_text_file(fs::path(a.syncer->current_path()).parent_path() / "sync-status", 1 << 16);
+    EXPECT_NE(status.find("sync.last_failure " + std::string(feed::failure_name(why))), std::string::npos)
+        << status;
   }
 
   void rewrite(const std::string& file, const std::function<void(std::string&)>& edit) {
@@ -167,8 +176,8 @@ TEST_F(FeedE2E, PublishSyncMatchThenRetractSyncNoMatchThenRollback) {
   EXPECT_FALSE(a->matches(hash_of("C")));
 
   // The hotline retracts A with the command line tool; the appliance drops it by delta.
-  test::run_command(kHotline + " retract --feed " + feed_dir_ + " --keys " + keys_ + " --reason 'stock photo' " +
-                    hex_of(hash_of("A")) + " 2>&1");
+  test::run_command(kHotline + " retract --feed " + feed_dir_ + " --keys " + keys_ +
+                    " --reason 'stock photo' " + hex_of(hash_of("A")) + " 2>&1");
   const auto st = a->sync();
   ASSERT_EQ(st.last_failure, Failure::none) << st.last_error;
   EXPECT_EQ(st.last_method, "deltas 1");
@@ -188,14 +197,15 @@ TEST_F(FeedE2E, PublishSyncMatchThenRetractSyncNoMatchThenRollback) {
 }
 
 TEST_F(FeedE2E, SyncOnceCommandLine) {
-  test::run_command(kHotline + " publish --feed " + feed_dir_ + " --keys " + keys_ + " --set " + make_set({"A"}) +
-                    " 2>&1");
-  const std::string out = test::run_command(
-      kControl + " sync-once --feed-url " + server_->url(name_ + "/") + " --feed nl-test --root-key " + keys_ +
-      "/root.pub --ca " + server_->ca_file() + " --set-dir " + work_ + "/cli 2>&1");
+  test::run_command(kHotline + " publish --feed " + feed_dir_ + " --keys " + keys_ + " --set " +
+                    make_set({"A"}) + " 2>&1");
+  const std::string out = test::run_command(kControl + " sync-once --feed-url " + server_->url(name_ + "/") +
+                                            " --feed nl-test --root-key " + keys_ + "/root.pub --ca " +
+                                            server_->ca_file() + " --set-dir " + work_ + "/cli 2>&1");
   EXPECT_NE(out.find("sync.installed_version 1"), std::string::npos) << out;
-  EXPECT_NE(HashSet::open(work_ + "/cli/current.set")->exact(Algorithm::sha256).find(
-                {hash_of("A").bytes.data(), 32}),
+  EXPECT_NE(HashSet::open(work_ + "/cli/current.set")
+                ->exact(Algorithm::sha256)
+                .find({hash_of("A").bytes.data(), 32}),
             ExactTable::kNotFound);
 }
 
@@ -255,7 +265,8 @@ TEST_F(FeedE2E, TruncatedDeltaIsRefused) {
 TEST_F(FeedE2E, AlteredDeltaIsRefused) {
   auto a = installed_v1();
   publish({"B"});
-  rewrite("delta-1-2.dfc", [](std::string& t) { t[t.size() / 2] = static_cast<char>(t[t.size() / 2] ^ 0x40); });
+  rewrite("delta-1-2.dfc",
+          [](std::string& t) { t[t.size() / 2] = static_cast<char>(t[t.size() / 2] ^ 0x40); });
   expect_refused_and_serving_v1(*a, Failure::hash_mismatch);
 }
 
@@ -295,7 +306,8 @@ TEST_F(FeedE2E, ServerCertificateFromAnotherCaIsRefused) {
   publish({"B"});
   auto h = https();
   h.ca_file = server_->other_ca_file();
-  auto pinned_elsewhere = std::make_unique<Appliance>(work_ + "/appliance-a", config(), h, sync::Syncer::Clock{});
+  auto pinned_elsewhere =
+      std::make_unique<Appliance>(work_ + "/appliance-a", config(), h, sync::Syncer::Clock{});
   a.reset();
   expect_refused_and_serving_v1(*pinned_elsewhere, Failure::tls);
 }
@@ -327,7 +339,8 @@ TEST_F(FeedE2E, KeyRotationAndTheOldKeyIsRefusedAfterwards) {
   auto forged = feed::parse_manifest_file(feed::read_text_file(feed_dir_ + "/manifest", 1 << 16)).manifest;
   forged.version = 3;
   forged.key_serial = 1;
-  std::ofstream(feed_dir_ + "/manifest", std::ios::trunc) << feed::assemble_manifest_file(old_delegation, forged, old_key);
+  std::ofstream(feed_dir_ + "/manifest", std::ios::trunc)
+      << feed::assemble_manifest_file(old_delegation, forged, old_key);
   st = a->sync();
   EXPECT_EQ(st.last_failure, Failure::revoked_key) << st.last_error;
   EXPECT_EQ(a->live_version(), 2u);
@@ -350,7 +363,8 @@ TEST_F(FeedE2E, ApplianceSeveralVersionsBehindCatchesUpByDeltas) {
 
 TEST_F(FeedE2E, ApplianceTooFarBehindCatchesUpBySnapshot) {
   auto a = installed_v1();
-  for (const auto& names : std::vector<std::vector<std::string>>{{"A", "C"}, {"C", "D"}, {"D", "E"}, {"E", "F"}}) {
+  for (const auto& names :
+       std::vector<std::vector<std::string>>{{"A", "C"}, {"C", "D"}, {"D", "E"}, {"E", "F"}}) {
     publish(names, 100, 2);  // the feed keeps deltas from the last 2 versions only
   }
   const auto st = a->sync();
@@ -359,6 +373,49 @@ TEST_F(FeedE2E, ApplianceTooFarBehindCatchesUpBySnapshot) {
   EXPECT_EQ(a->live_version(), 5u);
   EXPECT_TRUE(a->matches(hash_of("F")));
   EXPECT_FALSE(a->matches(hash_of("A")));
+}
+
+}  // namespace
+}  // namespace dijk
+
+namespace dijk {
+namespace {
+
+// The daemon as systemd runs it: TOML config, a sync at start, another at once on SIGUSR1 (`sync now`),
+// a clean exit on SIGTERM.
+TEST_F(FeedE2E, DaemonSyncsAtStartAndOnSyncNow) {
+  publish({"A"});
+  const std::string set_dir = work_ + "/daemon";
+  const std::string config = work_ + "/dijk.toml";
+  std::ofstream(config) << "[feed]\nname = \"nl-test\"\nurl = \"" << server_->url(name_ + "/") << "\"\n"
+                        << "root_keys = [\"" << keys_ << "/root.pub\"]\nca = \"" << server_->ca_file() << "\"\n"
+                        << "set_dir = \"" << set_dir << "\"\ninterval_seconds = 3600\n";
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::execl(kControl.c_str(), kControl.c_str(), "sync", "--config", config.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  auto version_of = [&] {
+    try {
+      return HashSet::open(set_dir + "/current.set")->version();
+    } catch (const std::exception&) {
+      return std::uint64_t{0};
+    }
+  };
+  auto wait_for = [&](std::uint64_t v) {
+    for (int i = 0; i < 200 && version_of() != v; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    return version_of();
+  };
+  EXPECT_EQ(wait_for(1), 1u);
+  publish({"B"});
+  ::kill(pid, SIGUSR1);  // the interval is an hour: only `sync now` can bring version 2 this soon
+  EXPECT_EQ(wait_for(2), 2u);
+  ::kill(pid, SIGTERM);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  const std::string text = feed::read_text_file(set_dir + "/sync-status", 1 << 16);
+  EXPECT_NE(text.find("sync.installed_version 2"), std::string::npos) << text;
 }
 
 }  // namespace

@@ -47,8 +47,10 @@ bool can_connect(int port) {
 }
 
 void make_ca(const std::string& dir, const std::string& name) {
-  run_command("cd " + dir + " && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 "
-              "-subj /CN=" + name + " -keyout " + name + ".key -out " + name + ".pem 2>&1");
+  run_command("cd " + dir +
+              " && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 "
+              "-subj /CN=" +
+              name + " -keyout " + name + ".key -out " + name + ".pem 2>&1");
 }
 
 }  // namespace
@@ -60,7 +62,8 @@ std::string run_command(const std::string& command) {
   std::array<char, 4096> buf{};
   while (std::fgets(buf.data(), buf.size(), p) != nullptr) out += buf.data();
   const int status = ::pclose(p);
-  if (status != 0) throw std::runtime_error("command failed (" + std::to_string(status) + "): " + command + "\n" + out);
+  if (status != 0)
+    throw std::runtime_error("command failed (" + std::to_string(status) + "): " + command + "\n" + out);
   return out;
 }
 
@@ -75,12 +78,13 @@ TlsFeedServer::TlsFeedServer() {
   ca_ = dir_ + "/test-ca.pem";
   other_ca_ = dir_ + "/other-ca.pem";
   // The server certificate names 127.0.0.1, so curl's host check passes only for the pinned CA's cert.
-  run_command("cd " + dir_ +
-              " && openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=127.0.0.1"
-              " -keyout server.key -out server.csr 2>&1"
-              " && printf 'subjectAltName=IP:127.0.0.1\\n' > san.ext"
-              " && openssl x509 -req -in server.csr -CA test-ca.pem -CAkey test-ca.key -CAcreateserial -days 2"
-              " -extfile san.ext -out server.pem 2>&1");
+  run_command(
+      "cd " + dir_ +
+      " && openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=127.0.0.1"
+      " -keyout server.key -out server.csr 2>&1"
+      " && printf 'subjectAltName=IP:127.0.0.1\\n' > san.ext"
+      " && openssl x509 -req -in server.csr -CA test-ca.pem -CAkey test-ca.key -CAcreateserial -days 2"
+      " -extfile san.ext -out server.pem 2>&1");
   port_ = free_port();
   {
     std::ofstream conf(dir_ + "/nginx/nginx.conf");
@@ -91,7 +95,8 @@ TlsFeedServer::TlsFeedServer() {
          << "  client_body_temp_path " << dir_ << "/nginx/body;\n"
          << "  default_type application/octet-stream;\n"
          << "  server {\n    listen 127.0.0.1:" << port_ << " ssl;\n"
-         << "    ssl_certificate " << dir_ << "/server.pem;\n    ssl_certificate_key " << dir_ << "/server.key;\n"
+         << "    ssl_certificate " << dir_ << "/server.pem;\n    ssl_certificate_key " << dir_
+         << "/server.key;\n"
          << "    root " << root_ << ";\n"
          << "    location /slow/ { alias " << root_ << "/; limit_rate 20; }\n"
          << "  }\n}\n";
@@ -102,8 +107,10 @@ TlsFeedServer::TlsFeedServer() {
              static_cast<char*>(nullptr));
     ::_exit(127);
   }
-  for (int i = 0; i < 100 && !can_connect(port_); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  if (!can_connect(port_)) throw std::runtime_error("nginx did not start; see " + dir_ + "/nginx/logs/error.log");
+  for (int i = 0; i < 100 && !can_connect(port_); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  if (!can_connect(port_))
+    throw std::runtime_error("nginx did not start; see " + dir_ + "/nginx/logs/error.log");
 }
 
 TlsFeedServer::~TlsFeedServer() {

@@ -14,8 +14,8 @@ class TlsFeedServer {
   TlsFeedServer(const TlsFeedServer&) = delete;
   TlsFeedServer& operator=(const TlsFeedServer&) = delete;
 
-  const std::string& root() const { return root_; }        // served at https://127.0.0.1:port/
-  const std::string& ca_file() const { return ca_; }       // the CA that signed the server certificate
+  const std::string& root() const { return root_; }               // served at https://127.0.0.1:port/
+  const std::string& ca_file() const { return ca_; }              // the CA that signed the server certificate
   const std::string& other_ca_file() const { return other_ca_; }  // a CA that did not
   const std::string& work_dir() const { return dir_; }
   std::string url(const std::string& path) const;

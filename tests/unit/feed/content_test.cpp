@@ -1,11 +1,11 @@
 // Snapshot and delta content: round trips, deltas that turn one version into the next, hostile bytes.
+#include "control/feed/content.h"
+
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <random>
-
-#include "control/feed/content.h"
 
 namespace dijk::feed {
 namespace {
@@ -94,7 +94,7 @@ TEST(Content, HostileBytesAreRefusedWithAnError) {
   }
   auto bad = good;
   bad.push_back(0);
-  EXPECT_THROW(decode_delta(bad), FeedFormatError);  // bytes after the end block
+  EXPECT_THROW(decode_delta(bad), FeedFormatError);      // bytes after the end block
   EXPECT_THROW(decode_snapshot(good), FeedFormatError);  // a delta is not a snapshot
   ContentLimits tight;
   tight.max_entries = 10;

@@ -1,12 +1,12 @@
 // The swap holder under concurrent readers: no reader ever sees a released object, every reader sees
 // each new version soon after its swap, and at most two versions are ever alive.
+#include "control/setswap/epoch_holder.h"
+
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <thread>
 #include <vector>
-
-#include "control/setswap/epoch_holder.h"
 
 namespace dijk {
 namespace {
@@ -82,8 +82,8 @@ TEST(EpochHolder, ALookupInFlightFinishesOnTheOldVersionAndSwapWaitsForIt) {
       swapped = true;
     });
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    EXPECT_FALSE(swapped.load());       // the writer waits for this lookup...
-    EXPECT_EQ(guard->value, 1u);        // ...which still reads the old version, intact
+    EXPECT_FALSE(swapped.load());  // the writer waits for this lookup...
+    EXPECT_EQ(guard->value, 1u);   // ...which still reads the old version, intact
     EXPECT_EQ(guard->check, 0x600du);
     EXPECT_EQ(alive.load(), 2);
   }
@@ -101,7 +101,8 @@ TEST(EpochHolder, SlotsAreReusedWhenReadersGo) {
     EXPECT_EQ(r.read()->value, 1u);
   }
   std::vector<EpochHolder<const Version>::Reader> all;
-  for (std::size_t i = 0; i < EpochHolder<const Version>::kMaxReaders; ++i) all.push_back(holder.register_reader());
+  for (std::size_t i = 0; i < EpochHolder<const Version>::kMaxReaders; ++i)
+    all.push_back(holder.register_reader());
   EXPECT_THROW(holder.register_reader(), std::runtime_error);
 }
 

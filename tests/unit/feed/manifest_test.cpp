@@ -72,7 +72,8 @@ TEST(Manifest, RefusesHostileFields) {
   EXPECT_THROW(parse_manifest_file(with("snapshot-7.dfc", "../etc/passwd")), FeedFormatError);
   EXPECT_THROW(parse_manifest_file(with("snapshot-7.dfc", ".hidden")), FeedFormatError);
   EXPECT_THROW(parse_manifest_file(with("delta 6 7", "delta 7 6")), FeedFormatError);
-  EXPECT_THROW(parse_manifest_file(with("feed nl-test\nversion", "feed nl\x01test\nversion")), FeedFormatError);
+  EXPECT_THROW(parse_manifest_file(with("feed nl-test\nversion", "feed nl\x01test\nversion")),
+               FeedFormatError);
   EXPECT_THROW(parse_manifest_file(with("issued", "issued  ")), FeedFormatError);
   EXPECT_THROW(parse_manifest_file(good + "x\n"), FeedFormatError);
   EXPECT_THROW(parse_manifest_file(std::string(kMaxManifestBytes + 1, 'a')), FeedFormatError);
@@ -117,7 +118,8 @@ TEST(Trust, AlteredDelegationIsUntrusted) {
   Chain c;
   std::string text = c.file();
   text.replace(text.find("serial 3"), 8, "serial 9");
-  EXPECT_EQ(verify_manifest(parse_manifest_file(text), c.policy(), kNow).failure, Failure::untrusted_delegation);
+  EXPECT_EQ(verify_manifest(parse_manifest_file(text), c.policy(), kNow).failure,
+            Failure::untrusted_delegation);
 }
 
 TEST(Trust, FreshnessOrderAndKeyGeneration) {
