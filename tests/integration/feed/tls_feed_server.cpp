@@ -103,7 +103,9 @@ TlsFeedServer::TlsFeedServer() {
   }
   pid_ = ::fork();
   if (pid_ == 0) {
-    ::execlp("nginx", "nginx", "-p", (dir_ + "/nginx").c_str(), "-c", (dir_ + "/nginx/nginx.conf").c_str(),
+    // Debian installs nginx in /usr/sbin, which an ordinary user's PATH may not have.
+    const char* nginx = ::access("/usr/sbin/nginx", X_OK) == 0 ? "/usr/sbin/nginx" : "nginx";
+    ::execlp(nginx, "nginx", "-p", (dir_ + "/nginx").c_str(), "-c", (dir_ + "/nginx/nginx.conf").c_str(),
              static_cast<char*>(nullptr));
     ::_exit(127);
   }
