@@ -1,5 +1,8 @@
 #include "control/feed/content.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstring>
 
@@ -148,6 +151,62 @@ void write_blocks(Writer& w, ContentOp op, Algorithm a, const std::vector<Entry>
   }
 }
 
+void write_section(Writer& w, ContentOp op, const RawSection& s) {
+  w.put(static_cast<std::uint8_t>(op));
+  w.put(static_cast<std::uint8_t>(s.algorithm));
+  w.put(static_cast<std::uint16_t>(s.kind));
+  w.put(std::uint32_t{0});
+  if (op == ContentOp::put_section) {
+    w.put(s.count);
+    w.put(static_cast<std::uint64_t>(s.bytes.size()));
+    w.raw(s.bytes.data(), s.bytes.size());
+  }
+}
+
+bool same_slot(const RawSection& a, const RawSection& b) {
+  return a.kind == b.kind && a.algorithm == b.algorithm;
+}
+
+void sort_sections(std::vector<RawSection>& v) {
+  std::sort(v.begin(), v.end(), [](const RawSection& a, const RawSection& b) {
+    return a.kind != b.kind ? a.kind < b.kind : a.algorithm < b.algorithm;
+  });
+}
+
+void put_section(std::vector<RawSection>& v, RawSection s) {
+  std::erase_if(v, [&](const RawSection& x) { return same_slot(x, s); });
+  v.push_back(std::move(s));
+  sort_sections(v);
+}
+
+// The sections of kinds other than lists/exact/allow, with their entry counts, read from the set file's
+// section table (HashSet exposes the bytes but not the counts).
+std::vector<RawSection> carried_sections(const HashSet& set) {
+  std::vector<RawSection> out;
+  const int fd = ::open(set.path().c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw SetFileError(set.path() + ": cannot reopen to read its section table");
+  setfile::Header h{};
+  std::vector<setfile::SectionEntry> table;
+  bool ok = ::pread(fd, &h, sizeof(h), 0) == static_cast<ssize_t>(sizeof(h)) &&
+            h.set_version == set.version() && h.section_count <= setfile::kMaxSections;
+  if (ok) {
+    table.resize(h.section_count);
+    const auto bytes = static_cast<ssize_t>(table.size() * sizeof(setfile::SectionEntry));
+    ok = ::pread(fd, table.data(), static_cast<std::size_t>(bytes), sizeof(h)) == bytes;
+  }
+  ::close(fd);
+  if (!ok) throw SetFileError(set.path() + ": changed while it was being read");
+  for (const auto& e : table) {
+    if (e.kind < 4) continue;
+    const auto bytes = set.section(static_cast<setfile::SectionKind>(e.kind), e.algorithm);
+    if (!bytes) continue;
+    out.push_back(
+        {static_cast<setfile::SectionKind>(e.kind), e.algorithm, {bytes->begin(), bytes->end()}, e.count});
+  }
+  sort_sections(out);
+  return out;
+}
+
 void write_end(Writer& w) {
   w.put(std::uint8_t{0});
   w.put(std::uint8_t{0});
@@ -155,11 +214,13 @@ void write_end(Writer& w) {
   w.put(std::uint32_t{0});
 }
 
-// Reads every block, calling `on(op, algorithm, list, digests)`; checks counts, caps and the end marker.
-template <typename F>
-void read_blocks(Reader& r, const ContentHeader& h, const ContentLimits& limits, F&& on) {
+// Reads every block, calling `on(op, algorithm, list, digests)` for hash blocks and `on_section(op,
+// section)` for carried sections; checks counts, caps and the end marker.
+template <typename F, typename G>
+void read_blocks(Reader& r, const ContentHeader& h, const ContentLimits& limits, F&& on, G&& on_section) {
   std::uint64_t blocks = 0;
   std::uint64_t entries = 0;
+  std::uint32_t sections = 0;
   for (;;) {
     const auto op = r.get<std::uint8_t>();
     const auto algo = r.get<std::uint8_t>();
@@ -170,8 +231,23 @@ void read_blocks(Reader& r, const ContentHeader& h, const ContentLimits& limits,
       if (!r.at_end()) r.fail("bytes after the end block");
       return;
     }
-    if (op > 4) r.fail("unknown block op");
-    if (h.kind == ContentKind::snapshot && op != 1 && op != 3) r.fail("a snapshot may only add");
+    if (op > 6) r.fail("unknown block op");
+    if (h.kind == ContentKind::snapshot && op != 1 && op != 3 && op != 5) r.fail("a snapshot may only add");
+    if (op == 5 || op == 6) {
+      // `list` holds the section kind; the hash kinds are built by the appliance, never carried.
+      if (list < 4 || count != 0) r.fail("malformed section block");
+      if (++sections > limits.max_sections) r.fail("more carried sections than the cap");
+      RawSection s{static_cast<setfile::SectionKind>(list), algo, {}, 0};
+      if (op == 5) {
+        s.count = r.get<std::uint64_t>();
+        const auto length = r.get<std::uint64_t>();
+        if (length > limits.max_section_bytes) r.fail("carried section larger than the cap");
+        const auto b = r.bytes(length);
+        s.bytes.assign(b.begin(), b.end());
+      }
+      on_section(static_cast<ContentOp>(op), std::move(s));
+      continue;
+    }
     if (algo >= kAlgorithmCount) r.fail("unknown algorithm");
     if ((op == 1) && list >= h.lists.size()) r.fail("list index past the list table");
     if (++blocks > limits.max_blocks) r.fail("more blocks than the cap");
@@ -266,7 +342,7 @@ std::uint64_t Delta::changes() const {
   for (std::size_t i = 0; i < kAlgorithmCount; ++i) {
     n += add[i].size() + remove[i].size() + allow_add[i].size() + allow_remove[i].size();
   }
-  return n;
+  return n + put_sections.size() + drop_sections.size();
 }
 
 ContentHeader decode_header(std::span<const std::uint8_t> bytes, const ContentLimits& limits) {
@@ -281,12 +357,14 @@ SetContents decode_snapshot(std::span<const std::uint8_t> bytes, const ContentLi
   if (h.kind != ContentKind::snapshot) r.fail("expected a snapshot");
   SetContents c;
   c.lists = h.lists;
-  read_blocks(r, h, limits,
-              [&](ContentOp op, Algorithm a, std::uint16_t list, auto digests, std::size_t size) {
-                const auto i = static_cast<std::size_t>(a);
-                append_entries(op == ContentOp::add ? c.exact[i] : c.allow[i], digests, size,
-                               op == ContentOp::add ? list : 0);
-              });
+  read_blocks(
+      r, h, limits,
+      [&](ContentOp op, Algorithm a, std::uint16_t list, auto digests, std::size_t size) {
+        const auto i = static_cast<std::size_t>(a);
+        append_entries(op == ContentOp::add ? c.exact[i] : c.allow[i], digests, size,
+                       op == ContentOp::add ? list : 0);
+      },
+      [&](ContentOp, RawSection section) { put_section(c.sections, std::move(section)); });
   c.normalize();
   if (header_out != nullptr) *header_out = std::move(h);
   return c;
@@ -297,26 +375,30 @@ Delta decode_delta(std::span<const std::uint8_t> bytes, const ContentLimits& lim
   Delta d;
   d.header = read_header(r, limits);
   if (d.header.kind != ContentKind::delta) r.fail("expected a delta");
-  read_blocks(r, d.header, limits,
-              [&](ContentOp op, Algorithm a, std::uint16_t list, auto digests, std::size_t size) {
-                const auto i = static_cast<std::size_t>(a);
-                switch (op) {
-                  case ContentOp::add:
-                    append_entries(d.add[i], digests, size, list);
-                    break;
-                  case ContentOp::remove:
-                    append_entries(d.remove[i], digests, size, 0);
-                    break;
-                  case ContentOp::allow_add:
-                    append_entries(d.allow_add[i], digests, size, 0);
-                    break;
-                  case ContentOp::allow_remove:
-                    append_entries(d.allow_remove[i], digests, size, 0);
-                    break;
-                  case ContentOp::end:
-                    break;
-                }
-              });
+  read_blocks(
+      r, d.header, limits,
+      [&](ContentOp op, Algorithm a, std::uint16_t list, auto digests, std::size_t size) {
+        const auto i = static_cast<std::size_t>(a);
+        switch (op) {
+          case ContentOp::add:
+            append_entries(d.add[i], digests, size, list);
+            break;
+          case ContentOp::remove:
+            append_entries(d.remove[i], digests, size, 0);
+            break;
+          case ContentOp::allow_add:
+            append_entries(d.allow_add[i], digests, size, 0);
+            break;
+          case ContentOp::allow_remove:
+            append_entries(d.allow_remove[i], digests, size, 0);
+            break;
+          default:
+            break;
+        }
+      },
+      [&](ContentOp op, RawSection section) {
+        (op == ContentOp::put_section ? d.put_sections : d.drop_sections).push_back(std::move(section));
+      });
   return d;
 }
 
@@ -328,6 +410,7 @@ std::vector<std::uint8_t> encode_snapshot(const SetContents& c, std::uint64_t ve
     write_blocks(w, ContentOp::add, a, c.exact[i], true);
     write_blocks(w, ContentOp::allow_add, a, c.allow[i], false);
   }
+  for (const RawSection& s : c.sections) write_section(w, ContentOp::put_section, s);
   write_end(w);
   return std::move(w.out);
 }
@@ -350,6 +433,20 @@ std::vector<std::uint8_t> encode_delta(const SetContents& from, const SetContent
     write_blocks(w, ContentOp::add, a, adds, true);
     write_blocks(w, ContentOp::allow_add, a, difference(to.allow[i], from.allow[i], size, nullptr, nullptr),
                  false);
+  }
+  // Carried sections travel whole, and only when they changed.
+  for (const RawSection& s : from.sections) {
+    if (std::none_of(to.sections.begin(), to.sections.end(),
+                     [&](const RawSection& t) { return same_slot(s, t); })) {
+      write_section(w, ContentOp::drop_section, s);
+    }
+  }
+  for (const RawSection& s : to.sections) {
+    const auto old = std::find_if(from.sections.begin(), from.sections.end(),
+                                  [&](const RawSection& f) { return same_slot(s, f); });
+    if (old == from.sections.end() || old->bytes != s.bytes || old->count != s.count) {
+      write_section(w, ContentOp::put_section, s);
+    }
   }
   write_end(w);
   return std::move(w.out);
@@ -384,11 +481,16 @@ void apply_delta(SetContents& c, const Delta& d) {
     add_sorted(c.exact[i], std::move(adds), size);
     add_sorted(c.allow[i], d.allow_add[i], size);
   }
+  for (const RawSection& s : d.drop_sections) {
+    std::erase_if(c.sections, [&](const RawSection& x) { return same_slot(x, s); });
+  }
+  for (const RawSection& s : d.put_sections) put_section(c.sections, s);
 }
 
 SetContents read_set(const HashSet& set) {
   SetContents c;
   c.lists = set.lists();
+  c.sections = carried_sections(set);
   for (Algorithm a : kAllAlgorithms) {
     const auto i = static_cast<std::size_t>(a);
     for (bool allow : {false, true}) {
@@ -428,6 +530,7 @@ void write_set(const SetContents& c, const std::string& path, std::uint64_t vers
       builder.add_allow(d);
     }
   }
+  for (const RawSection& s : c.sections) builder.add_raw_section(s);
   builder.write(path, version);
 }
 

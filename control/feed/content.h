@@ -10,7 +10,10 @@
 //   blocks: u8 op, u8 algorithm, u16 list, u32 count, count * digest_size bytes
 //   a block with op 0 (end) and count 0 closes the file; nothing may follow it.
 // Ops: 1 add (to `list`), 2 remove (by hash, whatever its list), 3 allow-add, 4 allow-remove.
-// A snapshot holds only ops 1 and 3. Deltas apply removals before additions.
+//   5 put a whole set-file section of another kind (e.g. the PDQ index), the block's `list` field holding
+//     its section kind (>= 4) and `algorithm` its section algorithm, `count` 0; then u64 entries,
+//     u64 length, length bytes. 6 drop such a section (same header, no payload).
+// A snapshot holds only ops 1, 3 and 5. Deltas apply removals before additions.
 #include <array>
 #include <cstdint>
 #include <span>
@@ -20,11 +23,20 @@
 #include "control/feed/manifest.h"
 #include "hashcore/digest/algorithm.h"
 #include "hashcore/set/hash_set.h"
+#include "hashcore/set/set_builder.h"
 
 namespace dijk::feed {
 
 enum class ContentKind : std::uint32_t { snapshot = 1, delta = 2 };
-enum class ContentOp : std::uint8_t { end = 0, add = 1, remove = 2, allow_add = 3, allow_remove = 4 };
+enum class ContentOp : std::uint8_t {
+  end = 0,
+  add = 1,
+  remove = 2,
+  allow_add = 3,
+  allow_remove = 4,
+  put_section = 5,
+  drop_section = 6,
+};
 
 // Caps on everything a hostile file could inflate.
 struct ContentLimits {
@@ -33,6 +45,8 @@ struct ContentLimits {
   std::uint32_t max_note_bytes = 4096;
   std::uint64_t max_blocks = 1u << 20;
   std::uint64_t max_entries = std::uint64_t{1} << 31;
+  std::uint64_t max_section_bytes = std::uint64_t{4} << 30;  // per carried section (op 5)
+  std::uint32_t max_sections = 16;
 };
 
 struct Entry {
@@ -45,6 +59,8 @@ struct SetContents {
   std::vector<ListInfo> lists;
   std::array<std::vector<Entry>, kAlgorithmCount> exact;
   std::array<std::vector<Entry>, kAlgorithmCount> allow;
+  // Sections of other kinds (the PDQ index), carried whole; sorted by (kind, algorithm).
+  std::vector<RawSection> sections;
 
   std::uint16_t list_index(const ListInfo& list);  // finds by name, adds if new
   std::uint64_t exact_count() const;
@@ -67,6 +83,8 @@ struct Delta {
   std::array<std::vector<Entry>, kAlgorithmCount> remove;
   std::array<std::vector<Entry>, kAlgorithmCount> allow_add;
   std::array<std::vector<Entry>, kAlgorithmCount> allow_remove;
+  std::vector<RawSection> put_sections;
+  std::vector<RawSection> drop_sections;  // kind and algorithm only
   std::uint64_t changes() const;
 };
 

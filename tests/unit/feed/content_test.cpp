@@ -120,3 +120,59 @@ TEST(Content, SetFileRoundTripsThroughTheBuilder) {
 
 }  // namespace
 }  // namespace dijk::feed
+
+namespace dijk::feed {
+namespace {
+
+// Sections of other kinds (the PDQ index) travel whole: in snapshots, and in deltas when they change, so
+// a delta sync never drops them from the rebuilt set.
+TEST(Content, CarriedSectionsSurviveSnapshotsDeltasAndRebuilds) {
+  std::mt19937_64 rng(6);
+  const std::string dir = ::testing::TempDir();
+  const std::string v1_path = dir + "/dijk-carried-1-" + std::to_string(::getpid()) + ".set";
+  const std::string v2_path = dir + "/dijk-carried-2-" + std::to_string(::getpid()) + ".set";
+
+  SetContents v1 = random_contents(rng, 100);
+  v1.sections.push_back({setfile::SectionKind::pdq_hashes, 0, std::vector<std::uint8_t>(640, 0x5a), 20});
+  write_set(v1, v1_path, 1);
+  const SetContents read_back = read_set(*HashSet::open(v1_path));
+  ASSERT_EQ(read_back.sections.size(), 1u);
+  EXPECT_EQ(read_back.sections[0].count, 20u);
+  EXPECT_EQ(read_back.sections[0].bytes, v1.sections[0].bytes);
+
+  const SetContents from_snapshot = decode_snapshot(encode_snapshot(read_back, 1));
+  ASSERT_EQ(from_snapshot.sections.size(), 1u);
+  EXPECT_EQ(from_snapshot.sections[0].bytes, v1.sections[0].bytes);
+
+  // Unchanged: the delta does not carry it, and applying keeps it.
+  SetContents v2 = read_back;
+  v2.exact[2].push_back(random_entry(rng, 32, 0));
+  v2.normalize();
+  Delta d = decode_delta(encode_delta(read_back, v2, 1, 2, ""));
+  EXPECT_TRUE(d.put_sections.empty());
+  SetContents applied = read_back;
+  apply_delta(applied, d);
+  write_set(applied, v2_path, 2);
+  const auto v2_set = HashSet::open(v2_path);
+  ASSERT_TRUE(v2_set->section(setfile::SectionKind::pdq_hashes).has_value());
+  EXPECT_EQ(v2_set->section(setfile::SectionKind::pdq_hashes)->size(), 640u);
+
+  // Changed, then gone.
+  SetContents v3 = v2;
+  v3.sections[0].bytes.assign(128, 0x11);
+  v3.sections[0].count = 4;
+  d = decode_delta(encode_delta(v2, v3, 2, 3, ""));
+  ASSERT_EQ(d.put_sections.size(), 1u);
+  apply_delta(applied, d);
+  EXPECT_EQ(applied.sections[0].bytes, v3.sections[0].bytes);
+  EXPECT_EQ(applied.sections[0].count, 4u);
+  SetContents v4 = v3;
+  v4.sections.clear();
+  apply_delta(applied, decode_delta(encode_delta(v3, v4, 3, 4, "")));
+  EXPECT_TRUE(applied.sections.empty());
+  std::filesystem::remove(v1_path);
+  std::filesystem::remove(v2_path);
+}
+
+}  // namespace
+}  // namespace dijk::feed
