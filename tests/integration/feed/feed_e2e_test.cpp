@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -388,11 +389,13 @@ TEST_F(FeedE2E, DaemonSyncsAtStartAndOnSyncNow) {
   const std::string set_dir = work_ + "/daemon";
   const std::string config = work_ + "/dijk.toml";
   std::ofstream(config) << "[feed]\nname = \"nl-test\"\nurl = \"" << server_->url(name_ + "/") << "\"\n"
-                        << "root_keys = [\"" << keys_ << "/root.pub\"]\nca = \"" << server_->ca_file() << "\"\n"
+                        << "root_keys = [\"" << keys_ << "/root.pub\"]\nca = \"" << server_->ca_file()
+                        << "\"\n"
                         << "set_dir = \"" << set_dir << "\"\ninterval_seconds = 3600\n";
   const pid_t pid = ::fork();
   if (pid == 0) {
-    ::execl(kControl.c_str(), kControl.c_str(), "sync", "--config", config.c_str(), static_cast<char*>(nullptr));
+    ::execl(kControl.c_str(), kControl.c_str(), "sync", "--config", config.c_str(),
+            static_cast<char*>(nullptr));
     ::_exit(127);
   }
   auto version_of = [&] {
@@ -403,7 +406,8 @@ TEST_F(FeedE2E, DaemonSyncsAtStartAndOnSyncNow) {
     }
   };
   auto wait_for = [&](std::uint64_t v) {
-    for (int i = 0; i < 200 && version_of() != v; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    for (int i = 0; i < 200 && version_of() != v; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
     return version_of();
   };
   EXPECT_EQ(wait_for(1), 1u);
@@ -416,6 +420,44 @@ TEST_F(FeedE2E, DaemonSyncsAtStartAndOnSyncNow) {
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
   const std::string text = feed::read_text_file(set_dir + "/sync-status", 1 << 16);
   EXPECT_NE(text.find("sync.installed_version 2"), std::string::npos) << text;
+}
+
+}  // namespace
+}  // namespace dijk
+
+namespace dijk {
+namespace {
+
+// A set with a PDQ index (imported by dijk-hotline) keeps its index through the feed: installed by
+// snapshot, and still there, byte for byte, after a retraction arrives by delta.
+TEST_F(FeedE2E, PdqIndexTravelsThroughSnapshotAndDelta) {
+  std::ofstream(work_ + "/list.pdq") << hex_of(hash_of("pdq-1")) << "\n" << hex_of(hash_of("pdq-2")) << "\n";
+  std::ofstream(work_ + "/list.txt") << hex_of(hash_of("A")) << "\n" << hex_of(hash_of("B")) << "\n";
+  test::run_command(kHotline + " import --name pdq --out " + work_ + "/p.set " + work_ + "/list.pdq 2>&1");
+  test::run_command(kHotline + " import --name nl --base " + work_ + "/p.set --out " + work_ + "/full.set " +
+                    work_ + "/list.txt 2>&1");
+  const auto published = HashSet::open(work_ + "/full.set");
+  const auto pdq = published->section(setfile::SectionKind::pdq_hashes);
+  ASSERT_TRUE(pdq.has_value());
+  const std::vector<std::uint8_t> pdq_bytes(pdq->begin(), pdq->end());
+  test::run_command(kHotline + " publish --feed " + feed_dir_ + " --keys " + keys_ + " --set " + work_ +
+                    "/full.set 2>&1");
+
+  auto a = appliance();
+  ASSERT_EQ(a->sync().last_failure, Failure::none);
+  auto installed = HashSet::open(a->syncer->current_path());
+  ASSERT_TRUE(installed->section(setfile::SectionKind::pdq_hashes).has_value());
+  EXPECT_TRUE(std::ranges::equal(*installed->section(setfile::SectionKind::pdq_hashes), pdq_bytes));
+
+  test::run_command(kHotline + " retract --feed " + feed_dir_ + " --keys " + keys_ + " --reason test " +
+                    hex_of(hash_of("A")) + " 2>&1");
+  const auto st = a->sync();
+  ASSERT_EQ(st.last_failure, Failure::none) << st.last_error;
+  EXPECT_EQ(st.last_method, "deltas 1");
+  EXPECT_FALSE(a->matches(hash_of("A")));
+  installed = HashSet::open(a->syncer->current_path());
+  ASSERT_TRUE(installed->section(setfile::SectionKind::pdq_hashes).has_value());
+  EXPECT_TRUE(std::ranges::equal(*installed->section(setfile::SectionKind::pdq_hashes), pdq_bytes));
 }
 
 }  // namespace
