@@ -81,13 +81,29 @@ void HttpUploadParser::request_data(std::span<const std::uint8_t> bytes, std::ui
     // Not HTTP (or a tunnel after CONNECT): stop looking at this connection's requests.
     counters_.drop(DropReason::http_unparsable);
     abandon_requests();
+    return;
   }
+  feed_responses();
 }
 
 void HttpUploadParser::response_data(std::span<const std::uint8_t> bytes, std::uint64_t time_ns) {
   if (response_side_dead_ || request_side_dead_ || connp_ == nullptr || bytes.empty()) return;
   now_ns_ = time_ns;
-  const int rc = htp_connp_res_data(connp_, nullptr, bytes.data(), bytes.size());
+  if (held_response_.size() + bytes.size() > kMaxHeldResponse) {
+    // A long response during an upload (or one with no request): libhtp's bookkeeping is not worth it.
+    response_side_dead_ = true;
+    held_response_.clear();
+    held_response_.shrink_to_fit();
+    return;
+  }
+  held_response_.insert(held_response_.end(), bytes.begin(), bytes.end());
+  feed_responses();
+}
+
+void HttpUploadParser::feed_responses() {
+  if (request_in_progress_ || held_response_.empty() || response_side_dead_) return;
+  const int rc = htp_connp_res_data(connp_, nullptr, held_response_.data(), held_response_.size());
+  held_response_.clear();
   if (rc != HTP_STREAM_DATA) response_side_dead_ = true;
 }
 
@@ -136,6 +152,9 @@ int HttpUploadParser::on_request_headers(htp_tx_t* tx) {
   ++counters_.http_requests;
   end_request(false);  // defensive: a previous request that never completed
   request_ = Request{};
+  request_in_progress_ = true;
+  request_.content_length = tx->request_content_length;
+  if (tx->request_transfer_coding == HTP_CODING_CHUNKED) request_.content_length = -1;
   request_.method = to_string(tx->request_method);
   request_.uri = to_string(tx->request_uri);
   request_.host = tx->request_hostname != nullptr ? to_string(tx->request_hostname) : header(tx, "host");
@@ -160,6 +179,7 @@ int HttpUploadParser::on_request_headers(htp_tx_t* tx) {
 }
 
 int HttpUploadParser::on_request_body(const htp_tx_data_t* d) {
+  request_.body_bytes += d->len;
   if (d->data == nullptr) {
     if (d->len == 0) return HTP_OK;  // end-of-body marker
     request_.lost_bytes = true;      // a gap that libhtp skipped inside the body
@@ -182,7 +202,11 @@ int HttpUploadParser::on_request_body(const htp_tx_data_t* d) {
 
 int HttpUploadParser::on_request_complete(htp_tx_t* tx) {
   (void)tx;
-  end_request(!closing_);
+  // libhtp also completes a request when the connection closes; only a body that arrived in full counts.
+  const bool length_ok = request_.content_length < 0 ||
+                         request_.body_bytes == static_cast<std::uint64_t>(request_.content_length);
+  end_request(!closing_ && length_ok);
+  request_in_progress_ = false;
   return HTP_OK;
 }
 

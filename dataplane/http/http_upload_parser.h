@@ -10,6 +10,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "dataplane/http/multipart_splitter.h"
 #include "dataplane/http/upload_sink.h"
@@ -57,6 +58,8 @@ class HttpUploadParser : private MultipartHandler {
     std::string method, host, uri, content_type, filename;
     BodyKind kind = BodyKind::ignored;
     bool lost_bytes = false;
+    std::int64_t content_length = -1;  // -1: chunked or none
+    std::uint64_t body_bytes = 0;      // received or skipped as a gap
     std::optional<MultipartSplitter> multipart;
   };
 
@@ -69,6 +72,7 @@ class HttpUploadParser : private MultipartHandler {
   void end_request(bool complete);
   void abandon_requests();
   bool ensure_connp();
+  void feed_responses();
 
   const HttpParserConfig& config_;
   UploadSink& sink_;
@@ -76,6 +80,11 @@ class HttpUploadParser : private MultipartHandler {
   htp_connp_t* connp_ = nullptr;
   Request request_;
   std::uint64_t now_ns_ = 0;
+  // Response bytes wait here while a request is in progress: libhtp would take a response that starts
+  // before the request ends as the end of the request, and a server may answer before the body is done.
+  static constexpr std::size_t kMaxHeldResponse = 64 * 1024;
+  std::vector<std::uint8_t> held_response_;
+  bool request_in_progress_ = false;
   bool file_open_ = false;
   bool request_side_dead_ = false;
   bool response_side_dead_ = false;
