@@ -11,6 +11,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <algorithm>
+#include <cmath>
 #include <deque>
 #include <filesystem>
 #include <memory>
@@ -56,6 +58,7 @@ struct Traffic {
   std::vector<std::vector<std::uint8_t>> pool;  // distinct file contents
   std::deque<std::string> owned;                // headers, trailers, responses
   std::vector<TcpSegment> segments;
+  std::vector<std::int32_t> file_slot;  // per segment: the generator slot whose file it carries, or -1
   std::uint64_t payload_bytes = 0;
   std::uint64_t file_bytes = 0;
   std::uint64_t files = 0;
@@ -68,6 +71,7 @@ struct FlowGen {
   std::uint32_t seq[2] = {0, 0};
   int uploads_left = 0;
   std::deque<std::span<const std::uint8_t>> pending;  // client payload still to send, cut later
+  std::deque<bool> pending_is_file;
   int unacked = 0;
 };
 
@@ -105,6 +109,7 @@ Traffic generate(std::uint64_t target_bytes, std::size_t concurrent) {
     f.seq[dir] += static_cast<std::uint32_t>(payload.size());
     t.payload_bytes += payload.size();
     t.segments.push_back(s);
+    t.file_slot.push_back(-1);
   };
   auto start = [&](FlowGen& f) {
     ++next_client;
@@ -114,6 +119,7 @@ Traffic generate(std::uint64_t target_bytes, std::size_t concurrent) {
     f.seq[1] = static_cast<std::uint32_t>(rng());
     f.uploads_left = 1 + static_cast<int>(rng() % 4);
     f.pending.clear();
+    f.pending_is_file.clear();
     ++t.flows;
     emit(f, 0, tcp_flags::syn, {});
     ++f.seq[0];
@@ -132,6 +138,7 @@ Traffic generate(std::uint64_t target_bytes, std::size_t concurrent) {
                         "Content-Type: image/jpeg\r\nContent-Length: " + std::to_string(file.size()) + "\r\n\r\n");
       f.pending.push_back(as_bytes(t.owned.back()));
       f.pending.push_back(file);
+      f.pending_is_file.insert(f.pending_is_file.end(), {false, true});
     } else {
       const std::string boundary = "------------------------d74496d66958873e";
       const std::string head = "--" + boundary + "\r\nContent-Disposition: form-data; name=\"title\"\r\n\r\nphoto\r\n--" +
@@ -145,6 +152,7 @@ Traffic generate(std::uint64_t target_bytes, std::size_t concurrent) {
       f.pending.push_back(file);
       t.owned.push_back(tail);
       f.pending.push_back(as_bytes(t.owned.back()));
+      f.pending_is_file.insert(f.pending_is_file.end(), {false, true, false});
     }
   };
   for (auto& f : flows) {
@@ -184,8 +192,12 @@ Traffic generate(std::uint64_t target_bytes, std::size_t concurrent) {
       auto& piece = f.pending.front();
       const std::size_t n = std::min<std::size_t>(1460, piece.size());
       emit(f, 0, tcp_flags::ack, piece.first(n));
+      if (f.pending_is_file.front()) t.file_slot.back() = static_cast<std::int32_t>(&f - flows.data());
       piece = piece.subspan(n);
-      if (piece.empty()) f.pending.pop_front();
+      if (piece.empty()) {
+        f.pending.pop_front();
+        f.pending_is_file.pop_front();
+      }
       if (++f.unacked == 2) {  // delayed ACK: one for every two segments
         emit(f, 1, tcp_flags::ack, {});
         f.unacked = 0;
@@ -209,7 +221,9 @@ RunResult run(const Traffic& t, bool digests, const std::shared_ptr<const HashSe
   StreamPipeline p(cfg, sink);
   p.set_hash_set(set);
   const auto t0 = Clock::now();
-  for (const auto& s : t.segments) p.process(s);
+  // Bursts of 32, as a DPDK worker receives them.
+  const std::span<const TcpSegment> all(t.segments);
+  for (std::size_t i = 0; i < all.size(); i += 32) p.process_burst(all.subspan(i, std::min<std::size_t>(32, all.size() - i)));
   p.flush(t.segments.back().time_ns + 1);
   RunResult r;
   r.seconds = seconds_since(t0);
@@ -231,6 +245,22 @@ double digest_bound_seconds(const Traffic& t) {
   const double s = seconds_since(t0);
   if (sink == 0x5a) std::puts("");  // keep the work observable
   return s;
+}
+
+// The same digests fed exactly as the pipeline feeds them (segment by segment, flows interleaved, one
+// context pair per flow) but with no parsing: separates the cost of interleaving from the cost of parsing.
+double interleaved_digest_seconds(const Traffic& t, std::size_t concurrent) {
+  std::vector<StreamingDigests> d;
+  for (std::size_t i = 0; i < concurrent; ++i) d.emplace_back(AlgorithmSet{}.add(Algorithm::md5).add(Algorithm::sha1));
+  const auto t0 = Clock::now();
+  for (std::size_t i = 0; i < t.segments.size(); ++i) {
+    if (t.file_slot[i] >= 0) d[static_cast<std::size_t>(t.file_slot[i])].update(t.segments[i].payload);
+  }
+  std::uint8_t x = 0;
+  for (auto& s : d) x ^= s.finish().get(Algorithm::md5).bytes[0];
+  const double sec = seconds_since(t0);
+  if (x == 0x5a) std::puts("");
+  return sec;
 }
 
 double gbit(std::uint64_t bytes, double seconds) { return static_cast<double>(bytes) * 8 / seconds / 1e9; }
@@ -326,7 +356,11 @@ int main(int argc, char** argv) {
   using namespace dijk::bench;
   double gigabytes = 1.0;
   std::size_t concurrent = 512;
+  int parse_passes = 0;  // --parse-passes N: only the parse-only run, N times (for a profiler)
+  int hashed_passes = 0;  // --hashed-passes N: only the run with digests, N times
   for (int i = 1; i + 1 < argc; i += 2) {
+    if (std::strcmp(argv[i], "--parse-passes") == 0) parse_passes = std::atoi(argv[i + 1]);
+    if (std::strcmp(argv[i], "--hashed-passes") == 0) hashed_passes = std::atoi(argv[i + 1]);
     if (std::strcmp(argv[i], "--gigabytes") == 0) gigabytes = std::atof(argv[i + 1]);
     if (std::strcmp(argv[i], "--flows") == 0) concurrent = static_cast<std::size_t>(std::atol(argv[i + 1]));
   }
@@ -352,9 +386,30 @@ int main(int argc, char** argv) {
   const auto set = HashSet::open((dir / "bench.set").string());
   std::filesystem::remove_all(dir);
 
-  const RunResult parse = run(t, false, set);
-  const RunResult hashed = run(t, true, set);
-  const double bound_s = digest_bound_seconds(t);
+  if (parse_passes > 0 || hashed_passes > 0) {
+    for (int i = 0; i < parse_passes; ++i) {
+      const RunResult r = run(t, false, set);
+      std::printf("parse only: %.2f Gbit/s\n", gbit(t.payload_bytes, r.seconds));
+    }
+    for (int i = 0; i < hashed_passes; ++i) {
+      const RunResult r = run(t, true, set);
+      std::printf("with digests: %.2f Gbit/s\n", gbit(t.payload_bytes, r.seconds));
+    }
+    return 0;
+  }
+  // Each measurement twice, interleaved, best of two: other tenants of this machine come and go.
+  RunResult parse = run(t, false, set);
+  RunResult hashed = run(t, true, set);
+  double bound_s = digest_bound_seconds(t);
+  double interleaved_s = interleaved_digest_seconds(t, concurrent);
+  {
+    interleaved_s = std::min(interleaved_s, interleaved_digest_seconds(t, concurrent));
+    const RunResult p2 = run(t, false, set);
+    const RunResult h2 = run(t, true, set);
+    bound_s = std::min(bound_s, digest_bound_seconds(t));
+    parse.seconds = std::min(parse.seconds, p2.seconds);
+    hashed.seconds = std::min(hashed.seconds, h2.seconds);
+  }
 
   const auto& c = hashed.counters;
   std::printf("pipeline: %llu packets, %llu flows, %llu HTTP requests, %llu files, %llu hits, %llu truncated, "
@@ -381,6 +436,10 @@ int main(int argc, char** argv) {
               bound_gbps, static_cast<unsigned long long>(t.files));
   std::printf("ratio with digests / bound (file bytes): %.3f   goal >= 0.9: %s\n", hashed_file_gbps / bound_gbps,
               hashed_file_gbps / bound_gbps >= 0.9 ? "met" : "NOT met");
+  const double interleaved_gbps = gbit(t.file_bytes, interleaved_s);
+  std::printf("digests alone, fed per segment across %zu interleaved flows (no parsing): %.2f Gbit/s = %.3f of the bound;\n"
+              "  the pipeline with digests reaches %.3f of that\n",
+              concurrent, interleaved_gbps, interleaved_gbps / bound_gbps, hashed_file_gbps / interleaved_gbps);
   std::printf("ratio parse-only / bound: %.2f  (parsing costs %.1f%% of the hashed run)\n", parse_gbps / bound_gbps,
               100.0 * parse.seconds / hashed.seconds);
   flows_and_memory(100'000);

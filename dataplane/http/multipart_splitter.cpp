@@ -69,6 +69,19 @@ std::string percent_decode(std::string_view s) {
   return out;
 }
 
+// The first delimiter in [p, p+n). The delimiter starts with "\r", a byte that random (compressed, image)
+// data holds about once in 256: memchr skips to each candidate at vector speed, faster than memmem.
+const std::uint8_t* find_delimiter(const std::uint8_t* p, std::size_t n, const std::uint8_t* delim, std::size_t d) {
+  const std::uint8_t* const end = p + n;
+  while (static_cast<std::size_t>(end - p) >= d) {
+    const auto* cr = static_cast<const std::uint8_t*>(std::memchr(p, '\r', static_cast<std::size_t>(end - p) - d + 1));
+    if (cr == nullptr) return nullptr;
+    if (cr[1] == '\n' && std::memcmp(cr, delim, d) == 0) return cr;
+    p = cr + 1;
+  }
+  return nullptr;
+}
+
 }  // namespace
 
 std::string multipart_boundary(std::string_view content_type) {
@@ -131,9 +144,9 @@ std::size_t MultipartSplitter::scan_data(std::span<const std::uint8_t> in) {
     std::memcpy(joined, carry_.data(), carry_.size());
     std::memcpy(joined + carry_.size(), in.data(), take);
     const std::size_t n = carry_.size() + take;
-    const void* hit = memmem(joined, n, delim, d);
+    const std::uint8_t* hit = find_delimiter(joined, n, delim, d);
     if (hit != nullptr) {
-      const auto at = static_cast<std::size_t>(static_cast<const std::uint8_t*>(hit) - joined);
+      const auto at = static_cast<std::size_t>(hit - joined);
       if (at < carry_.size()) {
         emit({joined, at});
         const std::size_t consumed = at + d - carry_.size();
@@ -160,9 +173,9 @@ std::size_t MultipartSplitter::scan_data(std::span<const std::uint8_t> in) {
     carry_.assign(reinterpret_cast<const char*>(joined) + (n - keep), keep);
     return in.size();
   }
-  const void* hit = memmem(in.data(), in.size(), delim, d);
+  const std::uint8_t* hit = find_delimiter(in.data(), in.size(), delim, d);
   if (hit != nullptr) {
-    const auto at = static_cast<std::size_t>(static_cast<const std::uint8_t*>(hit) - in.data());
+    const auto at = static_cast<std::size_t>(hit - in.data());
     emit(in.first(at));
     on_delimiter();
     return at + d;

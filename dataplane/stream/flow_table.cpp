@@ -3,6 +3,7 @@
 #include <xxhash.h>
 
 #include <cstring>
+#include <random>
 
 namespace dijk {
 
@@ -17,20 +18,49 @@ FlowKey FlowKey::of(const FlowTuple& t) {
   return k;
 }
 
-std::size_t FlowKeyHash::operator()(const FlowKey& k) const {
+std::uint64_t FlowTable::hash(const FlowKey& k) const {
   static_assert(sizeof(FlowKey) == 36, "FlowKey must have no padding: it is hashed as bytes");
-  return static_cast<std::size_t>(XXH3_64bits(&k, sizeof k));
+  return XXH3_64bits_withSeed(&k, sizeof k, seed_);
 }
 
 FlowTable::FlowTable(std::uint32_t max_flows) : max_flows_(max_flows == 0 ? 1 : max_flows) {
   // Reserving address space only: pages are touched as slots are first used.
   slots_.reserve(max_flows_);
-  index_.reserve(max_flows_);
+  std::uint64_t cap = 16;
+  while (cap < 2ull * max_flows_) cap <<= 1;  // at most half full: short probe runs
+  index_.assign(cap, kEmpty);
+  mask_ = cap - 1;
+  seed_ = (std::uint64_t{std::random_device{}()} << 32) | std::random_device{}();
 }
 
 Flow* FlowTable::find(const FlowKey& key) {
-  auto it = index_.find(key);
-  return it == index_.end() ? nullptr : &slots_[it->second];
+  const std::uint64_t h = hash(key);
+  const std::uint64_t tag = h >> 32;
+  for (std::uint64_t pos = h & mask_;; pos = (pos + 1) & mask_) {
+    const std::uint64_t e = index_[pos];
+    if (e == kEmpty) return nullptr;
+    if ((e >> 32) == tag) {
+      Flow& f = slots_[static_cast<std::uint32_t>(e) - 1];
+      if (f.key == key) return &f;
+    }
+  }
+}
+
+void FlowTable::index_erase(std::size_t pos) {
+  // Backward-shift deletion: later entries of the probe run move up so no tombstones are needed.
+  std::size_t hole = pos;
+  for (std::size_t next = (hole + 1) & mask_;; next = (next + 1) & mask_) {
+    const std::uint64_t e = index_[next];
+    if (e == kEmpty) break;
+    const std::size_t home = hash(slots_[static_cast<std::uint32_t>(e) - 1].key) & mask_;
+    // Move e into the hole if its home is not cyclically within (hole, next].
+    const bool stays = hole <= next ? (home > hole && home <= next) : (home > hole || home <= next);
+    if (!stays) {
+      index_[hole] = e;
+      hole = next;
+    }
+  }
+  index_[hole] = kEmpty;
 }
 
 Flow& FlowTable::insert(const FlowKey& key, std::uint64_t now_ns) {
@@ -47,7 +77,10 @@ Flow& FlowTable::insert(const FlowKey& key, std::uint64_t now_ns) {
   f.key = key;
   f.first_seen_ns = now_ns;
   f.last_seen_ns = now_ns;
-  index_.emplace(key, idx);
+  const std::uint64_t h = hash(key);
+  std::uint64_t pos = h & mask_;
+  while (index_[pos] != kEmpty) pos = (pos + 1) & mask_;
+  index_[pos] = ((h >> 32) << 32) | (std::uint64_t{idx} + 1);
   link(f);
   ++size_;
   return f;
@@ -55,8 +88,14 @@ Flow& FlowTable::insert(const FlowKey& key, std::uint64_t now_ns) {
 
 void FlowTable::erase(Flow& flow) {
   unlink(flow);
-  index_.erase(flow.key);
   const std::uint32_t idx = index_of(flow);
+  const std::uint64_t h = hash(flow.key);
+  for (std::uint64_t pos = h & mask_;; pos = (pos + 1) & mask_) {
+    if (static_cast<std::uint32_t>(index_[pos]) == idx + 1) {
+      index_erase(pos);
+      break;
+    }
+  }
   flow = Flow{};  // frees the app and the held segments' vectors
   free_.push_back(idx);
   --size_;

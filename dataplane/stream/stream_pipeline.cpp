@@ -1,5 +1,7 @@
 #include "dataplane/stream/stream_pipeline.h"
 
+#include <algorithm>
+
 namespace dijk {
 namespace {
 
@@ -59,7 +61,29 @@ StreamPipeline::~StreamPipeline() {
 }
 
 void StreamPipeline::set_hash_set(std::shared_ptr<const HashSet> set) { files_->set_hash_set(std::move(set)); }
+namespace {
+void prefetch_payload(const TcpSegment& s) {
+  const std::uint8_t* p = s.payload.data();
+  for (std::size_t off = 0; off < s.payload.size(); off += 64) __builtin_prefetch(p + off);
+}
+}  // namespace
+
 void StreamPipeline::process(const TcpSegment& segment) { reassembler_->process(segment); }
+
+void StreamPipeline::process_burst(std::span<const TcpSegment> segments) {
+  constexpr std::size_t kAhead = 2;
+  for (std::size_t i = 0; i < std::min(kAhead, segments.size()); ++i) {
+    prefetch_payload(segments[i]);
+    reassembler_->prefetch(segments[i]);
+  }
+  for (std::size_t i = 0; i < segments.size(); ++i) {
+    if (i + kAhead < segments.size()) {
+      prefetch_payload(segments[i + kAhead]);
+      reassembler_->prefetch(segments[i + kAhead]);
+    }
+    reassembler_->process(segments[i]);
+  }
+}
 void StreamPipeline::expire(std::uint64_t now_ns) { reassembler_->expire(now_ns); }
 void StreamPipeline::flush(std::uint64_t now_ns) { reassembler_->close_all(now_ns); }
 std::uint32_t StreamPipeline::flow_count() const { return reassembler_->flow_count(); }

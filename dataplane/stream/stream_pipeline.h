@@ -36,6 +36,9 @@ class StreamPipeline {
   // Files that finish from now on are matched against this set (a hot swap: call between segments).
   void set_hash_set(std::shared_ptr<const HashSet> set);
   void process(const TcpSegment& segment);
+  // A burst (as rte_eth_rx_burst returns them): the next segments' payloads are prefetched while the
+  // current one is processed, so hashing reads cached bytes. Same result as process() on each in order.
+  void process_burst(std::span<const TcpSegment> segments);
   // Ends idle flows; process() does this as capture time advances, an idle worker calls it itself.
   void expire(std::uint64_t now_ns);
   // Ends every flow, e.g. when a capture is consumed: files still open are counted truncated.

@@ -30,6 +30,8 @@ class TcpReassembler {
   TcpReassembler& operator=(const TcpReassembler&) = delete;
 
   void process(const TcpSegment& segment);
+  // Warms the cache for a segment that process() will see shortly (its flow's index entry).
+  void prefetch(const TcpSegment& segment) const { table_.prefetch(FlowKey::of(segment.tuple)); }
   // Ends flows idle for longer than their timeout. Called by process() as time passes; callers with no
   // traffic call it from their idle loop.
   void expire(std::uint64_t now_ns);
