@@ -182,8 +182,13 @@ int HttpUploadParser::on_request_body(const htp_tx_data_t* d) {
   request_.body_bytes += d->len;
   if (d->data == nullptr) {
     if (d->len == 0) return HTP_OK;  // end-of-body marker
-    request_.lost_bytes = true;      // a gap that libhtp skipped inside the body
-    if (request_.kind == BodyKind::raw && file_open_) close_file(false);
+    // A gap that libhtp skipped inside the body. A raw body is one file, so it is truncated even when
+    // the gap took its first bytes.
+    if (request_.kind == BodyKind::raw && !request_.lost_bytes) {
+      if (!file_open_) open_file(request_.filename, request_.content_type);
+      close_file(false);
+    }
+    request_.lost_bytes = true;
     if (request_.kind == BodyKind::multipart) request_.multipart->gap();
     return HTP_OK;
   }
