@@ -7,12 +7,12 @@
 //   stream_bench [--gigabytes G] [--flows N]      (defaults: 1.0 GB of payload, 512 concurrent flows)
 #include <malloc.h>
 
-#include <ctime>
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <algorithm>
-#include <cmath>
+#include <ctime>
 #include <deque>
 #include <filesystem>
 #include <memory>
@@ -38,12 +38,15 @@ struct Clock {
   }
 };
 
-double seconds_since(double t0) { return Clock::now() - t0; }
+double seconds_since(double t0) {
+  return Clock::now() - t0;
+}
 
 IpAddress ipv4(std::uint32_t a) {
   IpAddress ip;
   ip.bytes[10] = ip.bytes[11] = 0xff;
-  for (int i = 0; i < 4; ++i) ip.bytes[static_cast<std::size_t>(12 + i)] = static_cast<std::uint8_t>(a >> (24 - 8 * i));
+  for (int i = 0; i < 4; ++i)
+    ip.bytes[static_cast<std::size_t>(12 + i)] = static_cast<std::uint8_t>(a >> (24 - 8 * i));
   return ip;
 }
 
@@ -99,7 +102,8 @@ Traffic generate(std::uint64_t target_bytes, std::size_t concurrent) {
   std::vector<FlowGen> flows(concurrent);
   auto emit = [&](FlowGen& f, int dir, std::uint8_t flags, std::span<const std::uint8_t> payload) {
     TcpSegment s;
-    s.tuple = dir == 0 ? f.client : FlowTuple{f.client.dst, f.client.src, f.client.dst_port, f.client.src_port};
+    s.tuple =
+        dir == 0 ? f.client : FlowTuple{f.client.dst, f.client.src, f.client.dst_port, f.client.src_port};
     s.seq = f.seq[dir];
     s.ack = f.seq[1 - dir];
     s.flags = flags;
@@ -134,20 +138,25 @@ Traffic generate(std::uint64_t target_bytes, std::size_t concurrent) {
     ++t.files;
     t.file_bytes += file.size();
     if (rng() % 4 == 0) {
-      t.owned.push_back("PUT /dav/f" + std::to_string(idx) + ".jpg HTTP/1.1\r\nHost: upload.example\r\n"
-                        "Content-Type: image/jpeg\r\nContent-Length: " + std::to_string(file.size()) + "\r\n\r\n");
+      t.owned.push_back("PUT /dav/f" + std::to_string(idx) +
+                        ".jpg HTTP/1.1\r\nHost: upload.example\r\n"
+                        "Content-Type: image/jpeg\r\nContent-Length: " +
+                        std::to_string(file.size()) + "\r\n\r\n");
       f.pending.push_back(as_bytes(t.owned.back()));
       f.pending.push_back(file);
       f.pending_is_file.insert(f.pending_is_file.end(), {false, true});
     } else {
       const std::string boundary = "------------------------d74496d66958873e";
-      const std::string head = "--" + boundary + "\r\nContent-Disposition: form-data; name=\"title\"\r\n\r\nphoto\r\n--" +
+      const std::string head = "--" + boundary +
+                               "\r\nContent-Disposition: form-data; name=\"title\"\r\n\r\nphoto\r\n--" +
                                boundary + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"p" +
                                std::to_string(idx) + ".jpg\"\r\nContent-Type: image/jpeg\r\n\r\n";
       const std::string tail = "\r\n--" + boundary + "--\r\n";
-      t.owned.push_back("POST /upload HTTP/1.1\r\nHost: upload.example\r\nUser-Agent: curl/7.88.1\r\n"
-                        "Content-Type: multipart/form-data; boundary=" + boundary + "\r\nContent-Length: " +
-                        std::to_string(head.size() + file.size() + tail.size()) + "\r\n\r\n" + head);
+      t.owned.push_back(
+          "POST /upload HTTP/1.1\r\nHost: upload.example\r\nUser-Agent: curl/7.88.1\r\n"
+          "Content-Type: multipart/form-data; boundary=" +
+          boundary + "\r\nContent-Length: " + std::to_string(head.size() + file.size() + tail.size()) +
+          "\r\n\r\n" + head);
       f.pending.push_back(as_bytes(t.owned.back()));
       f.pending.push_back(file);
       t.owned.push_back(tail);
@@ -223,7 +232,8 @@ RunResult run(const Traffic& t, bool digests, const std::shared_ptr<const HashSe
   const auto t0 = Clock::now();
   // Bursts of 32, as a DPDK worker receives them.
   const std::span<const TcpSegment> all(t.segments);
-  for (std::size_t i = 0; i < all.size(); i += 32) p.process_burst(all.subspan(i, std::min<std::size_t>(32, all.size() - i)));
+  for (std::size_t i = 0; i < all.size(); i += 32)
+    p.process_burst(all.subspan(i, std::min<std::size_t>(32, all.size() - i)));
   p.flush(t.segments.back().time_ns + 1);
   RunResult r;
   r.seconds = seconds_since(t0);
@@ -251,7 +261,8 @@ double digest_bound_seconds(const Traffic& t) {
 // context pair per flow) but with no parsing: separates the cost of interleaving from the cost of parsing.
 double interleaved_digest_seconds(const Traffic& t, std::size_t concurrent) {
   std::vector<StreamingDigests> d;
-  for (std::size_t i = 0; i < concurrent; ++i) d.emplace_back(AlgorithmSet{}.add(Algorithm::md5).add(Algorithm::sha1));
+  for (std::size_t i = 0; i < concurrent; ++i)
+    d.emplace_back(AlgorithmSet{}.add(Algorithm::md5).add(Algorithm::sha1));
   const auto t0 = Clock::now();
   for (std::size_t i = 0; i < t.segments.size(); ++i) {
     if (t.file_slot[i] >= 0) d[static_cast<std::size_t>(t.file_slot[i])].update(t.segments[i].payload);
@@ -263,7 +274,9 @@ double interleaved_digest_seconds(const Traffic& t, std::size_t concurrent) {
   return sec;
 }
 
-double gbit(std::uint64_t bytes, double seconds) { return static_cast<double>(bytes) * 8 / seconds / 1e9; }
+double gbit(std::uint64_t bytes, double seconds) {
+  return static_cast<double>(bytes) * 8 / seconds / 1e9;
+}
 
 // Flow set-up rate, and memory per flow with a request in progress, and per held out-of-order segment.
 void flows_and_memory(std::size_t n) {
@@ -272,7 +285,8 @@ void flows_and_memory(std::size_t n) {
   cfg.reassembly.out_of_order_memory = 1ull << 32;
   CountingSink sink;
   std::vector<std::uint8_t> held(1460, 'x');
-  const std::string req = "POST /upload HTTP/1.1\r\nHost: h\r\nContent-Type: image/jpeg\r\nContent-Length: 100000\r\n\r\n";
+  const std::string req =
+      "POST /upload HTTP/1.1\r\nHost: h\r\nContent-Type: image/jpeg\r\nContent-Length: 100000\r\n\r\n";
   const auto req_bytes = as_bytes(req);
   {
     // Full short connections: handshake, one small request, response, FIN both ways.
@@ -285,7 +299,8 @@ void flows_and_memory(std::size_t n) {
       const FlowTuple c{ipv4(0x0a000000 + static_cast<std::uint32_t>(i >> 14)), ipv4(0xc0a80001),
                         static_cast<std::uint16_t>(1024 + (i & 0x3fff)), 80};
       const FlowTuple s{c.dst, c.src, c.dst_port, c.src_port};
-      auto seg = [&](const FlowTuple& tu, std::uint32_t sq, std::uint8_t fl, std::span<const std::uint8_t> pl) {
+      auto seg = [&](const FlowTuple& tu, std::uint32_t sq, std::uint8_t fl,
+                     std::span<const std::uint8_t> pl) {
         TcpSegment x;
         x.tuple = tu;
         x.seq = sq;
@@ -303,8 +318,9 @@ void flows_and_memory(std::size_t n) {
       seg(s, 501 + static_cast<std::uint32_t>(ok.size()), tcp_flags::fin | tcp_flags::ack, {});
     }
     const double sec = seconds_since(t0);
-    std::printf("flow set-up and tear-down (7 segments, 1 request each): %.0f flows/s  (%zu flows, %llu closed)\n",
-                static_cast<double>(n) / sec, n, static_cast<unsigned long long>(p.counters().flows_closed));
+    std::printf(
+        "flow set-up and tear-down (7 segments, 1 request each): %.0f flows/s  (%zu flows, %llu closed)\n",
+        static_cast<double>(n) / sec, n, static_cast<unsigned long long>(p.counters().flows_closed));
   }
   {
     StreamPipeline p(cfg, sink);
@@ -343,8 +359,9 @@ void flows_and_memory(std::size_t n) {
     std::printf("memory per held out-of-order segment of 1460 bytes: %.0f bytes (%.0f over the payload)\n",
                 static_cast<double>(after - mid) / static_cast<double>(n),
                 static_cast<double>(after - mid) / static_cast<double>(n) - 1460.0);
-    std::printf("  (Flow slot %zu bytes, reassembler budget charges %llu bytes of overhead per held segment)\n",
-                sizeof(Flow), static_cast<unsigned long long>(SegmentBudget::kPerSegmentOverhead));
+    std::printf(
+        "  (Flow slot %zu bytes, reassembler budget charges %llu bytes of overhead per held segment)\n",
+        sizeof(Flow), static_cast<unsigned long long>(SegmentBudget::kPerSegmentOverhead));
   }
 }
 
@@ -356,7 +373,7 @@ int main(int argc, char** argv) {
   using namespace dijk::bench;
   double gigabytes = 1.0;
   std::size_t concurrent = 512;
-  int parse_passes = 0;  // --parse-passes N: only the parse-only run, N times (for a profiler)
+  int parse_passes = 0;   // --parse-passes N: only the parse-only run, N times (for a profiler)
   int hashed_passes = 0;  // --hashed-passes N: only the run with digests, N times
   for (int i = 1; i + 1 < argc; i += 2) {
     if (std::strcmp(argv[i], "--parse-passes") == 0) parse_passes = std::atoi(argv[i + 1]);
@@ -366,11 +383,12 @@ int main(int argc, char** argv) {
   }
   auto t0 = Clock::now();
   const Traffic t = generate(static_cast<std::uint64_t>(gigabytes * 1e9), concurrent);
-  std::printf("generated %.2f GB of TCP payload in %zu segments: %llu flows (%zu concurrent), %llu uploads, "
-              "%.2f GB of file bytes (%.1f s)\n",
-              static_cast<double>(t.payload_bytes) / 1e9, t.segments.size(),
-              static_cast<unsigned long long>(t.flows), concurrent, static_cast<unsigned long long>(t.files),
-              static_cast<double>(t.file_bytes) / 1e9, seconds_since(t0));
+  std::printf(
+      "generated %.2f GB of TCP payload in %zu segments: %llu flows (%zu concurrent), %llu uploads, "
+      "%.2f GB of file bytes (%.1f s)\n",
+      static_cast<double>(t.payload_bytes) / 1e9, t.segments.size(), static_cast<unsigned long long>(t.flows),
+      concurrent, static_cast<unsigned long long>(t.files), static_cast<double>(t.file_bytes) / 1e9,
+      seconds_since(t0));
 
   // A set holding the MD5 and SHA-1 of 8 of the 64 files, so lookups hit as well as miss.
   const auto dir = std::filesystem::temp_directory_path() / ("dijk-stream-bench-" + std::to_string(getpid()));
@@ -378,7 +396,8 @@ int main(int argc, char** argv) {
   SetBuilder b;
   const auto list = b.add_list("bench", "");
   for (int i = 0; i < 8; ++i) {
-    const auto r = digest_buffer(AlgorithmSet{}.add(Algorithm::md5).add(Algorithm::sha1), t.pool[static_cast<std::size_t>(i)]);
+    const auto r = digest_buffer(AlgorithmSet{}.add(Algorithm::md5).add(Algorithm::sha1),
+                                 t.pool[static_cast<std::size_t>(i)]);
     b.add(r.get(Algorithm::md5), list);
     b.add(r.get(Algorithm::sha1), list);
   }
@@ -412,37 +431,45 @@ int main(int argc, char** argv) {
   }
 
   const auto& c = hashed.counters;
-  std::printf("pipeline: %llu packets, %llu flows, %llu HTTP requests, %llu files, %llu hits, %llu truncated, "
-              "%llu gaps\n",
-              static_cast<unsigned long long>(c.packets), static_cast<unsigned long long>(c.flows),
-              static_cast<unsigned long long>(c.http_requests), static_cast<unsigned long long>(c.files),
-              static_cast<unsigned long long>(hashed.hits), static_cast<unsigned long long>(c.truncated_files),
-              static_cast<unsigned long long>(c.gaps));
+  std::printf(
+      "pipeline: %llu packets, %llu flows, %llu HTTP requests, %llu files, %llu hits, %llu truncated, "
+      "%llu gaps\n",
+      static_cast<unsigned long long>(c.packets), static_cast<unsigned long long>(c.flows),
+      static_cast<unsigned long long>(c.http_requests), static_cast<unsigned long long>(c.files),
+      static_cast<unsigned long long>(hashed.hits), static_cast<unsigned long long>(c.truncated_files),
+      static_cast<unsigned long long>(c.gaps));
   if (c.files != t.files || c.truncated_files != 0 || c.bytes_hashed != t.file_bytes) {
-    std::printf("ERROR: the pipeline did not see every file whole (files %llu of %llu, hashed %llu of %llu)\n",
-                static_cast<unsigned long long>(c.files), static_cast<unsigned long long>(t.files),
-                static_cast<unsigned long long>(c.bytes_hashed), static_cast<unsigned long long>(t.file_bytes));
+    std::printf(
+        "ERROR: the pipeline did not see every file whole (files %llu of %llu, hashed %llu of %llu)\n",
+        static_cast<unsigned long long>(c.files), static_cast<unsigned long long>(t.files),
+        static_cast<unsigned long long>(c.bytes_hashed), static_cast<unsigned long long>(t.file_bytes));
     return 1;
   }
   const double parse_gbps = gbit(t.payload_bytes, parse.seconds);
   const double hashed_gbps = gbit(t.payload_bytes, hashed.seconds);
   const double hashed_file_gbps = gbit(t.file_bytes, hashed.seconds);
   const double bound_gbps = gbit(t.file_bytes, bound_s);
-  std::printf("parse only (digests off):  %6.2f Gbit/s of TCP payload, %5.2f Mpps   goal >= 10 Gbit/s: %s\n", parse_gbps,
-              static_cast<double>(t.segments.size()) / parse.seconds / 1e6, parse_gbps >= 10 ? "met" : "NOT met");
-  std::printf("MD5+SHA-1 on:              %6.2f Gbit/s of TCP payload (%.2f Gbit/s of file bytes)\n", hashed_gbps,
-              hashed_file_gbps);
-  std::printf("digest bound (same run):   %6.2f Gbit/s (OpenSSL EVP MD5 then SHA-1 over the same %llu files, whole)\n",
-              bound_gbps, static_cast<unsigned long long>(t.files));
-  std::printf("ratio with digests / bound (file bytes): %.3f   goal >= 0.9: %s\n", hashed_file_gbps / bound_gbps,
-              hashed_file_gbps / bound_gbps >= 0.9 ? "met" : "NOT met");
+  std::printf("parse only (digests off):  %6.2f Gbit/s of TCP payload, %5.2f Mpps   goal >= 10 Gbit/s: %s\n",
+              parse_gbps, static_cast<double>(t.segments.size()) / parse.seconds / 1e6,
+              parse_gbps >= 10 ? "met" : "NOT met");
+  std::printf("MD5+SHA-1 on:              %6.2f Gbit/s of TCP payload (%.2f Gbit/s of file bytes)\n",
+              hashed_gbps, hashed_file_gbps);
+  std::printf(
+      "digest bound (same run):   %6.2f Gbit/s (OpenSSL EVP MD5 then SHA-1 over the same %llu files, "
+      "whole)\n",
+      bound_gbps, static_cast<unsigned long long>(t.files));
+  std::printf("ratio with digests / bound (file bytes): %.3f   goal >= 0.9: %s\n",
+              hashed_file_gbps / bound_gbps, hashed_file_gbps / bound_gbps >= 0.9 ? "met" : "NOT met");
   const double interleaved_gbps = gbit(t.file_bytes, interleaved_s);
-  std::printf("digests alone, fed per segment across %zu interleaved flows (no parsing): %.2f Gbit/s = %.3f of the bound;\n"
-              "  the pipeline with digests reaches %.3f of that\n",
-              concurrent, interleaved_gbps, interleaved_gbps / bound_gbps, hashed_file_gbps / interleaved_gbps);
-  std::printf("ratio parse-only / bound: %.2f  (parsing costs %.1f%% of the hashed run)\n", parse_gbps / bound_gbps,
-              100.0 * parse.seconds / hashed.seconds);
+  std::printf(
+      "digests alone, fed per segment across %zu interleaved flows (no parsing): %.2f Gbit/s = %.3f of the "
+      "bound;\n"
+      "  the pipeline with digests reaches %.3f of that\n",
+      concurrent, interleaved_gbps, interleaved_gbps / bound_gbps, hashed_file_gbps / interleaved_gbps);
+  std::printf("ratio parse-only / bound: %.2f  (parsing costs %.1f%% of the hashed run)\n",
+              parse_gbps / bound_gbps, 100.0 * parse.seconds / hashed.seconds);
   flows_and_memory(100'000);
-  std::printf("(times are this thread's CPU time; wall-clock time on this shared 2-core machine is longer)\n");
+  std::printf(
+      "(times are this thread's CPU time; wall-clock time on this shared 2-core machine is longer)\n");
   return 0;
 }

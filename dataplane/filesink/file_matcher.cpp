@@ -22,7 +22,8 @@ struct FileMatcher::OpenFile {
   std::vector<std::uint8_t> image;
 };
 
-FileMatcher::FileMatcher(const FileSinkConfig& config, HitSink& hits, ImageQueue* images, StreamCounters& counters)
+FileMatcher::FileMatcher(const FileSinkConfig& config, HitSink& hits, ImageQueue* images,
+                         StreamCounters& counters)
     : config_(config), hits_(hits), images_(images), counters_(counters) {}
 
 FileMatcher::~FileMatcher() = default;
@@ -44,8 +45,10 @@ FileMatcher::OpenFile* FileMatcher::open(const FlowTuple& flow, const UploadInfo
   if (!pool_.empty()) {
     f = std::move(pool_.back());
     pool_.pop_back();
-    if (f->digests.algorithms().bits() != algorithms.bits()) f->digests = StreamingDigests(algorithms);
-    else f->digests.reset();
+    if (f->digests.algorithms().bits() != algorithms.bits())
+      f->digests = StreamingDigests(algorithms);
+    else
+      f->digests.reset();
   } else {
     f = std::make_unique<OpenFile>(algorithms);
   }

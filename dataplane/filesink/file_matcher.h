@@ -20,9 +20,9 @@
 namespace dijk {
 
 struct FileSinkConfig {
-  bool digests = true;                            // false: parse only, nothing hashed or matched
+  bool digests = true;  // false: parse only, nothing hashed or matched
   AlgorithmSet algorithms = AlgorithmSet{}.add(Algorithm::md5).add(Algorithm::sha1).add(Algorithm::sha256);
-  std::uint64_t max_image_copy = 32ull << 20;     // larger images skip PDQ
+  std::uint64_t max_image_copy = 32ull << 20;      // larger images skip PDQ
   std::uint64_t image_copy_memory = 256ull << 20;  // worker-wide cap on image copies in progress
 };
 

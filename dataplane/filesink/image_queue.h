@@ -2,7 +2,6 @@
 // The hand-off from the wire path to the PDQ stage: complete image files, copied, with what a hit needs.
 // Producers never wait: try_push returns false when the queue is full and the caller counts a PDQ skip.
 #include <boost/lockfree/queue.hpp>
-
 #include <cstdint>
 #include <memory>
 #include <string>

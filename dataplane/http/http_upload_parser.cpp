@@ -37,9 +37,15 @@ HttpUploadParser* parser_of(htp_connp_t* connp) {
   return static_cast<HttpUploadParser*>(htp_connp_get_user_data(connp));
 }
 
-int cb_request_headers(htp_tx_t* tx) { return parser_of(tx->connp)->on_request_headers(tx); }
-int cb_request_body(htp_tx_data_t* d) { return parser_of(d->tx->connp)->on_request_body(d); }
-int cb_request_complete(htp_tx_t* tx) { return parser_of(tx->connp)->on_request_complete(tx); }
+int cb_request_headers(htp_tx_t* tx) {
+  return parser_of(tx->connp)->on_request_headers(tx);
+}
+int cb_request_body(htp_tx_data_t* d) {
+  return parser_of(d->tx->connp)->on_request_body(d);
+}
+int cb_request_complete(htp_tx_t* tx) {
+  return parser_of(tx->connp)->on_request_complete(tx);
+}
 
 }  // namespace
 
@@ -53,7 +59,9 @@ HttpParserConfig::HttpParserConfig() : cfg_(htp_config_create()) {
   htp_config_register_request_complete(cfg_, cb_request_complete);
 }
 
-HttpParserConfig::~HttpParserConfig() { htp_config_destroy(cfg_); }
+HttpParserConfig::~HttpParserConfig() {
+  htp_config_destroy(cfg_);
+}
 
 HttpUploadParser::HttpUploadParser(const HttpParserConfig& config, UploadSink& sink, StreamCounters& counters)
     : config_(config), sink_(sink), counters_(counters) {}
@@ -194,13 +202,16 @@ int HttpUploadParser::on_request_body(const htp_tx_data_t* d) {
   }
   const std::span<const std::uint8_t> bytes(d->data, d->len);
   switch (request_.kind) {
-    case BodyKind::ignored: break;
+    case BodyKind::ignored:
+      break;
     case BodyKind::raw:
       if (request_.lost_bytes) break;  // the file was already ended as truncated
       if (!file_open_) open_file(request_.filename, request_.content_type);
       sink_.file_data(bytes);
       break;
-    case BodyKind::multipart: request_.multipart->feed(bytes); break;
+    case BodyKind::multipart:
+      request_.multipart->feed(bytes);
+      break;
   }
   return HTP_OK;
 }

@@ -6,12 +6,13 @@
 namespace dijk {
 namespace {
 
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+char lower(char c) {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+}
 
 bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return lower(x) == lower(y);
-         });
+  return a.size() == b.size() &&
+         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return lower(x) == lower(y); });
 }
 
 std::string_view trim(std::string_view s) {
@@ -71,10 +72,12 @@ std::string percent_decode(std::string_view s) {
 
 // The first delimiter in [p, p+n). The delimiter starts with "\r", a byte that random (compressed, image)
 // data holds about once in 256: memchr skips to each candidate at vector speed, faster than memmem.
-const std::uint8_t* find_delimiter(const std::uint8_t* p, std::size_t n, const std::uint8_t* delim, std::size_t d) {
+const std::uint8_t* find_delimiter(const std::uint8_t* p, std::size_t n, const std::uint8_t* delim,
+                                   std::size_t d) {
   const std::uint8_t* const end = p + n;
   while (static_cast<std::size_t>(end - p) >= d) {
-    const auto* cr = static_cast<const std::uint8_t*>(std::memchr(p, '\r', static_cast<std::size_t>(end - p) - d + 1));
+    const auto* cr =
+        static_cast<const std::uint8_t*>(std::memchr(p, '\r', static_cast<std::size_t>(end - p) - d + 1));
     if (cr == nullptr) return nullptr;
     if (cr[1] == '\n' && std::memcmp(cr, delim, d) == 0) return cr;
     p = cr + 1;
@@ -122,13 +125,20 @@ void MultipartSplitter::feed(std::span<const std::uint8_t> in) {
     std::size_t used = 0;
     switch (state_) {
       case State::preamble:
-      case State::data: used = scan_data(in); break;
+      case State::data:
+        used = scan_data(in);
+        break;
       case State::after_delimiter:
       case State::after_delimiter_dash:
-      case State::after_delimiter_cr: used = scan_after_delimiter(in); break;
-      case State::headers: used = scan_headers(in); break;
+      case State::after_delimiter_cr:
+        used = scan_after_delimiter(in);
+        break;
+      case State::headers:
+        used = scan_headers(in);
+        break;
       case State::epilogue:
-      case State::failed: return;
+      case State::failed:
+        return;
     }
     in = in.subspan(used);
   }

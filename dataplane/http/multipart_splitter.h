@@ -10,8 +10,8 @@
 namespace dijk {
 
 struct MultipartPartHeaders {
-  std::string name;          // form field name
-  std::string filename;      // from Content-Disposition; empty when absent
+  std::string name;      // form field name
+  std::string filename;  // from Content-Disposition; empty when absent
   bool has_filename = false;
   std::string content_type;  // of the part, as sent
 };
@@ -46,8 +46,16 @@ class MultipartSplitter {
   bool done() const { return state_ == State::epilogue; }
 
  private:
-  enum class State : std::uint8_t { preamble, after_delimiter, after_delimiter_dash, after_delimiter_cr,
-                                    headers, data, epilogue, failed };
+  enum class State : std::uint8_t {
+    preamble,
+    after_delimiter,
+    after_delimiter_dash,
+    after_delimiter_cr,
+    headers,
+    data,
+    epilogue,
+    failed
+  };
   // Scans for the delimiter; bytes before it go to the part (or nowhere, in the preamble).
   std::size_t scan_data(std::span<const std::uint8_t> in);
   std::size_t scan_after_delimiter(std::span<const std::uint8_t> in);

@@ -133,8 +133,14 @@ void FlowTable::link(Flow& f) {
 
 void FlowTable::unlink(Flow& f) {
   List& l = lists_[static_cast<int>(f.stage)];
-  if (f.prev != Flow::kNone) slots_[f.prev].next = f.next; else l.head = f.next;
-  if (f.next != Flow::kNone) slots_[f.next].prev = f.prev; else l.tail = f.prev;
+  if (f.prev != Flow::kNone)
+    slots_[f.prev].next = f.next;
+  else
+    l.head = f.next;
+  if (f.next != Flow::kNone)
+    slots_[f.next].prev = f.prev;
+  else
+    l.tail = f.prev;
   f.prev = f.next = Flow::kNone;
 }
 

@@ -23,7 +23,6 @@ struct FlowKey {
   static FlowKey of(const FlowTuple& t);
 };
 
-
 enum class FlowStage : std::uint8_t { embryonic = 0, active = 1 };
 
 struct Flow {
@@ -67,9 +66,7 @@ class FlowTable {
     std::uint32_t head = Flow::kNone;  // oldest
     std::uint32_t tail = Flow::kNone;  // youngest
   };
-  std::uint32_t index_of(const Flow& f) const {
-    return static_cast<std::uint32_t>(&f - slots_.data());
-  }
+  std::uint32_t index_of(const Flow& f) const { return static_cast<std::uint32_t>(&f - slots_.data()); }
   void link(Flow& f);
   void unlink(Flow& f);
   std::uint64_t hash(const FlowKey& k) const;

@@ -17,7 +17,8 @@ void TcpHalfStream::release(const Held& h, SegmentBudget& budget) {
   budget.give(h.bytes.size() + SegmentBudget::kPerSegmentOverhead);
 }
 
-void TcpHalfStream::receive(std::uint32_t seq, std::span<const std::uint8_t> payload, ReassemblyContext& ctx) {
+void TcpHalfStream::receive(std::uint32_t seq, std::span<const std::uint8_t> payload,
+                            ReassemblyContext& ctx) {
   if (payload.empty()) return;
   // Two rounds at most: if the store is full, the hole in front of it is given up and the segment retried.
   for (int round = 0; round < 2; ++round) {
@@ -41,7 +42,8 @@ void TcpHalfStream::receive(std::uint32_t seq, std::span<const std::uint8_t> pay
       // In order: hand over, without a copy, everything up to the first held segment.
       std::size_t direct = payload.size();
       if (!store_.empty()) {
-        direct = std::min<std::size_t>(direct, static_cast<std::uint32_t>(seq::diff(store_.front().seq, next_)));
+        direct =
+            std::min<std::size_t>(direct, static_cast<std::uint32_t>(seq::diff(store_.front().seq, next_)));
       }
       deliver(payload.first(direct), ctx);
       payload = payload.subspan(direct);
@@ -88,8 +90,8 @@ bool TcpHalfStream::hold(std::uint32_t seq, std::span<const std::uint8_t> payloa
       pieces[npieces++] = {cursor, ob};
       duplicate = false;
     }
-    if (oe > ob &&
-        std::memcmp(payload.data() + ob, h.bytes.data() + (static_cast<std::int64_t>(ob) - hs), oe - ob) != 0) {
+    if (oe > ob && std::memcmp(payload.data() + ob, h.bytes.data() + (static_cast<std::int64_t>(ob) - hs),
+                               oe - ob) != 0) {
       ++ctx.counters.overlaps;
       ctx.overlap_conflict = true;
     }
@@ -115,8 +117,9 @@ bool TcpHalfStream::hold(std::uint32_t seq, std::span<const std::uint8_t> payloa
   stored_bytes_ += new_bytes;
   for (std::size_t i = 0; i < npieces; ++i) {
     const std::uint32_t at = seq + pieces[i].begin;
-    auto pos = std::upper_bound(store_.begin(), store_.end(), at,
-                                [this](std::uint32_t s, const Held& h) { return seq::diff(s, next_) < seq::diff(h.seq, next_); });
+    auto pos = std::upper_bound(store_.begin(), store_.end(), at, [this](std::uint32_t s, const Held& h) {
+      return seq::diff(s, next_) < seq::diff(h.seq, next_);
+    });
     store_.insert(pos, Held{at, std::vector<std::uint8_t>(payload.begin() + pieces[i].begin,
                                                           payload.begin() + pieces[i].end)});
   }

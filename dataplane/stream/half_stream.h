@@ -13,9 +13,9 @@
 namespace dijk {
 
 struct ReassemblyLimits {
-  std::uint32_t max_segments_per_flow = 64;           // per direction
-  std::uint32_t max_bytes_per_flow = 256 * 1024;      // per direction
-  std::uint32_t max_distance = 16 * 1024 * 1024;      // how far ahead of the stream a segment may start
+  std::uint32_t max_segments_per_flow = 64;       // per direction
+  std::uint32_t max_bytes_per_flow = 256 * 1024;  // per direction
+  std::uint32_t max_distance = 16 * 1024 * 1024;  // how far ahead of the stream a segment may start
 };
 
 // What a half stream needs from its flow and worker while it works.

@@ -8,7 +8,11 @@ namespace dijk::seq {
 constexpr std::int32_t diff(std::uint32_t to, std::uint32_t from) {
   return static_cast<std::int32_t>(to - from);
 }
-constexpr bool lt(std::uint32_t a, std::uint32_t b) { return diff(a, b) < 0; }
-constexpr bool le(std::uint32_t a, std::uint32_t b) { return diff(a, b) <= 0; }
+constexpr bool lt(std::uint32_t a, std::uint32_t b) {
+  return diff(a, b) < 0;
+}
+constexpr bool le(std::uint32_t a, std::uint32_t b) {
+  return diff(a, b) <= 0;
+}
 
 }  // namespace dijk::seq

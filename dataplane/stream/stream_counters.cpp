@@ -4,25 +4,36 @@ namespace dijk {
 
 std::string_view drop_reason_name(DropReason r) {
   switch (r) {
-    case DropReason::not_http_port: return "not_http_port";
-    case DropReason::no_flow: return "no_flow";
-    case DropReason::out_of_window: return "out_of_window";
-    case DropReason::ooo_flow_limit: return "ooo_flow_limit";
-    case DropReason::ooo_memory: return "ooo_memory";
-    case DropReason::after_close: return "after_close";
-    case DropReason::http_unparsable: return "http_unparsable";
-    case DropReason::http_after_gap: return "http_after_gap";
-    case DropReason::multipart_malformed: return "multipart_malformed";
-    case DropReason::image_too_large: return "image_too_large";
-    case DropReason::image_queue_full: return "image_queue_full";
+    case DropReason::not_http_port:
+      return "not_http_port";
+    case DropReason::no_flow:
+      return "no_flow";
+    case DropReason::out_of_window:
+      return "out_of_window";
+    case DropReason::ooo_flow_limit:
+      return "ooo_flow_limit";
+    case DropReason::ooo_memory:
+      return "ooo_memory";
+    case DropReason::after_close:
+      return "after_close";
+    case DropReason::http_unparsable:
+      return "http_unparsable";
+    case DropReason::http_after_gap:
+      return "http_after_gap";
+    case DropReason::multipart_malformed:
+      return "multipart_malformed";
+    case DropReason::image_too_large:
+      return "image_too_large";
+    case DropReason::image_queue_full:
+      return "image_queue_full";
   }
   return "unknown";
 }
 
 std::string_view StreamCounters::drop_name(std::size_t i) {
   static constexpr std::string_view kNames[kDropReasonCount] = {
-      "drop_not_http_port", "drop_no_flow",         "drop_out_of_window",        "drop_ooo_flow_limit",
-      "drop_ooo_memory",    "drop_after_close",     "drop_http_unparsable",      "drop_http_after_gap",
+      "drop_not_http_port",       "drop_no_flow",         "drop_out_of_window",   "drop_ooo_flow_limit",
+      "drop_ooo_memory",          "drop_after_close",     "drop_http_unparsable", "drop_http_after_gap",
       "drop_multipart_malformed", "drop_image_too_large", "drop_image_queue_full"};
   return kNames[i];
 }

@@ -8,10 +8,13 @@ namespace dijk {
 namespace {
 constexpr std::uint64_t kExpiryInterval = 1'000'000'000ull;  // look for idle flows once a second
 
-FlowTuple reversed(const FlowTuple& t) { return {t.dst, t.src, t.dst_port, t.src_port}; }
+FlowTuple reversed(const FlowTuple& t) {
+  return {t.dst, t.src, t.dst_port, t.src_port};
+}
 }  // namespace
 
-TcpReassembler::TcpReassembler(const ReassemblyConfig& config, FlowAppFactory& factory, StreamCounters& counters)
+TcpReassembler::TcpReassembler(const ReassemblyConfig& config, FlowAppFactory& factory,
+                               StreamCounters& counters)
     : config_(config),
       factory_(factory),
       counters_(counters),
@@ -31,7 +34,7 @@ TcpReassembler::~TcpReassembler() {
 }
 
 ReassemblyContext TcpReassembler::context(Flow& flow, Direction dir, std::uint64_t now_ns) {
-  return ReassemblyContext{flow.app.get(), dir,     now_ns, counters_, budget_, config_.limits,
+  return ReassemblyContext{flow.app.get(),       dir, now_ns, counters_, budget_, config_.limits,
                            flow.overlap_conflict};
 }
 

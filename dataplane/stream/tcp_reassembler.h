@@ -19,7 +19,7 @@ struct ReassemblyConfig {
   ReassemblyLimits limits;
   std::uint64_t embryonic_timeout_ns = 10'000'000'000ull;  // handshake without data
   std::uint64_t idle_timeout_ns = 120'000'000'000ull;      // flows that carried data
-  bool midstream = false;  // pick up flows whose SYN was not seen
+  bool midstream = false;                                  // pick up flows whose SYN was not seen
 };
 
 class TcpReassembler {

@@ -46,7 +46,9 @@ inline IpAddress ipv4(std::uint32_t a) {
   return ip;
 }
 
-inline std::vector<std::uint8_t> bytes_of(std::string_view s) { return {s.begin(), s.end()}; }
+inline std::vector<std::uint8_t> bytes_of(std::string_view s) {
+  return {s.begin(), s.end()};
+}
 
 // One TCP connection; appends its segments to `out`, one microsecond apart.
 class Connection {
@@ -78,7 +80,8 @@ class Connection {
     }
   }
   void send(int dir, std::string_view text, std::size_t mss = 1460) {
-    send(dir, std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()), mss);
+    send(dir, std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()),
+         mss);
   }
   void fin(int dir) {
     emit(dir, tcp_flags::fin | tcp_flags::ack, {});
@@ -111,18 +114,19 @@ class Connection {
 };
 
 // HTTP request text.
-inline std::string multipart_body(std::string_view boundary,
-                                  const std::vector<std::pair<std::string, std::string>>& fields,
-                                  const std::vector<std::pair<std::string, std::vector<std::uint8_t>>>& files) {
+inline std::string multipart_body(
+    std::string_view boundary, const std::vector<std::pair<std::string, std::string>>& fields,
+    const std::vector<std::pair<std::string, std::vector<std::uint8_t>>>& files) {
   std::string body;
   for (const auto& [name, value] : fields) {
-    body += "--" + std::string(boundary) + "\r\nContent-Disposition: form-data; name=\"" + name + "\"\r\n\r\n" +
-            value + "\r\n";
+    body += "--" + std::string(boundary) + "\r\nContent-Disposition: form-data; name=\"" + name +
+            "\"\r\n\r\n" + value + "\r\n";
   }
   int i = 0;
   for (const auto& [filename, content] : files) {
     body += "--" + std::string(boundary) + "\r\nContent-Disposition: form-data; name=\"file" +
-            std::to_string(i++) + "\"; filename=\"" + filename + "\"\r\nContent-Type: application/octet-stream\r\n\r\n";
+            std::to_string(i++) + "\"; filename=\"" + filename +
+            "\"\r\nContent-Type: application/octet-stream\r\n\r\n";
     body.append(content.begin(), content.end());
     body += "\r\n";
   }
@@ -133,21 +137,22 @@ inline std::string multipart_body(std::string_view boundary,
 inline std::string multipart_request(std::string_view uri, std::string_view host, std::string_view boundary,
                                      const std::string& body) {
   return "POST " + std::string(uri) + " HTTP/1.1\r\nHost: " + std::string(host) +
-         "\r\nUser-Agent: curl/7.88.1\r\nContent-Type: multipart/form-data; boundary=" + std::string(boundary) +
-         "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+         "\r\nUser-Agent: curl/7.88.1\r\nContent-Type: multipart/form-data; boundary=" +
+         std::string(boundary) + "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
 }
 
 inline std::string raw_request(std::string_view method, std::string_view uri, std::string_view host,
                                const std::vector<std::uint8_t>& body) {
-  std::string r = std::string(method) + " " + std::string(uri) + " HTTP/1.1\r\nHost: " + std::string(host) +
-                  "\r\nContent-Type: application/octet-stream\r\nContent-Length: " + std::to_string(body.size()) +
-                  "\r\n\r\n";
+  std::string r =
+      std::string(method) + " " + std::string(uri) + " HTTP/1.1\r\nHost: " + std::string(host) +
+      "\r\nContent-Type: application/octet-stream\r\nContent-Length: " + std::to_string(body.size()) +
+      "\r\n\r\n";
   r.append(body.begin(), body.end());
   return r;
 }
 
-inline std::string chunked_request(std::string_view uri, std::string_view host, const std::vector<std::uint8_t>& body,
-                                   std::size_t chunk) {
+inline std::string chunked_request(std::string_view uri, std::string_view host,
+                                   const std::vector<std::uint8_t>& body, std::size_t chunk) {
   std::string r = "POST " + std::string(uri) + " HTTP/1.1\r\nHost: " + std::string(host) +
                   "\r\nContent-Type: image/jpeg\r\nTransfer-Encoding: chunked\r\n\r\n";
   char len[32];
@@ -155,7 +160,8 @@ inline std::string chunked_request(std::string_view uri, std::string_view host, 
     const std::size_t n = std::min(chunk, body.size() - off);
     std::snprintf(len, sizeof len, "%zx\r\n", n);
     r += len;
-    r.append(body.begin() + static_cast<std::ptrdiff_t>(off), body.begin() + static_cast<std::ptrdiff_t>(off + n));
+    r.append(body.begin() + static_cast<std::ptrdiff_t>(off),
+             body.begin() + static_cast<std::ptrdiff_t>(off + n));
     r += "\r\n";
   }
   r += "0\r\n\r\n";
@@ -169,7 +175,8 @@ inline std::vector<std::uint8_t> synthetic_file(std::size_t size, std::uint64_t 
   std::vector<std::uint8_t> v(size);
   std::mt19937_64 rng(seed);
   for (auto& b : v) b = static_cast<std::uint8_t>(rng());
-  const std::string_view magic = png ? std::string_view("\x89PNG\r\n\x1A\n", 8) : std::string_view("\xFF\xD8\xFF\xE0", 4);
+  const std::string_view magic =
+      png ? std::string_view("\x89PNG\r\n\x1A\n", 8) : std::string_view("\xFF\xD8\xFF\xE0", 4);
   std::copy_n(magic.begin(), std::min(magic.size(), size), v.begin());
   return v;
 }

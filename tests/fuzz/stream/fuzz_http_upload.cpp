@@ -38,8 +38,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::string wrapped;
   if (mode & 1) {
     // The input is a multipart body: give it a request line and headers so the splitter sees it.
-    wrapped = "POST /u HTTP/1.1\r\nHost: h\r\nContent-Type: multipart/form-data; boundary=XX\r\nContent-Length: " +
-              std::to_string(in.size()) + "\r\n\r\n";
+    wrapped =
+        "POST /u HTTP/1.1\r\nHost: h\r\nContent-Type: multipart/form-data; boundary=XX\r\nContent-Length: " +
+        std::to_string(in.size()) + "\r\n\r\n";
     wrapped.append(in.begin(), in.end());
     in = {reinterpret_cast<const std::uint8_t*>(wrapped.data()), wrapped.size()};
   }
@@ -57,7 +58,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       }
       parser.request_data(chunk, ++t);
       if ((mode & 4) && n % 5 == 0) {
-        static const std::string kResp = "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+        static const std::string kResp =
+            "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
         parser.response_data({reinterpret_cast<const std::uint8_t*>(kResp.data()), kResp.size()}, ++t);
       }
     }

@@ -19,11 +19,13 @@ class NullSink : public dijk::HitSink {
 
 const std::string& upload_stream() {
   static const std::string s = [] {
-    std::string body = "--B\r\nContent-Disposition: form-data; name=\"t\"\r\n\r\nhello\r\n--B\r\n"
-                       "Content-Disposition: form-data; name=\"f\"; filename=\"a.jpg\"\r\n\r\n\xFF\xD8\xFF";
+    std::string body =
+        "--B\r\nContent-Disposition: form-data; name=\"t\"\r\n\r\nhello\r\n--B\r\n"
+        "Content-Disposition: form-data; name=\"f\"; filename=\"a.jpg\"\r\n\r\n\xFF\xD8\xFF";
     for (int i = 0; i < 300; ++i) body.push_back(static_cast<char>(i * 7));
     body += "\r\n--B--\r\n";
-    return "POST /up HTTP/1.1\r\nHost: h\r\nContent-Type: multipart/form-data; boundary=B\r\nContent-Length: " +
+    return "POST /up HTTP/1.1\r\nHost: h\r\nContent-Type: multipart/form-data; "
+           "boundary=B\r\nContent-Length: " +
            std::to_string(body.size()) + "\r\n\r\n" + body;
   }();
   return s;
@@ -58,7 +60,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const std::size_t len = data[i + 4];
     const int flow = who % 4, dir = (who >> 2) & 1;
     dijk::TcpSegment seg;
-    seg.tuple = {ip(static_cast<std::uint8_t>(1 + flow)), ip(200), static_cast<std::uint16_t>(30000 + flow), 80};
+    seg.tuple = {ip(static_cast<std::uint8_t>(1 + flow)), ip(200), static_cast<std::uint16_t>(30000 + flow),
+                 80};
     if (dir == 1) seg.tuple = {seg.tuple.dst, seg.tuple.src, seg.tuple.dst_port, seg.tuple.src_port};
     seg.flags = static_cast<std::uint8_t>(flags & 0x1f);
     seg.seq = isn[dir] + ((seg.flags & dijk::tcp_flags::syn) ? 0u : 1u + offset);

@@ -1,18 +1,20 @@
 // The flow table's open-addressing index and age lists against a plain std::map model, through long
 // random sequences of inserts, lookups and erases (erases exercise backward-shift deletion).
+#include "dataplane/stream/flow_table.h"
+
 #include <gtest/gtest.h>
 
 #include <map>
 #include <random>
 
-#include "dataplane/stream/flow_table.h"
 #include "tests/support/tcp_script.h"
 
 namespace dijk {
 namespace {
 
 FlowTuple tuple_for(std::uint32_t i) {
-  return FlowTuple{test::ipv4(0x0a000000 + i / 7), test::ipv4(0xc0a80001), static_cast<std::uint16_t>(1000 + i % 7), 80};
+  return FlowTuple{test::ipv4(0x0a000000 + i / 7), test::ipv4(0xc0a80001),
+                   static_cast<std::uint16_t>(1000 + i % 7), 80};
 }
 
 TEST(FlowTable, MatchesAMapThroughRandomInsertsAndErases) {

@@ -33,7 +33,8 @@ TEST(StreamPipeline, MultipartWithOneFileAndTextFields) {
   std::vector<OwnedSegment> segs;
   Connection c(segs, client_tuple(0x0a000002, 40000));
   c.handshake();
-  const std::string body = multipart_body("----b0undary", {{"title", "holiday"}, {"tags", "a,b"}}, {{"cat.jpg", file}});
+  const std::string body =
+      multipart_body("----b0undary", {{"title", "holiday"}, {"tags", "a,b"}}, {{"cat.jpg", file}});
   c.send(0, multipart_request("/upload.php", "img.example", "----b0undary", body));
   c.send(1, kOkResponse);
   c.close();
@@ -65,7 +66,8 @@ TEST(StreamPipeline, MultipartWithOneFileAndTextFields) {
 
 TEST(StreamPipeline, MultipartWithSeveralFilesOnlyListedOnesHit) {
   TempSet sets;
-  const auto a = synthetic_file(10'000, 2), b = synthetic_file(70'000, 3, true), unlisted = synthetic_file(3000, 4);
+  const auto a = synthetic_file(10'000, 2), b = synthetic_file(70'000, 3, true),
+             unlisted = synthetic_file(3000, 4);
   Harness h;
   h.pipeline.set_hash_set(sets.build({a, b}));
   std::vector<OwnedSegment> segs;
@@ -170,7 +172,8 @@ struct UploadCase {
   UploadCase(std::size_t mss = 1460, std::uint32_t client_isn = 1000) {
     Connection c(segs, client_tuple(0x0a000007, 40006), client_isn);
     c.handshake();
-    c.send(0, multipart_request("/m", "h", "mut", multipart_body("mut", {{"f", "v"}}, {{"m.jpg", file}})), mss);
+    c.send(0, multipart_request("/m", "h", "mut", multipart_body("mut", {{"f", "v"}}, {{"m.jpg", file}})),
+           mss);
     c.send(1, kOkResponse);
     c.close();
   }
@@ -197,7 +200,8 @@ TEST(StreamPipeline, ReorderedSegments) {
       continue;
     }
     std::vector<OwnedSegment> window;
-    while (i < u.segs.size() && window.size() < 8 && !u.segs[i].payload.empty() && u.segs[i].tuple.dst_port == 80) {
+    while (i < u.segs.size() && window.size() < 8 && !u.segs[i].payload.empty() &&
+           u.segs[i].tuple.dst_port == 80) {
       window.push_back(u.segs[i++]);
     }
     std::shuffle(window.begin(), window.end(), rng);
@@ -229,7 +233,8 @@ TEST(StreamPipeline, DuplicatedSegments) {
 }
 
 // Re-cuts the client's byte stream into segments that overlap their neighbours by `overlap` bytes.
-std::vector<OwnedSegment> overlapping(const UploadCase& u, std::size_t size, std::size_t overlap, bool corrupt) {
+std::vector<OwnedSegment> overlapping(const UploadCase& u, std::size_t size, std::size_t overlap,
+                                      bool corrupt) {
   std::vector<OwnedSegment> out;
   const auto d = u.data_indices();
   std::vector<std::uint8_t> stream;
@@ -242,7 +247,8 @@ std::vector<OwnedSegment> overlapping(const UploadCase& u, std::size_t size, std
     const std::size_t end = std::min(stream.size(), off + size);
     OwnedSegment s = u.segs[d.front()];
     s.seq = base + static_cast<std::uint32_t>(begin);
-    s.payload.assign(stream.begin() + static_cast<std::ptrdiff_t>(begin), stream.begin() + static_cast<std::ptrdiff_t>(end));
+    s.payload.assign(stream.begin() + static_cast<std::ptrdiff_t>(begin),
+                     stream.begin() + static_cast<std::ptrdiff_t>(end));
     // A second copy with different bytes in the overlap arrives after the first: the first must win.
     if (corrupt && begin < off) {
       OwnedSegment bad = s;
@@ -345,7 +351,9 @@ TEST(StreamPipeline, LostSegmentTruncatesOnlyThatFile) {
   EXPECT_EQ(h.c().truncated_files, 1u);
   EXPECT_EQ(h.c().gaps, 1u);
   EXPECT_EQ(h.c().gap_bytes, 1460u);
-  if (HasFailure()) h.c().for_each([](std::string_view n, std::uint64_t v) { std::printf("%s=%lu\n", std::string(n).c_str(), v); });
+  if (HasFailure())
+    h.c().for_each(
+        [](std::string_view n, std::uint64_t v) { std::printf("%s=%lu\n", std::string(n).c_str(), v); });
 }
 
 TEST(StreamPipeline, LostSegmentInMultipartKeepsLaterParts) {
@@ -486,15 +494,18 @@ TEST(StreamPipeline, NonHttpBytesOnHttpPortAreCountedNotFatal) {
 TEST(StreamPipeline, ImagesGoToThePdqQueueUntilItIsFull) {
   TempSet sets;
   LockfreeImageQueue queue(2);
-  const auto jpg = synthetic_file(8000, 32), png = synthetic_file(9000, 33, true), jpg2 = synthetic_file(100, 34);
+  const auto jpg = synthetic_file(8000, 32), png = synthetic_file(9000, 33, true),
+             jpg2 = synthetic_file(100, 34);
   std::vector<std::uint8_t> text(5000, 'a');
   Harness h({}, &queue);
   h.pipeline.set_hash_set(sets.build({jpg}));
   std::vector<OwnedSegment> segs;
   Connection c(segs, client_tuple(0x0a000012, 40017));
   c.handshake();
-  c.send(0, multipart_request("/m", "h", "QQ",
-                              multipart_body("QQ", {}, {{"1.jpg", jpg}, {"t.txt", text}, {"2.png", png}, {"3.jpg", jpg2}})));
+  c.send(0,
+         multipart_request(
+             "/m", "h", "QQ",
+             multipart_body("QQ", {}, {{"1.jpg", jpg}, {"t.txt", text}, {"2.png", png}, {"3.jpg", jpg2}})));
   c.close();
   h.run(segs);
   EXPECT_EQ(h.hits(), md5_sha1_keys({jpg}));
@@ -543,7 +554,8 @@ TEST(StreamPipeline, FlowTableCapEvictsOldestAndBoundsMemory) {
   std::uint64_t clock = 1'700'000'000'000'000'000ull;
   for (std::uint32_t i = 0; i < 5000; ++i) {
     segs.clear();
-    Connection c(segs, client_tuple(0x0b000000 + i, static_cast<std::uint16_t>(1024 + i % 60000)), 1000, 5000, &clock);
+    Connection c(segs, client_tuple(0x0b000000 + i, static_cast<std::uint16_t>(1024 + i % 60000)), 1000, 5000,
+                 &clock);
     c.handshake();
     const std::string req = raw_request("POST", "/f.jpg", "h", a);
     c.send(0, req, 1000);
@@ -606,10 +618,12 @@ TEST(StreamPipeline, OutOfOrderMemoryCapIsNeverExceeded) {
   std::vector<OwnedSegment> segs;
   std::uint64_t clock = 1'700'000'000'000'000'000ull;
   for (std::uint32_t i = 0; i < 20; ++i) {
-    Connection c(segs, client_tuple(0x0c000000 + i, static_cast<std::uint16_t>(2000 + i)), 1000, 5000, &clock);
+    Connection c(segs, client_tuple(0x0c000000 + i, static_cast<std::uint16_t>(2000 + i)), 1000, 5000,
+                 &clock);
     c.handshake();
     std::vector<OwnedSegment> body;
-    Connection cb(body, client_tuple(0x0c000000 + i, static_cast<std::uint16_t>(2000 + i)), 1000 + 1, 5000, &clock);
+    Connection cb(body, client_tuple(0x0c000000 + i, static_cast<std::uint16_t>(2000 + i)), 1000 + 1, 5000,
+                  &clock);
     cb.send(0, raw_request("POST", "/big.jpg", "h", a));
     body.erase(body.begin());  // first data segment lost: everything after it waits
     segs.insert(segs.end(), body.begin(), body.end());

@@ -80,8 +80,8 @@ class TempSet {
   int n_ = 0;
 };
 
-inline FlowTuple client_tuple(std::uint32_t client_ip, std::uint16_t client_port, std::uint16_t server_port = 80,
-                              std::uint32_t server_ip = 0x0a000001) {
+inline FlowTuple client_tuple(std::uint32_t client_ip, std::uint16_t client_port,
+                              std::uint16_t server_port = 80, std::uint32_t server_ip = 0x0a000001) {
   return FlowTuple{ipv4(client_ip), ipv4(server_ip), client_port, server_port};
 }
 
