@@ -659,3 +659,48 @@ TEST(StreamPipeline, SetSwapAppliesToFilesFinishingAfterIt) {
 
 }  // namespace
 }  // namespace dijk::test
+
+namespace dijk::test {
+namespace {
+
+TEST(StreamPipeline, MalformedMultipartIsCountedAndTheConnectionGoesOn) {
+  TempSet sets;
+  const auto a = synthetic_file(9000, 41), b = synthetic_file(9000, 42);
+  Harness h;
+  h.pipeline.set_hash_set(sets.build({a, b}));
+  std::vector<OwnedSegment> segs;
+  Connection c(segs, client_tuple(0x0a000040, 40200));
+  c.handshake();
+  // The part never reaches its closing delimiter inside the declared body: a is cut, never matched.
+  std::string body = "--zz\r\nContent-Disposition: form-data; name=f; filename=a.jpg\r\n\r\n";
+  body.append(a.begin(), a.end());
+  c.send(0, multipart_request("/bad", "h", "zz", body));
+  c.send(1, kOkResponse);
+  c.send(0, raw_request("PUT", "/b.jpg", "h", b));
+  c.send(1, kOkResponse);
+  c.close();
+  h.run(segs);
+  EXPECT_EQ(h.hits(), md5_sha1_keys({b}));
+  EXPECT_EQ(h.c().dropped(DropReason::multipart_malformed), 1u);
+  EXPECT_EQ(h.c().truncated_files, 1u);
+}
+
+TEST(StreamPipeline, ConnectTunnelStopsParsingWithACounter) {
+  TempSet sets;
+  const auto a = synthetic_file(9000, 43);
+  Harness h;
+  h.pipeline.set_hash_set(sets.build({a}));
+  std::vector<OwnedSegment> segs;
+  Connection c(segs, client_tuple(0x0a000041, 40201, 8080));
+  c.handshake();
+  c.send(0, "CONNECT example.org:443 HTTP/1.1\r\nHost: example.org:443\r\n\r\n");
+  c.send(1, "HTTP/1.1 200 Connection established\r\n\r\n");
+  c.send(0, raw_request("POST", "/inside-tunnel.jpg", "h", a));  // opaque bytes inside a tunnel
+  c.close();
+  h.run(segs);
+  EXPECT_TRUE(h.hits().empty());
+  EXPECT_EQ(h.c().dropped(DropReason::http_unparsable), 1u);
+}
+
+}  // namespace
+}  // namespace dijk::test
