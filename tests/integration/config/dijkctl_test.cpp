@@ -381,6 +381,10 @@ TEST_F(DijkctlTest, MetricsEndpointServesTheSameCounters) {
   close(fd);
   EXPECT_NE(body.find("dijk_packets_received_total{lcore=\"2\"} 1002\n"), std::string::npos) << body;
   EXPECT_NE(body.find("# TYPE dijk_hits_total counter\ndijk_hits_total 3\n"), std::string::npos) << body;
+  // The status verb's set, feed and reporter state, as gauges.
+  EXPECT_NE(body.find("dijk_set_version{daemon=\"dijkd\"} 7\n"), std::string::npos) << body;
+  EXPECT_NE(body.find("dijk_feed_healthy{daemon=\"dijkd\"} 1\n"), std::string::npos) << body;
+  EXPECT_NE(body.find("dijk_reporter_backlog{daemon=\"dijkd\"} 1\n"), std::string::npos) << body;
 }
 
 TEST_F(DijkctlTest, HelpOnEveryVerb) {

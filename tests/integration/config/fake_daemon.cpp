@@ -17,6 +17,7 @@
 #include "config/admin/status.h"
 #include "config/metrics/http_exporter.h"
 #include "config/metrics/registry.h"
+#include "config/metrics/status_metrics.h"
 #include "config/notify/sd_notify.h"
 #include "config/schema/loader.h"
 
@@ -103,7 +104,6 @@ int main(int argc, char** argv) {
     registry.counter("dijk_packets_received_total", "Packets received.", {{"lcore", std::to_string(lcore)}})
         .add(1000 + lcore);
   }
-  registry.gauge("dijk_set_version", "Version of the active hash set.").set(7);
   registry.add_collector([&state](std::vector<dijk::metrics::Sample>& out) {
     std::lock_guard lock(state.mutex);
     out.push_back({"dijk_hits_total",
@@ -141,7 +141,7 @@ int main(int argc, char** argv) {
                    static_cast<double>(c.denied.load())});
   });
 
-  server.handle("status", [&](const json&) {
+  const auto status = [&] {
     std::lock_guard lock(state.mutex);
     dijk::admin::DaemonStatus s;
     s.daemon = name;
@@ -153,8 +153,10 @@ int main(int argc, char** argv) {
     s.feed = dijk::admin::FeedStatus{true, 240, ""};
     s.reporter = dijk::admin::ReporterStatus{1, 2, ""};
     s.rates = dijk::admin::Rates{12000, 3.4e7, 2.5, 0};
-    return to_json(s);
-  });
+    return s;
+  };
+  server.handle("status", [&](const json&) { return to_json(status()); });
+  dijk::metrics::export_status(registry, status);
   server.handle("stats", [&](const json&) {
     return json{{"counters", dijk::metrics::to_json(registry.collect())}};
   });
