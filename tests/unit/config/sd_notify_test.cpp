@@ -2,13 +2,17 @@
 #include "config/notify/sd_notify.h"
 
 #include <gtest/gtest.h>
+#include <linux/capability.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstring>
 #include <filesystem>
+
+#include "config/notify/capabilities.h"
 
 namespace {
 
@@ -73,6 +77,31 @@ TEST(SdNotify, WatchdogPeriodAndPingerFollowTheEnvironment) {
   }
   unsetenv("WATCHDOG_USEC");
   unsetenv("WATCHDOG_PID");
+}
+
+}  // namespace
+
+namespace {
+
+// In a child process (capabilities are per thread and cannot come back): keep one, lose the rest.
+TEST(Capabilities, KeepOnlyWhatIsNeeded) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs capabilities to drop";
+  const pid_t child = fork();
+  if (child == 0) {
+    if (!(dijk::sd::effective_capabilities() & (1ull << CAP_SYS_RAWIO))) _exit(10);
+    if (!dijk::sd::keep_only_capabilities({CAP_NET_RAW}).empty()) _exit(11);
+    if (dijk::sd::effective_capabilities() != (1ull << CAP_NET_RAW)) _exit(12);
+    // Gone for good: asking for it back fails.
+    if (dijk::sd::keep_only_capabilities({CAP_NET_RAW, CAP_SYS_RAWIO}).empty() &&
+        (dijk::sd::effective_capabilities() & (1ull << CAP_SYS_RAWIO))) {
+      _exit(13);
+    }
+    _exit(0);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
 }
 
 }  // namespace
