@@ -48,6 +48,7 @@ class ExactTable {
   // Visits every stored digest in sorted order with its list index (rebuilding sets, deltas, export).
   template <typename Fn>
   void for_each(Fn&& fn) const {
+    if (count_ == 0) return;  // an algorithm the file has no section for
     std::array<std::uint8_t, kMaxDigestSize> digest{};
     const std::uint64_t buckets = std::uint64_t{1} << bucket_bits_;
     for (std::uint64_t b = 0; b < buckets; ++b) {
