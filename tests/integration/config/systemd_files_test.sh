@@ -12,7 +12,7 @@ trap 'rm -rf "$work"' EXIT
 
 for unit in dijkd dijk-control; do
   # The binaries are not installed on a build machine: stand in /bin/true so verify checks everything else.
-  sed -e 's#/usr/sbin/dijkd#/bin/true#; s#/usr/sbin/dijk-control#/bin/true#; s#/usr/bin/dijkctl#/bin/true#' \
+  sed -e 's#/usr/bin/dijkd #/bin/true #; s#/usr/bin/dijk-control #/bin/true #; s#/usr/bin/dijkctl #/bin/true #' \
     "$src/$unit.service" >"$work/$unit.service"
   grep -q '^Type=notify$' "$work/$unit.service"
   grep -q '^ProtectSystem=strict$' "$work/$unit.service"
