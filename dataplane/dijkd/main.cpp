@@ -1,0 +1,229 @@
+// dijkd: the wire daemon. `dijkd replay` runs the DPDK dataplane on captures through net_pcap without
+// hugepages; `dijkd run` (skeleton) runs it on live ports.
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "dataplane/dijkd/counting_consumer.h"
+#include "dataplane/dijkd/json_hit_sink.h"
+#include "dataplane/dijkd/pcap_count.h"
+#include "dataplane/dijkd/stream_factory.h"
+#include "dataplane/dpdk/dataplane.h"
+#include "dataplane/dpdk/eal.h"
+
+namespace {
+
+using dijk::dpdk::CounterList;
+
+constexpr const char* kUsage = R"(usage:
+  dijkd replay CAPTURE.pcap... [--set SET] [--json] [options]
+  dijkd run --mode mirror|inline (--pci ADDR | --vdev DEV)... [--set SET] [--json] [options]
+
+Replay runs the same dataplane as the daemon on captures (net_pcap, no hugepages, no NIC) and exits when
+they are consumed: hits on stdout (JSON lines with --json), then a summary with every counter.
+
+options:
+  --set FILE          hash set file (dijk set format); without it nothing can match
+  --json              hits and the summary as JSON lines
+  --workers N         worker lcores (default 1)
+  --no-digests        parse only: HTTP and multipart, no hashing (benchmarks)
+  --max-flows N       flow table cap per worker
+  --file-prefix NAME  DPDK runtime file prefix, so several instances can run (default dijkd-<pid>)
+  --memory MB         DPDK memory without hugepages (default 512)
+  --hugepages         use hugepages (production)
+  --pci ADDR          a PCI port (run; implies hugepages and PCI)
+  --vdev DEV          a DPDK virtual device, e.g. net_af_packet0,iface=eth1 or net_tap0,iface=dijk0
+  --mode MODE         mirror (receive only) or inline (bridge two ports, forward every frame)
+)";
+
+struct Options {
+  std::string verb;
+  std::vector<std::string> captures;
+  std::string set_path;
+  bool json = false;
+  unsigned workers = 1;
+  bool digests = true;
+  std::uint32_t max_flows = 0;
+  std::string file_prefix;
+  unsigned memory_mb = 512;
+  bool hugepages = false;
+  std::vector<std::string> pci;
+  std::vector<std::string> vdevs;
+  dijk::dpdk::Mode mode = dijk::dpdk::Mode::mirror;
+};
+
+[[noreturn]] void usage_error(const std::string& what) {
+  std::cerr << "dijkd: " << what << "\n" << kUsage;
+  std::exit(2);
+}
+
+unsigned parse_unsigned(const std::string& flag, const std::string& v) {
+  try {
+    std::size_t used = 0;
+    const unsigned long n = std::stoul(v, &used);
+    if (used != v.size() || n > 0xffffffffu) throw std::out_of_range(v);
+    return static_cast<unsigned>(n);
+  } catch (const std::exception&) {
+    usage_error(flag + " wants a number, got '" + v + "'");
+  }
+}
+
+Options parse(int argc, char** argv) {
+  Options o;
+  if (argc < 2) usage_error("no verb");
+  o.verb = argv[1];
+  if (o.verb == "-h" || o.verb == "--help") {
+    std::cout << kUsage;
+    std::exit(0);
+  }
+  if (o.verb != "replay" && o.verb != "run") usage_error("unknown verb '" + o.verb + "'");
+  for (int i = 2; i < argc; ++i) {
+    const std::string a = argv[i];
+    const auto value = [&]() -> std::string {
+      if (i + 1 >= argc) usage_error(a + " needs a value");
+      return argv[++i];
+    };
+    if (a == "--set") o.set_path = value();
+    else if (a == "--json") o.json = true;
+    else if (a == "--workers") o.workers = parse_unsigned(a, value());
+    else if (a == "--no-digests") o.digests = false;
+    else if (a == "--max-flows") o.max_flows = parse_unsigned(a, value());
+    else if (a == "--file-prefix") o.file_prefix = value();
+    else if (a == "--memory") o.memory_mb = parse_unsigned(a, value());
+    else if (a == "--hugepages") o.hugepages = true;
+    else if (a == "--pci") o.pci.push_back(value());
+    else if (a == "--vdev") o.vdevs.push_back(value());
+    else if (a == "--mode") {
+      const std::string m = value();
+      if (m == "mirror") o.mode = dijk::dpdk::Mode::mirror;
+      else if (m == "inline") o.mode = dijk::dpdk::Mode::inline_bridge;
+      else usage_error("--mode is mirror or inline");
+    } else if (a == "--config") {
+      usage_error("--config is not wired yet: give the options on the command line");
+    } else if (!a.empty() && a[0] == '-') usage_error("unknown option " + a);
+    else if (o.verb == "replay") o.captures.push_back(a);
+    else usage_error("unexpected argument " + a);
+  }
+  if (o.workers == 0 || o.workers > 64) usage_error("--workers is 1..64");
+  if (o.verb == "replay" && o.captures.empty()) usage_error("replay needs at least one capture");
+  if (o.verb == "run" && o.pci.empty() && o.vdevs.empty()) usage_error("run needs --pci or --vdev ports");
+  if (o.file_prefix.empty()) o.file_prefix = "dijkd-" + std::to_string(getpid());
+  return o;
+}
+
+void print_counters_text(const char* title, const CounterList& list) {
+  std::printf("%s\n", title);
+  for (const auto& [name, value] : list) std::printf("  %-32s %llu\n", name.c_str(), static_cast<unsigned long long>(value));
+}
+
+std::string counters_json(const CounterList& list) {
+  std::string j = "{";
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    if (i) j += ",";
+    j += "\"" + list[i].first + "\":" + std::to_string(list[i].second);
+  }
+  return j + "}";
+}
+
+void print_summary(const dijk::dpdk::Dataplane& dp, bool json, std::uint64_t hits) {
+  std::vector<CounterList> per_worker;
+  for (const auto& w : dp.workers()) per_worker.push_back(w->counter_list());
+  CounterList total = dijk::dpdk::sum_counters(per_worker);
+  total.emplace_back("hits_reported", hits);
+  const auto ports = dp.port_reports();
+  if (json) {
+    std::string j = "{\"summary\":{\"workers\":[";
+    for (std::size_t w = 0; w < per_worker.size(); ++w) j += (w ? "," : "") + counters_json(per_worker[w]);
+    j += "],\"ports\":[";
+    for (std::size_t p = 0; p < ports.size(); ++p) {
+      j += (p ? "," : "");
+      j += "{\"name\":\"" + dijk::json_escape(ports[p].info.name) + "\",\"rss\":\"" +
+           dijk::dpdk::rss_mode_name(ports[p].info.rss) + "\",\"counters\":" + counters_json(ports[p].counters) + "}";
+    }
+    j += "],\"total\":" + counters_json(total) + "}}";
+    std::printf("%s\n", j.c_str());
+  } else {
+    for (const auto& p : ports) {
+      const std::string title = "port " + p.info.name + " (rss " + dijk::dpdk::rss_mode_name(p.info.rss) + ")";
+      print_counters_text(title.c_str(), p.counters);
+    }
+    for (std::size_t w = 0; w < per_worker.size(); ++w) {
+      const std::string title = "worker " + std::to_string(w);
+      print_counters_text(title.c_str(), per_worker[w]);
+    }
+    print_counters_text("total", total);
+  }
+  std::fflush(stdout);
+}
+
+bool stop_requested(const sigset_t& signals) {
+  timespec zero{};
+  return sigtimedwait(&signals, nullptr, &zero) > 0;
+}
+
+int run(const Options& o) {
+  // SIGINT/SIGTERM are blocked in every thread (EAL threads inherit the mask) and picked up by the main
+  // lcore's supervision loop: no handler, no global flag.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  dijk::dpdk::EalOptions eal;
+  eal.hugepages = o.hugepages || !o.pci.empty();
+  eal.pci = !o.pci.empty();
+  eal.pci_allow = o.pci;
+  eal.memory_mb = eal.hugepages ? 0 : o.memory_mb;
+  eal.file_prefix = o.file_prefix;
+  eal.lcores = "0-" + std::to_string(o.workers);
+  dijk::dpdk::DataplaneConfig config;
+  config.mode = o.mode;
+  if (o.verb == "replay") {
+    config.replay = true;
+    std::uint64_t frames = 0;
+    bool known = true;
+    for (std::size_t i = 0; i < o.captures.size(); ++i) {
+      if (access(o.captures[i].c_str(), R_OK) != 0) {
+        std::cerr << "dijkd: cannot read " << o.captures[i] << ": " << std::strerror(errno) << "\n";
+        return 1;
+      }
+      eal.vdevs.push_back(dijk::dpdk::pcap_rx_vdev(static_cast<unsigned>(i), o.captures[i]));
+      const auto n = dijk::count_pcap_records(o.captures[i]);
+      if (n) frames += *n;
+      else known = false;
+    }
+    config.replay_frames = known ? frames : 0;
+  } else {
+    eal.vdevs = o.vdevs;
+  }
+
+  dijk::JsonLinesHitSink sink(stdout, o.json);
+  dijk::StreamFactory streams(dijk::StreamFactoryOptions{o.set_path, o.digests, o.max_flows}, sink);
+  dijk::dpdk::Eal env(eal);
+  std::optional<dijk::dpdk::Dataplane> dp;
+  dp.emplace(config, [&](unsigned w) { return streams.make(w); });
+  dp->run([&] { return stop_requested(signals); });
+  print_summary(*dp, o.json, sink.hits());
+  dp.reset();
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const Options options = parse(argc, argv);
+  try {
+    return run(options);
+  } catch (const std::exception& e) {
+    std::cerr << "dijkd: " << e.what() << "\n";
+    return 1;
+  }
+}
