@@ -2,21 +2,21 @@
 
 namespace dijk {
 
-std::string_view drop_reason_name(DropReason r) {
+std::string_view decode_drop_name(DecodeDrop r) {
   switch (r) {
-    case DropReason::truncated_ethernet: return "truncated_ethernet";
-    case DropReason::vlan_too_deep: return "vlan_too_deep";
-    case DropReason::not_ip: return "not_ip";
-    case DropReason::truncated_ip: return "truncated_ip";
-    case DropReason::bad_ip_header: return "bad_ip_header";
-    case DropReason::ipv4_fragment_unreassembled: return "ipv4_fragment_unreassembled";
-    case DropReason::ipv6_fragment: return "ipv6_fragment";
-    case DropReason::ipv6_ext_too_deep: return "ipv6_ext_too_deep";
-    case DropReason::not_tcp: return "not_tcp";
-    case DropReason::truncated_tcp: return "truncated_tcp";
-    case DropReason::bad_tcp_header: return "bad_tcp_header";
-    case DropReason::reassembly_failed: return "reassembly_failed";
-    case DropReason::count_: break;
+    case DecodeDrop::truncated_ethernet: return "truncated_ethernet";
+    case DecodeDrop::vlan_too_deep: return "vlan_too_deep";
+    case DecodeDrop::not_ip: return "not_ip";
+    case DecodeDrop::truncated_ip: return "truncated_ip";
+    case DecodeDrop::bad_ip_header: return "bad_ip_header";
+    case DecodeDrop::ipv4_fragment_unreassembled: return "ipv4_fragment_unreassembled";
+    case DecodeDrop::ipv6_fragment: return "ipv6_fragment";
+    case DecodeDrop::ipv6_ext_too_deep: return "ipv6_ext_too_deep";
+    case DecodeDrop::not_tcp: return "not_tcp";
+    case DecodeDrop::truncated_tcp: return "truncated_tcp";
+    case DecodeDrop::bad_tcp_header: return "bad_tcp_header";
+    case DecodeDrop::reassembly_failed: return "reassembly_failed";
+    case DecodeDrop::count_: break;
   }
   return "unknown";
 }
@@ -36,7 +36,7 @@ DecodeCounters& DecodeCounters::operator+=(const DecodeCounters& o) {
   ipv4_fragments += o.ipv4_fragments;
   ipv4_reassembled += o.ipv4_reassembled;
   tcp_segments += o.tcp_segments;
-  for (std::size_t i = 0; i < kDropReasonCount; ++i) drops[i] += o.drops[i];
+  for (std::size_t i = 0; i < kDecodeDropCount; ++i) drops[i] += o.drops[i];
   return *this;
 }
 

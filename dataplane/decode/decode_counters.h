@@ -8,7 +8,7 @@
 
 namespace dijk {
 
-enum class DropReason : std::uint8_t {
+enum class DecodeDrop : std::uint8_t {
   truncated_ethernet,   // shorter than an Ethernet header
   vlan_too_deep,        // more than two stacked VLAN tags
   not_ip,               // ARP, LLDP and other non-IP ethertypes
@@ -23,9 +23,9 @@ enum class DropReason : std::uint8_t {
   reassembly_failed,    // IPv4 fragments the reassembly table gave up on (DPDK layer)
   count_
 };
-inline constexpr std::size_t kDropReasonCount = static_cast<std::size_t>(DropReason::count_);
+inline constexpr std::size_t kDecodeDropCount = static_cast<std::size_t>(DecodeDrop::count_);
 
-std::string_view drop_reason_name(DropReason r);
+std::string_view decode_drop_name(DecodeDrop r);
 
 struct DecodeCounters {
   std::uint64_t frames = 0;
@@ -36,10 +36,10 @@ struct DecodeCounters {
   std::uint64_t ipv4_fragments = 0;   // handed to reassembly
   std::uint64_t ipv4_reassembled = 0; // datagrams rebuilt from fragments
   std::uint64_t tcp_segments = 0;
-  std::array<std::uint64_t, kDropReasonCount> drops{};
+  std::array<std::uint64_t, kDecodeDropCount> drops{};
 
-  void drop(DropReason r) { ++drops[static_cast<std::size_t>(r)]; }
-  std::uint64_t dropped(DropReason r) const { return drops[static_cast<std::size_t>(r)]; }
+  void drop(DecodeDrop r) { ++drops[static_cast<std::size_t>(r)]; }
+  std::uint64_t dropped(DecodeDrop r) const { return drops[static_cast<std::size_t>(r)]; }
   std::uint64_t total_drops() const;
   DecodeCounters& operator+=(const DecodeCounters& o);
 };

@@ -22,7 +22,7 @@ IpAddress ipv6(const std::uint8_t* p) {
   return a;
 }
 
-DecodedFrame dropped(DecodeCounters& c, DropReason r) {
+DecodedFrame dropped(DecodeCounters& c, DecodeDrop r) {
   c.drop(r);
   DecodedFrame d;
   d.status = DecodeStatus::dropped;
@@ -33,10 +33,10 @@ DecodedFrame dropped(DecodeCounters& c, DropReason r) {
 // `l4` is the TCP header and everything after it, already trimmed to the IP payload length.
 DecodedFrame decode_tcp(std::span<const std::uint8_t> l4, DecodedFrame d, DecodeCounters& c) {
   constexpr std::size_t kTcpMinHeader = 20;
-  if (l4.size() < kTcpMinHeader) return dropped(c, DropReason::truncated_tcp);
+  if (l4.size() < kTcpMinHeader) return dropped(c, DecodeDrop::truncated_tcp);
   const std::uint8_t* t = l4.data();
   const std::size_t header_len = std::size_t{static_cast<std::uint8_t>(t[12] >> 4)} * 4;
-  if (header_len < kTcpMinHeader || header_len > l4.size()) return dropped(c, DropReason::bad_tcp_header);
+  if (header_len < kTcpMinHeader || header_len > l4.size()) return dropped(c, DecodeDrop::bad_tcp_header);
   d.segment.tuple.src_port = load16(t);
   d.segment.tuple.dst_port = load16(t + 2);
   d.segment.seq = load32(t + 4);
@@ -53,13 +53,13 @@ DecodedFrame decode_ipv4(std::span<const std::uint8_t> l3, DecodedFrame d, Decod
                          bool reassembled) {
   constexpr std::size_t kIpv4MinHeader = 20;
   constexpr std::uint8_t kProtoTcp = 6;
-  if (l3.size() < kIpv4MinHeader) return dropped(c, DropReason::truncated_ip);
+  if (l3.size() < kIpv4MinHeader) return dropped(c, DecodeDrop::truncated_ip);
   const std::uint8_t* h = l3.data();
   const std::size_t header_len = std::size_t{static_cast<std::uint8_t>(h[0] & 0x0f)} * 4;
   const std::size_t total_len = load16(h + 2);
   if ((h[0] >> 4) != 4 || header_len < kIpv4MinHeader || total_len < header_len)
-    return dropped(c, DropReason::bad_ip_header);
-  if (total_len > l3.size()) return dropped(c, DropReason::truncated_ip);
+    return dropped(c, DecodeDrop::bad_ip_header);
+  if (total_len > l3.size()) return dropped(c, DecodeDrop::truncated_ip);
   if (!reassembled) ++c.ipv4;  // the fragments were counted
   d.l3_len = static_cast<std::uint16_t>(header_len);
   const std::uint16_t frag = load16(h + 6);
@@ -70,8 +70,8 @@ DecodedFrame decode_ipv4(std::span<const std::uint8_t> l3, DecodedFrame d, Decod
     d.status = DecodeStatus::ipv4_fragment;
     return d;
   }
-  if (reassembled && (more_fragments || offset)) return dropped(c, DropReason::ipv4_fragment_unreassembled);
-  if (h[9] != kProtoTcp) return dropped(c, DropReason::not_tcp);
+  if (reassembled && (more_fragments || offset)) return dropped(c, DecodeDrop::ipv4_fragment_unreassembled);
+  if (h[9] != kProtoTcp) return dropped(c, DecodeDrop::not_tcp);
   d.segment.tuple.src = ipv4_mapped(h + 12);
   d.segment.tuple.dst = ipv4_mapped(h + 16);
   // Ethernet pads short frames: the IP total length, not the frame, says where the segment ends.
@@ -80,12 +80,12 @@ DecodedFrame decode_ipv4(std::span<const std::uint8_t> l3, DecodedFrame d, Decod
 
 DecodedFrame decode_ipv6(std::span<const std::uint8_t> l3, DecodedFrame d, DecodeCounters& c) {
   constexpr std::size_t kIpv6Header = 40;
-  if (l3.size() < kIpv6Header) return dropped(c, DropReason::truncated_ip);
+  if (l3.size() < kIpv6Header) return dropped(c, DecodeDrop::truncated_ip);
   const std::uint8_t* h = l3.data();
-  if ((h[0] >> 4) != 6) return dropped(c, DropReason::bad_ip_header);
+  if ((h[0] >> 4) != 6) return dropped(c, DecodeDrop::bad_ip_header);
   const std::size_t payload_len = load16(h + 4);
-  if (payload_len == 0) return dropped(c, DropReason::bad_ip_header);  // jumbograms are not carried here
-  if (kIpv6Header + payload_len > l3.size()) return dropped(c, DropReason::truncated_ip);
+  if (payload_len == 0) return dropped(c, DecodeDrop::bad_ip_header);  // jumbograms are not carried here
+  if (kIpv6Header + payload_len > l3.size()) return dropped(c, DecodeDrop::truncated_ip);
   ++c.ipv6;
   d.l3_len = kIpv6Header;
   d.segment.tuple.src = ipv6(h + 8);
@@ -99,24 +99,24 @@ DecodedFrame decode_ipv6(std::span<const std::uint8_t> l3, DecodedFrame d, Decod
       case 43:   // routing
       case 60:   // destination options
       case 51: { // authentication header (length in 4-byte units, minus 2)
-        if (n >= kMaxIpv6ExtensionHeaders || rest.size() < 8) return dropped(c, DropReason::ipv6_ext_too_deep);
+        if (n >= kMaxIpv6ExtensionHeaders || rest.size() < 8) return dropped(c, DecodeDrop::ipv6_ext_too_deep);
         const std::size_t len =
             next == 51 ? (std::size_t{rest[1]} + 2) * 4 : (std::size_t{rest[1]} + 1) * 8;
-        if (len > rest.size()) return dropped(c, DropReason::ipv6_ext_too_deep);
+        if (len > rest.size()) return dropped(c, DecodeDrop::ipv6_ext_too_deep);
         next = rest[0];
         rest = rest.subspan(len);
         break;
       }
       case 44: {  // fragment header
-        if (n >= kMaxIpv6ExtensionHeaders || rest.size() < 8) return dropped(c, DropReason::ipv6_ext_too_deep);
+        if (n >= kMaxIpv6ExtensionHeaders || rest.size() < 8) return dropped(c, DecodeDrop::ipv6_ext_too_deep);
         const std::uint16_t frag = load16(rest.data() + 2);
         // An "atomic fragment" (offset 0, no more fragments) carries the whole datagram.
-        if ((frag & 0xfff9) != 0) return dropped(c, DropReason::ipv6_fragment);
+        if ((frag & 0xfff9) != 0) return dropped(c, DecodeDrop::ipv6_fragment);
         next = rest[0];
         rest = rest.subspan(8);
         break;
       }
-      default: return dropped(c, DropReason::not_tcp);
+      default: return dropped(c, DecodeDrop::not_tcp);
     }
   }
 }
@@ -130,14 +130,14 @@ DecodedFrame decode_frame(std::span<const std::uint8_t> frame, std::uint64_t tim
     counters.bytes += frame.size();
   }
   constexpr std::size_t kEthernetHeader = 14;
-  if (frame.size() < kEthernetHeader) return dropped(counters, DropReason::truncated_ethernet);
+  if (frame.size() < kEthernetHeader) return dropped(counters, DecodeDrop::truncated_ethernet);
   std::size_t offset = 12;
   std::uint16_t ether_type = load16(frame.data() + offset);
   std::size_t tags = 0;
   while (ether_type == kEtherTypeVlan || ether_type == kEtherTypeQinQ) {
-    if (++tags > kMaxVlanTags) return dropped(counters, DropReason::vlan_too_deep);
+    if (++tags > kMaxVlanTags) return dropped(counters, DecodeDrop::vlan_too_deep);
     offset += 4;
-    if (frame.size() < offset + 2) return dropped(counters, DropReason::truncated_ethernet);
+    if (frame.size() < offset + 2) return dropped(counters, DecodeDrop::truncated_ethernet);
     ether_type = load16(frame.data() + offset);
   }
   if (tags > 0 && !reassembled) ++counters.vlan_frames;
@@ -149,7 +149,7 @@ DecodedFrame decode_frame(std::span<const std::uint8_t> frame, std::uint64_t tim
   switch (ether_type) {
     case kEtherTypeIpv4: return decode_ipv4(l3, d, counters, reassembled);
     case kEtherTypeIpv6: return decode_ipv6(l3, d, counters);
-    default: return dropped(counters, DropReason::not_ip);
+    default: return dropped(counters, DecodeDrop::not_ip);
   }
 }
 

@@ -16,7 +16,7 @@ enum class DecodeStatus : std::uint8_t { tcp, ipv4_fragment, dropped };
 
 struct DecodedFrame {
   DecodeStatus status = DecodeStatus::dropped;
-  DropReason reason = DropReason::count_;  // when dropped
+  DecodeDrop reason = DecodeDrop::count_;  // when dropped
   TcpSegment segment;                      // when tcp; payload points into the frame
   std::uint16_t l2_len = 0;                // Ethernet + VLAN tags: the IP header's offset
   std::uint16_t l3_len = 0;                // the IP header (IPv4: IHL * 4)

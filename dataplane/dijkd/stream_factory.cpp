@@ -2,6 +2,9 @@
 
 #include "dataplane/dijkd/counting_consumer.h"
 #include "hashcore/set/hash_set.h"
+#ifdef DIJK_HAVE_STREAM
+#include "dataplane/dijkd/stream_consumer.h"
+#endif
 
 namespace dijk {
 
@@ -12,8 +15,15 @@ StreamFactory::StreamFactory(StreamFactoryOptions options, HitSink& sink) : opti
 StreamFactory::~StreamFactory() = default;
 
 std::unique_ptr<dpdk::SegmentConsumer> StreamFactory::make(unsigned /*worker_index*/) {
-  // Until the stream stage lands: count segments only.
+#ifdef DIJK_HAVE_STREAM
+  StreamPipelineConfig config;
+  if (options_.max_flows != 0) config.reassembly.max_flows = options_.max_flows;
+  config.files.digests = options_.digests;
+  return std::make_unique<StreamConsumer>(config, sink_, set_);
+#else
+  // Built without the stream stage: count segments only.
   return std::make_unique<CountingConsumer>();
+#endif
 }
 
 }  // namespace dijk

@@ -110,7 +110,7 @@ void Worker::handle_fragment(rte_mbuf* frame, bool shared_with_tx, std::uint64_t
     if (copy == nullptr || copy->nb_segs > 1) {
       if (copy != nullptr) rte_pktmbuf_free(copy);
       ++counters_.reassembly_copy_failed;
-      counters_.decode.drop(DropReason::reassembly_failed);
+      counters_.decode.drop(DecodeDrop::reassembly_failed);
       return;
     }
     set_header_lengths(copy, l2_len, l3_len);
@@ -142,8 +142,8 @@ CounterList Worker::counter_list() const {
   out.emplace_back("ipv4_reassembled", c.decode.ipv4_reassembled);
   out.emplace_back("ipv4_fragments_expired", reassembly_.counters().freed);
   out.emplace_back("tcp_segments", c.decode.tcp_segments);
-  for (std::size_t r = 0; r < kDropReasonCount; ++r)
-    out.emplace_back("drop_" + std::string(drop_reason_name(static_cast<DropReason>(r))), c.decode.drops[r]);
+  for (std::size_t r = 0; r < kDecodeDropCount; ++r)
+    out.emplace_back("drop_" + std::string(decode_drop_name(static_cast<DecodeDrop>(r))), c.decode.drops[r]);
   consumer_->append_counters(out);
   return out;
 }
