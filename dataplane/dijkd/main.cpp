@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "dataplane/dijkd/counting_consumer.h"
@@ -183,7 +184,9 @@ int run(const Options& o) {
   eal.pci_allow = o.pci;
   eal.memory_mb = eal.hugepages ? 0 : o.memory_mb;
   eal.file_prefix = o.file_prefix;
-  eal.lcores = "0-" + std::to_string(o.workers);
+  // One main lcore and the workers; on a machine with fewer CPUs the lcores share them (tests, laptops).
+  const unsigned cpus = std::thread::hardware_concurrency();
+  eal.lcores = o.workers + 1 <= cpus ? "0-" + std::to_string(o.workers) : dijk::dpdk::lcore_map(o.workers + 1, cpus);
   dijk::dpdk::DataplaneConfig config;
   config.mode = o.mode;
   if (o.verb == "replay") {

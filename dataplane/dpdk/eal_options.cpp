@@ -27,8 +27,10 @@ EalArgs build_eal_args(const EalOptions& o, const std::string& program) {
       return out;
     }
   }
-  a.push_back("-l");
-  a.push_back(o.lcores.empty() ? "0-1" : o.lcores);
+  // "0-2" is a core list (-l); "0@0,1@1,2@1" maps lcores to CPUs (--lcores), for more lcores than CPUs.
+  const std::string lcores = o.lcores.empty() ? "0-1" : o.lcores;
+  a.push_back(lcores.find('@') == std::string::npos ? "-l" : "--lcores");
+  a.push_back(lcores);
   if (!o.hugepages) a.push_back("--no-huge");
   if (o.memory_mb != 0) {
     a.push_back("-m");
@@ -55,6 +57,15 @@ EalArgs build_eal_args(const EalOptions& o, const std::string& program) {
   a.push_back("--no-telemetry");
   for (const auto& e : o.extra) a.push_back(e);
   return out;
+}
+
+std::string lcore_map(unsigned lcores, unsigned cpus) {
+  std::string map;
+  for (unsigned l = 0; l < lcores; ++l) {
+    if (l) map += ",";
+    map += std::to_string(l) + "@" + std::to_string(cpus == 0 ? 0 : l % cpus);
+  }
+  return map;
 }
 
 std::string pcap_rx_vdev(unsigned index, const std::string& pcap_path, bool infinite) {

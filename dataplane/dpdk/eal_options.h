@@ -16,7 +16,7 @@ struct EalOptions {
   unsigned memory_mb = 512;            // -m; 0 = let EAL decide (hugepages only)
   bool in_memory = false;              // --in-memory: no files in /var/run (needs hugepages)
   std::string file_prefix;             // --file-prefix: lets several instances run side by side
-  std::string lcores;                  // -l list, e.g. "0-2" (first is the main lcore); empty = "0-1"
+  std::string lcores;  // "0-2" (-l; the first is the main lcore), or a map "0@0,1@1,2@0" (--lcores); empty = "0-1"
   std::vector<std::string> vdevs;      // e.g. "net_pcap0,rx_pcap=/x.pcap"
   std::string log_level = "*:error";   // --log-level
   std::vector<std::string> extra;      // passed through verbatim, last
@@ -28,6 +28,9 @@ struct EalArgs {
   std::optional<std::string> error;
 };
 EalArgs build_eal_args(const EalOptions& options, const std::string& program = "dijkd");
+
+// Maps lcores 0..n-1 onto the first `cpus` CPUs round robin ("0@0,1@1,2@0"), for more lcores than CPUs.
+std::string lcore_map(unsigned lcores, unsigned cpus);
 
 // A vdev string for a pcap file read once (replay) or forever from memory (benchmarks).
 std::string pcap_rx_vdev(unsigned index, const std::string& pcap_path, bool infinite = false);

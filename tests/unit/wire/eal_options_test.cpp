@@ -58,6 +58,15 @@ TEST(EalOptions, RejectsContradictionsAndOddPrefixes) {
   EXPECT_TRUE(build_eal_args(m).error);
 }
 
+TEST(EalOptions, LcoreMapForMoreLcoresThanCpus) {
+  EXPECT_EQ(lcore_map(3, 2), "0@0,1@1,2@0");
+  EalOptions o;
+  o.lcores = lcore_map(3, 2);
+  const auto a = build_eal_args(o);
+  EXPECT_TRUE(has(a.args, "--lcores"));
+  EXPECT_FALSE(has(a.args, "-l"));
+}
+
 TEST(EalOptions, VdevStrings) {
   EXPECT_EQ(pcap_rx_vdev(2, "/a.pcap", true), "net_pcap2,rx_pcap=/a.pcap,infinite_rx=1");
   EXPECT_EQ(af_packet_vdev(0, "eth1", 2), "net_af_packet0,iface=eth1,qpairs=2");
