@@ -52,6 +52,8 @@ class Dataplane {
   // SIGTERM handling is the caller's; `should_stop` is polled by the main lcore every few milliseconds.
   void run(const std::function<bool()>& should_stop);
 
+  // Seconds from launching the workers to the end of the capture being detected (replay), or to stop.
+  double last_run_seconds() const { return last_run_seconds_; }
   unsigned worker_count() const { return static_cast<unsigned>(workers_.size()); }
   const std::vector<std::unique_ptr<Worker>>& workers() const { return workers_; }
   std::vector<PortReport> port_reports() const;
@@ -65,6 +67,7 @@ class Dataplane {
   std::vector<unsigned> worker_lcores_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::atomic<bool> stop_{false};
+  double last_run_seconds_ = 0;
 };
 
 // Sums per-worker counter lists (same names, same order) into one.
