@@ -5,6 +5,7 @@ Mutations of a real capture (TCP checksums and IP lengths are recomputed):
   reorder    swap neighbouring data segments of each direction
   duplicate  send every data segment twice
   overlap    re-segment so each segment repeats the last bytes of the previous one (same bytes)
+  conflict   retransmit 16 bytes of every 5th data segment with different bytes (first copy wins)
   tiny       re-segment every payload into 7-byte segments
   drop       drop one data segment of the first client flow that carries a body
   fragment   split IPv4 packets into fragments (rte_ip_frag reassembles them)
@@ -136,6 +137,23 @@ def m_overlap(packets):
         half = n // 2
         return [(0, half + 16), (half, n - half)]  # the second repeats 16 bytes of the first
     return resegment(packets, pieces)
+
+
+def m_conflict(packets):
+    """After every 5th data segment, a retransmission of 16 of its bytes with different content: the
+    first copy must win (the file still matches) and the conflicting overlap must be counted."""
+    out, n = [], 0
+    for ts, frame in packets:
+        out.append((ts, frame))
+        t = Tcp.parse(frame)
+        if t is None or len(t.payload) < 40:
+            continue
+        n += 1
+        if n % 5 == 0:
+            half = len(t.payload) // 2
+            forged = bytes(b ^ 0xFF for b in t.payload[half:half + 16])
+            out.append((ts, t.build(seq=t.seq + half, payload=forged)))
+    return out
 
 
 def m_duplicate(packets):
@@ -274,7 +292,7 @@ def s_manyflows(packets, n, seed=11):
     return extra + packets
 
 
-MUTATIONS = {"reorder": m_reorder, "duplicate": m_duplicate, "overlap": m_overlap, "tiny": m_tiny,
+MUTATIONS = {"conflict": m_conflict, "reorder": m_reorder, "duplicate": m_duplicate, "overlap": m_overlap, "tiny": m_tiny,
              "drop": m_drop, "fragment": m_fragment, "vlan": m_vlan, "qinq": m_qinq}
 
 

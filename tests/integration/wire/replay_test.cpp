@@ -210,6 +210,11 @@ TEST_F(WireReplay, OverlappingSegmentsWithSameBytes) {
   EXPECT_EQ(r["stream_overlaps"], 0u);  // the overlaps repeat the same bytes: nothing conflicting
 }
 
+TEST_F(WireReplay, ConflictingOverlapFirstCopyWinsAndIsCounted) {
+  const auto r = expect_exact_hits("two_uploads_conflict.pcap");
+  EXPECT_GT(r["stream_overlaps"], 0u);
+}
+
 TEST_F(WireReplay, SevenByteSegments) {
   const auto r = expect_exact_hits("multipart_one_tiny.pcap");
   EXPECT_GT(r["tcp_segments"], 2000u);
