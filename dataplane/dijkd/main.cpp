@@ -213,6 +213,12 @@ int run(const Options& o) {
   dijk::dpdk::Eal env(eal);
   std::optional<dijk::dpdk::Dataplane> dp;
   dp.emplace(config, [&](unsigned w) { return streams.make(w); });
+  std::string ports;
+  for (const auto& p : dp->port_reports())
+    ports += (ports.empty() ? "" : ", ") + p.info.name + " (rss " + dijk::dpdk::rss_mode_name(p.info.rss) + ")";
+  std::fprintf(stderr, "dijkd: %s on %s with %u worker lcore(s)\n",
+               o.mode == dijk::dpdk::Mode::inline_bridge ? "inline bridge" : "mirror", ports.c_str(),
+               dp->worker_count());
   dp->run([&] { return stop_requested(signals); });
   print_summary(*dp, o.json, sink.hits());
   dp.reset();
