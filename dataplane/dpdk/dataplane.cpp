@@ -41,6 +41,7 @@ Dataplane::Dataplane(DataplaneConfig config, const ConsumerFactory& make_consume
     setups[w].frag_timeout_ms = config_.frag_timeout_ms;
     setups[w].timestamp_offset = ts_offset;
     setups[w].timestamp_flag = ts_flag;
+    setups[w].frame_budget = config_.worker_frame_budget;
   }
 
   // One mempool and one queue per worker on each port, as far as the port allows (a pcap vdev has one).
@@ -56,7 +57,7 @@ Dataplane::Dataplane(DataplaneConfig config, const ConsumerFactory& make_consume
     const std::string pool_name = "dijk_pool_" + std::to_string(port);
     const int socket = rte_eth_dev_socket_id(port);
     rte_mempool* pool = rte_pktmbuf_pool_create(pool_name.c_str(), config_.mbufs_per_port, 256, 0,
-                                                RTE_MBUF_DEFAULT_BUF_SIZE, socket < 0 ? 0 : socket);
+                                                config_.mbuf_data_room, socket < 0 ? 0 : socket);
     if (pool == nullptr) throw DpdkError(dpdk_error_text("rte_pktmbuf_pool_create", rte_errno));
     pools_.push_back(pool);
     PortSetup ps;

@@ -25,6 +25,10 @@ struct DataplaneConfig {
   // mirror: every port is received; inline: exactly two ports, bridged to each other. Empty = all ports.
   std::vector<std::uint16_t> ports;
   std::uint32_t mbufs_per_port = 16383;
+  std::uint16_t mbuf_data_room = 2048 + 128;  // RTE_MBUF_DEFAULT_BUF_SIZE; frames up to ~1.5 KB need 1664
+  // Replay from an endless source (net_pcap infinite_rx in benchmarks): each worker stops receiving after
+  // this many frames, so counters cover exactly one pass. 0 = no limit.
+  std::uint64_t worker_frame_budget = 0;
   std::uint32_t frag_max_datagrams = 4096;
   std::uint32_t frag_timeout_ms = 2000;
   // Replay: stop once the ports have received this many frames (0 = unknown) or have been idle this long.

@@ -11,6 +11,12 @@ namespace {
 constexpr std::size_t kScratchBytes = 65536 + 256;
 constexpr std::uint64_t kTickInterval_ns = 1'000'000;
 
+std::uint64_t thread_cpu_ns() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000u + static_cast<std::uint64_t>(ts.tv_nsec);
+}
+
 std::uint64_t wall_clock_ns() {
   timespec ts{};
   clock_gettime(CLOCK_REALTIME, &ts);
@@ -28,20 +34,36 @@ Worker::Worker(WorkerSetup setup, std::unique_ptr<SegmentConsumer> consumer)
 Worker::~Worker() = default;
 
 void Worker::run(const std::atomic<bool>& stop) {
+  const std::uint64_t cpu_start = thread_cpu_ns();
+  bool budget_spent = false;
   while (!stop.load(std::memory_order_relaxed)) {
     for (const auto& q : setup_.queues) poll(q);
+    if (!budget_spent && setup_.frame_budget != 0 && counters_.rx_packets >= setup_.frame_budget) {
+      budget_spent = true;
+      consumer_->on_end(now_ns_);  // the pass is over: finish its flows inside the measured time
+      counters_.cpu_ns = thread_cpu_ns() - cpu_start;
+    }
     reassembly_.collect();
     if (now_ns_ >= last_tick_ns_ + kTickInterval_ns) {
       consumer_->on_tick(now_ns_);
       last_tick_ns_ = now_ns_;
     }
   }
-  consumer_->on_end(now_ns_);
+  if (!budget_spent) {
+    consumer_->on_end(now_ns_);
+    counters_.cpu_ns = thread_cpu_ns() - cpu_start;
+  }
 }
 
 void Worker::poll(const QueueBinding& q) {
   std::array<rte_mbuf*, kBurst> frames{};
-  const std::uint16_t n = rte_eth_rx_burst(q.rx_port, q.rx_queue, frames.data(), kBurst);
+  std::uint16_t want = kBurst;
+  if (setup_.frame_budget != 0) {
+    const std::uint64_t left = setup_.frame_budget - std::min(setup_.frame_budget, counters_.rx_packets);
+    want = static_cast<std::uint16_t>(std::min<std::uint64_t>(kBurst, left));
+    if (want == 0) return;
+  }
+  const std::uint16_t n = rte_eth_rx_burst(q.rx_port, q.rx_queue, frames.data(), want);
   if (n == 0) {
     // Without capture timestamps, idle time still moves the clock so flows time out.
     if (!q.rx_timestamps) now_ns_ = wall_clock_ns();
@@ -135,6 +157,7 @@ CounterList Worker::counter_list() const {
   out.emplace_back("forwarded", c.forwarded);
   out.emplace_back("forward_dropped", c.forward_dropped);
   out.emplace_back("chained_frames", c.chained_frames);
+  out.emplace_back("cpu_ns", c.cpu_ns);
   out.emplace_back("vlan_frames", c.decode.vlan_frames);
   out.emplace_back("ipv4_packets", c.decode.ipv4);
   out.emplace_back("ipv6_packets", c.decode.ipv6);

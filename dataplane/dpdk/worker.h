@@ -36,6 +36,9 @@ struct WorkerCounters {
   std::uint64_t forward_dropped = 0;  // TX queue full: the frame is lost on the bridge (counted)
   std::uint64_t chained_frames = 0;   // frames in several mbufs, linearised before decoding
   std::uint64_t reassembly_copy_failed = 0;
+  // This lcore's thread CPU time from the start of run() to its frame budget (or to the end): on a shared
+  // machine the benchmark divides by this as well as by wall time.
+  std::uint64_t cpu_ns = 0;
   DecodeCounters decode;
 };
 
@@ -48,6 +51,7 @@ struct WorkerSetup {
   std::uint32_t frag_timeout_ms = 2000;
   int timestamp_offset = -1;         // mbuf dynfield with the RX timestamp, if registered
   std::uint64_t timestamp_flag = 0;  // ol_flags bit saying the field is set
+  std::uint64_t frame_budget = 0;    // stop receiving after this many frames (0 = never)
 };
 
 class Worker {

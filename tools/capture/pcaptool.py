@@ -140,19 +140,29 @@ def m_overlap(packets):
 
 
 def m_conflict(packets):
-    """After every 5th data segment, a retransmission of 16 of its bytes with different content: the
-    first copy must win (the file still matches) and the conflicting overlap must be counted."""
-    out, n = [], 0
+    """Every 5th data segment is held back until after the next one of its direction, which arrives
+    followed by a copy of 16 of its bytes with other content: the receiver holds the early segment out
+    of order when the conflicting copy arrives, so the first copy must win (the file still matches) and
+    the conflicting overlap must be counted."""
+    out, n, held = [], 0, {}
     for ts, frame in packets:
-        out.append((ts, frame))
         t = Tcp.parse(frame)
         if t is None or len(t.payload) < 40:
+            out.append((ts, frame))
             continue
-        n += 1
-        if n % 5 == 0:
+        if t.key in held:
+            out.append((ts, frame))
             half = len(t.payload) // 2
             forged = bytes(b ^ 0xFF for b in t.payload[half:half + 16])
             out.append((ts, t.build(seq=t.seq + half, payload=forged)))
+            out.append(held.pop(t.key))
+            continue
+        n += 1
+        if n % 5 == 0:
+            held[t.key] = (ts, frame)
+        else:
+            out.append((ts, frame))
+    out.extend(held.values())
     return out
 
 
