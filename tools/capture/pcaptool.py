@@ -10,6 +10,7 @@ Mutations of a real capture (TCP checksums and IP lengths are recomputed):
   drop       drop one data segment of the first client flow that carries a body
   fragment   split IPv4 packets into fragments (rte_ip_frag reassembles them)
   vlan       add an 802.1Q tag;  qinq: add 802.1ad + 802.1Q tags
+  hostile    malformed frames of every kind between the real ones
 Synthesis (mixed with a real capture so the real upload must still be found):
   synflood   N SYNs from random sources before and between the real packets
   manyflows  N half-open flows (handshake + a partial request) before the real packets
@@ -242,6 +243,40 @@ def m_fragment(packets, mtu=576):
     return out
 
 
+def m_hostile(packets, seed=13):
+    """Interleaves hostile frames with the real ones: truncated Ethernet, a third VLAN tag, ARP, bad IPv4
+    header lengths, IP total length past the frame, UDP, TCP data offsets past the segment, random bytes,
+    and an IPv6 chain of too many extension headers. The real upload must still be found."""
+    rng = random.Random(seed)
+    base = next(f for _, f in packets if Tcp.parse(f) is not None)
+    eth = base[:12]
+
+    def ip4(proto, body, ihl=5, total=None):
+        ip = bytearray(struct.pack("!BBHHHBBH4s4s", 0x40 | ihl, 0, 0, 1, 0, 64, proto, 0,
+                                   bytes([10, 66, 0, 1]), bytes([10, 66, 0, 2])))
+        struct.pack_into("!H", ip, 2, total if total is not None else 20 + len(body))
+        return bytes(ip) + body
+
+    bad = [
+        eth[:10],                                                         # truncated Ethernet
+        eth + struct.pack("!HHHHHHH", 0x8100, 1, 0x8100, 2, 0x8100, 3, 0x0800) + ip4(6, b"\0" * 20),
+        eth + struct.pack("!H", 0x0806) + bytes(28),                      # ARP
+        eth + struct.pack("!H", 0x0800) + ip4(6, b"\0" * 20, ihl=3),      # IHL below 5
+        eth + struct.pack("!H", 0x0800) + ip4(6, b"\0" * 20, total=1400),  # total length past the frame
+        eth + struct.pack("!H", 0x0800) + ip4(17, b"\0" * 16),            # UDP
+        eth + struct.pack("!H", 0x0800) + ip4(6, struct.pack("!HHIIBBHHH", 1, 80, 0, 0, 0xF0, 0x18, 0, 0, 0)),
+        eth + struct.pack("!H", 0x86DD) + struct.pack("!IHBB", 0x60000000, 9 * 8, 0, 64) + bytes(32)
+        + b"".join(bytes([0, 0]) + bytes(6) for _ in range(9)),          # 9 hop-by-hop headers
+    ]
+    out = []
+    for ts, frame in packets:
+        out.append((ts, frame))
+        for f in bad:
+            out.append((ts, f))
+        out.append((ts, bytes(rng.randrange(256) for _ in range(rng.randrange(1, 120)))))
+    return out
+
+
 def tag(frame, tags):
     inner = frame[12:]
     head = b"".join(struct.pack("!HH", tpid, vid) for tpid, vid in tags)
@@ -302,7 +337,7 @@ def s_manyflows(packets, n, seed=11):
     return extra + packets
 
 
-MUTATIONS = {"conflict": m_conflict, "reorder": m_reorder, "duplicate": m_duplicate, "overlap": m_overlap, "tiny": m_tiny,
+MUTATIONS = {"hostile": m_hostile, "conflict": m_conflict, "reorder": m_reorder, "duplicate": m_duplicate, "overlap": m_overlap, "tiny": m_tiny,
              "drop": m_drop, "fragment": m_fragment, "vlan": m_vlan, "qinq": m_qinq}
 
 

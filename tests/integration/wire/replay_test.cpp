@@ -226,6 +226,15 @@ TEST_F(WireReplay, OneSegmentLostMeansThatFileIsNotReported) {
   EXPECT_EQ(r["stream_truncated_files"], 1u);
 }
 
+TEST_F(WireReplay, HostileFramesAreCountedAndTheUploadIsStillFound) {
+  const auto r = expect_exact_hits("hostile.pcap");
+  const std::uint64_t real = 34;  // multipart_one's frames
+  EXPECT_EQ(r["rx_packets"], real * 10);
+  for (const char* reason : {"drop_truncated_ethernet", "drop_vlan_too_deep", "drop_not_ip", "drop_bad_ip_header",
+                             "drop_truncated_ip", "drop_not_tcp", "drop_bad_tcp_header", "drop_ipv6_ext_too_deep"})
+    EXPECT_GE(r[reason], real) << reason;
+}
+
 TEST_F(WireReplay, SynFloodDoesNotHideTheUpload) {
   const auto r = expect_exact_hits("synflood.pcap");
   EXPECT_GE(r["tcp_segments"], 3000u);
