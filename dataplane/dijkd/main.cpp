@@ -146,13 +146,15 @@ void print_summary(const dijk::dpdk::Dataplane& dp, bool json, std::uint64_t hit
     for (std::size_t p = 0; p < ports.size(); ++p) {
       j += (p ? "," : "");
       j += "{\"name\":\"" + dijk::json_escape(ports[p].info.name) + "\",\"rss\":\"" +
-           dijk::dpdk::rss_mode_name(ports[p].info.rss) + "\",\"counters\":" + counters_json(ports[p].counters) + "}";
+           dijk::dpdk::rss_mode_name(ports[p].info.rss) + "\",\"rx_timestamps\":" +
+           (ports[p].info.rx_timestamps ? "true" : "false") + ",\"counters\":" + counters_json(ports[p].counters) + "}";
     }
     j += "],\"total\":" + counters_json(total) + "}}";
     std::printf("%s\n", j.c_str());
   } else {
     for (const auto& p : ports) {
-      const std::string title = "port " + p.info.name + " (rss " + dijk::dpdk::rss_mode_name(p.info.rss) + ")";
+      const std::string title = "port " + p.info.name + " (rss " + dijk::dpdk::rss_mode_name(p.info.rss) +
+                                (p.info.rx_timestamps ? ", capture timestamps" : "") + ")";
       print_counters_text(title.c_str(), p.counters);
     }
     for (std::size_t w = 0; w < per_worker.size(); ++w) {
@@ -199,9 +201,10 @@ int run(const Options& o) {
         return 1;
       }
       eal.vdevs.push_back(dijk::dpdk::pcap_rx_vdev(static_cast<unsigned>(i), o.captures[i]));
-      const auto n = dijk::count_pcap_records(o.captures[i]);
-      if (n) frames += *n;
+      auto times = dijk::read_pcap_times(o.captures[i]);
+      if (times) frames += times->size();
       else known = false;
+      config.replay_times.push_back(times ? std::move(*times) : std::vector<std::uint64_t>{});
     }
     config.replay_frames = known ? frames : 0;
   } else {

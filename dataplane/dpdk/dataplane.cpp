@@ -76,6 +76,9 @@ Dataplane::Dataplane(DataplaneConfig config, const ConsumerFactory& make_consume
       b.rx_port = ports_[i].port_id;
       b.rx_queue = q;
       b.rx_timestamps = ports_[i].rx_timestamps;
+      if (!b.rx_timestamps && i < config_.replay_times.size() && !config_.replay_times[i].empty() &&
+          queues_of[i] == 1)
+        b.capture_times = &config_.replay_times[i];
       unsigned w = next++ % workers;
       if (config_.mode == Mode::inline_bridge) {
         w = q;

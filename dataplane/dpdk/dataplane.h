@@ -35,6 +35,9 @@ struct DataplaneConfig {
   bool replay = false;
   std::uint64_t replay_frames = 0;
   std::uint32_t replay_idle_ms = 1500;
+  // Replay: each port's frames' capture times in order (same order as `ports`, or as the ports were
+  // created), for ports that do not stamp mbufs themselves. Empty = wall clock.
+  std::vector<std::vector<std::uint64_t>> replay_times;
 };
 
 // Makes the stream consumer for one worker (index 0..workers-1), called on the main lcore before launch.

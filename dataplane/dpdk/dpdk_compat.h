@@ -18,6 +18,7 @@
 #include <rte_mempool.h>
 #include <rte_ring.h>
 #include <rte_eth_ring.h>
+#include <rte_thash.h>
 
 #include <cstdint>
 #include <vector>
@@ -42,6 +43,13 @@ inline std::vector<std::uint16_t> all_ports() {
   std::uint16_t p = 0;
   RTE_ETH_FOREACH_DEV(p) ports.push_back(p);
   return ports;
+}
+
+// Software Toeplitz over an IPv4 4-tuple (host byte order), as a NIC computes it with `key`.
+inline std::uint32_t toeplitz_ipv4_tcp(std::uint32_t src, std::uint32_t dst, std::uint16_t sport, std::uint16_t dport,
+                                       const std::uint8_t* key) {
+  std::uint32_t tuple[3] = {src, dst, (static_cast<std::uint32_t>(sport) << 16) | dport};
+  return rte_softrss(tuple, 3, key);
 }
 
 inline unsigned next_worker_lcore(unsigned after) { return rte_get_next_lcore(after, 1, 0); }

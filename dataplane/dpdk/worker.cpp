@@ -37,7 +37,7 @@ void Worker::run(const std::atomic<bool>& stop) {
   const std::uint64_t cpu_start = thread_cpu_ns();
   bool budget_spent = false;
   while (!stop.load(std::memory_order_relaxed)) {
-    for (const auto& q : setup_.queues) poll(q);
+    for (auto& q : setup_.queues) poll(q);
     if (!budget_spent && setup_.frame_budget != 0 && counters_.rx_packets >= setup_.frame_budget) {
       budget_spent = true;
       consumer_->on_end(now_ns_);  // the pass is over: finish its flows inside the measured time
@@ -55,7 +55,7 @@ void Worker::run(const std::atomic<bool>& stop) {
   }
 }
 
-void Worker::poll(const QueueBinding& q) {
+void Worker::poll(QueueBinding& q) {
   std::array<rte_mbuf*, kBurst> frames{};
   std::uint16_t want = kBurst;
   if (setup_.frame_budget != 0) {
@@ -66,7 +66,7 @@ void Worker::poll(const QueueBinding& q) {
   const std::uint16_t n = rte_eth_rx_burst(q.rx_port, q.rx_queue, frames.data(), want);
   if (n == 0) {
     // Without capture timestamps, idle time still moves the clock so flows time out.
-    if (!q.rx_timestamps) now_ns_ = wall_clock_ns();
+    if (!q.rx_timestamps && q.capture_times == nullptr) now_ns_ = wall_clock_ns();
     return;
   }
   ++counters_.rx_bursts;
@@ -74,7 +74,7 @@ void Worker::poll(const QueueBinding& q) {
   // Forward first: fingerprinting never delays the bridge. The extra reference keeps each frame
   // readable here after the TX queue has taken it.
   if (q.forward) forward(q, frames.data(), n);
-  if (!q.rx_timestamps) now_ns_ = wall_clock_ns();
+  if (!q.rx_timestamps && q.capture_times == nullptr) now_ns_ = wall_clock_ns();
   for (std::uint16_t i = 0; i < n; ++i) {
     counters_.rx_bytes += frames[i]->pkt_len;
     handle(frames[i], q.forward, frame_time(q, frames[i]));
@@ -91,7 +91,8 @@ void Worker::forward(const QueueBinding& q, rte_mbuf** frames, std::uint16_t n) 
   }
 }
 
-std::uint64_t Worker::frame_time(const QueueBinding& q, const rte_mbuf* frame) const {
+std::uint64_t Worker::frame_time(QueueBinding& q, const rte_mbuf* frame) const {
+  if (q.capture_times != nullptr && q.next_time < q.capture_times->size()) return (*q.capture_times)[q.next_time++];
   if (q.rx_timestamps && setup_.timestamp_offset >= 0 && (frame->ol_flags & setup_.timestamp_flag) != 0)
     return mbuf_u64_field(frame, setup_.timestamp_offset);
   return now_ns_;

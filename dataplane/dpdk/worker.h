@@ -26,6 +26,10 @@ struct QueueBinding {
   std::uint16_t tx_port = 0;
   std::uint16_t tx_queue = 0;
   bool rx_timestamps = false;  // the port stamps mbufs with capture time
+  // Replay of a capture on a port that does not stamp mbufs: the n-th frame's capture time is
+  // (*capture_times)[n] (one queue per port, frames delivered in file order).
+  const std::vector<std::uint64_t>* capture_times = nullptr;
+  std::size_t next_time = 0;
 };
 
 struct WorkerCounters {
@@ -70,11 +74,11 @@ class Worker {
 
  private:
   static constexpr std::uint16_t kBurst = 32;
-  void poll(const QueueBinding& q);
+  void poll(QueueBinding& q);
   void forward(const QueueBinding& q, rte_mbuf** frames, std::uint16_t n);
   void handle(rte_mbuf* frame, bool shared_with_tx, std::uint64_t time_ns);
   void handle_fragment(rte_mbuf* frame, bool shared_with_tx, std::uint64_t time_ns);
-  std::uint64_t frame_time(const QueueBinding& q, const rte_mbuf* frame) const;
+  std::uint64_t frame_time(QueueBinding& q, const rte_mbuf* frame) const;
 
   WorkerSetup setup_;
   std::unique_ptr<SegmentConsumer> consumer_;

@@ -17,10 +17,19 @@ TEST(PcapCount, CountsRecordsOfACommittedCapture) {
   EXPECT_EQ(count_pcap_records(kCaptures + "ipv6.pcap"), 18u);
 }
 
+TEST(PcapCount, CaptureTimesInOrder) {
+  const auto times = read_pcap_times(kCaptures + "ipv6.pcap");
+  ASSERT_TRUE(times);
+  ASSERT_EQ(times->size(), 18u);
+  EXPECT_GT(times->front(), 1'700'000'000ull * 1'000'000'000ull);  // captured after 2023
+  for (std::size_t i = 1; i < times->size(); ++i) EXPECT_GE((*times)[i], (*times)[i - 1]);
+}
+
 TEST(PcapCount, RejectsWhatIsNotClassicPcap) {
   const auto p = std::filesystem::temp_directory_path() / "dijk_not_a_pcap";
   std::ofstream(p) << "this is not a capture file at all";
   EXPECT_FALSE(count_pcap_records(p.string()));
+  EXPECT_FALSE(read_pcap_times(p.string()));
   EXPECT_FALSE(count_pcap_records("/nonexistent/x.pcap"));
   std::filesystem::remove(p);
 }
