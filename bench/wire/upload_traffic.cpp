@@ -120,10 +120,11 @@ TrafficStats write_upload_capture(const std::string& path, const TrafficSpec& sp
                             "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"photo" +
                             std::to_string(flow_counter) + ".jpg\"\r\nContent-Type: image/jpeg\r\n\r\n";
     const std::string post = "\r\n--" + boundary + "--\r\n";
-    const std::string head = "POST /upload HTTP/1.1\r\nHost: bench.example\r\nUser-Agent: dijk-bench\r\n"
-                             "Content-Type: multipart/form-data; boundary=" + boundary +
-                             "\r\nContent-Length: " + std::to_string(pre.size() + file.size() + post.size()) +
-                             "\r\n\r\n";
+    const std::string head =
+        "POST /upload HTTP/1.1\r\nHost: bench.example\r\nUser-Agent: dijk-bench\r\n"
+        "Content-Type: multipart/form-data; boundary=" +
+        boundary + "\r\nContent-Length: " + std::to_string(pre.size() + file.size() + post.size()) +
+        "\r\n\r\n";
     f.request.reserve(head.size() + pre.size() + file.size() + post.size());
     f.request.insert(f.request.end(), head.begin(), head.end());
     f.request.insert(f.request.end(), pre.begin(), pre.end());
@@ -174,7 +175,8 @@ TrafficStats write_upload_capture(const std::string& path, const TrafficSpec& sp
           if (stats.frame_bytes < spec.total_bytes) start_flow(f);
           break;
         }
-        default: break;
+        default:
+          break;
       }
     }
   }

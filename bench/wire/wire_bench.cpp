@@ -5,9 +5,8 @@
 // MD5+SHA-1 over the same file sizes in memory (the same EVP code `openssl speed -evp` runs).
 //
 //   wire_bench [--gigabytes 1.0] [--flows 256] [--file-kib 1024] [--capture PATH] [--keep]
-#include <unistd.h>
-
 #include <time.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
@@ -54,8 +53,8 @@ RunResult run_once(std::uint16_t port, std::uint64_t frames, const std::string& 
   config.replay = true;
   config.replay_frames = frames;
   config.replay_idle_ms = 5000;
-  config.worker_frame_budget = frames;   // exactly one pass of the endlessly replayed capture
-  config.mbuf_data_room = 128 + 1536;    // the capture's frames are <= 1514 bytes: the whole capture fits
+  config.worker_frame_budget = frames;  // exactly one pass of the endlessly replayed capture
+  config.mbuf_data_room = 128 + 1536;   // the capture's frames are <= 1514 bytes: the whole capture fits
   dijk::dpdk::Dataplane dp(config, [&](unsigned) { return streams.make(0); });
   dp.run([] { return false; });
   return {dp.last_run_seconds(), dp.workers().front()->counter_list()};
@@ -103,13 +102,19 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     const auto next = [&] { return i + 1 < argc ? std::string(argv[++i]) : std::string(); };
-    if (a == "--gigabytes") gigabytes = std::stod(next());
-    else if (a == "--flows") flows = static_cast<unsigned>(std::stoul(next()));
-    else if (a == "--file-kib") file_kib = std::stoul(next());
-    else if (a == "--capture") capture = next();
-    else if (a == "--keep") keep = true;
+    if (a == "--gigabytes")
+      gigabytes = std::stod(next());
+    else if (a == "--flows")
+      flows = static_cast<unsigned>(std::stoul(next()));
+    else if (a == "--file-kib")
+      file_kib = std::stoul(next());
+    else if (a == "--capture")
+      capture = next();
+    else if (a == "--keep")
+      keep = true;
     else {
-      std::fprintf(stderr, "usage: wire_bench [--gigabytes G] [--flows N] [--file-kib K] [--capture PATH] [--keep]\n");
+      std::fprintf(
+          stderr, "usage: wire_bench [--gigabytes G] [--flows N] [--file-kib K] [--capture PATH] [--keep]\n");
       return 2;
     }
   }
@@ -125,11 +130,13 @@ int main(int argc, char** argv) {
     } else {
       traffic = dijk::bench::write_upload_capture(capture, spec);
     }
-    std::printf("capture: %s, %llu frames, %.2f GB, %llu uploads (0: reused with --keep) of %zu KiB over %u concurrent flows (%.1f s)\n",
-                capture.c_str(), static_cast<unsigned long long>(traffic.frames),
-                static_cast<double>(std::filesystem::file_size(capture)) / 1e9,
-                static_cast<unsigned long long>(traffic.flows), file_kib, flows,
-                std::chrono::duration<double>(Clock::now() - t0).count());
+    std::printf(
+        "capture: %s, %llu frames, %.2f GB, %llu uploads (0: reused with --keep) of %zu KiB over %u "
+        "concurrent flows (%.1f s)\n",
+        capture.c_str(), static_cast<unsigned long long>(traffic.frames),
+        static_cast<double>(std::filesystem::file_size(capture)) / 1e9,
+        static_cast<unsigned long long>(traffic.flows), file_kib, flows,
+        std::chrono::duration<double>(Clock::now() - t0).count());
 
     // A set with MD5 and SHA-1 entries, so the stream stage computes exactly MD5+SHA-1 per file.
     const std::string set_path = capture + ".set";
@@ -156,7 +163,8 @@ int main(int argc, char** argv) {
     dijk::dpdk::Eal env(eal);
 
     // The reference is measured before and after the wire runs, and averaged: others share this CPU.
-    const std::uint64_t bound_bytes = traffic.file_bytes == 0 ? 512ull << 20 : std::min<std::uint64_t>(traffic.file_bytes, 512ull << 20);
+    const std::uint64_t bound_bytes =
+        traffic.file_bytes == 0 ? 512ull << 20 : std::min<std::uint64_t>(traffic.file_bytes, 512ull << 20);
     const Bound before = digest_bound(spec.file_bytes, bound_bytes / 2);
     struct Row {
       const char* name;
@@ -174,22 +182,25 @@ int main(int argc, char** argv) {
     };
     for (const auto& row : rows) {
       const double cpu_s = static_cast<double>(counter(row.r.counters, "cpu_ns")) / 1e9;
-      std::printf("  %-25s %6.2f Gbit/s wall  %6.2f Gbit/s per CPU-second  (%.2f s wall, %.2f s CPU)  "
-                  "files %llu  hashed %.2f GB  truncated %llu\n",
-                  row.name, rate(row.r, "rx_bytes", row.r.seconds), rate(row.r, "rx_bytes", cpu_s), row.r.seconds,
-                  cpu_s, static_cast<unsigned long long>(counter(row.r.counters, "stream_files")),
-                  static_cast<double>(counter(row.r.counters, "stream_bytes_hashed")) / 1e9,
-                  static_cast<unsigned long long>(counter(row.r.counters, "stream_truncated_files")));
+      std::printf(
+          "  %-25s %6.2f Gbit/s wall  %6.2f Gbit/s per CPU-second  (%.2f s wall, %.2f s CPU)  "
+          "files %llu  hashed %.2f GB  truncated %llu\n",
+          row.name, rate(row.r, "rx_bytes", row.r.seconds), rate(row.r, "rx_bytes", cpu_s), row.r.seconds,
+          cpu_s, static_cast<unsigned long long>(counter(row.r.counters, "stream_files")),
+          static_cast<double>(counter(row.r.counters, "stream_bytes_hashed")) / 1e9,
+          static_cast<unsigned long long>(counter(row.r.counters, "stream_truncated_files")));
     }
     const double cpu_with = static_cast<double>(counter(rows[1].r.counters, "cpu_ns")) / 1e9;
     const double cpu_parse = static_cast<double>(counter(rows[0].r.counters, "cpu_ns")) / 1e9;
     const double with_cpu = rate(rows[1].r, "rx_bytes", cpu_with);
     const double parse_cpu = rate(rows[0].r, "rx_bytes", cpu_parse);
-    std::printf("\nreference, same run: single-core digest bound, MD5+SHA-1 over %zu KiB files in 1448-byte updates\n"
-                "  (the EVP code `openssl speed -evp md5/sha1` runs): %.2f Gbit/s wall (before %.2f, after %.2f), "
-                "%.2f Gbit/s per CPU-second\n",
-                file_kib, bound.wall_gbps, before.wall_gbps, after.wall_gbps, bound.cpu_gbps);
-    std::printf("ratio wire with MD5+SHA-1 / digest bound (per CPU-second): %.2f   (goal >= 0.90)\n", with_cpu / bound.cpu_gbps);
+    std::printf(
+        "\nreference, same run: single-core digest bound, MD5+SHA-1 over %zu KiB files in 1448-byte updates\n"
+        "  (the EVP code `openssl speed -evp md5/sha1` runs): %.2f Gbit/s wall (before %.2f, after %.2f), "
+        "%.2f Gbit/s per CPU-second\n",
+        file_kib, bound.wall_gbps, before.wall_gbps, after.wall_gbps, bound.cpu_gbps);
+    std::printf("ratio wire with MD5+SHA-1 / digest bound (per CPU-second): %.2f   (goal >= 0.90)\n",
+                with_cpu / bound.cpu_gbps);
     std::printf("ratio wire with MD5+SHA-1 / digest bound (wall):           %.2f\n",
                 rate(rows[1].r, "rx_bytes", rows[1].r.seconds) / bound.wall_gbps);
     std::printf("parse only: %.2f Gbit/s per CPU-second (goal >= 10), %.2f x the digest bound\n", parse_cpu,

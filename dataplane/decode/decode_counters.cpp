@@ -4,19 +4,32 @@ namespace dijk {
 
 std::string_view decode_drop_name(DecodeDrop r) {
   switch (r) {
-    case DecodeDrop::truncated_ethernet: return "truncated_ethernet";
-    case DecodeDrop::vlan_too_deep: return "vlan_too_deep";
-    case DecodeDrop::not_ip: return "not_ip";
-    case DecodeDrop::truncated_ip: return "truncated_ip";
-    case DecodeDrop::bad_ip_header: return "bad_ip_header";
-    case DecodeDrop::ipv4_fragment_unreassembled: return "ipv4_fragment_unreassembled";
-    case DecodeDrop::ipv6_fragment: return "ipv6_fragment";
-    case DecodeDrop::ipv6_ext_too_deep: return "ipv6_ext_too_deep";
-    case DecodeDrop::not_tcp: return "not_tcp";
-    case DecodeDrop::truncated_tcp: return "truncated_tcp";
-    case DecodeDrop::bad_tcp_header: return "bad_tcp_header";
-    case DecodeDrop::reassembly_failed: return "reassembly_failed";
-    case DecodeDrop::count_: break;
+    case DecodeDrop::truncated_ethernet:
+      return "truncated_ethernet";
+    case DecodeDrop::vlan_too_deep:
+      return "vlan_too_deep";
+    case DecodeDrop::not_ip:
+      return "not_ip";
+    case DecodeDrop::truncated_ip:
+      return "truncated_ip";
+    case DecodeDrop::bad_ip_header:
+      return "bad_ip_header";
+    case DecodeDrop::ipv4_fragment_unreassembled:
+      return "ipv4_fragment_unreassembled";
+    case DecodeDrop::ipv6_fragment:
+      return "ipv6_fragment";
+    case DecodeDrop::ipv6_ext_too_deep:
+      return "ipv6_ext_too_deep";
+    case DecodeDrop::not_tcp:
+      return "not_tcp";
+    case DecodeDrop::truncated_tcp:
+      return "truncated_tcp";
+    case DecodeDrop::bad_tcp_header:
+      return "bad_tcp_header";
+    case DecodeDrop::reassembly_failed:
+      return "reassembly_failed";
+    case DecodeDrop::count_:
+      break;
   }
   return "unknown";
 }

@@ -9,18 +9,18 @@
 namespace dijk {
 
 enum class DecodeDrop : std::uint8_t {
-  truncated_ethernet,   // shorter than an Ethernet header
-  vlan_too_deep,        // more than two stacked VLAN tags
-  not_ip,               // ARP, LLDP and other non-IP ethertypes
-  truncated_ip,         // shorter than its IP header or its total length
-  bad_ip_header,        // wrong version, header length or total length
+  truncated_ethernet,           // shorter than an Ethernet header
+  vlan_too_deep,                // more than two stacked VLAN tags
+  not_ip,                       // ARP, LLDP and other non-IP ethertypes
+  truncated_ip,                 // shorter than its IP header or its total length
+  bad_ip_header,                // wrong version, header length or total length
   ipv4_fragment_unreassembled,  // a fragment reached the decoder without a reassembly stage
-  ipv6_fragment,        // IPv6 fragments are not reassembled (rare on the wire, counted)
-  ipv6_ext_too_deep,    // too many or malformed IPv6 extension headers
-  not_tcp,              // UDP, ICMP, ...
-  truncated_tcp,        // shorter than the TCP header
-  bad_tcp_header,       // data offset below 5 words or beyond the segment
-  reassembly_failed,    // IPv4 fragments the reassembly table gave up on (DPDK layer)
+  ipv6_fragment,                // IPv6 fragments are not reassembled (rare on the wire, counted)
+  ipv6_ext_too_deep,            // too many or malformed IPv6 extension headers
+  not_tcp,                      // UDP, ICMP, ...
+  truncated_tcp,                // shorter than the TCP header
+  bad_tcp_header,               // data offset below 5 words or beyond the segment
+  reassembly_failed,            // IPv4 fragments the reassembly table gave up on (DPDK layer)
   count_
 };
 inline constexpr std::size_t kDecodeDropCount = static_cast<std::size_t>(DecodeDrop::count_);
@@ -33,8 +33,8 @@ struct DecodeCounters {
   std::uint64_t vlan_frames = 0;
   std::uint64_t ipv4 = 0;
   std::uint64_t ipv6 = 0;
-  std::uint64_t ipv4_fragments = 0;   // handed to reassembly
-  std::uint64_t ipv4_reassembled = 0; // datagrams rebuilt from fragments
+  std::uint64_t ipv4_fragments = 0;    // handed to reassembly
+  std::uint64_t ipv4_reassembled = 0;  // datagrams rebuilt from fragments
   std::uint64_t tcp_segments = 0;
   std::array<std::uint64_t, kDecodeDropCount> drops{};
 

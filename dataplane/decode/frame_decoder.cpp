@@ -3,7 +3,9 @@
 namespace dijk {
 namespace {
 
-std::uint16_t load16(const std::uint8_t* p) { return static_cast<std::uint16_t>((p[0] << 8) | p[1]); }
+std::uint16_t load16(const std::uint8_t* p) {
+  return static_cast<std::uint16_t>((p[0] << 8) | p[1]);
+}
 std::uint32_t load32(const std::uint8_t* p) {
   return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) | p[3];
 }
@@ -94,21 +96,23 @@ DecodedFrame decode_ipv6(std::span<const std::uint8_t> l3, DecodedFrame d, Decod
   std::uint8_t next = h[6];
   for (std::size_t n = 0;; ++n) {
     switch (next) {
-      case 6: return decode_tcp(rest, d, c);
-      case 0:    // hop-by-hop options
-      case 43:   // routing
-      case 60:   // destination options
-      case 51: { // authentication header (length in 4-byte units, minus 2)
-        if (n >= kMaxIpv6ExtensionHeaders || rest.size() < 8) return dropped(c, DecodeDrop::ipv6_ext_too_deep);
-        const std::size_t len =
-            next == 51 ? (std::size_t{rest[1]} + 2) * 4 : (std::size_t{rest[1]} + 1) * 8;
+      case 6:
+        return decode_tcp(rest, d, c);
+      case 0:     // hop-by-hop options
+      case 43:    // routing
+      case 60:    // destination options
+      case 51: {  // authentication header (length in 4-byte units, minus 2)
+        if (n >= kMaxIpv6ExtensionHeaders || rest.size() < 8)
+          return dropped(c, DecodeDrop::ipv6_ext_too_deep);
+        const std::size_t len = next == 51 ? (std::size_t{rest[1]} + 2) * 4 : (std::size_t{rest[1]} + 1) * 8;
         if (len > rest.size()) return dropped(c, DecodeDrop::ipv6_ext_too_deep);
         next = rest[0];
         rest = rest.subspan(len);
         break;
       }
       case 44: {  // fragment header
-        if (n >= kMaxIpv6ExtensionHeaders || rest.size() < 8) return dropped(c, DecodeDrop::ipv6_ext_too_deep);
+        if (n >= kMaxIpv6ExtensionHeaders || rest.size() < 8)
+          return dropped(c, DecodeDrop::ipv6_ext_too_deep);
         const std::uint16_t frag = load16(rest.data() + 2);
         // An "atomic fragment" (offset 0, no more fragments) carries the whole datagram.
         if ((frag & 0xfff9) != 0) return dropped(c, DecodeDrop::ipv6_fragment);
@@ -116,15 +120,16 @@ DecodedFrame decode_ipv6(std::span<const std::uint8_t> l3, DecodedFrame d, Decod
         rest = rest.subspan(8);
         break;
       }
-      default: return dropped(c, DecodeDrop::not_tcp);
+      default:
+        return dropped(c, DecodeDrop::not_tcp);
     }
   }
 }
 
 }  // namespace
 
-DecodedFrame decode_frame(std::span<const std::uint8_t> frame, std::uint64_t time_ns, DecodeCounters& counters,
-                          bool reassembled) {
+DecodedFrame decode_frame(std::span<const std::uint8_t> frame, std::uint64_t time_ns,
+                          DecodeCounters& counters, bool reassembled) {
   if (!reassembled) {
     ++counters.frames;
     counters.bytes += frame.size();
@@ -147,9 +152,12 @@ DecodedFrame decode_frame(std::span<const std::uint8_t> frame, std::uint64_t tim
   d.segment.time_ns = time_ns;
   const auto l3 = frame.subspan(offset);
   switch (ether_type) {
-    case kEtherTypeIpv4: return decode_ipv4(l3, d, counters, reassembled);
-    case kEtherTypeIpv6: return decode_ipv6(l3, d, counters);
-    default: return dropped(counters, DecodeDrop::not_ip);
+    case kEtherTypeIpv4:
+      return decode_ipv4(l3, d, counters, reassembled);
+    case kEtherTypeIpv6:
+      return decode_ipv6(l3, d, counters);
+    default:
+      return dropped(counters, DecodeDrop::not_ip);
   }
 }
 

@@ -30,7 +30,7 @@ inline constexpr std::size_t kMaxVlanTags = 2;
 inline constexpr std::size_t kMaxIpv6ExtensionHeaders = 8;
 
 // Counts the frame (frames, bytes) unless `reassembled` (its fragments were counted on arrival).
-DecodedFrame decode_frame(std::span<const std::uint8_t> frame, std::uint64_t time_ns, DecodeCounters& counters,
-                          bool reassembled = false);
+DecodedFrame decode_frame(std::span<const std::uint8_t> frame, std::uint64_t time_ns,
+                          DecodeCounters& counters, bool reassembled = false);
 
 }  // namespace dijk

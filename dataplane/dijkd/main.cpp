@@ -91,26 +91,42 @@ Options parse(int argc, char** argv) {
       if (i + 1 >= argc) usage_error(a + " needs a value");
       return argv[++i];
     };
-    if (a == "--set") o.set_path = value();
-    else if (a == "--json") o.json = true;
-    else if (a == "--workers") o.workers = parse_unsigned(a, value());
-    else if (a == "--no-digests") o.digests = false;
-    else if (a == "--max-flows") o.max_flows = parse_unsigned(a, value());
-    else if (a == "--file-prefix") o.file_prefix = value();
-    else if (a == "--memory") o.memory_mb = parse_unsigned(a, value());
-    else if (a == "--hugepages") o.hugepages = true;
-    else if (a == "--pci") o.pci.push_back(value());
-    else if (a == "--vdev") o.vdevs.push_back(value());
+    if (a == "--set")
+      o.set_path = value();
+    else if (a == "--json")
+      o.json = true;
+    else if (a == "--workers")
+      o.workers = parse_unsigned(a, value());
+    else if (a == "--no-digests")
+      o.digests = false;
+    else if (a == "--max-flows")
+      o.max_flows = parse_unsigned(a, value());
+    else if (a == "--file-prefix")
+      o.file_prefix = value();
+    else if (a == "--memory")
+      o.memory_mb = parse_unsigned(a, value());
+    else if (a == "--hugepages")
+      o.hugepages = true;
+    else if (a == "--pci")
+      o.pci.push_back(value());
+    else if (a == "--vdev")
+      o.vdevs.push_back(value());
     else if (a == "--mode") {
       const std::string m = value();
-      if (m == "mirror") o.mode = dijk::dpdk::Mode::mirror;
-      else if (m == "inline") o.mode = dijk::dpdk::Mode::inline_bridge;
-      else usage_error("--mode is mirror or inline");
+      if (m == "mirror")
+        o.mode = dijk::dpdk::Mode::mirror;
+      else if (m == "inline")
+        o.mode = dijk::dpdk::Mode::inline_bridge;
+      else
+        usage_error("--mode is mirror or inline");
     } else if (a == "--config") {
       usage_error("--config is not wired yet: give the options on the command line");
-    } else if (!a.empty() && a[0] == '-') usage_error("unknown option " + a);
-    else if (o.verb == "replay") o.captures.push_back(a);
-    else usage_error("unexpected argument " + a);
+    } else if (!a.empty() && a[0] == '-')
+      usage_error("unknown option " + a);
+    else if (o.verb == "replay")
+      o.captures.push_back(a);
+    else
+      usage_error("unexpected argument " + a);
   }
   if (o.workers == 0 || o.workers > 64) usage_error("--workers is 1..64");
   if (o.verb == "replay" && o.captures.empty()) usage_error("replay needs at least one capture");
@@ -121,7 +137,8 @@ Options parse(int argc, char** argv) {
 
 void print_counters_text(const char* title, const CounterList& list) {
   std::printf("%s\n", title);
-  for (const auto& [name, value] : list) std::printf("  %-32s %llu\n", name.c_str(), static_cast<unsigned long long>(value));
+  for (const auto& [name, value] : list)
+    std::printf("  %-32s %llu\n", name.c_str(), static_cast<unsigned long long>(value));
 }
 
 std::string counters_json(const CounterList& list) {
@@ -146,8 +163,9 @@ void print_summary(const dijk::dpdk::Dataplane& dp, bool json, std::uint64_t hit
     for (std::size_t p = 0; p < ports.size(); ++p) {
       j += (p ? "," : "");
       j += "{\"name\":\"" + dijk::json_escape(ports[p].info.name) + "\",\"rss\":\"" +
-           dijk::dpdk::rss_mode_name(ports[p].info.rss) + "\",\"rx_timestamps\":" +
-           (ports[p].info.rx_timestamps ? "true" : "false") + ",\"counters\":" + counters_json(ports[p].counters) + "}";
+           dijk::dpdk::rss_mode_name(ports[p].info.rss) +
+           "\",\"rx_timestamps\":" + (ports[p].info.rx_timestamps ? "true" : "false") +
+           ",\"counters\":" + counters_json(ports[p].counters) + "}";
     }
     j += "],\"total\":" + counters_json(total) + "}}";
     std::printf("%s\n", j.c_str());
@@ -188,7 +206,8 @@ int run(const Options& o) {
   eal.file_prefix = o.file_prefix;
   // One main lcore and the workers; on a machine with fewer CPUs the lcores share them (tests, laptops).
   const unsigned cpus = std::thread::hardware_concurrency();
-  eal.lcores = o.workers + 1 <= cpus ? "0-" + std::to_string(o.workers) : dijk::dpdk::lcore_map(o.workers + 1, cpus);
+  eal.lcores =
+      o.workers + 1 <= cpus ? "0-" + std::to_string(o.workers) : dijk::dpdk::lcore_map(o.workers + 1, cpus);
   dijk::dpdk::DataplaneConfig config;
   config.mode = o.mode;
   if (o.verb == "replay") {
@@ -202,8 +221,10 @@ int run(const Options& o) {
       }
       eal.vdevs.push_back(dijk::dpdk::pcap_rx_vdev(static_cast<unsigned>(i), o.captures[i]));
       auto times = dijk::read_pcap_times(o.captures[i]);
-      if (times) frames += times->size();
-      else known = false;
+      if (times)
+        frames += times->size();
+      else
+        known = false;
       config.replay_times.push_back(times ? std::move(*times) : std::vector<std::uint64_t>{});
     }
     config.replay_frames = known ? frames : 0;
@@ -218,7 +239,8 @@ int run(const Options& o) {
   dp.emplace(config, [&](unsigned w) { return streams.make(w); });
   std::string ports;
   for (const auto& p : dp->port_reports())
-    ports += (ports.empty() ? "" : ", ") + p.info.name + " (rss " + dijk::dpdk::rss_mode_name(p.info.rss) + ")";
+    ports +=
+        (ports.empty() ? "" : ", ") + p.info.name + " (rss " + dijk::dpdk::rss_mode_name(p.info.rss) + ")";
   std::fprintf(stderr, "dijkd: %s on %s with %u worker lcore(s)\n",
                o.mode == dijk::dpdk::Mode::inline_bridge ? "inline bridge" : "mirror", ports.c_str(),
                dp->worker_count());

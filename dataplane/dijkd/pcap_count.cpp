@@ -20,11 +20,20 @@ bool walk_pcap(const std::string& path, F&& on_record) {
   bool little;
   bool nano;
   switch (magic_le) {
-    case 0xa1b2c3d4u: little = true, nano = false; break;
-    case 0xa1b23c4du: little = true, nano = true; break;
-    case 0xd4c3b2a1u: little = false, nano = false; break;
-    case 0x4d3cb2a1u: little = false, nano = true; break;
-    default: return false;
+    case 0xa1b2c3d4u:
+      little = true, nano = false;
+      break;
+    case 0xa1b23c4du:
+      little = true, nano = true;
+      break;
+    case 0xd4c3b2a1u:
+      little = false, nano = false;
+      break;
+    case 0x4d3cb2a1u:
+      little = false, nano = true;
+      break;
+    default:
+      return false;
   }
   const auto word = [little](const unsigned char* c) {
     return little ? (std::uint32_t{c[0]} | (std::uint32_t{c[1]} << 8) | (std::uint32_t{c[2]} << 16) |

@@ -8,7 +8,8 @@
 
 namespace dijk {
 
-StreamFactory::StreamFactory(StreamFactoryOptions options, HitSink& sink) : options_(std::move(options)), sink_(sink) {
+StreamFactory::StreamFactory(StreamFactoryOptions options, HitSink& sink)
+    : options_(std::move(options)), sink_(sink) {
   if (!options_.set_path.empty()) set_ = HashSet::open(options_.set_path);
 }
 

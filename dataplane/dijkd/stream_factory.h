@@ -13,8 +13,8 @@ namespace dijk {
 class HashSet;
 
 struct StreamFactoryOptions {
-  std::string set_path;     // empty: no set, nothing can match
-  bool digests = true;      // false: parse only
+  std::string set_path;         // empty: no set, nothing can match
+  bool digests = true;          // false: parse only
   std::uint32_t max_flows = 0;  // per worker; 0 = the stream stage's default
 };
 

@@ -17,7 +17,8 @@ int worker_main(void* arg) {
 
 }  // namespace
 
-Dataplane::Dataplane(DataplaneConfig config, const ConsumerFactory& make_consumer) : config_(std::move(config)) {
+Dataplane::Dataplane(DataplaneConfig config, const ConsumerFactory& make_consumer)
+    : config_(std::move(config)) {
   for (unsigned lcore = next_worker_lcore(static_cast<unsigned>(-1)); lcore < RTE_MAX_LCORE;
        lcore = next_worker_lcore(lcore))
     worker_lcores_.push_back(lcore);
@@ -157,7 +158,7 @@ std::vector<PortReport> Dataplane::port_reports() const {
     r.info = p;
     rte_eth_stats s{};
     rte_eth_stats_get(p.port_id, &s);
-    r.counters = {{"ipackets", s.ipackets}, {"ibytes", s.ibytes},   {"ierrors", s.ierrors},
+    r.counters = {{"ipackets", s.ipackets}, {"ibytes", s.ibytes},       {"ierrors", s.ierrors},
                   {"imissed", s.imissed},   {"rx_nombuf", s.rx_nombuf}, {"opackets", s.opackets},
                   {"oerrors", s.oerrors}};
     out.push_back(std::move(r));

@@ -16,7 +16,7 @@
 namespace dijk::dpdk {
 
 enum class Mode : std::uint8_t {
-  mirror,  // receive only (SPAN/TAP port, or a capture)
+  mirror,         // receive only (SPAN/TAP port, or a capture)
   inline_bridge,  // two ports bridged: every frame forwarded unchanged, fingerprinted on the side
 };
 

@@ -20,8 +20,12 @@ Eal::Eal(const EalOptions& options) {
   if (rc < 0) throw DpdkError(dpdk_error_text("rte_eal_init", rte_errno));
 }
 
-Eal::~Eal() { rte_eal_cleanup(); }
+Eal::~Eal() {
+  rte_eal_cleanup();
+}
 
-unsigned Eal::worker_lcore_count() const { return rte_lcore_count() - 1; }
+unsigned Eal::worker_lcore_count() const {
+  return rte_lcore_count() - 1;
+}
 
 }  // namespace dijk::dpdk

@@ -16,10 +16,11 @@ struct EalOptions {
   unsigned memory_mb = 512;            // -m; 0 = let EAL decide (hugepages only)
   bool in_memory = false;              // --in-memory: no files in /var/run (needs hugepages)
   std::string file_prefix;             // --file-prefix: lets several instances run side by side
-  std::string lcores;  // "0-2" (-l; the first is the main lcore), or a map "0@0,1@1,2@0" (--lcores); empty = "0-1"
-  std::vector<std::string> vdevs;      // e.g. "net_pcap0,rx_pcap=/x.pcap"
-  std::string log_level = "*:error";   // --log-level
-  std::vector<std::string> extra;      // passed through verbatim, last
+  std::string
+      lcores;  // "0-2" (-l; the first is the main lcore), or a map "0@0,1@1,2@0" (--lcores); empty = "0-1"
+  std::vector<std::string> vdevs;     // e.g. "net_pcap0,rx_pcap=/x.pcap"
+  std::string log_level = "*:error";  // --log-level
+  std::vector<std::string> extra;     // passed through verbatim, last
 };
 
 // The argv for rte_eal_init (argv[0] included). Returns an error text for contradictory options.

@@ -11,8 +11,8 @@ constexpr std::uint32_t kBucketEntries = 16;
 IpReassembly::IpReassembly(unsigned socket, std::uint32_t max_datagrams, std::uint32_t timeout_ms) {
   const std::uint64_t max_cycles = (rte_get_tsc_hz() + 999) / 1000 * timeout_ms;
   const std::uint32_t buckets = (max_datagrams + kBucketEntries - 1) / kBucketEntries;
-  table_ = rte_ip_frag_table_create(buckets, kBucketEntries, max_datagrams, max_cycles,
-                                    static_cast<int>(socket));
+  table_ =
+      rte_ip_frag_table_create(buckets, kBucketEntries, max_datagrams, max_cycles, static_cast<int>(socket));
   if (table_ == nullptr) throw DpdkError(dpdk_error_text("rte_ip_frag_table_create", rte_errno));
   death_row_ = static_cast<rte_ip_frag_death_row*>(
       rte_zmalloc_socket("dijk_death_row", sizeof(rte_ip_frag_death_row), 0, static_cast<int>(socket)));

@@ -49,15 +49,21 @@ bool try_symmetric_toeplitz_flow(std::uint16_t port, std::uint16_t queues, std::
 
 const char* rss_mode_name(RssMode m) {
   switch (m) {
-    case RssMode::none: return "none";
-    case RssMode::symmetric_toeplitz: return "symmetric-toeplitz";
-    case RssMode::symmetric_key: return "symmetric-key";
-    case RssMode::unsupported: return "unsupported";
+    case RssMode::none:
+      return "none";
+    case RssMode::symmetric_toeplitz:
+      return "symmetric-toeplitz";
+    case RssMode::symmetric_key:
+      return "symmetric-key";
+    case RssMode::unsupported:
+      return "unsupported";
   }
   return "?";
 }
 
-const std::uint8_t* symmetric_rss_key() { return kSymmetricKey.data(); }
+const std::uint8_t* symmetric_rss_key() {
+  return kSymmetricKey.data();
+}
 
 PortInfo start_port(const PortSetup& setup, rte_mempool* pool) {
   const std::uint16_t port = setup.port_id;
@@ -92,7 +98,8 @@ PortInfo start_port(const PortSetup& setup, rte_mempool* pool) {
   // Frames larger than one mbuf (jumbo, or GRO'd frames in a capture) arrive as chains when we can.
   if (dev.rx_offload_capa & RTE_ETH_RX_OFFLOAD_SCATTER) conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_SCATTER;
 
-  check(rte_eth_dev_configure(port, setup.queues, setup.queues, &conf), "rte_eth_dev_configure(" + info.name + ")");
+  check(rte_eth_dev_configure(port, setup.queues, setup.queues, &conf),
+        "rte_eth_dev_configure(" + info.name + ")");
   std::uint16_t rxd = setup.rx_descriptors;
   std::uint16_t txd = setup.tx_descriptors;
   check(rte_eth_dev_adjust_nb_rx_tx_desc(port, &rxd, &txd), "rte_eth_dev_adjust_nb_rx_tx_desc");

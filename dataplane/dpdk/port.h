@@ -9,10 +9,10 @@ struct rte_mempool;
 namespace dijk::dpdk {
 
 enum class RssMode : std::uint8_t {
-  none,                  // one queue: nothing to spread
-  symmetric_toeplitz,    // the port hashes symmetrically itself (rte_flow RSS action)
-  symmetric_key,         // plain Toeplitz with a key whose 16-bit period makes it symmetric
-  unsupported,           // several queues but the port has no RSS (flows may split: counted in docs)
+  none,                // one queue: nothing to spread
+  symmetric_toeplitz,  // the port hashes symmetrically itself (rte_flow RSS action)
+  symmetric_key,       // plain Toeplitz with a key whose 16-bit period makes it symmetric
+  unsupported,         // several queues but the port has no RSS (flows may split: counted in docs)
 };
 const char* rss_mode_name(RssMode m);
 

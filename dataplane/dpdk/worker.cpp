@@ -92,7 +92,8 @@ void Worker::forward(const QueueBinding& q, rte_mbuf** frames, std::uint16_t n) 
 }
 
 std::uint64_t Worker::frame_time(QueueBinding& q, const rte_mbuf* frame) const {
-  if (q.capture_times != nullptr && q.next_time < q.capture_times->size()) return (*q.capture_times)[q.next_time++];
+  if (q.capture_times != nullptr && q.next_time < q.capture_times->size())
+    return (*q.capture_times)[q.next_time++];
   if (q.rx_timestamps && setup_.timestamp_offset >= 0 && (frame->ol_flags & setup_.timestamp_flag) != 0)
     return mbuf_u64_field(frame, setup_.timestamp_offset);
   return now_ns_;
@@ -111,12 +112,15 @@ void Worker::handle(rte_mbuf* frame, bool shared_with_tx, std::uint64_t time_ns)
   }
   const DecodedFrame d = decode_frame(bytes, time_ns, counters_.decode);
   switch (d.status) {
-    case DecodeStatus::tcp: consumer_->on_segment(d.segment); break;
+    case DecodeStatus::tcp:
+      consumer_->on_segment(d.segment);
+      break;
     case DecodeStatus::ipv4_fragment:
       set_header_lengths(frame, d.l2_len, d.l3_len);
       handle_fragment(frame, shared_with_tx, time_ns);
       return;  // the reassembly table owns the frame now
-    case DecodeStatus::dropped: break;
+    case DecodeStatus::dropped:
+      break;
   }
   rte_pktmbuf_free(frame);
 }

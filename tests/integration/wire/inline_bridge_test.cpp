@@ -32,13 +32,16 @@ std::string slurp(const fs::path& p) {
   return s.str();
 }
 
-int sh(const std::string& cmd) { return std::system(cmd.c_str()); }
+int sh(const std::string& cmd) {
+  return std::system(cmd.c_str());
+}
 
 class InlineBridge : public ::testing::Test {
  protected:
   void SetUp() override {
     if (geteuid() != 0) GTEST_SKIP() << "needs root for network namespaces";
-    if (sh("command -v ethtool >/dev/null && command -v curl >/dev/null && command -v python3 >/dev/null") != 0)
+    if (sh("command -v ethtool >/dev/null && command -v curl >/dev/null && command -v python3 >/dev/null") !=
+        0)
       GTEST_SKIP() << "needs ethtool, curl and python3";
     id_ = std::to_string(getpid());
     dir_ = fs::temp_directory_path() / ("dijk_inline_" + id_);
@@ -57,7 +60,8 @@ class InlineBridge : public ::testing::Test {
     for (const auto& [ns, dev] : std::vector<std::pair<std::string, std::string>>{
              {cli_, "dic" + id_}, {srv_, "dis" + id_}, {mid_, b0_}, {mid_, b1_}}) {
       s += "ip -n " + ns + " link set " + dev + " mtu 1500 up;";
-      s += "ip netns exec " + ns + " ethtool -K " + dev + " tso off gso off gro off tx off rx off >/dev/null 2>&1 || true;";
+      s += "ip netns exec " + ns + " ethtool -K " + dev +
+           " tso off gso off gro off tx off rx off >/dev/null 2>&1 || true;";
     }
     s += "ip -n " + srv_ + " link set lo up;";
     ASSERT_EQ(sh("bash -c '" + s + "'"), 0);
@@ -70,8 +74,8 @@ class InlineBridge : public ::testing::Test {
     if (dijkd_ > 0) stop(dijkd_);
     if (server_ > 0) stop(server_);
     if (!id_.empty()) {
-      sh("ip netns del " + cli_ + " 2>/dev/null; ip netns del " + mid_ + " 2>/dev/null; ip netns del " + srv_ +
-         " 2>/dev/null");
+      sh("ip netns del " + cli_ + " 2>/dev/null; ip netns del " + mid_ + " 2>/dev/null; ip netns del " +
+         srv_ + " 2>/dev/null");
       fs::remove_all(dir_);
     }
   }
@@ -141,9 +145,11 @@ TEST_F(InlineBridge, ForwardsEveryFrameAndReportsTheUpload) {
   ASSERT_TRUE(ready) << slurp(dir_ / "dijkd.out.err");
 
   // Through the bridge: the upload only succeeds if dijkd forwards frames both ways.
-  const std::string curl = "ip netns exec " + cli_ + " curl -sS --max-time 20 --retry 3 --retry-connrefused -o /dev/null -w '%{http_code}' -F file=@" +
-                           (dir_ / "upload.bin").string() + " http://10.215.0.2/upload/inline > " +
-                           (dir_ / "curl.out").string() + " 2>&1";
+  const std::string curl =
+      "ip netns exec " + cli_ +
+      " curl -sS --max-time 20 --retry 3 --retry-connrefused -o /dev/null -w '%{http_code}' -F file=@" +
+      (dir_ / "upload.bin").string() + " http://10.215.0.2/upload/inline > " + (dir_ / "curl.out").string() +
+      " 2>&1";
   EXPECT_EQ(sh(curl), 0) << slurp(dir_ / "curl.out");
   EXPECT_EQ(slurp(dir_ / "curl.out"), "201");
   std::this_thread::sleep_for(std::chrono::milliseconds(300));

@@ -111,7 +111,8 @@ class WireReplay : public ::testing::Test {
         if (t != std::string::npos) r.total = json_numbers(line.substr(t + 8));
       } else if (line.find("\"hash\":") != std::string::npos) {
         ++r.hit_lines;
-        r.hits.emplace(json_string(line, "algorithm"), json_string(line, "hash"), json_string(line, "filename"));
+        r.hits.emplace(json_string(line, "algorithm"), json_string(line, "hash"),
+                       json_string(line, "filename"));
       }
     }
     r.exit_code = pclose(p);
@@ -164,9 +165,13 @@ TEST_F(WireReplay, PutOnKeepAlive) {
   EXPECT_EQ(r["stream_http_requests"], 2u);
 }
 
-TEST_F(WireReplay, ChunkedPost) { expect_exact_hits("chunked_post.pcap"); }
+TEST_F(WireReplay, ChunkedPost) {
+  expect_exact_hits("chunked_post.pcap");
+}
 
-TEST_F(WireReplay, WgetPost) { expect_exact_hits("wget_post.pcap"); }
+TEST_F(WireReplay, WgetPost) {
+  expect_exact_hits("wget_post.pcap");
+}
 
 TEST_F(WireReplay, Ipv6) {
   const auto r = expect_exact_hits("ipv6.pcap");
@@ -230,8 +235,9 @@ TEST_F(WireReplay, HostileFramesAreCountedAndTheUploadIsStillFound) {
   const auto r = expect_exact_hits("hostile.pcap");
   const std::uint64_t real = 34;  // multipart_one's frames
   EXPECT_EQ(r["rx_packets"], real * 10);
-  for (const char* reason : {"drop_truncated_ethernet", "drop_vlan_too_deep", "drop_not_ip", "drop_bad_ip_header",
-                             "drop_truncated_ip", "drop_not_tcp", "drop_bad_tcp_header", "drop_ipv6_ext_too_deep"})
+  for (const char* reason :
+       {"drop_truncated_ethernet", "drop_vlan_too_deep", "drop_not_ip", "drop_bad_ip_header",
+        "drop_truncated_ip", "drop_not_tcp", "drop_bad_tcp_header", "drop_ipv6_ext_too_deep"})
     EXPECT_GE(r[reason], real) << reason;
 }
 
@@ -254,7 +260,9 @@ TEST_F(WireReplay, SeveralCapturesOnSeveralWorkers) {
   EXPECT_EQ(r.hits, want) << r.output;
 }
 
-TEST_F(WireReplay, DemoCapture) { expect_exact_hits("demo.pcap"); }
+TEST_F(WireReplay, DemoCapture) {
+  expect_exact_hits("demo.pcap");
+}
 
 TEST_F(WireReplay, WithoutASetNothingIsReported) {
   const std::string cmd = kDijkd.string() + " replay " + (kCaptures / "parallel.pcap").string() +

@@ -7,7 +7,9 @@
 namespace dijk::dpdk {
 namespace {
 
-bool has(const std::vector<std::string>& v, const std::string& s) { return std::find(v.begin(), v.end(), s) != v.end(); }
+bool has(const std::vector<std::string>& v, const std::string& s) {
+  return std::find(v.begin(), v.end(), s) != v.end();
+}
 
 TEST(EalOptions, DefaultsAreTheCiShapeNoHugepagesNoPci) {
   EalOptions o;

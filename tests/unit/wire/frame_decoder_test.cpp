@@ -30,8 +30,8 @@ Bytes ethernet(std::vector<std::uint16_t> tags, std::uint16_t ether_type) {
   return b;
 }
 
-Bytes tcp(std::uint16_t sport, std::uint16_t dport, std::uint32_t seq, std::uint8_t flags, const std::string& data,
-          std::size_t options = 0) {
+Bytes tcp(std::uint16_t sport, std::uint16_t dport, std::uint32_t seq, std::uint8_t flags,
+          const std::string& data, std::size_t options = 0) {
   Bytes b;
   put16(b, sport);
   put16(b, dport);
@@ -75,11 +75,14 @@ Bytes cat(Bytes a, const Bytes& b) {
   return a;
 }
 
-std::string payload_of(const DecodedFrame& d) { return {d.segment.payload.begin(), d.segment.payload.end()}; }
+std::string payload_of(const DecodedFrame& d) {
+  return {d.segment.payload.begin(), d.segment.payload.end()};
+}
 
 TEST(FrameDecoder, Ipv4TcpGivesTupleSeqFlagsAndPayload) {
   DecodeCounters c;
-  const Bytes f = cat(ethernet({}, kEtherTypeIpv4), ipv4(tcp(40000, 80, 1000, tcp_flags::psh | tcp_flags::ack, "POST /")));
+  const Bytes f = cat(ethernet({}, kEtherTypeIpv4),
+                      ipv4(tcp(40000, 80, 1000, tcp_flags::psh | tcp_flags::ack, "POST /")));
   const auto d = decode_frame(f, 42, c);
   ASSERT_EQ(d.status, DecodeStatus::tcp);
   EXPECT_EQ(d.segment.tuple.src_port, 40000);
@@ -117,7 +120,8 @@ TEST(FrameDecoder, TcpOptionsAreSkipped) {
 TEST(FrameDecoder, VlanAndQinQ) {
   DecodeCounters c;
   const Bytes l3 = ipv4(tcp(1, 80, 0, tcp_flags::ack, "x"));
-  EXPECT_EQ(decode_frame(cat(ethernet({kEtherTypeVlan}, kEtherTypeIpv4), l3), 0, c).status, DecodeStatus::tcp);
+  EXPECT_EQ(decode_frame(cat(ethernet({kEtherTypeVlan}, kEtherTypeIpv4), l3), 0, c).status,
+            DecodeStatus::tcp);
   const auto qinq = decode_frame(cat(ethernet({kEtherTypeQinQ, kEtherTypeVlan}, kEtherTypeIpv4), l3), 0, c);
   EXPECT_EQ(qinq.status, DecodeStatus::tcp);
   EXPECT_EQ(qinq.l2_len, 22);
@@ -130,7 +134,8 @@ TEST(FrameDecoder, VlanAndQinQ) {
 
 TEST(FrameDecoder, Ipv4FragmentsGoToReassemblyWithOffsets) {
   DecodeCounters c;
-  const Bytes f = cat(ethernet({kEtherTypeVlan}, kEtherTypeIpv4), ipv4(tcp(1, 80, 0, 0, "abcdefgh"), 6, 0x2000));
+  const Bytes f =
+      cat(ethernet({kEtherTypeVlan}, kEtherTypeIpv4), ipv4(tcp(1, 80, 0, 0, "abcdefgh"), 6, 0x2000));
   const auto d = decode_frame(f, 0, c);
   EXPECT_EQ(d.status, DecodeStatus::ipv4_fragment);
   EXPECT_EQ(d.l2_len, 18);
@@ -171,7 +176,8 @@ TEST(FrameDecoder, DropsAreCountedByReason) {
   DecodeCounters c;
   EXPECT_EQ(decode_frame(Bytes(10, 0), 0, c).reason, DecodeDrop::truncated_ethernet);
   EXPECT_EQ(decode_frame(ethernet({}, 0x0806), 0, c).reason, DecodeDrop::not_ip);
-  EXPECT_EQ(decode_frame(cat(ethernet({}, kEtherTypeIpv4), Bytes{0x45, 0}), 0, c).reason, DecodeDrop::truncated_ip);
+  EXPECT_EQ(decode_frame(cat(ethernet({}, kEtherTypeIpv4), Bytes{0x45, 0}), 0, c).reason,
+            DecodeDrop::truncated_ip);
   Bytes bad = ipv4(tcp(1, 2, 3, 0, ""));
   bad[0] = 0x43;  // IHL 3 words
   EXPECT_EQ(decode_frame(cat(ethernet({}, kEtherTypeIpv4), bad), 0, c).reason, DecodeDrop::bad_ip_header);
@@ -184,7 +190,8 @@ TEST(FrameDecoder, DropsAreCountedByReason) {
             DecodeDrop::truncated_tcp);
   Bytes doff = tcp(1, 2, 3, 0, "");
   doff[12] = 0xf0;  // 60-byte header in a 20-byte segment
-  EXPECT_EQ(decode_frame(cat(ethernet({}, kEtherTypeIpv4), ipv4(doff)), 0, c).reason, DecodeDrop::bad_tcp_header);
+  EXPECT_EQ(decode_frame(cat(ethernet({}, kEtherTypeIpv4), ipv4(doff)), 0, c).reason,
+            DecodeDrop::bad_tcp_header);
   EXPECT_EQ(c.frames, 8u);
   EXPECT_EQ(c.total_drops(), 8u);
   EXPECT_EQ(c.dropped(DecodeDrop::truncated_ip), 2u);
