@@ -8,6 +8,7 @@
 #include <iostream>
 #include <memory>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -36,6 +37,7 @@ options:
   --workers N         worker lcores (default 1)
   --no-digests        parse only: HTTP and multipart, no hashing (benchmarks)
   --max-flows N       flow table cap per worker
+  --http-ports LIST   TCP ports parsed as HTTP, e.g. 80,8080 (default 80,8080,8000)
   --file-prefix NAME  DPDK runtime file prefix, so several instances can run (default dijkd-<pid>)
   --memory MB         DPDK memory without hugepages (default 512)
   --hugepages         use hugepages (production)
@@ -52,6 +54,7 @@ struct Options {
   unsigned workers = 1;
   bool digests = true;
   std::uint32_t max_flows = 0;
+  std::vector<std::uint16_t> http_ports;
   std::string file_prefix;
   unsigned memory_mb = 512;
   bool hugepages = false;
@@ -74,6 +77,19 @@ unsigned parse_unsigned(const std::string& flag, const std::string& v) {
   } catch (const std::exception&) {
     usage_error(flag + " wants a number, got '" + v + "'");
   }
+}
+
+std::vector<std::uint16_t> parse_ports(const std::string& flag, const std::string& v) {
+  std::vector<std::uint16_t> ports;
+  std::stringstream list(v);
+  std::string port;
+  while (std::getline(list, port, ',')) {
+    const unsigned n = parse_unsigned(flag, port);
+    if (n == 0 || n > 65535) usage_error(flag + " wants ports 1..65535");
+    ports.push_back(static_cast<std::uint16_t>(n));
+  }
+  if (ports.empty()) usage_error(flag + " wants at least one port");
+  return ports;
 }
 
 Options parse(int argc, char** argv) {
@@ -101,6 +117,8 @@ Options parse(int argc, char** argv) {
       o.digests = false;
     else if (a == "--max-flows")
       o.max_flows = parse_unsigned(a, value());
+    else if (a == "--http-ports")
+      o.http_ports = parse_ports(a, value());
     else if (a == "--file-prefix")
       o.file_prefix = value();
     else if (a == "--memory")
@@ -233,7 +251,8 @@ int run(const Options& o) {
   }
 
   dijk::JsonLinesHitSink sink(stdout, o.json);
-  dijk::StreamFactory streams(dijk::StreamFactoryOptions{o.set_path, o.digests, o.max_flows}, sink);
+  dijk::StreamFactory streams(dijk::StreamFactoryOptions{o.set_path, o.digests, o.max_flows, o.http_ports},
+                              sink);
   dijk::dpdk::Eal env(eal);
   std::optional<dijk::dpdk::Dataplane> dp;
   dp.emplace(config, [&](unsigned w) { return streams.make(w); });

@@ -20,6 +20,7 @@ std::unique_ptr<dpdk::SegmentConsumer> StreamFactory::make(unsigned /*worker_ind
   StreamPipelineConfig config;
   if (options_.max_flows != 0) config.reassembly.max_flows = options_.max_flows;
   config.files.digests = options_.digests;
+  if (!options_.http_ports.empty()) config.http_ports = options_.http_ports;
   return std::make_unique<StreamConsumer>(config, sink_, set_);
 #else
   // Built without the stream stage: count segments only.

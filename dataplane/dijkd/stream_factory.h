@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "dataplane/dpdk/segment_consumer.h"
 #include "dataplane/events/hit_event.h"
@@ -13,9 +14,10 @@ namespace dijk {
 class HashSet;
 
 struct StreamFactoryOptions {
-  std::string set_path;         // empty: no set, nothing can match
-  bool digests = true;          // false: parse only
-  std::uint32_t max_flows = 0;  // per worker; 0 = the stream stage's default
+  std::string set_path;                   // empty: no set, nothing can match
+  bool digests = true;                    // false: parse only
+  std::uint32_t max_flows = 0;            // per worker; 0 = the stream stage's default
+  std::vector<std::uint16_t> http_ports;  // empty = the stream stage's default (80, 8080, 8000)
 };
 
 class StreamFactory {
