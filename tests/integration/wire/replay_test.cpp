@@ -173,6 +173,14 @@ TEST_F(WireReplay, WgetPost) {
   expect_exact_hits("wget_post.pcap");
 }
 
+TEST_F(WireReplay, OnlyConfiguredHttpPortsAreParsed) {
+  // wget_post uploads to port 8080: with only port 80 configured it is not parsed, so not reported.
+  const auto r = replay({"wget_post.pcap"}, "--http-ports 80");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(r.hits.empty()) << r.output;
+  EXPECT_GT(r["stream_drop_not_http_port"], 0u);
+}
+
 TEST_F(WireReplay, Ipv6) {
   const auto r = expect_exact_hits("ipv6.pcap");
   EXPECT_GT(r["ipv6_packets"], 0u);
