@@ -1,6 +1,7 @@
 #include "dataplane/dpdk/port.h"
 
 #include <array>
+#include <string_view>
 #include <vector>
 
 #include "dataplane/dpdk/dpdk_compat.h"
@@ -87,6 +88,11 @@ PortInfo start_port(const PortSetup& setup, rte_mempool* pool) {
       conf.rx_adv_conf.rss_conf.rss_key_len = kRssKeyLength;
       conf.rx_adv_conf.rss_conf.rss_hf = rss_types;
       info.rss = RssMode::symmetric_key;
+    } else if (dev.driver_name != nullptr &&
+               std::string_view(dev.driver_name).find("af_packet") != std::string_view::npos) {
+      // The PMD spreads its queues with a PACKET_FANOUT_HASH group; the kernel's flow hash orders the
+      // addresses and ports before hashing, so both directions land on the same queue.
+      info.rss = RssMode::kernel_fanout;
     } else {
       info.rss = RssMode::unsupported;
     }
