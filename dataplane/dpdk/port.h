@@ -12,6 +12,7 @@ enum class RssMode : std::uint8_t {
   none,                // one queue: nothing to spread
   symmetric_toeplitz,  // the port hashes symmetrically itself (rte_flow RSS action)
   symmetric_key,       // plain Toeplitz with a key whose 16-bit period makes it symmetric
+  kernel_fanout,       // net_af_packet queues: the kernel's PACKET_FANOUT_HASH flow hash is symmetric
   unsupported,         // several queues but the port has no RSS (flows may split: counted in docs)
 };
 const char* rss_mode_name(RssMode m);
