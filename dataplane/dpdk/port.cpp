@@ -56,6 +56,8 @@ const char* rss_mode_name(RssMode m) {
       return "symmetric-toeplitz";
     case RssMode::symmetric_key:
       return "symmetric-key";
+    case RssMode::kernel_fanout:
+      return "kernel-fanout";
     case RssMode::unsupported:
       return "unsupported";
   }
