@@ -19,6 +19,15 @@ int worker_main(void* arg) {
 
 Dataplane::Dataplane(DataplaneConfig config, const ConsumerFactory& make_consumer)
     : config_(std::move(config)) {
+  try {
+    set_up(make_consumer);
+  } catch (...) {
+    release();  // ports already started and pools already made, since no destructor will run
+    throw;
+  }
+}
+
+void Dataplane::set_up(const ConsumerFactory& make_consumer) {
   for (unsigned lcore = next_worker_lcore(static_cast<unsigned>(-1)); lcore < RTE_MAX_LCORE;
        lcore = next_worker_lcore(lcore))
     worker_lcores_.push_back(lcore);
@@ -97,10 +106,14 @@ Dataplane::Dataplane(DataplaneConfig config, const ConsumerFactory& make_consume
   }
 }
 
-Dataplane::~Dataplane() {
+Dataplane::~Dataplane() { release(); }
+
+void Dataplane::release() {
   workers_.clear();  // reassembly tables return their mbufs before the pools go
   for (const auto& p : ports_) stop_port(p.port_id);
+  ports_.clear();
   for (auto* pool : pools_) rte_mempool_free(pool);
+  pools_.clear();
 }
 
 std::uint64_t Dataplane::received_frames() const {

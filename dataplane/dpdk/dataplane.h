@@ -66,6 +66,8 @@ class Dataplane {
   std::vector<PortReport> port_reports() const;
 
  private:
+  void set_up(const ConsumerFactory& make_consumer);
+  void release();
   std::uint64_t received_frames() const;
 
   DataplaneConfig config_;
