@@ -37,6 +37,7 @@ options:
   --workers N         worker lcores (default 1)
   --no-digests        parse only: HTTP and multipart, no hashing (benchmarks)
   --max-flows N       flow table cap per worker
+  --hits-file FILE    also append each hit as a JSON line to FILE, fdatasync'd before going on
   --http-ports LIST   TCP ports parsed as HTTP, e.g. 80,8080 (default 80,8080,8000)
   --file-prefix NAME  DPDK runtime file prefix, so several instances can run (default dijkd-<pid>)
   --memory MB         DPDK memory without hugepages (default 512)
@@ -55,6 +56,7 @@ struct Options {
   bool digests = true;
   std::uint32_t max_flows = 0;
   std::vector<std::uint16_t> http_ports;
+  std::string hits_file;
   std::string file_prefix;
   unsigned memory_mb = 512;
   bool hugepages = false;
@@ -117,6 +119,8 @@ Options parse(int argc, char** argv) {
       o.digests = false;
     else if (a == "--max-flows")
       o.max_flows = parse_unsigned(a, value());
+    else if (a == "--hits-file")
+      o.hits_file = value();
     else if (a == "--http-ports")
       o.http_ports = parse_ports(a, value());
     else if (a == "--file-prefix")
@@ -251,8 +255,12 @@ int run(const Options& o) {
   }
 
   dijk::JsonLinesHitSink sink(stdout, o.json);
+  std::optional<dijk::JsonFileHitSink> file_sink;
+  std::vector<dijk::HitSink*> sinks{&sink};
+  if (!o.hits_file.empty()) sinks.push_back(&file_sink.emplace(o.hits_file));
+  dijk::TeeHitSink all_sinks(sinks);
   dijk::StreamFactory streams(dijk::StreamFactoryOptions{o.set_path, o.digests, o.max_flows, o.http_ports},
-                              sink);
+                              all_sinks);
   dijk::dpdk::Eal env(eal);
   std::optional<dijk::dpdk::Dataplane> dp;
   dp.emplace(config, [&](unsigned w) { return streams.make(w); });
