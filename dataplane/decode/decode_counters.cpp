@@ -48,6 +48,8 @@ DecodeCounters& DecodeCounters::operator+=(const DecodeCounters& o) {
   ipv6 += o.ipv6;
   ipv4_fragments += o.ipv4_fragments;
   ipv4_reassembled += o.ipv4_reassembled;
+  ipv6_fragments += o.ipv6_fragments;
+  ipv6_reassembled += o.ipv6_reassembled;
   tcp_segments += o.tcp_segments;
   for (std::size_t i = 0; i < kDecodeDropCount; ++i) drops[i] += o.drops[i];
   return *this;

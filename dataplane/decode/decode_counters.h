@@ -15,7 +15,7 @@ enum class DecodeDrop : std::uint8_t {
   truncated_ip,                 // shorter than its IP header or its total length
   bad_ip_header,                // wrong version, header length or total length
   ipv4_fragment_unreassembled,  // a fragment reached the decoder without a reassembly stage
-  ipv6_fragment,                // IPv6 fragments are not reassembled (rare on the wire, counted)
+  ipv6_fragment,                // IPv6 fragment behind other extension headers (not reassembled)
   ipv6_ext_too_deep,            // too many or malformed IPv6 extension headers
   not_tcp,                      // UDP, ICMP, ...
   truncated_tcp,                // shorter than the TCP header
@@ -35,6 +35,8 @@ struct DecodeCounters {
   std::uint64_t ipv6 = 0;
   std::uint64_t ipv4_fragments = 0;    // handed to reassembly
   std::uint64_t ipv4_reassembled = 0;  // datagrams rebuilt from fragments
+  std::uint64_t ipv6_fragments = 0;
+  std::uint64_t ipv6_reassembled = 0;
   std::uint64_t tcp_segments = 0;
   std::array<std::uint64_t, kDecodeDropCount> drops{};
 

@@ -80,7 +80,8 @@ DecodedFrame decode_ipv4(std::span<const std::uint8_t> l3, DecodedFrame d, Decod
   return decode_tcp(l3.subspan(header_len, total_len - header_len), d, c);
 }
 
-DecodedFrame decode_ipv6(std::span<const std::uint8_t> l3, DecodedFrame d, DecodeCounters& c) {
+DecodedFrame decode_ipv6(std::span<const std::uint8_t> l3, DecodedFrame d, DecodeCounters& c,
+                         bool reassembled) {
   constexpr std::size_t kIpv6Header = 40;
   if (l3.size() < kIpv6Header) return dropped(c, DecodeDrop::truncated_ip);
   const std::uint8_t* h = l3.data();
@@ -88,7 +89,7 @@ DecodedFrame decode_ipv6(std::span<const std::uint8_t> l3, DecodedFrame d, Decod
   const std::size_t payload_len = load16(h + 4);
   if (payload_len == 0) return dropped(c, DecodeDrop::bad_ip_header);  // jumbograms are not carried here
   if (kIpv6Header + payload_len > l3.size()) return dropped(c, DecodeDrop::truncated_ip);
-  ++c.ipv6;
+  if (!reassembled) ++c.ipv6;  // the fragments were counted
   d.l3_len = kIpv6Header;
   d.segment.tuple.src = ipv6(h + 8);
   d.segment.tuple.dst = ipv6(h + 24);
@@ -115,7 +116,13 @@ DecodedFrame decode_ipv6(std::span<const std::uint8_t> l3, DecodedFrame d, Decod
           return dropped(c, DecodeDrop::ipv6_ext_too_deep);
         const std::uint16_t frag = load16(rest.data() + 2);
         // An "atomic fragment" (offset 0, no more fragments) carries the whole datagram.
-        if ((frag & 0xfff9) != 0) return dropped(c, DecodeDrop::ipv6_fragment);
+        if ((frag & 0xfff9) != 0) {
+          if (reassembled || n != 0) return dropped(c, DecodeDrop::ipv6_fragment);
+          ++c.ipv6_fragments;
+          d.l3_len = kIpv6Header + 8;
+          d.status = DecodeStatus::ipv6_fragment;
+          return d;
+        }
         next = rest[0];
         rest = rest.subspan(8);
         break;
@@ -155,7 +162,7 @@ DecodedFrame decode_frame(std::span<const std::uint8_t> frame, std::uint64_t tim
     case kEtherTypeIpv4:
       return decode_ipv4(l3, d, counters, reassembled);
     case kEtherTypeIpv6:
-      return decode_ipv6(l3, d, counters);
+      return decode_ipv6(l3, d, counters, reassembled);
     default:
       return dropped(counters, DecodeDrop::not_ip);
   }

@@ -106,7 +106,9 @@ void Dataplane::set_up(const ConsumerFactory& make_consumer) {
   }
 }
 
-Dataplane::~Dataplane() { release(); }
+Dataplane::~Dataplane() {
+  release();
+}
 
 void Dataplane::release() {
   workers_.clear();  // reassembly tables return their mbufs before the pools go

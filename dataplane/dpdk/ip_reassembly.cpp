@@ -28,10 +28,18 @@ IpReassembly::~IpReassembly() {
   rte_free(death_row_);
 }
 
-rte_mbuf* IpReassembly::add(rte_mbuf* fragment, std::uint64_t now_tsc) {
+rte_mbuf* IpReassembly::add(rte_mbuf* fragment, std::uint64_t now_tsc, bool ipv6) {
   ++counters_.fragments;
-  auto* ip = reinterpret_cast<rte_ipv4_hdr*>(mbuf_bytes_mut(fragment) + fragment->l2_len);
-  rte_mbuf* whole = rte_ipv4_frag_reassemble_packet(table_, death_row_, fragment, now_tsc, ip);
+  std::uint8_t* l3 = mbuf_bytes_mut(fragment) + fragment->l2_len;
+  rte_mbuf* whole = nullptr;
+  if (ipv6) {
+    auto* ip = reinterpret_cast<rte_ipv6_hdr*>(l3);
+    auto* frag = reinterpret_cast<rte_ipv6_fragment_ext*>(l3 + sizeof(rte_ipv6_hdr));
+    whole = rte_ipv6_frag_reassemble_packet(table_, death_row_, fragment, now_tsc, ip, frag);
+  } else {
+    whole = rte_ipv4_frag_reassemble_packet(table_, death_row_, fragment, now_tsc,
+                                            reinterpret_cast<rte_ipv4_hdr*>(l3));
+  }
   if (whole != nullptr) ++counters_.datagrams;
   return whole;
 }

@@ -1,6 +1,6 @@
 #pragma once
-// IPv4 fragment reassembly for one worker lcore, on rte_ip_frag. Fragments of one datagram reach the same
-// lcore because RSS hashes IPv4 fragments on addresses only (no ports in non-first fragments).
+// IPv4 and IPv6 fragment reassembly for one worker lcore, on rte_ip_frag. Fragments of one datagram reach the
+// same lcore because RSS hashes IPv4 fragments on addresses only (no ports in non-first fragments).
 #include <cstdint>
 
 struct rte_mbuf;
@@ -25,7 +25,8 @@ class IpReassembly {
 
   // Takes ownership of `fragment` (with l2_len and l3_len set). Returns the rebuilt datagram (an mbuf
   // chain, headers of the first fragment in front) once complete, or nullptr.
-  rte_mbuf* add(rte_mbuf* fragment, std::uint64_t now_tsc);
+  // IPv6: the fragment header follows the fixed header (l3_len = 48).
+  rte_mbuf* add(rte_mbuf* fragment, std::uint64_t now_tsc, bool ipv6 = false);
   // Frees the mbufs of datagrams the table gave up on. Call once per loop.
   void collect();
 

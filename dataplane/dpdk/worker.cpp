@@ -116,8 +116,9 @@ void Worker::handle(rte_mbuf* frame, bool shared_with_tx, std::uint64_t time_ns)
       consumer_->on_segment(d.segment);
       break;
     case DecodeStatus::ipv4_fragment:
+    case DecodeStatus::ipv6_fragment:
       set_header_lengths(frame, d.l2_len, d.l3_len);
-      handle_fragment(frame, shared_with_tx, time_ns);
+      handle_fragment(frame, d.status == DecodeStatus::ipv6_fragment, shared_with_tx, time_ns);
       return;  // the reassembly table owns the frame now
     case DecodeStatus::dropped:
       break;
@@ -125,7 +126,7 @@ void Worker::handle(rte_mbuf* frame, bool shared_with_tx, std::uint64_t time_ns)
   rte_pktmbuf_free(frame);
 }
 
-void Worker::handle_fragment(rte_mbuf* frame, bool shared_with_tx, std::uint64_t time_ns) {
+void Worker::handle_fragment(rte_mbuf* frame, bool ipv6, bool shared_with_tx, std::uint64_t time_ns) {
   // Reassembly rewrites mbuf headers and chains them; a frame still queued for TX must not change, so
   // the table gets a private copy. Chained fragments are linearised the same way (rte_ip_frag wants
   // one segment per fragment).
@@ -143,9 +144,9 @@ void Worker::handle_fragment(rte_mbuf* frame, bool shared_with_tx, std::uint64_t
     set_header_lengths(copy, l2_len, l3_len);
     frame = copy;
   }
-  rte_mbuf* whole = reassembly_.add(frame, rte_rdtsc());
+  rte_mbuf* whole = reassembly_.add(frame, rte_rdtsc(), ipv6);
   if (whole == nullptr) return;
-  ++counters_.decode.ipv4_reassembled;
+  ++(ipv6 ? counters_.decode.ipv6_reassembled : counters_.decode.ipv4_reassembled);
   const std::uint32_t len = std::min<std::uint32_t>(whole->pkt_len, kScratchBytes);
   const auto* p = static_cast<const std::uint8_t*>(rte_pktmbuf_read(whole, 0, len, scratch_.data()));
   const DecodedFrame d = decode_frame({p, len}, time_ns, counters_.decode, /*reassembled=*/true);
@@ -168,7 +169,9 @@ CounterList Worker::counter_list() const {
   out.emplace_back("ipv6_packets", c.decode.ipv6);
   out.emplace_back("ipv4_fragments", c.decode.ipv4_fragments);
   out.emplace_back("ipv4_reassembled", c.decode.ipv4_reassembled);
-  out.emplace_back("ipv4_fragments_expired", reassembly_.counters().freed);
+  out.emplace_back("ipv6_fragments", c.decode.ipv6_fragments);
+  out.emplace_back("ipv6_reassembled", c.decode.ipv6_reassembled);
+  out.emplace_back("fragments_expired", reassembly_.counters().freed);
   out.emplace_back("tcp_segments", c.decode.tcp_segments);
   for (std::size_t r = 0; r < kDecodeDropCount; ++r)
     out.emplace_back("drop_" + std::string(decode_drop_name(static_cast<DecodeDrop>(r))), c.decode.drops[r]);

@@ -77,7 +77,7 @@ class Worker {
   void poll(QueueBinding& q);
   void forward(const QueueBinding& q, rte_mbuf** frames, std::uint16_t n);
   void handle(rte_mbuf* frame, bool shared_with_tx, std::uint64_t time_ns);
-  void handle_fragment(rte_mbuf* frame, bool shared_with_tx, std::uint64_t time_ns);
+  void handle_fragment(rte_mbuf* frame, bool ipv6, bool shared_with_tx, std::uint64_t time_ns);
   std::uint64_t frame_time(QueueBinding& q, const rte_mbuf* frame) const;
 
   WorkerSetup setup_;

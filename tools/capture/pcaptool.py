@@ -9,6 +9,7 @@ Mutations of a real capture (TCP checksums and IP lengths are recomputed):
   tiny       re-segment every payload into 7-byte segments
   drop       drop one data segment of the first client flow that carries a body
   fragment   split IPv4 packets into fragments (rte_ip_frag reassembles them)
+  fragment6  split IPv6 packets into fragments (fragment header after the fixed header)
   vlan       add an 802.1Q tag;  qinq: add 802.1ad + 802.1Q tags
   hostile    malformed frames of every kind between the real ones
 Synthesis (mixed with a real capture so the real upload must still be found):
@@ -277,6 +278,32 @@ def m_hostile(packets, seed=13):
     return out
 
 
+def m_fragment6(packets, mtu=576):
+    """Splits IPv6 TCP packets into fragments (fragment header right after the fixed header), the last
+    fragment first."""
+    out, ident = [], 0x6000
+    for ts, frame in packets:
+        if len(frame) - 14 <= mtu or struct.unpack("!H", frame[12:14])[0] != ETH_IPV6 or frame[20] != 6:
+            out.append((ts, frame))
+            continue
+        eth, v6 = frame[:14], bytearray(frame[14:54])
+        body = frame[54:54 + struct.unpack("!H", frame[18:20])[0]]
+        step = (mtu - 48) // 8 * 8
+        ident += 1
+        pieces = []
+        for off in range(0, len(body), step):
+            chunk = body[off:off + step]
+            more = 1 if off + step < len(body) else 0
+            hdr = bytearray(v6)
+            struct.pack_into("!H", hdr, 4, 8 + len(chunk))
+            hdr[6] = 44
+            pieces.append((ts, eth + bytes(hdr) + struct.pack("!BBHI", 6, 0, off | more, ident) + chunk))
+        if len(pieces) > 1:
+            pieces[-1], pieces[-2] = pieces[-2], pieces[-1]
+        out.extend(pieces)
+    return out
+
+
 def tag(frame, tags):
     inner = frame[12:]
     head = b"".join(struct.pack("!HH", tpid, vid) for tpid, vid in tags)
@@ -337,7 +364,7 @@ def s_manyflows(packets, n, seed=11):
     return extra + packets
 
 
-MUTATIONS = {"hostile": m_hostile, "conflict": m_conflict, "reorder": m_reorder, "duplicate": m_duplicate, "overlap": m_overlap, "tiny": m_tiny,
+MUTATIONS = {"fragment6": m_fragment6, "hostile": m_hostile, "conflict": m_conflict, "reorder": m_reorder, "duplicate": m_duplicate, "overlap": m_overlap, "tiny": m_tiny,
              "drop": m_drop, "fragment": m_fragment, "vlan": m_vlan, "qinq": m_qinq}
 
 

@@ -208,6 +208,12 @@ TEST_F(WireReplay, Ipv4FragmentsAreReassembled) {
   EXPECT_EQ(r["drop_reassembly_failed"], 0u);
 }
 
+TEST_F(WireReplay, Ipv6FragmentsAreReassembled) {
+  const auto r = expect_exact_hits("ipv6_fragment.pcap");
+  EXPECT_GT(r["ipv6_reassembled"], 0u);
+  EXPECT_EQ(r["drop_ipv6_fragment"], 0u);
+}
+
 TEST_F(WireReplay, ReorderedSegments) {
   const auto r = expect_exact_hits("two_uploads_reorder.pcap");
   EXPECT_GT(r["stream_out_of_order_segments"], 0u);

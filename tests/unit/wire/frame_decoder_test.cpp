@@ -160,14 +160,21 @@ TEST(FrameDecoder, Ipv6WithExtensionHeaders) {
   EXPECT_EQ(c.ipv6, 1u);
 }
 
-TEST(FrameDecoder, Ipv6FragmentsAreCountedAtomicFragmentsPass) {
+TEST(FrameDecoder, Ipv6FragmentsGoToReassemblyAtomicFragmentsPass) {
   DecodeCounters c;
   const Bytes seg = tcp(1, 80, 0, tcp_flags::ack, "z");
   const Bytes atomic = {6, 0, 0, 0, 0, 0, 0, 1};
   EXPECT_EQ(decode_frame(cat(ethernet({}, kEtherTypeIpv6), ipv6(cat(atomic, seg), 44)), 0, c).status,
             DecodeStatus::tcp);
   const Bytes first = {6, 0, 0, 1, 0, 0, 0, 1};  // M flag set
-  EXPECT_EQ(decode_frame(cat(ethernet({}, kEtherTypeIpv6), ipv6(cat(first, seg), 44)), 0, c).status,
+  const auto d = decode_frame(cat(ethernet({}, kEtherTypeIpv6), ipv6(cat(first, seg), 44)), 0, c);
+  EXPECT_EQ(d.status, DecodeStatus::ipv6_fragment);
+  EXPECT_EQ(d.l2_len, 14);
+  EXPECT_EQ(d.l3_len, 48);
+  EXPECT_EQ(c.ipv6_fragments, 1u);
+  // Behind another extension header rte_ip_frag cannot take it: dropped and counted.
+  const Bytes hop = {44, 0, 1, 4, 0, 0, 0, 0};
+  EXPECT_EQ(decode_frame(cat(ethernet({}, kEtherTypeIpv6), ipv6(cat(cat(hop, first), seg), 0)), 0, c).status,
             DecodeStatus::dropped);
   EXPECT_EQ(c.dropped(DecodeDrop::ipv6_fragment), 1u);
 }
