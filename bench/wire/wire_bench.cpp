@@ -78,7 +78,8 @@ double openssl_speed(const char* algorithm) {
   pclose(p);
   if (!got) return 0;
   const std::string text = line.data();
-  const auto at = text.find_first_of("0123456789");
+  const auto name_end = text.find_first_of(" \t");  // "md5   555399.71k": skip the name, it has digits
+  const auto at = name_end == std::string::npos ? name_end : text.find_first_of("0123456789", name_end);
   return at == std::string::npos ? 0 : std::stod(text.substr(at)) * 1000;  // "556823.57k"
 }
 
