@@ -20,6 +20,10 @@ class Eal {
   Eal& operator=(const Eal&) = delete;
 
   unsigned worker_lcore_count() const;
+
+ private:
+  std::string runtime_dir_;  // /var/run/dpdk/<prefix>: removed on clean-up when it is ours
+  std::string file_prefix_;
 };
 
 // "<what>: <rte_strerror(errnum)>"; errnum may be a negative return code or rte_errno.

@@ -55,6 +55,7 @@ EalArgs build_eal_args(const EalOptions& o, const std::string& program) {
     a.push_back(o.log_level);
   }
   a.push_back("--no-telemetry");
+  if (!o.shared_config) a.push_back("--no-shconf");
   for (const auto& e : o.extra) a.push_back(e);
   return out;
 }

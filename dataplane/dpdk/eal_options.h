@@ -20,7 +20,10 @@ struct EalOptions {
       lcores;  // "0-2" (-l; the first is the main lcore), or a map "0@0,1@1,2@0" (--lcores); empty = "0-1"
   std::vector<std::string> vdevs;     // e.g. "net_pcap0,rx_pcap=/x.pcap"
   std::string log_level = "*:error";  // --log-level
-  std::vector<std::string> extra;     // passed through verbatim, last
+  // false (--no-shconf): no shared config files under /var/run/dpdk, so nothing is left behind and no
+  // secondary process can attach (dijk has none).
+  bool shared_config = false;
+  std::vector<std::string> extra;  // passed through verbatim, last
 };
 
 // The argv for rte_eal_init (argv[0] included). Returns an error text for contradictory options.

@@ -23,6 +23,7 @@ TEST(EalOptions, DefaultsAreTheCiShapeNoHugepagesNoPci) {
   EXPECT_TRUE(has(a.args, "wire-test-1"));
   EXPECT_TRUE(has(a.args, "net_pcap0,rx_pcap=/tmp/x.pcap"));
   EXPECT_FALSE(has(a.args, "--in-memory"));
+  EXPECT_TRUE(has(a.args, "--no-shconf"));  // nothing left in /var/run/dpdk
 }
 
 TEST(EalOptions, InMemoryConflictsWithNoHuge) {
