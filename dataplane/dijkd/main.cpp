@@ -206,6 +206,33 @@ void print_summary(const dijk::dpdk::Dataplane& dp, bool json, std::uint64_t hit
   std::fflush(stdout);
 }
 
+// Captures replayed together share a worker's clock. Captures taken far apart would make the stream
+// stage see the earlier one's flows as idle for hours and end them, so a capture starting more than a
+// minute away from the first is shifted to start with it (said on stderr; its hit times are shifted too).
+void align_capture_clocks(const std::vector<std::string>& names,
+                          std::vector<std::vector<std::uint64_t>>& times) {
+  constexpr std::uint64_t kTolerance_ns = 60'000'000'000ull;
+  const std::vector<std::uint64_t>* first = nullptr;
+  for (const auto& t : times)
+    if (!t.empty()) {
+      first = &t;
+      break;
+    }
+  if (first == nullptr) return;
+  const std::uint64_t base = first->front();
+  for (std::size_t i = 0; i < times.size(); ++i) {
+    auto& t = times[i];
+    if (t.empty()) continue;
+    const std::uint64_t start = t.front();
+    const std::uint64_t gap = start > base ? start - base : base - start;
+    if (gap <= kTolerance_ns) continue;
+    for (auto& v : t) v = v - start + base;
+    std::fprintf(stderr,
+                 "dijkd: %s starts %.0f s %s the first capture: its clock is shifted to replay beside it\n",
+                 names[i].c_str(), static_cast<double>(gap) / 1e9, start > base ? "after" : "before");
+  }
+}
+
 bool stop_requested(const sigset_t& signals) {
   timespec zero{};
   return sigtimedwait(&signals, nullptr, &zero) > 0;
@@ -250,6 +277,7 @@ int run(const Options& o) {
       config.replay_times.push_back(times ? std::move(*times) : std::vector<std::uint64_t>{});
     }
     config.replay_frames = known ? frames : 0;
+    align_capture_clocks(o.captures, config.replay_times);
   } else {
     eal.vdevs = o.vdevs;
   }
