@@ -274,6 +274,17 @@ TEST_F(WireReplay, SeveralCapturesOnSeveralWorkers) {
   EXPECT_EQ(r.hits, want) << r.output;
 }
 
+TEST_F(WireReplay, CapturesTakenMinutesApartOnOneWorker) {
+  // demo.pcap was captured about six minutes after ipv6.pcap; side by side on one worker, neither's
+  // flows may look idle to the other's clock.
+  const auto r = replay({"demo.pcap", "ipv6.pcap"}, "");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  std::set<Hit> want = expected("demo.pcap");
+  want.merge(expected("ipv6.pcap"));
+  EXPECT_EQ(r.hits, want) << r.output;
+  EXPECT_EQ(r["stream_flow_timeouts"], 0u);
+}
+
 TEST_F(WireReplay, DemoCapture) {
   expect_exact_hits("demo.pcap");
 }
