@@ -94,6 +94,9 @@ class InlineBridge : public ::testing::Test {
     return pid;
   }
 
+  void start_dijkd(const std::vector<std::string>& args, const std::string& ready_text);
+  std::string upload();
+
   static int stop(pid_t& pid) {
     kill(pid, SIGTERM);
     int status = 0;
@@ -116,56 +119,94 @@ class InlineBridge : public ::testing::Test {
   pid_t dijkd_ = -1;
 };
 
-TEST_F(InlineBridge, ForwardsEveryFrameAndReportsTheUpload) {
-  // A file of random bytes whose MD5 is the only entry of the set.
+// A file of random bytes whose MD5 is the only entry of a set; returns the MD5 in hex.
+std::string make_upload_and_set(const fs::path& dir) {
   std::vector<std::uint8_t> file(48 * 1024);
   std::mt19937 rng(7);
   for (auto& b : file) b = static_cast<std::uint8_t>(rng());
   {
-    std::ofstream out(dir_ / "upload.bin", std::ios::binary);
+    std::ofstream out(dir / "upload.bin", std::ios::binary);
     out.write(reinterpret_cast<const char*>(file.data()), static_cast<std::streamsize>(file.size()));
   }
-  const auto digests = digest_buffer(AlgorithmSet{}.add(Algorithm::md5), file);
-  const Digest md5 = digests.get(Algorithm::md5);
+  const Digest md5 = digest_buffer(AlgorithmSet{}.add(Algorithm::md5), file).get(Algorithm::md5);
   SetBuilder builder;
-  builder.add(md5, builder.add_list("inline-test", "test"));
-  builder.write((dir_ / "test.set").string(), 1);
-  const std::string md5_hex = to_hex({md5.bytes.data(), md5.size()});
+  builder.add(md5, builder.add_list("live-test", "test"));
+  builder.write((dir / "test.set").string(), 1);
+  return to_hex({md5.bytes.data(), md5.size()});
+}
 
-  const std::string dijkd = std::string(DIJK_BINARY_DIR) + "/dataplane/dijkd/dijkd";
-  dijkd_ = spawn({"ip", "netns", "exec", mid_, dijkd, "run", "--mode", "inline", "--vdev",
-                  "net_af_packet0,iface=" + b0_, "--vdev", "net_af_packet1,iface=" + b1_, "--set",
-                  (dir_ / "test.set").string(), "--json", "--file-prefix", "dijk-inline-" + id_},
-                 dir_ / "dijkd.out");
+std::uint64_t total_counter(const std::string& out, const std::string& name) {
+  const auto total = out.find("\"total\":{");
+  if (total == std::string::npos) return 0;
+  const std::string key = "\"" + name + "\":";
+  const auto at = out.find(key, total);
+  return at == std::string::npos ? 0 : std::stoull(out.substr(at + key.size()));
+}
+
+// Starts dijkd in the middle namespace with `args` and waits for its ready line.
+void InlineBridge::start_dijkd(const std::vector<std::string>& args, const std::string& ready_text) {
+  std::vector<std::string> argv{"ip", "netns", "exec", mid_,
+                                std::string(DIJK_BINARY_DIR) + "/dataplane/dijkd/dijkd"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  const std::vector<std::string> common{"--set", (dir_ / "test.set").string(), "--json", "--file-prefix",
+                                        "dijk-live-" + id_};
+  argv.insert(argv.end(), common.begin(), common.end());
+  dijkd_ = spawn(argv, dir_ / "dijkd.out");
   bool ready = false;
   for (int i = 0; i < 200 && !ready; ++i) {
-    ready = slurp(dir_ / "dijkd.out.err").find("inline bridge on") != std::string::npos;
+    ready = slurp(dir_ / "dijkd.out.err").find(ready_text) != std::string::npos;
     if (!ready) std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   ASSERT_TRUE(ready) << slurp(dir_ / "dijkd.out.err");
+}
 
-  // Through the bridge: the upload only succeeds if dijkd forwards frames both ways.
+// curl's multipart upload from the client namespace to the server; returns the HTTP status text.
+std::string InlineBridge::upload() {
   const std::string curl =
       "ip netns exec " + cli_ +
       " curl -sS --max-time 20 --retry 3 --retry-connrefused -o /dev/null -w '%{http_code}' -F file=@" +
-      (dir_ / "upload.bin").string() + " http://10.215.0.2/upload/inline > " + (dir_ / "curl.out").string() +
+      (dir_ / "upload.bin").string() + " http://10.215.0.2/upload/live > " + (dir_ / "curl.out").string() +
       " 2>&1";
   EXPECT_EQ(sh(curl), 0) << slurp(dir_ / "curl.out");
-  EXPECT_EQ(slurp(dir_ / "curl.out"), "201");
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  return slurp(dir_ / "curl.out");
+}
 
+TEST_F(InlineBridge, ForwardsEveryFrameAndReportsTheUpload) {
+  const std::string md5_hex = make_upload_and_set(dir_);
+  start_dijkd({"run", "--mode", "inline", "--vdev", "net_af_packet0,iface=" + b0_, "--vdev",
+               "net_af_packet1,iface=" + b1_},
+              "inline bridge on");
+  // Through the bridge: the upload only succeeds if dijkd forwards frames both ways.
+  EXPECT_EQ(upload(), "201");
   const int status = stop(dijkd_);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status << slurp(dir_ / "dijkd.out.err");
   const std::string out = slurp(dir_ / "dijkd.out");
   EXPECT_NE(out.find("\"hash\":\"" + md5_hex + "\""), std::string::npos) << out;
   EXPECT_NE(out.find("\"filename\":\"upload.bin\""), std::string::npos) << out;
-  const auto total = out.find("\"total\":{");
-  ASSERT_NE(total, std::string::npos) << out;
-  const auto fwd = out.find("\"forwarded\":", total);
-  ASSERT_NE(fwd, std::string::npos);
-  EXPECT_GT(std::stoull(out.substr(fwd + 12)), 20u);
-  const auto dropped = out.find("\"forward_dropped\":", total);
-  EXPECT_EQ(std::stoull(out.substr(dropped + 18)), 0u);
+  EXPECT_GT(total_counter(out, "forwarded"), 20u) << out;
+  EXPECT_EQ(total_counter(out, "forward_dropped"), 0u) << out;
+}
+
+TEST_F(InlineBridge, MirrorPortWithTwoWorkersOnKernelFanoutQueues) {
+  // The middle namespace bridges with Linux instead; dijkd watches one bridge port through two af_packet
+  // queues (the kernel's symmetric fanout hash spreads flows) on two worker lcores.
+  ASSERT_EQ(sh("ip -n " + mid_ + " link add br" + id_ + " type bridge && ip -n " + mid_ + " link set " + b0_ +
+               " master br" + id_ + " && ip -n " + mid_ + " link set " + b1_ + " master br" + id_ +
+               " && ip -n " + mid_ + " link set br" + id_ + " up"),
+            0);
+  const std::string md5_hex = make_upload_and_set(dir_);
+  start_dijkd(
+      {"run", "--mode", "mirror", "--workers", "2", "--vdev", "net_af_packet0,iface=" + b0_ + ",qpairs=2"},
+      "mirror on");
+  EXPECT_NE(slurp(dir_ / "dijkd.out.err").find("kernel-fanout"), std::string::npos);
+  EXPECT_EQ(upload(), "201");
+  const int status = stop(dijkd_);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status << slurp(dir_ / "dijkd.out.err");
+  const std::string out = slurp(dir_ / "dijkd.out");
+  EXPECT_NE(out.find("\"hash\":\"" + md5_hex + "\""), std::string::npos) << out;
+  EXPECT_EQ(total_counter(out, "forwarded"), 0u);  // mirror: receive only
+  EXPECT_EQ(total_counter(out, "stream_truncated_files"), 0u) << out;
 }
 
 }  // namespace
