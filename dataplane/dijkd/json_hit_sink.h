@@ -1,7 +1,8 @@
 #pragma once
-// Hits as JSON lines (or readable text) on a stdio stream. Worker lcores call it concurrently: a mutex
-// serialises whole lines (hits are rare; the packet path never takes it).
-#include <cstdio>
+// dijkd's hit sinks beside the shared printers (dataplane/events/hit_printer.h): a durable JSON-lines
+// file, and a tee that hands each hit to several sinks and counts them.
+#include <atomic>
+#include <cstdint>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -10,21 +11,8 @@
 
 namespace dijk {
 
-class JsonLinesHitSink : public HitSink {
- public:
-  JsonLinesHitSink(std::FILE* out, bool json) : out_(out), json_(json) {}
-  void on_hit(const HitEvent& hit) override;
-  std::uint64_t hits() const;
-
- private:
-  std::FILE* out_;
-  bool json_;
-  mutable std::mutex mutex_;
-  std::uint64_t hits_ = 0;
-};
-
-// Hits appended as JSON lines to a file, each written and fdatasync'd before on_hit returns: the stand-in
-// for the hit journal until dijkd writes to it. Thread-safe (a mutex; hits are rare).
+// Hits appended as JSON lines (hit_json_line) to a file, each written and fdatasync'd before on_hit
+// returns: the stand-in for the hit journal until dijkd writes to it. Thread-safe (a mutex; hits are rare).
 class JsonFileHitSink : public HitSink {
  public:
   explicit JsonFileHitSink(const std::string& path);  // throws std::runtime_error
@@ -39,20 +27,19 @@ class JsonFileHitSink : public HitSink {
   std::mutex mutex_;
 };
 
-// Hands every hit to each of its sinks in order.
+// Hands every hit to each of its sinks in order, and counts them (for the summary).
 class TeeHitSink : public HitSink {
  public:
   explicit TeeHitSink(std::vector<HitSink*> sinks) : sinks_(std::move(sinks)) {}
   void on_hit(const HitEvent& hit) override {
     for (auto* s : sinks_) s->on_hit(hit);
+    hits_.fetch_add(1, std::memory_order_relaxed);
   }
+  std::uint64_t hits() const { return hits_.load(std::memory_order_relaxed); }
 
  private:
   std::vector<HitSink*> sinks_;
+  std::atomic<std::uint64_t> hits_{0};
 };
-
-std::string ip_to_string(const IpAddress& a);  // dotted quad for IPv4-mapped, RFC 5952 text otherwise
-std::string hit_to_json(const HitEvent& hit);
-std::string json_escape(const std::string& s);
 
 }  // namespace dijk

@@ -19,6 +19,8 @@
 #include "dataplane/dijkd/stream_factory.h"
 #include "dataplane/dpdk/dataplane.h"
 #include "dataplane/dpdk/eal.h"
+#include "dataplane/events/hit_printer.h"
+#include "dataplane/events/json_text.h"
 
 namespace {
 
@@ -184,7 +186,7 @@ void print_summary(const dijk::dpdk::Dataplane& dp, bool json, std::uint64_t hit
     j += "],\"ports\":[";
     for (std::size_t p = 0; p < ports.size(); ++p) {
       j += (p ? "," : "");
-      j += "{\"name\":\"" + dijk::json_escape(ports[p].info.name) + "\",\"rss\":\"" +
+      j += "{\"name\":" + dijk::json_string(ports[p].info.name) + ",\"rss\":\"" +
            dijk::dpdk::rss_mode_name(ports[p].info.rss) +
            "\",\"rx_timestamps\":" + (ports[p].info.rx_timestamps ? "true" : "false") +
            ",\"counters\":" + counters_json(ports[p].counters) + "}";
@@ -282,7 +284,8 @@ int run(const Options& o) {
     eal.vdevs = o.vdevs;
   }
 
-  dijk::JsonLinesHitSink sink(stdout, o.json);
+  dijk::PrintingHitSink sink(
+      stdout, o.json ? dijk::PrintingHitSink::Style::json : dijk::PrintingHitSink::Style::human);
   std::optional<dijk::JsonFileHitSink> file_sink;
   std::vector<dijk::HitSink*> sinks{&sink};
   if (!o.hits_file.empty()) sinks.push_back(&file_sink.emplace(o.hits_file));
@@ -300,7 +303,7 @@ int run(const Options& o) {
                o.mode == dijk::dpdk::Mode::inline_bridge ? "inline bridge" : "mirror", ports.c_str(),
                dp->worker_count());
   dp->run([&] { return stop_requested(signals); });
-  print_summary(*dp, o.json, sink.hits());
+  print_summary(*dp, o.json, all_sinks.hits());
   dp.reset();
   return 0;
 }

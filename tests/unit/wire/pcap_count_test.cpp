@@ -1,6 +1,7 @@
 #include "dataplane/dijkd/pcap_count.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -34,26 +35,32 @@ TEST(PcapCount, RejectsWhatIsNotClassicPcap) {
   std::filesystem::remove(p);
 }
 
-TEST(HitJson, AddressesAndEscaping) {
-  IpAddress v4;
-  v4.bytes[10] = v4.bytes[11] = 0xff;
-  v4.bytes[12] = 10;
-  v4.bytes[15] = 7;
-  EXPECT_EQ(ip_to_string(v4), "10.0.0.7");
-  IpAddress v6;
-  v6.bytes[0] = 0xfd;
-  v6.bytes[15] = 2;
-  EXPECT_EQ(ip_to_string(v6), "fd00::2");
-  EXPECT_EQ(json_escape("a\"b\\c\n\x01"), "a\\\"b\\\\c\\n\\u0001");
-  HitEvent h;
-  h.flow = FlowTuple{v4, v6, 40000, 80};
-  h.method = "POST";
-  h.filename = "x\".png";
-  h.algorithm = "md5";
-  const std::string j = hit_to_json(h);
-  EXPECT_NE(j.find("\"src\":\"10.0.0.7\""), std::string::npos);
-  EXPECT_NE(j.find("\"dport\":80"), std::string::npos);
-  EXPECT_NE(j.find("\"filename\":\"x\\\".png\""), std::string::npos);
+TEST(JsonFileHitSink, AppendsOneDurableLinePerHit) {
+  const auto p =
+      std::filesystem::temp_directory_path() / ("dijk_hits_" + std::to_string(::getpid()) + ".jsonl");
+  std::filesystem::remove(p);
+  {
+    JsonFileHitSink sink(p.string());
+    HitEvent h;
+    h.source = HitSource::wire;
+    h.method = "POST";
+    h.filename = "a\"b.png";
+    h.algorithm = "md5";
+    h.hash = "00ff";
+    sink.on_hit(h);
+    sink.on_hit(h);
+  }
+  std::ifstream in(p);
+  std::string line;
+  int lines = 0;
+  while (std::getline(in, line)) {
+    ++lines;
+    EXPECT_NE(line.find("\"hash\":\"00ff\""), std::string::npos) << line;
+    EXPECT_NE(line.find("\"filename\":\"a\\\"b.png\""), std::string::npos) << line;
+  }
+  EXPECT_EQ(lines, 2);
+  std::filesystem::remove(p);
+  EXPECT_THROW(JsonFileHitSink("/nonexistent/dir/hits.jsonl"), std::runtime_error);
 }
 
 }  // namespace
