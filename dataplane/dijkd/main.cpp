@@ -271,6 +271,11 @@ int run(const Options& o) {
         return 1;
       }
       eal.vdevs.push_back(dijk::dpdk::pcap_rx_vdev(static_cast<unsigned>(i), o.captures[i]));
+      if (const auto link = dijk::pcap_link_type(o.captures[i]); link && *link != 1) {
+        std::cerr << "dijkd: " << o.captures[i] << ": link type " << *link
+                  << ", not Ethernet (1): capture on an interface, not with tcpdump -i any\n";
+        return 1;
+      }
       auto times = dijk::read_pcap_times(o.captures[i]);
       if (times)
         frames += times->size();

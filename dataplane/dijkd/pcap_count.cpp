@@ -60,6 +60,27 @@ std::optional<std::uint64_t> count_pcap_records(const std::string& path) {
   return records;
 }
 
+std::optional<std::uint32_t> pcap_link_type(const std::string& path) {
+  std::uint32_t link_type = 0;
+  // The dataplane decodes Ethernet only; `tcpdump -i any` writes Linux cooked headers (113/276) instead.
+  std::ifstream in(path, std::ios::binary);
+  std::array<unsigned char, 24> header{};
+  if (!in || !in.read(reinterpret_cast<char*>(header.data()), header.size())) return std::nullopt;
+  const std::uint32_t magic = std::uint32_t{header[0]} | (std::uint32_t{header[1]} << 8) |
+                              (std::uint32_t{header[2]} << 16) | (std::uint32_t{header[3]} << 24);
+  const unsigned char* c = header.data() + 20;
+  if (magic == 0xa1b2c3d4u || magic == 0xa1b23c4du) {
+    link_type = std::uint32_t{c[0]} | (std::uint32_t{c[1]} << 8) | (std::uint32_t{c[2]} << 16) |
+                (std::uint32_t{c[3]} << 24);
+  } else if (magic == 0xd4c3b2a1u || magic == 0x4d3cb2a1u) {
+    link_type = (std::uint32_t{c[0]} << 24) | (std::uint32_t{c[1]} << 16) | (std::uint32_t{c[2]} << 8) |
+                std::uint32_t{c[3]};
+  } else {
+    return std::nullopt;
+  }
+  return link_type;
+}
+
 std::optional<std::vector<std::uint64_t>> read_pcap_times(const std::string& path) {
   std::vector<std::uint64_t> times;
   if (!walk_pcap(path, [&](std::uint64_t t) { times.push_back(t); })) return std::nullopt;

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <array>
 #include <filesystem>
 #include <fstream>
 
@@ -16,6 +17,19 @@ const std::string kCaptures = std::string(DIJK_SOURCE_DIR) + "/tests/data/captur
 TEST(PcapCount, CountsRecordsOfACommittedCapture) {
   // ipv6.pcap: 18 packets (tools/capture/pcaptool.py count agrees)
   EXPECT_EQ(count_pcap_records(kCaptures + "ipv6.pcap"), 18u);
+}
+
+TEST(PcapCount, LinkType) {
+  EXPECT_EQ(pcap_link_type(kCaptures + "ipv6.pcap"), 1u);  // Ethernet
+  const auto p =
+      std::filesystem::temp_directory_path() / ("dijk_sll_" + std::to_string(::getpid()) + ".pcap");
+  {
+    // A header-only capture with link type 113 (Linux cooked, what `tcpdump -i any` writes).
+    const std::array<std::uint32_t, 6> header{0xa1b2c3d4u, 0x00040002u, 0, 0, 65535, 113};
+    std::ofstream(p, std::ios::binary).write(reinterpret_cast<const char*>(header.data()), sizeof(header));
+  }
+  EXPECT_EQ(pcap_link_type(p.string()), 113u);
+  std::filesystem::remove(p);
 }
 
 TEST(PcapCount, CaptureTimesInOrder) {
