@@ -26,12 +26,19 @@ namespace {
 
 using dijk::dpdk::CounterList;
 
+// The exit codes every dijk command uses (config/cli): 1 says hits were found, as `dijkctl scan` does.
+constexpr int kExitOk = 0;
+constexpr int kExitFound = 1;
+constexpr int kExitError = 2;
+constexpr int kExitUsage = 64;
+
 constexpr const char* kUsage = R"(usage:
   dijkd replay CAPTURE.pcap... [--set SET] [--json] [options]
   dijkd run --mode mirror|inline (--pci ADDR | --vdev DEV)... [--set SET] [--json] [options]
 
 Replay runs the same dataplane as the daemon on captures (net_pcap, no hugepages, no NIC) and exits when
 they are consumed: hits on stdout (JSON lines with --json), then a summary with every counter.
+Exit status: 0 no hits, 1 hits reported, 2 error, 64 usage.
 
 options:
   --set FILE          hash set file (dijk set format); without it nothing can match
@@ -69,7 +76,7 @@ struct Options {
 
 [[noreturn]] void usage_error(const std::string& what) {
   std::cerr << "dijkd: " << what << "\n" << kUsage;
-  std::exit(2);
+  std::exit(kExitUsage);
 }
 
 unsigned parse_unsigned(const std::string& flag, const std::string& v) {
@@ -268,13 +275,13 @@ int run(const Options& o) {
     for (std::size_t i = 0; i < o.captures.size(); ++i) {
       if (access(o.captures[i].c_str(), R_OK) != 0) {
         std::cerr << "dijkd: cannot read " << o.captures[i] << ": " << std::strerror(errno) << "\n";
-        return 1;
+        return kExitError;
       }
       eal.vdevs.push_back(dijk::dpdk::pcap_rx_vdev(static_cast<unsigned>(i), o.captures[i]));
       if (const auto link = dijk::pcap_link_type(o.captures[i]); link && *link != 1) {
         std::cerr << "dijkd: " << o.captures[i] << ": link type " << *link
                   << ", not Ethernet (1): capture on an interface, not with tcpdump -i any\n";
-        return 1;
+        return kExitError;
       }
       auto times = dijk::read_pcap_times(o.captures[i]);
       if (times)
@@ -310,7 +317,7 @@ int run(const Options& o) {
   dp->run([&] { return stop_requested(signals); });
   print_summary(*dp, o.json, all_sinks.hits());
   dp.reset();
-  return 0;
+  return all_sinks.hits() > 0 ? kExitFound : kExitOk;
 }
 
 }  // namespace
@@ -321,6 +328,6 @@ int main(int argc, char** argv) {
     return run(options);
   } catch (const std::exception& e) {
     std::cerr << "dijkd: " << e.what() << "\n";
-    return 1;
+    return kExitError;
   }
 }
