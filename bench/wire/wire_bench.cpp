@@ -206,6 +206,11 @@ int main(int argc, char** argv) {
           cpu_s, static_cast<unsigned long long>(counter(row.r.counters, "stream_files")),
           static_cast<double>(counter(row.r.counters, "stream_bytes_hashed")) / 1e9,
           static_cast<unsigned long long>(counter(row.r.counters, "stream_truncated_files")));
+      std::printf(
+          "  %-25s %.0f flows/s per CPU-second set up and torn down (%llu flows), %.2f Mpps per CPU-second\n",
+          "", static_cast<double>(counter(row.r.counters, "stream_flows")) / cpu_s,
+          static_cast<unsigned long long>(counter(row.r.counters, "stream_flows")),
+          static_cast<double>(counter(row.r.counters, "rx_packets")) / cpu_s / 1e6);
     }
     const double cpu_with = static_cast<double>(counter(rows[1].r.counters, "cpu_ns")) / 1e9;
     const double cpu_parse = static_cast<double>(counter(rows[0].r.counters, "cpu_ns")) / 1e9;
