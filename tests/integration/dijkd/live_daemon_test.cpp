@@ -155,15 +155,16 @@ class LiveDijkd : public ::testing::Test {
   }
 
   bool upload(const std::string& name) const {
-    return sh("ip netns exec " + cli_ + " curl -sS --http1.1 -o /dev/null -F file=@" +
-              (dir_ / "upload.bin").string() + ";filename=" + name + " http://10.216.0.2/upload") == 0;
+    return sh("ip netns exec " + cli_ + " curl -sS --http1.1 -o /dev/null -F 'file=@" +
+              (dir_ / "upload.bin").string() + ";filename=" + name + "' http://10.216.0.2/upload") == 0;
   }
 
   std::uint64_t status_set_version() const {
     const auto r = ctl("status --json");
     const auto j = nlohmann::json::parse(r.out, nullptr, false);
     if (j.is_discarded()) return 0;
-    const auto& s = j.contains("dijkd") ? j["dijkd"] : j;
+    // dijkctl --json status: one object per daemon asked.
+    const auto& s = j.is_array() && !j.empty() ? j[0] : j;
     return s.contains("set") ? s["set"]["version"].get<std::uint64_t>() : 0;
   }
 
@@ -189,7 +190,7 @@ TEST_F(LiveDijkd, AdminVerbsMetricsReloadAndSetSwapAgainstTheRealDaemon) {
   // status: the set the config names.
   auto r = ctl("status --json");
   ASSERT_EQ(r.exit_code, 0) << r.out;
-  EXPECT_NE(r.out.find("\"appliance_id\":\"live-test\""), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\"appliance_id\": \"live-test\""), std::string::npos) << r.out;
   EXPECT_EQ(status_set_version(), 1u);
 
   // An upload before the set lists it: no hit.
@@ -221,12 +222,16 @@ TEST_F(LiveDijkd, AdminVerbsMetricsReloadAndSetSwapAgainstTheRealDaemon) {
                            "dijk_wire_drop_not_tcp_total", "dijk_port_ipackets_total",
                            "dijk_pdq_images_total", "dijk_hits_reported_total", "dijk_set_swaps_total"})
     EXPECT_NE(r.out.find(name), std::string::npos) << name << " missing in " << r.out;
-  EXPECT_NE(r.out.find("\"lcore\":\"1\""), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\"lcore\": \"1\""), std::string::npos) << r.out;
 
-  // The metrics endpoint (loopback of the daemon's namespace) serves the same counters.
-  const auto m = capture("ip netns exec " + srv_ +
-                         " curl -s http://127.0.0.1:" + std::to_string(metrics_port_) + "/metrics");
-  EXPECT_NE(m.out.find("dijk_wire_stream_hits_total{lcore=\"1\"} 1"), std::string::npos) << m.out;
+  // The metrics endpoint (loopback of the daemon's namespace) serves the same counters, the hit included
+  // once the worker has published its next snapshot.
+  Output m;
+  EXPECT_TRUE(eventually([&] {
+    m = capture("ip netns exec " + srv_ + " curl -s http://127.0.0.1:" + std::to_string(metrics_port_) +
+                "/metrics");
+    return m.out.find("dijk_wire_stream_hits_total{lcore=\"1\"} 1") != std::string::npos;
+  })) << m.out;
   EXPECT_NE(m.out.find("dijk_set_version"), std::string::npos) << m.out;
 
   // config show / set (a live key) / a bad value refused with the file untouched / confirm.
