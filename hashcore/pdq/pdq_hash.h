@@ -26,7 +26,8 @@ struct PdqHash {
   }
   bool bit(int k) const {
     const int word = k >> 4, b = k & 15;
-    return (bytes[static_cast<std::size_t>(2 * (15 - word) + (b >= 8 ? 0 : 1))] >> (b & 7)) & 1u;
+    const unsigned byte = bytes[static_cast<std::size_t>(2 * (15 - word) + (b >= 8 ? 0 : 1))];
+    return ((byte >> static_cast<unsigned>(b & 7)) & 1u) != 0;
   }
   std::array<std::uint64_t, 4> words() const {
     std::array<std::uint64_t, 4> w;
