@@ -6,6 +6,10 @@
 #include <cstring>
 #include <numbers>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace dijk {
 
 namespace {
@@ -44,6 +48,62 @@ void box_row(const float* in, float* out, std::uint32_t length, std::uint32_t wi
   }
 }
 
+// Eight rows <-> one strip of eight-float columns (x * 8 + r), four columns at a time with SSE 4x4
+// transposes where available: these two copies are most of the horizontal pass's memory traffic.
+#if defined(__SSE2__)
+inline void transpose4(__m128& a, __m128& b, __m128& c, __m128& d) {
+  const __m128 t0 = _mm_unpacklo_ps(a, b), t1 = _mm_unpacklo_ps(c, d);
+  const __m128 t2 = _mm_unpackhi_ps(a, b), t3 = _mm_unpackhi_ps(c, d);
+  a = _mm_movelh_ps(t0, t1);
+  b = _mm_movehl_ps(t1, t0);
+  c = _mm_movelh_ps(t2, t3);
+  d = _mm_movehl_ps(t3, t2);
+}
+#endif
+
+void strip_from_rows(const float* src, std::uint32_t width, float* strip) {
+  std::uint32_t x = 0;
+#if defined(__SSE2__)
+  for (; x + 4 <= width; x += 4) {
+    for (std::uint32_t half = 0; half < 2; ++half) {
+      const float* s = src + std::size_t{4 * half} * width + x;
+      __m128 a = _mm_loadu_ps(s), b = _mm_loadu_ps(s + width), c = _mm_loadu_ps(s + 2 * std::size_t{width}),
+             d = _mm_loadu_ps(s + 3 * std::size_t{width});
+      transpose4(a, b, c, d);  // a: column x, rows 4h..4h+3; b: column x+1 ...
+      float* o = strip + std::size_t{x} * 8 + 4 * half;
+      _mm_storeu_ps(o, a);
+      _mm_storeu_ps(o + 8, b);
+      _mm_storeu_ps(o + 16, c);
+      _mm_storeu_ps(o + 24, d);
+    }
+  }
+#endif
+  for (; x < width; ++x) {
+    for (std::uint32_t r = 0; r < 8; ++r) strip[x * 8 + r] = src[r * width + x];
+  }
+}
+
+void rows_from_strip(const float* strip, std::uint32_t width, float* dst) {
+  std::uint32_t x = 0;
+#if defined(__SSE2__)
+  for (; x + 4 <= width; x += 4) {
+    for (std::uint32_t half = 0; half < 2; ++half) {
+      const float* s = strip + std::size_t{x} * 8 + 4 * half;
+      __m128 a = _mm_loadu_ps(s), b = _mm_loadu_ps(s + 8), c = _mm_loadu_ps(s + 16), d = _mm_loadu_ps(s + 24);
+      transpose4(a, b, c, d);  // a: row 4h, columns x..x+3; b: row 4h+1 ...
+      float* o = dst + std::size_t{4 * half} * width + x;
+      _mm_storeu_ps(o, a);
+      _mm_storeu_ps(o + width, b);
+      _mm_storeu_ps(o + 2 * std::size_t{width}, c);
+      _mm_storeu_ps(o + 3 * std::size_t{width}, d);
+    }
+  }
+#endif
+  for (; x < width; ++x) {
+    for (std::uint32_t r = 0; r < 8; ++r) dst[r * width + x] = strip[x * 8 + r];
+  }
+}
+
 // box_row over every row, eight rows at a time: the eight rows are transposed into a column-interleaved
 // strip (x * 8 + r) so that the eight running sums, and above all the eight divisions, are one vector
 // operation each. Every row still sees exactly box_row's float operations, so the bits are the same.
@@ -56,9 +116,7 @@ void box_rows(const float* in, float* out, std::uint32_t width, std::uint32_t he
   for (; y + kLanes <= height; y += kLanes) {
     const float* src = in + std::size_t{y} * width;
     float* dst = out + std::size_t{y} * width;
-    for (std::uint32_t x = 0; x < width; ++x) {
-      for (std::uint32_t r = 0; r < kLanes; ++r) strip_in[x * kLanes + r] = src[r * width + x];
-    }
+    strip_from_rows(src, width, strip_in);
     // GCC vector extension, four lanes (one SSE register) twice: the eight rows' sums and divisions.
     using Quad = float __attribute__((vector_size(4 * sizeof(float))));
     Quad lo = {}, hi = {};
@@ -100,9 +158,7 @@ void box_rows(const float* in, float* out, std::uint32_t width, std::uint32_t he
       --count;
       emit(oi++);
     }
-    for (std::uint32_t r = 0; r < kLanes; ++r) {
-      for (std::uint32_t x = 0; x < width; ++x) dst[r * width + x] = strip_out[x * kLanes + r];
-    }
+    rows_from_strip(strip_out, width, dst);
   }
   for (; y < height; ++y) box_row(in + std::size_t{y} * width, out + std::size_t{y} * width, width, window);
 }
