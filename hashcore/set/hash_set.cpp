@@ -16,9 +16,9 @@ namespace dijk {
 namespace {
 
 std::uint64_t load_be64_prefix(const std::uint8_t* p) {
-  std::uint64_t v = 0;
-  for (int i = 0; i < 8; ++i) v = (v << 8) | p[i];
-  return v;
+  std::uint64_t v;
+  std::memcpy(&v, p, sizeof v);
+  return __builtin_bswap64(v);
 }
 
 [[noreturn]] void fail(const std::string& path, const std::string& what) {
@@ -83,20 +83,23 @@ void ExactTable::find_batch(const std::uint8_t* digests, std::size_t stride, std
     for (std::size_t i = 0; i < n; ++i) out[i] = kNotFound;
     return;
   }
-  // Two-stage software pipeline: the bucket table entry of lookup i+2*D is prefetched while the entries
-  // of lookup i+D are prefetched and lookup i is resolved.
-  constexpr std::size_t kDistance = 8;
-  auto bucket_at = [&](std::size_t i) { return bucket_of(digests + i * stride); };
-  for (std::size_t i = 0; i < n && i < 2 * kDistance; ++i) __builtin_prefetch(&bucket_start_[bucket_at(i)]);
-  for (std::size_t i = 0; i < n; ++i) {
-    if (i + 2 * kDistance < n) __builtin_prefetch(&bucket_start_[bucket_at(i + 2 * kDistance)]);
-    if (i + kDistance < n) {
-      const std::uint32_t start = bucket_start_[bucket_at(i + kDistance)];
-      const std::uint8_t* first = suffixes_ + std::uint64_t{start} * suffix_size_;
-      __builtin_prefetch(first);
-      __builtin_prefetch(first + 64);  // a bucket of ~4 entries of up to 32 bytes spans two lines
+  // In blocks, three passes: prefetch every lookup's bucket-table word, then (those having arrived)
+  // every bucket's first entries, then resolve. Each pass issues independent loads, so a block costs about
+  // two memory round trips instead of two per lookup.
+  constexpr std::size_t kBlock = 32;
+  std::uint64_t bucket[kBlock];
+  for (std::size_t base = 0; base < n; base += kBlock) {
+    const std::size_t m = std::min(kBlock, n - base);
+    for (std::size_t j = 0; j < m; ++j) {
+      bucket[j] = bucket_of(digests + (base + j) * stride);
+      __builtin_prefetch(&bucket_start_[bucket[j]]);
     }
-    out[i] = scan_bucket(bucket_at(i), digests + i * stride);
+    for (std::size_t j = 0; j < m; ++j) {
+      const std::uint8_t* first = suffixes_ + std::uint64_t{bucket_start_[bucket[j]]} * suffix_size_;
+      __builtin_prefetch(first);
+      __builtin_prefetch(first + 64);  // a bucket of ~4 entries of up to 32 bytes may span two lines
+    }
+    for (std::size_t j = 0; j < m; ++j) out[base + j] = scan_bucket(bucket[j], digests + (base + j) * stride);
   }
 }
 
