@@ -17,7 +17,9 @@ namespace {
 constexpr int kMinHashableSide = 5;  // below this there is nothing to filter: quality 0, never matched
 
 // The reference's filter window: ceil(old / (2 * new)) with new = 64.
-std::uint32_t jarosz_window(std::uint32_t old_size) { return (old_size + 2 * 64 - 1) / (2 * 64); }
+std::uint32_t jarosz_window(std::uint32_t old_size) {
+  return (old_size + 2 * 64 - 1) / (2 * 64);
+}
 
 // One box-filter pass along a row of `length` values, in the reference's four phases (window growing in,
 // full, shrinking out) and with its exact order of float additions, so the result is bit-identical.
@@ -249,14 +251,30 @@ void dihedral_dct(const float (&a)[16][16], PdqDihedral d, float (&b)[16][16]) {
       const float v = a[i][j];
       const bool ei = (i & 1) == 0, ej = (j & 1) == 0;
       switch (d) {
-        case PdqDihedral::original: b[i][j] = v; break;
-        case PdqDihedral::rotate90: b[j][i] = ej ? -v : v; break;
-        case PdqDihedral::rotate180: b[i][j] = ei != ej ? -v : v; break;
-        case PdqDihedral::rotate270: b[j][i] = ei ? -v : v; break;
-        case PdqDihedral::flip_x: b[i][j] = ei ? -v : v; break;
-        case PdqDihedral::flip_y: b[i][j] = ej ? -v : v; break;
-        case PdqDihedral::flip_plus1: b[j][i] = v; break;
-        case PdqDihedral::flip_minus1: b[j][i] = ei != ej ? -v : v; break;
+        case PdqDihedral::original:
+          b[i][j] = v;
+          break;
+        case PdqDihedral::rotate90:
+          b[j][i] = ej ? -v : v;
+          break;
+        case PdqDihedral::rotate180:
+          b[i][j] = ei != ej ? -v : v;
+          break;
+        case PdqDihedral::rotate270:
+          b[j][i] = ei ? -v : v;
+          break;
+        case PdqDihedral::flip_x:
+          b[i][j] = ei ? -v : v;
+          break;
+        case PdqDihedral::flip_y:
+          b[i][j] = ej ? -v : v;
+          break;
+        case PdqDihedral::flip_plus1:
+          b[j][i] = v;
+          break;
+        case PdqDihedral::flip_minus1:
+          b[j][i] = ei != ej ? -v : v;
+          break;
       }
     }
   }
@@ -291,15 +309,18 @@ bool PdqHasher::transform(const float* luma, std::uint32_t width, std::uint32_t 
   box_columns(b, a, width, height, column_window, nullptr, width, column_sums_.data());
   box_rows(a, b, width, height, row_window, strip_in_.data(), strip_out_.data());
   box_columns(b, a, width, height, column_window, sample_columns.data(), 64, column_sums_.data());
-  for (int i = 0; i < 64; ++i) std::copy_n(a + sample_rows[static_cast<std::size_t>(i)] * std::size_t{64}, 64, samples_[i]);
+  for (int i = 0; i < 64; ++i)
+    std::copy_n(a + sample_rows[static_cast<std::size_t>(i)] * std::size_t{64}, 64, samples_[i]);
 
   // Quality: how much the samples vary, in percent steps of the full range.
   int gradient_sum = 0;
   for (int i = 0; i < 63; ++i) {
-    for (int j = 0; j < 64; ++j) gradient_sum += std::abs(static_cast<int>(((samples_[i][j] - samples_[i + 1][j]) * 100) / 255));
+    for (int j = 0; j < 64; ++j)
+      gradient_sum += std::abs(static_cast<int>(((samples_[i][j] - samples_[i + 1][j]) * 100) / 255));
   }
   for (int i = 0; i < 64; ++i) {
-    for (int j = 0; j < 63; ++j) gradient_sum += std::abs(static_cast<int>(((samples_[i][j] - samples_[i][j + 1]) * 100) / 255));
+    for (int j = 0; j < 63; ++j)
+      gradient_sum += std::abs(static_cast<int>(((samples_[i][j] - samples_[i][j + 1]) * 100) / 255));
   }
   quality = std::min(gradient_sum / 90, 100);
 
@@ -327,7 +348,8 @@ PdqResult PdqHasher::hash_luma(const float* luma, std::uint32_t width, std::uint
   return result;
 }
 
-PdqDihedralResult PdqHasher::hash_luma_dihedral(const float* luma, std::uint32_t width, std::uint32_t height) {
+PdqDihedralResult PdqHasher::hash_luma_dihedral(const float* luma, std::uint32_t width,
+                                                std::uint32_t height) {
   PdqDihedralResult result;
   if (!transform(luma, width, height, result.quality)) return result;
   float variant[16][16];
@@ -338,7 +360,8 @@ PdqDihedralResult PdqHasher::hash_luma_dihedral(const float* luma, std::uint32_t
   return result;
 }
 
-const float* PdqHasher::decode(std::span<const std::uint8_t> file, std::uint32_t& width, std::uint32_t& height) {
+const float* PdqHasher::decode(std::span<const std::uint8_t> file, std::uint32_t& width,
+                               std::uint32_t& height) {
   DecodeOptions decode_options;
   if (options_.fast) decode_options.jpeg_min_side = options_.fast_min_side;
   const DecodeResult decoded = decoder_.decode(file, decode_options);

@@ -49,8 +49,8 @@ class PdqHasher {
   PdqOptions options_;
   ImageDecoder decoder_;
   DecodeStatus last_status_ = DecodeStatus::ok;
-  std::vector<float> plane_a_, plane_b_;  // filter ping-pong buffers, as large as the largest image
-  std::vector<float> column_sums_;        // one running sum per column for the vertical pass
+  std::vector<float> plane_a_, plane_b_;     // filter ping-pong buffers, as large as the largest image
+  std::vector<float> column_sums_;           // one running sum per column for the vertical pass
   std::vector<float> strip_in_, strip_out_;  // eight rows, transposed, for the horizontal pass
   float samples_[64][64];
   float partial_[16][64];

@@ -1,8 +1,9 @@
 // Decoding every supported format and variant, and hostile input: bombs, truncation, empty and tiny images.
+#include "hashcore/image/image_decoder.h"
+
 #include <gtest/gtest.h>
 #include <zlib.h>
 
-#include "hashcore/image/image_decoder.h"
 #include "hashcore/pdq/pdq_hasher.h"
 #include "tests/unit/pdq/test_files.h"
 
@@ -12,7 +13,9 @@ namespace {
 using pdqtest::data_dir;
 using pdqtest::read_bytes;
 
-std::vector<std::uint8_t> format_file(const std::string& name) { return read_bytes(data_dir() / "formats" / name); }
+std::vector<std::uint8_t> format_file(const std::string& name) {
+  return read_bytes(data_dir() / "formats" / name);
+}
 
 PdqResult full_hash(const std::vector<std::uint8_t>& bytes) {
   PdqHasher hasher(PdqOptions{.fast = false});
@@ -26,9 +29,9 @@ TEST(ImageDecoder, EveryFormatAndVariantHashesLikeTheSourcePicture) {
   ASSERT_EQ(source.quality, 100);
   // Lossless re-encodings hash (nearly) the same; palette, GIF and lossy WebP quantise colours.
   const std::pair<const char*, int> cases[] = {
-      {"png.png", 2},         {"rgb16.png", 2},      {"interlaced.png", 2}, {"rgba.png", 2},
-      {"lossless.webp", 2},   {"progressive.jpg", 4}, {"gray.jpg", 8},      {"cmyk.jpg", 12},
-      {"palette.png", 16},    {"frame.gif", 16},     {"lossy.webp", 16},
+      {"png.png", 2},       {"rgb16.png", 2},       {"interlaced.png", 2}, {"rgba.png", 2},
+      {"lossless.webp", 2}, {"progressive.jpg", 4}, {"gray.jpg", 8},       {"cmyk.jpg", 12},
+      {"palette.png", 16},  {"frame.gif", 16},      {"lossy.webp", 16},
   };
   for (const auto& [name, max_distance] : cases) {
     const PdqResult r = full_hash(format_file(name));
@@ -68,12 +71,13 @@ TEST(ImageDecoder, EmptyAndUnknownInputAreCountedErrors) {
 }
 
 TEST(ImageDecoder, TruncatedFilesAreErrorsNeverGreyFilledImages) {
-  for (const char* name : {"progressive.jpg", "gray.jpg", "png.png", "interlaced.png", "frame.gif", "lossy.webp",
-                           "lossless.webp"}) {
+  for (const char* name : {"progressive.jpg", "gray.jpg", "png.png", "interlaced.png", "frame.gif",
+                           "lossy.webp", "lossless.webp"}) {
     const auto bytes = format_file(name);
     for (double keep : {0.1, 0.5, 0.9, 0.99}) {
       ImageDecoder decoder;
-      const auto cut = std::span(bytes).first(static_cast<std::size_t>(static_cast<double>(bytes.size()) * keep));
+      const auto cut =
+          std::span(bytes).first(static_cast<std::size_t>(static_cast<double>(bytes.size()) * keep));
       const DecodeResult r = decoder.decode(cut);
       EXPECT_FALSE(r.ok()) << name << " kept " << keep;
       EXPECT_TRUE(r.status == DecodeStatus::truncated || r.status == DecodeStatus::corrupt)
@@ -109,12 +113,13 @@ TEST(ImageDecoder, DecompressionBombsAreRefusedBeforeAllocating) {
   set_u16be(png, 20, 0);
   set_u16be(png, 22, 60000);
   const auto crc = static_cast<std::uint32_t>(crc32(0, png.data() + 12, 17));
-  for (int k = 0; k < 4; ++k) png[29 + static_cast<std::size_t>(k)] = static_cast<std::uint8_t>(crc >> (24 - 8 * k));
+  for (int k = 0; k < 4; ++k)
+    png[29 + static_cast<std::size_t>(k)] = static_cast<std::uint8_t>(crc >> (24 - 8 * k));
   EXPECT_EQ(decoder.decode(png).status, DecodeStatus::too_many_pixels);
   // GIF: the first image descriptor claims 65535 x 65535 (little-endian).
   auto gif = format_file("frame.gif");
   std::size_t at = 13 + ((gif[10] & 0x80) ? 3u << ((gif[10] & 7) + 1) : 0u);  // after the global colour table
-  while (gif[at] == 0x21) {                                                     // skip extensions
+  while (gif[at] == 0x21) {                                                   // skip extensions
     at += 2;
     while (gif[at] != 0) at += gif[at] + 1u;
     ++at;
