@@ -114,6 +114,34 @@ unsigned jpeg_scale_numerator(std::uint32_t width, std::uint32_t height, std::ui
   return 8;
 }
 
+std::uint8_t exif_orientation(std::span<const std::uint8_t> app1) {
+  constexpr std::uint8_t kExif[6] = {'E', 'x', 'i', 'f', 0, 0};
+  if (app1.size() < 6 + 8 || std::memcmp(app1.data(), kExif, 6) != 0) return 1;
+  const std::span<const std::uint8_t> tiff = app1.subspan(6);
+  const bool little = tiff[0] == 'I' && tiff[1] == 'I';
+  if (!little && !(tiff[0] == 'M' && tiff[1] == 'M')) return 1;
+  const auto u16 = [&](std::size_t at) -> std::uint32_t {
+    return little ? tiff[at] | (tiff[at + 1] << 8) : (tiff[at] << 8) | tiff[at + 1];
+  };
+  const auto u32 = [&](std::size_t at) -> std::uint64_t {
+    return little ? (u16(at) | (std::uint64_t{u16(at + 2)} << 16))
+                  : ((std::uint64_t{u16(at)} << 16) | u16(at + 2));
+  };
+  if (u16(2) != 42) return 1;
+  const std::uint64_t ifd = u32(4);
+  if (ifd + 2 > tiff.size()) return 1;
+  const std::uint32_t entries = u16(ifd);
+  for (std::uint32_t i = 0; i < entries; ++i) {
+    const std::uint64_t at = ifd + 2 + 12 * std::uint64_t{i};
+    if (at + 12 > tiff.size()) return 1;
+    if (u16(at) == 0x0112) {
+      const std::uint32_t value = u16(at + 8);  // type SHORT, count 1: the value sits in the entry
+      return u16(at + 2) == 3 && value >= 1 && value <= 8 ? static_cast<std::uint8_t>(value) : 1;
+    }
+  }
+  return 1;
+}
+
 ImageDecoder::ImageDecoder(DecodeLimits limits) : limits_(limits) {}
 ImageDecoder::~ImageDecoder() = default;
 
@@ -158,7 +186,8 @@ DecodeResult ImageDecoder::decode(std::span<const std::uint8_t> file, const Deco
         break;
     }
   }
-  if (result.status != DecodeStatus::ok) result.luma = LumaView{.type = result.luma.type};
+  if (result.status != DecodeStatus::ok)
+    result.luma = LumaView{.type = result.luma.type, .exif_orientation = 1};
   ++counters_.by_status[static_cast<std::size_t>(result.status)];
   return result;
 }
@@ -186,7 +215,14 @@ DecodeStatus ImageDecoder::decode_jpeg(std::span<const std::uint8_t> file, const
   cinfo.mem->max_memory_to_use =
       static_cast<long>(std::min<std::uint64_t>(limits_.max_pixels * 8, 1ull << 31));
   jpeg_mem_src(&cinfo, file.data(), static_cast<unsigned long>(file.size()));
+  if (options.read_exif_orientation) jpeg_save_markers(&cinfo, JPEG_APP0 + 1, 0xffff);
   jpeg_read_header(&cinfo, TRUE);
+  for (jpeg_saved_marker_ptr m = cinfo.marker_list; m != nullptr; m = m->next) {
+    if (m->marker == JPEG_APP0 + 1) {
+      out.exif_orientation = exif_orientation({m->data, m->data_length});
+      if (out.exif_orientation != 1) break;
+    }
+  }
 
   const DecodeStatus size_status = check_size(cinfo.image_width, cinfo.image_height);
   if (size_status != DecodeStatus::ok) {

@@ -42,6 +42,9 @@ struct DecodeOptions {
   // Full-resolution JPEGs decode to RGB and weigh the channels like the reference; fast decodes use the
   // JPEG's own Y channel (no colour conversion, no chroma IDCT). Set to force the RGB route.
   bool jpeg_luma_from_rgb = false;
+  // Read the EXIF orientation tag of JPEGs (LumaView::exif_orientation). The pixels are never rotated
+  // here; PDQ applies the orientation to its DCT if asked to.
+  bool read_exif_orientation = false;
 };
 
 // The DCT-domain scale (numerator over 8) a JPEG of this size decodes at for DecodeOptions::jpeg_min_side.
@@ -55,7 +58,11 @@ struct LumaView {
   std::uint32_t source_width = 0;  // before any DCT-domain scaling
   std::uint32_t source_height = 0;
   FileType type = FileType::unknown;
+  std::uint8_t exif_orientation = 1;  // 1..8 as in EXIF; 1 when absent, unread or invalid
 };
+
+// The orientation tag (0x0112) of an APP1 "Exif" payload (starting at "Exif\0\0"), or 1. Bounds-checked.
+std::uint8_t exif_orientation(std::span<const std::uint8_t> app1);
 
 struct DecodeResult {
   DecodeStatus status = DecodeStatus::unsupported;

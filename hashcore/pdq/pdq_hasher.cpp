@@ -342,9 +342,46 @@ bool PdqHasher::transform(const float* luma, std::uint32_t width, std::uint32_t 
   return true;
 }
 
+void PdqHasher::apply_orientation() {
+  // EXIF orientation -> the dihedral transform that turns the stored image into the displayed one.
+  // (This implementation's rotate90 is a quarter turn counterclockwise; flip_y mirrors left-right.)
+  PdqDihedral d = PdqDihedral::original;
+  switch (orientation_) {
+    case 2:
+      d = PdqDihedral::flip_y;
+      break;
+    case 3:
+      d = PdqDihedral::rotate180;
+      break;
+    case 4:
+      d = PdqDihedral::flip_x;
+      break;
+    case 5:
+      d = PdqDihedral::flip_plus1;
+      break;
+    case 6:
+      d = PdqDihedral::rotate270;
+      break;
+    case 7:
+      d = PdqDihedral::flip_minus1;
+      break;
+    case 8:
+      d = PdqDihedral::rotate90;
+      break;
+    default:
+      return;
+  }
+  float oriented[16][16];
+  dihedral_dct(dct_, d, oriented);
+  std::memcpy(dct_, oriented, sizeof dct_);
+}
+
 PdqResult PdqHasher::hash_luma(const float* luma, std::uint32_t width, std::uint32_t height) {
   PdqResult result;
-  if (transform(luma, width, height, result.quality)) result.hash = threshold(dct_);
+  if (transform(luma, width, height, result.quality)) {
+    apply_orientation();
+    result.hash = threshold(dct_);
+  }
   return result;
 }
 
@@ -352,6 +389,7 @@ PdqDihedralResult PdqHasher::hash_luma_dihedral(const float* luma, std::uint32_t
                                                 std::uint32_t height) {
   PdqDihedralResult result;
   if (!transform(luma, width, height, result.quality)) return result;
+  apply_orientation();
   float variant[16][16];
   for (int d = 0; d < kPdqDihedralCount; ++d) {
     dihedral_dct(dct_, static_cast<PdqDihedral>(d), variant);
@@ -364,8 +402,10 @@ const float* PdqHasher::decode(std::span<const std::uint8_t> file, std::uint32_t
                                std::uint32_t& height) {
   DecodeOptions decode_options;
   if (options_.fast) decode_options.jpeg_min_side = options_.fast_min_side;
+  decode_options.read_exif_orientation = options_.apply_exif_orientation;
   const DecodeResult decoded = decoder_.decode(file, decode_options);
   last_status_ = decoded.status;
+  orientation_ = decoded.luma.exif_orientation;
   if (!decoded.ok()) return nullptr;
   width = decoded.luma.width;
   height = decoded.luma.height;
@@ -376,14 +416,18 @@ std::optional<PdqResult> PdqHasher::hash_file_bytes(std::span<const std::uint8_t
   std::uint32_t w = 0, h = 0;
   const float* luma = decode(file, w, h);
   if (luma == nullptr) return std::nullopt;
-  return hash_luma(luma, w, h);
+  const PdqResult result = hash_luma(luma, w, h);
+  orientation_ = 1;  // hash_luma on a caller's plane has no orientation
+  return result;
 }
 
 std::optional<PdqDihedralResult> PdqHasher::hash_file_bytes_dihedral(std::span<const std::uint8_t> file) {
   std::uint32_t w = 0, h = 0;
   const float* luma = decode(file, w, h);
   if (luma == nullptr) return std::nullopt;
-  return hash_luma_dihedral(luma, w, h);
+  const PdqDihedralResult result = hash_luma_dihedral(luma, w, h);
+  orientation_ = 1;
+  return result;
 }
 
 }  // namespace dijk

@@ -152,3 +152,45 @@ TEST(ImageDecoder, FastPathScalesLargeJpegsInTheDctDomain) {
 
 }  // namespace
 }  // namespace dijk
+
+namespace dijk {
+namespace {
+
+// Each file is the 512x512 bridge stored turned or mirrored, with the EXIF orientation that displays it
+// upright again (made with ImageMagick: -rotate/-flop/-transpose, then -orient). A mirror moves PDQ's
+// sampling grid by a pixel on even sizes, so as with the reference's own rotated files a few bits differ.
+TEST(ExifOrientation, IgnoredByDefaultAppliedOnRequest) {
+  const PdqResult upright = full_hash(read_bytes(data_dir() / "images/bridge-mods__square-512x512.jpg"));
+  PdqHasher as_reference(PdqOptions{.fast = false});
+  PdqHasher as_displayed(PdqOptions{.fast = false, .apply_exif_orientation = true});
+  for (const char* name : {"orientation2.jpg", "orientation5.jpg", "orientation6.jpg", "orientation8.jpg"}) {
+    const auto bytes = read_bytes(data_dir() / "exif" / name);
+    ImageDecoder decoder;
+    EXPECT_EQ(decoder.decode(bytes, DecodeOptions{.read_exif_orientation = true}).luma.exif_orientation,
+              name[11] - '0')
+        << name;
+    const auto stored = as_reference.hash_file_bytes(bytes);
+    const auto displayed = as_displayed.hash_file_bytes(bytes);
+    ASSERT_TRUE(stored && displayed) << name;
+    EXPECT_GT(pdq_distance(stored->hash, upright.hash), 31) << name;  // as stored: another picture
+    EXPECT_LE(pdq_distance(displayed->hash, upright.hash), 16) << name;
+    EXPECT_EQ(displayed->quality, stored->quality);
+  }
+}
+
+TEST(ExifOrientation, MalformedExifIsOrientationOne) {
+  std::vector<std::uint8_t> app1 = {'E', 'x', 'i',  'f',  0, 0, 'I', 'I', 42, 0, 8, 0, 0, 0,
+                                    1,   0,   0x12, 0x01, 3, 0, 1,   0,   0,  0, 6, 0, 0, 0};
+  EXPECT_EQ(exif_orientation(app1), 6);
+  for (std::size_t cut = 0; cut < app1.size() - 2; ++cut) {
+    EXPECT_EQ(exif_orientation(std::span(app1).first(cut)), 1) << cut;  // never reads past the end
+  }
+  app1[24] = 9;  // not an orientation
+  EXPECT_EQ(exif_orientation(app1), 1);
+  app1[24] = 6;
+  app1[10] = 0xff;  // IFD offset beyond the data
+  EXPECT_EQ(exif_orientation(app1), 1);
+}
+
+}  // namespace
+}  // namespace dijk
