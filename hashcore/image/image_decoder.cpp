@@ -121,7 +121,8 @@ std::uint8_t exif_orientation(std::span<const std::uint8_t> app1) {
   const bool little = tiff[0] == 'I' && tiff[1] == 'I';
   if (!little && !(tiff[0] == 'M' && tiff[1] == 'M')) return 1;
   const auto u16 = [&](std::size_t at) -> std::uint32_t {
-    return little ? tiff[at] | (tiff[at + 1] << 8) : (tiff[at] << 8) | tiff[at + 1];
+    const std::uint32_t a = tiff[at], b = tiff[at + 1];
+    return little ? a | (b << 8) : (a << 8) | b;
   };
   const auto u32 = [&](std::size_t at) -> std::uint64_t {
     return little ? (u16(at) | (std::uint64_t{u16(at + 2)} << 16))
