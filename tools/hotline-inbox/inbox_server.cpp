@@ -147,6 +147,10 @@ InboxServer::InboxServer(InboxOptions options) : options_(std::move(options)), s
   // Appliances must present a certificate from the hotline's client CA; nothing else gets in.
   SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
   SSL_CTX_set_mode(ctx, SSL_MODE_AUTO_RETRY);
+  // Clients resume sessions after a dropped connection; with client verification on, OpenSSL refuses
+  // resumption (alert "internal error") unless the sessions are tied to a context id.
+  static constexpr unsigned char kSessionContext[] = "dijk-hotline-inbox";
+  SSL_CTX_set_session_id_context(ctx, kSessionContext, sizeof kSessionContext - 1);
 
   listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (listen_fd_ < 0) throw std::runtime_error(std::string("socket: ") + std::strerror(errno));
