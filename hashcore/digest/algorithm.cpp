@@ -4,9 +4,12 @@ namespace dijk {
 
 std::string_view algorithm_name(Algorithm a) {
   switch (a) {
-    case Algorithm::md5: return "md5";
-    case Algorithm::sha1: return "sha1";
-    case Algorithm::sha256: return "sha256";
+    case Algorithm::md5:
+      return "md5";
+    case Algorithm::sha1:
+      return "sha1";
+    case Algorithm::sha256:
+      return "sha256";
   }
   return "unknown";
 }

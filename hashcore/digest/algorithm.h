@@ -10,14 +10,17 @@ namespace dijk {
 enum class Algorithm : std::uint8_t { md5 = 0, sha1 = 1, sha256 = 2 };
 inline constexpr std::size_t kAlgorithmCount = 3;
 inline constexpr std::array<Algorithm, kAlgorithmCount> kAllAlgorithms{Algorithm::md5, Algorithm::sha1,
-                                                                      Algorithm::sha256};
+                                                                       Algorithm::sha256};
 inline constexpr std::size_t kMaxDigestSize = 32;
 
 constexpr std::size_t digest_size(Algorithm a) {
   switch (a) {
-    case Algorithm::md5: return 16;
-    case Algorithm::sha1: return 20;
-    case Algorithm::sha256: return 32;
+    case Algorithm::md5:
+      return 16;
+    case Algorithm::sha1:
+      return 20;
+    case Algorithm::sha256:
+      return 32;
   }
   return 0;
 }

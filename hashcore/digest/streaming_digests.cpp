@@ -7,9 +7,12 @@ namespace dijk {
 namespace {
 const EVP_MD* evp_for(Algorithm a) {
   switch (a) {
-    case Algorithm::md5: return EVP_md5();
-    case Algorithm::sha1: return EVP_sha1();
-    case Algorithm::sha256: return EVP_sha256();
+    case Algorithm::md5:
+      return EVP_md5();
+    case Algorithm::sha1:
+      return EVP_sha1();
+    case Algorithm::sha256:
+      return EVP_sha256();
   }
   return nullptr;
 }

@@ -6,7 +6,9 @@
 
 namespace dijk::setfile {
 namespace {
-constexpr std::uint64_t align8(std::uint64_t v) { return (v + 7) & ~std::uint64_t{7}; }
+constexpr std::uint64_t align8(std::uint64_t v) {
+  return (v + 7) & ~std::uint64_t{7};
+}
 }  // namespace
 
 std::uint32_t choose_bucket_bits(std::uint64_t count) {
@@ -22,7 +24,8 @@ ExactLayout exact_layout(std::uint32_t digest_size, std::uint32_t bucket_bits, s
   l.dropped_bytes = bucket_bits / 8;
   l.suffix_size = digest_size - l.dropped_bytes;
   l.buckets_offset = sizeof(ExactHeader);
-  l.suffix_offset = align8(l.buckets_offset + ((std::uint64_t{1} << bucket_bits) + 1) * sizeof(std::uint32_t));
+  l.suffix_offset =
+      align8(l.buckets_offset + ((std::uint64_t{1} << bucket_bits) + 1) * sizeof(std::uint32_t));
   l.list_offset = align8(l.suffix_offset + count * l.suffix_size);
   l.section_length = l.list_offset + count * sizeof(std::uint16_t);
   return l;

@@ -8,7 +8,7 @@ struct ExactLayout {
   std::uint32_t bucket_bits;
   std::uint32_t dropped_bytes;
   std::uint32_t suffix_size;
-  std::uint64_t buckets_offset;   // from the section start
+  std::uint64_t buckets_offset;  // from the section start
   std::uint64_t suffix_offset;
   std::uint64_t list_offset;
   std::uint64_t section_length;

@@ -6,8 +6,8 @@
 #include <unistd.h>
 #include <xxhash.h>
 
-#include <cerrno>
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 
 #include "hashcore/set/exact_layout.h"
@@ -29,7 +29,8 @@ std::uint64_t load_be64_prefix(const std::uint8_t* p) {
 
 // ---- ExactTable ----
 
-ExactTable::ExactTable(const setfile::ExactHeader* header, const std::uint8_t* section, std::uint64_t length) {
+ExactTable::ExactTable(const setfile::ExactHeader* header, const std::uint8_t* section,
+                       std::uint64_t length) {
   const auto layout = setfile::exact_layout(header->digest_size, header->bucket_bits, header->count);
   if (layout.section_length > length || header->dropped_bytes != layout.dropped_bytes ||
       header->suffix_size != layout.suffix_size) {
@@ -44,7 +45,8 @@ ExactTable::ExactTable(const setfile::ExactHeader* header, const std::uint8_t* s
   suffixes_ = section + layout.suffix_offset;
   list_index_ = reinterpret_cast<const std::uint16_t*>(section + layout.list_offset);
   const std::uint64_t buckets = std::uint64_t{1} << bucket_bits_;
-  if (bucket_start_[buckets] != count_) throw SetFileError("hash section bucket table does not end at its count");
+  if (bucket_start_[buckets] != count_)
+    throw SetFileError("hash section bucket table does not end at its count");
 }
 
 std::uint64_t ExactTable::bucket_of(const std::uint8_t* digest) const {
@@ -130,13 +132,13 @@ void HashSet::parse_sections(SetVerification verification) {
     fail(path_, "not a dijk set file (bad magic)");
   }
   if (header_->format_version != setfile::kFormatVersion) {
-    fail(path_, "unsupported set format version " + std::to_string(header_->format_version) + " (this build reads " +
-                    std::to_string(setfile::kFormatVersion) + ")");
+    fail(path_, "unsupported set format version " + std::to_string(header_->format_version) +
+                    " (this build reads " + std::to_string(setfile::kFormatVersion) + ")");
   }
   if (header_->header_size != sizeof(setfile::Header)) fail(path_, "bad header size");
   if (header_->file_size != size_) {
-    fail(path_, "truncated or extended: header says " + std::to_string(header_->file_size) + " bytes, file has " +
-                    std::to_string(size_));
+    fail(path_, "truncated or extended: header says " + std::to_string(header_->file_size) +
+                    " bytes, file has " + std::to_string(size_));
   }
   if (header_->section_count > setfile::kMaxSections) fail(path_, "too many sections");
   const std::uint64_t table_end =
@@ -231,13 +233,14 @@ MatchOutcome HashSet::match(const DigestResults& digests) const {
     if (!digests.computed.contains(a)) continue;
     const Digest& d = digests.get(a);
     const std::int32_t list = exact(a).find({d.bytes.data(), d.size()});
-    if (list != ExactTable::kNotFound && static_cast<std::size_t>(list) < lists_.size()) out.hits.push_back({a, d, static_cast<std::uint16_t>(list)});
+    if (list != ExactTable::kNotFound && static_cast<std::size_t>(list) < lists_.size())
+      out.hits.push_back({a, d, static_cast<std::uint16_t>(list)});
   }
   return out;
 }
 
 std::optional<std::span<const std::uint8_t>> HashSet::section(setfile::SectionKind kind,
-                                                             std::uint32_t algorithm) const {
+                                                              std::uint32_t algorithm) const {
   for (const auto& s : sections_) {
     if (s.kind == static_cast<std::uint32_t>(kind) && s.algorithm == algorithm) {
       return std::span<const std::uint8_t>(base_ + s.offset, s.length);

@@ -1,7 +1,10 @@
 #pragma once
 // A loaded set file: immutable, memory-mapped, shared by every reader. Lookups never allocate and never
 // lock; a new version is a new HashSet, swapped in by whoever owns the pointer.
+#include <algorithm>
+#include <array>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <optional>
 #include <span>
@@ -42,12 +45,33 @@ class ExactTable {
   // ahead so a batch costs about one memory round trip, not one per lookup.
   void find_batch(const std::uint8_t* digests, std::size_t stride, std::size_t n, std::int32_t* out) const;
 
+  // Visits every stored digest in sorted order with its list index (rebuilding sets, deltas, export).
+  template <typename Fn>
+  void for_each(Fn&& fn) const {
+    if (count_ == 0) return;  // an algorithm the file has no section for
+    std::array<std::uint8_t, kMaxDigestSize> digest{};
+    const std::uint64_t buckets = std::uint64_t{1} << bucket_bits_;
+    for (std::uint64_t b = 0; b < buckets; ++b) {
+      const std::uint64_t end = std::min<std::uint64_t>(bucket_start_[b + 1], count_);
+      for (std::uint64_t i = bucket_start_[b]; i < end; ++i) {
+        rebuild_prefix(b, digest.data());
+        std::memcpy(digest.data() + dropped_, suffixes_ + i * suffix_size_, suffix_size_);
+        fn(std::span<const std::uint8_t>(digest.data(), digest_size_), list_index_[i]);
+      }
+    }
+  }
+
   std::uint64_t size() const { return count_; }
   bool empty() const { return count_ == 0; }
   std::size_t digest_size() const { return digest_size_; }
 
  private:
   std::uint64_t bucket_of(const std::uint8_t* digest) const;
+  // Writes the dropped leading bytes of every digest in `bucket` (they are the bucket number's top bytes).
+  void rebuild_prefix(std::uint64_t bucket, std::uint8_t* digest) const {
+    const std::uint64_t top = bucket_bits_ == 0 ? 0 : bucket << (64 - bucket_bits_);
+    for (std::uint32_t i = 0; i < dropped_; ++i) digest[i] = static_cast<std::uint8_t>(top >> (56 - 8 * i));
+  }
   std::int32_t scan_bucket(std::uint64_t bucket, const std::uint8_t* digest) const;
 
   std::uint32_t digest_size_ = 0;
@@ -88,7 +112,8 @@ class HashSet {
   const std::vector<ListInfo>& lists() const { return lists_; }
   const ListInfo& list(std::uint16_t index) const { return lists_.at(index); }
   // The raw bytes of a section of another kind (e.g. the PDQ index), if the file has one.
-  std::optional<std::span<const std::uint8_t>> section(setfile::SectionKind kind, std::uint32_t algorithm = 0) const;
+  std::optional<std::span<const std::uint8_t>> section(setfile::SectionKind kind,
+                                                       std::uint32_t algorithm = 0) const;
 
   std::uint64_t version() const { return header_->set_version; }
   std::int64_t created_unix() const { return header_->created_unix; }

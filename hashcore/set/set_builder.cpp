@@ -69,7 +69,8 @@ std::vector<std::uint8_t> exact_section(const std::vector<Entry>& entries, Algor
   std::uint8_t* suffix = out.data() + layout.suffix_offset;
   std::uint8_t* lists = out.data() + layout.list_offset;
   for (std::uint64_t i = 0; i < count; ++i) {
-    std::memcpy(suffix + i * layout.suffix_size, entries[i].bytes.data() + layout.dropped_bytes, layout.suffix_size);
+    std::memcpy(suffix + i * layout.suffix_size, entries[i].bytes.data() + layout.dropped_bytes,
+                layout.suffix_size);
     std::memcpy(lists + i * sizeof(std::uint16_t), &entries[i].list, sizeof(std::uint16_t));
   }
   return out;
@@ -131,9 +132,13 @@ void SetBuilder::add_allow(const Digest& digest) {
   allow_[static_cast<std::size_t>(digest.algorithm)].push_back({digest.bytes, 0});
 }
 
-void SetBuilder::add_raw_section(RawSection section) { raw_.push_back(std::move(section)); }
+void SetBuilder::add_raw_section(RawSection section) {
+  raw_.push_back(std::move(section));
+}
 
-void SetBuilder::reserve(Algorithm a, std::size_t n) { exact_[static_cast<std::size_t>(a)].reserve(n); }
+void SetBuilder::reserve(Algorithm a, std::size_t n) {
+  exact_[static_cast<std::size_t>(a)].reserve(n);
+}
 
 SetBuildStats SetBuilder::write(const std::string& path, std::uint64_t version, std::int64_t created_unix) {
   SetBuildStats stats;
@@ -200,8 +205,8 @@ SetBuildStats SetBuilder::write(const std::string& path, std::uint64_t version, 
   if (fd < 0) throw SetFileError(tmp + ": cannot create: " + std::strerror(errno));
   try {
     write_all(fd, reinterpret_cast<const std::uint8_t*>(&header), sizeof(header), tmp);
-    write_all(fd, reinterpret_cast<const std::uint8_t*>(table.data()), table.size() * sizeof(setfile::SectionEntry),
-              tmp);
+    write_all(fd, reinterpret_cast<const std::uint8_t*>(table.data()),
+              table.size() * sizeof(setfile::SectionEntry), tmp);
     pos = table_end;
     for (std::size_t i = 0; i < sections.size(); ++i) {
       write_all(fd, padding.data(), table[i].offset - pos, tmp);

@@ -12,10 +12,10 @@
 namespace dijk {
 
 struct SetBuildStats {
-  std::array<std::uint64_t, kAlgorithmCount> exact{};       // distinct hashes written per algorithm
-  std::array<std::uint64_t, kAlgorithmCount> allow{};       // distinct allow-list hashes per algorithm
-  std::uint64_t duplicates = 0;                             // repeated (hash, list) pairs folded away
-  std::uint64_t in_several_lists = 0;                       // hashes kept under their first list only
+  std::array<std::uint64_t, kAlgorithmCount> exact{};  // distinct hashes written per algorithm
+  std::array<std::uint64_t, kAlgorithmCount> allow{};  // distinct allow-list hashes per algorithm
+  std::uint64_t duplicates = 0;                        // repeated (hash, list) pairs folded away
+  std::uint64_t in_several_lists = 0;                  // hashes kept under their first list only
 };
 
 // An extra section written as is (e.g. the PDQ index, built by its own module).

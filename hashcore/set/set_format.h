@@ -20,10 +20,10 @@ enum class SectionKind : std::uint32_t {
 struct Header {
   char magic[8];
   std::uint32_t format_version;
-  std::uint32_t header_size;     // sizeof(Header)
-  std::uint64_t set_version;     // monotonically increasing, set by the publisher
-  std::int64_t created_unix;     // seconds since the epoch
-  std::uint64_t file_size;       // the whole file, so truncation is caught before any section is read
+  std::uint32_t header_size;  // sizeof(Header)
+  std::uint64_t set_version;  // monotonically increasing, set by the publisher
+  std::int64_t created_unix;  // seconds since the epoch
+  std::uint64_t file_size;    // the whole file, so truncation is caught before any section is read
   std::uint32_t section_count;
   std::uint32_t reserved0;
   std::uint64_t content_checksum;  // XXH3-64 of every byte after the section table

@@ -5,7 +5,8 @@
 namespace dijk {
 namespace {
 bool starts_with(std::span<const std::uint8_t> head, std::size_t offset, std::string_view magic) {
-  return head.size() >= offset + magic.size() && std::memcmp(head.data() + offset, magic.data(), magic.size()) == 0;
+  return head.size() >= offset + magic.size() &&
+         std::memcmp(head.data() + offset, magic.data(), magic.size()) == 0;
 }
 
 std::uint32_t le32(std::span<const std::uint8_t> h, std::size_t off) {
@@ -31,7 +32,8 @@ FileType sniff_file_type(std::span<const std::uint8_t> head) {
   if (starts_with(head, 0, "\x89PNG\r\n\x1A\n")) return FileType::png;
   if (starts_with(head, 0, "GIF87a") || starts_with(head, 0, "GIF89a")) return FileType::gif;
   if (starts_with(head, 0, "RIFF") && starts_with(head, 8, "WEBP")) return FileType::webp;
-  if (starts_with(head, 0, std::string_view("II*\0", 4)) || starts_with(head, 0, std::string_view("MM\0*", 4))) {
+  if (starts_with(head, 0, std::string_view("II*\0", 4)) ||
+      starts_with(head, 0, std::string_view("MM\0*", 4))) {
     return FileType::tiff;
   }
   // "BM" alone is too weak (text files start with it); the DIB header size must be a known one.
@@ -46,19 +48,30 @@ FileType sniff_file_type(std::span<const std::uint8_t> head) {
 
 std::string_view file_type_name(FileType t) {
   switch (t) {
-    case FileType::unknown: return "unknown";
-    case FileType::jpeg: return "jpeg";
-    case FileType::png: return "png";
-    case FileType::gif: return "gif";
-    case FileType::webp: return "webp";
-    case FileType::bmp: return "bmp";
-    case FileType::tiff: return "tiff";
-    case FileType::heic: return "heic";
-    case FileType::avif: return "avif";
+    case FileType::unknown:
+      return "unknown";
+    case FileType::jpeg:
+      return "jpeg";
+    case FileType::png:
+      return "png";
+    case FileType::gif:
+      return "gif";
+    case FileType::webp:
+      return "webp";
+    case FileType::bmp:
+      return "bmp";
+    case FileType::tiff:
+      return "tiff";
+    case FileType::heic:
+      return "heic";
+    case FileType::avif:
+      return "avif";
   }
   return "unknown";
 }
 
-bool is_image(FileType t) { return t != FileType::unknown; }
+bool is_image(FileType t) {
+  return t != FileType::unknown;
+}
 
 }  // namespace dijk

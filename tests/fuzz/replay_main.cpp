@@ -18,7 +18,9 @@ std::vector<std::uint8_t> read_file(const std::filesystem::path& p) {
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
-void run(const std::vector<std::uint8_t>& bytes) { LLVMFuzzerTestOneInput(bytes.data(), bytes.size()); }
+void run(const std::vector<std::uint8_t>& bytes) {
+  LLVMFuzzerTestOneInput(bytes.data(), bytes.size());
+}
 
 void mutate_and_run(const std::vector<std::uint8_t>& seed, std::mt19937_64& rng, int rounds) {
   run(seed);

@@ -1,0 +1,9 @@
+// dijkctl: configure, inspect and drive a dijk appliance; also hash and scan files locally.
+#include "config/dijkctl/verbs.h"
+
+int main(int argc, char** argv) {
+  dijk::cli::VerbTable verbs("dijkctl", "dijkctl: configure, inspect and drive a dijk appliance.");
+  verbs.add(dijk::ctl::hash_verb());
+  verbs.add(dijk::ctl::scan_verb());
+  return verbs.dispatch(argc, argv);
+}

@@ -1,0 +1,49 @@
+#pragma once
+// What flows between the walker, the readers and the matcher of a file scan.
+#include <atomic>
+#include <cstdint>
+#include <string>
+
+namespace dijk {
+
+struct ScanOptions {
+  unsigned threads = 0;           // 0: one per core
+  unsigned files_in_flight = 16;  // per thread, io_uring only
+  std::uint32_t chunk_bytes = 256 * 1024;
+  bool force_pread = false;          // skip io_uring even where it works
+  bool follow_symlinks = true;       // to files and directories (directory loops are detected)
+  std::uint64_t max_file_bytes = 0;  // 0: no limit; larger files are skipped and counted
+};
+
+// Why a path was not hashed. Each has a counter; each such path is named on stderr.
+enum class ScanProblem : std::uint8_t {
+  unreadable,    // open/read refused (permissions, I/O error)
+  vanished,      // gone between listing and opening, or a dangling symlink
+  symlink_loop,  // ELOOP, or a directory reached again through a link
+  special_file,  // fifo, socket, device: never opened
+  changed,       // shrank while being read: the digest would describe no real state of the file
+  too_large,     // over max_file_bytes
+  count_
+};
+inline constexpr std::size_t kScanProblemCount = static_cast<std::size_t>(ScanProblem::count_);
+const char* scan_problem_name(ScanProblem p);
+bool scan_problem_is_error(ScanProblem p);
+
+// Counters of one worker thread; written by that thread only, read (relaxed) for the progress line.
+struct ScanCounters {
+  std::atomic<std::uint64_t> files{0};
+  std::atomic<std::uint64_t> bytes{0};
+  std::atomic<std::uint64_t> hits{0};
+  std::atomic<std::uint64_t> files_with_hits{0};
+  std::atomic<std::uint64_t> allow_listed{0};
+  std::atomic<std::uint64_t> problems[kScanProblemCount]{};
+
+  void add(std::atomic<std::uint64_t>& c, std::uint64_t n = 1) { c.fetch_add(n, std::memory_order_relaxed); }
+};
+
+struct FileTask {
+  std::string path;
+  std::uint64_t size = 0;  // from the walker's stat
+};
+
+}  // namespace dijk

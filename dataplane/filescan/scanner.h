@@ -1,0 +1,43 @@
+#pragma once
+// A whole file scan: one walker, one reader per worker thread (io_uring, or pread as the fallback), one
+// matcher per reader; hits to a HitSink, problems named through a callback, totals at the end.
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "dataplane/filescan/file_matcher.h"
+
+namespace dijk {
+
+struct ScanSummary {
+  std::uint64_t files = 0;
+  std::uint64_t bytes = 0;
+  std::uint64_t hits = 0;
+  std::uint64_t files_with_hits = 0;
+  std::uint64_t allow_listed = 0;
+  std::uint64_t problems[kScanProblemCount] = {};
+  std::uint64_t errors() const;
+  double seconds = 0;
+  unsigned threads = 0;
+  std::string reader;  // "io_uring" or "pread" (and why)
+};
+
+// Progress as the scan goes, for a TTY line: called from the thread that called run(), about 5 times a
+// second.
+using ProgressFn = std::function<void(const ScanSummary& so_far)>;
+
+class Scanner {
+ public:
+  Scanner(ScanOptions options, std::shared_ptr<const HashSet> set, HitSink& hits, ProblemFn on_problem)
+      : options_(options), set_(std::move(set)), hits_(hits), on_problem_(std::move(on_problem)) {}
+  ScanSummary run(const std::vector<std::string>& paths, const ProgressFn& progress = {});
+
+ private:
+  ScanOptions options_;
+  std::shared_ptr<const HashSet> set_;
+  HitSink& hits_;
+  ProblemFn on_problem_;
+};
+
+}  // namespace dijk

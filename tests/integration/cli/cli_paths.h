@@ -1,0 +1,7 @@
+#pragma once
+#include <string>
+
+namespace dijk::test {
+inline std::string dijkctl() { return std::string(DIJK_BINARY_DIR) + "/config/dijkctl/dijkctl"; }
+inline std::string hotline() { return std::string(DIJK_BINARY_DIR) + "/tools/hotline/dijk-hotline"; }
+}  // namespace dijk::test

@@ -1,0 +1,166 @@
+// dijkctl scan and hash as a hosting provider runs them over a real tree of files.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <random>
+#include <set>
+
+#include "tests/integration/cli/cli_paths.h"
+#include "tests/support/test_support.h"
+
+namespace dijk::test {
+namespace {
+
+const std::string kAbcMd5 = "900150983cd24fb0d6963f7d28e17f72";
+
+// A tree of files of many sizes (0 bytes, under and over the read chunk), some listed, one allow-listed.
+class ScanCli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::filesystem::create_directories(dir.path() / "tree/a/b");
+    std::mt19937 rng(9);
+    std::string listed, allowed;
+    for (int i = 0; i < 120; ++i) {
+      const std::size_t size = i == 0 ? 0 : (i % 7 == 0 ? 700000 + rng() % 300000 : rng() % 5000);
+      std::string bytes(size, '\0');
+      for (auto& c : bytes) c = static_cast<char>(rng());
+      const std::string path = (dir.path() /
+                                (i % 3 == 0   ? "tree"
+                                 : i % 3 == 1 ? "tree/a"
+                                              : "tree/a/b") /
+                                ("f" + std::to_string(i)))
+                                   .string();
+      write_text(path, bytes);
+      if (i % 10 == 3) {
+        listed += md5_of(path) + "\n";
+        expected_hits.insert(path);
+      }
+      if (i == 13) allowed = md5_of(path) + "\n";
+    }
+    expected_hits.erase((dir.path() / "tree/a/f13").string());
+    write_text(dir.file("list.txt"), listed);
+    write_text(dir.file("allow.txt"), allowed);
+    const auto r = run_command({hotline(), "import", "--name", "t", "--allow", dir.file("allow.txt"), "--out",
+                                set, dir.file("list.txt")});
+    ASSERT_EQ(r.status, 0) << r.err;
+  }
+
+  static std::string md5_of(const std::string& path) {
+    const auto r = run_command({dijkctl(), "hash", "--json", path});
+    const auto at = r.out.find("\"md5\":\"");
+    return r.out.substr(at + 7, 32);
+  }
+
+  std::set<std::string> hit_paths(const std::string& json_out) {
+    std::set<std::string> out;
+    for (const auto& line : lines_with(json_out, "\"path\":")) {
+      const auto at = line.find("\"path\":\"") + 8;
+      out.insert(line.substr(at, line.find('"', at) - at));
+    }
+    return out;
+  }
+
+  TempDir dir;
+  std::string set = dir.file("t.set");
+  std::set<std::string> expected_hits;
+};
+
+TEST_F(ScanCli, ReportsExactlyTheListedFilesWithIoUringAndWithPread) {
+  for (const std::vector<std::string>& extra :
+       {std::vector<std::string>{}, {"--no-uring"}, {"--threads", "1", "--in-flight", "1"}}) {
+    std::vector<std::string> argv{dijkctl(), "scan", "--json", "--set", set};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    argv.push_back(dir.file("tree"));
+    const auto r = run_command(argv);
+    EXPECT_EQ(r.status, 1) << r.err;
+    EXPECT_EQ(hit_paths(r.out), expected_hits);
+    EXPECT_NE(r.out.find("\"files\":120,"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("\"allow_listed\":1,"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("\"errors\":0,"), std::string::npos) << r.out;
+  }
+}
+
+TEST_F(ScanCli, HitLinesCarryTheDocumentedKeys) {
+  const auto r = run_command({dijkctl(), "scan", "--json", "--set", set, dir.file("tree/f3")});
+  ASSERT_EQ(r.status, 1);
+  const auto lines = lines_with(r.out, "\"path\":");
+  ASSERT_EQ(lines.size(), 1u);
+  for (const char* key : {"\"path\":", "\"size\":", "\"algorithm\":\"md5\"", "\"hash\":", "\"list\":\"t\""}) {
+    EXPECT_NE(lines[0].find(key), std::string::npos) << key << " in " << lines[0];
+  }
+}
+
+TEST_F(ScanCli, NoHitsExitsZero) {
+  write_text(dir.file("clean"), "nothing listed here");
+  const auto r = run_command({dijkctl(), "scan", "--set", set, dir.file("clean")});
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.err.find("Files scanned:   1"), std::string::npos) << r.err;
+}
+
+TEST_F(ScanCli, BrokenLinksLoopsAndSpecialFilesAreNamedAndCountedNeverFatal) {
+  const auto tree = dir.path() / "tree";
+  std::filesystem::create_symlink("nowhere", tree / "dangling");
+  std::filesystem::create_directory_symlink("..", tree / "a/up");
+  std::filesystem::create_symlink("self", tree / "self");  // ELOOP
+  ASSERT_EQ(::mkfifo((tree / "fifo").c_str(), 0600), 0);
+  const auto r = run_command({dijkctl(), "scan", "--json", "--set", set, tree.string()});
+  EXPECT_EQ(r.status, 1) << "hits still win over errors";
+  EXPECT_EQ(hit_paths(r.out), expected_hits);
+  EXPECT_NE(r.err.find("dangling: vanished (dangling symbolic link)"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("a/up: symlink loop"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("self: symlink loop"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("fifo: special file (fifo)"), std::string::npos) << r.err;
+  EXPECT_NE(r.out.find("\"vanished\":1,\"symlink loop\":2,\"special file\":1"), std::string::npos) << r.out;
+}
+
+TEST_F(ScanCli, ErrorsWithoutHitsExitTwo) {
+  const auto r = run_command({dijkctl(), "scan", "--set", set, dir.file("does-not-exist")});
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find("does-not-exist: vanished"), std::string::npos) << r.err;
+}
+
+TEST_F(ScanCli, UnreadableFileIsNamedWhenNotRoot) {
+  if (::geteuid() == 0 && ::access("/usr/bin/setpriv", X_OK) != 0) GTEST_SKIP() << "root without setpriv";
+  write_text(dir.file("secret"), "abc");
+  ::chmod(dir.file("secret").c_str(), 0);
+  ::chmod(dir.path().c_str(), 0755);
+  ::chmod(set.c_str(), 0644);
+  std::vector<std::string> argv{dijkctl(), "scan", "--set", set, dir.file("secret")};
+  if (::geteuid() == 0)
+    argv.insert(argv.begin(), {"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"});
+  const auto r = run_command(argv);
+  EXPECT_EQ(r.status, 2) << r.err;
+  EXPECT_NE(r.err.find("secret: unreadable (Permission denied)"), std::string::npos) << r.err;
+}
+
+TEST_F(ScanCli, CorruptSetFilesAreRefusedWithAClearMessage) {
+  std::string bytes = read_text(set);
+  write_text(dir.file("truncated.set"), bytes.substr(0, bytes.size() - 10));
+  bytes[bytes.size() - 1] = static_cast<char>(bytes.back() ^ 1);
+  write_text(dir.file("flipped.set"), bytes);
+  auto r = run_command({dijkctl(), "scan", "--set", dir.file("truncated.set"), dir.file("tree")});
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find("truncated or extended"), std::string::npos) << r.err;
+  r = run_command({dijkctl(), "scan", "--set", dir.file("flipped.set"), dir.file("tree")});
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find("content checksum mismatch"), std::string::npos) << r.err;
+}
+
+TEST(HashCli, PrintsSizeTypeAndAllDigests) {
+  TempDir dir;
+  write_text(dir.file("abc"), "abc");
+  const auto r = run_command({dijkctl(), "hash", "--json", dir.file("abc")});
+  ASSERT_EQ(r.status, 0);
+  EXPECT_EQ(r.out, "{\"path\":\"" + dir.file("abc") + "\",\"size\":3,\"type\":\"unknown\",\"md5\":\"" +
+                       kAbcMd5 +
+                       "\",\"sha1\":\"a9993e364706816aba3e25717850c26c9cd0d89d\",\"sha256\":"
+                       "\"ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad\"}\n");
+  const auto missing = run_command({dijkctl(), "hash", dir.file("nope")});
+  EXPECT_EQ(missing.status, 2);
+  EXPECT_NE(missing.err.find("No such file"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace dijk::test

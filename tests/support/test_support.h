@@ -1,0 +1,37 @@
+#pragma once
+// What integration tests share: a temporary folder that cleans up after itself, and running a command
+// with its output and exit status captured.
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace dijk::test {
+
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+  std::string file(const std::string& name) const { return (path_ / name).string(); }
+
+ private:
+  std::filesystem::path path_;
+};
+
+struct CommandResult {
+  int status = -1;  // exit status, or 128 + signal
+  std::string out;
+  std::string err;
+};
+
+// Runs argv (no shell) and waits; stdin is /dev/null.
+CommandResult run_command(const std::vector<std::string>& argv);
+
+void write_text(const std::string& path, const std::string& text);
+std::string read_text(const std::string& path);
+// Lines of text that contain `needle`.
+std::vector<std::string> lines_with(const std::string& text, const std::string& needle);
+
+}  // namespace dijk::test
