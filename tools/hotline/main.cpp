@@ -1,8 +1,11 @@
 // dijk-hotline: the tools a hotline engineer uses to build hash sets, publish feeds and read hits.
+#include "tools/hotline-inbox/inbox_verbs.h"
 #include "tools/hotline/verbs.h"
 
 int main(int argc, char** argv) {
   dijk::cli::VerbTable verbs("dijk-hotline", "dijk-hotline: build hash sets, publish signed feeds, read hits.");
   verbs.add(dijk::hotline::import_verb());
+  verbs.add(dijk::hotline::inbox_verb());
+  verbs.add(dijk::hotline::hits_verb());
   return verbs.dispatch(argc, argv);
 }
