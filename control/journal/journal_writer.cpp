@@ -289,12 +289,13 @@ void JournalWriter::run() {
         lost += records;
         continue;  // keep draining so the count of what could not be written is complete
       }
+      // The global count first: a producer woken below must already see its hits in it.
+      committed_records_.fetch_add(records, std::memory_order_acq_rel);
       {
         std::lock_guard lock(durable_mutex_);
         for (const auto& [p, cum] : counts) p->durable_.store(cum, std::memory_order_release);
       }
       durable_cv_.notify_all();
-      committed_records_.fetch_add(records, std::memory_order_acq_rel);
       continue;  // more may have arrived during the fdatasync: that is the next group
     }
     if (stopping) break;

@@ -7,6 +7,8 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -211,6 +213,12 @@ void InboxServer::accept_loop() {
     ++active_;
     std::lock_guard lock(threads_mutex_);
     threads_.emplace_back([this, fd] {
+      // A client that vanishes mid-response makes write() raise SIGPIPE in this thread; blocked here, it
+      // becomes an EPIPE error instead of killing the process (the pending signal dies with the thread).
+      sigset_t pipe;
+      sigemptyset(&pipe);
+      sigaddset(&pipe, SIGPIPE);
+      pthread_sigmask(SIG_BLOCK, &pipe, nullptr);
       serve(fd);
       ::close(fd);
       --active_;

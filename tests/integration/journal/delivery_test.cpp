@@ -26,7 +26,7 @@ namespace {
 
 using testing::TestInbox;
 
-class Delivery : public ::testing::Test {
+class ReporterDelivery : public ::testing::Test {
  protected:
   void SetUp() override { pki_ = testing::make_test_pki(tmp_.path() / "pki"); }
 
@@ -102,7 +102,7 @@ std::size_t deliver_until_idle(reporter::Reporter& r, int max_failures = 20) {
   return total;
 }
 
-TEST_F(Delivery, EveryHitArrivesOnceOverMutualTlsAndTheStateMovesAtomically) {
+TEST_F(ReporterDelivery, EveryHitArrivesOnceOverMutualTlsAndTheStateMovesAtomically) {
   const std::uint64_t end = write_hits(0, 1200);
   TestInbox inbox(pki_, db_);
   reporter::Reporter r(reporter_options(inbox));
@@ -118,7 +118,7 @@ TEST_F(Delivery, EveryHitArrivesOnceOverMutualTlsAndTheStateMovesAtomically) {
   EXPECT_EQ(inbox_hits(inbox).size(), 1210u);
 }
 
-TEST_F(Delivery, PrivacyPolicyDecidesWhatLeavesTheAppliance) {
+TEST_F(ReporterDelivery, PrivacyPolicyDecidesWhatLeavesTheAppliance) {
   write_hits(0, 4);
   TestInbox inbox(pki_, db_);
   auto o = reporter_options(inbox);
@@ -143,7 +143,7 @@ TEST_F(Delivery, PrivacyPolicyDecidesWhatLeavesTheAppliance) {
   EXPECT_EQ(seen, 4);
 }
 
-TEST_F(Delivery, AnApplianceWithoutAHotlineCertificateIsRefused) {
+TEST_F(ReporterDelivery, AnApplianceWithoutAHotlineCertificateIsRefused) {
   write_hits(0, 3);
   TestInbox inbox(pki_, db_);
   auto o = reporter_options(inbox);
@@ -162,7 +162,7 @@ TEST_F(Delivery, AnApplianceWithoutAHotlineCertificateIsRefused) {
   EXPECT_EQ(inbox.server().store().count(), 0u);
 }
 
-TEST_F(Delivery, Inbox500HangAndStoreThenFailAreRetriedWithoutLossOrDuplicates) {
+TEST_F(ReporterDelivery, Inbox500HangAndStoreThenFailAreRetriedWithoutLossOrDuplicates) {
   write_hits(0, 50);
   TestInbox inbox(pki_, db_);
   reporter::Reporter r(reporter_options(inbox));
@@ -181,7 +181,7 @@ TEST_F(Delivery, Inbox500HangAndStoreThenFailAreRetriedWithoutLossOrDuplicates) 
   expect_exactly_once(inbox, 0, 50);
 }
 
-TEST_F(Delivery, AReporterRestartedMidBatchResendsAndTheInboxStoresOnce) {
+TEST_F(ReporterDelivery, AReporterRestartedMidBatchResendsAndTheInboxStoresOnce) {
   write_hits(0, 700);
   TestInbox inbox(pki_, db_);
   {
@@ -198,7 +198,7 @@ TEST_F(Delivery, AReporterRestartedMidBatchResendsAndTheInboxStoresOnce) {
   expect_exactly_once(inbox, 0, 700);
 }
 
-TEST_F(Delivery, InboxDownForAWhileThenUpGetsEverything) {
+TEST_F(ReporterDelivery, InboxDownForAWhileThenUpGetsEverything) {
   write_hits(0, 300);
   TestInbox inbox(pki_, db_);
   inbox.stop();
@@ -248,7 +248,7 @@ std::string tls_exchange(const testing::TestPki& pki, std::uint16_t port, const 
   return response;
 }
 
-TEST_F(Delivery, HostileRequestsGetAClear4xxAndACountAndNothingIsLost) {
+TEST_F(ReporterDelivery, HostileRequestsGetAClear4xxAndACountAndNothingIsLost) {
   write_hits(0, 5);
   TestInbox inbox(pki_, db_);
   EXPECT_EQ(tls_exchange(pki_, inbox.port(), "GARBAGE\r\n\r\n").rfind("HTTP/1.1 400 ", 0), 0u);

@@ -8,7 +8,7 @@
 namespace dijk::inbox {
 namespace {
 
-TEST(HttpHead, ParsesAReporterRequest) {
+TEST(InboxHttpHead, ParsesAReporterRequest) {
   const auto p = parse_request_head(
       "POST /v1/hits HTTP/1.1\r\nHost: 127.0.0.1:8443\r\nContent-Type: application/json\r\n"
       "Content-Length: 42\r\n\r\n");
@@ -19,7 +19,7 @@ TEST(HttpHead, ParsesAReporterRequest) {
   EXPECT_FALSE(p.head.close);
 }
 
-TEST(HttpHead, HostileHeadsGetClearErrors) {
+TEST(InboxHttpHead, HostileHeadsGetClearErrors) {
   const std::pair<std::string, int> cases[] = {
       {"GARBAGE\r\n\r\n", 400},
       {"POST /v1/hits HTTP/2.0\r\n\r\n", 505},
@@ -47,7 +47,7 @@ std::string hit(const std::string& appliance, std::uint64_t pos) {
          R"(","position":)" + std::to_string(pos) + R"(,"time_ns":5,"algorithm":"sha256","hash":"ab12","list":"l"})";
 }
 
-TEST(ReportParse, AcceptsAValidReportAndRejectsOthersHits) {
+TEST(InboxReportParse, AcceptsAValidReportAndRejectsOthersHits) {
   const std::string body = R"({"format":"dijk-hits/1","hits":[)" + hit("a1", 0) + "," + hit("a1", 90) + "]}";
   const auto r = parse_report(body, "a1");
   ASSERT_EQ(r.status, 0) << r.reason;

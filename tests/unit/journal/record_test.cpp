@@ -13,13 +13,13 @@ std::span<const std::uint8_t> bytes_of(std::string_view s) {
   return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
 }
 
-TEST(Crc32c, KnownVectorAndChaining) {
+TEST(JournalCrc32c, KnownVectorAndChaining) {
   EXPECT_EQ(crc32c(bytes_of("123456789")), 0xE3069283u);  // the standard CRC-32C check value
   EXPECT_EQ(crc32c(bytes_of("6789"), crc32c(bytes_of("12345"))), 0xE3069283u);
   EXPECT_EQ(crc32c({}), 0u);
 }
 
-TEST(Record, WireHitRoundTrips) {
+TEST(JournalRecord, WireHitRoundTrips) {
   const HitEvent h = testing::wire_hit(7);
   std::vector<std::uint8_t> framed;
   append_framed_record(h, "appliance-1", framed);
@@ -47,7 +47,7 @@ TEST(Record, WireHitRoundTrips) {
   EXPECT_FALSE(d.pdq_distance);
 }
 
-TEST(Record, FileHitWithPdqRoundTrips) {
+TEST(JournalRecord, FileHitWithPdqRoundTrips) {
   const HitEvent h = testing::file_hit(9);
   std::vector<std::uint8_t> framed;
   append_framed_record(h, "a", framed);
@@ -61,7 +61,7 @@ TEST(Record, FileHitWithPdqRoundTrips) {
   EXPECT_EQ(r->hit.pdq_quality, 90u);
 }
 
-TEST(Record, OverlongFieldIsCutAndFlagged) {
+TEST(JournalRecord, OverlongFieldIsCutAndFlagged) {
   HitEvent h = testing::wire_hit(1);
   h.uri = "/" + std::string(kMaxFieldBytes * 2, 'x');
   std::vector<std::uint8_t> framed;
@@ -74,7 +74,7 @@ TEST(Record, OverlongFieldIsCutAndFlagged) {
   EXPECT_EQ(r->hit.hash, h.hash);  // fields after the cut one are intact
 }
 
-TEST(Record, EveryTruncationAndTrailingGarbageIsRejected) {
+TEST(JournalRecord, EveryTruncationAndTrailingGarbageIsRejected) {
   std::vector<std::uint8_t> framed;
   append_framed_record(testing::wire_hit(3), "appliance-1", framed);
   const std::span<const std::uint8_t> payload = std::span<const std::uint8_t>(framed).subspan(kFrameHeaderSize);
@@ -88,7 +88,7 @@ TEST(Record, EveryTruncationAndTrailingGarbageIsRejected) {
   EXPECT_FALSE(decode_payload(longer));
 }
 
-TEST(Record, FlippedBitFailsTheChecksum) {
+TEST(JournalRecord, FlippedBitFailsTheChecksum) {
   std::vector<std::uint8_t> framed;
   append_framed_record(testing::file_hit(3), "appliance-1", framed);
   for (std::size_t i = kFrameHeaderSize; i < framed.size(); i += 7) {

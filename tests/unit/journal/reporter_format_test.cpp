@@ -17,13 +17,13 @@ journal::JournalEntry entry(const HitEvent& h, std::uint64_t pos) {
 
 HmacKey test_key() { return HmacKey(std::vector<std::uint8_t>(20, 0x0b)); }
 
-TEST(Privacy, HmacMatchesRfc4231) {
+TEST(ReporterPrivacy, HmacMatchesRfc4231) {
   // RFC 4231 test case 1: key = 20 bytes of 0x0b, data = "Hi There".
   EXPECT_EQ(test_key().hex_mac("Hi There"), "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7");
   EXPECT_THROW(HmacKey(std::vector<std::uint8_t>(8, 1)), std::runtime_error);
 }
 
-TEST(ReportFormat, SendPolicyCarriesEveryField) {
+TEST(ReporterFormat, SendPolicyCarriesEveryField) {
   const auto j = hit_to_json(entry(journal::testing::wire_hit(5), 777), PrivacyPolicy{}, nullptr);
   EXPECT_EQ(j["key"], "appliance-1:777");
   EXPECT_EQ(j["position"], 777);
@@ -36,7 +36,7 @@ TEST(ReportFormat, SendPolicyCarriesEveryField) {
   EXPECT_EQ(j["source"], "wire");
 }
 
-TEST(ReportFormat, OmitAndHashPoliciesKeepValuesOnTheAppliance) {
+TEST(ReporterFormat, OmitAndHashPoliciesKeepValuesOnTheAppliance) {
   PrivacyPolicy p;
   p.client_ip = FieldPolicy::omit;
   p.url = FieldPolicy::hash;
@@ -60,13 +60,13 @@ TEST(ReportFormat, OmitAndHashPoliciesKeepValuesOnTheAppliance) {
   EXPECT_EQ(f["pdq_distance"], 12);
 }
 
-TEST(ReportFormat, HashingWithoutAKeyIsAnError) {
+TEST(ReporterFormat, HashingWithoutAKeyIsAnError) {
   PrivacyPolicy p;
   p.client_ip = FieldPolicy::hash;
   EXPECT_THROW(hit_to_json(entry(journal::testing::wire_hit(5), 1), p, nullptr), std::logic_error);
 }
 
-TEST(ReportFormat, Ipv6AddressesPrintInTextForm) {
+TEST(ReporterFormat, Ipv6AddressesPrintInTextForm) {
   IpAddress a;
   a.bytes = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
   EXPECT_EQ(format_ip(a), "2001:db8::1");

@@ -247,7 +247,7 @@ TEST(JournalRetention, DeletesOnlyAcknowledgedSegmentsAndOnlyOverTheCap) {
   EXPECT_EQ(e->position, left.front().start);
 }
 
-TEST(AckState, WritesAtomicallyAndRejectsGarbage) {
+TEST(JournalAckState, WritesAtomicallyAndRejectsGarbage) {
   TempDir tmp;
   const auto f = tmp.path() / "state";
   EXPECT_FALSE(read_ack_position(f));
