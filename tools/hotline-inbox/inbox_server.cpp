@@ -190,16 +190,14 @@ void InboxServer::stop() {
   if (acceptor_.joinable()) acceptor_.join();
   if (listen_fd_ >= 0) ::close(listen_fd_);
   listen_fd_ = -1;
-  std::list<std::thread> threads;
-  {
-    std::lock_guard lock(threads_mutex_);
-    threads.swap(threads_);
-  }
-  for (auto& t : threads) t.join();
+  std::lock_guard lock(threads_mutex_);
+  for (auto& c : connections_) c.thread.join();
+  connections_.clear();
 }
 
 void InboxServer::accept_loop() {
   while (!stop_.load()) {
+    reap_finished();
     pollfd p{listen_fd_, POLLIN, 0};
     if (::poll(&p, 1, 100) <= 0) continue;
     const int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
@@ -212,7 +210,8 @@ void InboxServer::accept_loop() {
     ++stats_.connections;
     ++active_;
     std::lock_guard lock(threads_mutex_);
-    threads_.emplace_back([this, fd] {
+    Connection& conn = connections_.emplace_back();
+    conn.thread = std::thread([this, fd, &conn] {
       // A client that vanishes mid-response makes write() raise SIGPIPE in this thread; blocked here, it
       // becomes an EPIPE error instead of killing the process (the pending signal dies with the thread).
       sigset_t pipe;
@@ -222,7 +221,20 @@ void InboxServer::accept_loop() {
       serve(fd);
       ::close(fd);
       --active_;
+      conn.done.store(true);
     });
+  }
+}
+
+void InboxServer::reap_finished() {
+  std::lock_guard lock(threads_mutex_);
+  for (auto it = connections_.begin(); it != connections_.end();) {
+    if (it->done.load()) {
+      it->thread.join();
+      it = connections_.erase(it);
+    } else {
+      ++it;
+    }
   }
 }
 

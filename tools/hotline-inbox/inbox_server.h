@@ -56,8 +56,12 @@ class InboxServer {
   InboxStore& store() { return store_; }
 
  private:
-  struct Connection;
+  struct Connection {
+    std::thread thread;
+    std::atomic<bool> done{false};
+  };
   void accept_loop();
+  void reap_finished();
   void serve(int fd);
   void log(std::string_view m) const;
 
@@ -70,7 +74,7 @@ class InboxServer {
   std::atomic<std::size_t> active_{0};
   std::thread acceptor_;
   std::mutex threads_mutex_;
-  std::list<std::thread> threads_;
+  std::list<Connection> connections_;  // accept thread adds and reaps; stop() joins the rest
   InboxStats stats_;
 };
 

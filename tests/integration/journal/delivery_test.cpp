@@ -151,6 +151,10 @@ TEST_F(ReporterDelivery, AnApplianceWithoutAHotlineCertificateIsRefused) {
   o.tls.key = pki_.rogue_key;
   reporter::Reporter rogue(o);
   EXPECT_FALSE(rogue.deliver_once());
+  // The server counts the failed handshake just after its alert reaches the client.
+  for (int i = 0; i < 200 && inbox.server().stats().tls_failures.load() == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
   EXPECT_GE(inbox.server().stats().tls_failures.load(), 1u);
   EXPECT_EQ(inbox.server().store().count(), 0u);
   EXPECT_FALSE(read_ack_position(state_));
