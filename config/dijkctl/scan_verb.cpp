@@ -34,6 +34,8 @@ void print_summary(const ScanSummary& s, bool json, std::FILE* out) {
     o.add("summary", "scan").add("files", s.files).add("bytes", s.bytes).add("seconds", s.seconds);
     o.add("gb_per_s", gbps).add("hits", s.hits).add("files_with_hits", s.files_with_hits);
     o.add("allow_listed", s.allow_listed).add("errors", s.errors()).add_raw("problems", problems.str());
+    o.add("pdq_images", s.pdq_images).add("pdq_low_quality", s.pdq_low_quality);
+    o.add("pdq_undecodable", s.pdq_undecodable).add("pdq_skipped_large", s.pdq_skipped_large);
     o.add("threads", std::uint64_t{s.threads}).add("reader", s.reader);
     std::fprintf(out, "%s\n", o.str().c_str());
     return;
@@ -46,6 +48,12 @@ void print_summary(const ScanSummary& s, bool json, std::FILE* out) {
   std::fprintf(out, "Hits:            %llu in %llu files\n", static_cast<unsigned long long>(s.hits),
                static_cast<unsigned long long>(s.files_with_hits));
   std::fprintf(out, "Allow-listed:    %llu\n", static_cast<unsigned long long>(s.allow_listed));
+  if (s.pdq_images + s.pdq_undecodable + s.pdq_skipped_large > 0) {
+    std::fprintf(out, "PDQ images:      %llu (%llu too flat to match, %llu undecodable, %llu too large)\n",
+                 static_cast<unsigned long long>(s.pdq_images), static_cast<unsigned long long>(s.pdq_low_quality),
+                 static_cast<unsigned long long>(s.pdq_undecodable),
+                 static_cast<unsigned long long>(s.pdq_skipped_large));
+  }
   std::fprintf(out, "Errors:          %llu\n", static_cast<unsigned long long>(s.errors()));
   for (std::size_t i = 0; i < kScanProblemCount; ++i) {
     if (s.problems[i] == 0) continue;

@@ -14,7 +14,7 @@ namespace {
 class PreadReader final : public FileReader {
  public:
   PreadReader(const ScanOptions& options, AlgorithmSet algorithms)
-      : buffer_(options.chunk_bytes), state_(algorithms) {}
+      : buffer_(options.chunk_bytes), state_(algorithms, options.pdq ? options.pdq_max_image_bytes : 0) {}
 
   void run(FileTaskQueue& queue, FileMatcher& matcher) override {
     while (auto task = queue.pop()) read_one(std::move(*task), matcher);

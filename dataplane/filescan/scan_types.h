@@ -13,6 +13,10 @@ struct ScanOptions {
   bool force_pread = false;          // skip io_uring even where it works
   bool follow_symlinks = true;       // to files and directories (directory loops are detected)
   std::uint64_t max_file_bytes = 0;  // 0: no limit; larger files are skipped and counted
+  // Images up to this size are kept in memory while read, for PDQ, when the set has PDQ hashes (larger
+  // ones get their digests checked but no PDQ, and are counted). Set by the scanner, not the user.
+  std::uint64_t pdq_max_image_bytes = 64ull << 20;
+  bool pdq = false;
 };
 
 // Why a path was not hashed. Each has a counter; each such path is named on stderr.
@@ -36,6 +40,10 @@ struct ScanCounters {
   std::atomic<std::uint64_t> hits{0};
   std::atomic<std::uint64_t> files_with_hits{0};
   std::atomic<std::uint64_t> allow_listed{0};
+  std::atomic<std::uint64_t> pdq_images{0};         // images hashed with PDQ
+  std::atomic<std::uint64_t> pdq_undecodable{0};    // images that did not decode (corrupt, truncated, bomb)
+  std::atomic<std::uint64_t> pdq_low_quality{0};    // hashed, but too flat to match (quality < 50)
+  std::atomic<std::uint64_t> pdq_skipped_large{0};  // larger than pdq_max_image_bytes
   std::atomic<std::uint64_t> problems[kScanProblemCount]{};
 
   void add(std::atomic<std::uint64_t>& c, std::uint64_t n = 1) { c.fetch_add(n, std::memory_order_relaxed); }

@@ -15,6 +15,10 @@ void add_counters(ScanSummary& s, const ScanCounters& c) {
   s.hits += c.hits.load(std::memory_order_relaxed);
   s.files_with_hits += c.files_with_hits.load(std::memory_order_relaxed);
   s.allow_listed += c.allow_listed.load(std::memory_order_relaxed);
+  s.pdq_images += c.pdq_images.load(std::memory_order_relaxed);
+  s.pdq_undecodable += c.pdq_undecodable.load(std::memory_order_relaxed);
+  s.pdq_low_quality += c.pdq_low_quality.load(std::memory_order_relaxed);
+  s.pdq_skipped_large += c.pdq_skipped_large.load(std::memory_order_relaxed);
   for (std::size_t i = 0; i < kScanProblemCount; ++i)
     s.problems[i] += c.problems[i].load(std::memory_order_relaxed);
 }
@@ -45,12 +49,15 @@ ScanSummary Scanner::run(const std::vector<std::string>& paths, const ProgressFn
 
   ScanSummary summary;
   summary.threads = threads;
+  // With PDQ hashes in the set, readers keep each image's bytes for the decoder.
+  ScanOptions reader_options = options_;
+  reader_options.pdq = set_->section(setfile::SectionKind::pdq_hashes).has_value();
   std::vector<std::unique_ptr<FileReader>> readers;
   std::string why_not_uring;
   for (unsigned i = 0; i < threads; ++i) {
     std::unique_ptr<FileReader> r;
-    if (!options_.force_pread) r = make_uring_reader(options_, algorithms, &why_not_uring);
-    if (!r) r = make_pread_reader(options_, algorithms);
+    if (!options_.force_pread) r = make_uring_reader(reader_options, algorithms, &why_not_uring);
+    if (!r) r = make_pread_reader(reader_options, algorithms);
     readers.push_back(std::move(r));
   }
   summary.reader = options_.force_pread    ? "pread (forced)"

@@ -16,6 +16,7 @@ struct ScanSummary {
   std::uint64_t hits = 0;
   std::uint64_t files_with_hits = 0;
   std::uint64_t allow_listed = 0;
+  std::uint64_t pdq_images = 0, pdq_undecodable = 0, pdq_low_quality = 0, pdq_skipped_large = 0;
   std::uint64_t problems[kScanProblemCount] = {};
   std::uint64_t errors() const;
   double seconds = 0;

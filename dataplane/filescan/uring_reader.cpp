@@ -20,7 +20,9 @@ class UringReader final : public FileReader {
  public:
   UringReader(const ScanOptions& options, AlgorithmSet algorithms) : chunk_(options.chunk_bytes) {
     slots_.reserve(options.files_in_flight);
-    for (unsigned i = 0; i < options.files_in_flight; ++i) slots_.emplace_back(algorithms);
+    for (unsigned i = 0; i < options.files_in_flight; ++i) {
+      slots_.emplace_back(algorithms, options.pdq ? options.pdq_max_image_bytes : 0);
+    }
   }
 
   ~UringReader() override {
@@ -77,7 +79,7 @@ class UringReader final : public FileReader {
 
  private:
   struct Slot {
-    explicit Slot(AlgorithmSet algorithms) : state(algorithms) {}
+    Slot(AlgorithmSet algorithms, std::uint64_t keep_image_bytes) : state(algorithms, keep_image_bytes) {}
     FileHashState state;
     std::uint8_t* buffer = nullptr;
     int fd = -1;

@@ -16,9 +16,9 @@ namespace dijk {
 namespace {
 
 std::uint64_t load_be64_prefix(const std::uint8_t* p) {
-  std::uint64_t v = 0;
-  for (int i = 0; i < 8; ++i) v = (v << 8) | p[i];
-  return v;
+  std::uint64_t v;
+  std::memcpy(&v, p, sizeof v);
+  return __builtin_bswap64(v);
 }
 
 [[noreturn]] void fail(const std::string& path, const std::string& what) {
@@ -55,14 +55,19 @@ std::uint64_t ExactTable::bucket_of(const std::uint8_t* digest) const {
 }
 
 std::int32_t ExactTable::scan_bucket(std::uint64_t bucket, const std::uint8_t* digest) const {
-  // Buckets hold about four entries; a linear scan for equality beats a binary search at that size.
+  // Buckets hold about four entries; a linear scan beats a binary search at that size. The first eight
+  // stored bytes are compared as one word and the rest only on a word match, which is rare for a miss.
   // Clamped so that even a forged bucket table cannot make a lookup read past the section.
   const std::uint64_t end = std::min<std::uint64_t>(bucket_start_[bucket + 1], count_);
   const std::uint64_t begin = std::min<std::uint64_t>(bucket_start_[bucket], end);
   const std::uint8_t* want = digest + dropped_;
-  const std::uint8_t* entry = suffixes_ + std::uint64_t{begin} * suffix_size_;
+  std::uint64_t want_word;
+  std::memcpy(&want_word, want, sizeof want_word);
+  const std::uint8_t* entry = suffixes_ + begin * suffix_size_;
   for (std::uint64_t i = begin; i < end; ++i, entry += suffix_size_) {
-    if (std::memcmp(entry, want, suffix_size_) == 0) return list_index_[i];
+    std::uint64_t word;
+    std::memcpy(&word, entry, sizeof word);
+    if (word == want_word && std::memcmp(entry + 8, want + 8, suffix_size_ - 8) == 0) return list_index_[i];
   }
   return kNotFound;
 }
@@ -78,18 +83,23 @@ void ExactTable::find_batch(const std::uint8_t* digests, std::size_t stride, std
     for (std::size_t i = 0; i < n; ++i) out[i] = kNotFound;
     return;
   }
-  // Two-stage software pipeline: the bucket table entry of lookup i+2*D is prefetched while the entries
-  // of lookup i+D are prefetched and lookup i is resolved.
-  constexpr std::size_t kDistance = 8;
-  auto bucket_at = [&](std::size_t i) { return bucket_of(digests + i * stride); };
-  for (std::size_t i = 0; i < n && i < 2 * kDistance; ++i) __builtin_prefetch(&bucket_start_[bucket_at(i)]);
-  for (std::size_t i = 0; i < n; ++i) {
-    if (i + 2 * kDistance < n) __builtin_prefetch(&bucket_start_[bucket_at(i + 2 * kDistance)]);
-    if (i + kDistance < n) {
-      const std::uint32_t start = bucket_start_[bucket_at(i + kDistance)];
-      __builtin_prefetch(suffixes_ + std::uint64_t{start} * suffix_size_);
+  // In blocks, three passes: prefetch every lookup's bucket-table word, then (those having arrived)
+  // every bucket's first entries, then resolve. Each pass issues independent loads, so a block costs about
+  // two memory round trips instead of two per lookup.
+  constexpr std::size_t kBlock = 32;
+  std::uint64_t bucket[kBlock];
+  for (std::size_t base = 0; base < n; base += kBlock) {
+    const std::size_t m = std::min(kBlock, n - base);
+    for (std::size_t j = 0; j < m; ++j) {
+      bucket[j] = bucket_of(digests + (base + j) * stride);
+      __builtin_prefetch(&bucket_start_[bucket[j]]);
     }
-    out[i] = scan_bucket(bucket_at(i), digests + i * stride);
+    for (std::size_t j = 0; j < m; ++j) {
+      const std::uint8_t* first = suffixes_ + std::uint64_t{bucket_start_[bucket[j]]} * suffix_size_;
+      __builtin_prefetch(first);
+      __builtin_prefetch(first + 64);  // a bucket of ~4 entries of up to 32 bytes may span two lines
+    }
+    for (std::size_t j = 0; j < m; ++j) out[base + j] = scan_bucket(bucket[j], digests + (base + j) * stride);
   }
 }
 

@@ -9,6 +9,8 @@
 #include <iostream>
 
 #include "hashcore/lists/hash_list_parser.h"
+#include "hashcore/pdq_index/pdq_list_import.h"
+#include "hashcore/pdq_index/pdq_set_section.h"
 #include "hashcore/set/set_builder.h"
 #include "tools/hotline/verbs.h"
 
@@ -73,7 +75,7 @@ class ErrorPrinter {
   std::uint64_t count_ = 0;
 };
 
-void copy_base_set(const std::string& path, SetBuilder& builder) {
+void copy_base_set(const std::string& path, SetBuilder& builder, PdqIndexBuilder& pdq) {
   const auto base = HashSet::open(path, SetVerification::full);
   std::vector<std::uint16_t> remap;
   for (const ListInfo& l : base->lists()) remap.push_back(builder.add_list(l.name, l.category));
@@ -89,6 +91,13 @@ void copy_base_set(const std::string& path, SetBuilder& builder) {
       builder.add_allow(d);
     });
   }
+  std::string error;
+  const auto index = pdq_index_of(*base, &error);
+  if (!index) throw std::runtime_error(path + ": " + error);
+  for (std::uint32_t id = 0; id < index->size(); ++id) {
+    const std::uint16_t l = index->list_index(id);
+    pdq.add(index->hash(id), l < remap.size() ? remap[l] : 0, index->quality(id));
+  }
 }
 
 int run_import(const cli::ParsedArgs& args) {
@@ -101,20 +110,31 @@ int run_import(const cli::ParsedArgs& args) {
   const auto forced = args.value("--format");
 
   SetBuilder builder;
-  if (auto base = args.value("--base")) copy_base_set(*base, builder);
+  PdqIndexBuilder pdq;
+  if (auto base = args.value("--base")) copy_base_set(*base, builder, pdq);
   const std::uint16_t list = builder.add_list(*name, args.value("--category").value_or(""));
 
   ErrorPrinter errors;
   ListParseStats total;
+  std::uint64_t pdq_low_quality = 0;
   auto parse_file = [&](const std::string& path, bool allow) {
     const MappedFile file(path);
     ListParseCallbacks cb;
     cb.on_hash = [&](const Digest& d, std::uint64_t) { allow ? builder.add_allow(d) : builder.add(d, list); };
     cb.on_error = [&](std::uint64_t line, const std::string& reason) { errors.print(path, line, reason); };
+    // PDQ hashes go to the set's PDQ index; below quality 50 a hash can never match, so it is left out.
+    PdqListImport import_pdq(pdq, list);
+    cb.on_pdq = [&](std::string_view hex, std::optional<int> quality, std::uint64_t) -> std::string {
+      if (allow) return "PDQ hashes cannot be allow-listed";
+      return import_pdq(hex, quality);
+    };
     const ListFormat format = forced ? parse_format(*forced) : list_format_for_path(path);
     const ListParseStats s = parse_hash_list(file.bytes(), format, cb);
     std::cout << path << ": " << list_format_name(format) << ", " << s.lines << " lines, " << s.hashes
-              << (allow ? " allow-list hashes" : " hashes") << ", " << s.malformed << " malformed\n";
+              << (allow ? " allow-list hashes" : " hashes");
+    if (s.pdq_hashes > 0) std::cout << ", " << s.pdq_hashes << " PDQ hashes";
+    std::cout << ", " << s.malformed << " malformed\n";
+    pdq_low_quality += import_pdq.low_quality();
     total.hashes += s.hashes;
     total.malformed += s.malformed;
   };
@@ -129,6 +149,8 @@ int run_import(const cli::ParsedArgs& args) {
   }
   std::uint64_t version = 0;
   if (auto v = args.value("--set-version")) version = std::stoull(*v);
+  const std::size_t pdq_added = pdq.size();
+  if (pdq_added > 0) add_pdq_section(builder, pdq);
   const SetBuildStats stats = builder.write(*out, version);
   const auto written = HashSet::open(*out, SetVerification::full);
   std::cout << *out << ": set version " << written->version() << ", " << written->lists().size() << " lists";
@@ -137,6 +159,11 @@ int run_import(const cli::ParsedArgs& args) {
     if (stats.exact[i] || stats.allow[i]) {
       std::cout << ", " << algorithm_name(a) << " " << stats.exact[i] << " (+" << stats.allow[i] << " allowed)";
     }
+  }
+  if (const auto index = pdq_index_of(*written); index && !index->empty()) {
+    std::cout << ", pdq " << index->size() << " (" << pdq_added - index->size() << " duplicates folded";
+    if (pdq_low_quality > 0) std::cout << ", " << pdq_low_quality << " below quality 50 left out";
+    std::cout << ")";
   }
   std::cout << ", " << stats.duplicates << " duplicates folded, " << stats.in_several_lists
             << " kept under their first list\n";
@@ -151,7 +178,8 @@ cli::Verb import_verb() {
       "build a set file from hash lists",
       "import --name LIST [--category C] [--allow FILE]... [--base SET] --out SET FILE...",
       "Reads plain text (one hash a line; md5sum/sha1sum/sha256sum output accepted; algorithm by length),\n"
-      "CSV with a header naming md5/sha1/sha256 (and pdq) columns, and ClamAV .hdb/.hsb signatures.\n"
+      "CSV with a header naming md5/sha1/sha256 (and pdq, quality) columns, ClamAV .hdb/.hsb signatures,\n"
+      "and PDQ lists (.pdq: 64 hex digits a line). PDQ hashes of quality < 50 are left out (they never match).\n"
       "The format follows the file name (.csv, .hdb, .hsb, .pdq; plain otherwise) unless --format says.\n"
       "Every malformed line is printed as file:line: reason. With any malformed line no set is written,\n"
       "unless --keep-going (exit status 1 then). The set is written beside --out and renamed into place.",

@@ -1,0 +1,310 @@
+#include "hashcore/pdq/pdq_hasher.h"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstring>
+#include <numbers>
+
+namespace dijk {
+
+namespace {
+
+constexpr int kMinHashableSide = 5;  // below this there is nothing to filter: quality 0, never matched
+
+// The reference's filter window: ceil(old / (2 * new)) with new = 64.
+std::uint32_t jarosz_window(std::uint32_t old_size) { return (old_size + 2 * 64 - 1) / (2 * 64); }
+
+// One box-filter pass along a row of `length` values, in the reference's four phases (window growing in,
+// full, shrinking out) and with its exact order of float additions, so the result is bit-identical.
+void box_row(const float* in, float* out, std::uint32_t length, std::uint32_t window) {
+  const std::uint32_t half = (window + 2) / 2;
+  const std::uint32_t p1 = half - 1, p2 = window - half + 1, p3 = length - window, p4 = half - 1;
+  std::uint32_t li = 0, ri = 0, oi = 0;
+  float sum = 0.0f;
+  int count = 0;
+  for (std::uint32_t i = 0; i < p1; ++i) {
+    sum += in[ri++];
+    ++count;
+  }
+  for (std::uint32_t i = 0; i < p2; ++i) {
+    sum += in[ri++];
+    ++count;
+    out[oi++] = sum / static_cast<float>(count);
+  }
+  for (std::uint32_t i = 0; i < p3; ++i) {
+    sum += in[ri++];
+    sum -= in[li++];
+    out[oi++] = sum / static_cast<float>(count);
+  }
+  for (std::uint32_t i = 0; i < p4; ++i) {
+    sum -= in[li++];
+    --count;
+    out[oi++] = sum / static_cast<float>(count);
+  }
+}
+
+// box_row over every row, eight rows at a time: the eight rows are transposed into a column-interleaved
+// strip (x * 8 + r) so that the eight running sums, and above all the eight divisions, are one vector
+// operation each. Every row still sees exactly box_row's float operations, so the bits are the same.
+void box_rows(const float* in, float* out, std::uint32_t width, std::uint32_t height, std::uint32_t window,
+              float* strip_in, float* strip_out) {
+  constexpr std::uint32_t kLanes = 8;
+  const std::uint32_t half = (window + 2) / 2;
+  const std::uint32_t p1 = half - 1, p2 = window - half + 1, p3 = width - window, p4 = half - 1;
+  std::uint32_t y = 0;
+  for (; y + kLanes <= height; y += kLanes) {
+    const float* src = in + std::size_t{y} * width;
+    float* dst = out + std::size_t{y} * width;
+    for (std::uint32_t x = 0; x < width; ++x) {
+      for (std::uint32_t r = 0; r < kLanes; ++r) strip_in[x * kLanes + r] = src[r * width + x];
+    }
+    // GCC vector extension, four lanes (one SSE register) twice: the eight rows' sums and divisions.
+    using Quad = float __attribute__((vector_size(4 * sizeof(float))));
+    Quad lo = {}, hi = {};
+    std::uint32_t li = 0, ri = 0, oi = 0;
+    int count = 0;
+    const auto add = [&](std::uint32_t at) {
+      Quad a, b;
+      std::memcpy(&a, strip_in + at * kLanes, sizeof a);
+      std::memcpy(&b, strip_in + at * kLanes + 4, sizeof b);
+      lo += a;
+      hi += b;
+    };
+    const auto sub = [&](std::uint32_t at) {
+      Quad a, b;
+      std::memcpy(&a, strip_in + at * kLanes, sizeof a);
+      std::memcpy(&b, strip_in + at * kLanes + 4, sizeof b);
+      lo -= a;
+      hi -= b;
+    };
+    const auto emit = [&](std::uint32_t at) {
+      const float c = static_cast<float>(count);
+      const Quad a = lo / c, b = hi / c;
+      std::memcpy(strip_out + at * kLanes, &a, sizeof a);
+      std::memcpy(strip_out + at * kLanes + 4, &b, sizeof b);
+    };
+    for (std::uint32_t i = 0; i < p1; ++i, ++count) add(ri++);
+    for (std::uint32_t i = 0; i < p2; ++i) {
+      add(ri++);
+      ++count;
+      emit(oi++);
+    }
+    for (std::uint32_t i = 0; i < p3; ++i) {
+      add(ri++);
+      sub(li++);
+      emit(oi++);
+    }
+    for (std::uint32_t i = 0; i < p4; ++i) {
+      sub(li++);
+      --count;
+      emit(oi++);
+    }
+    for (std::uint32_t r = 0; r < kLanes; ++r) {
+      for (std::uint32_t x = 0; x < width; ++x) dst[r * width + x] = strip_out[x * kLanes + r];
+    }
+  }
+  for (; y < height; ++y) box_row(in + std::size_t{y} * width, out + std::size_t{y} * width, width, window);
+}
+
+// The same filter down every column at once: one running sum per column, walked row by row so memory is
+// read in order and the inner loops vectorise. Per column the float operations are the reference's.
+// `columns` selects which input columns to filter (nullptr: all `width` of them); output rows hold
+// `out_width` values.
+void box_columns(const float* in, float* out, std::uint32_t width, std::uint32_t height, std::uint32_t window,
+                 const std::uint32_t* columns, std::uint32_t out_width, float* sums) {
+  const std::uint32_t half = (window + 2) / 2;
+  const std::uint32_t p1 = half - 1, p2 = window - half + 1, p3 = height - window, p4 = half - 1;
+  std::fill_n(sums, out_width, 0.0f);
+  const auto row = [&](std::uint32_t y) { return in + static_cast<std::size_t>(y) * width; };
+  const auto add = [&](std::uint32_t y) {
+    const float* r = row(y);
+    if (columns == nullptr) {
+      for (std::uint32_t x = 0; x < out_width; ++x) sums[x] += r[x];
+    } else {
+      for (std::uint32_t x = 0; x < out_width; ++x) sums[x] += r[columns[x]];
+    }
+  };
+  const auto sub = [&](std::uint32_t y) {
+    const float* r = row(y);
+    if (columns == nullptr) {
+      for (std::uint32_t x = 0; x < out_width; ++x) sums[x] -= r[x];
+    } else {
+      for (std::uint32_t x = 0; x < out_width; ++x) sums[x] -= r[columns[x]];
+    }
+  };
+  const auto emit = [&](std::uint32_t y, int count) {
+    float* o = out + static_cast<std::size_t>(y) * out_width;
+    const auto c = static_cast<float>(count);
+    for (std::uint32_t x = 0; x < out_width; ++x) o[x] = sums[x] / c;
+  };
+  std::uint32_t li = 0, ri = 0, oi = 0;
+  int count = 0;
+  for (std::uint32_t i = 0; i < p1; ++i, ++count) add(ri++);
+  for (std::uint32_t i = 0; i < p2; ++i) {
+    add(ri++);
+    emit(oi++, ++count);
+  }
+  for (std::uint32_t i = 0; i < p3; ++i) {
+    add(ri++);
+    sub(li++);
+    emit(oi++, count);
+  }
+  for (std::uint32_t i = 0; i < p4; ++i) {
+    sub(li++);
+    emit(oi++, --count);
+  }
+}
+
+struct DctMatrix {
+  float m[16][64];
+  DctMatrix() {
+    const double scale = std::sqrt(2.0 / 64.0);
+    for (int i = 0; i < 16; ++i) {
+      for (int j = 0; j < 64; ++j) {
+        m[i][j] = static_cast<float>(scale * std::cos((std::numbers::pi / 2 / 64.0) * (i + 1) * (2 * j + 1)));
+      }
+    }
+  }
+};
+const DctMatrix kDct;  // immutable after static initialisation
+
+// One bit per coefficient strictly above the median (the 128th smallest, as the reference's Torben
+// median returns for 256 values).
+PdqHash threshold(const float (&dct)[16][16]) {
+  std::array<float, 256> values;
+  for (int i = 0; i < 16; ++i) std::copy_n(dct[i], 16, values.begin() + 16 * i);
+  std::nth_element(values.begin(), values.begin() + 127, values.end());
+  const float median = values[127];
+  PdqHash hash;
+  for (int i = 0; i < 16; ++i) {
+    for (int j = 0; j < 16; ++j) {
+      if (dct[i][j] > median) hash.set_bit(i * 16 + j);
+    }
+  }
+  return hash;
+}
+
+// The dihedral images' DCTs follow from the original's: mirroring negates the odd frequencies along that
+// axis (index i is frequency i+1, so even i), a transpose swaps the indices.
+void dihedral_dct(const float (&a)[16][16], PdqDihedral d, float (&b)[16][16]) {
+  for (int i = 0; i < 16; ++i) {
+    for (int j = 0; j < 16; ++j) {
+      const float v = a[i][j];
+      const bool ei = (i & 1) == 0, ej = (j & 1) == 0;
+      switch (d) {
+        case PdqDihedral::original: b[i][j] = v; break;
+        case PdqDihedral::rotate90: b[j][i] = ej ? -v : v; break;
+        case PdqDihedral::rotate180: b[i][j] = ei != ej ? -v : v; break;
+        case PdqDihedral::rotate270: b[j][i] = ei ? -v : v; break;
+        case PdqDihedral::flip_x: b[i][j] = ei ? -v : v; break;
+        case PdqDihedral::flip_y: b[i][j] = ej ? -v : v; break;
+        case PdqDihedral::flip_plus1: b[j][i] = v; break;
+        case PdqDihedral::flip_minus1: b[j][i] = ei != ej ? -v : v; break;
+      }
+    }
+  }
+}
+
+}  // namespace
+
+PdqHasher::PdqHasher(PdqOptions options) : options_(options), decoder_(options.limits) {}
+
+bool PdqHasher::transform(const float* luma, std::uint32_t width, std::uint32_t height, int& quality) {
+  quality = 0;
+  if (width < kMinHashableSide || height < kMinHashableSide) return false;
+  // The last column pass writes 64 sampled columns per row, which is wider than images under 64 px.
+  const std::size_t row_floats = std::max<std::size_t>(width, 64);
+  const std::size_t n = row_floats * height;
+  if (plane_a_.size() < n) plane_a_.resize(n);
+  if (plane_b_.size() < n) plane_b_.resize(n);
+  if (column_sums_.size() < row_floats) column_sums_.resize(row_floats);
+  if (strip_in_.size() < 8 * row_floats) strip_in_.resize(8 * row_floats);
+  if (strip_out_.size() < 8 * row_floats) strip_out_.resize(8 * row_floats);
+  float* a = plane_a_.data();
+  float* b = plane_b_.data();
+  const std::uint32_t row_window = jarosz_window(width), column_window = jarosz_window(height);
+
+  // Two passes of rows-then-columns. The second column pass only matters at the 64 sampled columns.
+  std::array<std::uint32_t, 64> sample_columns, sample_rows;
+  for (std::uint32_t k = 0; k < 64; ++k) {
+    sample_rows[k] = static_cast<std::uint32_t>(((k + 0.5) * height) / 64);
+    sample_columns[k] = static_cast<std::uint32_t>(((k + 0.5) * width) / 64);
+  }
+  box_rows(luma, b, width, height, row_window, strip_in_.data(), strip_out_.data());
+  box_columns(b, a, width, height, column_window, nullptr, width, column_sums_.data());
+  box_rows(a, b, width, height, row_window, strip_in_.data(), strip_out_.data());
+  box_columns(b, a, width, height, column_window, sample_columns.data(), 64, column_sums_.data());
+  for (int i = 0; i < 64; ++i) std::copy_n(a + sample_rows[static_cast<std::size_t>(i)] * std::size_t{64}, 64, samples_[i]);
+
+  // Quality: how much the samples vary, in percent steps of the full range.
+  int gradient_sum = 0;
+  for (int i = 0; i < 63; ++i) {
+    for (int j = 0; j < 64; ++j) gradient_sum += std::abs(static_cast<int>(((samples_[i][j] - samples_[i + 1][j]) * 100) / 255));
+  }
+  for (int i = 0; i < 64; ++i) {
+    for (int j = 0; j < 63; ++j) gradient_sum += std::abs(static_cast<int>(((samples_[i][j] - samples_[i][j + 1]) * 100) / 255));
+  }
+  quality = std::min(gradient_sum / 90, 100);
+
+  // 16x64 = D * samples, then 16x16 = that * D^T; sums in the reference's order.
+  for (int i = 0; i < 16; ++i) {
+    for (int j = 0; j < 64; ++j) {
+      float sum = 0.0f;
+      for (int k = 0; k < 64; ++k) sum += kDct.m[i][k] * samples_[k][j];
+      partial_[i][j] = sum;
+    }
+  }
+  for (int i = 0; i < 16; ++i) {
+    for (int j = 0; j < 16; ++j) {
+      float sum = 0.0f;
+      for (int k = 0; k < 64; ++k) sum += partial_[i][k] * kDct.m[j][k];
+      dct_[i][j] = sum;
+    }
+  }
+  return true;
+}
+
+PdqResult PdqHasher::hash_luma(const float* luma, std::uint32_t width, std::uint32_t height) {
+  PdqResult result;
+  if (transform(luma, width, height, result.quality)) result.hash = threshold(dct_);
+  return result;
+}
+
+PdqDihedralResult PdqHasher::hash_luma_dihedral(const float* luma, std::uint32_t width, std::uint32_t height) {
+  PdqDihedralResult result;
+  if (!transform(luma, width, height, result.quality)) return result;
+  float variant[16][16];
+  for (int d = 0; d < kPdqDihedralCount; ++d) {
+    dihedral_dct(dct_, static_cast<PdqDihedral>(d), variant);
+    result.hashes[static_cast<std::size_t>(d)] = threshold(variant);
+  }
+  return result;
+}
+
+const float* PdqHasher::decode(std::span<const std::uint8_t> file, std::uint32_t& width, std::uint32_t& height) {
+  DecodeOptions decode_options;
+  if (options_.fast) decode_options.jpeg_min_side = options_.fast_min_side;
+  const DecodeResult decoded = decoder_.decode(file, decode_options);
+  last_status_ = decoded.status;
+  if (!decoded.ok()) return nullptr;
+  width = decoded.luma.width;
+  height = decoded.luma.height;
+  return decoded.luma.pixels;
+}
+
+std::optional<PdqResult> PdqHasher::hash_file_bytes(std::span<const std::uint8_t> file) {
+  std::uint32_t w = 0, h = 0;
+  const float* luma = decode(file, w, h);
+  if (luma == nullptr) return std::nullopt;
+  return hash_luma(luma, w, h);
+}
+
+std::optional<PdqDihedralResult> PdqHasher::hash_file_bytes_dihedral(std::span<const std::uint8_t> file) {
+  std::uint32_t w = 0, h = 0;
+  const float* luma = decode(file, w, h);
+  if (luma == nullptr) return std::nullopt;
+  return hash_luma_dihedral(luma, w, h);
+}
+
+}  // namespace dijk

@@ -1,0 +1,60 @@
+#pragma once
+// PDQ, written from the published algorithm (Meta's "The TMK+PDQF and PDQ hashing algorithms", 2019):
+// luminance -> two passes of a box filter along rows and columns (Jarosz tent) sized to the image ->
+// 64x64 samples -> 16x16 low-frequency DCT without the DC row and column -> one bit per coefficient above
+// the median. Quality is the summed gradient of the 64x64 samples, capped at 100.
+//
+// One PdqHasher per thread: it owns the decoder and every plane, grows them to the largest image seen and
+// then never allocates again.
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "hashcore/image/image_decoder.h"
+#include "hashcore/pdq/pdq_hash.h"
+
+namespace dijk {
+
+struct PdqOptions {
+  DecodeLimits limits;
+  // Fast path: JPEGs decode scaled down in the DCT domain (to a shorter side >= fast_min_side) and use
+  // their Y channel. Measured on the reference test set to stay within a few bits of full resolution
+  // (tests/unit/pdq asserts <= 8); docs/pdq.md has the figures.
+  bool fast = true;
+  std::uint32_t fast_min_side = 256;
+};
+
+class PdqHasher {
+ public:
+  explicit PdqHasher(PdqOptions options = {});
+
+  // Decodes and hashes one file. nullopt when it does not decode (the decoder's counters say why).
+  std::optional<PdqResult> hash_file_bytes(std::span<const std::uint8_t> file);
+  std::optional<PdqDihedralResult> hash_file_bytes_dihedral(std::span<const std::uint8_t> file);
+
+  // Hashes a luminance plane (row-major, 0..255). The plane is read only.
+  PdqResult hash_luma(const float* luma, std::uint32_t width, std::uint32_t height);
+  PdqDihedralResult hash_luma_dihedral(const float* luma, std::uint32_t width, std::uint32_t height);
+
+  const DecodeCounters& decode_counters() const { return decoder_.counters(); }
+  DecodeStatus last_status() const { return last_status_; }
+  const PdqOptions& options() const { return options_; }
+
+ private:
+  // Fills dct_ (16x16) and returns the quality; false when the image is too small to hash.
+  bool transform(const float* luma, std::uint32_t width, std::uint32_t height, int& quality);
+  const float* decode(std::span<const std::uint8_t> file, std::uint32_t& width, std::uint32_t& height);
+
+  PdqOptions options_;
+  ImageDecoder decoder_;
+  DecodeStatus last_status_ = DecodeStatus::ok;
+  std::vector<float> plane_a_, plane_b_;  // filter ping-pong buffers, as large as the largest image
+  std::vector<float> column_sums_;        // one running sum per column for the vertical pass
+  std::vector<float> strip_in_, strip_out_;  // eight rows, transposed, for the horizontal pass
+  float samples_[64][64];
+  float partial_[16][64];
+  float dct_[16][16];
+};
+
+}  // namespace dijk

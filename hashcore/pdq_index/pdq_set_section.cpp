@@ -1,0 +1,23 @@
+#include "hashcore/pdq_index/pdq_set_section.h"
+
+#include <cstring>
+
+namespace dijk {
+
+void add_pdq_section(SetBuilder& set, PdqIndexBuilder& builder) {
+  RawSection section;
+  section.kind = setfile::SectionKind::pdq_hashes;
+  section.bytes = builder.build();
+  pdqindex::Header header;
+  std::memcpy(&header, section.bytes.data(), sizeof header);
+  section.count = header.count;
+  set.add_raw_section(std::move(section));
+}
+
+std::optional<PdqIndex> pdq_index_of(const HashSet& set, std::string* error) {
+  const auto bytes = set.section(setfile::SectionKind::pdq_hashes);
+  if (!bytes) return PdqIndex{};
+  return PdqIndex::open(*bytes, error);
+}
+
+}  // namespace dijk

@@ -1,0 +1,20 @@
+#pragma once
+// The PDQ index as a section of the set file: written through SetBuilder::add_raw_section, read back in
+// place from the mapped HashSet.
+#include <optional>
+#include <string>
+
+#include "hashcore/pdq_index/pdq_index.h"
+#include "hashcore/set/hash_set.h"
+#include "hashcore/set/set_builder.h"
+
+namespace dijk {
+
+// Builds the index from everything added to `builder` and hands it to the set builder.
+void add_pdq_section(SetBuilder& set, PdqIndexBuilder& builder);
+
+// The set's PDQ index: empty if the set has no PDQ section, nullopt (with a reason) if it is malformed.
+// The index points into `set`'s mapping: keep the shared_ptr alive as long as the index.
+std::optional<PdqIndex> pdq_index_of(const HashSet& set, std::string* error = nullptr);
+
+}  // namespace dijk
