@@ -75,7 +75,8 @@ Latency paced_journal(const std::filesystem::path& dir, double rate, double seco
   const auto start = Clock::now();
   const auto step = std::chrono::duration<double>(1.0 / rate);
   for (std::size_t i = 0; i < n; ++i) {
-    std::this_thread::sleep_until(start + std::chrono::duration_cast<Clock::duration>(step * static_cast<double>(i)));
+    std::this_thread::sleep_until(start +
+                                  std::chrono::duration_cast<Clock::duration>(step * static_cast<double>(i)));
     enqueued[i] = Clock::now();
     p.append(testing::wire_hit(i));
   }
@@ -101,14 +102,16 @@ Latency paced_plain(const std::filesystem::path& file, double rate, double secon
   const auto step = std::chrono::duration<double>(1.0 / rate);
   // The reference cannot keep up at these rates on most disks; it stops after the same wall time plus a
   // second, and its rate is what it managed in that time (its latencies are those of the records written).
-  const auto give_up = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds + 1));
+  const auto give_up =
+      start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds + 1));
   std::size_t written = 0;
   for (std::size_t i = 0; i < n && Clock::now() < give_up; ++i) {
     const auto due = start + std::chrono::duration_cast<Clock::duration>(step * static_cast<double>(i));
     std::this_thread::sleep_until(due);
     rec.clear();
     append_framed_record(testing::wire_hit(i), "bench", rec);
-    if (::write(fd, rec.data(), rec.size()) != static_cast<ssize_t>(rec.size()) || ::fdatasync(fd) != 0) break;
+    if (::write(fd, rec.data(), rec.size()) != static_cast<ssize_t>(rec.size()) || ::fdatasync(fd) != 0)
+      break;
     lat[i] = ms_between(due, Clock::now());
     written = i + 1;
   }
@@ -147,7 +150,8 @@ double unpaced_plain(const std::filesystem::path& file, std::size_t n) {
   for (std::size_t i = 0; i < n; ++i) {
     rec.clear();
     append_framed_record(testing::wire_hit(i), "bench", rec);
-    if (::write(fd, rec.data(), rec.size()) != static_cast<ssize_t>(rec.size()) || ::fdatasync(fd) != 0) break;
+    if (::write(fd, rec.data(), rec.size()) != static_cast<ssize_t>(rec.size()) || ::fdatasync(fd) != 0)
+      break;
   }
   const double s = std::chrono::duration<double>(Clock::now() - start).count();
   ::close(fd);
@@ -171,20 +175,22 @@ int main(int argc, char** argv) {
     const Latency j = paced_journal(root / "paced", rate, seconds, s);
     const Latency r = paced_plain(root / "plain.log", rate, seconds);
     std::printf(
-        "paced %5.0f hits/s: journal (%s, group commit) %8.0f appends/s, commit latency p50 %.2f ms p99 %.2f ms, "
+        "paced %5.0f hits/s: journal (%s, group commit) %8.0f appends/s, commit latency p50 %.2f ms p99 %.2f "
+        "ms, "
         "%.1f hits per fdatasync\n"
         "                     reference write()+fdatasync %8.0f appends/s, latency p50 %.2f ms p99 %.2f ms\n"
         "                     ratio journal/reference: rate %.2fx, p99 latency %.2fx\n",
         rate, s.backend.c_str(), j.rate, j.p50_ms, j.p99_ms,
-        s.commits ? static_cast<double>(s.records_committed) / static_cast<double>(s.commits) : 0.0, r.rate, r.p50_ms,
-        r.p99_ms, r.rate > 0 ? j.rate / r.rate : 0.0, r.p99_ms > 0 ? j.p99_ms / r.p99_ms : 0.0);
+        s.commits ? static_cast<double>(s.records_committed) / static_cast<double>(s.commits) : 0.0, r.rate,
+        r.p50_ms, r.p99_ms, r.rate > 0 ? j.rate / r.rate : 0.0, r.p99_ms > 0 ? j.p99_ms / r.p99_ms : 0.0);
   }
 
   const double ju = unpaced_journal(root / "unpaced", 25000, 4);
   const double pu = unpaced_plain(root / "plain2.log", 1000);
-  std::printf("unpaced: journal 4 producers %.0f appends/s; reference write()+fdatasync per record %.0f appends/s; "
-              "ratio %.1fx\n",
-              ju, pu, ju / pu);
+  std::printf(
+      "unpaced: journal 4 producers %.0f appends/s; reference write()+fdatasync per record %.0f appends/s; "
+      "ratio %.1fx\n",
+      ju, pu, ju / pu);
 
   // Reporter delivery to a loopback inbox.
   const auto pki = journal::testing::make_test_pki(root / "pki");
@@ -211,7 +217,8 @@ int main(int argc, char** argv) {
   reporter::ReporterOptions ro;
   ro.journal_dir = root / "deliver";
   ro.state_file = root / "state";
-  ro.tls = {"https://127.0.0.1:" + std::to_string(server.port()) + "/v1/hits", pki.client_cert, pki.client_key, pki.ca};
+  ro.tls = {"https://127.0.0.1:" + std::to_string(server.port()) + "/v1/hits", pki.client_cert,
+            pki.client_key, pki.ca};
   ro.log = [](std::string_view) {};
   reporter::Reporter rep(ro);
   auto start = Clock::now();
@@ -220,7 +227,8 @@ int main(int argc, char** argv) {
     if (*d == 0) break;
     sent += *d;
   }
-  const double delivered = static_cast<double>(sent) / std::chrono::duration<double>(Clock::now() - start).count();
+  const double delivered =
+      static_cast<double>(sent) / std::chrono::duration<double>(Clock::now() - start).count();
   server.stop();
   // Reference: the same hits stored straight into an inbox database in the same batch size.
   inbox::InboxStore direct(root / "direct.db");
@@ -245,10 +253,12 @@ int main(int argc, char** argv) {
     }
   }
   stored += direct.store(batch, 0).accepted;
-  const double direct_rate = static_cast<double>(stored) / std::chrono::duration<double>(Clock::now() - start).count();
-  std::printf("reporter: %zu hits delivered over TLS to a loopback inbox at %.0f hits/s (batches of 500); reference "
-              "direct SQLite store of the same hits %.0f hits/s; ratio %.2f\n",
-              sent, delivered, direct_rate, delivered / direct_rate);
+  const double direct_rate =
+      static_cast<double>(stored) / std::chrono::duration<double>(Clock::now() - start).count();
+  std::printf(
+      "reporter: %zu hits delivered over TLS to a loopback inbox at %.0f hits/s (batches of 500); reference "
+      "direct SQLite store of the same hits %.0f hits/s; ratio %.2f\n",
+      sent, delivered, direct_rate, delivered / direct_rate);
   std::filesystem::remove_all(root);
   return 0;
 }

@@ -50,7 +50,8 @@ void write_ack_position(const std::filesystem::path& file, std::uint64_t positio
     err = errno;
   }
   ::close(fd);
-  if (!ok) throw std::system_error(n >= 0 && err == 0 ? EIO : err, std::generic_category(), "write " + tmp.string());
+  if (!ok)
+    throw std::system_error(n >= 0 && err == 0 ? EIO : err, std::generic_category(), "write " + tmp.string());
   if (::rename(tmp.c_str(), file.c_str()) != 0) {
     throw std::system_error(errno, std::generic_category(), "rename " + tmp.string());
   }

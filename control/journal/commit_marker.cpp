@@ -24,16 +24,18 @@ CommitMarker::~CommitMarker() {
 }
 
 bool CommitMarker::try_map() {
-  const int fd = ::open(path_.c_str(), writable_ ? (O_RDWR | O_CREAT | O_CLOEXEC) : (O_RDONLY | O_CLOEXEC), 0644);
+  const int fd =
+      ::open(path_.c_str(), writable_ ? (O_RDWR | O_CREAT | O_CLOEXEC) : (O_RDONLY | O_CLOEXEC), 0644);
   if (fd < 0) return false;
-  struct stat st{};
+  struct stat st {};
   bool ok = ::fstat(fd, &st) == 0;
   if (ok && st.st_size < static_cast<off_t>(sizeof(std::uint64_t))) {
     ok = writable_ && ::ftruncate(fd, sizeof(std::uint64_t)) == 0;
   }
   void* p = MAP_FAILED;
   if (ok) {
-    p = ::mmap(nullptr, sizeof(std::uint64_t), writable_ ? (PROT_READ | PROT_WRITE) : PROT_READ, MAP_SHARED, fd, 0);
+    p = ::mmap(nullptr, sizeof(std::uint64_t), writable_ ? (PROT_READ | PROT_WRITE) : PROT_READ, MAP_SHARED,
+               fd, 0);
   }
   const int err = errno;
   ::close(fd);

@@ -15,7 +15,8 @@ class PlainBackend final : public IoBackend {
   int write_and_sync(int fd, std::span<const std::uint8_t> data, std::uint64_t offset) override {
     std::size_t done = 0;
     while (done < data.size()) {
-      const ssize_t n = ::pwrite(fd, data.data() + done, data.size() - done, static_cast<off_t>(offset + done));
+      const ssize_t n =
+          ::pwrite(fd, data.data() + done, data.size() - done, static_cast<off_t>(offset + done));
       if (n < 0) {
         if (errno == EINTR) continue;
         return -errno;
@@ -43,7 +44,8 @@ class UringBackend final : public IoBackend {
       const bool has_data = done < data.size();
       if (has_data) {
         io_uring_sqe* w = io_uring_get_sqe(&ring_);
-        io_uring_prep_write(w, fd, data.data() + done, static_cast<unsigned>(data.size() - done), offset + done);
+        io_uring_prep_write(w, fd, data.data() + done, static_cast<unsigned>(data.size() - done),
+                            offset + done);
         w->flags |= IOSQE_IO_LINK;
         w->user_data = 1;
       }
@@ -80,14 +82,17 @@ class UringBackend final : public IoBackend {
 
 }  // namespace
 
-std::unique_ptr<IoBackend> make_plain_backend() { return std::make_unique<PlainBackend>(); }
+std::unique_ptr<IoBackend> make_plain_backend() {
+  return std::make_unique<PlainBackend>();
+}
 
 std::unique_ptr<IoBackend> make_best_backend(std::string& why_fallback) {
   io_uring ring{};
   const int rc = io_uring_queue_init(8, &ring, 0);
   if (rc == 0) return std::make_unique<UringBackend>(ring);
   if (rc == -EPERM || rc == -ENOSYS) {
-    why_fallback = std::string("io_uring unavailable (") + std::strerror(-rc) + "), using write()+fdatasync()";
+    why_fallback =
+        std::string("io_uring unavailable (") + std::strerror(-rc) + "), using write()+fdatasync()";
     return make_plain_backend();
   }
   throw std::runtime_error(std::string("io_uring setup failed: ") + std::strerror(-rc));

@@ -10,7 +10,9 @@ namespace dijk::journal {
 JournalReader::JournalReader(std::filesystem::path dir, std::uint64_t position)
     : dir_(std::move(dir)), marker_(dir_, false), position_(position) {}
 
-JournalReader::~JournalReader() { close_segment(); }
+JournalReader::~JournalReader() {
+  close_segment();
+}
 
 void JournalReader::close_segment() {
   if (fd_ >= 0) ::close(fd_);

@@ -22,7 +22,9 @@ std::size_t ring_capacity(std::size_t wanted) {
   return std::max(wanted, std::size_t{kMaxPayloadBytes} + kFrameHeaderSize + 1);
 }
 
-std::string errno_text(int err) { return std::strerror(err); }
+std::string errno_text(int err) {
+  return std::strerror(err);
+}
 
 }  // namespace
 
@@ -53,9 +55,8 @@ bool JournalWriter::Producer::wait_durable(std::uint64_t ticket) {
   if (durable_.load(std::memory_order_acquire) >= ticket) return true;
   writer_.poke();
   std::unique_lock lock(writer_.durable_mutex_);
-  writer_.durable_cv_.wait(lock, [&] {
-    return durable_.load(std::memory_order_acquire) >= ticket || writer_.stopped_.load();
-  });
+  writer_.durable_cv_.wait(
+      lock, [&] { return durable_.load(std::memory_order_acquire) >= ticket || writer_.stopped_.load(); });
   return durable_.load(std::memory_order_acquire) >= ticket;
 }
 
@@ -88,9 +89,13 @@ JournalWriter::JournalWriter(JournalOptions options) : options_(std::move(option
   thread_ = std::thread([this] { run(); });
 }
 
-JournalWriter::~JournalWriter() { close(); }
+JournalWriter::~JournalWriter() {
+  close();
+}
 
-void JournalWriter::log(const std::string& message) const { options_.log(message); }
+void JournalWriter::log(const std::string& message) const {
+  options_.log(message);
+}
 
 void JournalWriter::open_segment(std::uint64_t start, bool create) {
   const auto path = options_.dir / segment_file_name(start);
@@ -134,8 +139,9 @@ void JournalWriter::recover() {
       if (::ftruncate(segment_fd_, static_cast<off_t>(valid)) != 0 || ::fdatasync(segment_fd_) != 0) {
         throw std::system_error(errno, std::generic_category(), "cut torn tail of " + last.path.string());
       }
-      log("cut a torn or corrupt tail of " + std::to_string(cut) + " bytes from " + last.path.filename().string() +
-          " at offset " + std::to_string(valid) + " (" + std::to_string(records) + " valid records kept)");
+      log("cut a torn or corrupt tail of " + std::to_string(cut) + " bytes from " +
+          last.path.filename().string() + " at offset " + std::to_string(valid) + " (" +
+          std::to_string(records) + " valid records kept)");
     }
     stats_.recovered_cut_bytes = cut;
     segment_offset_ = valid;
@@ -153,14 +159,18 @@ JournalWriter::Producer& JournalWriter::register_producer() {
   return *producers_[n];
 }
 
-void JournalWriter::on_hit(const HitEvent& hit) { append_shared(hit); }
+void JournalWriter::on_hit(const HitEvent& hit) {
+  append_shared(hit);
+}
 
 std::uint64_t JournalWriter::append_shared(const HitEvent& hit) {
   std::lock_guard lock(shared_mutex_);
   return shared_->append(hit);
 }
 
-bool JournalWriter::wait_durable_shared(std::uint64_t ticket) { return shared_->wait_durable(ticket); }
+bool JournalWriter::wait_durable_shared(std::uint64_t ticket) {
+  return shared_->wait_durable(ticket);
+}
 
 void JournalWriter::poke() {
   if (!poked_.exchange(true)) {

@@ -5,6 +5,7 @@
 // then publishes how far each producer is durable. See docs/journal.md.
 #include <array>
 #include <atomic>
+#include <boost/lockfree/spsc_queue.hpp>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -16,8 +17,6 @@
 #include <string_view>
 #include <thread>
 #include <vector>
-
-#include <boost/lockfree/spsc_queue.hpp>
 
 #include "control/journal/commit_marker.h"
 #include "control/journal/io_backend.h"
@@ -34,7 +33,7 @@ struct JournalOptions {
   std::uint64_t segment_bytes = 16ull << 20;  // roll to a new segment file past this size
   // Retention: acknowledged segments are deleted, oldest first, only while the journal exceeds this.
   std::uint64_t retention_bytes = 1ull << 30;
-  std::filesystem::path ack_state;  // the reporter's state file; empty: nothing is ever acknowledged
+  std::filesystem::path ack_state;    // the reporter's state file; empty: nothing is ever acknowledged
   std::size_t ring_bytes = 1u << 20;  // capacity of each producer's ring
   std::size_t max_batch_bytes = 4u << 20;
   std::chrono::milliseconds retry_interval{100};  // after ENOSPC or an I/O error
@@ -45,14 +44,14 @@ struct JournalOptions {
 struct JournalStats {
   std::uint64_t records_committed = 0;
   std::uint64_t bytes_committed = 0;
-  std::uint64_t commits = 0;            // fdatasync calls that succeeded
-  std::uint64_t durable_position = 0;   // logical end of durable data
+  std::uint64_t commits = 0;              // fdatasync calls that succeeded
+  std::uint64_t durable_position = 0;     // logical end of durable data
   std::uint64_t recovered_cut_bytes = 0;  // torn/corrupt tail cut at open
-  std::uint64_t ring_full_waits = 0;    // producer pushes that had to wait for room (never drops)
-  std::uint64_t disk_full_events = 0;   // ENOSPC/EDQUOT write attempts
-  std::uint64_t io_errors = 0;          // other failed write/fdatasync attempts
+  std::uint64_t ring_full_waits = 0;      // producer pushes that had to wait for room (never drops)
+  std::uint64_t disk_full_events = 0;     // ENOSPC/EDQUOT write attempts
+  std::uint64_t io_errors = 0;            // other failed write/fdatasync attempts
   std::uint64_t segments_deleted = 0;
-  bool disk_full = false;               // the alarm: set while commits fail for lack of space
+  bool disk_full = false;  // the alarm: set while commits fail for lack of space
   std::string backend;
 };
 
@@ -110,8 +109,8 @@ class JournalWriter : public HitSink {
   static constexpr std::size_t kMaxProducers = 256;
   void recover();
   void run();
-  std::size_t drain(std::vector<std::uint8_t>& batch, std::vector<std::pair<Producer*, std::uint64_t>>& counts,
-                    std::uint64_t& records);
+  std::size_t drain(std::vector<std::uint8_t>& batch,
+                    std::vector<std::pair<Producer*, std::uint64_t>>& counts, std::uint64_t& records);
   bool commit(const std::vector<std::uint8_t>& batch, bool stopping);
   void open_segment(std::uint64_t start, bool create);
   void maybe_roll();

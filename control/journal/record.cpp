@@ -98,7 +98,8 @@ std::uint32_t frame_checksum(std::uint32_t payload_size, std::span<const std::ui
   return crc32c(payload, crc32c(len));
 }
 
-void append_framed_record(const HitEvent& hit, std::string_view appliance_id, std::vector<std::uint8_t>& out) {
+void append_framed_record(const HitEvent& hit, std::string_view appliance_id,
+                          std::vector<std::uint8_t>& out) {
   const std::size_t start = out.size();
   out.resize(start + kFrameHeaderSize);
   Encoder e(out);
@@ -123,10 +124,11 @@ void append_framed_record(const HitEvent& hit, std::string_view appliance_id, st
   if (hit.pdq_distance) e.u32(*hit.pdq_distance);
   if (hit.pdq_quality) e.u32(*hit.pdq_quality);
   bool cut = false;
-  for (std::string_view s : {appliance_id, std::string_view(hit.method), std::string_view(hit.host),
-                             std::string_view(hit.uri), std::string_view(hit.filename), std::string_view(hit.path),
-                             std::string_view(hit.file_type), std::string_view(hit.algorithm),
-                             std::string_view(hit.hash), std::string_view(hit.list), std::string_view(hit.category)}) {
+  for (std::string_view s :
+       {appliance_id, std::string_view(hit.method), std::string_view(hit.host), std::string_view(hit.uri),
+        std::string_view(hit.filename), std::string_view(hit.path), std::string_view(hit.file_type),
+        std::string_view(hit.algorithm), std::string_view(hit.hash), std::string_view(hit.list),
+        std::string_view(hit.category)}) {
     cut = e.str(s) || cut;
   }
   if (cut) out[flags_at] = static_cast<std::uint8_t>(out[flags_at] | kTruncated);
@@ -147,7 +149,8 @@ std::optional<JournalRecord> decode_payload(std::span<const std::uint8_t> payloa
   std::uint8_t version = 0, source = 0, kind = 0, flags = 0;
   if (!d.u8(version) || version != kPayloadVersion) return std::nullopt;
   if (!d.u64(h.time_ns) || !d.u8(source) || !d.u8(kind) || !d.u8(flags)) return std::nullopt;
-  if (source != static_cast<std::uint8_t>(HitSource::wire) && source != static_cast<std::uint8_t>(HitSource::file)) {
+  if (source != static_cast<std::uint8_t>(HitSource::wire) &&
+      source != static_cast<std::uint8_t>(HitSource::file)) {
     return std::nullopt;
   }
   if (kind != static_cast<std::uint8_t>(HitKind::exact) && kind != static_cast<std::uint8_t>(HitKind::pdq)) {

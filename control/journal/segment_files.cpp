@@ -28,7 +28,8 @@ std::vector<SegmentInfo> list_segments(const std::filesystem::path& dir) {
     if (size_ec) continue;  // deleted between listing and stat (retention): skip it
     out.push_back({std::stoull(name.substr(0, 20)), e.path(), size});
   }
-  std::sort(out.begin(), out.end(), [](const SegmentInfo& a, const SegmentInfo& b) { return a.start < b.start; });
+  std::sort(out.begin(), out.end(),
+            [](const SegmentInfo& a, const SegmentInfo& b) { return a.start < b.start; });
   return out;
 }
 

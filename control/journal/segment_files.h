@@ -11,7 +11,7 @@ namespace dijk::journal {
 struct SegmentInfo {
   std::uint64_t start = 0;  // logical position of the segment's first byte
   std::filesystem::path path;
-  std::uint64_t size = 0;   // bytes in the file at listing time
+  std::uint64_t size = 0;  // bytes in the file at listing time
 };
 
 std::string segment_file_name(std::uint64_t start);

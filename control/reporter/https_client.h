@@ -15,7 +15,7 @@ struct TlsClientOptions {
 };
 
 struct HttpResult {
-  long status = 0;    // 0 when no HTTP response came (connection, TLS or timeout failure)
+  long status = 0;  // 0 when no HTTP response came (connection, TLS or timeout failure)
   std::string body;
   std::string error;  // curl's explanation when status is 0
 };

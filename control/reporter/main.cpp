@@ -3,7 +3,8 @@
 #include "control/reporter/report_verb.h"
 
 int main(int argc, char** argv) {
-  dijk::cli::VerbTable verbs("dijk-reporter", "dijk-reporter: deliver journaled hits to the hotline's inbox.");
+  dijk::cli::VerbTable verbs("dijk-reporter",
+                             "dijk-reporter: deliver journaled hits to the hotline's inbox.");
   verbs.add(dijk::reporter::report_verb());
   return verbs.dispatch(argc, argv);
 }

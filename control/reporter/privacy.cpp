@@ -19,9 +19,12 @@ std::optional<FieldPolicy> parse_field_policy(std::string_view text) {
 
 std::string_view field_policy_name(FieldPolicy p) {
   switch (p) {
-    case FieldPolicy::send: return "send";
-    case FieldPolicy::omit: return "omit";
-    case FieldPolicy::hash: return "hash";
+    case FieldPolicy::send:
+      return "send";
+    case FieldPolicy::omit:
+      return "omit";
+    case FieldPolicy::hash:
+      return "hash";
   }
   return "?";
 }

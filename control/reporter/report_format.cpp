@@ -26,8 +26,11 @@ void put_field(nlohmann::json& j, const char* name, const std::string& value, Fi
                const HmacKey* key) {
   if (value.empty()) return;
   switch (policy) {
-    case FieldPolicy::send: j[name] = value; break;
-    case FieldPolicy::omit: break;
+    case FieldPolicy::send:
+      j[name] = value;
+      break;
+    case FieldPolicy::omit:
+      break;
     case FieldPolicy::hash:
       if (key == nullptr) throw std::logic_error("privacy policy hashes a field but no HMAC key is set");
       j[std::string(name) + "_hmac"] = key->hex_mac(value);
@@ -36,7 +39,8 @@ void put_field(nlohmann::json& j, const char* name, const std::string& value, Fi
 }
 }  // namespace
 
-nlohmann::json hit_to_json(const journal::JournalEntry& entry, const PrivacyPolicy& policy, const HmacKey* key) {
+nlohmann::json hit_to_json(const journal::JournalEntry& entry, const PrivacyPolicy& policy,
+                           const HmacKey* key) {
   const HitEvent& h = entry.record.hit;
   nlohmann::json j;
   j["key"] = idempotency_key(entry.record.appliance_id, entry.position);

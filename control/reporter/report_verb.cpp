@@ -11,7 +11,9 @@ namespace {
 
 // The one piece of process-wide state: what a signal handler may touch.
 std::atomic<bool> g_stop{false};
-extern "C" void on_signal(int) { g_stop.store(true); }
+extern "C" void on_signal(int) {
+  g_stop.store(true);
+}
 
 std::string required(const cli::ParsedArgs& a, const std::string& name) {
   auto v = a.value(name);
@@ -28,7 +30,8 @@ std::uint64_t number(const cli::ParsedArgs& a, const std::string& name, std::uin
   return std::stoull(*v);
 }
 
-std::chrono::milliseconds ms(const cli::ParsedArgs& a, const std::string& name, std::chrono::milliseconds fallback) {
+std::chrono::milliseconds ms(const cli::ParsedArgs& a, const std::string& name,
+                             std::chrono::milliseconds fallback) {
   return std::chrono::milliseconds(number(a, name, static_cast<std::uint64_t>(fallback.count())));
 }
 

@@ -1,11 +1,10 @@
 #include "control/reporter/reporter.h"
 
 #include <iostream>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <stdexcept>
 #include <thread>
-
-#include <nlohmann/json.hpp>
 
 #include "control/journal/ack_state.h"
 #include "control/journal/journal_reader.h"
@@ -23,7 +22,9 @@ Reporter::Reporter(ReporterOptions options) : options_(std::move(options)), clie
   stats_.acked_position = acked_;
 }
 
-void Reporter::log(std::string_view m) const { options_.log(m); }
+void Reporter::log(std::string_view m) const {
+  options_.log(m);
+}
 
 std::optional<std::size_t> Reporter::deliver_once() {
   // A fresh reader from the acknowledged position each time: a retry resends exactly the same hits

@@ -36,14 +36,16 @@ HeadParse fail(int status, std::string reason) {
 
 HeadParse parse_request_head(std::string_view head) {
   if (head.size() > kMaxHeadBytes) return fail(431, "request head too large");
-  if (head.size() < 4 || head.substr(head.size() - 4) != "\r\n\r\n") return fail(400, "request head not terminated");
+  if (head.size() < 4 || head.substr(head.size() - 4) != "\r\n\r\n")
+    return fail(400, "request head not terminated");
   head.remove_suffix(2);  // keep one CRLF after the last line
   HeadParse p;
   std::size_t eol = head.find("\r\n");
   const std::string_view line = head.substr(0, eol);
   const std::size_t sp1 = line.find(' ');
   const std::size_t sp2 = sp1 == std::string_view::npos ? sp1 : line.find(' ', sp1 + 1);
-  if (sp1 == std::string_view::npos || sp2 == std::string_view::npos || line.find(' ', sp2 + 1) != std::string_view::npos) {
+  if (sp1 == std::string_view::npos || sp2 == std::string_view::npos ||
+      line.find(' ', sp2 + 1) != std::string_view::npos) {
     return fail(400, "malformed request line");
   }
   const std::string_view method = line.substr(0, sp1);
@@ -92,7 +94,8 @@ HeadParse parse_request_head(std::string_view head) {
       if (ec != std::errc{} || ptr != value.data() + value.size() || value.empty()) {
         return fail(400, "malformed Content-Length");
       }
-      if (p.head.content_length && *p.head.content_length != n) return fail(400, "conflicting Content-Length");
+      if (p.head.content_length && *p.head.content_length != n)
+        return fail(400, "conflicting Content-Length");
       p.head.content_length = n;
     } else if (key == "transfer-encoding") {
       p.head.chunked = true;

@@ -32,21 +32,36 @@ std::string openssl_error() {
 
 const char* reason_phrase(int status) {
   switch (status) {
-    case 200: return "OK";
-    case 400: return "Bad Request";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 408: return "Request Timeout";
-    case 411: return "Length Required";
-    case 413: return "Content Too Large";
-    case 414: return "URI Too Long";
-    case 422: return "Unprocessable Content";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 505: return "HTTP Version Not Supported";
-    default: return "Error";
+    case 200:
+      return "OK";
+    case 400:
+      return "Bad Request";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 408:
+      return "Request Timeout";
+    case 411:
+      return "Length Required";
+    case 413:
+      return "Content Too Large";
+    case 414:
+      return "URI Too Long";
+    case 422:
+      return "Unprocessable Content";
+    case 431:
+      return "Request Header Fields Too Large";
+    case 500:
+      return "Internal Server Error";
+    case 501:
+      return "Not Implemented";
+    case 505:
+      return "HTTP Version Not Supported";
+    default:
+      return "Error";
   }
 }
 
@@ -128,7 +143,9 @@ std::string response(int status, std::string_view body, bool close) {
   return r;
 }
 
-std::string error_body(std::string_view reason) { return "{\"error\":\"" + json_escape(reason) + "\"}"; }
+std::string error_body(std::string_view reason) {
+  return "{\"error\":\"" + json_escape(reason) + "\"}";
+}
 
 }  // namespace
 
@@ -164,12 +181,13 @@ InboxServer::InboxServer(InboxOptions options) : options_(std::move(options)), s
   if (::inet_pton(AF_INET, options_.listen_host.c_str(), &addr.sin_addr) != 1) {
     throw std::runtime_error("listen address must be an IPv4 address: " + options_.listen_host);
   }
-  if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(listen_fd_, 64) != 0) {
+  if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+      ::listen(listen_fd_, 64) != 0) {
     const int err = errno;
     ::close(listen_fd_);
     listen_fd_ = -1;
-    throw std::runtime_error("listen on " + options_.listen_host + ":" + std::to_string(options_.port) + ": " +
-                             std::strerror(err));
+    throw std::runtime_error("listen on " + options_.listen_host + ":" + std::to_string(options_.port) +
+                             ": " + std::strerror(err));
   }
   socklen_t len = sizeof addr;
   ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len);
@@ -181,9 +199,13 @@ InboxServer::~InboxServer() {
   SSL_CTX_free(static_cast<SSL_CTX*>(ctx_));
 }
 
-void InboxServer::log(std::string_view m) const { options_.log(m); }
+void InboxServer::log(std::string_view m) const {
+  options_.log(m);
+}
 
-void InboxServer::start() { acceptor_ = std::thread([this] { accept_loop(); }); }
+void InboxServer::start() {
+  acceptor_ = std::thread([this] { accept_loop(); });
+}
 
 void InboxServer::stop() {
   stop_.store(true);
@@ -255,7 +277,8 @@ void InboxServer::serve(int fd) {
   std::string appliance;
   if (X509* cert = SSL_get1_peer_certificate(ssl)) {
     char cn[256] = {};
-    if (X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, cn, sizeof cn) > 0) appliance = cn;
+    if (X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, cn, sizeof cn) > 0)
+      appliance = cn;
     X509_free(cert);
   }
   std::string buffer;

@@ -55,7 +55,9 @@ InboxStore::InboxStore(const std::filesystem::path& db) {
   exec(kSchema);
 }
 
-InboxStore::~InboxStore() { sqlite3_close(db_); }
+InboxStore::~InboxStore() {
+  sqlite3_close(db_);
+}
 
 void InboxStore::exec(const char* sql) {
   char* err = nullptr;
@@ -71,9 +73,10 @@ StoreResult InboxStore::store(const std::vector<InboxHit>& hits, std::int64_t re
   StoreResult r;
   exec("BEGIN IMMEDIATE");
   try {
-    Statement st(db_,
-                 "INSERT OR IGNORE INTO hits (idempotency_key, appliance, position, received_at, time_ns, algorithm, "
-                 "hash, list, report) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+    Statement st(
+        db_,
+        "INSERT OR IGNORE INTO hits (idempotency_key, appliance, position, received_at, time_ns, algorithm, "
+        "hash, list, report) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
     for (const auto& h : hits) {
       sqlite3_reset(st.s);
       bind_text(st.s, 1, h.key);
@@ -85,9 +88,12 @@ StoreResult InboxStore::store(const std::vector<InboxHit>& hits, std::int64_t re
       bind_text(st.s, 7, h.hash);
       bind_text(st.s, 8, h.list);
       bind_text(st.s, 9, h.report);
-      if (sqlite3_step(st.s) != SQLITE_DONE) throw std::runtime_error(std::string("sqlite insert: ") + sqlite3_errmsg(db_));
-      if (sqlite3_changes(db_) == 1) ++r.accepted;
-      else ++r.duplicates;
+      if (sqlite3_step(st.s) != SQLITE_DONE)
+        throw std::runtime_error(std::string("sqlite insert: ") + sqlite3_errmsg(db_));
+      if (sqlite3_changes(db_) == 1)
+        ++r.accepted;
+      else
+        ++r.duplicates;
     }
   } catch (...) {
     exec("ROLLBACK");
@@ -99,9 +105,10 @@ StoreResult InboxStore::store(const std::vector<InboxHit>& hits, std::int64_t re
 
 void InboxStore::list(std::int64_t since, const std::function<void(const StoredHit&)>& each) {
   std::lock_guard lock(mutex_);
-  Statement st(db_,
-               "SELECT idempotency_key, appliance, position, received_at, report FROM hits WHERE received_at >= ?1 "
-               "ORDER BY received_at, appliance, position");
+  Statement st(
+      db_,
+      "SELECT idempotency_key, appliance, position, received_at, report FROM hits WHERE received_at >= ?1 "
+      "ORDER BY received_at, appliance, position");
   sqlite3_bind_int64(st.s, 1, since);
   while (sqlite3_step(st.s) == SQLITE_ROW) {
     StoredHit h;

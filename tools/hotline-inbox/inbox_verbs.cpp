@@ -3,10 +3,9 @@
 #include <csignal>
 #include <ctime>
 #include <iostream>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
-
-#include <nlohmann/json.hpp>
 
 #include "tools/hotline-inbox/inbox_server.h"
 
@@ -15,7 +14,9 @@ namespace {
 
 // The one piece of process-wide state: what a signal handler may touch.
 std::atomic<bool> g_stop{false};
-extern "C" void on_signal(int) { g_stop.store(true); }
+extern "C" void on_signal(int) {
+  g_stop.store(true);
+}
 
 std::string required(const cli::ParsedArgs& a, const std::string& name) {
   auto v = a.value(name);
@@ -77,8 +78,8 @@ int run_inbox(const cli::ParsedArgs& a) {
   std::signal(SIGPIPE, SIG_IGN);
   inbox::InboxServer server(o);
   server.start();
-  std::cerr << "inbox: listening on " << o.listen_host << ":" << server.port() << ", database " << o.db.string()
-            << std::endl;
+  std::cerr << "inbox: listening on " << o.listen_host << ":" << server.port() << ", database "
+            << o.db.string() << std::endl;
   while (!g_stop.load()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   server.stop();
   const auto& s = server.stats();
@@ -102,7 +103,8 @@ int run_hits(const cli::ParsedArgs& a) {
 void print_hits(const std::filesystem::path& db, std::int64_t since, HitsFormat format, std::ostream& out) {
   inbox::InboxStore store(db);
   if (format == HitsFormat::csv) {
-    out << "received_at,key,appliance,position,time_ns,source,kind,algorithm,hash,list,category,size,file_type,"
+    out << "received_at,key,appliance,position,time_ns,source,kind,algorithm,hash,list,category,size,file_"
+           "type,"
            "method,client_ip,client_ip_hmac,url,url_hmac,filename,filename_hmac,path,path_hmac\n";
   }
   store.list(since, [&](const inbox::StoredHit& h) {
@@ -114,9 +116,11 @@ void print_hits(const std::filesystem::path& db, std::int64_t since, HitsFormat 
       return;
     }
     out << h.received_at;
-    for (const char* name : {"key", "appliance", "position", "time_ns", "source", "kind", "algorithm", "hash", "list",
-                             "category", "size", "file_type", "method", "client_ip", "client_ip_hmac", "url",
-                             "url_hmac", "filename", "filename_hmac", "path", "path_hmac"}) {
+    for (const char* name :
+         {"key",           "appliance", "position",       "time_ns",  "source",   "kind",
+          "algorithm",     "hash",      "list",           "category", "size",     "file_type",
+          "method",        "client_ip", "client_ip_hmac", "url",      "url_hmac", "filename",
+          "filename_hmac", "path",      "path_hmac"}) {
       out << "," << csv_field(field(j, name));
     }
     out << "\n";

@@ -32,12 +32,16 @@ ReportParse parse_report(std::string_view body, std::string_view appliance) {
   bool in_string = false, escaped = false;
   for (char c : body) {
     if (in_string) {
-      if (escaped) escaped = false;
-      else if (c == '\\') escaped = true;
-      else if (c == '"') in_string = false;
+      if (escaped)
+        escaped = false;
+      else if (c == '\\')
+        escaped = true;
+      else if (c == '"')
+        in_string = false;
       continue;
     }
-    if (c == '"') in_string = true;
+    if (c == '"')
+      in_string = true;
     else if (c == '{' || c == '[') {
       if (++depth > 8) return fail(400, "report nests too deeply");
     } else if (c == '}' || c == ']') {
@@ -62,7 +66,8 @@ ReportParse parse_report(std::string_view body, std::string_view appliance) {
     if (!short_string(h, "key", 512, out.key) || !short_string(h, "appliance", 256, out.appliance)) {
       return fail(422, "a hit lacks its key or appliance");
     }
-    if (out.appliance != appliance) return fail(403, "hit from appliance '" + out.appliance + "' on another's certificate");
+    if (out.appliance != appliance)
+      return fail(403, "hit from appliance '" + out.appliance + "' on another's certificate");
     const auto pos = h.find("position");
     const auto t = h.find("time_ns");
     if (pos == h.end() || !pos->is_number_unsigned() || t == h.end() || !t->is_number_unsigned()) {
@@ -70,12 +75,14 @@ ReportParse parse_report(std::string_view body, std::string_view appliance) {
     }
     out.position = pos->get<std::uint64_t>();
     out.time_ns = t->get<std::uint64_t>();
-    if (out.key != prefix + std::to_string(out.position)) return fail(422, "idempotency key does not match appliance:position");
+    if (out.key != prefix + std::to_string(out.position))
+      return fail(422, "idempotency key does not match appliance:position");
     if (!short_string(h, "algorithm", 16, out.algorithm) || !short_string(h, "hash", 128, out.hash) ||
         !is_hex(out.hash)) {
       return fail(422, "a hit lacks a valid algorithm or hash");
     }
-    if (h.contains("list") && !short_string(h, "list", 256, out.list)) return fail(422, "malformed list name");
+    if (h.contains("list") && !short_string(h, "list", 256, out.list))
+      return fail(422, "malformed list name");
     out.report = h.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     r.hits.push_back(std::move(out));
   }

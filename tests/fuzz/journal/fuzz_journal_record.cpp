@@ -25,7 +25,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const FrameCheck c = check_frame(again);
     if (c.status != FrameStatus::ok) __builtin_trap();
     const auto r2 = decode_payload(std::span<const std::uint8_t>(again).subspan(kFrameHeaderSize));
-    if (!r2 || r2->hit.hash != r->hit.hash || r2->hit.uri != r->hit.uri || r2->appliance_id != r->appliance_id) {
+    if (!r2 || r2->hit.hash != r->hit.hash || r2->hit.uri != r->hit.uri ||
+        r2->appliance_id != r->appliance_id) {
       __builtin_trap();
     }
   }

@@ -43,7 +43,8 @@ int main(int argc, char** argv) {
         std::uint64_t ticket = 0;
         for (std::uint64_t g = 0; g < kGroup && i < count; ++g, i += static_cast<std::uint64_t>(producers)) {
           const std::uint64_t n = round * 1'000'000 + i;
-          ticket = p.append(i % 2 ? dijk::journal::testing::wire_hit(n) : dijk::journal::testing::file_hit(n));
+          ticket =
+              p.append(i % 2 ? dijk::journal::testing::wire_hit(n) : dijk::journal::testing::file_hit(n));
           lines += std::to_string(n) + "\n";
         }
         if (!p.wait_durable(ticket)) return;

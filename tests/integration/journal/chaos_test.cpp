@@ -6,12 +6,11 @@
 
 #include <fstream>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <set>
 #include <sstream>
 #include <thread>
-
-#include <nlohmann/json.hpp>
 
 #include "control/journal/ack_state.h"
 #include "control/journal/journal_reader.h"
@@ -43,16 +42,37 @@ TEST(JournalChaos, KillNineOfWriterAndReporterAtRandomMomentsLosesAndDuplicatesN
   const auto journal = tmp.path() / "journal";
   const auto state = tmp.path() / "reporter.state";
   const auto committed = tmp.path() / "committed.log";
-  const std::string writer_bin = std::string(DIJK_BINARY_DIR) + "/tests/integration/journal/journal_burst_writer";
+  const std::string writer_bin =
+      std::string(DIJK_BINARY_DIR) + "/tests/integration/journal/journal_burst_writer";
   const std::string reporter_bin = std::string(DIJK_BINARY_DIR) + "/control/reporter/dijk-reporter";
   const auto start_reporter = [&] {
-    return std::make_unique<ChildProcess>(
-        std::vector<std::string>{reporter_bin, "report", "--journal", journal.string(), "--url", inbox.url(), "--cert",
-                                 pki.client_cert.string(), "--key", pki.client_key.string(), "--ca", pki.ca.string(),
-                                 "--state", state.string(), "--batch", "200", "--timeout-ms", "600",
-                                 "--connect-timeout-ms", "300", "--backoff-initial-ms", "20", "--backoff-max-ms",
-                                 "200", "--poll-ms", "10"},
-        tmp.path() / "reporter.log");
+    return std::make_unique<ChildProcess>(std::vector<std::string>{reporter_bin,
+                                                                   "report",
+                                                                   "--journal",
+                                                                   journal.string(),
+                                                                   "--url",
+                                                                   inbox.url(),
+                                                                   "--cert",
+                                                                   pki.client_cert.string(),
+                                                                   "--key",
+                                                                   pki.client_key.string(),
+                                                                   "--ca",
+                                                                   pki.ca.string(),
+                                                                   "--state",
+                                                                   state.string(),
+                                                                   "--batch",
+                                                                   "200",
+                                                                   "--timeout-ms",
+                                                                   "600",
+                                                                   "--connect-timeout-ms",
+                                                                   "300",
+                                                                   "--backoff-initial-ms",
+                                                                   "20",
+                                                                   "--backoff-max-ms",
+                                                                   "200",
+                                                                   "--poll-ms",
+                                                                   "10"},
+                                          tmp.path() / "reporter.log");
   };
 
   const unsigned seed = std::random_device{}();
@@ -68,11 +88,20 @@ TEST(JournalChaos, KillNineOfWriterAndReporterAtRandomMomentsLosesAndDuplicatesN
     if (!reporter || reporter->exited()) reporter = start_reporter();
     const auto event = rng() % 5;
     switch (event) {
-      case 0: inbox.inject(inbox::Fault::answer_500, 3); break;
-      case 1: inbox.inject(inbox::Fault::hang, 1); break;
-      case 2: inbox.inject(inbox::Fault::store_then_500, 2); break;
-      case 3: inbox.stop(); break;
-      default: break;
+      case 0:
+        inbox.inject(inbox::Fault::answer_500, 3);
+        break;
+      case 1:
+        inbox.inject(inbox::Fault::hang, 1);
+        break;
+      case 2:
+        inbox.inject(inbox::Fault::store_then_500, 2);
+        break;
+      case 3:
+        inbox.stop();
+        break;
+      default:
+        break;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(50 + rng() % 350));
     writer.kill(SIGKILL);

@@ -8,10 +8,9 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
-
-#include <nlohmann/json.hpp>
 
 #include "control/journal/ack_state.h"
 #include "control/journal/journal_writer.h"
@@ -65,13 +64,30 @@ TEST(JournalCli, InboxReporterAndHitsWorkAsCommands) {
   const std::string hotline = std::string(DIJK_BINARY_DIR) + "/tools/hotline/dijk-hotline";
   const std::string reporter = std::string(DIJK_BINARY_DIR) + "/control/reporter/dijk-reporter";
   const std::string port = std::to_string(free_port());
-  testing::ChildProcess inbox({hotline, "inbox", "--listen", "127.0.0.1:" + port, "--cert", pki.server_cert.string(),
-                               "--key", pki.server_key.string(), "--client-ca", pki.ca.string(), "--db", db.string()},
-                              tmp.path() / "inbox.log");
-  testing::ChildProcess rep({reporter, "report", "--journal", journal.string(), "--url",
-                             "https://127.0.0.1:" + port + "/v1/hits", "--cert", pki.client_cert.string(), "--key",
-                             pki.client_key.string(), "--ca", pki.ca.string(), "--state", state.string(),
-                             "--client-ip", "omit", "--backoff-initial-ms", "50", "--poll-ms", "10"},
+  testing::ChildProcess inbox(
+      {hotline, "inbox", "--listen", "127.0.0.1:" + port, "--cert", pki.server_cert.string(), "--key",
+       pki.server_key.string(), "--client-ca", pki.ca.string(), "--db", db.string()},
+      tmp.path() / "inbox.log");
+  testing::ChildProcess rep({reporter,
+                             "report",
+                             "--journal",
+                             journal.string(),
+                             "--url",
+                             "https://127.0.0.1:" + port + "/v1/hits",
+                             "--cert",
+                             pki.client_cert.string(),
+                             "--key",
+                             pki.client_key.string(),
+                             "--ca",
+                             pki.ca.string(),
+                             "--state",
+                             state.string(),
+                             "--client-ip",
+                             "omit",
+                             "--backoff-initial-ms",
+                             "50",
+                             "--poll-ms",
+                             "10"},
                             tmp.path() / "reporter.log");
   for (int i = 0; i < 1000 && read_ack_position(state) != durable; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));

@@ -11,9 +11,8 @@
 #include <cstdio>
 #include <fstream>
 #include <map>
-#include <thread>
-
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "control/journal/ack_state.h"
 #include "control/journal/journal_writer.h"
@@ -38,7 +37,8 @@ class ReporterDelivery : public ::testing::Test {
     JournalWriter w(o);
     auto& p = w.register_producer();
     std::uint64_t t = 0;
-    for (std::uint64_t i = first; i < first + n; ++i) t = p.append(i % 2 ? testing::wire_hit(i) : testing::file_hit(i));
+    for (std::uint64_t i = first; i < first + n; ++i)
+      t = p.append(i % 2 ? testing::wire_hit(i) : testing::file_hit(i));
     EXPECT_TRUE(p.wait_durable(t));
     return w.durable_position();
   }
@@ -266,7 +266,8 @@ TEST_F(ReporterDelivery, HostileRequestsGetAClear4xxAndACountAndNothingIsLost) {
       R"({"format":"dijk-hits/1","hits":[{"key":"appliance-2:0","appliance":"appliance-2","position":0,)"
       R"("time_ns":1,"algorithm":"md5","hash":"00"}]})";
   const std::string forged = tls_exchange(
-      pki_, inbox.port(), "POST /v1/hits HTTP/1.1\r\nContent-Length: " + std::to_string(other.size()) + "\r\n\r\n" + other);
+      pki_, inbox.port(),
+      "POST /v1/hits HTTP/1.1\r\nContent-Length: " + std::to_string(other.size()) + "\r\n\r\n" + other);
   EXPECT_EQ(forged.rfind("HTTP/1.1 403 ", 0), 0u) << forged;
   EXPECT_EQ(tls_exchange(pki_, inbox.port(), std::string(20000, 'A')).rfind("HTTP/1.1 431 ", 0), 0u);
   EXPECT_EQ(inbox.server().stats().bad_requests.load(), 5u);

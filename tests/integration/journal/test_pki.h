@@ -20,21 +20,32 @@ inline TestPki make_test_pki(const std::filesystem::path& dir, const std::string
   const std::string d = dir.string();
   const std::string key = " -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes ";
   const std::string script =
-      "set -e; cd '" + d + "'; "
-      "openssl req -x509" + key + "-keyout ca.key -out ca.crt -subj /CN=test-hotline-ca -days 2 2>/dev/null; "
-      "openssl req" + key + "-keyout server.key -out server.csr -subj /CN=127.0.0.1 2>/dev/null; "
+      "set -e; cd '" + d +
+      "'; "
+      "openssl req -x509" +
+      key +
+      "-keyout ca.key -out ca.crt -subj /CN=test-hotline-ca -days 2 2>/dev/null; "
+      "openssl req" +
+      key +
+      "-keyout server.key -out server.csr -subj /CN=127.0.0.1 2>/dev/null; "
       "openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out server.crt -days 2 "
       "-extfile server.ext 2>/dev/null; "
-      "openssl req" + key + "-keyout client.key -out client.csr -subj /CN=" + appliance + " 2>/dev/null; "
+      "openssl req" +
+      key + "-keyout client.key -out client.csr -subj /CN=" + appliance +
+      " 2>/dev/null; "
       "openssl x509 -req -in client.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out client.crt -days 2 "
       "-extfile client.ext 2>/dev/null; "
-      "openssl req -x509" + key + "-keyout rogue-ca.key -out rogue-ca.crt -subj /CN=rogue-ca -days 2 2>/dev/null; "
-      "openssl req" + key + "-keyout rogue.key -out rogue.csr -subj /CN=" + appliance + " 2>/dev/null; "
+      "openssl req -x509" +
+      key +
+      "-keyout rogue-ca.key -out rogue-ca.crt -subj /CN=rogue-ca -days 2 2>/dev/null; "
+      "openssl req" +
+      key + "-keyout rogue.key -out rogue.csr -subj /CN=" + appliance +
+      " 2>/dev/null; "
       "openssl x509 -req -in rogue.csr -CA rogue-ca.crt -CAkey rogue-ca.key -CAcreateserial -out rogue.crt "
       "-days 2 -extfile client.ext 2>/dev/null";
   if (std::system(("bash -c \"" + script + "\"").c_str()) != 0) throw std::runtime_error("openssl failed");
-  return {dir / "ca.crt", dir / "server.crt", dir / "server.key", dir / "client.crt",
-          dir / "client.key", dir / "rogue.crt", dir / "rogue.key"};
+  return {dir / "ca.crt",     dir / "server.crt", dir / "server.key", dir / "client.crt",
+          dir / "client.key", dir / "rogue.crt",  dir / "rogue.key"};
 }
 
 }  // namespace dijk::journal::testing

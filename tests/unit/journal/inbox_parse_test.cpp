@@ -34,7 +34,8 @@ TEST(InboxHttpHead, HostileHeadsGetClearErrors) {
       {"POST /" + std::string(5000, 'a') + " HTTP/1.1\r\n\r\n", 414},
       {"POST /v1/hits HTTP/1.1\r\n" + std::string(100, 'x') + "\r\n", 400},
   };
-  for (const auto& [head, status] : cases) EXPECT_EQ(parse_request_head(head).status, status) << head.substr(0, 60);
+  for (const auto& [head, status] : cases)
+    EXPECT_EQ(parse_request_head(head).status, status) << head.substr(0, 60);
   std::string many = "GET / HTTP/1.1\r\n";
   for (int i = 0; i < 100; ++i) many += "X-" + std::to_string(i) + ": y\r\n";
   EXPECT_EQ(parse_request_head(many + "\r\n").status, 431);
@@ -44,7 +45,8 @@ TEST(InboxHttpHead, HostileHeadsGetClearErrors) {
 
 std::string hit(const std::string& appliance, std::uint64_t pos) {
   return R"({"key":")" + appliance + ":" + std::to_string(pos) + R"(","appliance":")" + appliance +
-         R"(","position":)" + std::to_string(pos) + R"(,"time_ns":5,"algorithm":"sha256","hash":"ab12","list":"l"})";
+         R"(","position":)" + std::to_string(pos) +
+         R"(,"time_ns":5,"algorithm":"sha256","hash":"ab12","list":"l"})";
 }
 
 TEST(InboxReportParse, AcceptsAValidReportAndRejectsOthersHits) {

@@ -1,9 +1,10 @@
+#include "control/journal/record.h"
+
 #include <gtest/gtest.h>
 
 #include <string>
 
 #include "control/journal/crc32c.h"
-#include "control/journal/record.h"
 #include "tests/unit/journal/test_hits.h"
 
 namespace dijk::journal {
@@ -77,7 +78,8 @@ TEST(JournalRecord, OverlongFieldIsCutAndFlagged) {
 TEST(JournalRecord, EveryTruncationAndTrailingGarbageIsRejected) {
   std::vector<std::uint8_t> framed;
   append_framed_record(testing::wire_hit(3), "appliance-1", framed);
-  const std::span<const std::uint8_t> payload = std::span<const std::uint8_t>(framed).subspan(kFrameHeaderSize);
+  const std::span<const std::uint8_t> payload =
+      std::span<const std::uint8_t>(framed).subspan(kFrameHeaderSize);
   for (std::size_t n = 0; n < payload.size(); ++n) {
     EXPECT_FALSE(decode_payload(payload.first(n))) << n;
     EXPECT_EQ(check_frame(std::span<const std::uint8_t>(framed).first(kFrameHeaderSize + n)).status,

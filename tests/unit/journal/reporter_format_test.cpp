@@ -15,11 +15,14 @@ journal::JournalEntry entry(const HitEvent& h, std::uint64_t pos) {
   return e;
 }
 
-HmacKey test_key() { return HmacKey(std::vector<std::uint8_t>(20, 0x0b)); }
+HmacKey test_key() {
+  return HmacKey(std::vector<std::uint8_t>(20, 0x0b));
+}
 
 TEST(ReporterPrivacy, HmacMatchesRfc4231) {
   // RFC 4231 test case 1: key = 20 bytes of 0x0b, data = "Hi There".
-  EXPECT_EQ(test_key().hex_mac("Hi There"), "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7");
+  EXPECT_EQ(test_key().hex_mac("Hi There"),
+            "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7");
   EXPECT_THROW(HmacKey(std::vector<std::uint8_t>(8, 1)), std::runtime_error);
 }
 

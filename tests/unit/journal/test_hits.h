@@ -56,6 +56,8 @@ inline HitEvent file_hit(std::uint64_t n) {
 }
 
 // The number a test hit carries (inverse of numbered_hash).
-inline std::uint64_t hit_number(const HitEvent& h) { return std::stoull(h.hash, nullptr, 16); }
+inline std::uint64_t hit_number(const HitEvent& h) {
+  return std::stoull(h.hash, nullptr, 16);
+}
 
 }  // namespace dijk::journal::testing

@@ -23,8 +23,10 @@ JournalOptions options_for(const std::filesystem::path& dir, std::vector<std::st
   o.dir = dir;
   o.appliance_id = "appliance-1";
   o.max_commit_latency = std::chrono::milliseconds(2);
-  if (logs) o.log = [logs](std::string_view m) { logs->emplace_back(m); };
-  else o.log = [](std::string_view) {};
+  if (logs)
+    o.log = [logs](std::string_view m) { logs->emplace_back(m); };
+  else
+    o.log = [](std::string_view) {};
   return o;
 }
 
@@ -45,7 +47,8 @@ TEST(JournalWriter, ProducersOnManyThreadsAllBecomeDurableInPerProducerOrder) {
       threads.emplace_back([&w, t] {
         auto& p = w.register_producer();
         std::uint64_t ticket = 0;
-        for (int i = 0; i < kPerThread; ++i) ticket = p.append(testing::wire_hit(std::uint64_t(t) * 100000 + std::uint64_t(i)));
+        for (int i = 0; i < kPerThread; ++i)
+          ticket = p.append(testing::wire_hit(std::uint64_t(t) * 100000 + std::uint64_t(i)));
         EXPECT_TRUE(p.wait_durable(ticket));
         EXPECT_EQ(p.durable_ticket(), std::uint64_t(kPerThread));
       });
@@ -92,7 +95,8 @@ TEST(JournalWriter, ReopeningContinuesAfterTheLastRecord) {
     JournalWriter w(options_for(tmp.path()));
     auto& p = w.register_producer();
     std::uint64_t t = 0;
-    for (int i = 0; i < 10; ++i) t = p.append(testing::wire_hit(std::uint64_t(round) * 10 + std::uint64_t(i)));
+    for (int i = 0; i < 10; ++i)
+      t = p.append(testing::wire_hit(std::uint64_t(round) * 10 + std::uint64_t(i)));
     ASSERT_TRUE(p.wait_durable(t));
     EXPECT_EQ(w.stats().recovered_cut_bytes, 0u);
   }
@@ -208,7 +212,8 @@ TEST(JournalRetention, DeletesOnlyAcknowledgedSegmentsAndOnlyOverTheCap) {
   }
   const auto segments = list_segments(o.dir);
   ASSERT_GT(segments.size(), 8u);
-  // Retention runs when a writer is first idle. Nothing acknowledged: nothing deleted, however far over the cap.
+  // Retention runs when a writer is first idle. Nothing acknowledged: nothing deleted, however far over the
+  // cap.
   for (int i = 0; i < 2; ++i) {
     JournalWriter w(o);
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
