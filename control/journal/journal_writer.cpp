@@ -39,6 +39,7 @@ std::uint64_t JournalWriter::Producer::append(const HitEvent& hit) {
   if (ring_.write_available() < scratch_.size()) {
     writer_.ring_full_waits_.fetch_add(1, std::memory_order_relaxed);
     while (ring_.write_available() < scratch_.size()) {
+      if (writer_.stopped_.load()) throw std::runtime_error("journal writer is closed; hit not queued");
       writer_.poke();
       std::this_thread::sleep_for(std::chrono::microseconds(200));
     }

@@ -62,7 +62,8 @@ class JournalWriter : public HitSink {
    public:
     void on_hit(const HitEvent& hit) override { append(hit); }
     // Queues the hit and returns its ticket: this producer's count of appended hits. Never drops: when
-    // the ring is full it waits for the writer (counted in ring_full_waits).
+    // the ring is full it waits for the writer (counted in ring_full_waits). Throws if the writer was
+    // closed while it waited.
     std::uint64_t append(const HitEvent& hit);
     // Blocks until every hit up to ticket is durable (asks the writer to commit now).
     // Returns false only when the writer stopped first (close() while the disk was full).
