@@ -60,6 +60,7 @@ bool JournalReader::read_at(std::uint64_t offset, std::uint8_t* out, std::size_t
 }
 
 std::optional<JournalEntry> JournalReader::next() {
+  bool relisted = false;
   while (true) {
     const std::uint64_t durable = marker_.load();
     if (position_ >= durable) return std::nullopt;
@@ -80,6 +81,13 @@ std::optional<JournalEntry> JournalReader::next() {
       buffer_.resize(kFrameHeaderSize + len);
       ok = read_at(offset + kFrameHeaderSize, buffer_.data() + kFrameHeaderSize, len) &&
            check_frame(buffer_).status == FrameStatus::ok;
+    }
+    if (!ok && !seg_end_ && !relisted) {
+      // The writer may have rolled to a new segment since this one was opened: the durable position is
+      // then past this file's end. List the segments again before calling anything corrupt.
+      relisted = true;
+      close_segment();
+      continue;
     }
     if (!ok) {
       // Durable bytes that do not form a record: the disk lost them. Skip to where trustworthy data

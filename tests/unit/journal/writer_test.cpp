@@ -196,6 +196,23 @@ TEST(JournalReader, ReadsOnlyWhatIsDurableAndTailsNewRecords) {
   EXPECT_EQ(testing::hit_number(r.next()->record.hit), 2u);
 }
 
+TEST(JournalReader, FollowsTheWriterIntoNewSegmentsWhileTailing) {
+  TempDir tmp;
+  auto o = options_for(tmp.path());
+  o.segment_bytes = 2048;  // a roll every few records
+  JournalWriter w(o);
+  auto& p = w.register_producer();
+  JournalReader r(tmp.path());
+  std::uint64_t expected = 0;
+  for (std::uint64_t i = 0; i < 100; ++i) {
+    ASSERT_TRUE(p.wait_durable(p.append(testing::wire_hit(i))));
+    while (auto e = r.next()) EXPECT_EQ(testing::hit_number(e->record.hit), expected++);
+  }
+  EXPECT_EQ(expected, 100u);
+  EXPECT_EQ(r.stats().corrupt_bytes_skipped, 0u);
+  EXPECT_GT(list_segments(tmp.path()).size(), 5u);
+}
+
 TEST(JournalRetention, DeletesOnlyAcknowledgedSegmentsAndOnlyOverTheCap) {
   TempDir tmp;
   const auto ack = tmp.path() / "reporter.state";
