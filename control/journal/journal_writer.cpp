@@ -144,6 +144,11 @@ void JournalWriter::recover() {
           last.path.filename().string() + " at offset " + std::to_string(valid) + " (" +
           std::to_string(records) + " valid records kept)");
     }
+    // Records a crashed process wrote but never synced may sit in the page cache only: make them durable
+    // before publishing them to readers, or a power loss could reuse their positions for other hits.
+    if (::fdatasync(segment_fd_) != 0) {
+      throw std::system_error(errno, std::generic_category(), "sync " + last.path.string());
+    }
     stats_.recovered_cut_bytes = cut;
     segment_offset_ = valid;
   }
