@@ -392,6 +392,18 @@ void InboxServer::serve(int fd) {
   SSL_shutdown(ssl);
   SSL_free(ssl);
   ERR_clear_error();
+  // Lingering close: closing with unread bytes in the receive buffer makes the kernel send a reset, which
+  // can destroy the response (an error answer, typically) before the client reads it. Half-close, then
+  // drain what the client still sends, briefly.
+  ::shutdown(fd, SHUT_WR);
+  const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(500);
+  char sink[4096];
+  while (!stop_.load() && std::chrono::steady_clock::now() < until) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 50) < 0) break;
+    if ((p.revents & (POLLIN | POLLHUP | POLLERR)) == 0) continue;
+    if (::recv(fd, sink, sizeof sink, 0) <= 0) break;
+  }
 }
 
 }  // namespace dijk::inbox

@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -234,7 +235,7 @@ std::string tls_exchange(const testing::TestPki& pki, std::uint16_t port, const 
   a.sin_port = htons(port);
   ::inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
   std::string response;
-  timeval tv{3, 0};
+  timeval tv{10, 0};
   ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) {
     SSL* ssl = SSL_new(ctx);
@@ -244,6 +245,12 @@ std::string tls_exchange(const testing::TestPki& pki, std::uint16_t port, const 
       char buf[4096];
       int n = 0;
       while ((n = SSL_read(ssl, buf, sizeof buf)) > 0) response.append(buf, static_cast<std::size_t>(n));
+      if (response.empty()) {
+        response = "no response: SSL error " + std::to_string(SSL_get_error(ssl, n)) + " errno " +
+                   std::to_string(errno) + " " + ERR_error_string(ERR_get_error(), nullptr);
+      }
+    } else {
+      response = std::string("handshake failed: ") + ERR_error_string(ERR_get_error(), nullptr);
     }
     SSL_free(ssl);
   }
@@ -255,7 +262,8 @@ std::string tls_exchange(const testing::TestPki& pki, std::uint16_t port, const 
 TEST_F(ReporterDelivery, HostileRequestsGetAClear4xxAndACountAndNothingIsLost) {
   write_hits(0, 5);
   TestInbox inbox(pki_, db_);
-  EXPECT_EQ(tls_exchange(pki_, inbox.port(), "GARBAGE\r\n\r\n").rfind("HTTP/1.1 400 ", 0), 0u);
+  const std::string garbage = tls_exchange(pki_, inbox.port(), "GARBAGE\r\n\r\n");
+  EXPECT_EQ(garbage.rfind("HTTP/1.1 400 ", 0), 0u) << garbage;
   EXPECT_EQ(tls_exchange(pki_, inbox.port(), "POST /v1/hits HTTP/1.1\r\nContent-Length: 99999999999\r\n\r\n")
                 .rfind("HTTP/1.1 413 ", 0),
             0u);
