@@ -5,5 +5,10 @@
 namespace dijk::hotline {
 
 cli::Verb import_verb();
+// The signed feed (tools/hotline/feed_verbs.cpp).
+cli::Verb keygen_verb();
+cli::Verb publish_verb();
+cli::Verb retract_verb();
+cli::Verb rotate_key_verb();
 
 }  // namespace dijk::hotline

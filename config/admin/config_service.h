@@ -1,0 +1,92 @@
+// The running config of a daemon and the safe way to change it. Reload re-reads the file (SIGHUP, or the
+// `config.reload` verb); `config.set` edits one key in the file, validates the whole result, writes it
+// atomically and applies it; with a confirm window the change is undone (old bytes written back, reloaded)
+// unless `config.confirm` arrives in time, like birdc's `configure timeout`. A file with any error is never
+// applied: the daemon keeps running on the last good config.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <filesystem>
+#include <functional>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "config/schema/config.h"
+
+namespace dijk::admin {
+
+class AdminServer;
+
+struct ConfigChange {
+  std::vector<std::string> changed;           // keys whose value changed
+  std::vector<std::string> restart_required;  // of those, the ones that wait for a restart
+  std::optional<std::chrono::milliseconds> confirm_within;
+
+  nlohmann::json to_json() const;
+};
+
+class ConfigService {
+ public:
+  // Called with the old and new config after every successful change, under the service's lock.
+  using ApplyFn = std::function<void(const Config& old_config, const Config& new_config)>;
+  // Told about reverts and refused reloads, for the daemon's log.
+  using LogFn = std::function<void(const std::string& line)>;
+
+  ConfigService(std::filesystem::path file, Config initial, ApplyFn apply, LogFn log = {});
+  ~ConfigService();
+  ConfigService(const ConfigService&) = delete;
+  ConfigService& operator=(const ConfigService&) = delete;
+
+  // Re-reads the file. Throws AdminError (with every file:line:column error) if it does not validate.
+  // With a confirm window (a second daemon following a `config set` made through the first), the previous
+  // config comes back unless confirm() arrives in time.
+  ConfigChange reload(std::optional<std::chrono::milliseconds> confirm_within = std::nullopt);
+  // Throws AdminError if the key is unknown, the value invalid, a change awaits confirmation, or the write
+  // fails; the file is then untouched.
+  ConfigChange set(const std::string& key, const std::string& value,
+                   std::optional<std::chrono::milliseconds> confirm_within);
+  // Keeps the change awaiting confirmation. Throws AdminError if there is none.
+  void confirm();
+
+  // The config the daemon runs on: the file's, except restart-only keys keep their value from start.
+  Config current() const;
+  // Keys whose value in the file differs from the running one until a restart.
+  std::vector<std::string> restart_pending() const;
+  const std::filesystem::path& file() const { return file_; }
+  // Time left before an unconfirmed change is reverted.
+  std::optional<std::chrono::milliseconds> pending() const;
+
+  // config.show, config.reload, config.set, config.confirm.
+  void register_verbs(AdminServer& server);
+
+ private:
+  using Clock = std::chrono::steady_clock;
+  ConfigChange apply_locked(const Config& next, std::optional<std::chrono::milliseconds> confirm_within);
+  void arm_revert_locked(std::string key, std::optional<std::string> file_bytes,
+                         std::chrono::milliseconds within);
+  void revert_loop();
+
+  std::filesystem::path file_;
+  ApplyFn apply_;
+  LogFn log_;
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;
+  Config current_;
+  Config file_config_;  // the file's config as last applied (differs from current_ in restart-only keys)
+  // The change awaiting confirmation: the config before it, the file's bytes before it (when this service
+  // wrote the file), and when they come back.
+  bool pending_ = false;
+  Config backup_config_;
+  std::optional<std::string> backup_bytes_;
+  Clock::time_point deadline_{};
+  std::string pending_key_;
+  bool stopping_ = false;
+  std::thread reverter_;
+};
+
+}  // namespace dijk::admin

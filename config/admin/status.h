@@ -1,0 +1,81 @@
+// What a daemon answers to the `status` verb. Each daemon fills the parts it has (dijkd: set and rates;
+// dijk-control: set, feed and reporter) and leaves the rest empty; dijkctl prints what is there.
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+
+namespace dijk::admin {
+
+struct SetStatus {
+  std::uint64_t version = 0;
+  std::uint64_t entries = 0;
+  std::uint64_t age_s = 0;  // since the set was built
+  std::string path;
+};
+
+struct FeedStatus {
+  bool healthy = false;
+  std::optional<std::uint64_t> last_success_age_s;
+  std::string last_error;
+};
+
+struct ReporterStatus {
+  std::uint64_t backlog = 0;  // hits in the journal not yet acknowledged by the hotline
+  std::uint64_t delivered = 0;
+  std::string last_error;
+};
+
+struct Rates {
+  double packets_per_s = 0;
+  double bytes_per_s = 0;
+  double files_per_s = 0;
+  double hits_per_s = 0;
+};
+
+struct DaemonStatus {
+  std::string daemon;  // "dijkd", "dijk-control"
+  std::string version;
+  std::int64_t pid = 0;
+  std::uint64_t uptime_s = 0;
+  std::string appliance_id;
+  std::optional<SetStatus> set;
+  std::optional<FeedStatus> feed;
+  std::optional<ReporterStatus> reporter;
+  std::optional<Rates> rates;
+};
+
+inline nlohmann::json to_json(const DaemonStatus& s) {
+  nlohmann::json j{{"daemon", s.daemon},
+                   {"version", s.version},
+                   {"pid", s.pid},
+                   {"uptime_s", s.uptime_s},
+                   {"appliance_id", s.appliance_id}};
+  if (s.set) {
+    j["set"] = {{"version", s.set->version},
+                {"entries", s.set->entries},
+                {"age_s", s.set->age_s},
+                {"path", s.set->path}};
+  }
+  if (s.feed) {
+    j["feed"] = {{"healthy", s.feed->healthy}, {"last_error", s.feed->last_error}};
+    j["feed"]["last_success_age_s"] =
+        s.feed->last_success_age_s ? nlohmann::json(*s.feed->last_success_age_s) : nlohmann::json();
+  }
+  if (s.reporter) {
+    j["reporter"] = {{"backlog", s.reporter->backlog},
+                     {"delivered", s.reporter->delivered},
+                     {"last_error", s.reporter->last_error}};
+  }
+  if (s.rates) {
+    j["rates"] = {{"packets_per_s", s.rates->packets_per_s},
+                  {"bytes_per_s", s.rates->bytes_per_s},
+                  {"files_per_s", s.rates->files_per_s},
+                  {"hits_per_s", s.rates->hits_per_s}};
+  }
+  return j;
+}
+
+}  // namespace dijk::admin

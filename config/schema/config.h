@@ -1,0 +1,123 @@
+// dijk::Config: the typed form of /etc/dijk/dijk.toml. Every member's initialiser is the documented default
+// (config/dijk.example.toml repeats them and a test keeps the two equal).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace dijk {
+
+enum class CaptureMode { kMirror, kInline };
+enum class PrivacyAction { kSend, kOmit, kHmac };
+
+struct EalConfig {
+  bool hugepages = true;                // false runs DPDK with --no-huge (test rigs, vdevs)
+  std::uint32_t memory_mb = 1024;       // -m / --socket-mem budget
+  std::vector<std::string> extra_args;  // appended verbatim to the EAL argument list
+
+  bool operator==(const EalConfig&) const = default;
+};
+
+struct PortConfig {
+  std::string name;    // label used in stats and logs
+  std::string device;  // PCI address ("0000:03:00.0") or a vdev string ("net_pcap0,iface=eth0")
+
+  bool operator==(const PortConfig&) const = default;
+};
+
+struct DataplaneConfig {
+  CaptureMode mode = CaptureMode::kMirror;
+  std::vector<std::uint32_t> lcores = {1};
+  std::vector<PortConfig> ports;
+  std::vector<std::uint16_t> http_ports = {80, 8080, 8000};
+  std::uint64_t flow_table_cap = 1'048'576;   // concurrent TCP flows per appliance
+  std::uint64_t reassembly_memory_mb = 1024;  // out-of-order and in-flight bytes, all lcores together
+  EalConfig eal;
+
+  bool operator==(const DataplaneConfig&) const = default;
+};
+
+struct HashingConfig {
+  std::vector<std::string> algorithms = {"md5", "sha1", "sha256"};
+  bool pdq = true;
+  std::uint64_t max_pixels = 50'000'000;  // larger images are hashed exactly but not decoded for PDQ
+  std::uint64_t max_file_size_mb = 256;   // larger files are counted and skipped
+  std::uint32_t pdq_max_distance = 31;    // Hamming distance that still counts as a PDQ match
+
+  bool operator==(const HashingConfig&) const = default;
+};
+
+struct PathsConfig {
+  std::string set = "/var/lib/dijk/set/current.dijkset";
+  std::string journal = "/var/lib/dijk/journal";
+  std::string state = "/var/lib/dijk/state";
+
+  bool operator==(const PathsConfig&) const = default;
+};
+
+struct FeedConfig {
+  std::string url;       // empty: no feed (the set is imported by hand)
+  std::string root_key;  // pinned root public key (PEM file) that signs every feed update
+  std::string ca;        // CA bundle for the feed's TLS; empty uses the system store
+  std::string client_cert;
+  std::string client_key;
+  std::uint32_t interval_s = 300;
+
+  bool operator==(const FeedConfig&) const = default;
+};
+
+struct PrivacyPolicy {
+  PrivacyAction client_ip = PrivacyAction::kHmac;
+  PrivacyAction url = PrivacyAction::kSend;
+  PrivacyAction filename = PrivacyAction::kSend;
+  std::string hmac_key = "/var/lib/dijk/state/privacy-hmac.key";
+
+  bool operator==(const PrivacyPolicy&) const = default;
+};
+
+struct ReportingConfig {
+  std::string url;  // empty: hits stay in the journal only
+  std::string client_cert;
+  std::string client_key;
+  std::string ca;
+  std::uint32_t batch_size = 100;
+  PrivacyPolicy privacy;
+
+  bool operator==(const ReportingConfig&) const = default;
+};
+
+struct AdminConfig {
+  std::string socket = "/run/dijk/dijkd.sock";
+  std::string control_socket = "/run/dijk/control.sock";
+  std::string group = "dijk";
+
+  bool operator==(const AdminConfig&) const = default;
+};
+
+struct MetricsConfig {
+  bool enabled = true;
+  std::string listen = "127.0.0.1:9475";
+
+  bool operator==(const MetricsConfig&) const = default;
+};
+
+struct Config {
+  std::string appliance_id = "dijk-unnamed";
+  DataplaneConfig dataplane;
+  HashingConfig hashing;
+  PathsConfig paths;
+  FeedConfig feed;
+  ReportingConfig reporting;
+  AdminConfig admin;
+  MetricsConfig metrics;
+
+  bool operator==(const Config&) const = default;
+};
+
+const char* to_string(CaptureMode m);
+const char* to_string(PrivacyAction a);
+
+inline constexpr const char* kDefaultConfigPath = "/etc/dijk/dijk.toml";
+
+}  // namespace dijk

@@ -1,0 +1,582 @@
+#include "config/schema/loader.h"
+
+#include <toml++/toml.h>
+
+#include <algorithm>
+#include <fstream>
+#include <functional>
+#include <initializer_list>
+#include <limits>
+#include <optional>
+#include <regex>
+#include <set>
+#include <sstream>
+#include <system_error>
+#include <utility>
+
+namespace dijk {
+
+const char* to_string(CaptureMode m) {
+  return m == CaptureMode::kInline ? "inline" : "mirror";
+}
+
+const char* to_string(PrivacyAction a) {
+  switch (a) {
+    case PrivacyAction::kOmit:
+      return "omit";
+    case PrivacyAction::kHmac:
+      return "hmac";
+    case PrivacyAction::kSend:
+      break;
+  }
+  return "send";
+}
+
+std::string ConfigError::to_string() const {
+  std::ostringstream out;
+  out << file;
+  if (line != 0) out << ':' << line << ':' << column;
+  out << ": error: " << message;
+  return out.str();
+}
+
+std::string LoadResult::error_text() const {
+  std::string text;
+  for (const auto& e : errors) text += e.to_string() + "\n";
+  return text;
+}
+
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+namespace {
+
+const char* type_name(const toml::node& n) {
+  switch (n.type()) {
+    case toml::node_type::table:
+      return "a table";
+    case toml::node_type::array:
+      return "an array";
+    case toml::node_type::string:
+      return "a string";
+    case toml::node_type::integer:
+      return "an integer";
+    case toml::node_type::floating_point:
+      return "a float";
+    case toml::node_type::boolean:
+      return "a boolean";
+    case toml::node_type::date:
+      return "a date";
+    case toml::node_type::time:
+      return "a time";
+    case toml::node_type::date_time:
+      return "a date-time";
+    case toml::node_type::none:
+      break;
+  }
+  return "nothing";
+}
+
+std::string join_key(std::string_view prefix, std::string_view key) {
+  return prefix.empty() ? std::string(key) : std::string(prefix) + "." + std::string(key);
+}
+
+bool is_absolute_path(const std::string& s) {
+  return !s.empty() && s.front() == '/';
+}
+
+// Walks the parsed document table by table, copying checked values into the Config and recording an error
+// for everything else. Missing keys keep their defaults.
+class SchemaReader {
+ public:
+  SchemaReader(std::string file, std::vector<ConfigError>& errors)
+      : file_(std::move(file)), errors_(errors) {}
+
+  void error_at(const toml::source_region& where, std::string message) {
+    errors_.push_back(ConfigError{file_, where.begin.line, where.begin.column, std::move(message)});
+  }
+
+  void check_keys(const toml::table& t, std::string_view prefix,
+                  std::initializer_list<std::string_view> known) {
+    for (auto&& [key, value] : t) {
+      (void)value;
+      const std::string_view k = key.str();
+      if (std::find(known.begin(), known.end(), k) != known.end()) continue;
+      std::string message = "unknown key '" + join_key(prefix, k) + "'";
+      std::optional<std::string_view> best;
+      std::size_t best_distance = std::numeric_limits<std::size_t>::max();
+      for (const auto candidate : known) {
+        const std::size_t d = edit_distance(k, candidate);
+        if (d < best_distance) {
+          best_distance = d;
+          best = candidate;
+        }
+      }
+      const std::size_t allowed = std::max<std::size_t>(1, std::min<std::size_t>(3, k.size() / 3));
+      if (best && best_distance <= allowed) message += ", did you mean '" + join_key(prefix, *best) + "'?";
+      error_at(key.source(), std::move(message));
+    }
+  }
+
+  const toml::table* table(const toml::table& t, std::string_view prefix, std::string_view key) {
+    const toml::node* n = t.get(key);
+    if (n == nullptr) return nullptr;
+    if (const auto* sub = n->as_table()) return sub;
+    error_at(n->source(), "'" + join_key(prefix, key) + "' must be a table, not " + type_name(*n));
+    return nullptr;
+  }
+
+  template <typename Check>
+  void string(const toml::table& t, std::string_view prefix, std::string_view key, std::string& out,
+              Check check) {
+    const toml::node* n = t.get(key);
+    if (n == nullptr) return;
+    const auto* s = n->as_string();
+    if (s == nullptr) {
+      type_error(*n, prefix, key, "a string");
+      return;
+    }
+    if (auto problem = check(s->get())) {
+      error_at(n->source(), "'" + join_key(prefix, key) + "' " + *problem);
+      return;
+    }
+    out = s->get();
+  }
+
+  void string(const toml::table& t, std::string_view prefix, std::string_view key, std::string& out) {
+    string(t, prefix, key, out, [](const std::string&) { return std::optional<std::string>(); });
+  }
+
+  void boolean(const toml::table& t, std::string_view prefix, std::string_view key, bool& out) {
+    const toml::node* n = t.get(key);
+    if (n == nullptr) return;
+    if (const auto* b = n->as_boolean()) {
+      out = b->get();
+    } else {
+      type_error(*n, prefix, key, "a boolean (true or false)");
+    }
+  }
+
+  template <typename Int>
+  void integer(const toml::table& t, std::string_view prefix, std::string_view key, Int& out,
+               std::int64_t min, std::int64_t max) {
+    const toml::node* n = t.get(key);
+    if (n == nullptr) return;
+    if (auto v = checked_integer(*n, join_key(prefix, key), min, max)) out = static_cast<Int>(*v);
+  }
+
+  template <typename Enum>
+  void enumeration(const toml::table& t, std::string_view prefix, std::string_view key, Enum& out,
+                   std::initializer_list<std::pair<std::string_view, Enum>> choices) {
+    const toml::node* n = t.get(key);
+    if (n == nullptr) return;
+    const auto* s = n->as_string();
+    if (s == nullptr) {
+      type_error(*n, prefix, key, "a string");
+      return;
+    }
+    std::string names;
+    for (const auto& [name, value] : choices) {
+      if (name == s->get()) {
+        out = value;
+        return;
+      }
+      names += (names.empty() ? "\"" : ", \"") + std::string(name) + "\"";
+    }
+    error_at(n->source(),
+             "'" + join_key(prefix, key) + "' must be one of " + names + ", got \"" + s->get() + "\"");
+  }
+
+  const toml::array* array(const toml::table& t, std::string_view prefix, std::string_view key) {
+    const toml::node* n = t.get(key);
+    if (n == nullptr) return nullptr;
+    if (const auto* a = n->as_array()) return a;
+    type_error(*n, prefix, key, "an array");
+    return nullptr;
+  }
+
+  std::optional<std::int64_t> checked_integer(const toml::node& n, const std::string& name, std::int64_t min,
+                                              std::int64_t max) {
+    const auto* i = n.as_integer();
+    if (i == nullptr) {
+      error_at(n.source(), "'" + name + "' must be an integer, not " + type_name(n));
+      return std::nullopt;
+    }
+    if (i->get() < min || i->get() > max) {
+      error_at(n.source(), "'" + name + "' must be between " + std::to_string(min) + " and " +
+                               std::to_string(max) + ", got " + std::to_string(i->get()));
+      return std::nullopt;
+    }
+    return i->get();
+  }
+
+ private:
+  void type_error(const toml::node& n, std::string_view prefix, std::string_view key,
+                  std::string_view wanted) {
+    error_at(n.source(),
+             "'" + join_key(prefix, key) + "' must be " + std::string(wanted) + ", not " + type_name(n));
+  }
+
+  std::string file_;
+  std::vector<ConfigError>& errors_;
+};
+
+using Problem = std::optional<std::string>;
+
+Problem absolute_path(const std::string& s) {
+  if (is_absolute_path(s)) return std::nullopt;
+  return "must be an absolute path, got \"" + s + "\"";
+}
+
+Problem absolute_path_or_empty(const std::string& s) {
+  return s.empty() ? std::nullopt : absolute_path(s);
+}
+
+// https:// anywhere; plain http:// only to loopback, for demos and tests on one machine.
+Problem feed_url(const std::string& s) {
+  if (s.empty()) return std::nullopt;
+  static const std::regex https(R"(^https://[^\s/]+(/\S*)?$)");
+  static const std::regex loopback_http(R"(^http://(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?(/\S*)?$)");
+  if (std::regex_match(s, https) || std::regex_match(s, loopback_http)) return std::nullopt;
+  return "must be an https:// URL (http:// only to loopback), got \"" + s + "\"";
+}
+
+Problem appliance_id(const std::string& s) {
+  static const std::regex re(R"(^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$)");
+  if (std::regex_match(s, re)) return std::nullopt;
+  return "must be 1 to 64 characters of letters, digits, '.', '_' or '-', got \"" + s + "\"";
+}
+
+Problem group_name(const std::string& s) {
+  static const std::regex re(R"(^[a-z_][a-z0-9_-]{0,31}$)");
+  if (std::regex_match(s, re)) return std::nullopt;
+  return "must be a group name (lower case, digits, '_' or '-'), got \"" + s + "\"";
+}
+
+Problem listen_address(const std::string& s) {
+  static const std::regex re(R"(^(\d+\.\d+\.\d+\.\d+|localhost|\[[0-9A-Fa-f:.]+\]):(\d{1,5})$)");
+  std::smatch m;
+  if (std::regex_match(s, m, re) && std::stoul(m[2].str()) <= 65535) return std::nullopt;
+  return "must be HOST:PORT (e.g. \"127.0.0.1:9475\" or \"[::1]:9475\"), got \"" + s + "\"";
+}
+
+Problem port_device(const std::string& s) {
+  static const std::regex pci(R"(^([0-9a-fA-F]{4}:)?[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7]$)");
+  static const std::regex vdev(R"(^net_[a-z0-9_]+(,[^\s,=]+=[^\s,]*)*$)");
+  if (std::regex_match(s, pci) || std::regex_match(s, vdev)) return std::nullopt;
+  return "must be a PCI address (\"0000:03:00.0\") or a DPDK vdev (\"net_pcap0,iface=eth0\"), got \"" + s +
+         "\"";
+}
+
+void read_dataplane(SchemaReader& r, const toml::table& t, DataplaneConfig& d) {
+  const std::string p = "dataplane";
+  r.check_keys(t, p,
+               {"mode", "lcores", "ports", "http_ports", "flow_table_cap", "reassembly_memory_mb", "eal"});
+  r.enumeration(t, p, "mode", d.mode, {{"mirror", CaptureMode::kMirror}, {"inline", CaptureMode::kInline}});
+  if (const auto* a = r.array(t, p, "lcores")) {
+    std::vector<std::uint32_t> lcores;
+    bool good = true;
+    for (std::size_t i = 0; i < a->size(); ++i) {
+      // lcore 0 is the main (control) lcore; workers are the others.
+      const auto v = r.checked_integer(*a->get(i), p + ".lcores[" + std::to_string(i) + "]", 1, 1023);
+      if (!v) {
+        good = false;
+      } else if (std::find(lcores.begin(), lcores.end(), *v) != lcores.end()) {
+        r.error_at(a->get(i)->source(), "'dataplane.lcores' lists lcore " + std::to_string(*v) + " twice");
+        good = false;
+      } else {
+        lcores.push_back(static_cast<std::uint32_t>(*v));
+      }
+    }
+    if (a->empty()) {
+      r.error_at(a->source(), "'dataplane.lcores' must list at least one lcore");
+    } else if (good) {
+      d.lcores = std::move(lcores);
+    }
+  }
+  if (const auto* a = r.array(t, p, "http_ports")) {
+    std::vector<std::uint16_t> ports;
+    bool good = true;
+    for (std::size_t i = 0; i < a->size(); ++i) {
+      const auto v = r.checked_integer(*a->get(i), p + ".http_ports[" + std::to_string(i) + "]", 1, 65535);
+      if (!v) {
+        good = false;
+      } else if (std::find(ports.begin(), ports.end(), *v) != ports.end()) {
+        r.error_at(a->get(i)->source(), "'dataplane.http_ports' lists port " + std::to_string(*v) + " twice");
+        good = false;
+      } else {
+        ports.push_back(static_cast<std::uint16_t>(*v));
+      }
+    }
+    if (a->empty()) {
+      r.error_at(a->source(), "'dataplane.http_ports' must list at least one port");
+    } else if (good) {
+      d.http_ports = std::move(ports);
+    }
+  }
+  r.integer(t, p, "flow_table_cap", d.flow_table_cap, 1024, std::int64_t{1} << 28);
+  r.integer(t, p, "reassembly_memory_mb", d.reassembly_memory_mb, 16, std::int64_t{1} << 20);
+  if (const auto* a = r.array(t, p, "ports")) {
+    std::set<std::string> names;
+    for (std::size_t i = 0; i < a->size(); ++i) {
+      const std::string name = p + ".ports[" + std::to_string(i) + "]";
+      const auto* port = a->get(i)->as_table();
+      if (port == nullptr) {
+        r.error_at(a->get(i)->source(), "'" + name + "' must be a table with name and device");
+        continue;
+      }
+      r.check_keys(*port, name, {"name", "device"});
+      PortConfig pc;
+      r.string(*port, name, "name", pc.name, [](const std::string& s) -> Problem {
+        if (s.empty()) return "must not be empty";
+        return std::nullopt;
+      });
+      r.string(*port, name, "device", pc.device, port_device);
+      if (port->get("device") == nullptr) r.error_at(port->source(), "'" + name + "' has no device");
+      if (pc.name.empty()) pc.name = "port" + std::to_string(i);
+      if (!names.insert(pc.name).second) {
+        r.error_at(port->source(), "'" + name + "' reuses the port name \"" + pc.name + "\"");
+      }
+      d.ports.push_back(std::move(pc));
+    }
+  }
+  if (const auto* eal = r.table(t, p, "eal")) {
+    const std::string e = "dataplane.eal";
+    r.check_keys(*eal, e, {"hugepages", "memory_mb", "extra_args"});
+    r.boolean(*eal, e, "hugepages", d.eal.hugepages);
+    r.integer(*eal, e, "memory_mb", d.eal.memory_mb, 64, std::int64_t{1} << 20);
+    if (const auto* a = r.array(*eal, e, "extra_args")) {
+      std::vector<std::string> args;
+      for (std::size_t i = 0; i < a->size(); ++i) {
+        if (const auto* s = a->get(i)->as_string()) {
+          args.push_back(s->get());
+        } else {
+          r.error_at(a->get(i)->source(), "'" + e + ".extra_args[" + std::to_string(i) +
+                                              "]' must be a string, not " + type_name(*a->get(i)));
+        }
+      }
+      d.eal.extra_args = std::move(args);
+    }
+  }
+  if (d.mode == CaptureMode::kInline && d.ports.size() != 2) {
+    const toml::node* mode = t.get("mode");
+    r.error_at(mode != nullptr ? mode->source() : t.source(),
+               "'dataplane.mode' = \"inline\" needs exactly 2 ports (one each side of the bridge), found " +
+                   std::to_string(d.ports.size()));
+  }
+}
+
+void read_hashing(SchemaReader& r, const toml::table& t, HashingConfig& h) {
+  const std::string p = "hashing";
+  r.check_keys(t, p, {"algorithms", "pdq", "max_pixels", "max_file_size_mb", "pdq_max_distance"});
+  if (const auto* a = r.array(t, p, "algorithms")) {
+    std::vector<std::string> algorithms;
+    bool good = true;
+    for (std::size_t i = 0; i < a->size(); ++i) {
+      const auto* s = a->get(i)->as_string();
+      const std::string name = p + ".algorithms[" + std::to_string(i) + "]";
+      if (s == nullptr) {
+        r.error_at(a->get(i)->source(), "'" + name + "' must be a string, not " + type_name(*a->get(i)));
+        good = false;
+      } else if (s->get() != "md5" && s->get() != "sha1" && s->get() != "sha256") {
+        r.error_at(s->source(),
+                   "'" + name + "' must be one of \"md5\", \"sha1\", \"sha256\", got \"" + s->get() + "\"");
+        good = false;
+      } else if (std::find(algorithms.begin(), algorithms.end(), s->get()) != algorithms.end()) {
+        r.error_at(s->source(), "'hashing.algorithms' lists \"" + s->get() + "\" twice");
+        good = false;
+      } else {
+        algorithms.push_back(s->get());
+      }
+    }
+    if (a->empty()) {
+      r.error_at(a->source(), "'hashing.algorithms' must list at least one algorithm");
+    } else if (good) {
+      h.algorithms = std::move(algorithms);
+    }
+  }
+  r.boolean(t, p, "pdq", h.pdq);
+  r.integer(t, p, "max_pixels", h.max_pixels, 1, std::int64_t{1} << 32);
+  r.integer(t, p, "max_file_size_mb", h.max_file_size_mb, 1, std::int64_t{1} << 20);
+  r.integer(t, p, "pdq_max_distance", h.pdq_max_distance, 0, 128);
+}
+
+void read_paths(SchemaReader& r, const toml::table& t, PathsConfig& paths) {
+  const std::string p = "paths";
+  r.check_keys(t, p, {"set", "journal", "state"});
+  r.string(t, p, "set", paths.set, absolute_path);
+  r.string(t, p, "journal", paths.journal, absolute_path);
+  r.string(t, p, "state", paths.state, absolute_path);
+}
+
+void check_cert_pair(SchemaReader& r, const toml::table& t, std::string_view prefix, const std::string& cert,
+                     const std::string& key) {
+  if (cert.empty() == key.empty()) return;
+  const char* present = cert.empty() ? "client_key" : "client_cert";
+  const char* missing = cert.empty() ? "client_cert" : "client_key";
+  r.error_at(t.get(present)->source(), "'" + join_key(prefix, present) + "' is set but '" +
+                                           join_key(prefix, missing) + "' is not: they go together");
+}
+
+void read_feed(SchemaReader& r, const toml::table& t, FeedConfig& f) {
+  const std::string p = "feed";
+  r.check_keys(t, p, {"url", "root_key", "ca", "client_cert", "client_key", "interval_s"});
+  r.string(t, p, "url", f.url, feed_url);
+  r.string(t, p, "root_key", f.root_key, absolute_path_or_empty);
+  r.string(t, p, "ca", f.ca, absolute_path_or_empty);
+  r.string(t, p, "client_cert", f.client_cert, absolute_path_or_empty);
+  r.string(t, p, "client_key", f.client_key, absolute_path_or_empty);
+  r.integer(t, p, "interval_s", f.interval_s, 10, 86400);
+  if (!f.url.empty() && f.root_key.empty()) {
+    r.error_at(t.get("url")->source(),
+               "'feed.url' is set but 'feed.root_key' is not: every feed update is "
+               "verified against the pinned root key");
+  }
+  if (t.get("client_cert") != nullptr || t.get("client_key") != nullptr) {
+    check_cert_pair(r, t, p, f.client_cert, f.client_key);
+  }
+}
+
+void read_reporting(SchemaReader& r, const toml::table& t, ReportingConfig& rep) {
+  const std::string p = "reporting";
+  r.check_keys(t, p, {"url", "client_cert", "client_key", "ca", "batch_size", "privacy"});
+  r.string(t, p, "url", rep.url, feed_url);
+  r.string(t, p, "client_cert", rep.client_cert, absolute_path_or_empty);
+  r.string(t, p, "client_key", rep.client_key, absolute_path_or_empty);
+  r.string(t, p, "ca", rep.ca, absolute_path_or_empty);
+  r.integer(t, p, "batch_size", rep.batch_size, 1, 10000);
+  if (t.get("client_cert") != nullptr || t.get("client_key") != nullptr) {
+    check_cert_pair(r, t, p, rep.client_cert, rep.client_key);
+  }
+  if (const auto* priv = r.table(t, p, "privacy")) {
+    const std::string q = "reporting.privacy";
+    r.check_keys(*priv, q, {"client_ip", "url", "filename", "hmac_key"});
+    const std::initializer_list<std::pair<std::string_view, PrivacyAction>> actions = {
+        {"send", PrivacyAction::kSend}, {"omit", PrivacyAction::kOmit}, {"hmac", PrivacyAction::kHmac}};
+    r.enumeration(*priv, q, "client_ip", rep.privacy.client_ip, actions);
+    r.enumeration(*priv, q, "url", rep.privacy.url, actions);
+    r.enumeration(*priv, q, "filename", rep.privacy.filename, actions);
+    r.string(*priv, q, "hmac_key", rep.privacy.hmac_key, absolute_path_or_empty);
+    const auto& pp = rep.privacy;
+    const bool any_hmac = pp.client_ip == PrivacyAction::kHmac || pp.url == PrivacyAction::kHmac ||
+                          pp.filename == PrivacyAction::kHmac;
+    if (any_hmac && pp.hmac_key.empty()) {
+      r.error_at(priv->source(),
+                 "'reporting.privacy.hmac_key' must be set when a field's policy is \"hmac\"");
+    }
+  }
+}
+
+void read_admin(SchemaReader& r, const toml::table& t, AdminConfig& a) {
+  const std::string p = "admin";
+  r.check_keys(t, p, {"socket", "control_socket", "group"});
+  r.string(t, p, "socket", a.socket, absolute_path);
+  r.string(t, p, "control_socket", a.control_socket, absolute_path);
+  r.string(t, p, "group", a.group, group_name);
+}
+
+void read_metrics(SchemaReader& r, const toml::table& t, MetricsConfig& m) {
+  const std::string p = "metrics";
+  r.check_keys(t, p, {"enabled", "listen"});
+  r.boolean(t, p, "enabled", m.enabled);
+  r.string(t, p, "listen", m.listen, listen_address);
+}
+
+void read_root(SchemaReader& r, const toml::table& root, Config& c) {
+  r.check_keys(root, "",
+               {"appliance_id", "dataplane", "hashing", "paths", "feed", "reporting", "admin", "metrics"});
+  r.string(root, "", "appliance_id", c.appliance_id, appliance_id);
+  if (const auto* t = r.table(root, "", "dataplane")) read_dataplane(r, *t, c.dataplane);
+  if (const auto* t = r.table(root, "", "hashing")) read_hashing(r, *t, c.hashing);
+  if (const auto* t = r.table(root, "", "paths")) read_paths(r, *t, c.paths);
+  if (const auto* t = r.table(root, "", "feed")) read_feed(r, *t, c.feed);
+  if (const auto* t = r.table(root, "", "reporting")) read_reporting(r, *t, c.reporting);
+  if (const auto* t = r.table(root, "", "admin")) read_admin(r, *t, c.admin);
+  if (const auto* t = r.table(root, "", "metrics")) read_metrics(r, *t, c.metrics);
+}
+
+// Blanks 1-based line `line` in place (keeping the newline so later positions stay put). False if there is
+// nothing left on that line to blank, i.e. recovery cannot make progress.
+bool blank_line(std::string& text, std::uint32_t line) {
+  std::size_t start = 0;
+  for (std::uint32_t l = 1; l < line; ++l) {
+    start = text.find('\n', start);
+    if (start == std::string::npos) return false;
+    ++start;
+  }
+  std::size_t end = text.find('\n', start);
+  if (end == std::string::npos) end = text.size();
+  if (end == start) return false;
+  text.erase(start, end - start);
+  return true;
+}
+
+}  // namespace
+
+LoadResult load_config_text(std::string_view text, std::string_view file_name) {
+  LoadResult result;
+  const std::string file(file_name);
+  if (text.size() > kMaxConfigBytes) {
+    result.errors.push_back(ConfigError{file, 0, 0,
+                                        "file is " + std::to_string(text.size()) + " bytes, more than the " +
+                                            std::to_string(kMaxConfigBytes) + " a config file may have"});
+    return result;
+  }
+  std::string work(text);
+  std::optional<toml::table> root;
+  for (int attempt = 0; attempt <= kMaxSyntaxErrors && !root; ++attempt) {
+    try {
+      root = toml::parse(std::string_view(work), std::string_view(file));
+    } catch (const toml::parse_error& e) {
+      const auto& at = e.source().begin;
+      result.errors.push_back(ConfigError{file, at.line, at.column, std::string(e.description())});
+      if (attempt == kMaxSyntaxErrors || at.line == 0 || !blank_line(work, at.line)) break;
+    }
+  }
+  if (root) {
+    SchemaReader reader(file, result.errors);
+    read_root(reader, *root, result.config);
+  }
+  std::stable_sort(result.errors.begin(), result.errors.end(),
+                   [](const ConfigError& a, const ConfigError& b) {
+                     return std::tie(a.line, a.column) < std::tie(b.line, b.column);
+                   });
+  return result;
+}
+
+LoadResult load_config_file(const std::filesystem::path& path) {
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(path, ec);
+  if (!ec && size > kMaxConfigBytes) {
+    LoadResult result;
+    result.errors.push_back(ConfigError{path.string(), 0, 0,
+                                        "file is " + std::to_string(size) + " bytes, more than the " +
+                                            std::to_string(kMaxConfigBytes) + " a config file may have"});
+    return result;
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    LoadResult result;
+    result.errors.push_back(
+        ConfigError{path.string(), 0, 0,
+                    "cannot read the file: " + std::error_code(errno, std::generic_category()).message()});
+    return result;
+  }
+  std::ostringstream buffer;
+  buffer << in.rdbuf();
+  return load_config_text(buffer.str(), path.string());
+}
+
+}  // namespace dijk

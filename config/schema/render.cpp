@@ -1,0 +1,286 @@
+#include "config/schema/render.h"
+
+#include <toml++/toml.h>
+
+#include <algorithm>
+#include <limits>
+#include <sstream>
+
+#include "config/schema/loader.h"
+
+namespace dijk {
+namespace {
+
+template <typename T>
+toml::array to_array(const std::vector<T>& values) {
+  toml::array a;
+  for (const auto& v : values) {
+    if constexpr (std::is_integral_v<T>) {
+      a.push_back(static_cast<std::int64_t>(v));
+    } else {
+      a.push_back(v);
+    }
+  }
+  return a;
+}
+
+std::int64_t i64(std::uint64_t v) {
+  return static_cast<std::int64_t>(v);
+}
+
+toml::table to_toml(const Config& c) {
+  toml::array ports;
+  for (const auto& p : c.dataplane.ports)
+    ports.push_back(toml::table{{"name", p.name}, {"device", p.device}});
+  const auto& d = c.dataplane;
+  const auto& rep = c.reporting;
+  return toml::table{
+      {"appliance_id", c.appliance_id},
+      {"dataplane", toml::table{{"mode", to_string(d.mode)},
+                                {"lcores", to_array(d.lcores)},
+                                {"http_ports", to_array(d.http_ports)},
+                                {"flow_table_cap", i64(d.flow_table_cap)},
+                                {"reassembly_memory_mb", i64(d.reassembly_memory_mb)},
+                                {"ports", std::move(ports)},
+                                {"eal", toml::table{{"hugepages", d.eal.hugepages},
+                                                    {"memory_mb", i64(d.eal.memory_mb)},
+                                                    {"extra_args", to_array(d.eal.extra_args)}}}}},
+      {"hashing", toml::table{{"algorithms", to_array(c.hashing.algorithms)},
+                              {"pdq", c.hashing.pdq},
+                              {"max_pixels", i64(c.hashing.max_pixels)},
+                              {"max_file_size_mb", i64(c.hashing.max_file_size_mb)},
+                              {"pdq_max_distance", i64(c.hashing.pdq_max_distance)}}},
+      {"paths", toml::table{{"set", c.paths.set}, {"journal", c.paths.journal}, {"state", c.paths.state}}},
+      {"feed", toml::table{{"url", c.feed.url},
+                           {"root_key", c.feed.root_key},
+                           {"ca", c.feed.ca},
+                           {"client_cert", c.feed.client_cert},
+                           {"client_key", c.feed.client_key},
+                           {"interval_s", i64(c.feed.interval_s)}}},
+      {"reporting", toml::table{{"url", rep.url},
+                                {"client_cert", rep.client_cert},
+                                {"client_key", rep.client_key},
+                                {"ca", rep.ca},
+                                {"batch_size", i64(rep.batch_size)},
+                                {"privacy", toml::table{{"client_ip", to_string(rep.privacy.client_ip)},
+                                                        {"url", to_string(rep.privacy.url)},
+                                                        {"filename", to_string(rep.privacy.filename)},
+                                                        {"hmac_key", rep.privacy.hmac_key}}}}},
+      {"admin",
+       toml::table{
+           {"socket", c.admin.socket}, {"control_socket", c.admin.control_socket}, {"group", c.admin.group}}},
+      {"metrics", toml::table{{"enabled", c.metrics.enabled}, {"listen", c.metrics.listen}}},
+  };
+}
+
+std::string value_text(const toml::node& n) {
+  std::ostringstream out;
+  n.visit([&](const auto& v) { out << toml::toml_formatter(v, toml::format_flags::none); });
+  return out.str();
+}
+
+void flatten_into(const toml::table& t, const std::string& prefix,
+                  std::vector<std::pair<std::string, std::string>>& out) {
+  for (auto&& [k, v] : t) {
+    const std::string key = prefix.empty() ? std::string(k.str()) : prefix + "." + std::string(k.str());
+    if (const auto* sub = v.as_table()) {
+      flatten_into(*sub, key, out);
+    } else {
+      out.emplace_back(key, value_text(v));
+    }
+  }
+}
+
+// Keys (or key prefixes ending in '.') that a running daemon applies only at start.
+constexpr std::string_view kRestartKeys[] = {
+    "dataplane.eal.",
+    "dataplane.ports",
+    "dataplane.lcores",
+    "dataplane.mode",
+    "dataplane.flow_table_cap",
+    "dataplane.reassembly_memory_mb",
+    "admin.",
+    "metrics.",
+};
+
+// 1-based line/column (columns in code points, as the parser counts them) to a byte offset.
+std::size_t offset_of(std::string_view text, std::uint32_t line, std::uint32_t column) {
+  std::size_t pos = 0;
+  for (std::uint32_t l = 1; l < line && pos < text.size(); ++l) {
+    const auto nl = text.find('\n', pos);
+    pos = nl == std::string_view::npos ? text.size() : nl + 1;
+  }
+  for (std::uint32_t c = 1; c < column && pos < text.size() && text[pos] != '\n';) {
+    ++pos;
+    while (pos < text.size() && (static_cast<unsigned char>(text[pos]) & 0xC0) == 0x80) ++pos;
+    ++c;
+  }
+  return pos;
+}
+
+std::string toml_quote(std::string_view s) {
+  std::ostringstream out;
+  out << toml::toml_formatter(toml::value<std::string>(std::string(s)), toml::format_flags::none);
+  return out.str();
+}
+
+std::size_t end_of_line(std::string_view text, std::size_t pos) {
+  const auto nl = text.find('\n', pos);
+  return nl == std::string_view::npos ? text.size() : nl + 1;
+}
+
+// True if 1-based `line` is the header "[parent]" itself (not the header of a sub-table that made
+// `parent` exist implicitly).
+bool header_names(std::string_view text, std::uint32_t line, const std::string& parent) {
+  const auto begin = offset_of(text, line, 1);
+  auto header = text.substr(begin, end_of_line(text, begin) - begin);
+  const auto first = header.find_first_not_of(" \t");
+  if (first == std::string_view::npos) return false;
+  header.remove_prefix(first);
+  const std::string wanted = "[" + parent + "]";
+  return header.starts_with(wanted);
+}
+
+}  // namespace
+
+std::string render_toml(const Config& config) {
+  std::ostringstream out;
+  out << toml::toml_formatter(to_toml(config), toml::format_flags::indentation) << "\n";
+  return out.str();
+}
+
+std::vector<std::pair<std::string, std::string>> flatten(const Config& config) {
+  std::vector<std::pair<std::string, std::string>> out;
+  flatten_into(to_toml(config), "", out);
+  return out;
+}
+
+std::vector<std::string> changed_keys(const Config& old_config, const Config& new_config) {
+  const auto a = flatten(old_config);
+  const auto b = flatten(new_config);
+  std::vector<std::string> changed;
+  // Both come from the same schema, so they list the same keys in the same order.
+  for (std::size_t i = 0; i < a.size() && i < b.size(); ++i) {
+    if (a[i].second != b[i].second) changed.push_back(a[i].first);
+  }
+  return changed;
+}
+
+bool needs_restart(std::string_view key) {
+  return std::any_of(std::begin(kRestartKeys), std::end(kRestartKeys),
+                     [&](std::string_view r) { return r.back() == '.' ? key.starts_with(r) : key == r; });
+}
+
+std::vector<std::string> restart_required(const Config& old_config, const Config& new_config) {
+  std::vector<std::string> keys;
+  for (auto& k : changed_keys(old_config, new_config)) {
+    if (needs_restart(k)) keys.push_back(std::move(k));
+  }
+  return keys;
+}
+
+Config live_applicable(const Config& running, const Config& next) {
+  Config live = next;
+  // Keep in step with kRestartKeys (a test checks that live_applicable() changes nothing restart_required() lists).
+  live.dataplane.eal = running.dataplane.eal;
+  live.dataplane.ports = running.dataplane.ports;
+  live.dataplane.lcores = running.dataplane.lcores;
+  live.dataplane.mode = running.dataplane.mode;
+  live.dataplane.flow_table_cap = running.dataplane.flow_table_cap;
+  live.dataplane.reassembly_memory_mb = running.dataplane.reassembly_memory_mb;
+  live.admin = running.admin;
+  live.metrics = running.metrics;
+  return live;
+}
+
+std::vector<std::string> settable_keys() {
+  std::vector<std::string> keys;
+  for (auto& [k, v] : flatten(Config{})) {
+    if (k != "dataplane.ports") keys.push_back(k);
+  }
+  return keys;
+}
+
+std::optional<std::string> closest_key(std::string_view key) {
+  std::optional<std::string> best;
+  std::size_t best_distance = std::numeric_limits<std::size_t>::max();
+  for (auto& k : settable_keys()) {
+    const auto d = edit_distance(key, k);
+    if (d < best_distance) {
+      best_distance = d;
+      best = k;
+    }
+  }
+  if (best_distance > std::max<std::size_t>(2, key.size() / 4)) return std::nullopt;
+  return best;
+}
+
+EditResult set_key_in_text(std::string_view text, std::string_view key, std::string_view value) {
+  const auto keys = settable_keys();
+  if (std::find(keys.begin(), keys.end(), key) == keys.end()) {
+    std::string why = "unknown key '" + std::string(key) + "'";
+    if (key == "dataplane.ports") {
+      why = "'dataplane.ports' is a list of [[dataplane.ports]] tables: edit the file";
+    } else if (auto near = closest_key(key)) {
+      why += ", did you mean '" + *near + "'?";
+    }
+    return {"", why};
+  }
+  // A TOML value literal as given, else a string.
+  std::string literal(value);
+  try {
+    const auto probe = toml::parse(std::string_view("v = " + literal + "\n"), std::string_view("value"));
+    if (probe.size() != 1) literal = toml_quote(value);
+  } catch (const toml::parse_error&) {
+    literal = toml_quote(value);
+  }
+
+  toml::table doc;
+  try {
+    doc = toml::parse(text, std::string_view("config"));
+  } catch (const toml::parse_error& e) {
+    std::ostringstream why;
+    why << "the config file does not parse (line " << e.source().begin.line << "): " << e.description();
+    return {"", why.str()};
+  }
+  std::string out(text);
+  const toml::node* existing = doc.at_path(key).node();
+  if (existing != nullptr) {
+    const auto& region = existing->source();
+    if (region.begin.line == 0) return {"", "'" + std::string(key) + "' has no position in the file"};
+    const auto begin = offset_of(text, region.begin.line, region.begin.column);
+    const auto end = offset_of(text, region.end.line, region.end.column);
+    out.replace(begin, end - begin, literal);
+    return {out, ""};
+  }
+  const auto dot = key.rfind('.');
+  const std::string parent(dot == std::string_view::npos ? "" : key.substr(0, dot));
+  const std::string leaf(dot == std::string_view::npos ? key : key.substr(dot + 1));
+  const std::string line = leaf + " = " + literal + "\n";
+  if (parent.empty()) {
+    // Root keys go before the first table header.
+    std::size_t pos = 0;
+    while (pos < out.size()) {
+      const auto first = out.find_first_not_of(" \t", pos);
+      if (first != std::string::npos && out[first] == '[') break;
+      pos = end_of_line(out, pos);
+    }
+    if (pos == out.size() && !out.empty() && out.back() != '\n') out += '\n';
+    out.insert(pos, line);
+    return {out, ""};
+  }
+  const toml::node* table = doc.at_path(parent).node();
+  if (table != nullptr && table->is_table() && table->source().begin.line != 0 &&
+      header_names(out, table->source().begin.line, parent)) {
+    // After the [parent] header line.
+    const auto pos = end_of_line(out, offset_of(out, table->source().begin.line, 1));
+    if (pos == out.size() && !out.empty() && out.back() != '\n') out += '\n';
+    out.insert(std::min(pos, out.size()), line);
+    return {out, ""};
+  }
+  if (!out.empty() && out.back() != '\n') out += '\n';
+  out += "\n[" + parent + "]\n" + line;
+  return {out, ""};
+}
+
+}  // namespace dijk

@@ -1,0 +1,177 @@
+#include "control/feed/publisher.h"
+
+#include <chrono>
+#include <filesystem>
+#include <set>
+#include <system_error>
+
+#include "control/feed/files.h"
+
+namespace dijk::feed {
+namespace fs = std::filesystem;
+namespace {
+
+constexpr std::uint64_t kMaxContentBytes = std::uint64_t{16} << 30;
+
+std::int64_t clock_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string path_in(const std::string& dir, const std::string& name) {
+  return (fs::path(dir) / name).string();
+}
+
+FileEntry write_content(const std::string& dir, const std::string& name,
+                        const std::vector<std::uint8_t>& bytes) {
+  write_file_atomic(path_in(dir, name), bytes);
+  return {name, bytes.size(), sha256(bytes)};
+}
+
+std::string issue_delegation(const SigningKey& root, const std::string& feed, std::uint64_t serial,
+                             const PublicKey& key, std::int64_t not_after) {
+  Delegation d{feed, serial, key, not_after};
+  return sign_block(render_delegation(d), root);
+}
+
+// The feed's current state, if it has been published before.
+struct Previous {
+  bool exists = false;
+  Manifest manifest;
+  SetContents contents;
+};
+
+Previous load_previous(const std::string& feed_dir) {
+  Previous p;
+  const std::string manifest_path = path_in(feed_dir, "manifest");
+  if (!fs::exists(manifest_path)) return p;
+  p.manifest = parse_manifest_file(read_text_file(manifest_path, kMaxManifestBytes)).manifest;
+  const auto bytes = read_file(path_in(feed_dir, p.manifest.snapshot.name), kMaxContentBytes);
+  if (sha256(bytes) != p.manifest.snapshot.sha256) {
+    throw FeedFormatError(p.manifest.snapshot.name +
+                          ": does not match the manifest (feed directory damaged)");
+  }
+  p.contents = decode_snapshot(bytes);
+  p.exists = true;
+  return p;
+}
+
+}  // namespace
+
+void keygen(const KeygenOptions& o) {
+  if (!valid_file_name(o.feed_name))
+    throw FeedFormatError("feed name must be [A-Za-z0-9._-], at most 96 bytes");
+  fs::create_directories(o.keys_dir);
+  for (const char* name : {"root.key", "feed.key", "delegation"}) {
+    if (fs::exists(path_in(o.keys_dir, name))) {
+      throw std::runtime_error(path_in(o.keys_dir, name) + " exists: refusing to overwrite keys");
+    }
+  }
+  const SigningKey root = SigningKey::generate();
+  const SigningKey feed_key = SigningKey::generate();
+  root.save_pem(path_in(o.keys_dir, "root.key"));
+  write_file_atomic(path_in(o.keys_dir, "root.pub"), key_to_hex(root.public_key()) + "\n");
+  feed_key.save_pem(path_in(o.keys_dir, "feed.key"));
+  write_file_atomic(
+      path_in(o.keys_dir, "delegation"),
+      issue_delegation(root, o.feed_name, 1, feed_key.public_key(), clock_now() + o.key_valid_seconds));
+}
+
+std::uint64_t rotate_key(const RotateOptions& o) {
+  const std::string root_path = o.root_key.empty() ? path_in(o.keys_dir, "root.key") : o.root_key;
+  const SigningKey root = SigningKey::load_pem(root_path);
+  const ManifestFile old =
+      parse_delegation_file(read_text_file(path_in(o.keys_dir, "delegation"), kMaxManifestBytes));
+  if (!verify(root.public_key(), old.delegation_signed, old.delegation_sig)) {
+    throw std::runtime_error("the current delegation was not issued by " + root_path);
+  }
+  const SigningKey next = SigningKey::generate();
+  const std::uint64_t serial = old.delegation.serial + 1;
+  // The old key is kept beside the new one (feed.key.<serial>): if the delegation write fails, publishing
+  // refuses the mismatched pair and the old key can be put back.
+  const std::string key_path = path_in(o.keys_dir, "feed.key");
+  std::error_code ec;
+  fs::copy_file(key_path, key_path + "." + std::to_string(old.delegation.serial),
+                fs::copy_options::overwrite_existing, ec);
+  next.save_pem(key_path);
+  write_file_atomic(path_in(o.keys_dir, "delegation"),
+                    issue_delegation(root, old.delegation.feed, serial, next.public_key(),
+                                     clock_now() + o.key_valid_seconds));
+  return serial;
+}
+
+PublishResult publish_contents(const PublishOptions& o, SetContents contents, const std::string& note) {
+  const std::int64_t now = o.now != 0 ? o.now : clock_now();
+  const SigningKey feed_key = SigningKey::load_pem(path_in(o.keys_dir, "feed.key"));
+  const std::string delegation_text = read_text_file(path_in(o.keys_dir, "delegation"), kMaxManifestBytes);
+  const ManifestFile delegation = parse_delegation_file(delegation_text);
+  if (delegation.delegation.key != feed_key.public_key()) {
+    throw std::runtime_error("feed.key does not match the delegation (rotate-key interrupted?)");
+  }
+  fs::create_directories(o.feed_dir);
+  const Previous prev = load_previous(o.feed_dir);
+  if (prev.exists && prev.manifest.feed != delegation.delegation.feed) {
+    throw std::runtime_error("feed directory holds feed `" + prev.manifest.feed + "`, keys are for `" +
+                             delegation.delegation.feed + "`");
+  }
+  contents.normalize();
+
+  Manifest m;
+  m.feed = delegation.delegation.feed;
+  m.version = prev.exists ? prev.manifest.version + 1 : 1;
+  m.issued = now;
+  m.expires = now + o.expires_in_seconds;
+  m.key_serial = delegation.delegation.serial;
+  m.snapshot = write_content(o.feed_dir, "snapshot-" + std::to_string(m.version) + ".dfc",
+                             encode_snapshot(contents, m.version));
+  PublishResult result{m.version, contents.exact_count(), 0};
+  if (prev.exists) {
+    const auto delta = encode_delta(prev.contents, contents, prev.manifest.version, m.version, note);
+    result.delta_changes = decode_delta(delta).changes();
+    const std::uint64_t oldest = m.version > o.keep_deltas ? m.version - o.keep_deltas : 0;
+    for (const DeltaEntry& d : prev.manifest.deltas) {
+      if (d.from >= oldest && m.deltas.size() + 1 < kMaxDeltas) m.deltas.push_back(d);
+    }
+    const std::string name =
+        "delta-" + std::to_string(prev.manifest.version) + "-" + std::to_string(m.version) + ".dfc";
+    m.deltas.push_back({prev.manifest.version, m.version, write_content(o.feed_dir, name, delta)});
+  }
+  write_file_atomic(path_in(o.feed_dir, "manifest"), assemble_manifest_file(delegation_text, m, feed_key));
+
+  // Files neither manifest names are gone; the previous manifest's stay one more version for clients that
+  // fetched it a moment ago.
+  std::set<std::string> keep{"manifest", m.snapshot.name};
+  for (const auto& d : m.deltas) keep.insert(d.file.name);
+  if (prev.exists) {
+    keep.insert(prev.manifest.snapshot.name);
+    for (const auto& d : prev.manifest.deltas) keep.insert(d.file.name);
+  }
+  for (const auto& e : fs::directory_iterator(o.feed_dir)) {
+    const std::string name = e.path().filename().string();
+    std::error_code ec;
+    if (e.is_regular_file() && name.ends_with(".dfc") && !keep.contains(name)) fs::remove(e.path(), ec);
+  }
+  return result;
+}
+
+PublishResult publish_set(const PublishOptions& o, const std::string& set_path) {
+  return publish_contents(o, read_set(*HashSet::open(set_path)), "");
+}
+
+PublishResult retract(const PublishOptions& o, const std::vector<Digest>& digests,
+                      const std::string& reason) {
+  Previous prev = load_previous(o.feed_dir);
+  if (!prev.exists) throw std::runtime_error(o.feed_dir + ": nothing published yet, nothing to retract");
+  SetContents contents = std::move(prev.contents);
+  Delta d;
+  d.header.kind = ContentKind::delta;
+  for (const Digest& digest : digests) {
+    Entry e;
+    e.bytes = digest.bytes;
+    d.remove[static_cast<std::size_t>(digest.algorithm)].push_back(e);
+  }
+  apply_delta(contents, d);
+  return publish_contents(o, std::move(contents), "retract: " + reason);
+}
+
+}  // namespace dijk::feed

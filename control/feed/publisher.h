@@ -1,0 +1,54 @@
+#pragma once
+// The hotline side of the feed: key generation and rotation, and publishing a new version (snapshot plus a
+// delta against the previous version) into a directory of static files any HTTPS server can serve.
+//
+// Keys directory:  root.key (offline root, Ed25519 PEM; move it off the publishing host after keygen),
+//                  root.pub (hex; pinned on appliances), feed.key (online signing key, PEM),
+//                  delegation (the root-signed block naming feed.key's public half).
+// Feed directory:  manifest, snapshot-<v>.dfc, delta-<from>-<to>.dfc.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "control/feed/content.h"
+
+namespace dijk::feed {
+
+struct KeygenOptions {
+  std::string keys_dir;
+  std::string feed_name;
+  std::int64_t key_valid_seconds = 365 * 86400;
+};
+void keygen(const KeygenOptions& options);
+
+struct RotateOptions {
+  std::string keys_dir;
+  std::string root_key;  // default <keys_dir>/root.key (the root key is brought back for this only)
+  std::int64_t key_valid_seconds = 365 * 86400;
+};
+// Returns the new serial.
+std::uint64_t rotate_key(const RotateOptions& options);
+
+struct PublishOptions {
+  std::string feed_dir;
+  std::string keys_dir;
+  std::uint32_t keep_deltas = 8;                // deltas from the last N versions stay in the feed
+  std::int64_t expires_in_seconds = 2 * 86400;  // appliances refuse the manifest after this
+  std::int64_t now = 0;                         // 0: the clock
+};
+
+struct PublishResult {
+  std::uint64_t version = 0;
+  std::uint64_t hashes = 0;
+  std::uint64_t delta_changes = 0;
+};
+
+// Publishes the contents of set file `set_path` as the next version.
+PublishResult publish_set(const PublishOptions& options, const std::string& set_path);
+// Publishes the current version minus `digests` as the next version at once; `reason` travels in the delta.
+PublishResult retract(const PublishOptions& options, const std::vector<Digest>& digests,
+                      const std::string& reason);
+// Publishes `contents` as the next version (the common path of both).
+PublishResult publish_contents(const PublishOptions& options, SetContents contents, const std::string& note);
+
+}  // namespace dijk::feed

@@ -1,0 +1,28 @@
+#pragma once
+// What a worker lcore hands decoded TCP segments to: the stream stage (reassembly, HTTP, files,
+// digests, hits). One instance per worker lcore, owned by it, never shared.
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "dataplane/packet/packet_view.h"
+
+namespace dijk::dpdk {
+
+using CounterList = std::vector<std::pair<std::string, std::uint64_t>>;
+
+class SegmentConsumer {
+ public:
+  virtual ~SegmentConsumer() = default;
+  virtual void on_segment(const TcpSegment& segment) = 0;
+  // Between bursts, with the current time (capture time in replay): idle timeouts and housekeeping.
+  virtual void on_tick(std::uint64_t /*now_ns*/) {}
+  // The capture is consumed or the daemon stops: finish what can be finished (flows still open are
+  // the consumer's call: a file without its end is truncated, never reported).
+  virtual void on_end(std::uint64_t /*now_ns*/) {}
+  // Name/value pairs for the summary, appended in a stable order.
+  virtual void append_counters(CounterList& /*out*/) const {}
+};
+
+}  // namespace dijk::dpdk

@@ -1,0 +1,182 @@
+#include "dataplane/dpdk/worker.h"
+
+#include <ctime>
+
+#include "dataplane/decode/frame_decoder.h"
+#include "dataplane/dpdk/dpdk_compat.h"
+
+namespace dijk::dpdk {
+namespace {
+
+constexpr std::size_t kScratchBytes = 65536 + 256;
+constexpr std::uint64_t kTickInterval_ns = 1'000'000;
+
+std::uint64_t thread_cpu_ns() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000u + static_cast<std::uint64_t>(ts.tv_nsec);
+}
+
+std::uint64_t wall_clock_ns() {
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000u + static_cast<std::uint64_t>(ts.tv_nsec);
+}
+
+}  // namespace
+
+Worker::Worker(WorkerSetup setup, std::unique_ptr<SegmentConsumer> consumer)
+    : setup_(std::move(setup)),
+      consumer_(std::move(consumer)),
+      reassembly_(setup_.socket, setup_.frag_max_datagrams, setup_.frag_timeout_ms),
+      scratch_(kScratchBytes) {}
+
+Worker::~Worker() = default;
+
+void Worker::run(const std::atomic<bool>& stop) {
+  const std::uint64_t cpu_start = thread_cpu_ns();
+  bool budget_spent = false;
+  while (!stop.load(std::memory_order_relaxed)) {
+    for (auto& q : setup_.queues) poll(q);
+    if (!budget_spent && setup_.frame_budget != 0 && counters_.rx_packets >= setup_.frame_budget) {
+      budget_spent = true;
+      consumer_->on_end(now_ns_);  // the pass is over: finish its flows inside the measured time
+      counters_.cpu_ns = thread_cpu_ns() - cpu_start;
+    }
+    reassembly_.collect();
+    if (now_ns_ >= last_tick_ns_ + kTickInterval_ns) {
+      consumer_->on_tick(now_ns_);
+      last_tick_ns_ = now_ns_;
+    }
+  }
+  if (!budget_spent) {
+    consumer_->on_end(now_ns_);
+    counters_.cpu_ns = thread_cpu_ns() - cpu_start;
+  }
+}
+
+void Worker::poll(QueueBinding& q) {
+  std::array<rte_mbuf*, kBurst> frames{};
+  std::uint16_t want = kBurst;
+  if (setup_.frame_budget != 0) {
+    const std::uint64_t left = setup_.frame_budget - std::min(setup_.frame_budget, counters_.rx_packets);
+    want = static_cast<std::uint16_t>(std::min<std::uint64_t>(kBurst, left));
+    if (want == 0) return;
+  }
+  const std::uint16_t n = rte_eth_rx_burst(q.rx_port, q.rx_queue, frames.data(), want);
+  if (n == 0) {
+    // Without capture timestamps, idle time still moves the clock so flows time out.
+    if (!q.rx_timestamps && q.capture_times == nullptr) now_ns_ = wall_clock_ns();
+    return;
+  }
+  ++counters_.rx_bursts;
+  counters_.rx_packets += n;
+  // Forward first: fingerprinting never delays the bridge. The extra reference keeps each frame
+  // readable here after the TX queue has taken it.
+  if (q.forward) forward(q, frames.data(), n);
+  if (!q.rx_timestamps && q.capture_times == nullptr) now_ns_ = wall_clock_ns();
+  for (std::uint16_t i = 0; i < n; ++i) {
+    counters_.rx_bytes += frames[i]->pkt_len;
+    handle(frames[i], q.forward, frame_time(q, frames[i]));
+  }
+}
+
+void Worker::forward(const QueueBinding& q, rte_mbuf** frames, std::uint16_t n) {
+  for (std::uint16_t i = 0; i < n; ++i) rte_mbuf_refcnt_update(frames[i], 1);
+  const std::uint16_t sent = rte_eth_tx_burst(q.tx_port, q.tx_queue, frames, n);
+  counters_.forwarded += sent;
+  for (std::uint16_t i = sent; i < n; ++i) {
+    ++counters_.forward_dropped;
+    rte_pktmbuf_free(frames[i]);  // drops only the reference the TX queue did not take
+  }
+}
+
+std::uint64_t Worker::frame_time(QueueBinding& q, const rte_mbuf* frame) const {
+  if (q.capture_times != nullptr && q.next_time < q.capture_times->size())
+    return (*q.capture_times)[q.next_time++];
+  if (q.rx_timestamps && setup_.timestamp_offset >= 0 && (frame->ol_flags & setup_.timestamp_flag) != 0)
+    return mbuf_u64_field(frame, setup_.timestamp_offset);
+  return now_ns_;
+}
+
+void Worker::handle(rte_mbuf* frame, bool shared_with_tx, std::uint64_t time_ns) {
+  if (time_ns > now_ns_) now_ns_ = time_ns;
+  std::span<const std::uint8_t> bytes;
+  if (frame->nb_segs > 1) {
+    ++counters_.chained_frames;
+    const std::uint32_t len = std::min<std::uint32_t>(frame->pkt_len, kScratchBytes);
+    const auto* p = static_cast<const std::uint8_t*>(rte_pktmbuf_read(frame, 0, len, scratch_.data()));
+    bytes = {p, len};
+  } else {
+    bytes = {mbuf_bytes(frame), frame->data_len};
+  }
+  const DecodedFrame d = decode_frame(bytes, time_ns, counters_.decode);
+  switch (d.status) {
+    case DecodeStatus::tcp:
+      consumer_->on_segment(d.segment);
+      break;
+    case DecodeStatus::ipv4_fragment:
+    case DecodeStatus::ipv6_fragment:
+      set_header_lengths(frame, d.l2_len, d.l3_len);
+      handle_fragment(frame, d.status == DecodeStatus::ipv6_fragment, shared_with_tx, time_ns);
+      return;  // the reassembly table owns the frame now
+    case DecodeStatus::dropped:
+      break;
+  }
+  rte_pktmbuf_free(frame);
+}
+
+void Worker::handle_fragment(rte_mbuf* frame, bool ipv6, bool shared_with_tx, std::uint64_t time_ns) {
+  // Reassembly rewrites mbuf headers and chains them; a frame still queued for TX must not change, so
+  // the table gets a private copy. Chained fragments are linearised the same way (rte_ip_frag wants
+  // one segment per fragment).
+  if (shared_with_tx || frame->nb_segs > 1) {
+    const auto l2_len = static_cast<std::uint16_t>(frame->l2_len);
+    const auto l3_len = static_cast<std::uint16_t>(frame->l3_len);
+    rte_mbuf* copy = rte_pktmbuf_copy(frame, setup_.pool, 0, UINT32_MAX);
+    rte_pktmbuf_free(frame);
+    if (copy == nullptr || copy->nb_segs > 1) {
+      if (copy != nullptr) rte_pktmbuf_free(copy);
+      ++counters_.reassembly_copy_failed;
+      counters_.decode.drop(DecodeDrop::reassembly_failed);
+      return;
+    }
+    set_header_lengths(copy, l2_len, l3_len);
+    frame = copy;
+  }
+  rte_mbuf* whole = reassembly_.add(frame, rte_rdtsc(), ipv6);
+  if (whole == nullptr) return;
+  ++(ipv6 ? counters_.decode.ipv6_reassembled : counters_.decode.ipv4_reassembled);
+  const std::uint32_t len = std::min<std::uint32_t>(whole->pkt_len, kScratchBytes);
+  const auto* p = static_cast<const std::uint8_t*>(rte_pktmbuf_read(whole, 0, len, scratch_.data()));
+  const DecodedFrame d = decode_frame({p, len}, time_ns, counters_.decode, /*reassembled=*/true);
+  if (d.status == DecodeStatus::tcp) consumer_->on_segment(d.segment);
+  rte_pktmbuf_free(whole);
+}
+
+CounterList Worker::counter_list() const {
+  CounterList out;
+  const auto& c = counters_;
+  out.emplace_back("rx_packets", c.rx_packets);
+  out.emplace_back("rx_bytes", c.rx_bytes);
+  out.emplace_back("rx_bursts", c.rx_bursts);
+  out.emplace_back("forwarded", c.forwarded);
+  out.emplace_back("forward_dropped", c.forward_dropped);
+  out.emplace_back("chained_frames", c.chained_frames);
+  out.emplace_back("cpu_ns", c.cpu_ns);
+  out.emplace_back("vlan_frames", c.decode.vlan_frames);
+  out.emplace_back("ipv4_packets", c.decode.ipv4);
+  out.emplace_back("ipv6_packets", c.decode.ipv6);
+  out.emplace_back("ipv4_fragments", c.decode.ipv4_fragments);
+  out.emplace_back("ipv4_reassembled", c.decode.ipv4_reassembled);
+  out.emplace_back("ipv6_fragments", c.decode.ipv6_fragments);
+  out.emplace_back("ipv6_reassembled", c.decode.ipv6_reassembled);
+  out.emplace_back("fragments_expired", reassembly_.counters().freed);
+  out.emplace_back("tcp_segments", c.decode.tcp_segments);
+  for (std::size_t r = 0; r < kDecodeDropCount; ++r)
+    out.emplace_back("drop_" + std::string(decode_drop_name(static_cast<DecodeDrop>(r))), c.decode.drops[r]);
+  consumer_->append_counters(out);
+  return out;
+}
+
+}  // namespace dijk::dpdk

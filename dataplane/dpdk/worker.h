@@ -1,0 +1,92 @@
+#pragma once
+// One worker lcore: owns its RX queues, its reassembly table, its stream consumer and its counters.
+// The loop is run to completion, as in DPDK's l3fwd: receive a burst, forward it first (inline mode),
+// then decode and hand every TCP segment to the consumer, then housekeeping. Nothing is shared with
+// other workers; the main lcore reads counters only after the worker has returned.
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "dataplane/decode/decode_counters.h"
+#include "dataplane/dpdk/ip_reassembly.h"
+#include "dataplane/dpdk/segment_consumer.h"
+
+struct rte_mbuf;
+struct rte_mempool;
+
+namespace dijk::dpdk {
+
+// An RX queue this worker polls and, in inline mode, the TX queue every frame is forwarded to.
+struct QueueBinding {
+  std::uint16_t rx_port = 0;
+  std::uint16_t rx_queue = 0;
+  bool forward = false;
+  std::uint16_t tx_port = 0;
+  std::uint16_t tx_queue = 0;
+  bool rx_timestamps = false;  // the port stamps mbufs with capture time
+  // Replay of a capture on a port that does not stamp mbufs: the n-th frame's capture time is
+  // (*capture_times)[n] (one queue per port, frames delivered in file order).
+  const std::vector<std::uint64_t>* capture_times = nullptr;
+  std::size_t next_time = 0;
+};
+
+struct WorkerCounters {
+  std::uint64_t rx_packets = 0;
+  std::uint64_t rx_bytes = 0;
+  std::uint64_t rx_bursts = 0;
+  std::uint64_t forwarded = 0;
+  std::uint64_t forward_dropped = 0;  // TX queue full: the frame is lost on the bridge (counted)
+  std::uint64_t chained_frames = 0;   // frames in several mbufs, linearised before decoding
+  std::uint64_t reassembly_copy_failed = 0;
+  // This lcore's thread CPU time from the start of run() to its frame budget (or to the end): on a shared
+  // machine the benchmark divides by this as well as by wall time.
+  std::uint64_t cpu_ns = 0;
+  DecodeCounters decode;
+};
+
+struct WorkerSetup {
+  unsigned index = 0;  // 0..workers-1
+  unsigned socket = 0;
+  std::vector<QueueBinding> queues;
+  rte_mempool* pool = nullptr;  // for copies of forwarded fragments
+  std::uint32_t frag_max_datagrams = 4096;
+  std::uint32_t frag_timeout_ms = 2000;
+  int timestamp_offset = -1;         // mbuf dynfield with the RX timestamp, if registered
+  std::uint64_t timestamp_flag = 0;  // ol_flags bit saying the field is set
+  std::uint64_t frame_budget = 0;    // stop receiving after this many frames (0 = never)
+};
+
+class Worker {
+ public:
+  Worker(WorkerSetup setup, std::unique_ptr<SegmentConsumer> consumer);
+  ~Worker();
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  // The lcore's loop; returns once `stop` is set, after flushing the consumer.
+  void run(const std::atomic<bool>& stop);
+
+  unsigned index() const { return setup_.index; }
+  const WorkerCounters& counters() const { return counters_; }
+  CounterList counter_list() const;
+
+ private:
+  static constexpr std::uint16_t kBurst = 32;
+  void poll(QueueBinding& q);
+  void forward(const QueueBinding& q, rte_mbuf** frames, std::uint16_t n);
+  void handle(rte_mbuf* frame, bool shared_with_tx, std::uint64_t time_ns);
+  void handle_fragment(rte_mbuf* frame, bool ipv6, bool shared_with_tx, std::uint64_t time_ns);
+  std::uint64_t frame_time(QueueBinding& q, const rte_mbuf* frame) const;
+
+  WorkerSetup setup_;
+  std::unique_ptr<SegmentConsumer> consumer_;
+  IpReassembly reassembly_;
+  WorkerCounters counters_;
+  std::uint64_t now_ns_ = 0;
+  std::uint64_t last_tick_ns_ = 0;
+  std::vector<std::uint8_t> scratch_;  // linearised chains and rebuilt datagrams (<= 64 KiB + headers)
+};
+
+}  // namespace dijk::dpdk

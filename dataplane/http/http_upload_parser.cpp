@@ -1,0 +1,261 @@
+#include "dataplane/http/http_upload_parser.h"
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace dijk {
+namespace {
+
+std::string to_string(const bstr* b) {
+  if (b == nullptr) return {};
+  return std::string(reinterpret_cast<const char*>(bstr_ptr(b)), bstr_len(b));
+}
+
+std::string header(htp_tx_t* tx, const char* name) {
+  auto* h = static_cast<htp_header_t*>(htp_table_get_c(tx->request_headers, name));
+  return h == nullptr ? std::string{} : to_string(h->value);
+}
+
+bool starts_with_nocase(std::string_view s, std::string_view prefix) {
+  if (s.size() < prefix.size()) return false;
+  for (std::size_t i = 0; i < prefix.size(); ++i) {
+    char c = s[i];
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    if (c != prefix[i]) return false;
+  }
+  return true;
+}
+
+// The name a raw upload is known by: the last segment of the URI path.
+std::string filename_from_uri(std::string_view uri) {
+  uri = uri.substr(0, uri.find_first_of("?#"));
+  const std::size_t slash = uri.rfind('/');
+  return std::string(slash == std::string_view::npos ? uri : uri.substr(slash + 1));
+}
+
+HttpUploadParser* parser_of(htp_connp_t* connp) {
+  return static_cast<HttpUploadParser*>(htp_connp_get_user_data(connp));
+}
+
+int cb_request_headers(htp_tx_t* tx) {
+  return parser_of(tx->connp)->on_request_headers(tx);
+}
+int cb_request_body(htp_tx_data_t* d) {
+  return parser_of(d->tx->connp)->on_request_body(d);
+}
+int cb_request_complete(htp_tx_t* tx) {
+  return parser_of(tx->connp)->on_request_complete(tx);
+}
+
+}  // namespace
+
+HttpParserConfig::HttpParserConfig() : cfg_(htp_config_create()) {
+  if (cfg_ == nullptr) throw std::bad_alloc();
+  htp_config_set_server_personality(cfg_, HTP_SERVER_APACHE_2);
+  htp_config_set_response_decompression(cfg_, 0);  // response bodies are not looked at
+  htp_config_set_tx_auto_destroy(cfg_, 1);         // a transaction is freed once both sides are done
+  htp_config_register_request_headers(cfg_, cb_request_headers);
+  htp_config_register_request_body_data(cfg_, cb_request_body);
+  htp_config_register_request_complete(cfg_, cb_request_complete);
+}
+
+HttpParserConfig::~HttpParserConfig() {
+  htp_config_destroy(cfg_);
+}
+
+HttpUploadParser::HttpUploadParser(const HttpParserConfig& config, UploadSink& sink, StreamCounters& counters)
+    : config_(config), sink_(sink), counters_(counters) {}
+
+HttpUploadParser::~HttpUploadParser() {
+  if (file_open_) close_file(false);
+  if (connp_ != nullptr) htp_connp_destroy_all(connp_);
+}
+
+bool HttpUploadParser::ensure_connp() {
+  if (connp_ != nullptr) return true;
+  connp_ = htp_connp_create(config_.get());
+  if (connp_ == nullptr) return false;
+  htp_connp_set_user_data(connp_, this);
+  htp_connp_open(connp_, nullptr, 0, nullptr, 0, nullptr);
+  return true;
+}
+
+void HttpUploadParser::request_data(std::span<const std::uint8_t> bytes, std::uint64_t time_ns) {
+  if (request_side_dead_ || bytes.empty()) return;
+  now_ns_ = time_ns;
+  if (!ensure_connp()) return;
+  const int rc = htp_connp_req_data(connp_, nullptr, bytes.data(), bytes.size());
+  if (rc != HTP_STREAM_DATA) {
+    // Not HTTP (or a tunnel after CONNECT): stop looking at this connection's requests.
+    counters_.drop(DropReason::http_unparsable);
+    abandon_requests();
+    return;
+  }
+  feed_responses();
+}
+
+void HttpUploadParser::response_data(std::span<const std::uint8_t> bytes, std::uint64_t time_ns) {
+  if (response_side_dead_ || request_side_dead_ || connp_ == nullptr || bytes.empty()) return;
+  now_ns_ = time_ns;
+  if (held_response_.size() + bytes.size() > kMaxHeldResponse) {
+    // A long response during an upload (or one with no request): libhtp's bookkeeping is not worth it.
+    response_side_dead_ = true;
+    held_response_.clear();
+    held_response_.shrink_to_fit();
+    return;
+  }
+  held_response_.insert(held_response_.end(), bytes.begin(), bytes.end());
+  feed_responses();
+}
+
+void HttpUploadParser::feed_responses() {
+  if (request_in_progress_ || held_response_.empty() || response_side_dead_) return;
+  const int rc = htp_connp_res_data(connp_, nullptr, held_response_.data(), held_response_.size());
+  held_response_.clear();
+  if (rc != HTP_STREAM_DATA) response_side_dead_ = true;
+}
+
+void HttpUploadParser::request_gap(std::uint64_t bytes, std::uint64_t time_ns) {
+  if (request_side_dead_) return;
+  now_ns_ = time_ns;
+  if (connp_ == nullptr) {
+    // Lost the start of the first request: nothing to resynchronise on.
+    counters_.drop(DropReason::http_after_gap);
+    abandon_requests();
+    return;
+  }
+  // libhtp skips a gap inside a Content-Length body (the body callback sees data == NULL); anywhere else
+  // the parser cannot know where it is and reports an error.
+  while (bytes > 0 && !request_side_dead_) {
+    const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(bytes, 1u << 30));
+    const int rc = htp_connp_req_data(connp_, nullptr, nullptr, n);
+    bytes -= n;
+    if (rc != HTP_STREAM_DATA) {
+      counters_.drop(DropReason::http_after_gap);
+      abandon_requests();
+    }
+  }
+  request_.lost_bytes = true;
+}
+
+void HttpUploadParser::response_gap(std::uint64_t bytes, std::uint64_t time_ns) {
+  (void)bytes;
+  (void)time_ns;
+  response_side_dead_ = true;  // responses only matter for libhtp's bookkeeping
+}
+
+void HttpUploadParser::close(std::uint64_t time_ns) {
+  now_ns_ = time_ns;
+  closing_ = true;
+  if (connp_ != nullptr && !request_side_dead_) htp_connp_close(connp_, nullptr);
+  end_request(false);
+}
+
+void HttpUploadParser::abandon_requests() {
+  request_side_dead_ = true;
+  end_request(false);
+}
+
+int HttpUploadParser::on_request_headers(htp_tx_t* tx) {
+  ++counters_.http_requests;
+  end_request(false);  // defensive: a previous request that never completed
+  request_ = Request{};
+  request_in_progress_ = true;
+  request_.content_length = tx->request_content_length;
+  if (tx->request_transfer_coding == HTP_CODING_CHUNKED) request_.content_length = -1;
+  request_.method = to_string(tx->request_method);
+  request_.uri = to_string(tx->request_uri);
+  request_.host = tx->request_hostname != nullptr ? to_string(tx->request_hostname) : header(tx, "host");
+  request_.content_type = header(tx, "content-type");
+  const std::string& m = request_.method;
+  if (m != "POST" && m != "PUT" && m != "PATCH") return HTP_OK;
+  if (starts_with_nocase(request_.content_type, "multipart/")) {
+    const std::string boundary = multipart_boundary(request_.content_type);
+    if (boundary.empty()) {
+      counters_.drop(DropReason::multipart_malformed);
+      return HTP_OK;
+    }
+    request_.kind = BodyKind::multipart;
+    request_.multipart.emplace(boundary, static_cast<MultipartHandler&>(*this));
+  } else if (starts_with_nocase(request_.content_type, "application/x-www-form-urlencoded")) {
+    request_.kind = BodyKind::ignored;  // form fields, not a file
+  } else {
+    request_.kind = BodyKind::raw;
+    request_.filename = filename_from_uri(request_.uri);
+  }
+  return HTP_OK;
+}
+
+int HttpUploadParser::on_request_body(const htp_tx_data_t* d) {
+  request_.body_bytes += d->len;
+  if (d->data == nullptr) {
+    if (d->len == 0) return HTP_OK;  // end-of-body marker
+    // A gap that libhtp skipped inside the body. A raw body is one file, so it is truncated even when
+    // the gap took its first bytes.
+    if (request_.kind == BodyKind::raw && !request_.lost_bytes) {
+      if (!file_open_) open_file(request_.filename, request_.content_type);
+      close_file(false);
+    }
+    request_.lost_bytes = true;
+    if (request_.kind == BodyKind::multipart) request_.multipart->gap();
+    return HTP_OK;
+  }
+  const std::span<const std::uint8_t> bytes(d->data, d->len);
+  switch (request_.kind) {
+    case BodyKind::ignored:
+      break;
+    case BodyKind::raw:
+      if (request_.lost_bytes) break;  // the file was already ended as truncated
+      if (!file_open_) open_file(request_.filename, request_.content_type);
+      sink_.file_data(bytes);
+      break;
+    case BodyKind::multipart:
+      request_.multipart->feed(bytes);
+      break;
+  }
+  return HTP_OK;
+}
+
+int HttpUploadParser::on_request_complete(htp_tx_t* tx) {
+  (void)tx;
+  // libhtp also completes a request when the connection closes; only a body that arrived in full counts.
+  const bool length_ok = request_.content_length < 0 ||
+                         request_.body_bytes == static_cast<std::uint64_t>(request_.content_length);
+  end_request(!closing_ && length_ok);
+  request_in_progress_ = false;
+  return HTP_OK;
+}
+
+void HttpUploadParser::end_request(bool complete) {
+  if (request_.kind == BodyKind::multipart && request_.multipart) {
+    if (!request_.multipart->finish(complete)) counters_.drop(DropReason::multipart_malformed);
+    request_.multipart.reset();
+  }
+  if (file_open_) close_file(complete && !request_.lost_bytes);
+  request_.kind = BodyKind::ignored;
+}
+
+void HttpUploadParser::open_file(std::string_view filename, std::string_view content_type) {
+  UploadInfo info{request_.method, request_.host, request_.uri, filename, content_type};
+  sink_.begin_file(info, now_ns_);
+  file_open_ = true;
+}
+
+void HttpUploadParser::close_file(bool complete) {
+  file_open_ = false;
+  sink_.end_file(complete, now_ns_);
+}
+
+void HttpUploadParser::part_begin(const MultipartPartHeaders& headers) {
+  if (headers.has_filename) open_file(headers.filename, headers.content_type);
+}
+
+void HttpUploadParser::part_data(std::span<const std::uint8_t> bytes) {
+  if (file_open_) sink_.file_data(bytes);
+}
+
+void HttpUploadParser::part_end(bool complete) {
+  if (file_open_) close_file(complete && !closing_);
+}
+
+}  // namespace dijk

@@ -1,0 +1,114 @@
+#include "dataplane/stream/stream_pipeline.h"
+
+#include <algorithm>
+
+namespace dijk {
+namespace {
+
+// What reassembly drives for each tracked flow: the HTTP parser, whose files go to the matcher.
+class HttpFlowApp final : public FlowApp {
+ public:
+  HttpFlowApp(const HttpParserConfig& http, FileMatcher& matcher, const FlowTuple& flow,
+              StreamCounters& counters)
+      : files_(matcher, flow), parser_(http, files_, counters) {}
+
+  void on_data(Direction dir, std::span<const std::uint8_t> bytes, std::uint64_t time_ns) override {
+    if (dir == Direction::client_to_server)
+      parser_.request_data(bytes, time_ns);
+    else
+      parser_.response_data(bytes, time_ns);
+  }
+  void on_gap(Direction dir, std::uint64_t bytes, std::uint64_t time_ns) override {
+    if (dir == Direction::client_to_server)
+      parser_.request_gap(bytes, time_ns);
+    else
+      parser_.response_gap(bytes, time_ns);
+  }
+  void on_close(FlowEnd how, std::uint64_t time_ns) override {
+    (void)how;
+    parser_.close(time_ns);
+  }
+
+ private:
+  FlowFiles files_;  // declared first: the parser ends its files through it
+  HttpUploadParser parser_;
+};
+
+}  // namespace
+
+class StreamPipeline::HttpFlows final : public FlowAppFactory {
+ public:
+  HttpFlows(const std::vector<std::uint16_t>& ports, const HttpParserConfig& http, FileMatcher& matcher,
+            StreamCounters& counters)
+      : http_(http), matcher_(matcher), counters_(counters) {
+    for (std::uint16_t p : ports) ports_.set(p);
+  }
+  bool wants(const FlowTuple& client_to_server) const override {
+    return ports_.test(client_to_server.dst_port);
+  }
+  std::unique_ptr<FlowApp> create(const FlowTuple& client_to_server) override {
+    return std::make_unique<HttpFlowApp>(http_, matcher_, client_to_server, counters_);
+  }
+
+ private:
+  std::bitset<65536> ports_;
+  const HttpParserConfig& http_;
+  FileMatcher& matcher_;
+  StreamCounters& counters_;
+};
+
+StreamPipeline::StreamPipeline(const StreamPipelineConfig& config, HitSink& hits, ImageQueue* images)
+    : http_config_(std::make_unique<HttpParserConfig>()),
+      files_(std::make_unique<FileMatcher>(config.files, hits, images, counters_)),
+      factory_(std::make_unique<HttpFlows>(config.http_ports, *http_config_, *files_, counters_)),
+      reassembler_(std::make_unique<TcpReassembler>(config.reassembly, *factory_, counters_)) {}
+
+StreamPipeline::~StreamPipeline() {
+  reassembler_.reset();  // flows (and their open files) go before the matcher they use
+}
+
+void StreamPipeline::set_hash_set(std::shared_ptr<const HashSet> set) {
+  files_->set_hash_set(std::move(set));
+}
+namespace {
+void prefetch_payload(const TcpSegment& s) {
+  const std::uint8_t* p = s.payload.data();
+  for (std::size_t off = 0; off < s.payload.size(); off += 64) __builtin_prefetch(p + off);
+}
+}  // namespace
+
+void StreamPipeline::process(const TcpSegment& segment) {
+  reassembler_->process(segment);
+}
+
+void StreamPipeline::process_burst(std::span<const TcpSegment> segments) {
+  constexpr std::size_t kAhead = 2;
+  for (std::size_t i = 0; i < std::min(kAhead, segments.size()); ++i) {
+    prefetch_payload(segments[i]);
+    reassembler_->prefetch(segments[i]);
+  }
+  for (std::size_t i = 0; i < segments.size(); ++i) {
+    if (i + kAhead < segments.size()) {
+      prefetch_payload(segments[i + kAhead]);
+      reassembler_->prefetch(segments[i + kAhead]);
+    }
+    reassembler_->process(segments[i]);
+  }
+}
+void StreamPipeline::expire(std::uint64_t now_ns) {
+  reassembler_->expire(now_ns);
+}
+void StreamPipeline::flush(std::uint64_t now_ns) {
+  reassembler_->close_all(now_ns);
+}
+std::uint32_t StreamPipeline::flow_count() const {
+  return reassembler_->flow_count();
+}
+std::uint64_t StreamPipeline::out_of_order_bytes() const {
+  return reassembler_->budget().used();
+}
+std::uint64_t StreamPipeline::out_of_order_peak() const {
+  return reassembler_->budget().peak();
+}
+
+}  // namespace dijk

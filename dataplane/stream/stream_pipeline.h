@@ -1,0 +1,61 @@
+#pragma once
+// One worker's whole stream stage, from decoded TCP segments to hit events: TCP reassembly, HTTP request
+// parsing, file extraction, digests and set lookups, and the hand-off of images to the PDQ stage.
+// Single-threaded and shared-nothing: each worker lcore owns one StreamPipeline and calls it for every
+// TCP segment it decodes. No DPDK inside.
+#include <bitset>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "dataplane/events/hit_event.h"
+#include "dataplane/filesink/file_matcher.h"
+#include "dataplane/filesink/image_queue.h"
+#include "dataplane/http/http_upload_parser.h"
+#include "dataplane/packet/packet_view.h"
+#include "dataplane/stream/stream_counters.h"
+#include "dataplane/stream/tcp_reassembler.h"
+#include "hashcore/set/hash_set.h"
+
+namespace dijk {
+
+struct StreamPipelineConfig {
+  ReassemblyConfig reassembly;
+  std::vector<std::uint16_t> http_ports{80, 8080, 8000};  // server ports whose connections are parsed
+  FileSinkConfig files;
+};
+
+class StreamPipeline {
+ public:
+  // `hits` is called on this worker's thread. `images` may be null (no PDQ stage).
+  StreamPipeline(const StreamPipelineConfig& config, HitSink& hits, ImageQueue* images = nullptr);
+  ~StreamPipeline();
+  StreamPipeline(const StreamPipeline&) = delete;
+  StreamPipeline& operator=(const StreamPipeline&) = delete;
+
+  // Files that finish from now on are matched against this set (a hot swap: call between segments).
+  void set_hash_set(std::shared_ptr<const HashSet> set);
+  void process(const TcpSegment& segment);
+  // A burst (as rte_eth_rx_burst returns them): the next segments' payloads are prefetched while the
+  // current one is processed, so hashing reads cached bytes. Same result as process() on each in order.
+  void process_burst(std::span<const TcpSegment> segments);
+  // Ends idle flows; process() does this as capture time advances, an idle worker calls it itself.
+  void expire(std::uint64_t now_ns);
+  // Ends every flow, e.g. when a capture is consumed: files still open are counted truncated.
+  void flush(std::uint64_t now_ns);
+
+  const StreamCounters& counters() const { return counters_; }
+  std::uint32_t flow_count() const;
+  std::uint64_t out_of_order_bytes() const;  // held now, against the configured cap
+  std::uint64_t out_of_order_peak() const;
+
+ private:
+  class HttpFlows;
+  StreamCounters counters_;
+  std::unique_ptr<HttpParserConfig> http_config_;
+  std::unique_ptr<FileMatcher> files_;
+  std::unique_ptr<HttpFlows> factory_;
+  std::unique_ptr<TcpReassembler> reassembler_;
+};
+
+}  // namespace dijk

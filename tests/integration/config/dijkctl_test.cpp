@@ -1,0 +1,564 @@
+// Every dijkctl daemon verb against a running daemon (the fake one, which embeds the real admin server,
+// config service and metrics exporter), plus access control with real users, the refusal of a bad
+// `config set` with the file byte-for-byte untouched, and the automatic revert of an unconfirmed change.
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <thread>
+
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+void spit(const fs::path& p, const std::string& bytes) {
+  std::ofstream out(p, std::ios::binary | std::ios::trunc);
+  out << bytes;
+}
+
+// Polls `done` every 20 ms for up to `limit`; true once it holds.
+template <typename Done>
+bool eventually(Done done, std::chrono::milliseconds limit = std::chrono::milliseconds(6000)) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return true;
+}
+
+struct Result {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+// Runs argv with stdout/stderr captured to files (no pipe deadlocks), waiting at most 30 s.
+Result run(const std::vector<std::string>& argv, const fs::path& scratch) {
+  const auto out_path = scratch / "cmd.out";
+  const auto err_path = scratch / "cmd.err";
+  const pid_t pid = fork();
+  if (pid == 0) {
+    const int out = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    const int err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    dup2(out, 1);
+    dup2(err, 2);
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    execvp(args[0], args.data());
+    _exit(127);
+  }
+  int status = 0;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (waitpid(pid, &status, WNOHANG) == 0) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      kill(pid, SIGKILL);
+      waitpid(pid, &status, 0);
+      return {-1, "", "timed out"};
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(out_path), slurp(err_path)};
+}
+
+std::string current_group_name() {
+  const group* g = getgrgid(getegid());
+  return g != nullptr ? g->gr_name : "root";
+}
+
+std::string config_text(const fs::path& dir, const std::string& group) {
+  return "# test appliance\nappliance_id = \"test-box\"\n\n[dataplane]\nlcores = [1, 2]\n\n[admin]\nsocket = "
+         "\"" +
+         (dir / "dijkd.sock").string() + "\"\ncontrol_socket = \"" + (dir / "dijkd.sock").string() +
+         "\"\ngroup = \"" + group + "\"\n\n[metrics]\nlisten = \"127.0.0.1:0\"\n";
+}
+
+class FakeDaemon {
+ public:
+  FakeDaemon(const fs::path& config, const fs::path& dir, std::vector<std::string> extra = {}) {
+    int pipe_fds[2];
+    EXPECT_EQ(pipe(pipe_fds), 0);
+    pid_ = fork();
+    if (pid_ == 0) {
+      dup2(pipe_fds[1], 1);
+      const int err = open((dir / "daemon.err").c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+      dup2(err, 2);
+      close(pipe_fds[0]);
+      std::vector<std::string> argv = {FAKE_DAEMON_BIN, "--config", config.string()};
+      argv.insert(argv.end(), extra.begin(), extra.end());
+      std::vector<char*> args;
+      for (auto& a : argv) args.push_back(a.data());
+      args.push_back(nullptr);
+      execv(args[0], args.data());
+      _exit(127);
+    }
+    close(pipe_fds[1]);
+    // Wait for "ready metrics_port=N\n".
+    std::string line;
+    pollfd p{pipe_fds[0], POLLIN, 0};
+    while (line.find('\n') == std::string::npos && poll(&p, 1, 10'000) > 0) {
+      char c[256];
+      const auto n = read(pipe_fds[0], c, sizeof(c));
+      if (n <= 0) break;
+      line.append(c, static_cast<std::size_t>(n));
+    }
+    close(pipe_fds[0]);
+    const auto at = line.find("ready metrics_port=");
+    EXPECT_NE(at, std::string::npos) << "daemon did not start: " << line << slurp(dir / "daemon.err");
+    if (at != std::string::npos) metrics_port_ = static_cast<std::uint16_t>(std::stoul(line.substr(at + 19)));
+  }
+  ~FakeDaemon() {
+    kill(pid_, SIGTERM);
+    int status = 0;
+    waitpid(pid_, &status, 0);
+  }
+  pid_t pid() const { return pid_; }
+  std::uint16_t metrics_port() const { return metrics_port_; }
+  bool alive() const { return kill(pid_, 0) == 0; }
+
+ private:
+  pid_t pid_ = -1;
+  std::uint16_t metrics_port_ = 0;
+};
+
+class DijkctlTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/dijkctl-test-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    config_ = dir_ / "dijk.toml";
+    spit(config_, config_text(dir_, current_group_name()));
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  Result ctl(std::vector<std::string> args) {
+    args.insert(args.begin(), DIJKCTL_BIN);
+    args.push_back("--config");
+    args.push_back(config_.string());
+    return run(args, dir_);
+  }
+
+  fs::path dir_;
+  fs::path config_;
+};
+
+TEST_F(DijkctlTest, StatusHumanAndJson) {
+  FakeDaemon daemon(config_, dir_);
+  auto r = ctl({"status"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("dijkd 0.1.0 (pid " + std::to_string(daemon.pid()) + "), up "), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("appliance test-box"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("  set       version 7, 1000 entries, 2h 0m old"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("  feed      healthy, last sync 4m 0s ago"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("  reporter  backlog 1, delivered 2"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("  rates     12000 pkt/s, 34 MB/s, 2.5 files/s, 0.0 hits/s"), std::string::npos)
+      << r.out;
+  r = ctl({"status", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = json::parse(r.out);
+  ASSERT_EQ(j.size(), 1u);
+  EXPECT_EQ(j[0]["set"]["version"], 7);
+  EXPECT_EQ(j[0]["pid"], daemon.pid());
+}
+
+TEST_F(DijkctlTest, StatusSaysPlainlyWhenTheDaemonIsDown) {
+  const auto r = ctl({"status"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.out.find("not reachable"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("(is the daemon running?)"), std::string::npos) << r.out;
+}
+
+TEST_F(DijkctlTest, StatsPerLcoreHumanAndJson) {
+  FakeDaemon daemon(config_, dir_);
+  auto r = ctl({"stats"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("dijk_packets_received_total"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(" 2003  (total)\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("    lcore=1"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("    lcore=2"), std::string::npos) << r.out;
+  r = ctl({"stats", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = json::parse(r.out);
+  bool found = false;
+  for (const auto& c : j["dijkd"]["counters"]) {
+    if (c["name"] == "dijk_packets_received_total" && c["labels"]["lcore"] == "2") {
+      EXPECT_EQ(c["value"], 1002);
+      found = true;
+    }
+  }
+  EXPECT_TRUE(found) << r.out;
+}
+
+TEST_F(DijkctlTest, HitsSinceAndJson) {
+  FakeDaemon daemon(config_, dir_);
+  auto r = ctl({"hits"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("3 hits\n"), std::string::npos) << r.out;
+  r = ctl({"hits", "--since", "2h"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("sha256:bb22  wire  uploads.example/upload/b  \"test.jpg\"  set 7  reported"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("2 hits\n"), std::string::npos) << r.out;
+  r = ctl({"hits", "--since", "5m", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = json::parse(r.out);
+  ASSERT_EQ(j["hits"].size(), 1u);
+  EXPECT_EQ(j["hits"][0]["hash"], "cc33");
+  r = ctl({"hits", "--since", "yesterday"});
+  EXPECT_EQ(r.exit_code, 64);
+  EXPECT_NE(r.err.find("--since wants 15m, 2h, 3d"), std::string::npos) << r.err;
+}
+
+TEST_F(DijkctlTest, SyncNowSetShowAndRollback) {
+  FakeDaemon daemon(config_, dir_);
+  auto r = ctl({"sync", "now"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "feed synced: 1 update applied\nset version now 8\n");
+  r = ctl({"set", "show"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("active set   version 8, 1000 entries"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("rollback to  5 6 7"), std::string::npos) << r.out;
+  r = ctl({"set", "rollback"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "rolled back from set version 8 to 7\n");
+  r = ctl({"set", "show", "--json"});
+  EXPECT_EQ(json::parse(r.out)["version"], 7);
+}
+
+TEST_F(DijkctlTest, ConfigValidateGoodAndBad) {
+  auto r = ctl({"config", "validate"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(r.out, config_.string() + ": OK\n");
+  const auto bad = dir_ / "bad.toml";
+  spit(bad, "[dataplane]\nlcore = [1]\nflow_table_cap = 5\n");
+  r = ctl({"config", "validate", bad.string()});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.out, bad.string() +
+                       ":2:1: error: unknown key 'dataplane.lcore', did you mean 'dataplane.lcores'?\n" +
+                       bad.string() +
+                       ":3:18: error: 'dataplane.flow_table_cap' must be between 1024 and 268435456, got 5\n"
+                       "2 errors in " +
+                       bad.string() + "\n");
+  r = ctl({"config", "validate", "--json", bad.string()});
+  const auto j = json::parse(r.out);
+  EXPECT_FALSE(j["ok"]);
+  EXPECT_EQ(j["errors"].size(), 2u);
+  EXPECT_EQ(j["errors"][1]["line"], 3);
+}
+
+TEST_F(DijkctlTest, ConfigShowAndSetAppliesAtOnce) {
+  FakeDaemon daemon(config_, dir_);
+  auto r = ctl({"config", "show"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("appliance_id = \"test-box\""), std::string::npos) << r.out;
+  r = ctl({"config", "set", "hashing.pdq", "false"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "changed hashing.pdq\n");
+  EXPECT_NE(slurp(config_).find("\n[hashing]\npdq = false\n"), std::string::npos) << slurp(config_);
+  EXPECT_TRUE(slurp(config_).starts_with("# test appliance\n"));  // comments survive
+  r = ctl({"config", "show", "--json"});
+  EXPECT_NE(json::parse(r.out)["toml"].get<std::string>().find("pdq = false"), std::string::npos);
+  r = ctl({"config", "set", "dataplane.eal.memory_mb", "2048"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("restart needed for: dataplane.eal.memory_mb"), std::string::npos) << r.out;
+  // The daemon keeps running on the old value and says the file differs until a restart.
+  r = ctl({"config", "show"});
+  EXPECT_NE(r.out.find("memory_mb = 1024"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("# the file also changes, from the next restart: dataplane.eal.memory_mb\n"),
+            std::string::npos)
+      << r.out;
+  r = ctl({"config", "set", "feed.interval_s", "60", "--json"});
+  const auto j = json::parse(r.out);
+  EXPECT_EQ(j["changed"], json::array({"feed.interval_s"}));
+  EXPECT_EQ(j["restart_required"], json::array());
+}
+
+TEST_F(DijkctlTest, ConfigSetBadValueRefusedFileUntouched) {
+  FakeDaemon daemon(config_, dir_);
+  const std::string before = slurp(config_);
+  auto r = ctl({"config", "set", "dataplane.flow_table_cap", "12"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("refused, " + config_.string() + " is unchanged"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("'dataplane.flow_table_cap' must be between 1024 and 268435456, got 12"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(slurp(config_), before);
+  r = ctl({"config", "set", "dataplane.mode", "bridge"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(slurp(config_), before);
+  r = ctl({"config", "set", "hashing.pqd", "false"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("unknown key 'hashing.pqd', did you mean 'hashing.pdq'?"), std::string::npos) << r.err;
+  EXPECT_EQ(slurp(config_), before);
+  r = ctl({"config", "show"});
+  EXPECT_NE(r.out.find("flow_table_cap = 1048576"), std::string::npos) << r.out;
+}
+
+TEST_F(DijkctlTest, UnconfirmedChangeIsRevertedAfterItsWindow) {
+  FakeDaemon daemon(config_, dir_);
+  const std::string before = slurp(config_);
+  auto r = ctl({"config", "set", "feed.interval_s", "90", "--confirm-within", "1s"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("keep it with `dijkctl config confirm` within 1s"), std::string::npos) << r.out;
+  EXPECT_NE(slurp(config_), before);
+  // A second change while one waits for confirmation is refused.
+  r = ctl({"config", "set", "feed.interval_s", "100"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("is waiting for `dijkctl config confirm`"), std::string::npos) << r.err;
+  // Reverted by the daemon, on its own, once the window closes (polled so a loaded machine cannot flake it).
+  EXPECT_TRUE(eventually([&] { return slurp(config_) == before; }));
+  EXPECT_TRUE(eventually([&] {
+    return ctl({"config", "show"}).out.find("interval_s = 300") != std::string::npos;
+  }));
+  EXPECT_TRUE(eventually([&] {
+    return slurp(dir_ / "daemon.err").find("was not confirmed in time and has been reverted") !=
+           std::string::npos;
+  }));
+  r = ctl({"config", "confirm"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("no config change is waiting for confirmation"), std::string::npos) << r.err;
+}
+
+TEST_F(DijkctlTest, ConfirmedChangeStays) {
+  FakeDaemon daemon(config_, dir_);
+  auto r = ctl({"config", "set", "feed.interval_s", "90", "--confirm-within", "3s"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string changed = slurp(config_);
+  r = ctl({"config", "confirm"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "confirmed: the change stays\n");
+  std::this_thread::sleep_for(std::chrono::milliseconds(3500));
+  EXPECT_EQ(slurp(config_), changed);
+  EXPECT_NE(ctl({"config", "show"}).out.find("interval_s = 90"), std::string::npos);
+}
+
+TEST_F(DijkctlTest, SighupReloadsAndKeepsRunningOnABadFile) {
+  FakeDaemon daemon(config_, dir_);
+  spit(config_, slurp(config_) + "\n[hashing]\nmax_file_size_mb = 64\n");
+  kill(daemon.pid(), SIGHUP);
+  std::string shown;
+  for (int i = 0; i < 100 && shown.find("max_file_size_mb = 64") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    shown = ctl({"config", "show"}).out;
+  }
+  EXPECT_NE(shown.find("max_file_size_mb = 64"), std::string::npos) << shown;
+  spit(config_, slurp(config_) + "\nbogus = = 1\n");
+  kill(daemon.pid(), SIGHUP);
+  for (int i = 0; i < 100 && slurp(dir_ / "daemon.err").find("reload refused") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_NE(slurp(dir_ / "daemon.err").find("reload refused, keeping the running config"), std::string::npos);
+  EXPECT_TRUE(daemon.alive());
+  EXPECT_NE(ctl({"config", "show"}).out.find("max_file_size_mb = 64"), std::string::npos);
+}
+
+TEST_F(DijkctlTest, MetricsEndpointServesTheSameCounters) {
+  FakeDaemon daemon(config_, dir_);
+  ASSERT_NE(daemon.metrics_port(), 0);
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(daemon.metrics_port());
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  const std::string req = "GET /metrics HTTP/1.1\r\nHost: localhost\r\n\r\n";
+  ASSERT_EQ(send(fd, req.data(), req.size(), 0), static_cast<ssize_t>(req.size()));
+  std::string body;
+  char buf[4096];
+  for (ssize_t n; (n = recv(fd, buf, sizeof(buf), 0)) > 0;) body.append(buf, static_cast<std::size_t>(n));
+  close(fd);
+  EXPECT_NE(body.find("dijk_packets_received_total{lcore=\"2\"} 1002\n"), std::string::npos) << body;
+  EXPECT_NE(body.find("# TYPE dijk_hits_total counter\ndijk_hits_total 3\n"), std::string::npos) << body;
+  // The status verb's set, feed and reporter state, as gauges.
+  EXPECT_NE(body.find("dijk_set_version{daemon=\"dijkd\"} 7\n"), std::string::npos) << body;
+  EXPECT_NE(body.find("dijk_feed_healthy{daemon=\"dijkd\"} 1\n"), std::string::npos) << body;
+  EXPECT_NE(body.find("dijk_reporter_backlog{daemon=\"dijkd\"} 1\n"), std::string::npos) << body;
+}
+
+TEST_F(DijkctlTest, HelpOnEveryVerb) {
+  for (const auto& verb : std::vector<std::vector<std::string>>{{"status"},
+                                                                {"stats"},
+                                                                {"hits"},
+                                                                {"sync", "now"},
+                                                                {"set", "show"},
+                                                                {"set", "rollback"},
+                                                                {"config", "validate"},
+                                                                {"config", "show"},
+                                                                {"config", "set"},
+                                                                {"config", "confirm"}}) {
+    auto args = verb;
+    args.insert(args.begin(), DIJKCTL_BIN);
+    args.push_back("--help");
+    const auto r = run(args, dir_);
+    EXPECT_EQ(r.exit_code, 0);
+    EXPECT_TRUE(r.out.starts_with("Usage: dijkctl " + verb[0])) << r.out;
+    EXPECT_NE(r.out.find("--json"), std::string::npos) << r.out;
+  }
+}
+
+// The real layout: dijkd and dijk-control on two sockets reading one file. `config set` goes to dijkd,
+// dijk-control follows with a reload, and both revert together when the window closes unconfirmed.
+TEST_F(DijkctlTest, TwoDaemonsFollowOneChangeAndRevertTogether) {
+  std::string text = slurp(config_);
+  const std::string shared = "control_socket = \"" + (dir_ / "dijkd.sock").string() + "\"";
+  text.replace(text.find(shared), shared.size(),
+               "control_socket = \"" + (dir_ / "control.sock").string() + "\"");
+  spit(config_, text);
+  FakeDaemon dijkd(config_, dir_);
+  FakeDaemon control(config_, dir_, {"--name", "dijk-control"});
+  auto r = ctl({"status"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("dijkd 0.1.0"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("dijk-control 0.1.0"), std::string::npos) << r.out;
+  const auto show_control = [&] {
+    return run({DIJKCTL_BIN, "config", "show", "--socket", (dir_ / "control.sock").string()}, dir_).out;
+  };
+  r = ctl({"config", "set", "hashing.max_pixels", "1000", "--confirm-within", "1s", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(json::parse(r.out)["followers"]["dijk-control"]["changed"], json::array({"hashing.max_pixels"}));
+  EXPECT_NE(show_control().find("max_pixels = 1000"), std::string::npos);
+  EXPECT_TRUE(eventually([&] { return show_control().find("max_pixels = 50000000") != std::string::npos; }));
+  EXPECT_TRUE(eventually([&] {
+    return ctl({"config", "show"}).out.find("max_pixels = 50000000") != std::string::npos;
+  }));
+  // Confirmed, both keep it.
+  r = ctl({"config", "set", "hashing.max_pixels", "2000", "--confirm-within", "3s"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_EQ(ctl({"config", "confirm"}).exit_code, 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(3500));
+  EXPECT_NE(show_control().find("max_pixels = 2000"), std::string::npos) << show_control();
+  EXPECT_NE(ctl({"config", "show"}).out.find("max_pixels = 2000"), std::string::npos);
+}
+
+// Access control with real accounts: needs root to create them.
+class DijkctlAccessTest : public DijkctlTest {
+ protected:
+  void SetUp() override {
+    if (geteuid() != 0) GTEST_SKIP() << "creating throwaway users needs root";
+    if (run({"sh", "-c", "command -v useradd && command -v setpriv"}, "/tmp").exit_code != 0) {
+      GTEST_SKIP() << "useradd/setpriv not available";
+    }
+    DijkctlTest::SetUp();
+    const auto tag = std::to_string(getpid() % 100000);
+    group_ = "dijkt" + tag;
+    member_ = "dijkm" + tag;
+    outsider_ = "dijko" + tag;
+    remove_accounts();  // left over from a run that crashed
+    ASSERT_TRUE(account_command({"groupadd", group_}));
+    ASSERT_TRUE(account_command({"useradd", "-M", "-N", "-G", group_, member_}));
+    ASSERT_TRUE(account_command({"useradd", "-M", "-N", outsider_}));
+    fs::permissions(dir_, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                              fs::perms::others_read | fs::perms::others_exec);
+    spit(config_, config_text(dir_, group_));
+    fs::permissions(config_, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read |
+                                 fs::perms::others_read);
+  }
+  void TearDown() override {
+    if (geteuid() != 0 || group_.empty()) return;
+    remove_accounts();
+    DijkctlTest::TearDown();
+  }
+
+  // useradd and friends lock /etc/passwd; tests running in parallel may hold it for a moment.
+  bool account_command(const std::vector<std::string>& argv) {
+    for (int attempt = 0; attempt < 20; ++attempt) {
+      if (run(argv, dir_).exit_code == 0) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return false;
+  }
+  void remove_accounts() {
+    for (const auto& user : {member_, outsider_}) {
+      if (getpwnam(user.c_str()) != nullptr) account_command({"userdel", user});
+    }
+    if (getgrnam(group_.c_str()) != nullptr) account_command({"groupdel", group_});
+  }
+
+  Result ctl_as(const std::string& user, std::vector<std::string> args) {
+    // dijkctl as that user, with exactly that user's groups; output goes to files the user can write.
+    const auto scratch = dir_ / user;
+    fs::create_directories(scratch);
+    const passwd* pw = getpwnam(user.c_str());
+    EXPECT_EQ(chown(scratch.c_str(), pw->pw_uid, pw->pw_gid), 0);
+    std::vector<std::string> argv = {"setpriv",
+                                     "--reuid=" + std::to_string(pw->pw_uid),
+                                     "--regid=" + std::to_string(pw->pw_gid),
+                                     "--init-groups",
+                                     "--",
+                                     DIJKCTL_BIN};
+    argv.insert(argv.end(), args.begin(), args.end());
+    argv.push_back("--config");
+    argv.push_back(config_.string());
+    return run(argv, scratch);
+  }
+
+  std::string group_, member_, outsider_;
+};
+
+TEST_F(DijkctlAccessTest, SocketIsGroupOwnedAndMode0660) {
+  FakeDaemon daemon(config_, dir_);
+  struct stat st {};
+  ASSERT_EQ(stat((dir_ / "dijkd.sock").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0660u);
+  EXPECT_EQ(st.st_gid, getgrnam(group_.c_str())->gr_gid);
+}
+
+TEST_F(DijkctlAccessTest, GroupMemberAllowedOutsiderRefused) {
+  FakeDaemon daemon(config_, dir_);
+  auto r = ctl_as(member_, {"status"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("set       version 7"), std::string::npos) << r.out;
+  r = ctl_as(outsider_, {"status"});
+  EXPECT_EQ(r.exit_code, 2) << r.out;
+  EXPECT_NE(r.out.find("Permission denied (only root and members of the admin group may use it)"),
+            std::string::npos)
+      << r.out << r.err;
+}
+
+TEST_F(DijkctlAccessTest, CredentialCheckHoldsEvenIfTheSocketModeIsLoosened) {
+  FakeDaemon daemon(config_, dir_, {"--socket-mode", "0666"});
+  auto r = ctl_as(outsider_, {"config", "set", "hashing.pdq", "false"});
+  EXPECT_EQ(r.exit_code, 2);
+  const auto uid = std::to_string(getpwnam(outsider_.c_str())->pw_uid);
+  EXPECT_NE(
+      r.err.find("access denied: uid " + uid + " is neither root nor a member of group '" + group_ + "'"),
+      std::string::npos)
+      << r.err;
+  EXPECT_EQ(slurp(config_).find("pdq = false"), std::string::npos);
+  r = ctl_as(member_, {"stats", "--json"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  bool counted = false;
+  const auto stats = json::parse(r.out);
+  for (const auto& c : stats["dijkd"]["counters"]) {
+    if (c["name"] == "dijk_admin_denied_total") counted = c["value"].get<double>() == 1.0;
+  }
+  EXPECT_TRUE(counted) << r.out;
+}
+
+}  // namespace

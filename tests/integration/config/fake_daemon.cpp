@@ -1,0 +1,234 @@
+// A stand-in for dijkd/dijk-control in integration tests: embeds the real AdminServer, ConfigService,
+// metrics registry and exporter, and serves status, stats, hits and set verbs from a small in-memory state.
+// Reloads on SIGHUP like the real daemons. Prints "ready metrics_port=N" on stdout once serving.
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "config/admin/config_service.h"
+#include "config/admin/server.h"
+#include "config/admin/status.h"
+#include "config/metrics/http_exporter.h"
+#include "config/metrics/registry.h"
+#include "config/metrics/status_metrics.h"
+#include "config/notify/sd_notify.h"
+#include "config/schema/loader.h"
+
+namespace {
+
+using nlohmann::json;
+
+struct FakeState {
+  std::mutex mutex;
+  std::uint64_t set_version = 7;
+  std::vector<std::uint64_t> previous = {5, 6};
+  std::uint64_t entries = 1000;
+  std::int64_t started_unix = 0;
+  std::vector<json> hits;
+};
+
+std::int64_t now_unix() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+json fake_hit(std::int64_t at_unix, const char* hash, const char* uri, bool reported) {
+  return {{"time_ns", static_cast<std::uint64_t>(at_unix) * 1'000'000'000ULL},
+          {"source", "wire"},
+          {"kind", "exact"},
+          {"algorithm", "sha256"},
+          {"hash", hash},
+          {"host", "uploads.example"},
+          {"uri", uri},
+          {"filename", "test.jpg"},
+          {"size", 1234},
+          {"set_version", 7},
+          {"reported", reported}};
+}
+
+int usage() {
+  std::cerr << "usage: fake_daemon --config FILE [--group G] [--socket-mode OCTAL] [--name NAME]\n";
+  return 64;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string config_file, name = "dijkd";
+  std::optional<std::string> group;
+  unsigned mode = 0660;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string opt = argv[i];
+    if (opt == "--config") {
+      config_file = argv[i + 1];
+    } else if (opt == "--group") {
+      group = argv[i + 1];
+    } else if (opt == "--socket-mode") {
+      mode = static_cast<unsigned>(std::stoul(argv[i + 1], nullptr, 8));
+    } else if (opt == "--name") {
+      name = argv[i + 1];
+    } else {
+      return usage();
+    }
+  }
+  if (config_file.empty()) return usage();
+  const auto loaded = dijk::load_config_file(config_file);
+  if (!loaded.ok()) {
+    std::cerr << loaded.error_text();
+    return 1;
+  }
+  // Signals are taken synchronously by the main thread below; block them before any thread starts.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGHUP);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  FakeState state;
+  state.started_unix = now_unix();
+  state.hits = {fake_hit(state.started_unix - 3 * 3600, "aa11", "/upload/a", true),
+                fake_hit(state.started_unix - 3600, "bb22", "/upload/b", true),
+                fake_hit(state.started_unix - 60, "cc33", "/upload/c", false)};
+
+  dijk::metrics::Registry registry;
+  auto& reloads = registry.counter("dijk_config_reloads_total", "Config changes applied.");
+  for (const auto lcore : loaded.config.dataplane.lcores) {
+    registry.counter("dijk_packets_received_total", "Packets received.", {{"lcore", std::to_string(lcore)}})
+        .add(1000 + lcore);
+  }
+  registry.add_collector([&state](std::vector<dijk::metrics::Sample>& out) {
+    std::lock_guard lock(state.mutex);
+    out.push_back({"dijk_hits_total",
+                   "Hits recorded.",
+                   dijk::metrics::Type::kCounter,
+                   {},
+                   static_cast<double>(state.hits.size())});
+  });
+
+  const std::string daemon_name = name;
+  auto log = [daemon_name](const std::string& line) {
+    std::cerr << daemon_name << ": " << line << std::endl;
+  };
+  dijk::admin::ConfigService config(
+      config_file, loaded.config, [&](const dijk::Config&, const dijk::Config&) { reloads.add(); }, log);
+
+  dijk::admin::AdminServer::Options options;
+  options.socket_path =
+      name == "dijk-control" ? loaded.config.admin.control_socket : loaded.config.admin.socket;
+  options.group = group.value_or(loaded.config.admin.group);
+  options.mode = mode;
+  dijk::admin::AdminServer server(options);
+  config.register_verbs(server);
+  registry.add_collector([&server](std::vector<dijk::metrics::Sample>& out) {
+    const auto& c = server.counters();
+    out.push_back({"dijk_admin_requests_total",
+                   "Admin requests served.",
+                   dijk::metrics::Type::kCounter,
+                   {},
+                   static_cast<double>(c.requests.load())});
+    out.push_back({"dijk_admin_denied_total",
+                   "Admin connections refused by credentials.",
+                   dijk::metrics::Type::kCounter,
+                   {},
+                   static_cast<double>(c.denied.load())});
+  });
+
+  const auto status = [&] {
+    std::lock_guard lock(state.mutex);
+    dijk::admin::DaemonStatus s;
+    s.daemon = name;
+    s.version = "0.1.0";
+    s.pid = getpid();
+    s.uptime_s = static_cast<std::uint64_t>(now_unix() - state.started_unix);
+    s.appliance_id = config.current().appliance_id;
+    s.set = dijk::admin::SetStatus{state.set_version, state.entries, 7200, config.current().paths.set};
+    s.feed = dijk::admin::FeedStatus{true, 240, ""};
+    s.reporter = dijk::admin::ReporterStatus{1, 2, ""};
+    s.rates = dijk::admin::Rates{12000, 3.4e7, 2.5, 0};
+    return s;
+  };
+  server.handle("status", [&](const json&) { return to_json(status()); });
+  dijk::metrics::export_status(registry, status);
+  server.handle("stats", [&](const json&) {
+    return json{{"counters", dijk::metrics::to_json(registry.collect())}};
+  });
+  server.handle("hits", [&](const json& args) {
+    std::lock_guard lock(state.mutex);
+    const std::int64_t since = args.value("since_unix", std::int64_t{0});
+    json out = json::array();
+    for (const auto& h : state.hits) {
+      if (static_cast<std::int64_t>(h["time_ns"].get<std::uint64_t>() / 1'000'000'000ULL) >= since)
+        out.push_back(h);
+    }
+    if (args.contains("limit")) {
+      const auto limit = args["limit"].get<std::size_t>();
+      if (out.size() > limit) out.erase(out.begin(), out.end() - static_cast<std::ptrdiff_t>(limit));
+    }
+    return json{{"hits", out}};
+  });
+  server.handle("sync.now", [&](const json&) {
+    std::lock_guard lock(state.mutex);
+    state.previous.push_back(state.set_version);
+    ++state.set_version;
+    return json{{"message", "feed synced: 1 update applied"}, {"set_version", state.set_version}};
+  });
+  server.handle("set.show", [&](const json&) {
+    std::lock_guard lock(state.mutex);
+    return json{{"version", state.set_version},
+                {"entries", state.entries},
+                {"created_unix", state.started_unix - 7200},
+                {"path", config.current().paths.set},
+                {"previous", state.previous}};
+  });
+  server.handle("set.rollback", [&](const json&) {
+    std::lock_guard lock(state.mutex);
+    if (state.previous.empty()) throw dijk::admin::AdminError("no previous set to roll back to");
+    const auto was = state.set_version;
+    state.set_version = state.previous.back();
+    state.previous.pop_back();
+    return json{{"version", state.set_version}, {"was", was}};
+  });
+
+  std::unique_ptr<dijk::metrics::HttpExporter> exporter;
+  try {
+    server.start();
+    if (loaded.config.metrics.enabled) {
+      exporter = std::make_unique<dijk::metrics::HttpExporter>(registry, loaded.config.metrics.listen);
+      exporter->start();
+    }
+  } catch (const std::exception& e) {
+    std::cerr << name << ": " << e.what() << std::endl;
+    return 1;
+  }
+  std::cout << "ready metrics_port=" << (exporter ? exporter->port() : 0) << std::endl;
+  dijk::sd::ready("serving");
+
+  for (;;) {
+    int sig = 0;
+    if (sigwait(&signals, &sig) != 0) continue;
+    if (sig == SIGHUP) {
+      dijk::sd::reloading();
+      try {
+        config.reload();
+        log("config reloaded");
+      } catch (const std::exception&) {
+        // ConfigService already logged every error; the old config stays.
+      }
+      dijk::sd::ready();
+    } else {
+      dijk::sd::stopping();
+      break;
+    }
+  }
+  server.stop();
+  if (exporter) exporter->stop();
+  return 0;
+}

@@ -1,0 +1,464 @@
+// The feed end to end: dijk-hotline publishes into a directory served by a private nginx over TLS on
+// 127.0.0.1; an appliance syncs through libcurl with the test CA pinned and swaps the set into a holder that
+// lookups go through. Every failure must leave the installed set serving, with its reason recorded.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <thread>
+
+#include "control/feed/files.h"
+#include "control/feed/publisher.h"
+#include "control/setswap/set_holder.h"
+#include "control/sync/syncer.h"
+#include "hashcore/set/set_builder.h"
+#include "hashcore/util/hex.h"
+#include "tests/integration/feed/tls_feed_server.h"
+
+namespace dijk {
+namespace {
+namespace fs = std::filesystem;
+using feed::Failure;
+
+const std::string kHotline = std::string(DIJK_BINARY_DIR) + "/tools/hotline/dijk-hotline";
+const std::string kControl = std::string(DIJK_BINARY_DIR) + "/control/sync/dijk-control";
+
+Digest hash_of(const std::string& name) {
+  Digest d;
+  d.algorithm = Algorithm::sha256;
+  const auto s = feed::sha256(name);
+  std::copy(s.begin(), s.end(), d.bytes.begin());
+  return d;
+}
+
+std::string hex_of(const Digest& d) {
+  return to_hex({d.bytes.data(), d.size()});
+}
+
+std::int64_t now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// One appliance: a set directory, the syncer, and the holder its lookups go through.
+struct Appliance {
+  Appliance(const std::string& set_dir, sync::SyncConfig config, sync::HttpsOptions https,
+            sync::Syncer::Clock clock)
+      : holder(nullptr), reader(holder.register_reader()) {
+    config.set_dir = set_dir;
+    syncer =
+        std::make_unique<sync::Syncer>(config, std::make_unique<sync::HttpsFetcher>(https), std::move(clock));
+    if (fs::exists(syncer->current_path())) holder.swap(HashSet::open(syncer->current_path()));
+    watcher = std::make_unique<SetWatcher>(holder, syncer->current_path());
+    // In-process, the sync tells the watcher at once; dijkd in another process polls with start().
+    syncer->on_installed([this](const std::string&, std::uint64_t) { watcher->check_now(); });
+  }
+  sync::SyncStatus sync() { return syncer->sync_once(); }
+  bool matches(const Digest& d) {
+    auto live = reader.read();
+    return live && live->exact(d.algorithm).find({d.bytes.data(), d.size()}) != ExactTable::kNotFound;
+  }
+  std::uint64_t live_version() {
+    auto live = reader.read();
+    return live ? live->version() : 0;
+  }
+
+  SetHolder holder;
+  SetHolder::Reader reader;
+  std::unique_ptr<sync::Syncer> syncer;
+  std::unique_ptr<SetWatcher> watcher;
+};
+
+class FeedE2E : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { server_ = new test::TlsFeedServer(); }
+  static void TearDownTestSuite() {
+    delete server_;
+    server_ = nullptr;
+  }
+
+  void SetUp() override {
+    name_ = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    feed_dir_ = server_->root() + "/" + name_;
+    work_ = server_->work_dir() + "/" + name_;
+    keys_ = work_ + "/keys";
+    fs::create_directories(work_);
+    feed::keygen({keys_, "nl-test", 86400});
+  }
+
+  // A set of `n` filler hashes plus the named ones.
+  std::string make_set(const std::vector<std::string>& names, int n = 100) {
+    SetBuilder b;
+    const auto list = b.add_list("hotline-nl", "A1");
+    for (int i = 0; i < n; ++i) b.add(hash_of("filler-" + std::to_string(i)), list);
+    for (const auto& s : names) b.add(hash_of(s), list);
+    const std::string path = work_ + "/set-" + std::to_string(++sets_) + ".set";
+    b.write(path, 1);
+    return path;
+  }
+
+  feed::PublishResult publish(const std::vector<std::string>& names, int n = 100, std::uint32_t keep = 8,
+                              std::int64_t expires_in = 86400) {
+    feed::PublishOptions o{feed_dir_, keys_, keep, expires_in, 0};
+    return feed::publish_set(o, make_set(names, n));
+  }
+
+  sync::SyncConfig config() const {
+    sync::SyncConfig c;
+    c.feed_name = "nl-test";
+    c.roots = {feed::load_public_key(keys_ + "/root.pub")};
+    return c;
+  }
+  sync::HttpsOptions https() const {
+    sync::HttpsOptions h;
+    h.base_url = server_->url(name_ + "/");
+    h.ca_file = server_->ca_file();
+    h.total_timeout = std::chrono::seconds(20);
+    return h;
+  }
+  std::unique_ptr<Appliance> appliance(const std::string& id = "a", sync::SyncConfig c = {},
+                                       sync::HttpsOptions h = {}, sync::Syncer::Clock clock = {}) {
+    if (c.feed_name.empty()) c = config();
+    if (h.base_url.empty()) h = https();
+    return std::make_unique<Appliance>(work_ + "/appliance-" + id, c, h, std::move(clock));
+  }
+
+  // An appliance with version 1 = {A, B} installed and matching.
+  std::unique_ptr<Appliance> installed_v1() {
+    publish({"A", "B"});
+    auto a = appliance();
+    const auto st = a->sync();
+    EXPECT_EQ(st.last_failure, Failure::none) << st.last_error;
+    EXPECT_EQ(a->live_version(), 1u);
+    EXPECT_TRUE(a->matches(hash_of("A")));
+    return a;
+  }
+
+  // The failure was recorded with its reason, and version 1 keeps serving.
+  void expect_refused_and_serving_v1(Appliance& a, Failure why) {
+    const auto st = a.sync();
+    EXPECT_EQ(st.last_failure, why) << feed::failure_name(st.last_failure) << ": " << st.last_error;
+    EXPECT_FALSE(st.last_error.empty());
+    EXPECT_EQ(st.failures[static_cast<std::size_t>(why)], 1u);
+    std::cerr << "refused as " << feed::failure_name(why) << ": " << st.last_error << "\n";
+    EXPECT_EQ(st.installed_version, 1u);
+    EXPECT_EQ(a.live_version(), 1u);
+    EXPECT_TRUE(a.matches(hash_of("A")));
+    EXPECT_EQ(HashSet::open(a.syncer->current_path())->version(), 1u);
+    EXPECT_FALSE(fs::exists(fs::path(a.syncer->current_path()).parent_path() / "next.set"));
+    const std::string status =
+        feed::read_text_file(fs::path(a.syncer->current_path()).parent_path() / "sync-status", 1 << 16);
+    EXPECT_NE(status.find("sync.last_failure " + std::string(feed::failure_name(why))), std::string::npos)
+        << status;
+  }
+
+  void rewrite(const std::string& file, const std::function<void(std::string&)>& edit) {
+    std::string text = feed::read_text_file(feed_dir_ + "/" + file, 1 << 30);
+    edit(text);
+    std::ofstream(feed_dir_ + "/" + file, std::ios::binary | std::ios::trunc) << text;
+  }
+
+  static test::TlsFeedServer* server_;
+  std::string name_, feed_dir_, work_, keys_;
+  int sets_ = 0;
+};
+test::TlsFeedServer* FeedE2E::server_ = nullptr;
+
+TEST_F(FeedE2E, PublishSyncMatchThenRetractSyncNoMatchThenRollback) {
+  auto a = installed_v1();
+  EXPECT_EQ(a->syncer->status().last_method, "snapshot");
+  EXPECT_FALSE(a->matches(hash_of("C")));
+
+  // The hotline retracts A with the command line tool; the appliance drops it by delta.
+  test::run_command(kHotline + " retract --feed " + feed_dir_ + " --keys " + keys_ +
+                    " --reason 'stock photo' " + hex_of(hash_of("A")) + " 2>&1");
+  const auto st = a->sync();
+  ASSERT_EQ(st.last_failure, Failure::none) << st.last_error;
+  EXPECT_EQ(st.last_method, "deltas 1");
+  EXPECT_EQ(a->live_version(), 2u);
+  EXPECT_FALSE(a->matches(hash_of("A")));
+  EXPECT_TRUE(a->matches(hash_of("B")));
+  EXPECT_TRUE(a->matches(hash_of("filler-7")));
+
+  // A second sync finds nothing new and changes nothing.
+  EXPECT_EQ(a->sync().last_method, "up to date");
+
+  // The admin rolls back; the previous set serves again, and replays stay refused.
+  test::run_command(kControl + " set-rollback --set-dir " + work_ + "/appliance-a 2>&1");
+  EXPECT_TRUE(a->watcher->check_now());
+  EXPECT_EQ(a->live_version(), 1u);
+  EXPECT_TRUE(a->matches(hash_of("A")));
+}
+
+TEST_F(FeedE2E, SyncOnceCommandLine) {
+  test::run_command(kHotline + " publish --feed " + feed_dir_ + " --keys " + keys_ + " --set " +
+                    make_set({"A"}) + " 2>&1");
+  const std::string out = test::run_command(kControl + " sync-once --feed-url " + server_->url(name_ + "/") +
+                                            " --feed nl-test --root-key " + keys_ + "/root.pub --ca " +
+                                            server_->ca_file() + " --set-dir " + work_ + "/cli 2>&1");
+  EXPECT_NE(out.find("sync.installed_version 1"), std::string::npos) << out;
+  EXPECT_NE(HashSet::open(work_ + "/cli/current.set")
+                ->exact(Algorithm::sha256)
+                .find({hash_of("A").bytes.data(), 32}),
+            ExactTable::kNotFound);
+}
+
+TEST_F(FeedE2E, AlteredManifestIsRefused) {
+  auto a = installed_v1();
+  publish({"B"});
+  rewrite("manifest", [](std::string& t) {
+    const auto at = t.find("expires ") + 8;
+    t[at] = t[at] == '9' ? '8' : static_cast<char>(t[at] + 1);
+  });
+  expect_refused_and_serving_v1(*a, Failure::bad_signature);
+}
+
+TEST_F(FeedE2E, FeedSignedUnderAnotherRootIsRefused) {
+  auto a = installed_v1();
+  const std::string other = work_ + "/other-keys";
+  feed::keygen({other, "nl-test", 86400});
+  feed::publish_set({feed_dir_, other, 8, 86400, 0}, make_set({"B"}));
+  expect_refused_and_serving_v1(*a, Failure::untrusted_delegation);
+}
+
+TEST_F(FeedE2E, ReplayedOldManifestIsRefused) {
+  auto a = installed_v1();
+  const std::string v1 = feed::read_text_file(feed_dir_ + "/manifest", 1 << 16);
+  publish({"A", "B", "C"});
+  ASSERT_EQ(a->sync().last_failure, Failure::none);
+  ASSERT_TRUE(a->matches(hash_of("C")));
+  std::ofstream(feed_dir_ + "/manifest", std::ios::trunc) << v1;
+  const auto st = a->sync();
+  EXPECT_EQ(st.last_failure, Failure::rollback) << st.last_error;
+  EXPECT_EQ(a->live_version(), 2u);
+  EXPECT_TRUE(a->matches(hash_of("C")));
+}
+
+TEST_F(FeedE2E, ExpiredManifestIsRefused) {
+  auto a = installed_v1();
+  publish({"B"}, 100, 8, 60);
+  // The appliance's clock is an hour ahead: the feed looks frozen.
+  a->syncer = std::make_unique<sync::Syncer>(
+      [&] {
+        auto c = config();
+        c.set_dir = work_ + "/appliance-a";
+        return c;
+      }(),
+      std::make_unique<sync::HttpsFetcher>(https()), [] { return now() + 3600; });
+  a->syncer->on_installed([&](const std::string&, std::uint64_t) { a->watcher->check_now(); });
+  expect_refused_and_serving_v1(*a, Failure::expired);
+}
+
+TEST_F(FeedE2E, TruncatedDeltaIsRefused) {
+  auto a = installed_v1();
+  publish({"B"});
+  rewrite("delta-1-2.dfc", [](std::string& t) { t.resize(t.size() - 5); });
+  expect_refused_and_serving_v1(*a, Failure::length_mismatch);
+}
+
+TEST_F(FeedE2E, AlteredDeltaIsRefused) {
+  auto a = installed_v1();
+  publish({"B"});
+  rewrite("delta-1-2.dfc",
+          [](std::string& t) { t[t.size() / 2] = static_cast<char>(t[t.size() / 2] ^ 0x40); });
+  expect_refused_and_serving_v1(*a, Failure::hash_mismatch);
+}
+
+TEST_F(FeedE2E, DiskFullIsRefused) {
+  // The set directory on a 96 KiB tmpfs: version 1 fits, version 2 (10,000 more hashes) does not.
+  const std::string dir = work_ + "/appliance-a";
+  fs::create_directories(dir);
+  if (::mount("tmpfs", dir.c_str(), "tmpfs", 0, "size=96k") != 0) GTEST_SKIP() << "cannot mount a tmpfs here";
+  struct Unmount {
+    std::string d;
+    ~Unmount() { ::umount2(d.c_str(), MNT_DETACH); }
+  } unmount{dir};
+  auto a = installed_v1();
+  publish({"A", "B"}, 10'000);
+  expect_refused_and_serving_v1(*a, Failure::disk);
+}
+
+TEST_F(FeedE2E, HttpErrorIsRefused) {
+  auto a = installed_v1();
+  fs::remove(feed_dir_ + "/manifest");
+  expect_refused_and_serving_v1(*a, Failure::http);
+}
+
+TEST_F(FeedE2E, StalledServerTimesOut) {
+  auto a = installed_v1();
+  publish({"B"});
+  auto h = https();
+  h.base_url = server_->url("slow/" + name_ + "/");  // 20 bytes a second
+  h.total_timeout = std::chrono::seconds(2);
+  auto slow = std::make_unique<Appliance>(work_ + "/appliance-a", config(), h, sync::Syncer::Clock{});
+  a.reset();
+  expect_refused_and_serving_v1(*slow, Failure::timeout);
+}
+
+TEST_F(FeedE2E, ServerCertificateFromAnotherCaIsRefused) {
+  auto a = installed_v1();
+  publish({"B"});
+  auto h = https();
+  h.ca_file = server_->other_ca_file();
+  auto pinned_elsewhere =
+      std::make_unique<Appliance>(work_ + "/appliance-a", config(), h, sync::Syncer::Clock{});
+  a.reset();
+  expect_refused_and_serving_v1(*pinned_elsewhere, Failure::tls);
+}
+
+TEST_F(FeedE2E, FileOverItsCapIsRefusedBeforeDownload) {
+  auto a = installed_v1();
+  publish({"B"}, 2000);
+  auto c = config();
+  c.max_delta_bytes = 1000;
+  c.max_snapshot_bytes = 1000;
+  auto capped = std::make_unique<Appliance>(work_ + "/appliance-a", c, https(), sync::Syncer::Clock{});
+  a.reset();
+  expect_refused_and_serving_v1(*capped, Failure::too_large);
+}
+
+TEST_F(FeedE2E, KeyRotationAndTheOldKeyIsRefusedAfterwards) {
+  auto a = installed_v1();
+  const std::string old_delegation = feed::read_text_file(keys_ + "/delegation", 1 << 16);
+  const auto old_key = feed::SigningKey::load_pem(keys_ + "/feed.key");
+
+  test::run_command(kHotline + " rotate-key --keys " + keys_ + " 2>&1");
+  publish({"A", "B", "C"});
+  auto st = a->sync();
+  ASSERT_EQ(st.last_failure, Failure::none) << st.last_error;
+  EXPECT_EQ(st.key_serial, 2u);
+  EXPECT_TRUE(a->matches(hash_of("C")));
+
+  // Whoever kept the rotated-away key signs a newer version: refused, version 2 keeps serving.
+  auto forged = feed::parse_manifest_file(feed::read_text_file(feed_dir_ + "/manifest", 1 << 16)).manifest;
+  forged.version = 3;
+  forged.key_serial = 1;
+  std::ofstream(feed_dir_ + "/manifest", std::ios::trunc)
+      << feed::assemble_manifest_file(old_delegation, forged, old_key);
+  st = a->sync();
+  EXPECT_EQ(st.last_failure, Failure::revoked_key) << st.last_error;
+  EXPECT_EQ(a->live_version(), 2u);
+  EXPECT_TRUE(a->matches(hash_of("C")));
+}
+
+TEST_F(FeedE2E, ApplianceSeveralVersionsBehindCatchesUpByDeltas) {
+  auto a = installed_v1();
+  publish({"A", "B", "C"});
+  publish({"B", "C", "D"});
+  publish({"B", "C", "D", "E"});
+  publish({"C", "D", "E", "F"});
+  const auto st = a->sync();
+  ASSERT_EQ(st.last_failure, Failure::none) << st.last_error;
+  EXPECT_EQ(st.last_method, "deltas 4");
+  EXPECT_EQ(a->live_version(), 5u);
+  for (const char* h : {"C", "D", "E", "F"}) EXPECT_TRUE(a->matches(hash_of(h))) << h;
+  for (const char* h : {"A", "B"}) EXPECT_FALSE(a->matches(hash_of(h))) << h;
+}
+
+TEST_F(FeedE2E, ApplianceTooFarBehindCatchesUpBySnapshot) {
+  auto a = installed_v1();
+  for (const auto& names :
+       std::vector<std::vector<std::string>>{{"A", "C"}, {"C", "D"}, {"D", "E"}, {"E", "F"}}) {
+    publish(names, 100, 2);  // the feed keeps deltas from the last 2 versions only
+  }
+  const auto st = a->sync();
+  ASSERT_EQ(st.last_failure, Failure::none) << st.last_error;
+  EXPECT_EQ(st.last_method, "snapshot");
+  EXPECT_EQ(a->live_version(), 5u);
+  EXPECT_TRUE(a->matches(hash_of("F")));
+  EXPECT_FALSE(a->matches(hash_of("A")));
+}
+
+}  // namespace
+}  // namespace dijk
+
+namespace dijk {
+namespace {
+
+// The daemon as systemd runs it: TOML config, a sync at start, another at once on SIGUSR1 (`sync now`),
+// a clean exit on SIGTERM.
+TEST_F(FeedE2E, DaemonSyncsAtStartAndOnSyncNow) {
+  publish({"A"});
+  const std::string set_dir = work_ + "/daemon";
+  const std::string config = work_ + "/dijk.toml";
+  std::ofstream(config) << "[feed]\nname = \"nl-test\"\nurl = \"" << server_->url(name_ + "/") << "\"\n"
+                        << "root_keys = [\"" << keys_ << "/root.pub\"]\nca = \"" << server_->ca_file()
+                        << "\"\n"
+                        << "set_dir = \"" << set_dir << "\"\ninterval_seconds = 3600\n";
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::execl(kControl.c_str(), kControl.c_str(), "sync", "--config", config.c_str(),
+            static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  auto version_of = [&] {
+    try {
+      return HashSet::open(set_dir + "/current.set")->version();
+    } catch (const std::exception&) {
+      return std::uint64_t{0};
+    }
+  };
+  auto wait_for = [&](std::uint64_t v) {
+    for (int i = 0; i < 200 && version_of() != v; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    return version_of();
+  };
+  EXPECT_EQ(wait_for(1), 1u);
+  publish({"B"});
+  ::kill(pid, SIGUSR1);  // the interval is an hour: only `sync now` can bring version 2 this soon
+  EXPECT_EQ(wait_for(2), 2u);
+  ::kill(pid, SIGTERM);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  const std::string text = feed::read_text_file(set_dir + "/sync-status", 1 << 16);
+  EXPECT_NE(text.find("sync.installed_version 2"), std::string::npos) << text;
+}
+
+}  // namespace
+}  // namespace dijk
+
+namespace dijk {
+namespace {
+
+// A set with a PDQ index (imported by dijk-hotline) keeps its index through the feed: installed by
+// snapshot, and still there, byte for byte, after a retraction arrives by delta.
+TEST_F(FeedE2E, PdqIndexTravelsThroughSnapshotAndDelta) {
+  std::ofstream(work_ + "/list.pdq") << hex_of(hash_of("pdq-1")) << "\n" << hex_of(hash_of("pdq-2")) << "\n";
+  std::ofstream(work_ + "/list.txt") << hex_of(hash_of("A")) << "\n" << hex_of(hash_of("B")) << "\n";
+  test::run_command(kHotline + " import --name pdq --out " + work_ + "/p.set " + work_ + "/list.pdq 2>&1");
+  test::run_command(kHotline + " import --name nl --base " + work_ + "/p.set --out " + work_ + "/full.set " +
+                    work_ + "/list.txt 2>&1");
+  const auto published = HashSet::open(work_ + "/full.set");
+  const auto pdq = published->section(setfile::SectionKind::pdq_hashes);
+  ASSERT_TRUE(pdq.has_value());
+  const std::vector<std::uint8_t> pdq_bytes(pdq->begin(), pdq->end());
+  test::run_command(kHotline + " publish --feed " + feed_dir_ + " --keys " + keys_ + " --set " + work_ +
+                    "/full.set 2>&1");
+
+  auto a = appliance();
+  ASSERT_EQ(a->sync().last_failure, Failure::none);
+  auto installed = HashSet::open(a->syncer->current_path());
+  ASSERT_TRUE(installed->section(setfile::SectionKind::pdq_hashes).has_value());
+  EXPECT_TRUE(std::ranges::equal(*installed->section(setfile::SectionKind::pdq_hashes), pdq_bytes));
+
+  test::run_command(kHotline + " retract --feed " + feed_dir_ + " --keys " + keys_ + " --reason test " +
+                    hex_of(hash_of("A")) + " 2>&1");
+  const auto st = a->sync();
+  ASSERT_EQ(st.last_failure, Failure::none) << st.last_error;
+  EXPECT_EQ(st.last_method, "deltas 1");
+  EXPECT_FALSE(a->matches(hash_of("A")));
+  installed = HashSet::open(a->syncer->current_path());
+  ASSERT_TRUE(installed->section(setfile::SectionKind::pdq_hashes).has_value());
+  EXPECT_TRUE(std::ranges::equal(*installed->section(setfile::SectionKind::pdq_hashes), pdq_bytes));
+}
+
+}  // namespace
+}  // namespace dijk

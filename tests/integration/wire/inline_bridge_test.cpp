@@ -1,0 +1,215 @@
+// `dijkd run --mode inline` bridging two af_packet ports between a client and a server namespace: a real
+// curl upload must go through (every frame forwarded) and be fingerprinted on the way. Needs root (network
+// namespaces); skipped otherwise.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "hashcore/digest/streaming_digests.h"
+#include "hashcore/set/set_builder.h"
+#include "hashcore/util/hex.h"
+
+namespace dijk {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+int sh(const std::string& cmd) {
+  return std::system(cmd.c_str());
+}
+
+class InlineBridge : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (geteuid() != 0) GTEST_SKIP() << "needs root for network namespaces";
+    if (sh("command -v ethtool >/dev/null && command -v curl >/dev/null && command -v python3 >/dev/null") !=
+        0)
+      GTEST_SKIP() << "needs ethtool, curl and python3";
+    id_ = std::to_string(getpid());
+    dir_ = fs::temp_directory_path() / ("dijk_inline_" + id_);
+    fs::create_directories(dir_);
+    cli_ = "dijkib-c-" + id_;
+    mid_ = "dijkib-m-" + id_;
+    srv_ = "dijkib-s-" + id_;
+    b0_ = "dib0" + id_;
+    b1_ = "dib1" + id_;
+    std::string s;
+    s += "set -e; ip netns add " + cli_ + "; ip netns add " + mid_ + "; ip netns add " + srv_ + ";";
+    s += "ip link add dic" + id_ + " netns " + cli_ + " type veth peer name " + b0_ + " netns " + mid_ + ";";
+    s += "ip link add dis" + id_ + " netns " + srv_ + " type veth peer name " + b1_ + " netns " + mid_ + ";";
+    s += "ip -n " + cli_ + " addr add 10.215.0.1/24 dev dic" + id_ + ";";
+    s += "ip -n " + srv_ + " addr add 10.215.0.2/24 dev dis" + id_ + ";";
+    for (const auto& [ns, dev] : std::vector<std::pair<std::string, std::string>>{
+             {cli_, "dic" + id_}, {srv_, "dis" + id_}, {mid_, b0_}, {mid_, b1_}}) {
+      s += "ip -n " + ns + " link set " + dev + " mtu 1500 up;";
+      s += "ip netns exec " + ns + " ethtool -K " + dev +
+           " tso off gso off gro off tx off rx off >/dev/null 2>&1 || true;";
+    }
+    s += "ip -n " + srv_ + " link set lo up;";
+    ASSERT_EQ(sh("bash -c '" + s + "'"), 0);
+    server_ = spawn({"ip", "netns", "exec", srv_, "python3",
+                     std::string(DIJK_SOURCE_DIR) + "/tools/capture/upload_server.py", "--port", "80"},
+                    dir_ / "server.out");
+  }
+
+  void TearDown() override {
+    if (dijkd_ > 0) stop(dijkd_);
+    if (server_ > 0) stop(server_);
+    if (!id_.empty()) {
+      sh("ip netns del " + cli_ + " 2>/dev/null; ip netns del " + mid_ + " 2>/dev/null; ip netns del " +
+         srv_ + " 2>/dev/null");
+      fs::remove_all(dir_);
+    }
+  }
+
+  static pid_t spawn(const std::vector<std::string>& argv, const fs::path& out) {
+    const pid_t pid = fork();
+    if (pid == 0) {
+      const std::string o = out.string();
+      if (!freopen(o.c_str(), "w", stdout) || !freopen((o + ".err").c_str(), "w", stderr)) _exit(126);
+      std::vector<char*> args;
+      for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+      args.push_back(nullptr);
+      execvp(args[0], args.data());
+      _exit(127);
+    }
+    return pid;
+  }
+
+  void start_dijkd(const std::vector<std::string>& args, const std::string& ready_text);
+  std::string upload();
+
+  static int stop(pid_t& pid) {
+    kill(pid, SIGTERM);
+    int status = 0;
+    for (int i = 0; i < 100; ++i) {
+      if (waitpid(pid, &status, WNOHANG) == pid) {
+        pid = -1;
+        return status;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, &status, 0);
+    pid = -1;
+    return status;
+  }
+
+  std::string id_, cli_, mid_, srv_, b0_, b1_;
+  fs::path dir_;
+  pid_t server_ = -1;
+  pid_t dijkd_ = -1;
+};
+
+// A file of random bytes whose MD5 is the only entry of a set; returns the MD5 in hex.
+std::string make_upload_and_set(const fs::path& dir) {
+  std::vector<std::uint8_t> file(48 * 1024);
+  std::mt19937 rng(7);
+  for (auto& b : file) b = static_cast<std::uint8_t>(rng());
+  {
+    std::ofstream out(dir / "upload.bin", std::ios::binary);
+    out.write(reinterpret_cast<const char*>(file.data()), static_cast<std::streamsize>(file.size()));
+  }
+  const Digest md5 = digest_buffer(AlgorithmSet{}.add(Algorithm::md5), file).get(Algorithm::md5);
+  SetBuilder builder;
+  builder.add(md5, builder.add_list("live-test", "test"));
+  builder.write((dir / "test.set").string(), 1);
+  return to_hex({md5.bytes.data(), md5.size()});
+}
+
+std::uint64_t total_counter(const std::string& out, const std::string& name) {
+  const auto total = out.find("\"total\":{");
+  if (total == std::string::npos) return 0;
+  const std::string key = "\"" + name + "\":";
+  const auto at = out.find(key, total);
+  return at == std::string::npos ? 0 : std::stoull(out.substr(at + key.size()));
+}
+
+// Starts dijkd in the middle namespace with `args` and waits for its ready line.
+void InlineBridge::start_dijkd(const std::vector<std::string>& args, const std::string& ready_text) {
+  std::vector<std::string> argv{"ip", "netns", "exec", mid_,
+                                std::string(DIJK_BINARY_DIR) + "/dataplane/dijkd/dijkd"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  const std::vector<std::string> common{"--set", (dir_ / "test.set").string(), "--json", "--file-prefix",
+                                        "dijk-live-" + id_};
+  argv.insert(argv.end(), common.begin(), common.end());
+  dijkd_ = spawn(argv, dir_ / "dijkd.out");
+  bool ready = false;
+  for (int i = 0; i < 200 && !ready; ++i) {
+    ready = slurp(dir_ / "dijkd.out.err").find(ready_text) != std::string::npos;
+    if (!ready) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_TRUE(ready) << slurp(dir_ / "dijkd.out.err");
+}
+
+// curl's multipart upload from the client namespace to the server; returns the HTTP status text.
+std::string InlineBridge::upload() {
+  const std::string curl =
+      "ip netns exec " + cli_ +
+      " curl -sS --max-time 20 --retry 3 --retry-connrefused -o /dev/null -w '%{http_code}' -F file=@" +
+      (dir_ / "upload.bin").string() + " http://10.215.0.2/upload/live > " + (dir_ / "curl.out").string() +
+      " 2>&1";
+  EXPECT_EQ(sh(curl), 0) << slurp(dir_ / "curl.out");
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  return slurp(dir_ / "curl.out");
+}
+
+TEST_F(InlineBridge, ForwardsEveryFrameAndReportsTheUpload) {
+  const std::string md5_hex = make_upload_and_set(dir_);
+  start_dijkd({"run", "--mode", "inline", "--vdev", "net_af_packet0,iface=" + b0_, "--vdev",
+               "net_af_packet1,iface=" + b1_},
+              "inline bridge on");
+  // Through the bridge: the upload only succeeds if dijkd forwards frames both ways.
+  EXPECT_EQ(upload(), "201");
+  const int status = stop(dijkd_);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1)  // 1: hits found
+      << status << slurp(dir_ / "dijkd.out.err");
+  const std::string out = slurp(dir_ / "dijkd.out");
+  EXPECT_NE(out.find("\"hash\":\"" + md5_hex + "\""), std::string::npos) << out;
+  EXPECT_NE(out.find("\"filename\":\"upload.bin\""), std::string::npos) << out;
+  EXPECT_GT(total_counter(out, "forwarded"), 20u) << out;
+  EXPECT_EQ(total_counter(out, "forward_dropped"), 0u) << out;
+}
+
+TEST_F(InlineBridge, MirrorPortWithTwoWorkersOnKernelFanoutQueues) {
+  // The middle namespace bridges with Linux instead; dijkd watches one bridge port through two af_packet
+  // queues (the kernel's symmetric fanout hash spreads flows) on two worker lcores.
+  ASSERT_EQ(sh("ip -n " + mid_ + " link add br" + id_ + " type bridge && ip -n " + mid_ + " link set " + b0_ +
+               " master br" + id_ + " && ip -n " + mid_ + " link set " + b1_ + " master br" + id_ +
+               " && ip -n " + mid_ + " link set br" + id_ + " up"),
+            0);
+  const std::string md5_hex = make_upload_and_set(dir_);
+  start_dijkd(
+      {"run", "--mode", "mirror", "--workers", "2", "--vdev", "net_af_packet0,iface=" + b0_ + ",qpairs=2"},
+      "mirror on");
+  EXPECT_NE(slurp(dir_ / "dijkd.out.err").find("kernel-fanout"), std::string::npos);
+  EXPECT_EQ(upload(), "201");
+  const int status = stop(dijkd_);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1)  // 1: hits found
+      << status << slurp(dir_ / "dijkd.out.err");
+  const std::string out = slurp(dir_ / "dijkd.out");
+  EXPECT_NE(out.find("\"hash\":\"" + md5_hex + "\""), std::string::npos) << out;
+  EXPECT_EQ(total_counter(out, "forwarded"), 0u);  // mirror: receive only
+  EXPECT_EQ(total_counter(out, "stream_truncated_files"), 0u) << out;
+}
+
+}  // namespace
+}  // namespace dijk

@@ -1,0 +1,227 @@
+// The config loader: every kind of error with its exact file:line:column text, all errors in one pass,
+// "did you mean", ranges, cross-key rules, and the example file equal to the built-in defaults.
+#include "config/schema/loader.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <string>
+#include <vector>
+
+namespace {
+
+std::vector<std::string> errors_of(const std::string& text) {
+  std::vector<std::string> out;
+  for (const auto& e : dijk::load_config_text(text, "dijk.toml").errors) out.push_back(e.to_string());
+  return out;
+}
+
+using Lines = std::vector<std::string>;
+
+TEST(ConfigLoader, EmptyFileIsAllDefaults) {
+  const auto r = dijk::load_config_text("", "dijk.toml");
+  EXPECT_TRUE(r.ok()) << r.error_text();
+  EXPECT_EQ(r.config, dijk::Config{});
+}
+
+TEST(ConfigLoader, ExampleFileDocumentsExactlyTheDefaults) {
+  const auto r = dijk::load_config_file(DIJK_SOURCE_DIR "/config/dijk.example.toml");
+  ASSERT_TRUE(r.ok()) << r.error_text();
+  EXPECT_EQ(r.config, dijk::Config{});
+}
+
+TEST(ConfigLoader, ReadsEveryKindOfValue) {
+  const auto r = dijk::load_config_text(R"(appliance_id = "hoster-fra1"
+[dataplane]
+mode = "inline"
+lcores = [2, 3]
+http_ports = [80]
+flow_table_cap = 2048
+[[dataplane.ports]]
+name = "a"
+device = "0000:03:00.0"
+[[dataplane.ports]]
+name = "b"
+device = "net_pcap0,iface=eth1"
+[dataplane.eal]
+hugepages = false
+extra_args = ["--log-level", "8"]
+[hashing]
+algorithms = ["sha256"]
+pdq = false
+[feed]
+url = "https://hotline.example/feed"
+root_key = "/etc/dijk/root.pem"
+[reporting.privacy]
+client_ip = "omit"
+[metrics]
+listen = "[::1]:9100"
+)",
+                                        "dijk.toml");
+  ASSERT_TRUE(r.ok()) << r.error_text();
+  const auto& c = r.config;
+  EXPECT_EQ(c.appliance_id, "hoster-fra1");
+  EXPECT_EQ(c.dataplane.mode, dijk::CaptureMode::kInline);
+  EXPECT_EQ(c.dataplane.lcores, (std::vector<std::uint32_t>{2, 3}));
+  EXPECT_EQ(c.dataplane.http_ports, (std::vector<std::uint16_t>{80}));
+  EXPECT_EQ(c.dataplane.flow_table_cap, 2048u);
+  ASSERT_EQ(c.dataplane.ports.size(), 2u);
+  EXPECT_EQ(c.dataplane.ports[1].device, "net_pcap0,iface=eth1");
+  EXPECT_FALSE(c.dataplane.eal.hugepages);
+  EXPECT_EQ(c.dataplane.eal.extra_args, (std::vector<std::string>{"--log-level", "8"}));
+  EXPECT_EQ(c.hashing.algorithms, (std::vector<std::string>{"sha256"}));
+  EXPECT_FALSE(c.hashing.pdq);
+  EXPECT_EQ(c.feed.url, "https://hotline.example/feed");
+  EXPECT_EQ(c.reporting.privacy.client_ip, dijk::PrivacyAction::kOmit);
+  EXPECT_EQ(c.reporting.privacy.url, dijk::PrivacyAction::kSend);
+  EXPECT_EQ(c.metrics.listen, "[::1]:9100");
+}
+
+TEST(ConfigLoader, UnknownKeyGetsDidYouMean) {
+  EXPECT_EQ(errors_of("[dataplane]\nlcore = [1]\n"),
+            Lines{"dijk.toml:2:1: error: unknown key 'dataplane.lcore', did you mean 'dataplane.lcores'?"});
+  EXPECT_EQ(
+      errors_of("[hashing]\n  max_pixel = 5\n"),
+      Lines{"dijk.toml:2:3: error: unknown key 'hashing.max_pixel', did you mean 'hashing.max_pixels'?"});
+  EXPECT_EQ(errors_of("[metrcs]\n"),
+            Lines{"dijk.toml:1:2: error: unknown key 'metrcs', did you mean 'metrics'?"});
+}
+
+TEST(ConfigLoader, UnknownKeyFarFromAnyKnownHasNoSuggestion) {
+  EXPECT_EQ(errors_of("[feed]\ncolour = \"blue\"\n"),
+            Lines{"dijk.toml:2:1: error: unknown key 'feed.colour'"});
+}
+
+TEST(ConfigLoader, TypeErrors) {
+  EXPECT_EQ(errors_of("[dataplane]\nflow_table_cap = \"big\"\n"),
+            Lines{"dijk.toml:2:18: error: 'dataplane.flow_table_cap' must be an integer, not a string"});
+  EXPECT_EQ(errors_of("[hashing]\npdq = 1\n"),
+            Lines{"dijk.toml:2:7: error: 'hashing.pdq' must be a boolean (true or false), not an integer"});
+  EXPECT_EQ(errors_of("appliance_id = 7\n"),
+            Lines{"dijk.toml:1:16: error: 'appliance_id' must be a string, not an integer"});
+  EXPECT_EQ(errors_of("paths = 3\n"), Lines{"dijk.toml:1:9: error: 'paths' must be a table, not an integer"});
+  EXPECT_EQ(errors_of("[dataplane]\nlcores = 4\n"),
+            Lines{"dijk.toml:2:10: error: 'dataplane.lcores' must be an array, not an integer"});
+}
+
+TEST(ConfigLoader, RangeErrors) {
+  EXPECT_EQ(
+      errors_of("[dataplane]\nflow_table_cap = 12\n"),
+      Lines{"dijk.toml:2:18: error: 'dataplane.flow_table_cap' must be between 1024 and 268435456, got 12"});
+  EXPECT_EQ(errors_of("[dataplane]\nhttp_ports = [80, 70000]\n"),
+            Lines{"dijk.toml:2:19: error: 'dataplane.http_ports[1]' must be between 1 and 65535, got 70000"});
+  EXPECT_EQ(errors_of("[feed]\ninterval_s = 1\n"),
+            Lines{"dijk.toml:2:14: error: 'feed.interval_s' must be between 10 and 86400, got 1"});
+  EXPECT_EQ(errors_of("[dataplane]\nlcores = [0]\n"),
+            Lines{"dijk.toml:2:11: error: 'dataplane.lcores[0]' must be between 1 and 1023, got 0"});
+  EXPECT_EQ(errors_of("[reporting]\nbatch_size = 0\n"),
+            Lines{"dijk.toml:2:14: error: 'reporting.batch_size' must be between 1 and 10000, got 0"});
+}
+
+TEST(ConfigLoader, EnumAndFormatErrors) {
+  EXPECT_EQ(
+      errors_of("[dataplane]\nmode = \"bridge\"\n"),
+      Lines{"dijk.toml:2:8: error: 'dataplane.mode' must be one of \"mirror\", \"inline\", got \"bridge\""});
+  EXPECT_EQ(errors_of("[reporting.privacy]\nurl = \"hash\"\n"),
+            Lines{"dijk.toml:2:7: error: 'reporting.privacy.url' must be one of \"send\", \"omit\", "
+                  "\"hmac\", got \"hash\""});
+  EXPECT_EQ(errors_of("[paths]\nset = \"relative.set\"\n"),
+            Lines{"dijk.toml:2:7: error: 'paths.set' must be an absolute path, got \"relative.set\""});
+  EXPECT_EQ(errors_of("[metrics]\nlisten = \"9475\"\n"),
+            Lines{"dijk.toml:2:10: error: 'metrics.listen' must be HOST:PORT (e.g. \"127.0.0.1:9475\" or "
+                  "\"[::1]:9475\"), got \"9475\""});
+  EXPECT_EQ(errors_of("[feed]\nurl = \"http://hotline.example/\"\nroot_key = \"/k.pem\"\n"),
+            Lines{"dijk.toml:2:7: error: 'feed.url' must be an https:// URL (http:// only to loopback), got "
+                  "\"http://hotline.example/\""});
+  EXPECT_EQ(
+      errors_of("[[dataplane.ports]]\nname = \"x\"\ndevice = \"eth0\"\n"),
+      Lines{"dijk.toml:3:10: error: 'dataplane.ports[0].device' must be a PCI address (\"0000:03:00.0\") or "
+            "a DPDK vdev (\"net_pcap0,iface=eth0\"), got \"eth0\""});
+}
+
+TEST(ConfigLoader, CrossKeyRules) {
+  EXPECT_EQ(
+      errors_of("[dataplane]\nmode = \"inline\"\n"),
+      Lines{"dijk.toml:2:8: error: 'dataplane.mode' = \"inline\" needs exactly 2 ports (one each side of the "
+            "bridge), found 0"});
+  EXPECT_EQ(errors_of("[feed]\nurl = \"https://h.example/f\"\n"),
+            Lines{"dijk.toml:2:7: error: 'feed.url' is set but 'feed.root_key' is not: every feed update is "
+                  "verified against the pinned root key"});
+  EXPECT_EQ(
+      errors_of("[reporting]\nclient_cert = \"/c.pem\"\n"),
+      Lines{"dijk.toml:2:15: error: 'reporting.client_cert' is set but 'reporting.client_key' is not: they "
+            "go together"});
+  EXPECT_EQ(errors_of("[dataplane]\nlcores = [1, 1]\n"),
+            Lines{"dijk.toml:2:14: error: 'dataplane.lcores' lists lcore 1 twice"});
+}
+
+TEST(ConfigLoader, SyntaxErrorHasPosition) {
+  EXPECT_EQ(errors_of("a = = 1\n"),
+            Lines{"dijk.toml:1:5: error: Error while parsing value: could not determine value type"});
+}
+
+TEST(ConfigLoader, ReportsAllErrorsNotJustTheFirst) {
+  const std::string text = R"([dataplane]
+lcore = [1]
+mode = "bridge"
+flow_table_cap = 12
+[hashing]
+broken = = 3
+algorithms = ["md5", "crc"]
+[metrics]
+listen = "0.0.0.0"
+also broken
+)";
+  const auto errors = errors_of(text);
+  ASSERT_EQ(errors.size(), 7u) << ::testing::PrintToString(errors);
+  EXPECT_EQ(errors[0],
+            "dijk.toml:2:1: error: unknown key 'dataplane.lcore', did you mean 'dataplane.lcores'?");
+  EXPECT_EQ(errors[1],
+            "dijk.toml:3:8: error: 'dataplane.mode' must be one of \"mirror\", \"inline\", got \"bridge\"");
+  EXPECT_EQ(errors[2],
+            "dijk.toml:4:18: error: 'dataplane.flow_table_cap' must be between 1024 and 268435456, got 12");
+  EXPECT_EQ(errors[3], "dijk.toml:6:10: error: Error while parsing value: could not determine value type");
+  EXPECT_EQ(errors[4],
+            "dijk.toml:7:22: error: 'hashing.algorithms[1]' must be one of \"md5\", \"sha1\", \"sha256\", "
+            "got \"crc\"");
+  EXPECT_TRUE(errors[5].starts_with("dijk.toml:9:10: error: 'metrics.listen' must be HOST:PORT"))
+      << errors[5];
+  EXPECT_TRUE(errors[6].starts_with("dijk.toml:10:")) << errors[6];
+}
+
+TEST(ConfigLoader, ValidValuesSurviveNextToBadOnes) {
+  const auto r = dijk::load_config_text("[dataplane]\nflow_table_cap = 1\nreassembly_memory_mb = 64\n", "x");
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(r.config.dataplane.reassembly_memory_mb, 64u);
+  EXPECT_EQ(r.config.dataplane.flow_table_cap, dijk::DataplaneConfig{}.flow_table_cap);
+}
+
+TEST(ConfigLoader, MissingFileIsOneClearError) {
+  const auto r = dijk::load_config_file("/nonexistent/dijk.toml");
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_EQ(r.errors[0].to_string(),
+            "/nonexistent/dijk.toml: error: cannot read the file: No such file or directory");
+}
+
+TEST(ConfigLoader, OversizedInputRefusedWithoutParsing) {
+  const std::string huge(dijk::kMaxConfigBytes + 1, '#');
+  const auto r = dijk::load_config_text(huge, "big.toml");
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_EQ(r.errors[0].to_string(),
+            "big.toml: error: file is 1048577 bytes, more than the 1048576 a config file may have");
+}
+
+TEST(ConfigLoader, ManySyntaxErrorsAreCapped) {
+  std::string text;
+  for (int i = 0; i < 100; ++i) text += "x = = 1\n";
+  const auto r = dijk::load_config_text(text, "x");
+  EXPECT_EQ(r.errors.size(), static_cast<std::size_t>(dijk::kMaxSyntaxErrors) + 1);
+}
+
+TEST(EditDistance, Basics) {
+  EXPECT_EQ(dijk::edit_distance("lcore", "lcores"), 1u);
+  EXPECT_EQ(dijk::edit_distance("", "abc"), 3u);
+  EXPECT_EQ(dijk::edit_distance("kitten", "sitting"), 3u);
+}
+
+}  // namespace
