@@ -30,7 +30,7 @@ int usage() {
                "                         [--timeout SECONDS]\n"
                "  dijk-control set-rollback --set-dir DIR\n"
                "  dijk-control status --set-dir DIR\n"
-               "  dijk-control report --journal DIR --url URL --cert FILE --key FILE --ca FILE --state FILE [...]\n";
+               "  dijk-control report --journal DIR --url URL --cert F --key F --ca F --state FILE [...]\n";
   return 2;
 }
 
