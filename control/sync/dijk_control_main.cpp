@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "control/feed/files.h"
+#include "control/reporter/report_verb.h"
 #include "control/sync/syncer.h"
 
 namespace {
@@ -28,7 +29,8 @@ int usage() {
                "                         --ca FILE --set-dir DIR [--client-cert FILE --client-key FILE]\n"
                "                         [--timeout SECONDS]\n"
                "  dijk-control set-rollback --set-dir DIR\n"
-               "  dijk-control status --set-dir DIR\n";
+               "  dijk-control status --set-dir DIR\n"
+               "  dijk-control report --journal DIR --url URL --cert F --key F --ca F --state FILE [...]\n";
   return 2;
 }
 
@@ -135,6 +137,11 @@ int run_daemon(Setup s) {
 int main(int argc, char** argv) {
   if (argc < 2) return usage();
   const std::string verb = argv[1];
+  if (verb == "report") {  // the hit reporter (control/reporter) parses its own options
+    cli::VerbTable verbs("dijk-control", "dijk-control: the hotline link.");
+    verbs.add(reporter::report_verb());
+    return verbs.dispatch(argc, argv);
+  }
   try {
     const auto flags = parse_flags(argc, argv, 2);
     if (verb == "sync") return run_daemon(from_config(flag(flags, "config")));

@@ -1,4 +1,5 @@
 // dijk-hotline: the tools a hotline engineer uses to build hash sets, publish feeds and read hits.
+#include "tools/hotline-inbox/inbox_verbs.h"
 #include "tools/hotline/verbs.h"
 
 int main(int argc, char** argv) {
@@ -8,5 +9,7 @@ int main(int argc, char** argv) {
   verbs.add(dijk::hotline::publish_verb());
   verbs.add(dijk::hotline::retract_verb());
   verbs.add(dijk::hotline::rotate_key_verb());
+  verbs.add(dijk::hotline::inbox_verb());
+  verbs.add(dijk::hotline::hits_verb());
   return verbs.dispatch(argc, argv);
 }

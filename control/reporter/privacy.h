@@ -1,0 +1,39 @@
+#pragma once
+// The provider's privacy policy for the fields of a hit that can identify a person: per field, send it,
+// omit it, or send HMAC-SHA256(local key, value) so the hotline can correlate without learning the value.
+// Hashes of files that did not match never reach this point: only hits enter the journal.
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace dijk::reporter {
+
+enum class FieldPolicy { send, omit, hash };
+
+std::optional<FieldPolicy> parse_field_policy(std::string_view text);  // "send", "omit", "hash"
+std::string_view field_policy_name(FieldPolicy p);
+
+struct PrivacyPolicy {
+  FieldPolicy client_ip = FieldPolicy::send;  // the uploader's address (and port)
+  FieldPolicy url = FieldPolicy::send;        // host + URI of the upload request
+  FieldPolicy filename = FieldPolicy::send;   // multipart filename (wire) and file path (scans)
+  bool any_hash() const {
+    return client_ip == FieldPolicy::hash || url == FieldPolicy::hash || filename == FieldPolicy::hash;
+  }
+};
+
+// The local HMAC key: raw bytes from a file, at least 16 of them.
+class HmacKey {
+ public:
+  static HmacKey from_file(const std::filesystem::path& file);  // throws on missing or short key
+  explicit HmacKey(std::vector<std::uint8_t> bytes);
+  std::string hex_mac(std::string_view value) const;  // lower-case hex HMAC-SHA256
+
+ private:
+  std::vector<std::uint8_t> key_;
+};
+
+}  // namespace dijk::reporter

@@ -1,0 +1,86 @@
+#include "control/reporter/report_format.h"
+
+#include <arpa/inet.h>
+
+#include <stdexcept>
+
+namespace dijk::reporter {
+
+std::string idempotency_key(const std::string& appliance_id, std::uint64_t position) {
+  return appliance_id + ":" + std::to_string(position);
+}
+
+std::string format_ip(const IpAddress& ip) {
+  static constexpr std::uint8_t kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+  char text[INET6_ADDRSTRLEN] = {};
+  if (std::equal(std::begin(kMapped), std::end(kMapped), ip.bytes.begin())) {
+    ::inet_ntop(AF_INET, ip.bytes.data() + 12, text, sizeof text);
+  } else {
+    ::inet_ntop(AF_INET6, ip.bytes.data(), text, sizeof text);
+  }
+  return text;
+}
+
+namespace {
+void put_field(nlohmann::json& j, const char* name, const std::string& value, FieldPolicy policy,
+               const HmacKey* key) {
+  if (value.empty()) return;
+  switch (policy) {
+    case FieldPolicy::send:
+      j[name] = value;
+      break;
+    case FieldPolicy::omit:
+      break;
+    case FieldPolicy::hash:
+      if (key == nullptr) throw std::logic_error("privacy policy hashes a field but no HMAC key is set");
+      j[std::string(name) + "_hmac"] = key->hex_mac(value);
+      break;
+  }
+}
+}  // namespace
+
+nlohmann::json hit_to_json(const journal::JournalEntry& entry, const PrivacyPolicy& policy,
+                           const HmacKey* key) {
+  const HitEvent& h = entry.record.hit;
+  nlohmann::json j;
+  j["key"] = idempotency_key(entry.record.appliance_id, entry.position);
+  j["appliance"] = entry.record.appliance_id;
+  j["position"] = entry.position;
+  j["time_ns"] = h.time_ns;
+  j["source"] = h.source == HitSource::wire ? "wire" : "file";
+  j["kind"] = h.kind == HitKind::pdq ? "pdq" : "exact";
+  j["algorithm"] = h.algorithm;
+  j["hash"] = h.hash;
+  j["list"] = h.list;
+  j["category"] = h.category;
+  j["size"] = h.size;
+  j["file_type"] = h.file_type;
+  j["set_version"] = h.set_version;
+  if (h.pdq_distance) j["pdq_distance"] = *h.pdq_distance;
+  if (h.pdq_quality) j["pdq_quality"] = *h.pdq_quality;
+  if (entry.record.truncated_fields) j["truncated_fields"] = true;
+  if (!h.method.empty()) j["method"] = h.method;
+  if (h.flow) {
+    j["server_ip"] = format_ip(h.flow->dst);
+    j["server_port"] = h.flow->dst_port;
+    put_field(j, "client_ip", format_ip(h.flow->src), policy.client_ip, key);
+    if (policy.client_ip == FieldPolicy::send) j["client_port"] = h.flow->src_port;
+  }
+  if (!h.host.empty() || !h.uri.empty()) put_field(j, "url", "http://" + h.host + h.uri, policy.url, key);
+  put_field(j, "filename", h.filename, policy.filename, key);
+  put_field(j, "path", h.path, policy.filename, key);
+  return j;
+}
+
+std::string build_report(const std::vector<journal::JournalEntry>& entries, const PrivacyPolicy& policy,
+                         const HmacKey* key) {
+  nlohmann::json report;
+  report["format"] = kReportFormat;
+  nlohmann::json hits = nlohmann::json::array();
+  for (const auto& e : entries) hits.push_back(hit_to_json(e, policy, key));
+  report["hits"] = std::move(hits);
+  // Replace invalid UTF-8 (URIs and filenames are raw bytes off the wire) rather than fail.
+  return report.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+}  // namespace dijk::reporter

@@ -1,0 +1,25 @@
+#pragma once
+// The report the reporter sends and the inbox stores (format "dijk-hits/1", documented in docs/journal.md):
+// a JSON object {"format":"dijk-hits/1","hits":[...]}, each hit keyed by "<appliance>:<position>".
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "control/journal/journal_reader.h"
+#include "control/reporter/privacy.h"
+
+namespace dijk::reporter {
+
+inline constexpr const char* kReportFormat = "dijk-hits/1";
+
+std::string idempotency_key(const std::string& appliance_id, std::uint64_t position);
+std::string format_ip(const IpAddress& ip);  // dotted quad for IPv4-mapped, RFC 5952 text otherwise
+
+// One hit as it leaves the appliance, with the policy applied. key may be null only when no field is hashed.
+nlohmann::json hit_to_json(const journal::JournalEntry& entry, const PrivacyPolicy& policy,
+                           const HmacKey* key);
+std::string build_report(const std::vector<journal::JournalEntry>& entries, const PrivacyPolicy& policy,
+                         const HmacKey* key);
+
+}  // namespace dijk::reporter

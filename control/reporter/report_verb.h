@@ -1,0 +1,7 @@
+#pragma once
+// `dijk-control report`: the reporter daemon as a verb (registered in control/sync/dijk_control_main.cpp).
+#include "config/cli/verb_table.h"
+
+namespace dijk::reporter {
+cli::Verb report_verb();
+}  // namespace dijk::reporter

@@ -1,0 +1,291 @@
+// The reporter and the inbox together, in one process, over real TLS on loopback: delivery, privacy,
+// authentication, failures of the inbox (500, hang, down, store-then-fail) and a reporter restarted
+// mid-batch. Afterwards the inbox always holds every hit exactly once.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "control/journal/ack_state.h"
+#include "control/journal/journal_writer.h"
+#include "control/reporter/reporter.h"
+#include "tests/integration/journal/inbox_fixture.h"
+#include "tests/unit/journal/test_hits.h"
+
+namespace dijk::journal {
+namespace {
+
+using testing::TestInbox;
+
+class ReporterDelivery : public ::testing::Test {
+ protected:
+  void SetUp() override { pki_ = testing::make_test_pki(tmp_.path() / "pki"); }
+
+  std::uint64_t write_hits(std::uint64_t first, std::uint64_t n) {
+    JournalOptions o;
+    o.dir = journal_;
+    o.appliance_id = "appliance-1";
+    o.log = [](std::string_view) {};
+    JournalWriter w(o);
+    auto& p = w.register_producer();
+    std::uint64_t t = 0;
+    for (std::uint64_t i = first; i < first + n; ++i)
+      t = p.append(i % 2 ? testing::wire_hit(i) : testing::file_hit(i));
+    EXPECT_TRUE(p.wait_durable(t));
+    return w.durable_position();
+  }
+
+  reporter::ReporterOptions reporter_options(const TestInbox& inbox) {
+    reporter::ReporterOptions o;
+    o.journal_dir = journal_;
+    o.state_file = state_;
+    o.tls.url = inbox.url();
+    o.tls.cert = pki_.client_cert;
+    o.tls.key = pki_.client_key;
+    o.tls.ca = pki_.ca;
+    o.tls.request_timeout = std::chrono::milliseconds(700);
+    o.tls.connect_timeout = std::chrono::milliseconds(500);
+    o.backoff_initial = std::chrono::milliseconds(20);
+    o.backoff_max = std::chrono::milliseconds(200);
+    o.poll_interval = std::chrono::milliseconds(10);
+    o.log = [](std::string_view m) { std::fprintf(stderr, "reporter: %.*s\n", int(m.size()), m.data()); };
+    return o;
+  }
+
+  // Hit number -> how many times the inbox holds it.
+  std::map<std::uint64_t, int> inbox_hits(TestInbox& inbox) {
+    std::map<std::uint64_t, int> out;
+    inbox.server().store().list(0, [&](const inbox::StoredHit& h) {
+      const auto j = nlohmann::json::parse(h.report);
+      ++out[std::stoull(j["hash"].get<std::string>(), nullptr, 16)];
+    });
+    return out;
+  }
+
+  void expect_exactly_once(TestInbox& inbox, std::uint64_t first, std::uint64_t n) {
+    const auto hits = inbox_hits(inbox);
+    EXPECT_EQ(hits.size(), n);
+    for (std::uint64_t i = first; i < first + n; ++i) {
+      const auto it = hits.find(i);
+      ASSERT_NE(it, hits.end()) << "hit " << i << " missing";
+      EXPECT_EQ(it->second, 1) << "hit " << i;
+    }
+  }
+
+  testing::TempDir tmp_;
+  testing::TestPki pki_;
+  std::filesystem::path journal_ = tmp_.path() / "journal";
+  std::filesystem::path state_ = tmp_.path() / "reporter.state";
+  std::filesystem::path db_ = tmp_.path() / "inbox.db";
+};
+
+std::size_t deliver_until_idle(reporter::Reporter& r, int max_failures = 20) {
+  std::size_t total = 0;
+  int failures = 0;
+  while (true) {
+    const auto d = r.deliver_once();
+    if (!d) {
+      if (++failures > max_failures) break;
+      continue;
+    }
+    if (*d == 0) break;
+    total += *d;
+  }
+  return total;
+}
+
+TEST_F(ReporterDelivery, EveryHitArrivesOnceOverMutualTlsAndTheStateMovesAtomically) {
+  const std::uint64_t end = write_hits(0, 1200);
+  TestInbox inbox(pki_, db_);
+  reporter::Reporter r(reporter_options(inbox));
+  EXPECT_EQ(deliver_until_idle(r), 1200u);
+  EXPECT_EQ(r.stats().batches_sent, 3u);  // 500 + 500 + 200
+  EXPECT_EQ(read_ack_position(state_), end);
+  expect_exactly_once(inbox, 0, 1200);
+  // Nothing new: nothing sent. New hits: only they are sent.
+  EXPECT_EQ(r.deliver_once(), 0u);
+  write_hits(5000, 10);
+  EXPECT_EQ(deliver_until_idle(r), 10u);
+  EXPECT_EQ(inbox.server().stats().duplicates.load(), 0u);
+  EXPECT_EQ(inbox_hits(inbox).size(), 1210u);
+}
+
+TEST_F(ReporterDelivery, PrivacyPolicyDecidesWhatLeavesTheAppliance) {
+  write_hits(0, 4);
+  TestInbox inbox(pki_, db_);
+  auto o = reporter_options(inbox);
+  o.privacy.client_ip = reporter::FieldPolicy::omit;
+  o.privacy.url = reporter::FieldPolicy::hash;
+  o.privacy.filename = reporter::FieldPolicy::hash;
+  o.hmac_key_file = tmp_.path() / "hmac.key";
+  std::ofstream(*o.hmac_key_file) << "a local secret the hotline never sees";
+  reporter::Reporter r(o);
+  EXPECT_EQ(deliver_until_idle(r), 4u);
+  int seen = 0;
+  inbox.server().store().list(0, [&](const inbox::StoredHit& h) {
+    ++seen;
+    EXPECT_EQ(h.report.find("192.0.2.7"), std::string::npos);
+    EXPECT_EQ(h.report.find("uploads.example"), std::string::npos);
+    EXPECT_EQ(h.report.find("holiday"), std::string::npos);
+    EXPECT_EQ(h.report.find("/srv/spool"), std::string::npos);
+    const auto j = nlohmann::json::parse(h.report);
+    EXPECT_TRUE(j.contains("url_hmac") || j.contains("path_hmac")) << h.report;
+    EXPECT_TRUE(j.contains("hash"));
+  });
+  EXPECT_EQ(seen, 4);
+}
+
+TEST_F(ReporterDelivery, AnApplianceWithoutAHotlineCertificateIsRefused) {
+  write_hits(0, 3);
+  TestInbox inbox(pki_, db_);
+  auto o = reporter_options(inbox);
+  o.tls.cert = pki_.rogue_cert;  // same name, wrong CA
+  o.tls.key = pki_.rogue_key;
+  reporter::Reporter rogue(o);
+  EXPECT_FALSE(rogue.deliver_once());
+  // The server counts the failed handshake just after its alert reaches the client.
+  for (int i = 0; i < 200 && inbox.server().stats().tls_failures.load() == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_GE(inbox.server().stats().tls_failures.load(), 1u);
+  EXPECT_EQ(inbox.server().store().count(), 0u);
+  EXPECT_FALSE(read_ack_position(state_));
+  // And the reporter trusts only the pinned CA: an inbox with a certificate from another CA is refused.
+  o = reporter_options(inbox);
+  o.tls.ca = tmp_.path() / "pki" / "rogue-ca.crt";
+  reporter::Reporter misled(o);
+  EXPECT_FALSE(misled.deliver_once());
+  EXPECT_EQ(inbox.server().store().count(), 0u);
+}
+
+TEST_F(ReporterDelivery, Inbox500HangAndStoreThenFailAreRetriedWithoutLossOrDuplicates) {
+  write_hits(0, 50);
+  TestInbox inbox(pki_, db_);
+  reporter::Reporter r(reporter_options(inbox));
+  inbox.inject(inbox::Fault::answer_500, 2);
+  EXPECT_FALSE(r.deliver_once());
+  EXPECT_FALSE(r.deliver_once());
+  inbox.inject(inbox::Fault::hang, 1);
+  EXPECT_FALSE(r.deliver_once());  // the reporter's timeout (700 ms) ends the wait
+  EXPECT_EQ(inbox.server().store().count(), 0u);
+  inbox.inject(inbox::Fault::store_then_500, 1);
+  EXPECT_FALSE(r.deliver_once());  // stored, but the reporter was told otherwise
+  EXPECT_EQ(inbox.server().store().count(), 50u);
+  EXPECT_EQ(r.deliver_once(), 50u);  // resent: the inbox recognises every key
+  EXPECT_EQ(r.stats().duplicates_reported, 50u);
+  EXPECT_EQ(r.stats().failures, 4u);
+  expect_exactly_once(inbox, 0, 50);
+}
+
+TEST_F(ReporterDelivery, AReporterRestartedMidBatchResendsAndTheInboxStoresOnce) {
+  write_hits(0, 700);
+  TestInbox inbox(pki_, db_);
+  {
+    reporter::Reporter first(reporter_options(inbox));
+    EXPECT_EQ(first.deliver_once(), 500u);
+    // The inbox stores, then the connection dies before the answer (twice: curl itself retries once on a
+    // reused connection that closes without a response). To the reporter this is a failed batch.
+    inbox.inject(inbox::Fault::store_then_drop, 2);
+    EXPECT_FALSE(first.deliver_once());
+  }
+  reporter::Reporter second(reporter_options(inbox));  // starts from the state file
+  EXPECT_EQ(deliver_until_idle(second), 200u);
+  EXPECT_EQ(second.stats().duplicates_reported, 200u);
+  expect_exactly_once(inbox, 0, 700);
+}
+
+TEST_F(ReporterDelivery, InboxDownForAWhileThenUpGetsEverything) {
+  write_hits(0, 300);
+  TestInbox inbox(pki_, db_);
+  inbox.stop();
+  reporter::Reporter r(reporter_options(inbox));
+  std::atomic<bool> stop{false};
+  std::thread t([&] { r.run(stop); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(600));
+  write_hits(300, 20);  // more hits while it is down
+  inbox.start();
+  for (int i = 0; i < 300 && inbox.server().store().count() < 320; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  stop.store(true);
+  t.join();
+  EXPECT_GE(r.stats().failures, 2u);  // it retried, with backoff, while the inbox was down
+  expect_exactly_once(inbox, 0, 320);
+}
+
+// A raw TLS client with the appliance's certificate, for bytes no reporter would send.
+std::string tls_exchange(const testing::TestPki& pki, std::uint16_t port, const std::string& request) {
+  SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
+  SSL_CTX_use_certificate_file(ctx, pki.client_cert.c_str(), SSL_FILETYPE_PEM);
+  SSL_CTX_use_PrivateKey_file(ctx, pki.client_key.c_str(), SSL_FILETYPE_PEM);
+  SSL_CTX_load_verify_locations(ctx, pki.ca.c_str(), nullptr);
+  SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  ::inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+  std::string response;
+  timeval tv{10, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) {
+    SSL* ssl = SSL_new(ctx);
+    SSL_set_fd(ssl, fd);
+    if (SSL_connect(ssl) == 1) {
+      SSL_write(ssl, request.data(), static_cast<int>(request.size()));
+      char buf[4096];
+      int n = 0;
+      while ((n = SSL_read(ssl, buf, sizeof buf)) > 0) response.append(buf, static_cast<std::size_t>(n));
+      if (response.empty()) {
+        response = "no response: SSL error " + std::to_string(SSL_get_error(ssl, n)) + " errno " +
+                   std::to_string(errno) + " " + ERR_error_string(ERR_get_error(), nullptr);
+      }
+    } else {
+      response = std::string("handshake failed: ") + ERR_error_string(ERR_get_error(), nullptr);
+    }
+    SSL_free(ssl);
+  }
+  ::close(fd);
+  SSL_CTX_free(ctx);
+  return response;
+}
+
+TEST_F(ReporterDelivery, HostileRequestsGetAClear4xxAndACountAndNothingIsLost) {
+  write_hits(0, 5);
+  TestInbox inbox(pki_, db_);
+  const std::string garbage = tls_exchange(pki_, inbox.port(), "GARBAGE\r\n\r\n");
+  EXPECT_EQ(garbage.rfind("HTTP/1.1 400 ", 0), 0u) << garbage;
+  EXPECT_EQ(tls_exchange(pki_, inbox.port(), "POST /v1/hits HTTP/1.1\r\nContent-Length: 99999999999\r\n\r\n")
+                .rfind("HTTP/1.1 413 ", 0),
+            0u);
+  EXPECT_EQ(tls_exchange(pki_, inbox.port(), "POST /v1/hits HTTP/1.1\r\nContent-Length: 8\r\n\r\n{\"a\":1}x")
+                .rfind("HTTP/1.1 400 ", 0),
+            0u);
+  const std::string other =
+      R"({"format":"dijk-hits/1","hits":[{"key":"appliance-2:0","appliance":"appliance-2","position":0,)"
+      R"("time_ns":1,"algorithm":"md5","hash":"00"}]})";
+  const std::string forged = tls_exchange(
+      pki_, inbox.port(),
+      "POST /v1/hits HTTP/1.1\r\nContent-Length: " + std::to_string(other.size()) + "\r\n\r\n" + other);
+  EXPECT_EQ(forged.rfind("HTTP/1.1 403 ", 0), 0u) << forged;
+  EXPECT_EQ(tls_exchange(pki_, inbox.port(), std::string(20000, 'A')).rfind("HTTP/1.1 431 ", 0), 0u);
+  EXPECT_EQ(inbox.server().stats().bad_requests.load(), 5u);
+  EXPECT_EQ(inbox.server().stats().forbidden.load(), 1u);
+  const std::string health = tls_exchange(pki_, inbox.port(), "GET /v1/health HTTP/1.0\r\n\r\n");
+  EXPECT_EQ(health.rfind("HTTP/1.1 200 ", 0), 0u) << health;
+  reporter::Reporter r(reporter_options(inbox));
+  EXPECT_EQ(deliver_until_idle(r), 5u);
+  expect_exactly_once(inbox, 0, 5);
+}
+
+}  // namespace
+}  // namespace dijk::journal

@@ -1,0 +1,53 @@
+#pragma once
+// An inbox running in the test process on a free loopback port, with a fault switch the test flips.
+#include <atomic>
+#include <memory>
+
+#include "tests/integration/journal/test_pki.h"
+#include "tests/unit/journal/journal_test_dir.h"
+#include "tools/hotline-inbox/inbox_server.h"
+
+namespace dijk::journal::testing {
+
+class TestInbox {
+ public:
+  TestInbox(const TestPki& pki, const std::filesystem::path& db, std::uint16_t port = 0) {
+    options_.port = port;
+    options_.cert = pki.server_cert;
+    options_.key = pki.server_key;
+    options_.client_ca = pki.ca;
+    options_.db = db;
+    options_.hang_time = std::chrono::milliseconds(1500);
+    options_.fault = [this] {
+      int n = faults_left_.load();
+      while (n > 0 && !faults_left_.compare_exchange_weak(n, n - 1)) {
+      }
+      return n > 0 ? fault_.load() : inbox::Fault::none;
+    };
+    options_.log = [](std::string_view) {};
+    start();
+  }
+  void start() {
+    server_ = std::make_unique<inbox::InboxServer>(options_);
+    server_->start();
+    options_.port = server_->port();  // a restart comes back on the same port
+  }
+  void stop() { server_.reset(); }
+  bool up() const { return server_ != nullptr; }
+  // The next n reports get fault f.
+  void inject(inbox::Fault f, int n) {
+    fault_.store(f);
+    faults_left_.store(n);
+  }
+  inbox::InboxServer& server() { return *server_; }
+  std::uint16_t port() const { return options_.port; }
+  std::string url() const { return "https://127.0.0.1:" + std::to_string(options_.port) + "/v1/hits"; }
+
+ private:
+  inbox::InboxOptions options_;
+  std::unique_ptr<inbox::InboxServer> server_;
+  std::atomic<inbox::Fault> fault_{inbox::Fault::none};
+  std::atomic<int> faults_left_{0};
+};
+
+}  // namespace dijk::journal::testing

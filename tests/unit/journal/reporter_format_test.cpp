@@ -1,0 +1,79 @@
+#include <gtest/gtest.h>
+
+#include "control/reporter/privacy.h"
+#include "control/reporter/report_format.h"
+#include "tests/unit/journal/test_hits.h"
+
+namespace dijk::reporter {
+namespace {
+
+journal::JournalEntry entry(const HitEvent& h, std::uint64_t pos) {
+  journal::JournalEntry e;
+  e.position = pos;
+  e.record.appliance_id = "appliance-1";
+  e.record.hit = h;
+  return e;
+}
+
+HmacKey test_key() {
+  return HmacKey(std::vector<std::uint8_t>(20, 0x0b));
+}
+
+TEST(ReporterPrivacy, HmacMatchesRfc4231) {
+  // RFC 4231 test case 1: key = 20 bytes of 0x0b, data = "Hi There".
+  EXPECT_EQ(test_key().hex_mac("Hi There"),
+            "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7");
+  EXPECT_THROW(HmacKey(std::vector<std::uint8_t>(8, 1)), std::runtime_error);
+}
+
+TEST(ReporterFormat, SendPolicyCarriesEveryField) {
+  const auto j = hit_to_json(entry(journal::testing::wire_hit(5), 777), PrivacyPolicy{}, nullptr);
+  EXPECT_EQ(j["key"], "appliance-1:777");
+  EXPECT_EQ(j["position"], 777);
+  EXPECT_EQ(j["client_ip"], "192.0.2.7");
+  EXPECT_EQ(j["client_port"], 51515);
+  EXPECT_EQ(j["server_ip"], "198.51.100.1");
+  EXPECT_EQ(j["url"], "http://uploads.example/upload?id=5");
+  EXPECT_EQ(j["filename"], "holiday-5.jpg");
+  EXPECT_EQ(j["hash"], journal::testing::numbered_hash(5));
+  EXPECT_EQ(j["source"], "wire");
+}
+
+TEST(ReporterFormat, OmitAndHashPoliciesKeepValuesOnTheAppliance) {
+  PrivacyPolicy p;
+  p.client_ip = FieldPolicy::omit;
+  p.url = FieldPolicy::hash;
+  p.filename = FieldPolicy::hash;
+  const HmacKey key = test_key();
+  const auto j = hit_to_json(entry(journal::testing::wire_hit(5), 1), p, &key);
+  EXPECT_FALSE(j.contains("client_ip"));
+  EXPECT_FALSE(j.contains("client_ip_hmac"));
+  EXPECT_FALSE(j.contains("client_port"));
+  EXPECT_FALSE(j.contains("url"));
+  EXPECT_EQ(j["url_hmac"], key.hex_mac("http://uploads.example/upload?id=5"));
+  EXPECT_EQ(j["filename_hmac"], key.hex_mac("holiday-5.jpg"));
+  const std::string text = j.dump();
+  EXPECT_EQ(text.find("192.0.2.7"), std::string::npos);
+  EXPECT_EQ(text.find("holiday"), std::string::npos);
+  EXPECT_EQ(text.find("uploads.example"), std::string::npos);
+  // File hits: the path follows the filename policy.
+  const auto f = hit_to_json(entry(journal::testing::file_hit(2), 2), p, &key);
+  EXPECT_FALSE(f.contains("path"));
+  EXPECT_EQ(f["path_hmac"], key.hex_mac("/srv/spool/2.png"));
+  EXPECT_EQ(f["pdq_distance"], 12);
+}
+
+TEST(ReporterFormat, HashingWithoutAKeyIsAnError) {
+  PrivacyPolicy p;
+  p.client_ip = FieldPolicy::hash;
+  EXPECT_THROW(hit_to_json(entry(journal::testing::wire_hit(5), 1), p, nullptr), std::logic_error);
+}
+
+TEST(ReporterFormat, Ipv6AddressesPrintInTextForm) {
+  IpAddress a;
+  a.bytes = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+  EXPECT_EQ(format_ip(a), "2001:db8::1");
+}
+
+}  // namespace
+}  // namespace dijk::reporter

@@ -1,0 +1,164 @@
+#include "tools/hotline-inbox/inbox_verbs.h"
+
+#include <csignal>
+#include <ctime>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+
+#include "tools/hotline-inbox/inbox_server.h"
+
+namespace dijk::hotline {
+namespace {
+
+// The one piece of process-wide state: what a signal handler may touch.
+std::atomic<bool> g_stop{false};
+extern "C" void on_signal(int) {
+  g_stop.store(true);
+}
+
+std::string required(const cli::ParsedArgs& a, const std::string& name) {
+  auto v = a.value(name);
+  if (!v) throw cli::UsageError(name + " is required");
+  return *v;
+}
+
+// Unix seconds, or an ISO 8601 UTC time (2026-11-28T19:00:00Z, or just the date).
+std::int64_t parse_time(const std::string& s) {
+  if (!s.empty() && s.find_first_not_of("0123456789") == std::string::npos) return std::stoll(s);
+  std::tm tm{};
+  const char* end = ::strptime(s.c_str(), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  if (end == nullptr || *end != '\0') {
+    tm = {};
+    end = ::strptime(s.c_str(), "%Y-%m-%d", &tm);
+    if (end == nullptr || *end != '\0') {
+      throw cli::UsageError("--since wants unix seconds or YYYY-MM-DD[THH:MM:SSZ], got '" + s + "'");
+    }
+  }
+  return static_cast<std::int64_t>(::timegm(&tm));
+}
+
+std::string csv_field(const std::string& v) {
+  if (v.find_first_of(",\"\n\r") == std::string::npos) return v;
+  std::string out = "\"";
+  for (char c : v) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+std::string field(const nlohmann::json& j, const char* name) {
+  const auto it = j.find(name);
+  if (it == j.end()) return "";
+  return it->is_string() ? it->get<std::string>() : it->dump();
+}
+
+int run_inbox(const cli::ParsedArgs& a) {
+  inbox::InboxOptions o;
+  const std::string listen = required(a, "--listen");
+  o.cert = required(a, "--cert");
+  o.key = required(a, "--key");
+  o.client_ca = required(a, "--client-ca");
+  o.db = required(a, "--db");
+  const auto colon = listen.rfind(':');
+  if (colon == std::string::npos) throw cli::UsageError("--listen wants ADDRESS:PORT");
+  o.listen_host = listen.substr(0, colon);
+  unsigned long port = 0;
+  try {
+    port = std::stoul(listen.substr(colon + 1));
+  } catch (...) {
+    port = 70000;
+  }
+  if (port > 65535) throw cli::UsageError("bad port in --listen " + listen);
+  o.port = static_cast<std::uint16_t>(port);
+  std::signal(SIGTERM, on_signal);
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGPIPE, SIG_IGN);
+  inbox::InboxServer server(o);
+  server.start();
+  std::cerr << "inbox: listening on " << o.listen_host << ":" << server.port() << ", database "
+            << o.db.string() << std::endl;
+  while (!g_stop.load()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  server.stop();
+  const auto& s = server.stats();
+  std::cerr << "inbox: stopped; " << s.hits_accepted << " hits stored, " << s.duplicates << " duplicates, "
+            << s.bad_requests << " bad requests, " << s.forbidden << " forbidden, " << s.tls_failures
+            << " failed handshakes\n";
+  return cli::kExitOk;
+}
+
+int run_hits(const cli::ParsedArgs& a) {
+  const std::filesystem::path db = required(a, "--db");
+  if (a.flag("--json") && a.flag("--csv")) throw cli::UsageError("--json or --csv, not both");
+  if (!std::filesystem::exists(db)) throw std::runtime_error("no inbox database at " + db.string());
+  const std::int64_t since = a.value("--since") ? parse_time(*a.value("--since")) : 0;
+  print_hits(db, since, a.flag("--json") ? HitsFormat::json : HitsFormat::csv, std::cout);
+  return cli::kExitOk;
+}
+
+}  // namespace
+
+void print_hits(const std::filesystem::path& db, std::int64_t since, HitsFormat format, std::ostream& out) {
+  inbox::InboxStore store(db);
+  if (format == HitsFormat::csv) {
+    out << "received_at,key,appliance,position,time_ns,source,kind,algorithm,hash,list,category,size,file_"
+           "type,"
+           "method,client_ip,client_ip_hmac,url,url_hmac,filename,filename_hmac,path,path_hmac\n";
+  }
+  store.list(since, [&](const inbox::StoredHit& h) {
+    auto j = nlohmann::json::parse(h.report, nullptr, false);
+    if (j.is_discarded()) j = nlohmann::json::object();
+    j["received_at"] = h.received_at;
+    if (format == HitsFormat::json) {
+      out << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+      return;
+    }
+    out << h.received_at;
+    for (const char* name :
+         {"key",           "appliance", "position",       "time_ns",  "source",   "kind",
+          "algorithm",     "hash",      "list",           "category", "size",     "file_type",
+          "method",        "client_ip", "client_ip_hmac", "url",      "url_hmac", "filename",
+          "filename_hmac", "path",      "path_hmac"}) {
+      out << "," << csv_field(field(j, name));
+    }
+    out << "\n";
+  });
+}
+
+cli::Verb inbox_verb() {
+  return {
+      "inbox",
+      "run the reference inbox that appliances report hits to",
+      "inbox --listen ADDRESS:PORT --cert FILE --key FILE --client-ca FILE --db FILE",
+      "An HTTPS server (TLS 1.2+) for POST /v1/hits. Only appliances with a certificate issued by\n"
+      "--client-ca get in; the certificate's common name is the appliance id and must match every hit.\n"
+      "Reports are stored in the SQLite database --db, deduplicated by idempotency key, before the\n"
+      "appliance is told so. Runs until SIGINT/SIGTERM. Schema and report format: docs/journal.md.",
+      {{"--listen", true, "address and port to listen on (IPv4), e.g. 127.0.0.1:8443", "ADDRESS:PORT"},
+       {"--cert", true, "the inbox's server certificate chain (PEM)", "FILE"},
+       {"--key", true, "its private key (PEM)", "FILE"},
+       {"--client-ca", true, "the CA that issues appliance certificates (PEM)", "FILE"},
+       {"--db", true, "the SQLite database (created if missing)", "FILE"}},
+      run_inbox,
+  };
+}
+
+cli::Verb hits_verb() {
+  return {
+      "hits",
+      "list the hits the inbox holds",
+      "hits [--since T] [--json|--csv] --db FILE",
+      "Prints every stored hit received at or after --since (unix seconds or YYYY-MM-DD[THH:MM:SSZ]),\n"
+      "oldest first: CSV with a header (default), or one JSON object a line as the appliance sent it plus\n"
+      "received_at.",
+      {{"--db", true, "the inbox database", "FILE"},
+       {"--since", true, "only hits received at or after this time", "T"},
+       {"--json", false, "one JSON object a line", ""},
+       {"--csv", false, "CSV with a header (the default)", ""}},
+      run_hits,
+  };
+}
+
+}  // namespace dijk::hotline
