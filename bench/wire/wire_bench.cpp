@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "bench/wire/upload_traffic.h"
+#include "dataplane/dijkd/hit_lanes.h"
 #include "dataplane/dijkd/live_set.h"
 #include "dataplane/dijkd/pcap_count.h"
 #include "dataplane/dijkd/stream_factory.h"
@@ -49,7 +50,8 @@ struct RunResult {
 RunResult run_once(std::uint16_t port, std::uint64_t frames, const std::string& set_path, bool digests) {
   CountingSink sink;
   dijk::LiveSet set(set_path);
-  dijk::StreamFactory streams(dijk::StreamFactoryOptions{digests, 1u << 16, {}, 0}, sink, set, nullptr);
+  dijk::HitLanes hits(sink, nullptr);
+  dijk::StreamFactory streams(dijk::StreamFactoryOptions{digests, 1u << 16, {}, 0}, hits, set, nullptr);
   dijk::dpdk::DataplaneConfig config;
   config.ports = {port};
   config.mbufs_per_port = static_cast<std::uint32_t>(frames + 65536);

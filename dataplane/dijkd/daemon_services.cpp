@@ -103,8 +103,8 @@ struct DaemonServices::Impl {
     s.appliance_id = service.current().appliance_id;
     if (const auto live = set.current()) {
       const std::int64_t age = now_unix() - live->created_unix();
-      s.set = admin::SetStatus{live->version(), set_entries(*live), age > 0 ? static_cast<std::uint64_t>(age) : 0,
-                               set.path()};
+      s.set = admin::SetStatus{live->version(), set_entries(*live),
+                               age > 0 ? static_cast<std::uint64_t>(age) : 0, set.path()};
     }
     s.rates = rates(counters());
     return s;

@@ -15,7 +15,9 @@
 #include <vector>
 
 #include "config/notify/capabilities.h"
+#include "control/journal/journal_writer.h"
 #include "dataplane/dijkd/daemon_services.h"
+#include "dataplane/dijkd/hit_lanes.h"
 #include "dataplane/dijkd/json_hit_sink.h"
 #include "dataplane/dijkd/live_set.h"
 #include "dataplane/dijkd/options.h"
@@ -51,9 +53,10 @@ void drop_start_capabilities(const DijkdOptions& o) {
   if (!error.empty()) std::cerr << "dijkd: keeping capabilities: " << error << "\n";
 }
 
-dpdk::CounterList daemon_counters(const PdqStage* pdq, const HitSinks& hits) {
+dpdk::CounterList daemon_counters(const PdqStage* pdq, const HitLanes& lanes, const HitSinks& hits) {
   dpdk::CounterList out;
   if (pdq != nullptr) pdq->append_counters(out);
+  lanes.append_counters(out);
   out.emplace_back("hits_reported", hits.all->hits());
   return out;
 }
@@ -77,11 +80,19 @@ int run_dataplane(const DijkdOptions& o) {
   }
 
   HitSinks hits(o);
+  std::optional<journal::JournalWriter> journal;
+  if (!o.journal_dir.empty()) {
+    journal::JournalOptions j;
+    j.dir = o.journal_dir;
+    j.appliance_id = o.appliance_id;
+    journal.emplace(std::move(j));
+  }
+  HitLanes lanes(*hits.all, journal ? &*journal : nullptr);  // a hit is reported once it is durable
   LiveSet set(o.set_path);
   std::optional<PdqStage> pdq;
-  if (o.pdq && o.digests) pdq.emplace(PdqStageOptions{o.pdq_threads, 256, o.pdq_radius}, set, *hits.all);
+  if (o.pdq && o.digests) pdq.emplace(PdqStageOptions{o.pdq_threads, 256, o.pdq_radius}, set, lanes);
   StreamFactory streams(StreamFactoryOptions{o.digests, o.max_flows, o.http_ports, o.reassembly_memory},
-                        *hits.all, set, pdq ? pdq->queue() : nullptr);
+                        lanes, set, pdq ? pdq->queue() : nullptr);
 
   dpdk::Eal env(eal);
   std::optional<dpdk::Dataplane> dp;
@@ -100,7 +111,7 @@ int run_dataplane(const DijkdOptions& o) {
       for (std::size_t w = 0; w < dp->workers().size(); ++w)
         v.workers.emplace_back(dp->worker_lcores()[w], dp->workers()[w]->snapshot());
       for (auto& p : dp->port_reports()) v.ports.emplace_back(p.info.name, std::move(p.counters));
-      v.daemon = daemon_counters(pdq ? &*pdq : nullptr, hits);
+      v.daemon = daemon_counters(pdq ? &*pdq : nullptr, lanes, hits);
       return v;
     };
     const auto apply_live = [&](const Config& next) {
@@ -134,7 +145,7 @@ int run_dataplane(const DijkdOptions& o) {
   });
   if (pdq) pdq->drain_and_stop();  // every image already queued is hashed before the summary
   if (services) services->stop();
-  print_summary(*dp, daemon_counters(pdq ? &*pdq : nullptr, hits), o.json);
+  print_summary(*dp, daemon_counters(pdq ? &*pdq : nullptr, lanes, hits), o.json);
   dp.reset();
   return hits.all->hits() > 0 ? kExitFound : kExitOk;
 }

@@ -33,6 +33,8 @@ options:
   --no-digests        parse only: HTTP and multipart, no hashing (benchmarks)
   --no-pdq            no PDQ stage (images are not queued for perceptual hashing)
   --max-flows N       flow table cap per worker
+  --journal DIR       the hit journal (run: paths.journal of the config): a hit is reported only once
+                      it is durable there
   --hits-file FILE    also append each hit as a JSON line to FILE, fdatasync'd before going on
   --http-ports LIST   TCP ports parsed as HTTP, e.g. 80,8080 (default 80,8080,8000)
   --set-poll-ms N     how often the set file is checked for a new version (default 1000)
@@ -101,7 +103,9 @@ void apply_config(const Config& c, const Given& given, DijkdOptions& o) {
   if (!given.mode) o.mode = dp.mode == CaptureMode::kInline ? dpdk::Mode::inline_bridge : dpdk::Mode::mirror;
   if (!given.pdq) o.pdq = c.hashing.pdq;
   o.pdq_radius = static_cast<int>(c.hashing.pdq_max_distance);
-  if (o.journal_dir.empty()) o.journal_dir = c.paths.journal;
+  // A live daemon's hits go to the configured journal; a replay writes one only when told (--journal).
+  if (o.journal_dir.empty() && o.verb == "run") o.journal_dir = c.paths.journal;
+  o.appliance_id = c.appliance_id;
 }
 
 }  // namespace
@@ -136,6 +140,8 @@ DijkdOptions parse_dijkd_options(int argc, char** argv) {
       o.pdq = false, given.pdq = true;
     else if (a == "--max-flows")
       o.max_flows = parse_unsigned(a, value()), given.max_flows = true;
+    else if (a == "--journal")
+      o.journal_dir = value();
     else if (a == "--hits-file")
       o.hits_file = value();
     else if (a == "--http-ports")

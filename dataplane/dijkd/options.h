@@ -32,7 +32,8 @@ struct DijkdOptions {
   std::uint64_t reassembly_memory = 0;  // bytes per worker; 0 = default
   std::vector<std::uint16_t> http_ports;
   std::string hits_file;
-  std::string journal_dir;
+  std::string journal_dir;  // empty: no journal
+  std::string appliance_id = "dijk-unnamed";
   std::string file_prefix;
   unsigned memory_mb = 512;
   bool hugepages = false;

@@ -81,7 +81,7 @@ class PdqThreadContext {
 
 }  // namespace
 
-PdqStage::PdqStage(PdqStageOptions options, LiveSet& set, HitSink& hits)
+PdqStage::PdqStage(PdqStageOptions options, LiveSet& set, HitLanes& hits)
     : options_(options), set_(set), hits_(hits), queue_(options.queue_capacity), radius_(options.radius) {}
 
 PdqStage::~PdqStage() {
@@ -91,7 +91,10 @@ PdqStage::~PdqStage() {
 }
 
 void PdqStage::start() {
-  for (unsigned i = 0; i < options_.threads; ++i) threads_.emplace_back([this, i] { run(i); });
+  for (unsigned i = 0; i < options_.threads; ++i) {
+    HitSink& lane = hits_.new_lane();  // each PDQ thread its own journal lane
+    threads_.emplace_back([this, &lane] { run(lane); });
+  }
 }
 
 void PdqStage::drain_and_stop() {
@@ -101,11 +104,11 @@ void PdqStage::drain_and_stop() {
   threads_.clear();
 }
 
-void PdqStage::run(unsigned /*index*/) {
+void PdqStage::run(HitSink& hits) {
   PdqThreadContext context(set_, radius_);
   for (;;) {
     if (auto job = queue_.try_pop()) {
-      context.handle(*job, counters_, hits_);
+      context.handle(*job, counters_, hits);
       continue;
     }
     if (draining_.load()) return;  // the queue was empty after the workers stopped

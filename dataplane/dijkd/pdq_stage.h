@@ -10,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "dataplane/dijkd/hit_lanes.h"
 #include "dataplane/dijkd/live_set.h"
 #include "dataplane/dpdk/segment_consumer.h"
 #include "dataplane/events/hit_event.h"
@@ -34,7 +35,7 @@ struct PdqStageCounters {
 
 class PdqStage {
  public:
-  PdqStage(PdqStageOptions options, LiveSet& set, HitSink& hits);
+  PdqStage(PdqStageOptions options, LiveSet& set, HitLanes& hits);
   ~PdqStage();  // stops the threads (what is still queued is dropped with the queue)
   PdqStage(const PdqStage&) = delete;
   PdqStage& operator=(const PdqStage&) = delete;
@@ -49,11 +50,11 @@ class PdqStage {
 
  private:
   class Thread;
-  void run(unsigned index);
+  void run(HitSink& hits);
 
   PdqStageOptions options_;
   LiveSet& set_;
-  HitSink& hits_;
+  HitLanes& hits_;
   LockfreeImageQueue queue_;
   PdqStageCounters counters_;
   std::atomic<int> radius_;

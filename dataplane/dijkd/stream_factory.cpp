@@ -1,12 +1,13 @@
 #include "dataplane/dijkd/stream_factory.h"
 
+#include "dataplane/dijkd/hit_lanes.h"
 #include "dataplane/dijkd/live_set.h"
 #include "dataplane/dijkd/stream_consumer.h"
 
 namespace dijk {
 
-StreamFactory::StreamFactory(StreamFactoryOptions options, HitSink& sink, LiveSet& set, ImageQueue* images)
-    : options_(std::move(options)), sink_(sink), set_(set), images_(images) {}
+StreamFactory::StreamFactory(StreamFactoryOptions options, HitLanes& hits, LiveSet& set, ImageQueue* images)
+    : options_(std::move(options)), hits_(hits), set_(set), images_(images) {}
 
 StreamFactory::~StreamFactory() = default;
 
@@ -16,7 +17,7 @@ std::unique_ptr<dpdk::SegmentConsumer> StreamFactory::make(unsigned /*worker_ind
   if (options_.reassembly_memory != 0) config.reassembly.out_of_order_memory = options_.reassembly_memory;
   config.files.digests = options_.digests;
   if (!options_.http_ports.empty()) config.http_ports = options_.http_ports;
-  return std::make_unique<StreamConsumer>(config, sink_, set_, images_);
+  return std::make_unique<StreamConsumer>(config, hits_.new_lane(), set_, images_);
 }
 
 }  // namespace dijk

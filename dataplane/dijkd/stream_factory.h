@@ -7,12 +7,12 @@
 #include <vector>
 
 #include "dataplane/dpdk/segment_consumer.h"
-#include "dataplane/events/hit_event.h"
 
 namespace dijk {
 
 class LiveSet;
 class ImageQueue;
+class HitLanes;
 
 struct StreamFactoryOptions {
   bool digests = true;                    // false: parse only
@@ -24,13 +24,14 @@ struct StreamFactoryOptions {
 class StreamFactory {
  public:
   // `images` may be null: no PDQ stage.
-  StreamFactory(StreamFactoryOptions options, HitSink& sink, LiveSet& set, ImageQueue* images);
+  // Each worker gets its own hit lane (its journal producer, when there is a journal).
+  StreamFactory(StreamFactoryOptions options, HitLanes& hits, LiveSet& set, ImageQueue* images);
   ~StreamFactory();
   std::unique_ptr<dpdk::SegmentConsumer> make(unsigned worker_index);
 
  private:
   StreamFactoryOptions options_;
-  HitSink& sink_;
+  HitLanes& hits_;
   LiveSet& set_;
   ImageQueue* images_;
 };

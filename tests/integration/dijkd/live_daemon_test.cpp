@@ -11,6 +11,7 @@
 #include <sstream>
 #include <thread>
 
+#include "control/journal/journal_reader.h"
 #include "hashcore/digest/streaming_digests.h"
 #include "tests/integration/dijkd/dijkd_harness.h"
 
@@ -141,7 +142,7 @@ class LiveDijkd : public ::testing::Test {
            "[dataplane.eal]\nhugepages = false\nmemory_mb = 512\n\n"
            "[hashing]\npdq_max_distance = 31\n\n"
            "[paths]\nset = \"" +
-           set.string() +
+           set.string() + "\"\njournal = \"" + (dir_ / "journal").string() +
            "\"\n\n"
            "[admin]\nsocket = \"" +
            (dir_ / "dijkd.sock").string() +
@@ -262,6 +263,15 @@ TEST_F(LiveDijkd, AdminVerbsMetricsReloadAndSetSwapAgainstTheRealDaemon) {
   const int status = stop(dijkd_);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1) << status << slurp(dir_ / "dijkd.out.err");
   EXPECT_NE(slurp(dir_ / "dijkd.out").find("{\"summary\""), std::string::npos);
+
+  // The hit is in the journal the config names (paths.journal), with the appliance id.
+  journal::JournalReader reader(dir_ / "journal");
+  std::vector<journal::JournalRecord> records;
+  while (auto e = reader.next()) records.push_back(e->record);
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0].hit.hash, md5_);
+  EXPECT_EQ(records[0].hit.filename, "after.bin");
+  EXPECT_EQ(records[0].appliance_id, "live-test");
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 
 #include <set>
 
+#include "control/journal/journal_reader.h"
 #include "tests/integration/dijkd/dijkd_harness.h"
 
 namespace dijk::test {
@@ -158,6 +159,31 @@ TEST_F(DijkdReplay, PdqOnlySetFindsBothCopiesByPdq) {
   std::set<std::string> files;
   for (const auto& h : r.hits) files.insert(h["filename"].get<std::string>());
   EXPECT_EQ(files, (std::set<std::string>{"harbour.jpg", "harbour_resaved.jpg"})) << r.output;
+}
+
+// --journal: every reported hit (exact and PDQ) is in the journal, durable, with what was printed.
+TEST_F(DijkdReplay, HitsAreDurableInTheJournalBeforeTheyAreReported) {
+  const fs::path journal = dir_ / "journal";
+  const auto r = run_dijkd("replay " + (kPdqData / "pdq_resaved.pcap").string() + " --set " +
+                           pdq_set(true).string() + " --journal " + journal.string());
+  ASSERT_EQ(r.exit_code, 1) << r.output;
+  ASSERT_EQ(r.hits.size(), 3u) << r.output;
+  EXPECT_EQ(r.total("journal_durable_hits"), 3u);
+  EXPECT_EQ(r.total("journal_not_durable"), 0u);
+  EXPECT_EQ(r.total("hits_reported"), 3u);
+
+  journal::JournalReader reader(journal);
+  std::multiset<std::string> in_journal, printed;
+  while (auto e = reader.next()) {
+    const HitEvent& h = e->record.hit;
+    in_journal.insert(h.algorithm + " " + h.hash + " " + h.filename + " " +
+                      (h.pdq_distance ? std::to_string(*h.pdq_distance) : "-"));
+  }
+  for (const auto& h : r.hits)
+    printed.insert(h["algorithm"].get<std::string>() + " " + h["hash"].get<std::string>() + " " +
+                   h["filename"].get<std::string>() + " " +
+                   (h.contains("distance") ? std::to_string(h["distance"].get<int>()) : "-"));
+  EXPECT_EQ(in_journal, printed);
 }
 
 }  // namespace
