@@ -1,15 +1,25 @@
 #include "dataplane/dijkd/live_set.h"
 
+#include <cstdio>
+#include <filesystem>
+
 namespace dijk {
 
 namespace {
-std::shared_ptr<const HashSet> open_if_named(const std::string& path) {
+std::shared_ptr<const HashSet> open_if_named(const std::string& path, bool may_be_missing = false) {
   if (path.empty()) return nullptr;
+  std::error_code ec;
+  if (may_be_missing && !std::filesystem::exists(path, ec)) {
+    std::fprintf(stderr, "dijkd: no set at %s yet: nothing matches until one is installed there\n",
+                 path.c_str());
+    return nullptr;
+  }
   return HashSet::open(path, SetVerification::full);
 }
 }  // namespace
 
-LiveSet::LiveSet(const std::string& path) : path_(path), holder_(open_if_named(path)) {
+LiveSet::LiveSet(const std::string& path, bool may_be_missing)
+    : path_(path), holder_(open_if_named(path, may_be_missing)) {
   watcher_ = make_watcher();
 }
 

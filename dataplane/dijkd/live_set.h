@@ -17,8 +17,10 @@ namespace dijk {
 
 class LiveSet {
  public:
-  // Opens `path` (fully verified) if not empty; without a set nothing matches.
-  explicit LiveSet(const std::string& path);
+  // Opens `path` (fully verified) if not empty; without a set nothing matches. With `may_be_missing`, a
+  // path where no file exists yet starts with no set and serves the file once it appears (a new appliance
+  // before its first sync); otherwise a missing file throws like a bad one.
+  explicit LiveSet(const std::string& path, bool may_be_missing = false);
   ~LiveSet();
   LiveSet(const LiveSet&) = delete;
   LiveSet& operator=(const LiveSet&) = delete;

@@ -88,7 +88,7 @@ int run_dataplane(const DijkdOptions& o) {
     journal.emplace(std::move(j));
   }
   HitLanes lanes(*hits.all, journal ? &*journal : nullptr);  // a hit is reported once it is durable
-  LiveSet set(o.set_path);
+  LiveSet set(o.set_path, o.verb == "run");
   std::optional<PdqStage> pdq;
   if (o.pdq && o.digests) pdq.emplace(PdqStageOptions{o.pdq_threads, 256, o.pdq_radius}, set, lanes);
   StreamFactory streams(StreamFactoryOptions{o.digests, o.max_flows, o.http_ports, o.reassembly_memory},

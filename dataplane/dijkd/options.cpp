@@ -16,7 +16,7 @@ namespace {
 
 constexpr const char* kUsage = R"(usage:
   dijkd replay CAPTURE.pcap... [--set SET | --config FILE] [--json] [options]
-  dijkd run --config FILE [options]
+  dijkd [run] --config FILE [options]
   dijkd run --mode mirror|inline (--pci ADDR | --vdev DEV)... [--set SET] [--json] [options]
 
 Replay runs the same dataplane as the daemon on captures (net_pcap, no hugepages, no NIC) and exits when
@@ -119,8 +119,14 @@ DijkdOptions parse_dijkd_options(int argc, char** argv) {
     std::cout << kUsage;
     std::exit(0);
   }
+  // No verb is `run`: the systemd unit starts `dijkd --config /etc/dijk/dijk.toml`.
+  int first = 2;
+  if (!o.verb.empty() && o.verb[0] == '-') {
+    o.verb = "run";
+    first = 1;
+  }
   if (o.verb != "replay" && o.verb != "run") usage_error("unknown verb '" + o.verb + "'");
-  for (int i = 2; i < argc; ++i) {
+  for (int i = first; i < argc; ++i) {
     const std::string a = argv[i];
     const auto value = [&]() -> std::string {
       if (i + 1 >= argc) usage_error(a + " needs a value");

@@ -258,6 +258,9 @@ TEST_F(LiveDijkd, AdminVerbsMetricsReloadAndSetSwapAgainstTheRealDaemon) {
   ASSERT_EQ(
       sh("pkill -HUP -P " + std::to_string(dijkd_) + " -x dijkd || kill -HUP " + std::to_string(dijkd_)), 0);
   EXPECT_TRUE(eventually([&] { return status_set_version() == 5; })) << slurp(dir_ / "dijkd.out.err");
+  // ... and the watcher now follows the new path: a version renamed over it goes live too.
+  install_set(other, {md5_}, {}, 6);
+  EXPECT_TRUE(eventually([&] { return status_set_version() == 6; })) << slurp(dir_ / "dijkd.out.err");
 
   // SIGTERM: the summary, exit 1 (hits were reported).
   const int status = stop(dijkd_);
