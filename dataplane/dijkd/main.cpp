@@ -90,7 +90,9 @@ int run_dataplane(const DijkdOptions& o) {
   HitLanes lanes(*hits.all, journal ? &*journal : nullptr);  // a hit is reported once it is durable
   LiveSet set(o.set_path, o.verb == "run");
   std::optional<PdqStage> pdq;
-  if (o.pdq && o.digests) pdq.emplace(PdqStageOptions{o.pdq_threads, 256, o.pdq_radius}, set, lanes);
+  if (o.pdq && o.digests)
+    pdq.emplace(PdqStageOptions{o.pdq_threads, 256, o.pdq_radius, o.pdq_max_pixels, o.pdq_max_file_bytes},
+                set, lanes);
   StreamFactory streams(StreamFactoryOptions{o.digests, o.max_flows, o.http_ports, o.reassembly_memory},
                         lanes, set, pdq ? pdq->queue() : nullptr);
 

@@ -103,6 +103,8 @@ void apply_config(const Config& c, const Given& given, DijkdOptions& o) {
   if (!given.mode) o.mode = dp.mode == CaptureMode::kInline ? dpdk::Mode::inline_bridge : dpdk::Mode::mirror;
   if (!given.pdq) o.pdq = c.hashing.pdq;
   o.pdq_radius = static_cast<int>(c.hashing.pdq_max_distance);
+  o.pdq_max_pixels = c.hashing.max_pixels;
+  o.pdq_max_file_bytes = c.hashing.max_file_size_mb << 20;
   // A live daemon's hits go to the configured journal; a replay writes one only when told (--journal).
   if (o.journal_dir.empty() && o.verb == "run") o.journal_dir = c.paths.journal;
   o.appliance_id = c.appliance_id;

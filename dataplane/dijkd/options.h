@@ -43,6 +43,8 @@ struct DijkdOptions {
   dpdk::Mode mode = dpdk::Mode::mirror;
   bool pdq = true;
   int pdq_radius = 31;
+  std::uint64_t pdq_max_pixels = 64'000'000;
+  std::uint64_t pdq_max_file_bytes = 256ull << 20;
   unsigned pdq_threads = 1;
   unsigned set_poll_ms = 1000;  // how often the set file is checked for a new version (run)
 };

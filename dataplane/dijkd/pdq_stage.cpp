@@ -10,10 +10,18 @@ namespace dijk {
 
 namespace {
 
+PdqOptions pdq_options(const PdqStageOptions& o) {
+  PdqOptions p;
+  p.limits.max_pixels = o.max_pixels;
+  p.limits.max_file_bytes = o.max_file_bytes;
+  return p;
+}
+
 // One PDQ thread's own state: its hasher (buffers reused across images) and the set version it searches.
 class PdqThreadContext {
  public:
-  PdqThreadContext(LiveSet& set, const std::atomic<int>& radius) : set_(set), radius_(radius) {}
+  PdqThreadContext(LiveSet& set, const std::atomic<int>& radius, const PdqStageOptions& options)
+      : set_(set), radius_(radius), hasher_(pdq_options(options)) {}
 
   // Hashes one image and searches it; each match becomes a hit of kind pdq.
   void handle(const ImageJob& job, PdqStageCounters& counters, HitSink& hits) {
@@ -105,7 +113,7 @@ void PdqStage::drain_and_stop() {
 }
 
 void PdqStage::run(HitSink& hits) {
-  PdqThreadContext context(set_, radius_);
+  PdqThreadContext context(set_, radius_, options_);
   for (;;) {
     if (auto job = queue_.try_pop()) {
       context.handle(*job, counters_, hits);

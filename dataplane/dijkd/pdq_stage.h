@@ -22,6 +22,8 @@ struct PdqStageOptions {
   unsigned threads = 1;
   std::uint16_t queue_capacity = 256;  // images waiting; Boost.Lockfree caps fixed-size queues at 65535
   int radius = 31;
+  std::uint64_t max_pixels = 64'000'000;  // larger images are not decoded (counted undecodable)
+  std::uint64_t max_file_bytes = 256ull << 20;
 };
 
 struct PdqStageCounters {
