@@ -4,6 +4,7 @@
 // set), stream_consumer.h (a worker lcore's stream context), pdq_stage.h (the PDQ threads),
 // daemon_services.h (admin, metrics, sd_notify), summary.h.
 #include <linux/capability.h>
+#include <openssl/crypto.h>
 #include <unistd.h>
 
 #include <csignal>
@@ -157,6 +158,10 @@ int run_dataplane(const DijkdOptions& o) {
 
 int main(int argc, char** argv) {
   const dijk::DijkdOptions options = dijk::parse_dijkd_options(argc, argv);
+  // OpenSSL loads its config once, on the first thread that hashes, and keeps per-thread state there.
+  // Done here, on the main thread, it is freed at exit; on a worker lcore (EAL threads are never joined)
+  // it would not be (LeakSanitizer found it).
+  OPENSSL_init_crypto(OPENSSL_INIT_LOAD_CONFIG, nullptr);
   try {
     return dijk::run_dataplane(options);
   } catch (const std::exception& e) {
