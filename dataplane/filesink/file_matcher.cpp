@@ -122,8 +122,10 @@ void FileMatcher::finish(OpenFile* raw, bool complete, std::uint64_t time_ns) {
   if (!complete) {
     ++counters_.truncated_files;
   } else if (f->size > 0) {
-    if (f->hashing) match(*f, time_ns);
-    if (f->copying_image) queue_image(*f, time_ns);
+    // A file an exact digest settled (a hit, or allow-listed) needs no perceptual look: PDQ would only
+    // report the same upload again, or report an image the hotline has declared benign.
+    const bool settled = f->hashing && match(*f, time_ns);
+    if (f->copying_image && !settled) queue_image(*f, time_ns);
   }
   if (f->copying_image) {
     image_copy_used_ -= f->image.size();
@@ -134,14 +136,14 @@ void FileMatcher::finish(OpenFile* raw, bool complete, std::uint64_t time_ns) {
   pool_.push_back(std::move(f));
 }
 
-void FileMatcher::match(OpenFile& f, std::uint64_t time_ns) {
+bool FileMatcher::match(OpenFile& f, std::uint64_t time_ns) {
   const DigestResults digests = f.digests.finish();
   ++counters_.files_matched;
-  if (set_ == nullptr) return;
+  if (set_ == nullptr) return false;
   const MatchOutcome outcome = set_->match(digests);
   if (outcome.allow_listed) {
     ++counters_.allow_listed;
-    return;
+    return true;
   }
   for (const ExactHit& h : outcome.hits) {
     HitEvent e;
@@ -165,6 +167,7 @@ void FileMatcher::match(OpenFile& f, std::uint64_t time_ns) {
     ++counters_.hits;
     hits_.on_hit(e);
   }
+  return !outcome.hits.empty();
 }
 
 void FileMatcher::queue_image(OpenFile& f, std::uint64_t time_ns) {

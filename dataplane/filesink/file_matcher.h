@@ -48,7 +48,8 @@ class FileMatcher {
 
  private:
   AlgorithmSet algorithms_for_new_file() const;
-  void match(OpenFile& f, std::uint64_t time_ns);
+  // True when the digests settled the file: a hit was reported, or it is allow-listed.
+  bool match(OpenFile& f, std::uint64_t time_ns);
   void queue_image(OpenFile& f, std::uint64_t time_ns);
   void stop_image_copy(OpenFile& f, DropReason why);
 

@@ -127,20 +127,17 @@ TEST_F(DijkdReplay, ResavedImageIsFoundByPdqNotByDigests) {
       EXPECT_GE(h["quality"].get<int>(), 50);
       EXPECT_LE(distance, 31);
       EXPECT_EQ(h["list"], "test-known");
-      if (file == "harbour_resaved.jpg") {
-        resaved_by_pdq = true;
-        EXPECT_GT(distance, 0) << "a re-saved copy is a near, not an identical, PDQ match";
-      } else {
-        EXPECT_EQ(file, "harbour.jpg");
-        EXPECT_EQ(distance, 0);
-      }
+      // The original, settled by its MD5, is not looked at again by PDQ: only the copy is.
+      ASSERT_EQ(file, "harbour_resaved.jpg") << h.dump();
+      resaved_by_pdq = true;
+      EXPECT_GT(distance, 0) << "a re-saved copy is a near, not an identical, PDQ match";
     }
   }
   EXPECT_TRUE(resaved_by_pdq) << r.output;
   EXPECT_TRUE(original_by_md5) << r.output;
-  EXPECT_EQ(r.total("stream_pdq_queued"), 2u);
-  EXPECT_EQ(r.total("pdq_hashed"), 2u);
-  EXPECT_EQ(r.total("pdq_hits"), 2u);
+  EXPECT_EQ(r.total("stream_pdq_queued"), 1u);
+  EXPECT_EQ(r.total("pdq_hashed"), 1u);
+  EXPECT_EQ(r.total("pdq_hits"), 1u);
 }
 
 TEST_F(DijkdReplay, WithoutPdqTheResavedCopyIsMissed) {
@@ -167,10 +164,10 @@ TEST_F(DijkdReplay, HitsAreDurableInTheJournalBeforeTheyAreReported) {
   const auto r = run_dijkd("replay " + (kPdqData / "pdq_resaved.pcap").string() + " --set " +
                            pdq_set(true).string() + " --journal " + journal.string());
   ASSERT_EQ(r.exit_code, 1) << r.output;
-  ASSERT_EQ(r.hits.size(), 3u) << r.output;
-  EXPECT_EQ(r.total("journal_durable_hits"), 3u);
+  ASSERT_EQ(r.hits.size(), 2u) << r.output;  // the original by MD5, the re-saved copy by PDQ
+  EXPECT_EQ(r.total("journal_durable_hits"), 2u);
   EXPECT_EQ(r.total("journal_not_durable"), 0u);
-  EXPECT_EQ(r.total("hits_reported"), 3u);
+  EXPECT_EQ(r.total("hits_reported"), 2u);
 
   journal::JournalReader reader(journal);
   std::multiset<std::string> in_journal, printed;

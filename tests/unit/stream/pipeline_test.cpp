@@ -498,7 +498,7 @@ TEST(StreamPipeline, ImagesGoToThePdqQueueUntilItIsFull) {
              jpg2 = synthetic_file(100, 34);
   std::vector<std::uint8_t> text(5000, 'a');
   Harness h({}, &queue);
-  h.pipeline.set_hash_set(sets.build({jpg}));
+  h.pipeline.set_hash_set(sets.build({text}));
   std::vector<OwnedSegment> segs;
   Connection c(segs, client_tuple(0x0a000012, 40017));
   c.handshake();
@@ -508,7 +508,7 @@ TEST(StreamPipeline, ImagesGoToThePdqQueueUntilItIsFull) {
              multipart_body("QQ", {}, {{"1.jpg", jpg}, {"t.txt", text}, {"2.png", png}, {"3.jpg", jpg2}})));
   c.close();
   h.run(segs);
-  EXPECT_EQ(h.hits(), md5_sha1_keys({jpg}));
+  EXPECT_EQ(h.hits(), md5_sha1_keys({text}));
   EXPECT_EQ(h.c().pdq_queued, 2u);
   EXPECT_EQ(h.c().pdq_skipped, 1u);
   auto first = queue.try_pop();
@@ -519,6 +519,31 @@ TEST(StreamPipeline, ImagesGoToThePdqQueueUntilItIsFull) {
   auto second = queue.try_pop();
   ASSERT_NE(second, nullptr);
   EXPECT_EQ(second->bytes, png);
+  EXPECT_EQ(queue.try_pop(), nullptr);
+}
+
+// An image an exact digest settled goes no further: a hit is not reported twice, and an allow-listed
+// image (declared benign by the hotline) is never looked at perceptually.
+TEST(StreamPipeline, ImagesSettledByDigestsAreNotQueuedForPdq) {
+  TempSet sets;
+  LockfreeImageQueue queue(8);
+  const auto listed = synthetic_file(8000, 40), allowed = synthetic_file(9000, 41, true),
+             other = synthetic_file(7000, 42);
+  Harness h({}, &queue);
+  h.pipeline.set_hash_set(sets.build({listed}, {allowed}));
+  std::vector<OwnedSegment> segs;
+  Connection c(segs, client_tuple(0x0a000013, 40018));
+  c.handshake();
+  c.send(0, multipart_request("/m", "h", "QQ",
+                              multipart_body("QQ", {}, {{"l.jpg", listed}, {"a.png", allowed}, {"o.jpg", other}})));
+  c.close();
+  h.run(segs);
+  EXPECT_EQ(h.hits(), md5_sha1_keys({listed}));
+  EXPECT_EQ(h.c().allow_listed, 1u);
+  EXPECT_EQ(h.c().pdq_queued, 1u);
+  auto only = queue.try_pop();
+  ASSERT_NE(only, nullptr);
+  EXPECT_EQ(only->bytes, other);
   EXPECT_EQ(queue.try_pop(), nullptr);
 }
 
