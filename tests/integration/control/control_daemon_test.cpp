@@ -4,7 +4,9 @@
 #include <grp.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -137,7 +139,10 @@ class ControlDaemon : public ::testing::Test {
                            << "[reporting.privacy]\nclient_ip = \"omit\"\n"
                            << "[admin]\nsocket = \"" << work_ << "/dijkd.sock\"\ncontrol_socket = \"" << work_
                            << "/control.sock\"\ngroup = \"" << (g ? g->gr_name : "root") << "\"\n"
-                           << "[metrics]\nenabled = false\n";
+                           << "[metrics]\n"
+                           << (metrics_port_
+                                   ? "listen = \"127.0.0.1:" + std::to_string(metrics_port_) + "\"\n"
+                                   : std::string("enabled = false\n"));
   }
 
   void start_daemon() {
@@ -185,6 +190,7 @@ class ControlDaemon : public ::testing::Test {
   std::string config_ = "";
   journal::testing::TestPki pki_;
   std::uint16_t inbox_port_ = 0;
+  std::uint16_t metrics_port_ = 0;
   std::unique_ptr<ChildProcess> inbox_, daemon_;
   int sets_ = 0;
 };
@@ -349,7 +355,83 @@ TEST_F(ControlDaemon, SighupReloadsTheConfig) {
            std::string::npos;
   })) << ctl("config show --socket " + work_ + "/control.sock").out
       << log();
+  // `config set` through dijk-control's own socket: validated, written, applied; a bad value refused.
+  auto r = ctl("config set feed.interval_s 600 --socket " + work_ + "/control.sock");
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(ctl("config show --socket " + work_ + "/control.sock").out.find("interval_s = 600"),
+            std::string::npos);
+  r = ctl("config set feed.interval_s 1 --socket " + work_ + "/control.sock");
+  EXPECT_NE(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("must be between 10 and 86400"), std::string::npos) << r.out;
   stop_daemon();
+}
+
+}  // namespace
+}  // namespace dijk
+
+namespace dijk {
+namespace {
+
+// The Prometheus endpoint of the real daemon carries the sync and reporter counters and the status gauges.
+TEST_F(ControlDaemon, MetricsCarryTheSyncAndReporterCounters) {
+  publish({"A"});
+  metrics_port_ = free_port();
+  write_config();
+  {
+    journal::JournalWriter writer({.dir = work_ + "/journal", .appliance_id = "appliance-1"});
+    writer.wait_durable_shared(writer.append_shared(journal::testing::wire_hit(1)));
+  }
+  start_daemon();
+  ASSERT_TRUE(eventually([&] { return inbox_hits().size() == 1 && set_version() == 1; })) << log();
+  const std::string url = "http://127.0.0.1:" + std::to_string(metrics_port_) + "/metrics";
+  std::string text;
+  EXPECT_TRUE(eventually([&] {
+    text = run("curl -sS " + url).out;
+    return text.find("dijk_reporter_delivered_total{daemon=\"dijk-control\"} 1") != std::string::npos;
+  })) << text;
+  EXPECT_NE(text.find("dijk_feed_installs_total 1"), std::string::npos) << text;
+  EXPECT_NE(text.find("dijk_feed_failures_total{reason=\"bad_signature\"} 0"), std::string::npos) << text;
+  EXPECT_NE(text.find("dijk_set_version{daemon=\"dijk-control\"} 1"), std::string::npos) << text;
+  EXPECT_NE(text.find("\ndijk_reporter_batches_total "), std::string::npos) << text;
+  EXPECT_NE(text.find("dijk_reporter_alarm{daemon=\"dijk-control\"} 0"), std::string::npos) << text;
+  stop_daemon();
+}
+
+// systemd's side of Type=notify: READY=1 once serving, RELOADING=1 then READY=1 around a SIGHUP, and
+// watchdog pings while the daemon's loops turn.
+TEST_F(ControlDaemon, TellsSystemdReadyReloadingAndPingsTheWatchdog) {
+  publish({"A"});
+  const std::string path = work_ + "/notify";
+  const int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  sockaddr_un a{};
+  a.sun_family = AF_UNIX;
+  std::snprintf(a.sun_path, sizeof a.sun_path, "%s", path.c_str());
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  ::setenv("NOTIFY_SOCKET", path.c_str(), 1);
+  ::setenv("WATCHDOG_USEC", "400000", 1);
+  start_daemon();
+  ::unsetenv("NOTIFY_SOCKET");
+  ::unsetenv("WATCHDOG_USEC");
+  std::string seen;
+  const auto receive_until = [&](const std::string& what) {
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (seen.find(what) == std::string::npos && std::chrono::steady_clock::now() < until) {
+      pollfd p{fd, POLLIN, 0};
+      if (::poll(&p, 1, 100) <= 0) continue;
+      char buf[512];
+      const auto n = ::recv(fd, buf, sizeof buf, 0);
+      if (n > 0) seen.append(buf, static_cast<std::size_t>(n)).append("\n");
+    }
+    return seen.find(what) != std::string::npos;
+  };
+  EXPECT_TRUE(receive_until("READY=1")) << seen;
+  EXPECT_TRUE(receive_until("WATCHDOG=1")) << seen;
+  seen.clear();
+  ::kill(daemon_->pid(), SIGHUP);
+  EXPECT_TRUE(receive_until("RELOADING=1")) << seen;
+  EXPECT_TRUE(receive_until("READY=1")) << seen;
+  stop_daemon();
+  ::close(fd);
 }
 
 }  // namespace
