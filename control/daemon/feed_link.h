@@ -29,6 +29,7 @@ class FeedLink {
   FeedLink& operator=(const FeedLink&) = delete;
 
   sync::SyncStatus sync_now() { return syncer_.sync_once(); }
+  void request_sync() { syncer_.request_sync(); }  // on the sync thread, soon; returns at once
   sync::SyncStatus status() const { return syncer_.status(); }
   const FeedConfig& config() const { return feed_; }
 

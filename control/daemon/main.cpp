@@ -178,6 +178,12 @@ class ControlDaemon {
                 {"seconds", st.last_seconds}};
   }
 
+  // SIGUSR1: a sync on the feed's own thread, without waiting for it.
+  void request_sync() {
+    std::lock_guard lock(mutex_);
+    if (feed_) feed_->request_sync();
+  }
+
   json set_show() {
     std::lock_guard lock(mutex_);
     const auto set = open_set(config_.paths.set);
@@ -358,11 +364,7 @@ int run(const std::string& config_file) {
       }
       sd::ready();
     } else if (sig == SIGUSR1) {
-      try {
-        daemon.sync_now();
-      } catch (const std::exception& e) {
-        log(e.what());
-      }
+      daemon.request_sync();
     } else {
       sd::stopping();
       break;
