@@ -1,7 +1,12 @@
 #include "control/daemon/report_link.h"
 
+#include <fcntl.h>
+#include <sys/random.h>
+#include <unistd.h>
+
 #include <iostream>
 #include <random>
+#include <system_error>
 
 #include "control/journal/ack_state.h"
 
@@ -29,6 +34,26 @@ reporter::FieldPolicy policy_of(PrivacyAction a) {
       return reporter::FieldPolicy::hash;
   }
   return reporter::FieldPolicy::omit;
+}
+
+// The HMAC key only ever stays on this box, so the first start makes one (32 random bytes, mode 0600)
+// rather than refusing to report. An existing key is never replaced: hashes must stay comparable.
+void ensure_hmac_key(const std::filesystem::path& file) {
+  if (std::filesystem::exists(file)) return;
+  std::filesystem::create_directories(file.parent_path());
+  unsigned char key[32];
+  if (::getrandom(key, sizeof key, 0) != static_cast<ssize_t>(sizeof key)) {
+    throw std::system_error(errno, std::generic_category(), "getrandom for the privacy HMAC key");
+  }
+  const std::string tmp = file.string() + ".tmp";
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) throw std::system_error(errno, std::generic_category(), "create " + tmp);
+  const bool ok = ::write(fd, key, sizeof key) == static_cast<ssize_t>(sizeof key) && ::fsync(fd) == 0;
+  ::close(fd);
+  if (!ok || ::rename(tmp.c_str(), file.c_str()) != 0) {
+    throw std::system_error(errno, std::generic_category(), "write " + file.string());
+  }
+  std::cerr << "dijk-control: made a new privacy HMAC key at " << file << std::endl;
 }
 
 }  // namespace
@@ -64,6 +89,7 @@ ReportLink::ReportLink(const Config& config)
           std::lock_guard lock(mutex_);
           state_.last_error = std::string(line);
         };
+        if (o.hmac_key_file) ensure_hmac_key(*o.hmac_key_file);
         std::filesystem::create_directories(o.journal_dir);
         std::filesystem::create_directories(o.state_file.parent_path());
         return o;

@@ -136,7 +136,8 @@ class ControlDaemon : public ::testing::Test {
                            << "/v1/hits\"\nclient_cert = \"" << pki_.client_cert.string()
                            << "\"\nclient_key = \"" << pki_.client_key.string() << "\"\nca = \""
                            << pki_.ca.string() << "\"\n"
-                           << "[reporting.privacy]\nclient_ip = \"omit\"\n"
+                           << "[reporting.privacy]\nclient_ip = \"hmac\"\nhmac_key = \"" << work_
+                           << "/state/hmac.key\"\n"
                            << "[admin]\nsocket = \"" << work_ << "/dijkd.sock\"\ncontrol_socket = \"" << work_
                            << "/control.sock\"\ngroup = \"" << (g ? g->gr_name : "root") << "\"\n"
                            << "[metrics]\n"
@@ -280,6 +281,13 @@ TEST_F(ControlDaemon, JournalHitsReachTheInboxOnceAndShowInDijkctlHits) {
   auto hits = ctl_json("hits");
   ASSERT_EQ(hits["hits"].size(), 5u) << hits;
   for (const auto& h : hits["hits"]) EXPECT_TRUE(h["reported"].get<bool>()) << h;
+  // The privacy policy: the hotline got an HMAC of the client address (the key was made at first start),
+  // never the address itself.
+  EXPECT_EQ(fs::file_size(work_ + "/state/hmac.key"), 32u);
+  for (const auto& h : inbox_hits()) {
+    EXPECT_FALSE(h.contains("client_ip")) << h;
+    EXPECT_TRUE(h.contains("client_ip_hmac")) << h;
+  }
   EXPECT_EQ(hits["hits"][0]["hash"], journal::testing::numbered_hash(1));
   EXPECT_EQ(ctl_json("hits --since 1h")["hits"].size(), 3u);
   auto r = ctl("hits --since 1h");
