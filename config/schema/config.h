@@ -100,7 +100,8 @@ struct AdminConfig {
 
 struct MetricsConfig {
   bool enabled = true;
-  std::string listen = "127.0.0.1:9475";
+  std::string listen = "127.0.0.1:9475";          // dijkd's endpoint
+  std::string control_listen = "127.0.0.1:9476";  // dijk-control's endpoint
 
   bool operator==(const MetricsConfig&) const = default;
 };

@@ -495,9 +495,10 @@ void read_admin(SchemaReader& r, const toml::table& t, AdminConfig& a) {
 
 void read_metrics(SchemaReader& r, const toml::table& t, MetricsConfig& m) {
   const std::string p = "metrics";
-  r.check_keys(t, p, {"enabled", "listen"});
+  r.check_keys(t, p, {"enabled", "listen", "control_listen"});
   r.boolean(t, p, "enabled", m.enabled);
   r.string(t, p, "listen", m.listen, listen_address);
+  r.string(t, p, "control_listen", m.control_listen, listen_address);
 }
 
 void read_root(SchemaReader& r, const toml::table& root, Config& c) {

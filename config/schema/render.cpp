@@ -71,7 +71,9 @@ toml::table to_toml(const Config& c) {
       {"admin",
        toml::table{
            {"socket", c.admin.socket}, {"control_socket", c.admin.control_socket}, {"group", c.admin.group}}},
-      {"metrics", toml::table{{"enabled", c.metrics.enabled}, {"listen", c.metrics.listen}}},
+      {"metrics", toml::table{{"enabled", c.metrics.enabled},
+                              {"listen", c.metrics.listen},
+                              {"control_listen", c.metrics.control_listen}}},
   };
 }
 

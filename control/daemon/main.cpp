@@ -339,7 +339,7 @@ int run(const std::string& config_file) {
   try {
     server.start();
     if (loaded.config.metrics.enabled) {
-      exporter = std::make_unique<metrics::HttpExporter>(registry, loaded.config.metrics.listen);
+      exporter = std::make_unique<metrics::HttpExporter>(registry, loaded.config.metrics.control_listen);
       exporter->start();
     }
   } catch (const std::exception& e) {

@@ -142,7 +142,7 @@ class ControlDaemon : public ::testing::Test {
                            << "/control.sock\"\ngroup = \"" << (g ? g->gr_name : "root") << "\"\n"
                            << "[metrics]\n"
                            << (metrics_port_
-                                   ? "listen = \"127.0.0.1:" + std::to_string(metrics_port_) + "\"\n"
+                                   ? "control_listen = \"127.0.0.1:" + std::to_string(metrics_port_) + "\"\n"
                                    : std::string("enabled = false\n"));
   }
 
