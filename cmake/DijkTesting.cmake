@@ -7,7 +7,9 @@ function(dijk_test name)
   target_link_libraries(${name} PRIVATE dijk_options ${T_LIBS} GTest::gtest GTest::gtest_main)
   target_compile_definitions(${name} PRIVATE
     DIJK_SOURCE_DIR="${PROJECT_SOURCE_DIR}" DIJK_BINARY_DIR="${PROJECT_BINARY_DIR}")
-  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES LABELS "${T_LABELS}")
+  # A list inside PROPERTIES would be split into separate arguments: escape it so every label arrives.
+  string(REPLACE ";" "\\;" labels "${T_LABELS}")
+  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES LABELS "${labels}")
 endfunction()
 
 # dijk_fuzz_target(NAME SOURCE LIBS ... CORPUS dir): one entry point, LLVMFuzzerTestOneInput, built two

@@ -13,3 +13,9 @@ if(DIJK_SANITIZE)
     -fno-sanitize-recover=undefined)
   target_link_options(dijk_options INTERFACE -fsanitize=address,undefined)
 endif()
+if(DIJK_FUZZ)
+  # Instrument every library a fuzz target links, not only the target's own file, so coverage guides the
+  # fuzzer through the parsers themselves.
+  target_compile_options(dijk_options INTERFACE -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer)
+  target_link_options(dijk_options INTERFACE -fsanitize=address,undefined)
+endif()

@@ -2,7 +2,13 @@
 // recall checked against brute force, build time, bytes per hash. Beside it in the same run: faiss
 // IndexBinaryMultiHash (16 tables of 16 bits, nflip=1, radius 32 exclusive: exact at <= 31),
 // IndexBinaryFlat, and a brute-force popcount scan built with -march=native.
+#include <faiss/IndexBinaryFlat.h>
+#include <faiss/IndexBinaryHash.h>
+#include <faiss/impl/AuxIndexStructures.h>
+#include <malloc.h>
 #include <omp.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
@@ -14,14 +20,6 @@
 #include <set>
 #include <string>
 #include <vector>
-
-#include <malloc.h>
-#include <time.h>
-#include <unistd.h>
-
-#include <faiss/IndexBinaryFlat.h>
-#include <faiss/IndexBinaryHash.h>
-#include <faiss/impl/AuxIndexStructures.h>
 
 #include "bench/pdq/brute_force_scan.h"
 #include "hashcore/pdq_index/pdq_index.h"
@@ -38,7 +36,9 @@ struct Clock {
     return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
   }
 };
-double since(double t) { return Clock::now() - t; }
+double since(double t) {
+  return Clock::now() - t;
+}
 
 std::uint64_t resident_bytes() {
   long pages = 0, resident = 0;
@@ -49,7 +49,9 @@ std::uint64_t resident_bytes() {
   return static_cast<std::uint64_t>(resident) * static_cast<std::uint64_t>(sysconf(_SC_PAGESIZE));
 }
 
-Words random_words(std::mt19937_64& rng) { return {rng(), rng(), rng(), rng()}; }
+Words random_words(std::mt19937_64& rng) {
+  return {rng(), rng(), rng(), rng()};
+}
 Words flip(Words w, int bits, std::mt19937_64& rng) {
   for (int k = 0; k < bits; ++k) {
     const auto b = rng() % 256;
@@ -76,7 +78,8 @@ std::vector<std::uint64_t> make_data(std::size_t n, bool clustered, std::mt19937
 }
 
 // Half the queries are near a stored hash (0..40 bits away), half unrelated: a mix of hits and misses.
-std::vector<std::uint64_t> make_queries(const std::vector<std::uint64_t>& data, std::size_t nq, std::mt19937_64& rng) {
+std::vector<std::uint64_t> make_queries(const std::vector<std::uint64_t>& data, std::size_t nq,
+                                        std::mt19937_64& rng) {
   const std::size_t n = data.size() / 4;
   std::vector<std::uint64_t> q(4 * nq);
   for (std::size_t i = 0; i < nq; ++i) {
@@ -93,7 +96,9 @@ std::vector<std::uint64_t> make_queries(const std::vector<std::uint64_t>& data, 
 }
 
 using ResultSet = std::set<Words>;  // compared as sets of hash values: duplicates fold in the index
-Words at(const std::uint64_t* p) { return {p[0], p[1], p[2], p[3]}; }
+Words at(const std::uint64_t* p) {
+  return {p[0], p[1], p[2], p[3]};
+}
 
 struct Sizes {
   std::size_t ours, brute, multihash, flat;
@@ -159,8 +164,8 @@ void run(std::size_t n, bool clustered, const Sizes& nq) {
     qps = static_cast<double>(nq.ours) / since(t);
     our_recall = recall(got);
   }
-  std::printf("%-28s %12.0f %10.2f %12.1f %8.1f%%\n", "dijk PdqIndex (MIH, 12x21b)", qps, build_s, bytes_per_hash,
-              100 * our_recall);
+  std::printf("%-28s %12.0f %10.2f %12.1f %8.1f%%\n", "dijk PdqIndex (MIH, 12x21b)", qps, build_s,
+              bytes_per_hash, 100 * our_recall);
 
   // faiss IndexBinaryMultiHash.
   double mh_qps = 0;
@@ -178,11 +183,12 @@ void run(std::size_t n, bool clustered, const Sizes& nq) {
     for (std::size_t i = 0; i < nq.multihash; ++i) {
       faiss::RangeSearchResult res(1);
       mh.range_search(1, reinterpret_cast<const std::uint8_t*>(&queries[4 * i]), 32, &res);
-      for (std::size_t j = res.lims[0]; j < res.lims[1]; ++j) got[i].insert(at(&data[4 * static_cast<std::size_t>(res.labels[j])]));
+      for (std::size_t j = res.lims[0]; j < res.lims[1]; ++j)
+        got[i].insert(at(&data[4 * static_cast<std::size_t>(res.labels[j])]));
     }
     mh_qps = static_cast<double>(nq.multihash) / since(t);
-    std::printf("%-28s %12.1f %10.2f %12.1f %8.1f%%   (%zu queries)\n", "faiss IndexBinaryMultiHash", mh_qps, mh_build,
-                mh_bytes, 100 * recall(got), nq.multihash);
+    std::printf("%-28s %12.1f %10.2f %12.1f %8.1f%%   (%zu queries)\n", "faiss IndexBinaryMultiHash", mh_qps,
+                mh_build, mh_bytes, 100 * recall(got), nq.multihash);
   }
   // faiss IndexBinaryFlat.
   double flat_qps = 0;
@@ -196,17 +202,19 @@ void run(std::size_t n, bool clustered, const Sizes& nq) {
     for (std::size_t i = 0; i < nq.flat; ++i) {
       faiss::RangeSearchResult res(1);
       flat.range_search(1, reinterpret_cast<const std::uint8_t*>(&queries[4 * i]), 32, &res);
-      for (std::size_t j = res.lims[0]; j < res.lims[1]; ++j) got[i].insert(at(&data[4 * static_cast<std::size_t>(res.labels[j])]));
+      for (std::size_t j = res.lims[0]; j < res.lims[1]; ++j)
+        got[i].insert(at(&data[4 * static_cast<std::size_t>(res.labels[j])]));
     }
     flat_qps = static_cast<double>(nq.flat) / since(t);
-    std::printf("%-28s %12.1f %10.2f %12.1f %8.1f%%   (%zu queries)\n", "faiss IndexBinaryFlat", flat_qps, flat_build,
-                32.0, 100 * recall(got), nq.flat);
+    std::printf("%-28s %12.1f %10.2f %12.1f %8.1f%%   (%zu queries)\n", "faiss IndexBinaryFlat", flat_qps,
+                flat_build, 32.0, 100 * recall(got), nq.flat);
   }
-  std::printf("%-28s %12.1f %10.2f %12.1f %8.1f%%   (%zu queries, ground truth)\n", "brute force (-march=native)",
-              brute_qps, 0.0, 32.0, 100.0, nq.brute);
-  std::printf("ratios: dijk / faiss MultiHash %.0fx, dijk / brute force %.0fx, dijk / faiss Flat %.0fx; "
-              "%zu true matches in the checked queries\n",
-              qps / mh_qps, qps / brute_qps, qps / flat_qps, true_matches);
+  std::printf("%-28s %12.1f %10.2f %12.1f %8.1f%%   (%zu queries, ground truth)\n",
+              "brute force (-march=native)", brute_qps, 0.0, 32.0, 100.0, nq.brute);
+  std::printf(
+      "ratios: dijk / faiss MultiHash %.0fx, dijk / brute force %.0fx, dijk / faiss Flat %.0fx; "
+      "%zu true matches in the checked queries\n",
+      qps / mh_qps, qps / brute_qps, qps / flat_qps, true_matches);
 }
 
 }  // namespace

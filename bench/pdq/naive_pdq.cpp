@@ -1,5 +1,12 @@
 #include "bench/pdq/naive_pdq.h"
 
+// jpeglib.h needs size_t and FILE declared before it.
+// clang-format off
+#include <cstddef>
+#include <cstdio>
+#include <jpeglib.h>
+// clang-format on
+
 #include <spng.h>
 
 #include <algorithm>
@@ -7,8 +14,6 @@
 #include <cstdio>
 #include <numbers>
 #include <vector>
-
-#include <jpeglib.h>
 
 namespace dijk::bench {
 
@@ -28,7 +33,8 @@ bool decode_rgb(std::span<const std::uint8_t> file, std::vector<std::uint8_t>& r
     h = static_cast<int>(cinfo.output_height);
     rgb.resize(static_cast<std::size_t>(w) * static_cast<std::size_t>(h) * 3);
     while (cinfo.output_scanline < cinfo.output_height) {
-      JSAMPROW row = rgb.data() + static_cast<std::size_t>(cinfo.output_scanline) * static_cast<std::size_t>(w) * 3;
+      JSAMPROW row =
+          rgb.data() + static_cast<std::size_t>(cinfo.output_scanline) * static_cast<std::size_t>(w) * 3;
       jpeg_read_scanlines(&cinfo, &row, 1);
     }
     jpeg_finish_decompress(&cinfo);
@@ -88,13 +94,17 @@ std::optional<PdqResult> naive_pdq(std::span<const std::uint8_t> file) {
   }
   const int wr = (w + 127) / 128, wc = (h + 127) / 128;
   for (int pass = 0; pass < 2; ++pass) {
-    for (int y = 0; y < h; ++y) box1d(&a[static_cast<std::size_t>(y) * static_cast<std::size_t>(w)], &b[static_cast<std::size_t>(y) * static_cast<std::size_t>(w)], w, 1, wr);
-    for (int x = 0; x < w; ++x) box1d(&b[static_cast<std::size_t>(x)], &a[static_cast<std::size_t>(x)], h, w, wc);
+    for (int y = 0; y < h; ++y)
+      box1d(&a[static_cast<std::size_t>(y) * static_cast<std::size_t>(w)],
+            &b[static_cast<std::size_t>(y) * static_cast<std::size_t>(w)], w, 1, wr);
+    for (int x = 0; x < w; ++x)
+      box1d(&b[static_cast<std::size_t>(x)], &a[static_cast<std::size_t>(x)], h, w, wc);
   }
   float s[64][64];
   for (int i = 0; i < 64; ++i) {
     const auto yi = static_cast<std::size_t>(((i + 0.5) * h) / 64);
-    for (int j = 0; j < 64; ++j) s[i][j] = a[yi * static_cast<std::size_t>(w) + static_cast<std::size_t>(((j + 0.5) * w) / 64)];
+    for (int j = 0; j < 64; ++j)
+      s[i][j] = a[yi * static_cast<std::size_t>(w) + static_cast<std::size_t>(((j + 0.5) * w) / 64)];
   }
   int grad = 0;
   for (int i = 0; i < 63; ++i)
@@ -105,7 +115,8 @@ std::optional<PdqResult> naive_pdq(std::span<const std::uint8_t> file) {
   float d[16][64], t[16][64], c[16][16];
   for (int i = 0; i < 16; ++i)
     for (int j = 0; j < 64; ++j)
-      d[i][j] = static_cast<float>(std::sqrt(2.0 / 64.0) * std::cos((std::numbers::pi / 2 / 64.0) * (i + 1) * (2 * j + 1)));
+      d[i][j] = static_cast<float>(std::sqrt(2.0 / 64.0) *
+                                   std::cos((std::numbers::pi / 2 / 64.0) * (i + 1) * (2 * j + 1)));
   for (int i = 0; i < 16; ++i)
     for (int j = 0; j < 64; ++j) {
       float sum = 0;

@@ -1,5 +1,12 @@
 #include "bench/pdq/synthetic_images.h"
 
+// jpeglib.h needs size_t and FILE declared before it.
+// clang-format off
+#include <cstddef>
+#include <cstdio>
+#include <jpeglib.h>
+// clang-format on
+
 #include <spng.h>
 
 #include <algorithm>
@@ -7,8 +14,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <stdexcept>
-
-#include <jpeglib.h>
 
 namespace dijk::bench {
 
@@ -28,9 +33,11 @@ std::vector<std::uint8_t> synthetic_rgb(std::uint32_t width, std::uint32_t heigh
   for (int octave = 0; octave < kOctaves; ++octave) {
     const std::uint32_t cells = 2u << octave;  // grid cells across the shorter side
     const double amplitude = 80.0 / std::pow(1.5, octave);
-    const std::uint32_t gw = cells * width / std::min(width, height) + 2, gh = cells * height / std::min(width, height) + 2;
+    const std::uint32_t gw = cells * width / std::min(width, height) + 2,
+                        gh = cells * height / std::min(width, height) + 2;
     std::vector<float> grid(static_cast<std::size_t>(gw) * gh * 3);
-    for (float& g : grid) g = static_cast<float>((static_cast<double>(next() % 2001) / 1000.0 - 1.0) * amplitude);
+    for (float& g : grid)
+      g = static_cast<float>((static_cast<double>(next() % 2001) / 1000.0 - 1.0) * amplitude);
     const double sx = static_cast<double>(gw - 1) / width, sy = static_cast<double>(gh - 1) / height;
     for (std::uint32_t y = 0; y < height; ++y) {
       const double gy = y * sy;
@@ -41,8 +48,11 @@ std::vector<std::uint8_t> synthetic_rgb(std::uint32_t width, std::uint32_t heigh
         const auto x0 = static_cast<std::uint32_t>(gx);
         const double fx = gx - x0;
         for (std::uint32_t ch = 0; ch < 3; ++ch) {
-          const auto at = [&](std::uint32_t xx, std::uint32_t yy) { return grid[(static_cast<std::size_t>(yy) * gw + xx) * 3 + ch]; };
-          const double v = (1 - fy) * ((1 - fx) * at(x0, y0) + fx * at(x0 + 1, y0)) + fy * ((1 - fx) * at(x0, y0 + 1) + fx * at(x0 + 1, y0 + 1));
+          const auto at = [&](std::uint32_t xx, std::uint32_t yy) {
+            return grid[(static_cast<std::size_t>(yy) * gw + xx) * 3 + ch];
+          };
+          const double v = (1 - fy) * ((1 - fx) * at(x0, y0) + fx * at(x0 + 1, y0)) +
+                           fy * ((1 - fx) * at(x0, y0 + 1) + fx * at(x0 + 1, y0 + 1));
           plane[(static_cast<std::size_t>(y) * width + x) * 3 + ch] += static_cast<float>(v);
         }
       }
@@ -56,8 +66,8 @@ std::vector<std::uint8_t> synthetic_rgb(std::uint32_t width, std::uint32_t heigh
   return rgb;
 }
 
-std::vector<std::uint8_t> encode_jpeg(const std::vector<std::uint8_t>& rgb, std::uint32_t width, std::uint32_t height,
-                                      int quality) {
+std::vector<std::uint8_t> encode_jpeg(const std::vector<std::uint8_t>& rgb, std::uint32_t width,
+                                      std::uint32_t height, int quality) {
   jpeg_compress_struct cinfo;
   jpeg_error_mgr err;
   cinfo.err = jpeg_std_error(&err);
@@ -73,7 +83,8 @@ std::vector<std::uint8_t> encode_jpeg(const std::vector<std::uint8_t>& rgb, std:
   jpeg_set_quality(&cinfo, quality, TRUE);
   jpeg_start_compress(&cinfo, TRUE);
   while (cinfo.next_scanline < height) {
-    JSAMPROW row = const_cast<JSAMPROW>(rgb.data() + static_cast<std::size_t>(cinfo.next_scanline) * width * 3);
+    JSAMPROW row =
+        const_cast<JSAMPROW>(rgb.data() + static_cast<std::size_t>(cinfo.next_scanline) * width * 3);
     jpeg_write_scanlines(&cinfo, &row, 1);
   }
   jpeg_finish_compress(&cinfo);
@@ -83,7 +94,8 @@ std::vector<std::uint8_t> encode_jpeg(const std::vector<std::uint8_t>& rgb, std:
   return bytes;
 }
 
-std::vector<std::uint8_t> encode_png(const std::vector<std::uint8_t>& rgb, std::uint32_t width, std::uint32_t height) {
+std::vector<std::uint8_t> encode_png(const std::vector<std::uint8_t>& rgb, std::uint32_t width,
+                                     std::uint32_t height) {
   spng_ctx* ctx = spng_ctx_new(SPNG_CTX_ENCODER);
   spng_set_option(ctx, SPNG_ENCODE_TO_BUFFER, 1);
   spng_set_option(ctx, SPNG_IMG_COMPRESSION_LEVEL, 3);

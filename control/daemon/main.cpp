@@ -4,6 +4,7 @@
 //   dijk-control sync-once [--config FILE]           one feed sync now, outcome on stdout (exit 1 on failure)
 //   dijk-control set-rollback [--config FILE]        swap current.set and previous.set
 //   dijk-control status [--config FILE]              the last sync's status file
+//   dijk-control report --journal DIR --url URL ...  the reporter alone, from flags
 #include <signal.h>
 #include <unistd.h>
 
@@ -30,6 +31,7 @@
 #include "control/daemon/report_link.h"
 #include "control/feed/files.h"
 #include "control/journal/ack_state.h"
+#include "control/reporter/report_verb.h"
 #include "hashcore/set/hash_set.h"
 
 namespace {
@@ -457,6 +459,11 @@ int sync_once(const std::multimap<std::string, std::string>& f) {
 int main(int argc, char** argv) {
   if (argc < 2) return usage();
   const std::string verb = argv[1];
+  if (verb == "report") {  // the reporter alone, from flags (control/reporter); `run` embeds it
+    cli::VerbTable verbs("dijk-control", "dijk-control: the hotline link.");
+    verbs.add(reporter::report_verb());
+    return verbs.dispatch(argc, argv);
+  }
   std::multimap<std::string, std::string> flags;
   try {
     flags = parse_flags(argc, argv);

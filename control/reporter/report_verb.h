@@ -1,5 +1,5 @@
 #pragma once
-// `report`: the reporter daemon as a verb, for dijk-control (or dijk-reporter until that main exists).
+// `dijk-control report`: the reporter daemon as a verb (registered in control/sync/dijk_control_main.cpp).
 #include "config/cli/verb_table.h"
 
 namespace dijk::reporter {

@@ -1,5 +1,13 @@
 #include "hashcore/image/image_decoder.h"
 
+// jpeglib.h needs size_t and FILE declared before it.
+// clang-format off
+#include <cstddef>
+#include <cstdio>
+#include <jpeglib.h>
+#include <jerror.h>
+// clang-format on
+
 #include <gif_lib.h>
 #include <spng.h>
 #include <webp/decode.h>
@@ -9,21 +17,24 @@
 #include <cstdio>
 #include <cstring>
 
-// jpeglib.h needs FILE and size_t declared first.
-#include <jerror.h>
-#include <jpeglib.h>
-
 namespace dijk {
 
 std::string_view decode_status_name(DecodeStatus s) {
   switch (s) {
-    case DecodeStatus::ok: return "ok";
-    case DecodeStatus::unsupported: return "unsupported";
-    case DecodeStatus::file_too_large: return "file_too_large";
-    case DecodeStatus::too_many_pixels: return "too_many_pixels";
-    case DecodeStatus::empty: return "empty";
-    case DecodeStatus::truncated: return "truncated";
-    case DecodeStatus::corrupt: return "corrupt";
+    case DecodeStatus::ok:
+      return "ok";
+    case DecodeStatus::unsupported:
+      return "unsupported";
+    case DecodeStatus::file_too_large:
+      return "file_too_large";
+    case DecodeStatus::too_many_pixels:
+      return "too_many_pixels";
+    case DecodeStatus::empty:
+      return "empty";
+    case DecodeStatus::truncated:
+      return "truncated";
+    case DecodeStatus::corrupt:
+      return "corrupt";
   }
   return "unknown";
 }
@@ -103,6 +114,35 @@ unsigned jpeg_scale_numerator(std::uint32_t width, std::uint32_t height, std::ui
   return 8;
 }
 
+std::uint8_t exif_orientation(std::span<const std::uint8_t> app1) {
+  constexpr std::uint8_t kExif[6] = {'E', 'x', 'i', 'f', 0, 0};
+  if (app1.size() < 6 + 8 || std::memcmp(app1.data(), kExif, 6) != 0) return 1;
+  const std::span<const std::uint8_t> tiff = app1.subspan(6);
+  const bool little = tiff[0] == 'I' && tiff[1] == 'I';
+  if (!little && !(tiff[0] == 'M' && tiff[1] == 'M')) return 1;
+  const auto u16 = [&](std::size_t at) -> std::uint32_t {
+    const std::uint32_t a = tiff[at], b = tiff[at + 1];
+    return little ? a | (b << 8) : (a << 8) | b;
+  };
+  const auto u32 = [&](std::size_t at) -> std::uint64_t {
+    return little ? (u16(at) | (std::uint64_t{u16(at + 2)} << 16))
+                  : ((std::uint64_t{u16(at)} << 16) | u16(at + 2));
+  };
+  if (u16(2) != 42) return 1;
+  const std::uint64_t ifd = u32(4);
+  if (ifd + 2 > tiff.size()) return 1;
+  const std::uint32_t entries = u16(ifd);
+  for (std::uint32_t i = 0; i < entries; ++i) {
+    const std::uint64_t at = ifd + 2 + 12 * std::uint64_t{i};
+    if (at + 12 > tiff.size()) return 1;
+    if (u16(at) == 0x0112) {
+      const std::uint32_t value = u16(at + 8);  // type SHORT, count 1: the value sits in the entry
+      return u16(at + 2) == 3 && value >= 1 && value <= 8 ? static_cast<std::uint8_t>(value) : 1;
+    }
+  }
+  return 1;
+}
+
 ImageDecoder::ImageDecoder(DecodeLimits limits) : limits_(limits) {}
 ImageDecoder::~ImageDecoder() = default;
 
@@ -130,14 +170,25 @@ DecodeResult ImageDecoder::decode(std::span<const std::uint8_t> file, const Deco
     const FileType type = sniff_file_type(file.first(std::min(file.size(), kSniffBytes)));
     result.luma.type = type;
     switch (type) {
-      case FileType::jpeg: result.status = decode_jpeg(file, options, result.luma); break;
-      case FileType::png: result.status = decode_png(file, result.luma); break;
-      case FileType::gif: result.status = decode_gif(file, result.luma); break;
-      case FileType::webp: result.status = decode_webp(file, result.luma); break;
-      default: result.status = DecodeStatus::unsupported; break;
+      case FileType::jpeg:
+        result.status = decode_jpeg(file, options, result.luma);
+        break;
+      case FileType::png:
+        result.status = decode_png(file, result.luma);
+        break;
+      case FileType::gif:
+        result.status = decode_gif(file, result.luma);
+        break;
+      case FileType::webp:
+        result.status = decode_webp(file, result.luma);
+        break;
+      default:
+        result.status = DecodeStatus::unsupported;
+        break;
     }
   }
-  if (result.status != DecodeStatus::ok) result.luma = LumaView{.type = result.luma.type};
+  if (result.status != DecodeStatus::ok)
+    result.luma = LumaView{.type = result.luma.type, .exif_orientation = 1};
   ++counters_.by_status[static_cast<std::size_t>(result.status)];
   return result;
 }
@@ -162,9 +213,17 @@ DecodeStatus ImageDecoder::decode_jpeg(std::span<const std::uint8_t> file, const
   }
   jpeg_create_decompress(&cinfo);
   cinfo.progress = &progress.mgr;
-  cinfo.mem->max_memory_to_use = static_cast<long>(std::min<std::uint64_t>(limits_.max_pixels * 8, 1ull << 31));
+  cinfo.mem->max_memory_to_use =
+      static_cast<long>(std::min<std::uint64_t>(limits_.max_pixels * 8, 1ull << 31));
   jpeg_mem_src(&cinfo, file.data(), static_cast<unsigned long>(file.size()));
+  if (options.read_exif_orientation) jpeg_save_markers(&cinfo, JPEG_APP0 + 1, 0xffff);
   jpeg_read_header(&cinfo, TRUE);
+  for (jpeg_saved_marker_ptr m = cinfo.marker_list; m != nullptr; m = m->next) {
+    if (m->marker == JPEG_APP0 + 1) {
+      out.exif_orientation = exif_orientation({m->data, m->data_length});
+      if (out.exif_orientation != 1) break;
+    }
+  }
 
   const DecodeStatus size_status = check_size(cinfo.image_width, cinfo.image_height);
   if (size_status != DecodeStatus::ok) {
@@ -180,14 +239,21 @@ DecodeStatus ImageDecoder::decode_jpeg(std::span<const std::uint8_t> file, const
   // Y straight from the file when allowed: skips the chroma IDCT, upsampling and colour conversion.
   bool gray_out = false;
   switch (cinfo.jpeg_color_space) {
-    case JCS_GRAYSCALE: cinfo.out_color_space = JCS_GRAYSCALE; gray_out = true; break;
+    case JCS_GRAYSCALE:
+      cinfo.out_color_space = JCS_GRAYSCALE;
+      gray_out = true;
+      break;
     case JCS_CMYK:
-    case JCS_YCCK: cinfo.out_color_space = JCS_CMYK; break;
+    case JCS_YCCK:
+      cinfo.out_color_space = JCS_CMYK;
+      break;
     case JCS_YCbCr:
       gray_out = scaled && !options.jpeg_luma_from_rgb;
       cinfo.out_color_space = gray_out ? JCS_GRAYSCALE : JCS_RGB;
       break;
-    default: cinfo.out_color_space = JCS_RGB; break;
+    default:
+      cinfo.out_color_space = JCS_RGB;
+      break;
   }
   if (scaled) cinfo.do_block_smoothing = FALSE;
 
@@ -253,7 +319,8 @@ DecodeStatus ImageDecoder::decode_png(std::span<const std::uint8_t> file, LumaVi
                : spng_status(rc);
   }
   if (const DecodeStatus s = check_size(ihdr.width, ihdr.height); s != DecodeStatus::ok) return s;
-  const bool gray = ihdr.color_type == SPNG_COLOR_TYPE_GRAYSCALE || ihdr.color_type == SPNG_COLOR_TYPE_GRAYSCALE_ALPHA;
+  const bool gray =
+      ihdr.color_type == SPNG_COLOR_TYPE_GRAYSCALE || ihdr.color_type == SPNG_COLOR_TYPE_GRAYSCALE_ALPHA;
   const std::uint32_t w = ihdr.width, h = ihdr.height;
   const std::size_t row_bytes = static_cast<std::size_t>(w) * 3;
   float* luma = luma_rows(w, h);
@@ -268,7 +335,8 @@ DecodeStatus ImageDecoder::decode_png(std::span<const std::uint8_t> file, LumaVi
 
   if (ihdr.interlace_method == SPNG_INTERLACE_NONE) {
     if (row_.size() < row_bytes) row_.resize(row_bytes);
-    if (const int rc = spng_decode_image(png.ctx, nullptr, 0, SPNG_FMT_RGB8, SPNG_DECODE_PROGRESSIVE); rc != SPNG_OK) {
+    if (const int rc = spng_decode_image(png.ctx, nullptr, 0, SPNG_FMT_RGB8, SPNG_DECODE_PROGRESSIVE);
+        rc != SPNG_OK) {
       return spng_status(rc);
     }
     for (std::uint32_t y = 0; y < h; ++y) {
@@ -280,7 +348,8 @@ DecodeStatus ImageDecoder::decode_png(std::span<const std::uint8_t> file, LumaVi
     // Interlaced rows arrive pass by pass: decode the whole image (bounded by max_pixels), then convert.
     const std::size_t image_bytes = row_bytes * h;
     if (row_.size() < image_bytes) row_.resize(image_bytes);
-    if (const int rc = spng_decode_image(png.ctx, row_.data(), image_bytes, SPNG_FMT_RGB8, 0); rc != SPNG_OK) {
+    if (const int rc = spng_decode_image(png.ctx, row_.data(), image_bytes, SPNG_FMT_RGB8, 0);
+        rc != SPNG_OK) {
       return spng_status(rc);
     }
     for (std::uint32_t y = 0; y < h; ++y) emit(row_.data() + row_bytes * y, y);
@@ -390,7 +459,8 @@ DecodeStatus ImageDecoder::decode_webp(std::span<const std::uint8_t> file, LumaV
   if (info != VP8_STATUS_OK) return DecodeStatus::corrupt;
   if (config.input.has_animation) return DecodeStatus::unsupported;
   if (config.input.width <= 0 || config.input.height <= 0) return DecodeStatus::empty;
-  const auto w = static_cast<std::uint32_t>(config.input.width), h = static_cast<std::uint32_t>(config.input.height);
+  const auto w = static_cast<std::uint32_t>(config.input.width),
+             h = static_cast<std::uint32_t>(config.input.height);
   if (const DecodeStatus s = check_size(w, h); s != DecodeStatus::ok) return s;
   const std::size_t bytes = static_cast<std::size_t>(w) * h * 3;
   if (row_.size() < bytes) row_.resize(bytes);
@@ -404,7 +474,9 @@ DecodeStatus ImageDecoder::decode_webp(std::span<const std::uint8_t> file, LumaV
   if (rc == VP8_STATUS_NOT_ENOUGH_DATA) return DecodeStatus::truncated;
   if (rc != VP8_STATUS_OK) return DecodeStatus::corrupt;
   float* luma = luma_rows(w, h);
-  for (std::uint32_t y = 0; y < h; ++y) rgb_row_to_luma(row_.data() + static_cast<std::size_t>(y) * w * 3, w, luma + static_cast<std::size_t>(y) * w);
+  for (std::uint32_t y = 0; y < h; ++y)
+    rgb_row_to_luma(row_.data() + static_cast<std::size_t>(y) * w * 3, w,
+                    luma + static_cast<std::size_t>(y) * w);
   out.pixels = luma;
   out.width = out.source_width = w;
   out.height = out.source_height = h;

@@ -23,6 +23,9 @@ struct PdqOptions {
   // (tests/unit/pdq asserts <= 8); docs/pdq.md has the figures.
   bool fast = true;
   std::uint32_t fast_min_side = 256;
+  // Hash the image as displayed under its JPEG EXIF orientation (rotations and mirrors come from the DCT,
+  // so this costs nothing). Off by default: the reference and the lists built with it ignore EXIF.
+  bool apply_exif_orientation = false;
 };
 
 class PdqHasher {
@@ -45,12 +48,14 @@ class PdqHasher {
   // Fills dct_ (16x16) and returns the quality; false when the image is too small to hash.
   bool transform(const float* luma, std::uint32_t width, std::uint32_t height, int& quality);
   const float* decode(std::span<const std::uint8_t> file, std::uint32_t& width, std::uint32_t& height);
+  void apply_orientation();  // turns dct_ into the DCT of the image as its EXIF orientation displays it
 
   PdqOptions options_;
   ImageDecoder decoder_;
   DecodeStatus last_status_ = DecodeStatus::ok;
-  std::vector<float> plane_a_, plane_b_;  // filter ping-pong buffers, as large as the largest image
-  std::vector<float> column_sums_;        // one running sum per column for the vertical pass
+  std::uint8_t orientation_ = 1;             // of the file being hashed
+  std::vector<float> plane_a_, plane_b_;     // filter ping-pong buffers, as large as the largest image
+  std::vector<float> column_sums_;           // one running sum per column for the vertical pass
   std::vector<float> strip_in_, strip_out_;  // eight rows, transposed, for the horizontal pass
   float samples_[64][64];
   float partial_[16][64];

@@ -13,8 +13,12 @@ using pdqindex::kChunkCount;
 
 // Chunk c covers bits [chunk_start(c), chunk_start(c) + chunk_width(c)) of the 256; the narrower chunks
 // come first because they get the larger probe radius.
-constexpr std::uint32_t chunk_width(std::uint32_t c) { return c < 8 ? 21 : 22; }
-constexpr std::uint32_t chunk_start(std::uint32_t c) { return c < 8 ? 21 * c : 168 + 22 * (c - 8); }
+constexpr std::uint32_t chunk_width(std::uint32_t c) {
+  return c < 8 ? 21 : 22;
+}
+constexpr std::uint32_t chunk_start(std::uint32_t c) {
+  return c < 8 ? 21 * c : 168 + 22 * (c - 8);
+}
 static_assert(chunk_start(kChunkCount - 1) + chunk_width(kChunkCount - 1) == 256);
 
 // The key of chunk c: its lowest `bits` bits.
@@ -31,7 +35,8 @@ std::array<int, kChunkCount> probe_radii(int radius) {
   std::array<int, kChunkCount> r{};
   const int units = radius + 1;
   for (std::uint32_t c = 0; c < kChunkCount; ++c) {
-    r[c] = units / static_cast<int>(kChunkCount) - 1 + (static_cast<int>(c) < units % static_cast<int>(kChunkCount) ? 1 : 0);
+    r[c] = units / static_cast<int>(kChunkCount) - 1 +
+           (static_cast<int>(c) < units % static_cast<int>(kChunkCount) ? 1 : 0);
   }
   return r;
 }
@@ -60,7 +65,9 @@ std::size_t keys_within(std::uint32_t key, int radius, std::uint32_t bits, std::
 }
 constexpr std::size_t kMaxProbes = 1 + 22 + 231 + 1540;
 
-std::uint64_t align64(std::uint64_t v) { return (v + 63) & ~std::uint64_t{63}; }
+std::uint64_t align64(std::uint64_t v) {
+  return (v + 63) & ~std::uint64_t{63};
+}
 
 std::uint32_t key_bits_for(std::uint64_t count) {
   const auto log2n = static_cast<std::uint32_t>(std::bit_width(count) - 1);
@@ -70,9 +77,8 @@ std::uint32_t key_bits_for(std::uint64_t count) {
 }  // namespace
 
 std::vector<std::uint8_t> PdqIndexBuilder::build() {
-  std::sort(entries_.begin(), entries_.end(), [](const PdqIndexEntry& a, const PdqIndexEntry& b) {
-    return a.hash.bytes < b.hash.bytes;
-  });
+  std::sort(entries_.begin(), entries_.end(),
+            [](const PdqIndexEntry& a, const PdqIndexEntry& b) { return a.hash.bytes < b.hash.bytes; });
   // Fold duplicates: the first entry of a run (stable order is not needed: lists are ranked by index).
   std::vector<PdqIndexEntry> unique;
   unique.reserve(entries_.size());
@@ -137,20 +143,24 @@ std::optional<PdqIndex> PdqIndex::open(std::span<const std::uint8_t> section, st
   if (reinterpret_cast<std::uintptr_t>(section.data()) % 8 != 0) return fail("pdq section not aligned");
   pdqindex::Header h;
   std::memcpy(&h, section.data(), sizeof h);
-  if (std::memcmp(h.magic, pdqindex::kMagic, sizeof h.magic) != 0 || h.version != 1) return fail("not a pdq index v1");
+  if (std::memcmp(h.magic, pdqindex::kMagic, sizeof h.magic) != 0 || h.version != 1)
+    return fail("not a pdq index v1");
   if (h.count > 0xffffffffull) return fail("pdq count too large");
   if (h.chunk_count != 0 && (h.chunk_count != kChunkCount || h.key_bits < 1 || h.key_bits > 21)) {
     return fail("bad pdq chunk layout");
   }
   const std::uint64_t size = section.size(), n = h.count;
-  const auto fits = [&](std::uint64_t offset, std::uint64_t bytes) { return offset <= size && bytes <= size - offset; };
+  const auto fits = [&](std::uint64_t offset, std::uint64_t bytes) {
+    return offset <= size && bytes <= size - offset;
+  };
   if (!fits(h.hashes_offset, 32 * n) || !fits(h.lists_offset, 2 * n) || h.lists_offset % 2 != 0 ||
       !fits(h.quality_offset, n) || h.tables_offset % 4 != 0) {
     return fail("pdq arrays out of bounds");
   }
   const std::uint64_t buckets = h.chunk_count == 0 ? 0 : (std::uint64_t{1} << h.key_bits);
   const std::uint64_t table_bytes = 4 * (buckets + 1 + n);
-  if (h.chunk_count != 0 && !fits(h.tables_offset, table_bytes * h.chunk_count)) return fail("pdq tables out of bounds");
+  if (h.chunk_count != 0 && !fits(h.tables_offset, table_bytes * h.chunk_count))
+    return fail("pdq tables out of bounds");
 
   PdqIndex index;
   index.count_ = n;
@@ -161,7 +171,8 @@ std::optional<PdqIndex> PdqIndex::open(std::span<const std::uint8_t> section, st
   index.lists_ = reinterpret_cast<const std::uint16_t*>(section.data() + h.lists_offset);
   index.quality_ = section.data() + h.quality_offset;
   for (std::uint32_t c = 0; c < h.chunk_count; ++c) {
-    const auto* table = reinterpret_cast<const std::uint32_t*>(section.data() + h.tables_offset + c * table_bytes);
+    const auto* table =
+        reinterpret_cast<const std::uint32_t*>(section.data() + h.tables_offset + c * table_bytes);
     // Searches trust these ranges, so check them once: monotonic starts ending at n, ids below n.
     if (table[0] != 0 || table[buckets] != n) return fail("pdq bucket table does not cover the hashes");
     for (std::uint64_t b = 0; b < buckets; ++b) {
@@ -263,7 +274,8 @@ void PdqIndex::search_dihedral(const PdqDihedralResult& query, const PdqSearchOp
   std::vector<PdqMatch> found;  // only grows when something matches
   for (int v = 0; v < kPdqDihedralCount; ++v) {
     search(query.hashes[static_cast<std::size_t>(v)], options, [&](const PdqMatch& m) {
-      const auto it = std::find_if(found.begin(), found.end(), [&](const PdqMatch& f) { return f.id == m.id; });
+      const auto it =
+          std::find_if(found.begin(), found.end(), [&](const PdqMatch& f) { return f.id == m.id; });
       PdqMatch tagged = m;
       tagged.variant = static_cast<PdqDihedral>(v);
       if (it == found.end()) {

@@ -20,7 +20,7 @@ namespace dijk {
 
 namespace pdqindex {
 inline constexpr char kMagic[8] = {'D', 'I', 'J', 'K', 'P', 'D', 'Q', '1'};
-inline constexpr std::uint32_t kChunkCount = 12;   // 8 chunks of 21 bits, then 4 of 22
+inline constexpr std::uint32_t kChunkCount = 12;     // 8 chunks of 21 bits, then 4 of 22
 inline constexpr std::uint32_t kLinearBelow = 4096;  // smaller sets are scanned, not indexed
 
 struct Header {

@@ -9,7 +9,8 @@
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::vector<std::uint64_t> aligned((size + 7) / 8);  // sections are 64-byte aligned in a real set file
   if (size > 0) std::memcpy(aligned.data(), data, size);
-  const auto index = dijk::PdqIndex::open(std::span(reinterpret_cast<const std::uint8_t*>(aligned.data()), size));
+  const auto index =
+      dijk::PdqIndex::open(std::span(reinterpret_cast<const std::uint8_t*>(aligned.data()), size));
   if (!index || index->empty()) return 0;
   const dijk::PdqHash q = index->hash(0);
   index->search(q, {}, [&](const dijk::PdqMatch& m) {

@@ -12,7 +12,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     dijk::PdqIndexBuilder builder;
     dijk::PdqListImport import(builder, 0);
     dijk::ListParseCallbacks cb;
-    cb.on_pdq = [&](std::string_view hex, std::optional<int> quality, std::uint64_t) { return import(hex, quality); };
+    cb.on_pdq = [&](std::string_view hex, std::optional<int> quality, std::uint64_t) {
+      return import(hex, quality);
+    };
     const auto stats = dijk::parse_hash_list(std::span(data, size), format, cb);
     if (stats.pdq_hashes != import.added() + import.low_quality()) std::abort();
     const auto bytes = builder.build();

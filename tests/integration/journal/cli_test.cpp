@@ -1,4 +1,4 @@
-// The commands as a user runs them: `dijk-hotline inbox`, `dijk-reporter report`, `dijk-hotline hits`.
+// The commands as a user runs them: `dijk-hotline inbox`, `dijk-control report`, `dijk-hotline hits`.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -62,7 +62,7 @@ TEST(JournalCli, InboxReporterAndHitsWorkAsCommands) {
     durable = w.durable_position();
   }
   const std::string hotline = std::string(DIJK_BINARY_DIR) + "/tools/hotline/dijk-hotline";
-  const std::string reporter = std::string(DIJK_BINARY_DIR) + "/control/reporter/dijk-reporter";
+  const std::string reporter = std::string(DIJK_BINARY_DIR) + "/control/daemon/dijk-control";
   const std::string port = std::to_string(free_port());
   testing::ChildProcess inbox(
       {hotline, "inbox", "--listen", "127.0.0.1:" + port, "--cert", pki.server_cert.string(), "--key",

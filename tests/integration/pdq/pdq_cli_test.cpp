@@ -26,17 +26,21 @@ std::string json_value(const std::string& line, const std::string& key) {
 
 TEST(PdqCli, ImportKeepsGoodHashesAndNamesBadLines) {
   TempDir dir;
-  write_text(dir.file("list.csv"), "name,pdq,quality\n"
-                                   "bridge," + kBridge + ",100\n"
-                                   "flat,0000000000000000000000000000000000000000000000000000000000000000,10\n"
-                                   "broken,f8f8,90\n");
-  const auto bad = run_command({hotline(), "import", "--name", "pdq", "--out", dir.file("s.set"), dir.file("list.csv")});
+  write_text(dir.file("list.csv"),
+             "name,pdq,quality\n"
+             "bridge," +
+                 kBridge +
+                 ",100\n"
+                 "flat,0000000000000000000000000000000000000000000000000000000000000000,10\n"
+                 "broken,f8f8,90\n");
+  const auto bad =
+      run_command({hotline(), "import", "--name", "pdq", "--out", dir.file("s.set"), dir.file("list.csv")});
   EXPECT_NE(bad.status, 0);
   EXPECT_NE(bad.err.find("list.csv:4: not a PDQ hash"), std::string::npos) << bad.err;
   EXPECT_FALSE(std::filesystem::exists(dir.file("s.set")));
 
-  const auto r = run_command({hotline(), "import", "--name", "pdq", "--keep-going", "--out", dir.file("s.set"),
-                              dir.file("list.csv")});
+  const auto r = run_command({hotline(), "import", "--name", "pdq", "--keep-going", "--out",
+                              dir.file("s.set"), dir.file("list.csv")});
   EXPECT_EQ(r.status, 1) << r.err;  // written, but says some lines were bad
   const auto set = HashSet::open(dir.file("s.set"));
   const auto index = pdq_index_of(*set);
@@ -47,8 +51,9 @@ TEST(PdqCli, ImportKeepsGoodHashesAndNamesBadLines) {
 }
 
 TEST(PdqCli, HashPrintsPdqQualityAndDihedralVariants) {
-  const auto r = run_command({dijkctl(), "hash", "--json", "--dihedral", (kImages / "bridge-mods__aaa-orig.jpg").string(),
-                              (kImages / "small.jpg").string()});
+  const auto r =
+      run_command({dijkctl(), "hash", "--json", "--dihedral",
+                   (kImages / "bridge-mods__aaa-orig.jpg").string(), (kImages / "small.jpg").string()});
   ASSERT_EQ(r.status, 0) << r.err;
   const auto lines = lines_with(r.out, "\"path\"");
   ASSERT_EQ(lines.size(), 2u);
@@ -68,14 +73,17 @@ TEST(PdqCli, ScanReportsNearDuplicatesWithDistanceAndNeverFlatOrBrokenImages) {
     const std::string name = e.path().filename().string();
     const auto to = dir.path() / "tree" / name;
     std::filesystem::copy_file(e.path(), to);
-    if (name.starts_with("bridge-mods__") || name == "modes__P.png" || name == "modes__RGB.jpg") expected.insert(to.string());
+    if (name.starts_with("bridge-mods__") || name == "modes__P.png" || name == "modes__RGB.jpg")
+      expected.insert(to.string());
   }
   // A truncated copy of a listed image: counted as undecodable, never matched.
   const std::string original = read_text((kImages / "bridge-mods__aaa-orig.jpg").string());
   write_text(dir.file("tree/truncated.jpg"), original.substr(0, original.size() / 3));
   write_text(dir.file("list.pdq"), kBridge + "\n");
-  ASSERT_EQ(run_command({hotline(), "import", "--name", "bridge", "--category", "test", "--out", dir.file("s.set"),
-                         dir.file("list.pdq")}).status, 0);
+  ASSERT_EQ(run_command({hotline(), "import", "--name", "bridge", "--category", "test", "--out",
+                         dir.file("s.set"), dir.file("list.pdq")})
+                .status,
+            0);
 
   const auto r = run_command({dijkctl(), "scan", "--json", "--set", dir.file("s.set"), dir.file("tree")});
   EXPECT_EQ(r.status, 1) << r.err;

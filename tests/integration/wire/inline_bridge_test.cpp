@@ -168,8 +168,15 @@ std::string InlineBridge::upload() {
       (dir_ / "upload.bin").string() + " http://10.215.0.2/upload/live > " + (dir_ / "curl.out").string() +
       " 2>&1";
   EXPECT_EQ(sh(curl), 0) << slurp(dir_ / "curl.out");
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
   return slurp(dir_ / "curl.out");
+}
+
+// Waits (up to 30 s) until dijkd has printed `text`: on a loaded machine the worker may still be
+// draining its queue when curl returns, and stopping it then would lose the hit for a timing reason.
+void wait_for_output(const fs::path& file, const std::string& text) {
+  for (int i = 0; i < 600 && slurp(file).find(text) == std::string::npos; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
 }
 
 TEST_F(InlineBridge, ForwardsEveryFrameAndReportsTheUpload) {
@@ -179,6 +186,7 @@ TEST_F(InlineBridge, ForwardsEveryFrameAndReportsTheUpload) {
               "inline bridge on");
   // Through the bridge: the upload only succeeds if dijkd forwards frames both ways.
   EXPECT_EQ(upload(), "201");
+  wait_for_output(dir_ / "dijkd.out", md5_hex);
   const int status = stop(dijkd_);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1)  // 1: hits found
       << status << slurp(dir_ / "dijkd.out.err");
@@ -202,6 +210,7 @@ TEST_F(InlineBridge, MirrorPortWithTwoWorkersOnKernelFanoutQueues) {
       "mirror on");
   EXPECT_NE(slurp(dir_ / "dijkd.out.err").find("kernel-fanout"), std::string::npos);
   EXPECT_EQ(upload(), "201");
+  wait_for_output(dir_ / "dijkd.out", md5_hex);
   const int status = stop(dijkd_);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1)  // 1: hits found
       << status << slurp(dir_ / "dijkd.out.err");

@@ -1,4 +1,6 @@
 // The PDQ index finds exactly what a brute-force scan finds, from memory and from a set file.
+#include "hashcore/pdq_index/pdq_index.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -6,7 +8,6 @@
 #include <random>
 #include <set>
 
-#include "hashcore/pdq_index/pdq_index.h"
 #include "hashcore/pdq_index/pdq_set_section.h"
 
 namespace dijk {
@@ -50,7 +51,8 @@ struct Built {
 
 Built build(const std::vector<PdqHash>& hashes) {
   PdqIndexBuilder b;
-  for (std::size_t i = 0; i < hashes.size(); ++i) b.add(hashes[i], static_cast<std::uint16_t>(i % 3), static_cast<std::uint8_t>(50 + i % 51));
+  for (std::size_t i = 0; i < hashes.size(); ++i)
+    b.add(hashes[i], static_cast<std::uint16_t>(i % 3), static_cast<std::uint8_t>(50 + i % 51));
   Built out{b.build(), {}};
   std::string error;
   auto opened = PdqIndex::open(out.bytes, &error);
@@ -76,7 +78,8 @@ void expect_exact_recall(bool clustered, std::size_t n) {
   for (int query = 0; query < 300; ++query) {
     // Queries at every distance around the threshold from a stored hash, plus pure random ones.
     const int flips = query % 45;
-    const PdqHash q = query % 10 == 9 ? random_hash(rng) : flip_bits(hashes[rng() % hashes.size()], flips, rng);
+    const PdqHash q =
+        query % 10 == 9 ? random_hash(rng) : flip_bits(hashes[rng() % hashes.size()], flips, rng);
     for (int radius : {31, 20, 0}) {
       std::multiset<std::pair<std::string, int>> got;
       built.index.search(q, {.radius = radius}, [&](const PdqMatch& m) {
@@ -91,9 +94,15 @@ void expect_exact_recall(bool clustered, std::size_t n) {
   EXPECT_GT(total_matches, 100u);  // the queries did reach into the data
 }
 
-TEST(PdqIndex, ExactRecallOnRandomData) { expect_exact_recall(false, 60'000); }
-TEST(PdqIndex, ExactRecallOnClusteredData) { expect_exact_recall(true, 60'000); }
-TEST(PdqIndex, ExactRecallOnSmallSetsScannedLinearly) { expect_exact_recall(true, 500); }
+TEST(PdqIndex, ExactRecallOnRandomData) {
+  expect_exact_recall(false, 60'000);
+}
+TEST(PdqIndex, ExactRecallOnClusteredData) {
+  expect_exact_recall(true, 60'000);
+}
+TEST(PdqIndex, ExactRecallOnSmallSetsScannedLinearly) {
+  expect_exact_recall(true, 500);
+}
 
 TEST(PdqIndex, QualityFilterAndDuplicatesFolded) {
   std::mt19937_64 rng(3);
@@ -158,8 +167,10 @@ TEST(PdqIndex, RejectsMalformedSections) {
   const Built built = build(make_hashes(5'000, false, rng));
   std::string error;
   // Truncated anywhere: refused, never read past the end.
-  for (std::size_t cut : {std::size_t{0}, std::size_t{10}, std::size_t{64}, built.bytes.size() / 2, built.bytes.size() - 1}) {
-    std::vector<std::uint8_t> copy(built.bytes.begin(), built.bytes.begin() + static_cast<std::ptrdiff_t>(cut));
+  for (std::size_t cut :
+       {std::size_t{0}, std::size_t{10}, std::size_t{64}, built.bytes.size() / 2, built.bytes.size() - 1}) {
+    std::vector<std::uint8_t> copy(built.bytes.begin(),
+                                   built.bytes.begin() + static_cast<std::ptrdiff_t>(cut));
     EXPECT_FALSE(PdqIndex::open(copy, &error).has_value()) << cut;
   }
   // An id past the end in a table.

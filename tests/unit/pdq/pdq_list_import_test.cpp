@@ -1,8 +1,9 @@
 // Importing PDQ lists through the list parser, as `dijk-hotline import` does.
+#include "hashcore/pdq_index/pdq_list_import.h"
+
 #include <gtest/gtest.h>
 
 #include "hashcore/lists/hash_list_parser.h"
-#include "hashcore/pdq_index/pdq_list_import.h"
 
 namespace dijk {
 namespace {
@@ -22,8 +23,12 @@ Imported import(const std::string& text, ListFormat format) {
   PdqListImport pdq(builder, 3);
   ListParseCallbacks cb;
   Imported out;
-  cb.on_pdq = [&](std::string_view hex, std::optional<int> quality, std::uint64_t) { return pdq(hex, quality); };
-  cb.on_error = [&](std::uint64_t line, const std::string& reason) { out.errors.push_back(std::to_string(line) + ": " + reason); };
+  cb.on_pdq = [&](std::string_view hex, std::optional<int> quality, std::uint64_t) {
+    return pdq(hex, quality);
+  };
+  cb.on_error = [&](std::uint64_t line, const std::string& reason) {
+    out.errors.push_back(std::to_string(line) + ": " + reason);
+  };
   out.stats = parse_hash_list({reinterpret_cast<const std::uint8_t*>(text.data()), text.size()}, format, cb);
   out.low_quality = pdq.low_quality();
   const auto bytes = builder.build();
@@ -37,7 +42,8 @@ Imported import(const std::string& text, ListFormat format) {
 }
 
 TEST(PdqListImport, HexOneALine) {
-  const auto r = import("# comment\n" + kA + "\r\n\n" + kB + "\nnot-a-hash\n" + kA.substr(2) + "\n", ListFormat::pdq_text);
+  const auto r = import("# comment\n" + kA + "\r\n\n" + kB + "\nnot-a-hash\n" + kA.substr(2) + "\n",
+                        ListFormat::pdq_text);
   ASSERT_EQ(r.hashes.size(), 2u);  // sorted by hash in the index
   EXPECT_EQ(r.hashes[0], std::make_pair(kB, 100));
   EXPECT_EQ(r.hashes[1], std::make_pair(kA, 100));
@@ -55,10 +61,12 @@ TEST(PdqListImport, CsvWithPdqAndQualityColumns) {
 }
 
 TEST(PdqListImport, TheReferenceExpectedCsvImports) {
-  const auto r = import("file,bytes,md5,sha1,sha256,pdq,quality,pdq_ref512,quality_ref512\n"
-                        "a.jpg,1,d35c785545392755e7e4164457657269,ea45d7166b30f98aac6af52f952193ce3083cb4c,"
-                        "b5b0799616df52d475a3968dc7e54f1d0724c912244ffa6175bc786375dd7298," + kA + ",100," + kB + ",100\n",
-                        ListFormat::csv);
+  const auto r = import(
+      "file,bytes,md5,sha1,sha256,pdq,quality,pdq_ref512,quality_ref512\n"
+      "a.jpg,1,d35c785545392755e7e4164457657269,ea45d7166b30f98aac6af52f952193ce3083cb4c,"
+      "b5b0799616df52d475a3968dc7e54f1d0724c912244ffa6175bc786375dd7298," +
+          kA + ",100," + kB + ",100\n",
+      ListFormat::csv);
   EXPECT_TRUE(r.errors.empty()) << r.errors[0];
   ASSERT_EQ(r.hashes.size(), 1u);
   EXPECT_EQ(r.hashes[0].first, kA);

@@ -62,10 +62,12 @@ TEST(PdqReference, FastPathStaysWithinEightBitsOfFullResolution) {
 
 TEST(PdqReference, DihedralVariantsMatchTheTransformedFiles) {
   PdqHasher hasher(full_resolution());
-  const auto original = hasher.hash_file_bytes_dihedral(read_bytes(data_dir() / "images/dih__bridge-1-original.jpg"));
+  const auto original =
+      hasher.hash_file_bytes_dihedral(read_bytes(data_dir() / "images/dih__bridge-1-original.jpg"));
   ASSERT_TRUE(original.has_value());
-  const char* files[8] = {"dih__bridge-1-original.jpg", "dih__bridge-2-rotate-90.jpg", "dih__bridge-3-rotate-180.jpg",
-                          "dih__bridge-4-rotate-270.jpg", "dih__bridge-5-flipx.jpg", "dih__bridge-6-flipy.jpg",
+  const char* files[8] = {"dih__bridge-1-original.jpg",    "dih__bridge-2-rotate-90.jpg",
+                          "dih__bridge-3-rotate-180.jpg",  "dih__bridge-4-rotate-270.jpg",
+                          "dih__bridge-5-flipx.jpg",       "dih__bridge-6-flipy.jpg",
                           "dih__bridge-7-flip-plus-1.jpg", "dih__bridge-8-flip-minus-1.jpg"};
   for (int d = 0; d < 8; ++d) {
     const auto transformed = hasher.hash_file_bytes(read_bytes(data_dir() / "images" / files[d]));
@@ -79,7 +81,8 @@ TEST(PdqReference, DihedralVariantsMatchTheTransformedFiles) {
       }
     }
   }
-  EXPECT_EQ(original->hashes[0], hasher.hash_file_bytes(read_bytes(data_dir() / "images/dih__bridge-1-original.jpg"))->hash);
+  EXPECT_EQ(original->hashes[0],
+            hasher.hash_file_bytes(read_bytes(data_dir() / "images/dih__bridge-1-original.jpg"))->hash);
 }
 
 TEST(PdqHashText, RoundTripsAndRejectsMalformed) {

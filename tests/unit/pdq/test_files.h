@@ -10,7 +10,9 @@
 
 namespace dijk::pdqtest {
 
-inline std::filesystem::path data_dir() { return std::filesystem::path(DIJK_SOURCE_DIR) / "tests/data/pdq"; }
+inline std::filesystem::path data_dir() {
+  return std::filesystem::path(DIJK_SOURCE_DIR) / "tests/data/pdq";
+}
 
 inline std::vector<std::uint8_t> read_bytes(const std::filesystem::path& p) {
   std::ifstream in(p, std::ios::binary);
