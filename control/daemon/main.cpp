@@ -459,6 +459,11 @@ int sync_once(const std::multimap<std::string, std::string>& f) {
 int main(int argc, char** argv) {
   if (argc < 2) return usage();
   const std::string verb = argv[1];
+  if (verb == "sync") {
+    std::cerr << "dijk-control: 'sync' is now 'run': the feed sync and the reporter in one daemon, from\n"
+                 "dijk.toml ([feed] name, url, root_key, ca, interval_s; the sets live beside paths.set)\n";
+    return 64;
+  }
   if (verb == "report") {  // the reporter alone, from flags (control/reporter); `run` embeds it
     cli::VerbTable verbs("dijk-control", "dijk-control: the hotline link.");
     verbs.add(reporter::report_verb());
