@@ -10,10 +10,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <random>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -440,6 +442,41 @@ TEST_F(ControlDaemon, TellsSystemdReadyReloadingAndPingsTheWatchdog) {
   EXPECT_TRUE(receive_until("READY=1")) << seen;
   stop_daemon();
   ::close(fd);
+}
+
+// kill -9 of the real daemon at moments during a burst of hits: after the last restart the inbox holds
+// every hit the journal made durable, exactly once.
+TEST_F(ControlDaemon, KillNineDuringABurstLosesAndDuplicatesNothing) {
+  publish({"A"});
+  constexpr std::uint64_t kHits = 300;
+  std::atomic<bool> done{false};
+  std::thread producer([&] {
+    journal::JournalWriter writer({.dir = work_ + "/journal", .appliance_id = "appliance-1"});
+    for (std::uint64_t n = 1; n <= kHits; ++n) {
+      writer.wait_durable_shared(writer.append_shared(journal::testing::wire_hit(n)));
+      if (n % 10 == 0) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    done.store(true);
+  });
+  std::mt19937 rng(12345);
+  for (int round = 0; round < 6; ++round) {
+    start_daemon();
+    std::this_thread::sleep_for(std::chrono::milliseconds(std::uniform_int_distribution<int>(20, 150)(rng)));
+    daemon_->kill(SIGKILL);
+    fs::remove(work_ + "/control.sock");
+  }
+  producer.join();
+  ASSERT_TRUE(done.load());
+  start_daemon();
+  ASSERT_TRUE(eventually([&] { return inbox_hits().size() >= kHits; }, std::chrono::seconds(40)))
+      << inbox_hits().size() << log();
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  const auto stored = inbox_hits();
+  std::set<std::string> hashes;
+  for (const auto& h : stored) hashes.insert(h.value("hash", ""));
+  EXPECT_EQ(stored.size(), kHits);
+  EXPECT_EQ(hashes.size(), kHits);
+  stop_daemon();
 }
 
 }  // namespace
