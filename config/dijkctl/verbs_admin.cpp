@@ -215,7 +215,10 @@ int run_set_show(const cli::ParsedArgs& args) {
   }
   std::cout << "active set   version " << u64(result, "version") << ", " << u64(result, "entries")
             << " entries\n"
-            << "built        " << iso_time(static_cast<std::int64_t>(u64(result, "created_unix"))) << "\n"
+            << "built        " << iso_time(static_cast<std::int64_t>(u64(result, "created_unix")))
+            << (result.contains("age_s") ? " (" + human_duration(u64(result, "age_s")) + " ago)"
+                                         : std::string())
+            << "\n"
             << "file         " << result.value("path", "") << "\n";
   if (result.contains("previous") && !result["previous"].empty()) {
     std::cout << "rollback to  ";

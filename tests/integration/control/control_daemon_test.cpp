@@ -216,6 +216,8 @@ TEST_F(ControlDaemon, SyncNowInstallsTheNewVersionAndRollbackRestoresThePrevious
   EXPECT_EQ(show["entries"], 51);
   r = ctl("set show");
   EXPECT_NE(r.out.find("rollback to  1"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("active set   version 2, 51 entries"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(" ago)"), std::string::npos) << r.out;
 
   r = ctl("set rollback");
   EXPECT_EQ(r.code, 0) << r.out;
