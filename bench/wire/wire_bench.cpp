@@ -17,6 +17,8 @@
 #include <vector>
 
 #include "bench/wire/upload_traffic.h"
+#include "dataplane/dijkd/hit_lanes.h"
+#include "dataplane/dijkd/live_set.h"
 #include "dataplane/dijkd/pcap_count.h"
 #include "dataplane/dijkd/stream_factory.h"
 #include "dataplane/dpdk/dataplane.h"
@@ -47,7 +49,9 @@ struct RunResult {
 
 RunResult run_once(std::uint16_t port, std::uint64_t frames, const std::string& set_path, bool digests) {
   CountingSink sink;
-  dijk::StreamFactory streams(dijk::StreamFactoryOptions{set_path, digests, 1u << 16, {}}, sink);
+  dijk::LiveSet set(set_path);
+  dijk::HitLanes hits(sink, nullptr);
+  dijk::StreamFactory streams(dijk::StreamFactoryOptions{digests, 1u << 16, {}, 0}, hits, set, nullptr);
   dijk::dpdk::DataplaneConfig config;
   config.ports = {port};
   config.mbufs_per_port = static_cast<std::uint32_t>(frames + 65536);

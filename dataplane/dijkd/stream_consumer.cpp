@@ -4,10 +4,23 @@
 
 namespace dijk {
 
-StreamConsumer::StreamConsumer(const StreamPipelineConfig& config, HitSink& hits,
-                               std::shared_ptr<const HashSet> set)
-    : pipeline_(config, hits) {
-  pipeline_.set_hash_set(std::move(set));
+StreamConsumer::StreamConsumer(const StreamPipelineConfig& config, HitSink& hits, LiveSet& set,
+                               ImageQueue* images)
+    : pipeline_(config, hits, images), set_(set), set_generation_(set.generation()) {
+  pipeline_.set_hash_set(set_.current());
+}
+
+void StreamConsumer::follow_set() {
+  const std::uint64_t g = set_.generation();  // one acquire load per tick: nothing on the segment path
+  if (g == set_generation_) return;
+  set_generation_ = g;
+  pipeline_.set_hash_set(set_.current());  // drops this lcore's reference to the previous set
+  ++set_swaps_;
+}
+
+void StreamConsumer::on_tick(std::uint64_t now_ns) {
+  follow_set();
+  pipeline_.expire(now_ns);
 }
 
 void StreamConsumer::append_counters(dpdk::CounterList& out) const {
@@ -16,6 +29,7 @@ void StreamConsumer::append_counters(dpdk::CounterList& out) const {
   });
   out.emplace_back("stream_flows_open", pipeline_.flow_count());
   out.emplace_back("stream_out_of_order_peak_bytes", pipeline_.out_of_order_peak());
+  out.emplace_back("set_swaps_seen", set_swaps_);
 }
 
 }  // namespace dijk

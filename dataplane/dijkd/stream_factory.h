@@ -1,35 +1,39 @@
 #pragma once
-// Makes one stream-stage consumer per worker lcore: TCP reassembly, HTTP, multipart, digests and set
-// lookups, emitting hits to the sink. The set is opened once and shared read-only.
+// Makes one stream-stage consumer per worker lcore (its per-lcore context): TCP reassembly, HTTP,
+// multipart, digests and lookups in the live set, emitting hits to the sink and images to the PDQ queue.
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "dataplane/dpdk/segment_consumer.h"
-#include "dataplane/events/hit_event.h"
 
 namespace dijk {
 
-class HashSet;
+class LiveSet;
+class ImageQueue;
+class HitLanes;
 
 struct StreamFactoryOptions {
-  std::string set_path;                   // empty: no set, nothing can match
   bool digests = true;                    // false: parse only
   std::uint32_t max_flows = 0;            // per worker; 0 = the stream stage's default
   std::vector<std::uint16_t> http_ports;  // empty = the stream stage's default (80, 8080, 8000)
+  std::uint64_t reassembly_memory = 0;    // bytes per worker; 0 = the stream stage's default
 };
 
 class StreamFactory {
  public:
-  StreamFactory(StreamFactoryOptions options, HitSink& sink);
+  // `images` may be null: no PDQ stage.
+  // Each worker gets its own hit lane (its journal producer, when there is a journal).
+  StreamFactory(StreamFactoryOptions options, HitLanes& hits, LiveSet& set, ImageQueue* images);
   ~StreamFactory();
   std::unique_ptr<dpdk::SegmentConsumer> make(unsigned worker_index);
 
  private:
   StreamFactoryOptions options_;
-  HitSink& sink_;
-  std::shared_ptr<const HashSet> set_;
+  HitLanes& hits_;
+  LiveSet& set_;
+  ImageQueue* images_;
 };
 
 }  // namespace dijk

@@ -63,6 +63,8 @@ class Dataplane {
   double last_run_seconds() const { return last_run_seconds_; }
   unsigned worker_count() const { return static_cast<unsigned>(workers_.size()); }
   const std::vector<std::unique_ptr<Worker>>& workers() const { return workers_; }
+  // The lcore each worker runs on, by worker index.
+  const std::vector<unsigned>& worker_lcores() const { return worker_lcores_; }
   std::vector<PortReport> port_reports() const;
 
  private:

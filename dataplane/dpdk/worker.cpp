@@ -47,12 +47,38 @@ void Worker::run(const std::atomic<bool>& stop) {
     if (now_ns_ >= last_tick_ns_ + kTickInterval_ns) {
       consumer_->on_tick(now_ns_);
       last_tick_ns_ = now_ns_;
+      publish_snapshot(false);
     }
   }
   if (!budget_spent) {
     consumer_->on_end(now_ns_);
     counters_.cpu_ns = thread_cpu_ns() - cpu_start;
   }
+  publish_snapshot(true);
+}
+
+void Worker::publish_snapshot(bool force) {
+  constexpr std::uint64_t kSnapshotInterval_ns = 1'000'000'000;
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+  const auto now =
+      static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000ull + static_cast<std::uint64_t>(ts.tv_nsec);
+  if (!force && now < last_snapshot_ns_ + kSnapshotInterval_ns) return;
+  CounterList copy = counter_list();
+  if (force) {
+    std::lock_guard lock(snapshot_mutex_);
+    snapshot_ = std::move(copy);
+  } else {
+    std::unique_lock lock(snapshot_mutex_, std::try_to_lock);
+    if (!lock.owns_lock()) return;  // a reader holds it: publish at the next tick
+    snapshot_ = std::move(copy);
+  }
+  last_snapshot_ns_ = now;
+}
+
+CounterList Worker::snapshot() const {
+  std::lock_guard lock(snapshot_mutex_);
+  return snapshot_.empty() ? CounterList{} : snapshot_;
 }
 
 void Worker::poll(QueueBinding& q) {

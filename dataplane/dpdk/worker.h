@@ -2,11 +2,14 @@
 // One worker lcore: owns its RX queues, its reassembly table, its stream consumer and its counters.
 // The loop is run to completion, as in DPDK's l3fwd: receive a burst, forward it first (inline mode),
 // then decode and hand every TCP segment to the consumer, then housekeeping. Nothing is shared with
-// other workers; the main lcore reads counters only after the worker has returned.
+// other workers. While it runs, the worker publishes a copy of its counters about once a second
+// (snapshot(), for `dijkctl stats` and the metrics endpoint); the live counters are read only after
+// the worker has returned.
 #include <array>
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <vector>
 
 #include "dataplane/decode/decode_counters.h"
@@ -71,6 +74,8 @@ class Worker {
   unsigned index() const { return setup_.index; }
   const WorkerCounters& counters() const { return counters_; }
   CounterList counter_list() const;
+  // The counters as last published by the running worker (or final, once it has returned). Any thread.
+  CounterList snapshot() const;
 
  private:
   static constexpr std::uint16_t kBurst = 32;
@@ -86,7 +91,11 @@ class Worker {
   WorkerCounters counters_;
   std::uint64_t now_ns_ = 0;
   std::uint64_t last_tick_ns_ = 0;
-  std::vector<std::uint8_t> scratch_;  // linearised chains and rebuilt datagrams (<= 64 KiB + headers)
+  void publish_snapshot(bool force);
+  std::vector<std::uint8_t> scratch_;
+  mutable std::mutex snapshot_mutex_;  // the worker only try_locks it: the packet path never waits
+  CounterList snapshot_;
+  std::uint64_t last_snapshot_ns_ = 0;  // linearised chains and rebuilt datagrams (<= 64 KiB + headers)
 };
 
 }  // namespace dijk::dpdk
