@@ -26,6 +26,8 @@ struct ReporterStatus {
   std::uint64_t backlog = 0;  // hits in the journal not yet acknowledged by the hotline
   std::uint64_t delivered = 0;
   std::string last_error;
+  std::optional<std::uint64_t> last_delivery_age_s;  // since the inbox last acknowledged a batch
+  std::string alarm;  // non-empty: hits are waiting and have not been delivered for too long
 };
 
 struct Rates {
@@ -67,7 +69,10 @@ inline nlohmann::json to_json(const DaemonStatus& s) {
   if (s.reporter) {
     j["reporter"] = {{"backlog", s.reporter->backlog},
                      {"delivered", s.reporter->delivered},
-                     {"last_error", s.reporter->last_error}};
+                     {"last_error", s.reporter->last_error},
+                     {"alarm", s.reporter->alarm}};
+    j["reporter"]["last_delivery_age_s"] =
+        s.reporter->last_delivery_age_s ? nlohmann::json(*s.reporter->last_delivery_age_s) : nlohmann::json();
   }
   if (s.rates) {
     j["rates"] = {{"packets_per_s", s.rates->packets_per_s},

@@ -58,7 +58,11 @@ void print_status(const json& s) {
   if (s.contains("reporter")) {
     const auto& r = s["reporter"];
     std::cout << "  reporter  backlog " << u64(r, "backlog") << ", delivered " << u64(r, "delivered");
+    if (r.contains("last_delivery_age_s") && r["last_delivery_age_s"].is_number()) {
+      std::cout << ", last delivery " << human_duration(u64(r, "last_delivery_age_s")) << " ago";
+    }
     if (!r.value("last_error", "").empty()) std::cout << ", last error: " << r.value("last_error", "");
+    if (!r.value("alarm", "").empty()) std::cout << "\n  ALARM     " << r.value("alarm", "");
     std::cout << "\n";
   }
   if (s.contains("rates")) {
@@ -211,7 +215,10 @@ int run_set_show(const cli::ParsedArgs& args) {
   }
   std::cout << "active set   version " << u64(result, "version") << ", " << u64(result, "entries")
             << " entries\n"
-            << "built        " << iso_time(static_cast<std::int64_t>(u64(result, "created_unix"))) << "\n"
+            << "built        " << iso_time(static_cast<std::int64_t>(u64(result, "created_unix")))
+            << (result.contains("age_s") ? " (" + human_duration(u64(result, "age_s")) + " ago)"
+                                         : std::string())
+            << "\n"
             << "file         " << result.value("path", "") << "\n";
   if (result.contains("previous") && !result["previous"].empty()) {
     std::cout << "rollback to  ";

@@ -28,6 +28,12 @@ void export_status(Registry& registry, std::function<admin::DaemonStatus()> stat
             static_cast<double>(s.reporter->backlog));
       out.push_back({"dijk_reporter_delivered_total", "Hits the hotline acknowledged.", Type::kCounter,
                      daemon, static_cast<double>(s.reporter->delivered)});
+      gauge("dijk_reporter_alarm", "1 while hits wait undelivered for longer than reporting.alarm_after_s.",
+            s.reporter->alarm.empty() ? 0 : 1);
+      if (s.reporter->last_delivery_age_s) {
+        gauge("dijk_reporter_last_delivery_age_seconds", "Seconds since the inbox last acknowledged a batch.",
+              static_cast<double>(*s.reporter->last_delivery_age_s));
+      }
     }
     if (s.rates) {
       gauge("dijk_rate_packets_per_second", "Packets per second, recent average.", s.rates->packets_per_s);

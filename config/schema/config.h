@@ -49,7 +49,8 @@ struct HashingConfig {
 };
 
 struct PathsConfig {
-  std::string set = "/var/lib/dijk/set/current.dijkset";
+  std::string set =
+      "/var/lib/dijk/sets/current.set";  // the feed installs current.set in this file's directory
   std::string journal = "/var/lib/dijk/journal";
   std::string state = "/var/lib/dijk/state";
 
@@ -58,7 +59,8 @@ struct PathsConfig {
 
 struct FeedConfig {
   std::string url;       // empty: no feed (the set is imported by hand)
-  std::string root_key;  // pinned root public key (PEM file) that signs every feed update
+  std::string name;      // the feed's name, as the root key's delegation names it
+  std::string root_key;  // pinned root public key (root.pub from `dijk-hotline keygen`)
   std::string ca;        // CA bundle for the feed's TLS; empty uses the system store
   std::string client_cert;
   std::string client_key;
@@ -82,6 +84,7 @@ struct ReportingConfig {
   std::string client_key;
   std::string ca;
   std::uint32_t batch_size = 100;
+  std::uint32_t alarm_after_s = 3600;  // hits waiting and no delivery for this long: the reporter alarm
   PrivacyPolicy privacy;
 
   bool operator==(const ReportingConfig&) const = default;
@@ -97,7 +100,8 @@ struct AdminConfig {
 
 struct MetricsConfig {
   bool enabled = true;
-  std::string listen = "127.0.0.1:9475";
+  std::string listen = "127.0.0.1:9475";          // dijkd's endpoint
+  std::string control_listen = "127.0.0.1:9476";  // dijk-control's endpoint
 
   bool operator==(const MetricsConfig&) const = default;
 };

@@ -432,8 +432,9 @@ void check_cert_pair(SchemaReader& r, const toml::table& t, std::string_view pre
 
 void read_feed(SchemaReader& r, const toml::table& t, FeedConfig& f) {
   const std::string p = "feed";
-  r.check_keys(t, p, {"url", "root_key", "ca", "client_cert", "client_key", "interval_s"});
+  r.check_keys(t, p, {"url", "name", "root_key", "ca", "client_cert", "client_key", "interval_s"});
   r.string(t, p, "url", f.url, feed_url);
+  r.string(t, p, "name", f.name);
   r.string(t, p, "root_key", f.root_key, absolute_path_or_empty);
   r.string(t, p, "ca", f.ca, absolute_path_or_empty);
   r.string(t, p, "client_cert", f.client_cert, absolute_path_or_empty);
@@ -444,6 +445,10 @@ void read_feed(SchemaReader& r, const toml::table& t, FeedConfig& f) {
                "'feed.url' is set but 'feed.root_key' is not: every feed update is "
                "verified against the pinned root key");
   }
+  if (!f.url.empty() && f.name.empty()) {
+    r.error_at(t.get("url")->source(),
+               "'feed.url' is set but 'feed.name' is not: the root key delegates signing for one named feed");
+  }
   if (t.get("client_cert") != nullptr || t.get("client_key") != nullptr) {
     check_cert_pair(r, t, p, f.client_cert, f.client_key);
   }
@@ -451,12 +456,13 @@ void read_feed(SchemaReader& r, const toml::table& t, FeedConfig& f) {
 
 void read_reporting(SchemaReader& r, const toml::table& t, ReportingConfig& rep) {
   const std::string p = "reporting";
-  r.check_keys(t, p, {"url", "client_cert", "client_key", "ca", "batch_size", "privacy"});
+  r.check_keys(t, p, {"url", "client_cert", "client_key", "ca", "batch_size", "alarm_after_s", "privacy"});
   r.string(t, p, "url", rep.url, feed_url);
   r.string(t, p, "client_cert", rep.client_cert, absolute_path_or_empty);
   r.string(t, p, "client_key", rep.client_key, absolute_path_or_empty);
   r.string(t, p, "ca", rep.ca, absolute_path_or_empty);
   r.integer(t, p, "batch_size", rep.batch_size, 1, 10000);
+  r.integer(t, p, "alarm_after_s", rep.alarm_after_s, 60, 30 * 86400);
   if (t.get("client_cert") != nullptr || t.get("client_key") != nullptr) {
     check_cert_pair(r, t, p, rep.client_cert, rep.client_key);
   }
@@ -489,9 +495,10 @@ void read_admin(SchemaReader& r, const toml::table& t, AdminConfig& a) {
 
 void read_metrics(SchemaReader& r, const toml::table& t, MetricsConfig& m) {
   const std::string p = "metrics";
-  r.check_keys(t, p, {"enabled", "listen"});
+  r.check_keys(t, p, {"enabled", "listen", "control_listen"});
   r.boolean(t, p, "enabled", m.enabled);
   r.string(t, p, "listen", m.listen, listen_address);
+  r.string(t, p, "control_listen", m.control_listen, listen_address);
 }
 
 void read_root(SchemaReader& r, const toml::table& root, Config& c) {

@@ -52,6 +52,7 @@ toml::table to_toml(const Config& c) {
                               {"pdq_max_distance", i64(c.hashing.pdq_max_distance)}}},
       {"paths", toml::table{{"set", c.paths.set}, {"journal", c.paths.journal}, {"state", c.paths.state}}},
       {"feed", toml::table{{"url", c.feed.url},
+                           {"name", c.feed.name},
                            {"root_key", c.feed.root_key},
                            {"ca", c.feed.ca},
                            {"client_cert", c.feed.client_cert},
@@ -62,6 +63,7 @@ toml::table to_toml(const Config& c) {
                                 {"client_key", rep.client_key},
                                 {"ca", rep.ca},
                                 {"batch_size", i64(rep.batch_size)},
+                                {"alarm_after_s", i64(rep.alarm_after_s)},
                                 {"privacy", toml::table{{"client_ip", to_string(rep.privacy.client_ip)},
                                                         {"url", to_string(rep.privacy.url)},
                                                         {"filename", to_string(rep.privacy.filename)},
@@ -69,7 +71,9 @@ toml::table to_toml(const Config& c) {
       {"admin",
        toml::table{
            {"socket", c.admin.socket}, {"control_socket", c.admin.control_socket}, {"group", c.admin.group}}},
-      {"metrics", toml::table{{"enabled", c.metrics.enabled}, {"listen", c.metrics.listen}}},
+      {"metrics", toml::table{{"enabled", c.metrics.enabled},
+                              {"listen", c.metrics.listen},
+                              {"control_listen", c.metrics.control_listen}}},
   };
 }
 
@@ -181,7 +185,8 @@ std::vector<std::string> restart_required(const Config& old_config, const Config
 
 Config live_applicable(const Config& running, const Config& next) {
   Config live = next;
-  // Keep in step with kRestartKeys (a test checks that live_applicable() changes nothing restart_required() lists).
+  // Keep in step with kRestartKeys (a test checks that live_applicable() changes nothing restart_required()
+  // lists).
   live.dataplane.eal = running.dataplane.eal;
   live.dataplane.ports = running.dataplane.ports;
   live.dataplane.lcores = running.dataplane.lcores;

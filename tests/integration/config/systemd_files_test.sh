@@ -19,6 +19,9 @@ for unit in dijkd dijk-control; do
   grep -q '^WatchdogSec=' "$work/$unit.service"
   grep -q '^User=dijk$' "$work/$unit.service"
 done
+grep -q '^ExecStart=/usr/bin/dijk-control run --config /etc/dijk/dijk.toml$' "$src/dijk-control.service"
+# One documented place for the hash sets: the default config's paths.set lies in the directory tmpfiles makes.
+grep -q '^set = "/var/lib/dijk/sets/current.set"$' "$1/config/dijk.example.toml"
 out=$(cd "$work" && systemd-analyze verify ./dijkd.service ./dijk-control.service 2>&1) || { echo "$out"; exit 1; }
 if [ -n "$out" ]; then
   echo "systemd-analyze verify complained:"
@@ -39,6 +42,7 @@ check_mode() {
 }
 check_mode run/dijk 750
 check_mode var/lib/dijk 750
+check_mode var/lib/dijk/sets 750
 check_mode var/lib/dijk/journal 750
 check_mode var/lib/dijk/state 700
 check_mode etc/dijk 770

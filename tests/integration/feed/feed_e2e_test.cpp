@@ -28,7 +28,7 @@ namespace fs = std::filesystem;
 using feed::Failure;
 
 const std::string kHotline = std::string(DIJK_BINARY_DIR) + "/tools/hotline/dijk-hotline";
-const std::string kControl = std::string(DIJK_BINARY_DIR) + "/control/sync/dijk-control";
+const std::string kControl = std::string(DIJK_BINARY_DIR) + "/control/daemon/dijk-control";
 
 Digest hash_of(const std::string& name) {
   Digest d;
@@ -382,19 +382,22 @@ TEST_F(FeedE2E, ApplianceTooFarBehindCatchesUpBySnapshot) {
 namespace dijk {
 namespace {
 
-// The daemon as systemd runs it: TOML config, a sync at start, another at once on SIGUSR1 (`sync now`),
-// a clean exit on SIGTERM.
+// The daemon as systemd runs it: the appliance's TOML config, a sync at start, another at once on SIGUSR1
+// (what `dijkctl sync now` asked before the admin socket), a clean exit on SIGTERM.
 TEST_F(FeedE2E, DaemonSyncsAtStartAndOnSyncNow) {
   publish({"A"});
   const std::string set_dir = work_ + "/daemon";
   const std::string config = work_ + "/dijk.toml";
-  std::ofstream(config) << "[feed]\nname = \"nl-test\"\nurl = \"" << server_->url(name_ + "/") << "\"\n"
-                        << "root_keys = [\"" << keys_ << "/root.pub\"]\nca = \"" << server_->ca_file()
-                        << "\"\n"
-                        << "set_dir = \"" << set_dir << "\"\ninterval_seconds = 3600\n";
+  std::ofstream(config) << "[paths]\nset = \"" << set_dir << "/current.set\"\njournal = \"" << work_
+                        << "/journal\"\nstate = \"" << work_ << "/state\"\n"
+                        << "[feed]\nname = \"nl-test\"\nurl = \"" << server_->url(name_ + "/") << "\"\n"
+                        << "root_key = \"" << keys_ << "/root.pub\"\nca = \"" << server_->ca_file() << "\"\n"
+                        << "interval_s = 3600\n"
+                        << "[admin]\nsocket = \"" << work_ << "/dijkd.sock\"\ncontrol_socket = \"" << work_
+                        << "/control.sock\"\ngroup = \"root\"\n[metrics]\nenabled = false\n";
   const pid_t pid = ::fork();
   if (pid == 0) {
-    ::execl(kControl.c_str(), kControl.c_str(), "sync", "--config", config.c_str(),
+    ::execl(kControl.c_str(), kControl.c_str(), "run", "--config", config.c_str(),
             static_cast<char*>(nullptr));
     ::_exit(127);
   }

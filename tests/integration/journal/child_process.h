@@ -56,6 +56,11 @@ class ChildProcess {
 
  private:
   pid_t pid_ = -1;
+
+ public:
+  pid_t pid() const { return pid_; }
+
+ private:
   bool reaped_ = false;
   int status_ = 0;
 };

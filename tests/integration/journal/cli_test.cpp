@@ -62,7 +62,7 @@ TEST(JournalCli, InboxReporterAndHitsWorkAsCommands) {
     durable = w.durable_position();
   }
   const std::string hotline = std::string(DIJK_BINARY_DIR) + "/tools/hotline/dijk-hotline";
-  const std::string reporter = std::string(DIJK_BINARY_DIR) + "/control/sync/dijk-control";
+  const std::string reporter = std::string(DIJK_BINARY_DIR) + "/control/daemon/dijk-control";
   const std::string port = std::to_string(free_port());
   testing::ChildProcess inbox(
       {hotline, "inbox", "--listen", "127.0.0.1:" + port, "--cert", pki.server_cert.string(), "--key",

@@ -51,6 +51,7 @@ algorithms = ["sha256"]
 pdq = false
 [feed]
 url = "https://hotline.example/feed"
+name = "nl-hotline"
 root_key = "/etc/dijk/root.pem"
 [reporting.privacy]
 client_ip = "omit"
@@ -144,9 +145,12 @@ TEST(ConfigLoader, CrossKeyRules) {
       errors_of("[dataplane]\nmode = \"inline\"\n"),
       Lines{"dijk.toml:2:8: error: 'dataplane.mode' = \"inline\" needs exactly 2 ports (one each side of the "
             "bridge), found 0"});
-  EXPECT_EQ(errors_of("[feed]\nurl = \"https://h.example/f\"\n"),
+  EXPECT_EQ(errors_of("[feed]\nurl = \"https://h.example/f\"\nname = \"nl\"\n"),
             Lines{"dijk.toml:2:7: error: 'feed.url' is set but 'feed.root_key' is not: every feed update is "
                   "verified against the pinned root key"});
+  EXPECT_EQ(errors_of("[feed]\nurl = \"https://h.example/f\"\nroot_key = \"/etc/dijk/root.pub\"\n"),
+            Lines{"dijk.toml:2:7: error: 'feed.url' is set but 'feed.name' is not: the root key delegates "
+                  "signing for one named feed"});
   EXPECT_EQ(
       errors_of("[reporting]\nclient_cert = \"/c.pem\"\n"),
       Lines{"dijk.toml:2:15: error: 'reporting.client_cert' is set but 'reporting.client_key' is not: they "

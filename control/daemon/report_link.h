@@ -1,0 +1,58 @@
+#pragma once
+// The reporter half of dijk-control: a Reporter built from the [reporting] section, driven by its own
+// thread with exponential backoff and jitter, and a snapshot of how delivery goes (for status, metrics and
+// the watchdog) that any thread may read.
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "config/schema/config.h"
+#include "control/reporter/reporter.h"
+
+namespace dijk::control {
+
+struct ReportState {
+  std::uint64_t delivered = 0;  // hits the inbox acknowledged since start
+  std::uint64_t duplicates = 0;
+  std::uint64_t batches = 0;
+  std::uint64_t failures = 0;
+  std::uint64_t acked_position = 0;
+  std::int64_t last_delivery_unix = 0;  // 0: none since start
+  std::int64_t waiting_since_unix = 0;  // first failed attempt since the last success; 0 when none
+  std::string last_error;
+};
+
+// The reporter's options from the config: journal and state under paths, privacy as configured.
+reporter::ReporterOptions reporter_options_of(const Config& config);
+std::filesystem::path ack_state_file_of(const Config& config);
+
+class ReportLink {
+ public:
+  explicit ReportLink(const Config& config);  // throws if the HMAC key or certificates are unusable
+  ~ReportLink();
+  ReportLink(const ReportLink&) = delete;
+  ReportLink& operator=(const ReportLink&) = delete;
+
+  ReportState state() const;
+  // True while the delivery loop is turning (it ticks at least every 100 ms, also while backing off).
+  bool alive(std::chrono::seconds within) const;
+
+ private:
+  void loop();
+  void sleep_unless_stopped(std::chrono::milliseconds d);
+
+  reporter::ReporterOptions options_;
+  reporter::Reporter reporter_;
+  mutable std::mutex mutex_;
+  ReportState state_;
+  std::atomic<bool> stop_{false};
+  std::atomic<std::int64_t> heartbeat_ns_{0};
+  std::thread thread_;
+};
+
+}  // namespace dijk::control

@@ -1,0 +1,485 @@
+// dijk-control as systemd runs it (`dijk-control run --config FILE`), driven by the real dijkctl: a feed
+// published by dijk-hotline and served by a private nginx over TLS on 127.0.0.1, and the reference inbox
+// (`dijk-hotline inbox`) authenticating the appliance by a client certificate the test made.
+#include <grp.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "control/feed/crypto.h"
+#include "control/feed/publisher.h"
+#include "control/journal/journal_writer.h"
+#include "hashcore/set/set_builder.h"
+#include "tests/integration/feed/tls_feed_server.h"
+#include "tests/integration/journal/child_process.h"
+#include "tests/integration/journal/test_pki.h"
+#include "tests/unit/journal/test_hits.h"
+
+namespace dijk {
+namespace {
+namespace fs = std::filesystem;
+using journal::testing::ChildProcess;
+using nlohmann::json;
+
+struct Result {
+  int code = -1;
+  std::string out;
+};
+
+// Runs a command, stdout and stderr together.
+Result run(const std::string& command) {
+  Result r;
+  FILE* p = ::popen((command + " 2>&1").c_str(), "r");
+  char buf[4096];
+  while (std::size_t n = std::fread(buf, 1, sizeof buf, p)) r.out.append(buf, n);
+  const int status = ::pclose(p);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+std::uint16_t free_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t len = sizeof a;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  ::close(fd);
+  return ntohs(a.sin_port);
+}
+
+template <typename F>
+bool eventually(F condition, std::chrono::milliseconds within = std::chrono::seconds(20)) {
+  const auto until = std::chrono::steady_clock::now() + within;
+  while (std::chrono::steady_clock::now() < until) {
+    if (condition()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return condition();
+}
+
+Digest hash_of(const std::string& name) {
+  Digest d;
+  d.algorithm = Algorithm::sha256;
+  const auto s = feed::sha256(name);
+  std::copy(s.begin(), s.end(), d.bytes.begin());
+  return d;
+}
+
+class ControlDaemon : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { nginx_ = new test::TlsFeedServer(); }
+  static void TearDownTestSuite() {
+    delete nginx_;
+    nginx_ = nullptr;
+  }
+
+  void SetUp() override {
+    name_ = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    work_ = nginx_->work_dir() + "/control-" + name_;
+    feed_dir_ = nginx_->root() + "/control-" + name_;
+    fs::remove_all(work_);
+    fs::create_directories(work_);
+    feed::keygen({work_ + "/keys", "nl-test", 86400});
+    pki_ = journal::testing::make_test_pki(work_ + "/pki", "appliance-1");
+    config_ = work_ + "/dijk.toml";
+    inbox_port_ = free_port();
+    inbox_ = std::make_unique<ChildProcess>(
+        std::vector<std::string>{
+            DIJK_HOTLINE_BIN, "inbox", "--listen", "127.0.0.1:" + std::to_string(inbox_port_), "--cert",
+            pki_.server_cert, "--key", pki_.server_key, "--client-ca", pki_.ca, "--db", work_ + "/inbox.db"},
+        work_ + "/inbox.log");
+    write_config();
+  }
+
+  void TearDown() override {
+    if (daemon_) daemon_->kill(SIGTERM);
+    if (inbox_) inbox_->kill(SIGTERM);
+  }
+
+  std::string make_set(const std::vector<std::string>& names) {
+    SetBuilder b;
+    const auto list = b.add_list("hotline-nl", "A1");
+    for (int i = 0; i < 50; ++i) b.add(hash_of("filler-" + std::to_string(i)), list);
+    for (const auto& s : names) b.add(hash_of(s), list);
+    const std::string path = work_ + "/set-" + std::to_string(++sets_) + ".set";
+    b.write(path, 1);
+    return path;
+  }
+  void publish(const std::vector<std::string>& names) {
+    feed::publish_set({feed_dir_, work_ + "/keys", 8, 86400, 0}, make_set(names));
+  }
+
+  void write_config(const std::string& extra_feed = "") {
+    const gid_t gid = ::getgid();
+    const group* g = ::getgrgid(gid);
+    std::ofstream(config_) << "appliance_id = \"appliance-1\"\n"
+                           << "[paths]\nset = \"" << work_ << "/sets/current.set\"\njournal = \"" << work_
+                           << "/journal\"\nstate = \"" << work_ << "/state\"\n"
+                           << "[feed]\nurl = \"" << nginx_->url("control-" + name_ + "/") << "\"\n"
+                           << "name = \"nl-test\"\nroot_key = \"" << work_ << "/keys/root.pub\"\nca = \""
+                           << nginx_->ca_file() << "\"\ninterval_s = 3600\n"
+                           << extra_feed << "[reporting]\nurl = \"https://127.0.0.1:" << inbox_port_
+                           << "/v1/hits\"\nclient_cert = \"" << pki_.client_cert.string()
+                           << "\"\nclient_key = \"" << pki_.client_key.string() << "\"\nca = \""
+                           << pki_.ca.string() << "\"\n"
+                           << "[reporting.privacy]\nclient_ip = \"hmac\"\nhmac_key = \"" << work_
+                           << "/state/hmac.key\"\n"
+                           << "[admin]\nsocket = \"" << work_ << "/dijkd.sock\"\ncontrol_socket = \"" << work_
+                           << "/control.sock\"\ngroup = \"" << (g ? g->gr_name : "root") << "\"\n"
+                           << "[metrics]\n"
+                           << (metrics_port_
+                                   ? "control_listen = \"127.0.0.1:" + std::to_string(metrics_port_) + "\"\n"
+                                   : std::string("enabled = false\n"));
+  }
+
+  void start_daemon() {
+    daemon_ = std::make_unique<ChildProcess>(
+        std::vector<std::string>{DIJK_CONTROL_BIN, "run", "--config", config_}, work_ + "/control.log");
+    ASSERT_TRUE(eventually([&] { return fs::exists(work_ + "/control.sock"); })) << log();
+  }
+  void stop_daemon() {
+    const int status = daemon_->kill(SIGTERM);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status << log();
+    fs::remove(work_ + "/control.sock");
+  }
+
+  Result ctl(const std::string& args) {
+    return run(std::string(DIJKCTL_BIN) + " " + args + " --config " + config_);
+  }
+  json ctl_json(const std::string& args) {
+    const auto r = ctl(args + " --json");
+    EXPECT_EQ(r.code, 0) << args << ": " << r.out;
+    return json::parse(r.out, nullptr, false);
+  }
+  // dijk-control's status alone (no dijkd runs in these tests).
+  json control_status() {
+    const auto all = ctl_json("status --socket " + work_ + "/control.sock");
+    return all.is_array() && all.size() == 1 ? all[0] : json();
+  }
+  std::uint64_t set_version() { return ctl_json("set show").value("version", std::uint64_t{0}); }
+  std::string log() const {
+    std::ifstream in(work_ + "/control.log");
+    return "\n--- dijk-control log:\n" + std::string(std::istreambuf_iterator<char>(in), {});
+  }
+  json inbox_hits() {
+    const auto r = run(std::string(DIJK_HOTLINE_BIN) + " hits --json --db " + work_ + "/inbox.db");
+    json hits = json::array();  // one JSON object per line
+    std::istringstream lines(r.out);
+    for (std::string line; std::getline(lines, line);) {
+      auto j = json::parse(line, nullptr, false);
+      if (j.is_object()) hits.push_back(std::move(j));
+    }
+    return hits;
+  }
+
+  static test::TlsFeedServer* nginx_;
+  std::string name_, work_, feed_dir_;
+  std::string config_ = "";
+  journal::testing::TestPki pki_;
+  std::uint16_t inbox_port_ = 0;
+  std::uint16_t metrics_port_ = 0;
+  std::unique_ptr<ChildProcess> inbox_, daemon_;
+  int sets_ = 0;
+};
+test::TlsFeedServer* ControlDaemon::nginx_ = nullptr;
+
+// The daemon syncs at start; `dijkctl sync now` brings the next version at once (the interval is an hour)
+// and says so; `set show` names both versions; `set rollback` brings the previous one back.
+TEST_F(ControlDaemon, SyncNowInstallsTheNewVersionAndRollbackRestoresThePrevious) {
+  publish({"A"});
+  start_daemon();
+  ASSERT_TRUE(eventually([&] { return set_version() == 1; })) << log();
+  publish({"B"});
+  auto r = ctl("sync now");
+  EXPECT_EQ(r.code, 0) << r.out << log();
+  EXPECT_NE(r.out.find("version 2 installed"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("set version now 2"), std::string::npos) << r.out;
+  auto show = ctl_json("set show");
+  EXPECT_EQ(show["version"], 2);
+  EXPECT_EQ(show["previous"], json::array({1}));
+  EXPECT_EQ(show["entries"], 51);
+  r = ctl("set show");
+  EXPECT_NE(r.out.find("rollback to  1"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("active set   version 2, 51 entries"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(" ago)"), std::string::npos) << r.out;
+
+  r = ctl("set rollback");
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("rolled back from set version 2 to 1"), std::string::npos) << r.out;
+  EXPECT_EQ(set_version(), 1u);
+  // Nothing new on the feed: the rolled-back appliance stays where the admin put it, replays stay refused.
+  r = ctl("sync now");
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_EQ(set_version(), 1u);
+  stop_daemon();
+}
+
+// A feed that fails: `sync now` reports the reason and exits non-zero, the installed set keeps serving,
+// and `status` shows the feed unhealthy with its reason.
+TEST_F(ControlDaemon, StatusShowsAFailingFeedsReason) {
+  publish({"A"});
+  start_daemon();
+  ASSERT_TRUE(eventually([&] { return set_version() == 1; })) << log();
+  publish({"B"});
+  {
+    // Alter one signed byte of the manifest: the signature no longer verifies.
+    std::string m;
+    {
+      std::ifstream in(feed_dir_ + "/manifest");
+      m.assign(std::istreambuf_iterator<char>(in), {});
+    }
+    const auto at = m.find("version 2");
+    ASSERT_NE(at, std::string::npos);
+    m[at + 8] = '3';
+    std::ofstream(feed_dir_ + "/manifest") << m;
+  }
+  auto r = ctl("sync now");
+  EXPECT_NE(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("bad_signature"), std::string::npos) << r.out;
+  EXPECT_EQ(set_version(), 1u);
+  r = ctl("status");
+  EXPECT_NE(r.out.find("feed      UNHEALTHY"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("bad_signature"), std::string::npos) << r.out;
+  const auto st = control_status();
+  ASSERT_EQ(st.value("daemon", ""), "dijk-control") << st;
+  EXPECT_FALSE(st["feed"]["healthy"].get<bool>());
+  EXPECT_NE(st["feed"]["last_error"].get<std::string>().find("bad_signature"), std::string::npos);
+  EXPECT_EQ(st["set"]["version"], 1);
+  stop_daemon();
+}
+
+// Hits a JournalWriter made durable reach the inbox exactly once, also across a daemon restart, and show
+// in `dijkctl hits` as reported; `status` counts them delivered with an empty backlog.
+TEST_F(ControlDaemon, JournalHitsReachTheInboxOnceAndShowInDijkctlHits) {
+  publish({"A"});
+  const auto now_ns = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                                     std::chrono::system_clock::now().time_since_epoch())
+                                                     .count());
+  {
+    journal::JournalWriter writer({.dir = work_ + "/journal", .appliance_id = "appliance-1"});
+    for (std::uint64_t n = 1; n <= 5; ++n) {
+      auto hit = journal::testing::wire_hit(n);
+      hit.time_ns = n <= 2 ? now_ns - 7200'000'000'000ull : now_ns;  // two hits two hours old
+      writer.wait_durable_shared(writer.append_shared(hit));
+    }
+  }
+  start_daemon();
+  ASSERT_TRUE(eventually([&] { return inbox_hits().size() == 5; })) << inbox_hits() << log();
+
+  auto hits = ctl_json("hits");
+  ASSERT_EQ(hits["hits"].size(), 5u) << hits;
+  for (const auto& h : hits["hits"]) EXPECT_TRUE(h["reported"].get<bool>()) << h;
+  // The privacy policy: the hotline got an HMAC of the client address (the key was made at first start),
+  // never the address itself.
+  EXPECT_EQ(fs::file_size(work_ + "/state/hmac.key"), 32u);
+  for (const auto& h : inbox_hits()) {
+    EXPECT_FALSE(h.contains("client_ip")) << h;
+    EXPECT_TRUE(h.contains("client_ip_hmac")) << h;
+  }
+  EXPECT_EQ(hits["hits"][0]["hash"], journal::testing::numbered_hash(1));
+  EXPECT_EQ(ctl_json("hits --since 1h")["hits"].size(), 3u);
+  auto r = ctl("hits --since 1h");
+  EXPECT_NE(r.out.find("3 hits"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("reported"), std::string::npos) << r.out;
+
+  ASSERT_TRUE(eventually([&] {
+    const auto d = control_status();
+    return d.is_object() && d["reporter"]["backlog"] == 0 && d["reporter"]["delivered"] == 5 &&
+           d["reporter"]["last_delivery_age_s"].is_number();
+  })) << ctl("status").out;
+  r = ctl("status");
+  EXPECT_NE(r.out.find("reporter  backlog 0, delivered 5, last delivery"), std::string::npos) << r.out;
+
+  // A restart resumes from the acknowledged position: nothing is sent twice, new hits follow.
+  stop_daemon();
+  {
+    journal::JournalWriter writer({.dir = work_ + "/journal", .appliance_id = "appliance-1"});
+    writer.wait_durable_shared(writer.append_shared(journal::testing::wire_hit(6)));
+  }
+  start_daemon();
+  ASSERT_TRUE(eventually([&] { return inbox_hits().size() == 6; })) << inbox_hits() << log();
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  const auto stored = inbox_hits();
+  EXPECT_EQ(stored.size(), 6u);
+  std::set<std::string> keys;
+  for (const auto& h : stored) keys.insert(h.dump());
+  EXPECT_EQ(keys.size(), 6u);
+  stop_daemon();
+}
+
+// The inbox down: hits wait, the backlog shows it, and they arrive once it is back.
+TEST_F(ControlDaemon, BacklogShowsWhileTheInboxIsDown) {
+  publish({"A"});
+  inbox_->kill(SIGTERM);
+  {
+    journal::JournalWriter writer({.dir = work_ + "/journal", .appliance_id = "appliance-1"});
+    for (std::uint64_t n = 1; n <= 3; ++n)
+      writer.wait_durable_shared(writer.append_shared(journal::testing::wire_hit(n)));
+  }
+  start_daemon();
+  ASSERT_TRUE(eventually([&] {
+    const auto r = ctl("status");
+    return r.out.find("backlog 3") != std::string::npos && r.out.find("last error") != std::string::npos;
+  })) << ctl("status").out;
+  inbox_ = std::make_unique<ChildProcess>(
+      std::vector<std::string>{DIJK_HOTLINE_BIN, "inbox", "--listen",
+                               "127.0.0.1:" + std::to_string(inbox_port_), "--cert", pki_.server_cert,
+                               "--key", pki_.server_key, "--client-ca", pki_.ca, "--db", work_ + "/inbox.db"},
+      work_ + "/inbox.log");
+  ASSERT_TRUE(eventually([&] { return inbox_hits().size() == 3; }, std::chrono::seconds(40))) << log();
+  stop_daemon();
+}
+
+// SIGHUP re-reads the file: `config show` has the new interval; a broken file is refused and the old
+// config stays.
+TEST_F(ControlDaemon, SighupReloadsTheConfig) {
+  publish({"A"});
+  start_daemon();
+  write_config();
+  {
+    std::string text;
+    {
+      std::ifstream in(config_);
+      text.assign(std::istreambuf_iterator<char>(in), {});
+    }
+    text.replace(text.find("interval_s = 3600"), 17, "interval_s = 1800");
+    std::ofstream(config_) << text;
+  }
+  ::kill(daemon_->pid(), SIGHUP);
+  EXPECT_TRUE(eventually([&] {
+    return ctl("config show --socket " + work_ + "/control.sock").out.find("interval_s = 1800") !=
+           std::string::npos;
+  })) << ctl("config show --socket " + work_ + "/control.sock").out
+      << log();
+  // `config set` through dijk-control's own socket: validated, written, applied; a bad value refused.
+  auto r = ctl("config set feed.interval_s 600 --socket " + work_ + "/control.sock");
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(ctl("config show --socket " + work_ + "/control.sock").out.find("interval_s = 600"),
+            std::string::npos);
+  r = ctl("config set feed.interval_s 1 --socket " + work_ + "/control.sock");
+  EXPECT_NE(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("must be between 10 and 86400"), std::string::npos) << r.out;
+  stop_daemon();
+}
+
+}  // namespace
+}  // namespace dijk
+
+namespace dijk {
+namespace {
+
+// The Prometheus endpoint of the real daemon carries the sync and reporter counters and the status gauges.
+TEST_F(ControlDaemon, MetricsCarryTheSyncAndReporterCounters) {
+  publish({"A"});
+  metrics_port_ = free_port();
+  write_config();
+  {
+    journal::JournalWriter writer({.dir = work_ + "/journal", .appliance_id = "appliance-1"});
+    writer.wait_durable_shared(writer.append_shared(journal::testing::wire_hit(1)));
+  }
+  start_daemon();
+  ASSERT_TRUE(eventually([&] { return inbox_hits().size() == 1 && set_version() == 1; })) << log();
+  const std::string url = "http://127.0.0.1:" + std::to_string(metrics_port_) + "/metrics";
+  std::string text;
+  EXPECT_TRUE(eventually([&] {
+    text = run("curl -sS " + url).out;
+    return text.find("dijk_reporter_delivered_total{daemon=\"dijk-control\"} 1") != std::string::npos;
+  })) << text;
+  EXPECT_NE(text.find("dijk_feed_installs_total 1"), std::string::npos) << text;
+  EXPECT_NE(text.find("dijk_feed_failures_total{reason=\"bad_signature\"} 0"), std::string::npos) << text;
+  EXPECT_NE(text.find("dijk_set_version{daemon=\"dijk-control\"} 1"), std::string::npos) << text;
+  EXPECT_NE(text.find("\ndijk_reporter_batches_total "), std::string::npos) << text;
+  EXPECT_NE(text.find("dijk_reporter_alarm{daemon=\"dijk-control\"} 0"), std::string::npos) << text;
+  stop_daemon();
+}
+
+// systemd's side of Type=notify: READY=1 once serving, RELOADING=1 then READY=1 around a SIGHUP, and
+// watchdog pings while the daemon's loops turn.
+TEST_F(ControlDaemon, TellsSystemdReadyReloadingAndPingsTheWatchdog) {
+  publish({"A"});
+  const std::string path = work_ + "/notify";
+  const int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  sockaddr_un a{};
+  a.sun_family = AF_UNIX;
+  std::snprintf(a.sun_path, sizeof a.sun_path, "%s", path.c_str());
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  ::setenv("NOTIFY_SOCKET", path.c_str(), 1);
+  ::setenv("WATCHDOG_USEC", "400000", 1);
+  start_daemon();
+  ::unsetenv("NOTIFY_SOCKET");
+  ::unsetenv("WATCHDOG_USEC");
+  std::string seen;
+  const auto receive_until = [&](const std::string& what) {
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (seen.find(what) == std::string::npos && std::chrono::steady_clock::now() < until) {
+      pollfd p{fd, POLLIN, 0};
+      if (::poll(&p, 1, 100) <= 0) continue;
+      char buf[512];
+      const auto n = ::recv(fd, buf, sizeof buf, 0);
+      if (n > 0) seen.append(buf, static_cast<std::size_t>(n)).append("\n");
+    }
+    return seen.find(what) != std::string::npos;
+  };
+  EXPECT_TRUE(receive_until("READY=1")) << seen;
+  EXPECT_TRUE(receive_until("WATCHDOG=1")) << seen;
+  seen.clear();
+  ::kill(daemon_->pid(), SIGHUP);
+  EXPECT_TRUE(receive_until("RELOADING=1")) << seen;
+  EXPECT_TRUE(receive_until("READY=1")) << seen;
+  stop_daemon();
+  ::close(fd);
+}
+
+// kill -9 of the real daemon at moments during a burst of hits: after the last restart the inbox holds
+// every hit the journal made durable, exactly once.
+TEST_F(ControlDaemon, KillNineDuringABurstLosesAndDuplicatesNothing) {
+  publish({"A"});
+  constexpr std::uint64_t kHits = 300;
+  std::atomic<bool> done{false};
+  std::thread producer([&] {
+    journal::JournalWriter writer({.dir = work_ + "/journal", .appliance_id = "appliance-1"});
+    for (std::uint64_t n = 1; n <= kHits; ++n) {
+      writer.wait_durable_shared(writer.append_shared(journal::testing::wire_hit(n)));
+      if (n % 10 == 0) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    done.store(true);
+  });
+  std::mt19937 rng(12345);
+  for (int round = 0; round < 6; ++round) {
+    start_daemon();
+    std::this_thread::sleep_for(std::chrono::milliseconds(std::uniform_int_distribution<int>(20, 150)(rng)));
+    daemon_->kill(SIGKILL);
+    fs::remove(work_ + "/control.sock");
+  }
+  producer.join();
+  ASSERT_TRUE(done.load());
+  start_daemon();
+  ASSERT_TRUE(eventually([&] { return inbox_hits().size() >= kHits; }, std::chrono::seconds(40)))
+      << inbox_hits().size() << log();
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  const auto stored = inbox_hits();
+  std::set<std::string> hashes;
+  for (const auto& h : stored) hashes.insert(h.value("hash", ""));
+  EXPECT_EQ(stored.size(), kHits);
+  EXPECT_EQ(hashes.size(), kHits);
+  stop_daemon();
+}
+
+}  // namespace
+}  // namespace dijk
