@@ -10,6 +10,12 @@ std::optional<std::string> ParsedArgs::value(const std::string& name) const {
   return std::prev(end)->second;  // the last one given wins, as with most tools
 }
 
+std::string ParsedArgs::required(const std::string& name) const {
+  auto v = value(name);
+  if (!v) throw UsageError(name + " is required");
+  return *v;
+}
+
 std::vector<std::string> ParsedArgs::values(const std::string& name) const {
   std::vector<std::string> out;
   const auto [begin, end] = values_.equal_range(name);

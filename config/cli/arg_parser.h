@@ -25,6 +25,8 @@ class ParsedArgs {
  public:
   bool flag(const std::string& name) const { return values_.count(name) != 0; }
   std::optional<std::string> value(const std::string& name) const;
+  // The value of an option the verb cannot do without; throws UsageError naming it.
+  std::string required(const std::string& name) const;
   std::vector<std::string> values(const std::string& name) const;
   const std::vector<std::string>& positional() const { return positional_; }
 

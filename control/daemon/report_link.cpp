@@ -1,5 +1,7 @@
 #include "control/daemon/report_link.h"
 
+#include "control/reporter/retry_backoff.h"
+
 #include <fcntl.h>
 #include <sys/random.h>
 #include <unistd.h>
@@ -123,8 +125,7 @@ void ReportLink::sleep_unless_stopped(std::chrono::milliseconds d) {
 }
 
 void ReportLink::loop() {
-  std::mt19937_64 rng(std::random_device{}());
-  auto backoff = options_.backoff_initial;
+  reporter::RetryBackoff backoff(options_.backoff_initial, options_.backoff_max);
   while (!stop_.load()) {
     heartbeat_ns_.store(steady_ns());
     std::optional<std::size_t> delivered;
@@ -153,14 +154,10 @@ void ReportLink::loop() {
       }
     }
     if (!delivered) {
-      // "Equal jitter": half the step fixed, half random, so appliances do not all retry at once.
-      const auto half = backoff.count() / 2;
-      std::uniform_int_distribution<long long> jitter(0, half);
-      sleep_unless_stopped(std::chrono::milliseconds(half + jitter(rng)));
-      backoff = std::min(backoff * 2, options_.backoff_max);
+      sleep_unless_stopped(backoff.next_delay());
       continue;
     }
-    backoff = options_.backoff_initial;
+    backoff.reset();
     if (*delivered == 0) sleep_unless_stopped(options_.poll_interval);
   }
 }

@@ -15,12 +15,6 @@ extern "C" void on_signal(int) {
   g_stop.store(true);
 }
 
-std::string required(const cli::ParsedArgs& a, const std::string& name) {
-  auto v = a.value(name);
-  if (!v) throw cli::UsageError(name + " is required");
-  return *v;
-}
-
 std::uint64_t number(const cli::ParsedArgs& a, const std::string& name, std::uint64_t fallback) {
   const auto v = a.value(name);
   if (!v) return fallback;
@@ -45,12 +39,12 @@ FieldPolicy policy(const cli::ParsedArgs& a, const std::string& name) {
 
 int run_report(const cli::ParsedArgs& a) {
   ReporterOptions o;
-  o.journal_dir = required(a, "--journal");
-  o.tls.url = required(a, "--url");
-  o.tls.cert = required(a, "--cert");
-  o.tls.key = required(a, "--key");
-  o.tls.ca = required(a, "--ca");
-  o.state_file = required(a, "--state");
+  o.journal_dir = a.required("--journal");
+  o.tls.url = a.required("--url");
+  o.tls.cert = a.required("--cert");
+  o.tls.key = a.required("--key");
+  o.tls.ca = a.required("--ca");
+  o.state_file = a.required("--state");
   if (auto k = a.value("--hmac-key")) o.hmac_key_file = std::filesystem::path(*k);
   o.privacy.client_ip = policy(a, "--client-ip");
   o.privacy.url = policy(a, "--url-field");

@@ -1,4 +1,5 @@
 #include "control/reporter/reporter.h"
+#include "control/reporter/retry_backoff.h"
 
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -70,8 +71,7 @@ std::optional<std::size_t> Reporter::deliver_once() {
 }
 
 void Reporter::run(const std::atomic<bool>& stop) {
-  std::mt19937_64 rng(std::random_device{}());
-  auto backoff = options_.backoff_initial;
+  RetryBackoff backoff(options_.backoff_initial, options_.backoff_max);
   const auto sleep_unless_stopped = [&](std::chrono::milliseconds d) {
     const auto until = std::chrono::steady_clock::now() + d;
     while (!stop.load() && std::chrono::steady_clock::now() < until) {
@@ -81,15 +81,10 @@ void Reporter::run(const std::atomic<bool>& stop) {
   while (!stop.load()) {
     const auto delivered = deliver_once();
     if (!delivered) {
-      // Exponential backoff with "equal jitter": half the step fixed, half random, so many appliances
-      // coming back after an inbox outage do not all retry in the same instant.
-      const auto half = backoff.count() / 2;
-      std::uniform_int_distribution<long long> jitter(0, half);
-      sleep_unless_stopped(std::chrono::milliseconds(half + jitter(rng)));
-      backoff = std::min(backoff * 2, options_.backoff_max);
+      sleep_unless_stopped(backoff.next_delay());
       continue;
     }
-    backoff = options_.backoff_initial;
+    backoff.reset();
     if (*delivered == 0) sleep_unless_stopped(options_.poll_interval);
   }
 }

@@ -18,12 +18,6 @@ extern "C" void on_signal(int) {
   g_stop.store(true);
 }
 
-std::string required(const cli::ParsedArgs& a, const std::string& name) {
-  auto v = a.value(name);
-  if (!v) throw cli::UsageError(name + " is required");
-  return *v;
-}
-
 // Unix seconds, or an ISO 8601 UTC time (2026-11-28T19:00:00Z, or just the date).
 std::int64_t parse_time(const std::string& s) {
   if (!s.empty() && s.find_first_not_of("0123456789") == std::string::npos) return std::stoll(s);
@@ -57,11 +51,11 @@ std::string field(const nlohmann::json& j, const char* name) {
 
 int run_inbox(const cli::ParsedArgs& a) {
   inbox::InboxOptions o;
-  const std::string listen = required(a, "--listen");
-  o.cert = required(a, "--cert");
-  o.key = required(a, "--key");
-  o.client_ca = required(a, "--client-ca");
-  o.db = required(a, "--db");
+  const std::string listen = a.required("--listen");
+  o.cert = a.required("--cert");
+  o.key = a.required("--key");
+  o.client_ca = a.required("--client-ca");
+  o.db = a.required("--db");
   const auto colon = listen.rfind(':');
   if (colon == std::string::npos) throw cli::UsageError("--listen wants ADDRESS:PORT");
   o.listen_host = listen.substr(0, colon);
@@ -90,7 +84,7 @@ int run_inbox(const cli::ParsedArgs& a) {
 }
 
 int run_hits(const cli::ParsedArgs& a) {
-  const std::filesystem::path db = required(a, "--db");
+  const std::filesystem::path db = a.required("--db");
   if (a.flag("--json") && a.flag("--csv")) throw cli::UsageError("--json or --csv, not both");
   if (!std::filesystem::exists(db)) throw std::runtime_error("no inbox database at " + db.string());
   const std::int64_t since = a.value("--since") ? parse_time(*a.value("--since")) : 0;
