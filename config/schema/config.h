@@ -124,4 +124,8 @@ const char* to_string(PrivacyAction a);
 
 inline constexpr const char* kDefaultConfigPath = "/etc/dijk/dijk.toml";
 
+// Where the reporter (dijk-control) keeps the journal position the inbox has acknowledged, and where the
+// journal's writer (dijkd) reads it to know which segments retention may delete.
+inline std::string reporter_ack_state_path(const Config& c) { return c.paths.state + "/reporter-ack"; }
+
 }  // namespace dijk

@@ -61,7 +61,7 @@ void ensure_hmac_key(const std::filesystem::path& file) {
 }  // namespace
 
 std::filesystem::path ack_state_file_of(const Config& config) {
-  return std::filesystem::path(config.paths.state) / "reporter-ack";
+  return reporter_ack_state_path(config);
 }
 
 reporter::ReporterOptions reporter_options_of(const Config& config) {

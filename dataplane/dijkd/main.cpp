@@ -86,6 +86,7 @@ int run_dataplane(const DijkdOptions& o) {
     journal::JournalOptions j;
     j.dir = o.journal_dir;
     j.appliance_id = o.appliance_id;
+    j.ack_state = o.journal_ack_state;
     journal.emplace(std::move(j));
   }
   HitLanes lanes(*hits.all, journal ? &*journal : nullptr);  // a hit is reported once it is durable

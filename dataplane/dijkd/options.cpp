@@ -107,6 +107,7 @@ void apply_config(const Config& c, const Given& given, DijkdOptions& o) {
   o.pdq_max_file_bytes = c.hashing.max_file_size_mb << 20;
   // A live daemon's hits go to the configured journal; a replay writes one only when told (--journal).
   if (o.journal_dir.empty() && o.verb == "run") o.journal_dir = c.paths.journal;
+  o.journal_ack_state = reporter_ack_state_path(c);
   o.appliance_id = c.appliance_id;
 }
 

@@ -33,6 +33,8 @@ struct DijkdOptions {
   std::vector<std::uint16_t> http_ports;
   std::string hits_file;
   std::string journal_dir;  // empty: no journal
+  // The reporter's acknowledged position (from the config): retention deletes only what it covers.
+  std::string journal_ack_state;
   std::string appliance_id = "dijk-unnamed";
   std::string file_prefix;
   unsigned memory_mb = 512;

@@ -86,6 +86,8 @@ TEST_F(DijkdOptionsTest, ProductionConfigGivesHugepagesAndAllowListedPciPorts) {
   EXPECT_EQ(o.pdq_radius, 20);
   EXPECT_EQ(o.set_path, "/var/lib/dijk/set/current.dijkset");
   EXPECT_EQ(o.journal_dir, "/var/lib/dijk/journal");
+  // Retention follows the reporter's acknowledgements, kept where dijk-control writes them.
+  EXPECT_EQ(o.journal_ack_state, "/var/lib/dijk/state/reporter-ack");
   EXPECT_EQ(o.appliance_id, "fra1");
   const auto args = eal_args(o);
   EXPECT_FALSE(has(args, "--no-huge"));
