@@ -5,9 +5,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <csignal>
+#include <cstdio>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+#include <thread>
 
 extern char** environ;
 
@@ -46,6 +49,38 @@ CommandResult run_command(const std::vector<std::string>& argv) {
   r.out = read_text(out_path);
   r.err = read_text(err_path);
   return r;
+}
+
+pid_t spawn_with_output(const std::vector<std::string>& argv, const std::filesystem::path& out) {
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    const std::string o = out.string();
+    if (!std::freopen(o.c_str(), "w", stdout) || !std::freopen((o + ".err").c_str(), "w", stderr))
+      ::_exit(126);
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    ::execvp(args[0], args.data());
+    ::_exit(127);
+  }
+  return pid;
+}
+
+int stop_process(pid_t& pid, std::chrono::milliseconds patience) {
+  ::kill(pid, SIGTERM);
+  int status = 0;
+  const auto deadline = std::chrono::steady_clock::now() + patience;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (::waitpid(pid, &status, WNOHANG) == pid) {
+      pid = -1;
+      return status;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ::kill(pid, SIGKILL);
+  ::waitpid(pid, &status, 0);
+  pid = -1;
+  return status;
 }
 
 void write_text(const std::string& path, const std::string& text) {

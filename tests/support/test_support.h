@@ -1,6 +1,9 @@
 #pragma once
 // What integration tests share: a temporary folder that cleans up after itself, and running a command
 // with its output and exit status captured.
+#include <sys/types.h>
+
+#include <chrono>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -28,6 +31,12 @@ struct CommandResult {
 
 // Runs argv (no shell) and waits; stdin is /dev/null.
 CommandResult run_command(const std::vector<std::string>& argv);
+
+// Starts argv (searched in PATH) in the background with stdout to `out` and stderr to `out` + ".err".
+pid_t spawn_with_output(const std::vector<std::string>& argv, const std::filesystem::path& out);
+// SIGTERM, then up to `patience` for the process to exit, then SIGKILL. Returns the wait status and
+// sets pid to -1.
+int stop_process(pid_t& pid, std::chrono::milliseconds patience);
 
 void write_text(const std::string& path, const std::string& text);
 std::string read_text(const std::string& path);

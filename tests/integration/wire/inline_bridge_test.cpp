@@ -18,6 +18,7 @@
 
 #include "hashcore/digest/streaming_digests.h"
 #include "hashcore/set/set_builder.h"
+#include "tests/support/test_support.h"
 #include "hashcore/util/hex.h"
 
 namespace dijk {
@@ -81,37 +82,13 @@ class InlineBridge : public ::testing::Test {
   }
 
   static pid_t spawn(const std::vector<std::string>& argv, const fs::path& out) {
-    const pid_t pid = fork();
-    if (pid == 0) {
-      const std::string o = out.string();
-      if (!freopen(o.c_str(), "w", stdout) || !freopen((o + ".err").c_str(), "w", stderr)) _exit(126);
-      std::vector<char*> args;
-      for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-      args.push_back(nullptr);
-      execvp(args[0], args.data());
-      _exit(127);
-    }
-    return pid;
+    return test::spawn_with_output(argv, out);
   }
 
   void start_dijkd(const std::vector<std::string>& args, const std::string& ready_text);
   std::string upload();
 
-  static int stop(pid_t& pid) {
-    kill(pid, SIGTERM);
-    int status = 0;
-    for (int i = 0; i < 100; ++i) {
-      if (waitpid(pid, &status, WNOHANG) == pid) {
-        pid = -1;
-        return status;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    kill(pid, SIGKILL);
-    waitpid(pid, &status, 0);
-    pid = -1;
-    return status;
-  }
+  static int stop(pid_t& pid) { return test::stop_process(pid, std::chrono::milliseconds(5000)); }
 
   std::string id_, cli_, mid_, srv_, b0_, b1_;
   fs::path dir_;
