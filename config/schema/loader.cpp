@@ -280,52 +280,42 @@ Problem port_device(const std::string& s) {
          "\"";
 }
 
+// A non-empty array of distinct integers in [min, max] (lcores, ports). Every bad element is reported;
+// `out` changes only when the whole array is good.
+template <typename T>
+void read_distinct_integers(SchemaReader& r, const toml::table& t, const std::string& p, const std::string& key,
+                            const std::string& noun, std::int64_t min, std::int64_t max, std::vector<T>& out) {
+  const auto* a = r.array(t, p, key);
+  if (a == nullptr) return;
+  const std::string name = p + "." + key;
+  std::vector<T> values;
+  bool good = true;
+  for (std::size_t i = 0; i < a->size(); ++i) {
+    const auto v = r.checked_integer(*a->get(i), name + "[" + std::to_string(i) + "]", min, max);
+    if (!v) {
+      good = false;
+    } else if (std::find(values.begin(), values.end(), *v) != values.end()) {
+      r.error_at(a->get(i)->source(), "'" + name + "' lists " + noun + " " + std::to_string(*v) + " twice");
+      good = false;
+    } else {
+      values.push_back(static_cast<T>(*v));
+    }
+  }
+  if (a->empty()) {
+    r.error_at(a->source(), "'" + name + "' must list at least one " + noun);
+  } else if (good) {
+    out = std::move(values);
+  }
+}
+
 void read_dataplane(SchemaReader& r, const toml::table& t, DataplaneConfig& d) {
   const std::string p = "dataplane";
   r.check_keys(t, p,
                {"mode", "lcores", "ports", "http_ports", "flow_table_cap", "reassembly_memory_mb", "eal"});
   r.enumeration(t, p, "mode", d.mode, {{"mirror", CaptureMode::kMirror}, {"inline", CaptureMode::kInline}});
-  if (const auto* a = r.array(t, p, "lcores")) {
-    std::vector<std::uint32_t> lcores;
-    bool good = true;
-    for (std::size_t i = 0; i < a->size(); ++i) {
-      // lcore 0 is the main (control) lcore; workers are the others.
-      const auto v = r.checked_integer(*a->get(i), p + ".lcores[" + std::to_string(i) + "]", 1, 1023);
-      if (!v) {
-        good = false;
-      } else if (std::find(lcores.begin(), lcores.end(), *v) != lcores.end()) {
-        r.error_at(a->get(i)->source(), "'dataplane.lcores' lists lcore " + std::to_string(*v) + " twice");
-        good = false;
-      } else {
-        lcores.push_back(static_cast<std::uint32_t>(*v));
-      }
-    }
-    if (a->empty()) {
-      r.error_at(a->source(), "'dataplane.lcores' must list at least one lcore");
-    } else if (good) {
-      d.lcores = std::move(lcores);
-    }
-  }
-  if (const auto* a = r.array(t, p, "http_ports")) {
-    std::vector<std::uint16_t> ports;
-    bool good = true;
-    for (std::size_t i = 0; i < a->size(); ++i) {
-      const auto v = r.checked_integer(*a->get(i), p + ".http_ports[" + std::to_string(i) + "]", 1, 65535);
-      if (!v) {
-        good = false;
-      } else if (std::find(ports.begin(), ports.end(), *v) != ports.end()) {
-        r.error_at(a->get(i)->source(), "'dataplane.http_ports' lists port " + std::to_string(*v) + " twice");
-        good = false;
-      } else {
-        ports.push_back(static_cast<std::uint16_t>(*v));
-      }
-    }
-    if (a->empty()) {
-      r.error_at(a->source(), "'dataplane.http_ports' must list at least one port");
-    } else if (good) {
-      d.http_ports = std::move(ports);
-    }
-  }
+  // lcore 0 is the main (control) lcore; workers are the others.
+  read_distinct_integers(r, t, p, "lcores", "lcore", 1, 1023, d.lcores);
+  read_distinct_integers(r, t, p, "http_ports", "port", 1, 65535, d.http_ports);
   r.integer(t, p, "flow_table_cap", d.flow_table_cap, 1024, std::int64_t{1} << 28);
   r.integer(t, p, "reassembly_memory_mb", d.reassembly_memory_mb, 16, std::int64_t{1} << 20);
   if (const auto* a = r.array(t, p, "ports")) {
