@@ -283,8 +283,9 @@ Problem port_device(const std::string& s) {
 // A non-empty array of distinct integers in [min, max] (lcores, ports). Every bad element is reported;
 // `out` changes only when the whole array is good.
 template <typename T>
-void read_distinct_integers(SchemaReader& r, const toml::table& t, const std::string& p, const std::string& key,
-                            const std::string& noun, std::int64_t min, std::int64_t max, std::vector<T>& out) {
+void read_distinct_integers(SchemaReader& r, const toml::table& t, const std::string& p,
+                            const std::string& key, const std::string& noun, std::int64_t min,
+                            std::int64_t max, std::vector<T>& out) {
   const auto* a = r.array(t, p, key);
   if (a == nullptr) return;
   const std::string name = p + "." + key;

@@ -19,13 +19,6 @@
 namespace dijk::test {
 namespace {
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 int sh(const std::string& cmd) {
   return std::system(cmd.c_str());
 }
@@ -162,8 +155,9 @@ TEST_F(LiveDijkd, AdminVerbsMetricsReloadAndSetSwapAgainstTheRealDaemon) {
   dijkd_ = spawn({"ip", "netns", "exec", srv_, kDijkd.string(), "run", "--config", config.string(), "--json",
                   "--file-prefix", "dijkd-live-" + id_, "--set-poll-ms", "200"},
                  dir_ / "dijkd.out");
-  ASSERT_TRUE(eventually([&] { return slurp(dir_ / "dijkd.out.err").find("ready:") != std::string::npos; }))
-      << slurp(dir_ / "dijkd.out.err");
+  ASSERT_TRUE(eventually([&] {
+    return test::read_text(dir_ / "dijkd.out.err").find("ready:") != std::string::npos;
+  })) << test::read_text(dir_ / "dijkd.out.err");
 
   // status: the set the config names.
   auto r = ctl("status --json");
@@ -174,17 +168,18 @@ TEST_F(LiveDijkd, AdminVerbsMetricsReloadAndSetSwapAgainstTheRealDaemon) {
   // An upload before the set lists it: no hit.
   ASSERT_TRUE(upload("before.bin"));
   std::this_thread::sleep_for(std::chrono::seconds(1));
-  EXPECT_EQ(slurp(dir_ / "dijkd.out").find(md5_), std::string::npos);
+  EXPECT_EQ(test::read_text(dir_ / "dijkd.out").find(md5_), std::string::npos);
 
   // A new set renamed into place, as the sync does: live without a restart.
   install_set(set, {md5_}, {}, 2);
-  ASSERT_TRUE(eventually([&] { return status_set_version() == 2; })) << slurp(dir_ / "dijkd.out.err");
+  ASSERT_TRUE(eventually([&] { return status_set_version() == 2; }))
+      << test::read_text(dir_ / "dijkd.out.err");
   // The workers take it at their next tick (~1 ms); the upload's file is matched against it.
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   ASSERT_TRUE(upload("after.bin"));
-  ASSERT_TRUE(eventually([&] { return slurp(dir_ / "dijkd.out").find(md5_) != std::string::npos; }))
-      << slurp(dir_ / "dijkd.out") << slurp(dir_ / "dijkd.out.err");
-  const std::string hits = slurp(dir_ / "dijkd.out");
+  ASSERT_TRUE(eventually([&] { return test::read_text(dir_ / "dijkd.out").find(md5_) != std::string::npos; }))
+      << test::read_text(dir_ / "dijkd.out") << test::read_text(dir_ / "dijkd.out.err");
+  const std::string hits = test::read_text(dir_ / "dijkd.out");
   EXPECT_NE(hits.find("\"filename\":\"after.bin\""), std::string::npos) << hits;
   EXPECT_EQ(hits.find("\"filename\":\"before.bin\""), std::string::npos) << hits;
   EXPECT_NE(hits.find("\"set_version\":2"), std::string::npos) << hits;
@@ -216,33 +211,37 @@ TEST_F(LiveDijkd, AdminVerbsMetricsReloadAndSetSwapAgainstTheRealDaemon) {
   r = ctl("config show --json");
   EXPECT_EQ(r.exit_code, 0) << r.out;
   EXPECT_NE(r.out.find("live-test"), std::string::npos) << r.out;
-  const std::string before = slurp(config);
+  const std::string before = test::read_text(config);
   r = ctl("config set hashing.pdq_max_distance 300");
   EXPECT_NE(r.exit_code, 0) << r.out;
-  EXPECT_EQ(slurp(config), before);
+  EXPECT_EQ(test::read_text(config), before);
   r = ctl("config set hashing.pdq_max_distance 20 --confirm-within 60s");
   EXPECT_EQ(r.exit_code, 0) << r.out;
-  EXPECT_NE(slurp(config).find("pdq_max_distance = 20"), std::string::npos) << slurp(config);
+  EXPECT_NE(test::read_text(config).find("pdq_max_distance = 20"), std::string::npos)
+      << test::read_text(config);
   r = ctl("config confirm");
   EXPECT_EQ(r.exit_code, 0) << r.out;
 
   // SIGHUP: paths.set now names another file (version 5): it goes live.
   const fs::path other = dir_ / "other.set";
   write_set(other, {md5_}, {}, 5);
-  std::string text = slurp(config);
+  std::string text = test::read_text(config);
   text.replace(text.find(set.string()), set.string().size(), other.string());
   std::ofstream(config) << text;
   ASSERT_EQ(
       sh("pkill -HUP -P " + std::to_string(dijkd_) + " -x dijkd || kill -HUP " + std::to_string(dijkd_)), 0);
-  EXPECT_TRUE(eventually([&] { return status_set_version() == 5; })) << slurp(dir_ / "dijkd.out.err");
+  EXPECT_TRUE(eventually([&] { return status_set_version() == 5; }))
+      << test::read_text(dir_ / "dijkd.out.err");
   // ... and the watcher now follows the new path: a version renamed over it goes live too.
   install_set(other, {md5_}, {}, 6);
-  EXPECT_TRUE(eventually([&] { return status_set_version() == 6; })) << slurp(dir_ / "dijkd.out.err");
+  EXPECT_TRUE(eventually([&] { return status_set_version() == 6; }))
+      << test::read_text(dir_ / "dijkd.out.err");
 
   // SIGTERM: the summary, exit 1 (hits were reported).
   const int status = stop(dijkd_);
-  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1) << status << slurp(dir_ / "dijkd.out.err");
-  EXPECT_NE(slurp(dir_ / "dijkd.out").find("{\"summary\""), std::string::npos);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1)
+      << status << test::read_text(dir_ / "dijkd.out.err");
+  EXPECT_NE(test::read_text(dir_ / "dijkd.out").find("{\"summary\""), std::string::npos);
 
   // The hit is in the journal the config names (paths.journal), with the appliance id.
   journal::JournalReader reader(dir_ / "journal");

@@ -18,20 +18,13 @@
 
 #include "hashcore/digest/streaming_digests.h"
 #include "hashcore/set/set_builder.h"
-#include "tests/support/test_support.h"
 #include "hashcore/util/hex.h"
+#include "tests/support/test_support.h"
 
 namespace dijk {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 int sh(const std::string& cmd) {
   return std::system(cmd.c_str());
@@ -131,10 +124,10 @@ void InlineBridge::start_dijkd(const std::vector<std::string>& args, const std::
   dijkd_ = spawn(argv, dir_ / "dijkd.out");
   bool ready = false;
   for (int i = 0; i < 200 && !ready; ++i) {
-    ready = slurp(dir_ / "dijkd.out.err").find(ready_text) != std::string::npos;
+    ready = test::read_text(dir_ / "dijkd.out.err").find(ready_text) != std::string::npos;
     if (!ready) std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
-  ASSERT_TRUE(ready) << slurp(dir_ / "dijkd.out.err");
+  ASSERT_TRUE(ready) << test::read_text(dir_ / "dijkd.out.err");
 }
 
 // curl's multipart upload from the client namespace to the server; returns the HTTP status text.
@@ -144,14 +137,14 @@ std::string InlineBridge::upload() {
       " curl -sS --max-time 20 --retry 3 --retry-connrefused -o /dev/null -w '%{http_code}' -F file=@" +
       (dir_ / "upload.bin").string() + " http://10.215.0.2/upload/live > " + (dir_ / "curl.out").string() +
       " 2>&1";
-  EXPECT_EQ(sh(curl), 0) << slurp(dir_ / "curl.out");
-  return slurp(dir_ / "curl.out");
+  EXPECT_EQ(sh(curl), 0) << test::read_text(dir_ / "curl.out");
+  return test::read_text(dir_ / "curl.out");
 }
 
 // Waits (up to 30 s) until dijkd has printed `text`: on a loaded machine the worker may still be
 // draining its queue when curl returns, and stopping it then would lose the hit for a timing reason.
 void wait_for_output(const fs::path& file, const std::string& text) {
-  for (int i = 0; i < 600 && slurp(file).find(text) == std::string::npos; ++i) {
+  for (int i = 0; i < 600 && test::read_text(file).find(text) == std::string::npos; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
 }
@@ -166,8 +159,8 @@ TEST_F(InlineBridge, ForwardsEveryFrameAndReportsTheUpload) {
   wait_for_output(dir_ / "dijkd.out", md5_hex);
   const int status = stop(dijkd_);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1)  // 1: hits found
-      << status << slurp(dir_ / "dijkd.out.err");
-  const std::string out = slurp(dir_ / "dijkd.out");
+      << status << test::read_text(dir_ / "dijkd.out.err");
+  const std::string out = test::read_text(dir_ / "dijkd.out");
   EXPECT_NE(out.find("\"hash\":\"" + md5_hex + "\""), std::string::npos) << out;
   EXPECT_NE(out.find("\"filename\":\"upload.bin\""), std::string::npos) << out;
   EXPECT_GT(total_counter(out, "forwarded"), 20u) << out;
@@ -185,13 +178,13 @@ TEST_F(InlineBridge, MirrorPortWithTwoWorkersOnKernelFanoutQueues) {
   start_dijkd(
       {"run", "--mode", "mirror", "--workers", "2", "--vdev", "net_af_packet0,iface=" + b0_ + ",qpairs=2"},
       "mirror on");
-  EXPECT_NE(slurp(dir_ / "dijkd.out.err").find("kernel-fanout"), std::string::npos);
+  EXPECT_NE(test::read_text(dir_ / "dijkd.out.err").find("kernel-fanout"), std::string::npos);
   EXPECT_EQ(upload(), "201");
   wait_for_output(dir_ / "dijkd.out", md5_hex);
   const int status = stop(dijkd_);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1)  // 1: hits found
-      << status << slurp(dir_ / "dijkd.out.err");
-  const std::string out = slurp(dir_ / "dijkd.out");
+      << status << test::read_text(dir_ / "dijkd.out.err");
+  const std::string out = test::read_text(dir_ / "dijkd.out");
   EXPECT_NE(out.find("\"hash\":\"" + md5_hex + "\""), std::string::npos) << out;
   EXPECT_EQ(total_counter(out, "forwarded"), 0u);  // mirror: receive only
   EXPECT_EQ(total_counter(out, "stream_truncated_files"), 0u) << out;
