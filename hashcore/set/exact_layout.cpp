@@ -1,5 +1,6 @@
 #include "hashcore/set/exact_layout.h"
 
+#include <algorithm>
 #include <bit>
 
 #include "hashcore/set/set_format.h"
@@ -11,11 +12,18 @@ constexpr std::uint64_t align8(std::uint64_t v) {
 }
 }  // namespace
 
-std::uint32_t choose_bucket_bits(std::uint64_t count) {
+std::uint32_t choose_bucket_bits(std::uint32_t digest_size, std::uint64_t count) {
   if (count < 8) return 0;
   const auto log2 = static_cast<std::uint32_t>(std::bit_width(count) - 1);
-  const std::uint32_t bits = log2 - 2;
-  return bits > 30 ? 30 : bits;
+  const std::uint64_t budget = count * (digest_size + 1);
+  std::uint32_t within_budget_bits = 0;
+  bool any_within_budget = false;
+  for (std::uint32_t bits = log2 > 4 ? log2 - 4 : 0; bits <= std::min<std::uint32_t>(log2 + 1, 30); ++bits) {
+    if (exact_layout(digest_size, bits, count).section_length <= budget)
+      any_within_budget = true, within_budget_bits = bits;  // the last is the largest
+  }
+  // Out of budget (small sets, where the bucket table weighs most): about four entries a bucket.
+  return any_within_budget ? within_budget_bits : log2 - 2;
 }
 
 ExactLayout exact_layout(std::uint32_t digest_size, std::uint32_t bucket_bits, std::uint64_t count) {

@@ -83,9 +83,10 @@ void ExactTable::find_batch(const std::uint8_t* digests, std::size_t stride, std
     for (std::size_t i = 0; i < n; ++i) out[i] = kNotFound;
     return;
   }
-  // In blocks, three passes: prefetch every lookup's bucket-table word, then (those having arrived)
-  // every bucket's first entries, then resolve. Each pass issues independent loads, so a block costs about
-  // two memory round trips instead of two per lookup.
+  // In blocks, three passes: prefetch every lookup's bucket-table word, then (those having arrived) the
+  // lines of every bucket, then resolve. Each pass issues independent loads, so a block costs about two
+  // memory round trips instead of two per lookup. (A rolling pipeline, each lookup a fixed distance
+  // behind the one prefetching, measured slower here: its loop carries three stages' branches.)
   constexpr std::size_t kBlock = 32;
   std::uint64_t bucket[kBlock];
   for (std::size_t base = 0; base < n; base += kBlock) {
@@ -94,13 +95,23 @@ void ExactTable::find_batch(const std::uint8_t* digests, std::size_t stride, std
       bucket[j] = bucket_of(digests + (base + j) * stride);
       __builtin_prefetch(&bucket_start_[bucket[j]]);
     }
-    for (std::size_t j = 0; j < m; ++j) {
-      const std::uint8_t* first = suffixes_ + std::uint64_t{bucket_start_[bucket[j]]} * suffix_size_;
-      __builtin_prefetch(first);
-      __builtin_prefetch(first + 64);  // a bucket of ~4 entries of up to 32 bytes may span two lines
-    }
+    for (std::size_t j = 0; j < m; ++j) prefetch_bucket_lines(bucket[j]);
     for (std::size_t j = 0; j < m; ++j) out[base + j] = scan_bucket(bucket[j], digests + (base + j) * stride);
   }
+}
+
+void ExactTable::prefetch_bucket_lines(std::uint64_t bucket) const {
+  // Exactly the lines the bucket spans (usually one or two): a fixed guess either wastes memory bandwidth
+  // or leaves a line to miss when resolving. Capped so that a forged bucket table cannot make it run long.
+  constexpr std::uintptr_t kLine = 64;
+  constexpr std::uintptr_t kMaxLines = 4;
+  const std::uint64_t start = bucket_start_[bucket];
+  const std::uint64_t end = std::max<std::uint64_t>(start + 1, bucket_start_[bucket + 1]);
+  const auto first = reinterpret_cast<std::uintptr_t>(suffixes_ + start * suffix_size_) & ~(kLine - 1);
+  const auto last = std::min(reinterpret_cast<std::uintptr_t>(suffixes_ + end * suffix_size_ - 1),
+                             first + (kMaxLines - 1) * kLine);
+  for (std::uintptr_t line = first; line <= last; line += kLine)
+    __builtin_prefetch(reinterpret_cast<const void*>(line));
 }
 
 // ---- HashSet ----

@@ -73,6 +73,7 @@ class ExactTable {
     for (std::uint32_t i = 0; i < dropped_; ++i) digest[i] = static_cast<std::uint8_t>(top >> (56 - 8 * i));
   }
   std::int32_t scan_bucket(std::uint64_t bucket, const std::uint8_t* digest) const;
+  void prefetch_bucket_lines(std::uint64_t bucket) const;
 
   std::uint32_t digest_size_ = 0;
   std::uint32_t bucket_bits_ = 0;

@@ -53,7 +53,7 @@ template <typename Entry>
 std::vector<std::uint8_t> exact_section(const std::vector<Entry>& entries, Algorithm algorithm) {
   const auto size = static_cast<std::uint32_t>(digest_size(algorithm));
   const std::uint64_t count = entries.size();
-  const std::uint32_t bits = setfile::choose_bucket_bits(count);
+  const std::uint32_t bits = setfile::choose_bucket_bits(size, count);
   const auto layout = setfile::exact_layout(size, bits, count);
 
   std::vector<std::uint8_t> out(layout.section_length, 0);

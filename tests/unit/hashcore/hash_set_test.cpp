@@ -1,10 +1,13 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <tuple>
 
+#include "hashcore/set/exact_layout.h"
 #include "hashcore/set/set_builder.h"
 
 namespace dijk {
@@ -88,6 +91,78 @@ TEST(HashSet, BatchLookupAgreesWithSingleLookups) {
   }
 }
 
+// Sizes on both sides of each whole byte of bucket number the layout drops from the stored suffix (none,
+// one, two), for digests of each length: every stored digest is found by both lookups with its list, no
+// absent one is, and for_each gives back exactly what was stored (the dropped prefix rebuilt).
+class HashSetSizes : public ::testing::TestWithParam<std::tuple<Algorithm, int>> {};
+
+TEST_P(HashSetSizes, EveryLayoutFindsWhatItStoresAndRebuildsIt) {
+  const auto [algorithm, count] = GetParam();
+  TempDir dir;
+  std::mt19937_64 rng(static_cast<std::uint64_t>(count));
+  SetBuilder b;
+  const auto l0 = b.add_list("l0", "");
+  const auto l1 = b.add_list("l1", "");
+  std::vector<Digest> stored;
+  for (int i = 0; i < count; ++i) {
+    stored.push_back(random_digest(algorithm, rng));
+    b.add(stored.back(), i % 2 ? l1 : l0);
+  }
+  b.write(dir.file("s.set"));
+  const auto set = HashSet::open(dir.file("s.set"));
+  const ExactTable& table = set->exact(algorithm);
+  ASSERT_EQ(table.size(), static_cast<std::uint64_t>(count));
+
+  const std::size_t size = digest_size(algorithm);
+  std::vector<std::uint8_t> queries;
+  for (int i = 0; i < 2 * count + 50; ++i) {
+    const Digest d =
+        i % 2 == 0 && i / 2 < count ? stored[static_cast<std::size_t>(i / 2)] : random_digest(algorithm, rng);
+    queries.insert(queries.end(), d.bytes.begin(), d.bytes.begin() + static_cast<std::ptrdiff_t>(size));
+  }
+  const std::size_t n = queries.size() / size;
+  std::vector<std::int32_t> batched(n);
+  table.find_batch(queries.data(), size, n, batched.data());
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::int32_t single = table.find({&queries[i * size], size});
+    ASSERT_EQ(batched[i], single) << i;
+    const bool present = i % 2 == 0 && i / 2 < static_cast<std::size_t>(count);
+    ASSERT_EQ(single, present ? ((i / 2) % 2 ? l1 : l0) : ExactTable::kNotFound) << i;
+  }
+
+  std::vector<std::vector<std::uint8_t>> visited;
+  table.for_each(
+      [&](std::span<const std::uint8_t> d, std::uint16_t) { visited.emplace_back(d.begin(), d.end()); });
+  std::vector<std::vector<std::uint8_t>> expected;
+  for (const auto& d : stored)
+    expected.emplace_back(d.bytes.begin(), d.bytes.begin() + static_cast<std::ptrdiff_t>(size));
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(visited, expected);
+}
+
+INSTANTIATE_TEST_SUITE_P(Layouts, HashSetSizes,
+                         ::testing::Combine(::testing::Values(Algorithm::md5, Algorithm::sha1,
+                                                              Algorithm::sha256),
+                                            ::testing::Values(1, 7, 8, 300, 5000, 70000, 400000)));
+
+// The bucket count the writer picks keeps an MD5 entry within the memory goal (<= 17 bytes, bucket table
+// and list index included) and a bucket within two cache lines on average at every size from 300k to
+// 100M (below that the bucket table weighs too much for 17 bytes); at 50M it drops a third byte (2^24
+// buckets of ~3 entries).
+TEST(ExactLayout, Md5EntriesStayWithinSeventeenBytesAndBucketsSmall) {
+  for (std::uint64_t n = 300'000; n <= 100'000'000; n = n * 11 / 10) {
+    const std::uint32_t bits = setfile::choose_bucket_bits(16, n);
+    const auto layout = setfile::exact_layout(16, bits, n);
+    const double per_entry = static_cast<double>(layout.section_length) / static_cast<double>(n);
+    EXPECT_LE(per_entry, 17.0) << n << " entries, " << bits << " bucket bits";
+    const double bucket_bytes =
+        static_cast<double>(n) / static_cast<double>(std::uint64_t{1} << bits) * layout.suffix_size;
+    EXPECT_LE(bucket_bytes, 128.0) << n << " entries, " << bits << " bucket bits";
+  }
+  EXPECT_EQ(setfile::choose_bucket_bits(16, 50'000'000), 24u);
+  EXPECT_EQ(setfile::exact_layout(16, 24, 50'000'000).dropped_bytes, 3u);
+}
+
 TEST(HashSet, AllowListSuppressesEveryHitOfThatFile) {
   TempDir dir;
   std::mt19937_64 rng(3);
@@ -138,7 +213,8 @@ class CorruptSetFile : public ::testing::Test {
     bytes_.assign(std::istreambuf_iterator<char>(in), {});
   }
   void write(const std::vector<char>& bytes) {
-    std::ofstream(path_, std::ios::binary | std::ios::trunc).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    std::ofstream(path_, std::ios::binary | std::ios::trunc)
+        .write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
   }
   std::string error_opening(SetVerification v = SetVerification::full) {
     try {
