@@ -43,6 +43,9 @@ struct DaemonStatus {
   std::int64_t pid = 0;
   std::uint64_t uptime_s = 0;
   std::string appliance_id;
+  // dijkd: what the dataplane is doing, e.g. "mirror on 0000:3b:00.0, 0000:3b:00.1, 2 worker lcores" or
+  // "idle: no ports configured".
+  std::string dataplane;
   std::optional<SetStatus> set;
   std::optional<FeedStatus> feed;
   std::optional<ReporterStatus> reporter;
@@ -55,6 +58,7 @@ inline nlohmann::json to_json(const DaemonStatus& s) {
                    {"pid", s.pid},
                    {"uptime_s", s.uptime_s},
                    {"appliance_id", s.appliance_id}};
+  if (!s.dataplane.empty()) j["dataplane"] = s.dataplane;
   if (s.set) {
     j["set"] = {{"version", s.set->version},
                 {"entries", s.set->entries},

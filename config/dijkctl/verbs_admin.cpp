@@ -39,6 +39,7 @@ void print_status(const json& s) {
             << "), up " << human_duration(u64(s, "uptime_s"));
   if (s.contains("appliance_id")) std::cout << ", appliance " << s.value("appliance_id", "");
   std::cout << "\n";
+  if (s.contains("dataplane")) std::cout << "  dataplane " << s.value("dataplane", "") << "\n";
   if (s.contains("set")) {
     const auto& set = s["set"];
     std::cout << "  set       version " << u64(set, "version") << ", " << u64(set, "entries") << " entries, "

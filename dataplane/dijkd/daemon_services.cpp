@@ -101,6 +101,7 @@ struct DaemonServices::Impl {
     s.uptime_s = static_cast<std::uint64_t>(
         std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - started).count());
     s.appliance_id = service.current().appliance_id;
+    s.dataplane = dataplane;
     if (const auto live = set.current()) {
       const std::int64_t age = now_unix() - live->created_unix();
       s.set = admin::SetStatus{live->version(), set_entries(*live),
@@ -158,6 +159,7 @@ struct DaemonServices::Impl {
   }
 
   LiveSet& set;
+  std::string dataplane;  // set before start(), read by status()
   CounterSource counters;
   std::function<void(const Config&)> apply_live;
   admin::ConfigService service;
@@ -187,6 +189,10 @@ DaemonServices::DaemonServices(std::string config_path, const Config& config, Li
   i.server.handle("stats", [&i](const json&) {
     return json{{"counters", metrics::to_json(i.registry.collect())}};
   });
+}
+
+void DaemonServices::describe_dataplane(std::string description) {
+  impl_->dataplane = std::move(description);
 }
 
 DaemonServices::~DaemonServices() {

@@ -37,6 +37,8 @@ class DaemonServices {
   DaemonServices(const DaemonServices&) = delete;
   DaemonServices& operator=(const DaemonServices&) = delete;
 
+  // What `status` says the dataplane is doing (ports and mode, or idle and why).
+  void describe_dataplane(std::string description);
   // Binds the admin socket and the metrics listener; throws with a message an operator can act on.
   void start();
   // systemd: READY=1 (the dataplane is receiving).

@@ -62,13 +62,55 @@ dpdk::CounterList daemon_counters(const PdqStage* pdq, const HitLanes& lanes, co
   return out;
 }
 
-int run_dataplane(const DijkdOptions& o) {
-  // SIGINT/SIGTERM/SIGHUP are blocked in every thread (EAL threads inherit the mask) and picked up by the
-  // main lcore's supervision loop: no handler, no global flag.
+// SIGINT/SIGTERM/SIGHUP are blocked in every thread (EAL threads inherit the mask) and picked up by the
+// main thread's loop: no handler, no global flag.
+sigset_t block_daemon_signals() {
   sigset_t signals;
   sigemptyset(&signals);
   for (const int s : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&signals, s);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  return signals;
+}
+
+// `run --config` with no port configured: a fresh appliance, or one whose ports were taken out. No EAL
+// and no lcores; the admin socket, metrics, set watching and systemd readiness run as usual, so the box
+// comes up healthy and dijkctl can inspect and configure it. Ports take effect on restart.
+int run_idle(const DijkdOptions& o) {
+  const sigset_t signals = block_daemon_signals();
+  LiveSet set(o.set_path, true);
+  const auto apply_live = [&](const Config& next) {
+    try {
+      set.retarget(next.paths.set);
+    } catch (const std::exception& e) {
+      std::cerr << "dijkd: paths.set: " << e.what() << ": the current set keeps serving\n";
+    }
+  };
+  DaemonServices services(
+      o.config_path, *o.config, set, [] { return CounterView{}; }, apply_live);
+  services.describe_dataplane("idle: no ports configured (add [[dataplane.ports]] to " + o.config_path +
+                              ", then restart dijkd)");
+  services.start();
+  drop_start_capabilities(o);
+  set.watch(std::chrono::milliseconds(o.set_poll_ms));
+  services.ready();
+  std::fprintf(stderr, "dijkd: idle: no ports configured in %s; admin socket and metrics only\n",
+               o.config_path.c_str());
+  for (;;) {
+    services.heartbeat();
+    const timespec second{1, 0};
+    const int sig = sigtimedwait(&signals, nullptr, &second);
+    if (sig == SIGHUP) {
+      services.reload();
+    } else if (sig > 0) {
+      break;
+    }
+  }
+  services.stop();
+  return kExitOk;
+}
+
+int run_dataplane(const DijkdOptions& o) {
+  const sigset_t signals = block_daemon_signals();
 
   dpdk::EalOptions eal = eal_options_for(o);
   dpdk::DataplaneConfig config;
@@ -104,9 +146,10 @@ int run_dataplane(const DijkdOptions& o) {
   std::string ports;
   for (const auto& p : dp->port_reports())
     ports += (ports.empty() ? "" : ", ") + p.info.name + " (rss " + dpdk::rss_mode_name(p.info.rss) + ")";
-  std::fprintf(stderr, "dijkd: %s on %s with %u worker lcore(s)\n",
-               o.mode == dpdk::Mode::inline_bridge ? "inline bridge" : "mirror", ports.c_str(),
-               dp->worker_count());
+  const std::string description =
+      std::string(o.mode == dpdk::Mode::inline_bridge ? "inline bridge" : "mirror") + " on " + ports +
+      " with " + std::to_string(dp->worker_count()) + " worker lcore(s)";
+  std::fprintf(stderr, "dijkd: %s\n", description.c_str());
 
   std::unique_ptr<DaemonServices> services;
   if (o.verb == "run" && o.config) {
@@ -127,6 +170,7 @@ int run_dataplane(const DijkdOptions& o) {
       if (pdq) pdq->set_radius(static_cast<int>(next.hashing.pdq_max_distance));
     };
     services = std::make_unique<DaemonServices>(o.config_path, *o.config, set, counters, apply_live);
+    services->describe_dataplane(description);
     services->start();  // binds the admin socket (chgrp needs the start's privileges)
   }
   if (o.verb == "run") drop_start_capabilities(o);
@@ -164,6 +208,7 @@ int main(int argc, char** argv) {
   // it would not be (LeakSanitizer found it).
   OPENSSL_init_crypto(OPENSSL_INIT_LOAD_CONFIG, nullptr);
   try {
+    if (options.verb == "run" && options.pci.empty() && options.vdevs.empty()) return dijk::run_idle(options);
     return dijk::run_dataplane(options);
   } catch (const std::exception& e) {
     std::cerr << "dijkd: " << e.what() << "\n";

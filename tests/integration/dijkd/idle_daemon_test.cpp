@@ -1,0 +1,96 @@
+// A fresh appliance: `dijkd run --config` with no port configured must come up (admin socket, metrics,
+// set watching, systemd readiness) and say it is idle, so that the firmware's health gate and an operator's
+// `dijkctl status` get an answer before anyone has configured a NIC. Without a config there is nothing
+// to idle for, and `run` without ports stays a usage error.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "tests/integration/dijkd/dijkd_harness.h"
+#include "tests/support/test_support.h"
+
+namespace dijk::test {
+namespace {
+
+class IdleDijkd : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    metrics_port_ = 20000 + static_cast<int>(getpid() % 20000) + 7;
+    write_text(dir_.file("dijk.toml"),
+               "appliance_id = \"idle-test\"\n\n"
+               "[paths]\nset = \"" +
+                   set_path() + "\"\njournal = \"" + dir_.file("journal") + "\"\nstate = \"" +
+                   dir_.file("state") + "\"\n\n[admin]\nsocket = \"" + socket() +
+                   "\"\ngroup = \"root\"\n\n[metrics]\nlisten = \"127.0.0.1:" +
+                   std::to_string(metrics_port_) + "\"\n");
+  }
+  void TearDown() override {
+    if (dijkd_ > 0) stop_process(dijkd_, std::chrono::seconds(10));
+  }
+
+  std::string set_path() const { return dir_.file("current.set"); }
+  std::string socket() const { return dir_.file("dijkd.sock"); }
+
+  // dijkctl status --json for dijkd alone; a null json while it does not answer.
+  nlohmann::json status() const {
+    const auto r = run_command({kDijkctl.string(), "status", "--json", "--socket", socket()});
+    if (r.status != 0) return nullptr;
+    const auto j = nlohmann::json::parse(r.out, nullptr, false);
+    return j.is_array() && j.size() == 1 ? j[0] : nlohmann::json();
+  }
+
+  nlohmann::json status_within(std::chrono::seconds limit,
+                               const std::function<bool(const nlohmann::json&)>& ok) const {
+    const auto until = std::chrono::steady_clock::now() + limit;
+    nlohmann::json s;
+    do {
+      s = status();
+      if (!s.is_null() && ok(s)) return s;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    } while (std::chrono::steady_clock::now() < until);
+    return s;
+  }
+
+  TempDir dir_;
+  int metrics_port_ = 0;
+  pid_t dijkd_ = -1;
+};
+
+TEST_F(IdleDijkd, WithoutPortsItServesStatusSaysIdleAndPicksUpASet) {
+  dijkd_ =
+      spawn_with_output({kDijkd.string(), "run", "--config", dir_.file("dijk.toml")}, dir_.file("dijkd.out"));
+  auto s = status_within(std::chrono::seconds(20), [](const nlohmann::json&) { return true; });
+  ASSERT_FALSE(s.is_null()) << read_text(dir_.file("dijkd.out.err"));
+  EXPECT_EQ(s.value("daemon", ""), "dijkd");
+  EXPECT_EQ(s.value("appliance_id", ""), "idle-test");
+  EXPECT_NE(s.value("dataplane", "").find("idle: no ports configured"), std::string::npos) << s.dump();
+  EXPECT_FALSE(s.contains("set")) << "no set installed yet, none may be reported";
+
+  // The feed installing a set while idle: status reports it without a restart.
+  install_set(set_path(), {"0123456789abcdef0123456789abcdef"}, {}, 7);
+  s = status_within(std::chrono::seconds(20), [](const nlohmann::json& j) { return j.contains("set"); });
+  ASSERT_TRUE(s.contains("set")) << s.dump();
+  EXPECT_EQ(s["set"]["version"].get<std::uint64_t>(), 7u);
+
+  // The human form names the state, for the operator on the console.
+  const auto human = run_command({kDijkctl.string(), "status", "--socket", socket()});
+  EXPECT_EQ(human.status, 0);
+  EXPECT_NE(human.out.find("dataplane idle: no ports configured"), std::string::npos) << human.out;
+
+  const int status = stop_process(dijkd_, std::chrono::seconds(10));
+  ASSERT_TRUE(WIFEXITED(status)) << "SIGTERM must end it cleanly";
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_FALSE(fs::exists(socket())) << "the admin socket is removed on exit";
+}
+
+TEST_F(IdleDijkd, RunWithoutPortsOrConfigIsAUsageError) {
+  const auto r = run_command({kDijkd.string(), "run"});
+  EXPECT_EQ(r.status, 64);
+  EXPECT_NE(r.err.find("run needs --pci or --vdev ports"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace dijk::test
