@@ -72,10 +72,7 @@ class ExactTable {
     const std::uint64_t top = bucket_bits_ == 0 ? 0 : bucket << (64 - bucket_bits_);
     for (std::uint32_t i = 0; i < dropped_; ++i) digest[i] = static_cast<std::uint8_t>(top >> (56 - 8 * i));
   }
-  // The entry index of the digest in its bucket, or -1.
-  std::int64_t position_in_bucket(std::uint64_t bucket, const std::uint8_t* digest) const;
-  template <std::uint32_t kWords>
-  std::int64_t position_in_bucket_words(std::uint64_t bucket, const std::uint8_t* digest) const;
+  std::int32_t scan_bucket(std::uint64_t bucket, const std::uint8_t* digest) const;
   void prefetch_bucket_lines(std::uint64_t bucket) const;
 
   std::uint32_t digest_size_ = 0;
@@ -83,9 +80,6 @@ class ExactTable {
   std::uint32_t dropped_ = 0;
   std::uint32_t suffix_size_ = 0;
   std::uint64_t count_ = 0;
-  static constexpr std::uint32_t kMaxWords = 4;
-  std::uint32_t words_ = 2;                             // 8-byte words compared per entry
-  std::array<std::uint32_t, kMaxWords> word_offset_{};  // where each starts in the suffix
   const std::uint32_t* bucket_start_ = nullptr;
   const std::uint8_t* suffixes_ = nullptr;
   const std::uint16_t* list_index_ = nullptr;
