@@ -11,9 +11,19 @@ namespace dijk {
 
 void FileTaskQueue::push(FileTask task) {
   std::unique_lock lock(mutex_);
-  not_full_.wait(lock, [&] { return tasks_.size() < capacity_; });
+  if (tasks_.size() >= capacity_) {
+    // Full: sleep until the readers have taken half, then refill in one burst. Waking the walker for
+    // every task taken made it trade places with a hashing thread once a file on a two-core machine.
+    walker_waiting_ = true;
+    not_full_.wait(lock, [&] { return tasks_.size() <= capacity_ / 2; });
+    walker_waiting_ = false;
+  }
   tasks_.push_back(std::move(task));
   not_empty_.notify_one();
+}
+
+void FileTaskQueue::taken() {
+  if (walker_waiting_ && tasks_.size() <= capacity_ / 2) not_full_.notify_one();
 }
 
 std::optional<FileTask> FileTaskQueue::pop() {
@@ -22,7 +32,7 @@ std::optional<FileTask> FileTaskQueue::pop() {
   if (tasks_.empty()) return std::nullopt;
   FileTask t = std::move(tasks_.front());
   tasks_.pop_front();
-  not_full_.notify_one();
+  taken();
   return t;
 }
 
@@ -31,7 +41,7 @@ std::optional<FileTask> FileTaskQueue::try_pop() {
   if (tasks_.empty()) return std::nullopt;
   FileTask t = std::move(tasks_.front());
   tasks_.pop_front();
-  not_full_.notify_one();
+  taken();
   return t;
 }
 

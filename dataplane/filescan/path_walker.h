@@ -29,11 +29,14 @@ class FileTaskQueue {
   void close();
 
  private:
+  void taken();  // with mutex_ held, after a task is removed
+
   std::mutex mutex_;
   std::condition_variable not_empty_, not_full_;
   std::deque<FileTask> tasks_;
   std::size_t capacity_;
   bool closed_ = false;
+  bool walker_waiting_ = false;
 };
 
 class PathWalker {
