@@ -72,21 +72,39 @@ sigset_t block_daemon_signals() {
   return signals;
 }
 
+// A reload naming another set file: a file that does not open is logged and the current set keeps serving.
+void retarget_set(LiveSet& set, const std::string& path) {
+  try {
+    set.retarget(path);
+  } catch (const std::exception& e) {
+    std::cerr << "dijkd: paths.set: " << e.what() << ": the current set keeps serving\n";
+  }
+}
+
+// One pass of the main thread's supervision: the watchdog ping, then a pending signal (waited for up to
+// `wait`). SIGHUP reloads the config (without one, re-checks the set file); true means stop.
+bool supervise(const sigset_t& signals, timespec wait, DaemonServices* services, LiveSet& set) {
+  if (services) services->heartbeat();
+  const int sig = sigtimedwait(&signals, nullptr, &wait);
+  if (sig == SIGHUP) {
+    if (services)
+      services->reload();
+    else
+      set.check_now();
+    return false;
+  }
+  return sig > 0;
+}
+
 // `run --config` with no port configured: a fresh appliance, or one whose ports were taken out. No EAL
 // and no lcores; the admin socket, metrics, set watching and systemd readiness run as usual, so the box
 // comes up healthy and dijkctl can inspect and configure it. Ports take effect on restart.
 int run_idle(const DijkdOptions& o) {
   const sigset_t signals = block_daemon_signals();
   LiveSet set(o.set_path, true);
-  const auto apply_live = [&](const Config& next) {
-    try {
-      set.retarget(next.paths.set);
-    } catch (const std::exception& e) {
-      std::cerr << "dijkd: paths.set: " << e.what() << ": the current set keeps serving\n";
-    }
-  };
   DaemonServices services(
-      o.config_path, *o.config, set, [] { return CounterView{}; }, apply_live);
+      o.config_path, *o.config, set, [] { return CounterView{}; },
+      [&](const Config& next) { retarget_set(set, next.paths.set); });
   services.describe_dataplane("idle: no ports configured (add [[dataplane.ports]] to " + o.config_path +
                               ", then restart dijkd)");
   services.start();
@@ -95,15 +113,7 @@ int run_idle(const DijkdOptions& o) {
   services.ready();
   std::fprintf(stderr, "dijkd: idle: no ports configured in %s; admin socket and metrics only\n",
                o.config_path.c_str());
-  for (;;) {
-    services.heartbeat();
-    const timespec second{1, 0};
-    const int sig = sigtimedwait(&signals, nullptr, &second);
-    if (sig == SIGHUP) {
-      services.reload();
-    } else if (sig > 0) {
-      break;
-    }
+  while (!supervise(signals, timespec{1, 0}, &services, set)) {
   }
   services.stop();
   return kExitOk;
@@ -162,11 +172,7 @@ int run_dataplane(const DijkdOptions& o) {
       return v;
     };
     const auto apply_live = [&](const Config& next) {
-      try {
-        set.retarget(next.paths.set);
-      } catch (const std::exception& e) {
-        std::cerr << "dijkd: paths.set: " << e.what() << ": the current set keeps serving\n";
-      }
+      retarget_set(set, next.paths.set);
       if (pdq) pdq->set_radius(static_cast<int>(next.hashing.pdq_max_distance));
     };
     services = std::make_unique<DaemonServices>(o.config_path, *o.config, set, counters, apply_live);
@@ -178,19 +184,7 @@ int run_dataplane(const DijkdOptions& o) {
   if (pdq) pdq->start();
   if (services) services->ready();
 
-  dp->run([&] {
-    if (services) services->heartbeat();
-    timespec zero{};
-    const int sig = sigtimedwait(&signals, nullptr, &zero);
-    if (sig == SIGHUP) {
-      if (services)
-        services->reload();
-      else
-        set.check_now();
-      return false;
-    }
-    return sig > 0;
-  });
+  dp->run([&] { return supervise(signals, timespec{}, services.get(), set); });
   if (pdq) pdq->drain_and_stop();  // every image already queued is hashed before the summary
   if (services) services->stop();
   print_summary(*dp, daemon_counters(pdq ? &*pdq : nullptr, lanes, hits), o.json);
@@ -208,7 +202,7 @@ int main(int argc, char** argv) {
   // it would not be (LeakSanitizer found it).
   OPENSSL_init_crypto(OPENSSL_INIT_LOAD_CONFIG, nullptr);
   try {
-    if (options.verb == "run" && options.pci.empty() && options.vdevs.empty()) return dijk::run_idle(options);
+    if (options.verb == "run" && !options.has_ports()) return dijk::run_idle(options);
     return dijk::run_dataplane(options);
   } catch (const std::exception& e) {
     std::cerr << "dijkd: " << e.what() << "\n";

@@ -195,7 +195,7 @@ DijkdOptions parse_dijkd_options(int argc, char** argv) {
   if (o.workers == 0 || o.workers > 64) usage_error("--workers is 1..64");
   if (o.verb == "replay" && o.captures.empty()) usage_error("replay needs at least one capture");
   // With a config and no ports (a fresh appliance), run idles: admin socket and metrics up, nothing to poll.
-  if (o.verb == "run" && o.pci.empty() && o.vdevs.empty() && !o.config)
+  if (o.verb == "run" && !o.has_ports() && !o.config)
     usage_error("run needs --pci or --vdev ports (or --config)");
   if (o.file_prefix.empty()) o.file_prefix = "dijkd-" + std::to_string(getpid());
   return o;

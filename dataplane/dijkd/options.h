@@ -41,6 +41,8 @@ struct DijkdOptions {
   bool hugepages = false;
   std::vector<std::string> pci;
   std::vector<std::string> vdevs;
+  // Without ports, `run --config` idles (admin socket and metrics only).
+  bool has_ports() const { return !pci.empty() || !vdevs.empty(); }
   std::vector<std::string> eal_extra;
   dpdk::Mode mode = dpdk::Mode::mirror;
   bool pdq = true;

@@ -16,14 +16,14 @@ std::uint32_t choose_bucket_bits(std::uint32_t digest_size, std::uint64_t count)
   if (count < 8) return 0;
   const auto log2 = static_cast<std::uint32_t>(std::bit_width(count) - 1);
   const std::uint64_t budget = count * (digest_size + 1);
-  std::uint32_t within_budget_bits = 0;
-  bool any_within_budget = false;
-  for (std::uint32_t bits = log2 > 4 ? log2 - 4 : 0; bits <= std::min<std::uint32_t>(log2 + 1, 30); ++bits) {
-    if (exact_layout(digest_size, bits, count).section_length <= budget)
-      any_within_budget = true, within_budget_bits = bits;  // the last is the largest
+  // From the most buckets down: the first within budget has the smallest buckets that fit.
+  const int lowest = static_cast<int>(log2) - 4;
+  for (int bits = std::min(static_cast<int>(log2) + 1, 30); bits >= std::max(lowest, 0); --bits) {
+    const auto b = static_cast<std::uint32_t>(bits);
+    if (exact_layout(digest_size, b, count).section_length <= budget) return b;
   }
   // Out of budget (small sets, where the bucket table weighs most): about four entries a bucket.
-  return any_within_budget ? within_budget_bits : log2 - 2;
+  return std::min<std::uint32_t>(log2 - 2, 30);
 }
 
 ExactLayout exact_layout(std::uint32_t digest_size, std::uint32_t bucket_bits, std::uint64_t count) {
