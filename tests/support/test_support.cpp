@@ -66,6 +66,17 @@ pid_t spawn_with_output(const std::vector<std::string>& argv, const std::filesys
   return pid;
 }
 
+std::string link_up_without_offloads(const std::string& ns, const std::string& dev) {
+  return "ip -n " + ns + " link set " + dev + " mtu 1500 up;" + "ip netns exec " + ns + " ethtool -K " + dev +
+         " tso off gso off gro off tx off rx off >/dev/null 2>&1 || true;";
+}
+
+pid_t spawn_upload_server(const std::string& ns, const std::filesystem::path& out) {
+  return spawn_with_output({"ip", "netns", "exec", ns, "python3",
+                            std::string(DIJK_SOURCE_DIR) + "/tools/capture/upload_server.py", "--port", "80"},
+                           out);
+}
+
 int stop_process(pid_t& pid, std::chrono::milliseconds patience) {
   ::kill(pid, SIGTERM);
   int status = 0;

@@ -38,6 +38,12 @@ pid_t spawn_with_output(const std::vector<std::string>& argv, const std::filesys
 // sets pid to -1.
 int stop_process(pid_t& pid, std::chrono::milliseconds patience);
 
+// Live wire tests in network namespaces. Shell commands bringing `dev` up in namespace `ns` at MTU 1500
+// with segmentation and checksum offloads off, so af_packet sees the frames as they are on the wire.
+std::string link_up_without_offloads(const std::string& ns, const std::string& dev);
+// tools/capture/upload_server.py on port 80 inside namespace `ns` (see spawn_with_output for `out`).
+pid_t spawn_upload_server(const std::string& ns, const std::filesystem::path& out);
+
 void write_text(const std::string& path, const std::string& text);
 std::string read_text(const std::string& path);
 // Lines of text that contain `needle`.

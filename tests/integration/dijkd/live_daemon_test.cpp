@@ -67,15 +67,11 @@ class LiveDijkd : public ::testing::Test {
     s += "ip -n " + srv_ + " addr add 10.216.0.2/24 dev " + dev_ + ";";
     for (const auto& [ns, dev] :
          std::vector<std::pair<std::string, std::string>>{{cli_, "dlc" + id_}, {srv_, dev_}}) {
-      s += "ip -n " + ns + " link set " + dev + " mtu 1500 up;";
-      s += "ip netns exec " + ns + " ethtool -K " + dev +
-           " tso off gso off gro off tx off rx off >/dev/null 2>&1 || true;";
+      s += test::link_up_without_offloads(ns, dev);
     }
     s += "ip -n " + srv_ + " link set lo up;";
     ASSERT_EQ(sh("bash -c '" + s + "'"), 0);
-    server_ = spawn({"ip", "netns", "exec", srv_, "python3",
-                     std::string(DIJK_SOURCE_DIR) + "/tools/capture/upload_server.py", "--port", "80"},
-                    dir_ / "server.out");
+    server_ = test::spawn_upload_server(srv_, dir_ / "server.out");
     // The upload: random bytes; its MD5 is what the second set lists.
     std::vector<std::uint8_t> file(48 * 1024);
     std::mt19937 rng(11);

@@ -52,16 +52,11 @@ class InlineBridge : public ::testing::Test {
     s += "ip -n " + cli_ + " addr add 10.215.0.1/24 dev dic" + id_ + ";";
     s += "ip -n " + srv_ + " addr add 10.215.0.2/24 dev dis" + id_ + ";";
     for (const auto& [ns, dev] : std::vector<std::pair<std::string, std::string>>{
-             {cli_, "dic" + id_}, {srv_, "dis" + id_}, {mid_, b0_}, {mid_, b1_}}) {
-      s += "ip -n " + ns + " link set " + dev + " mtu 1500 up;";
-      s += "ip netns exec " + ns + " ethtool -K " + dev +
-           " tso off gso off gro off tx off rx off >/dev/null 2>&1 || true;";
-    }
+             {cli_, "dic" + id_}, {srv_, "dis" + id_}, {mid_, b0_}, {mid_, b1_}})
+      s += test::link_up_without_offloads(ns, dev);
     s += "ip -n " + srv_ + " link set lo up;";
     ASSERT_EQ(sh("bash -c '" + s + "'"), 0);
-    server_ = spawn({"ip", "netns", "exec", srv_, "python3",
-                     std::string(DIJK_SOURCE_DIR) + "/tools/capture/upload_server.py", "--port", "80"},
-                    dir_ / "server.out");
+    server_ = test::spawn_upload_server(srv_, dir_ / "server.out");
   }
 
   void TearDown() override {
