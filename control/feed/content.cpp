@@ -499,7 +499,6 @@ SetContents read_set(const HashSet& set) {
       // An absent section is a default table with no bucket array: for_each must not touch it.
       if (table.empty()) continue;
       out.reserve(table.size());
-      // Entries come out in digest order, which is the order SetContents keeps.
       table.for_each([&](std::span<const std::uint8_t> digest, std::uint16_t list) {
         Entry e;
         std::memcpy(e.bytes.data(), digest.data(), digest.size());
@@ -508,6 +507,10 @@ SetContents read_set(const HashSet& set) {
           throw SetFileError(set.path() + ": list index past the list table");
         out.push_back(e);
       });
+      // The table stores them in bucket order; SetContents keeps digest order.
+      const std::size_t size = digest_size(a);
+      std::sort(out.begin(), out.end(),
+                [size](const Entry& x, const Entry& y) { return less_digest(x, y, size); });
     }
   }
   return c;

@@ -1,42 +1,53 @@
 #include "hashcore/set/exact_layout.h"
 
 #include <algorithm>
-#include <bit>
 
 #include "hashcore/set/set_format.h"
 
 namespace dijk::setfile {
-namespace {
-constexpr std::uint64_t align8(std::uint64_t v) {
-  return (v + 7) & ~std::uint64_t{7};
-}
-}  // namespace
 
-std::uint32_t choose_bucket_bits(std::uint32_t digest_size, std::uint64_t count) {
-  if (count < 8) return 0;
-  const auto log2 = static_cast<std::uint32_t>(std::bit_width(count) - 1);
-  const std::uint64_t budget = count * (digest_size + 1);
-  // From the most buckets down: the first within budget has the smallest buckets that fit.
-  const int lowest = static_cast<int>(log2) - 4;
-  for (int bits = std::min(static_cast<int>(log2) + 1, 30); bits >= std::max(lowest, 0); --bits) {
-    const auto b = static_cast<std::uint32_t>(bits);
-    if (exact_layout(digest_size, b, count).section_length <= budget) return b;
-  }
-  // Out of budget (small sets, where the bucket table weighs most): about four entries a bucket.
-  return std::min<std::uint32_t>(log2 - 2, 30);
+std::uint64_t planned_bucket_count(std::uint64_t count) {
+  // 95 % of four slots: a two-choice table of four-slot buckets fills to about 98 % before insertions
+  // start to fail, so this leaves room while keeping an MD5 entry under 17 bytes.
+  return std::max<std::uint64_t>(1, (count * 100 + 379) / 380);
 }
 
-ExactLayout exact_layout(std::uint32_t digest_size, std::uint32_t bucket_bits, std::uint64_t count) {
+std::uint32_t dropped_bytes_for(std::uint64_t bucket_count) {
+  std::uint32_t dropped = 0;
+  while (dropped < 4 && (std::uint64_t{1} << (8 * (dropped + 1))) <= kMaxQuotientsPerBucket * bucket_count)
+    ++dropped;
+  return dropped;
+}
+
+ExactLayout exact_layout(std::uint32_t digest_size, std::uint64_t bucket_count) {
   ExactLayout l{};
-  l.bucket_bits = bucket_bits;
-  l.dropped_bytes = bucket_bits / 8;
-  l.suffix_size = digest_size - l.dropped_bytes;
+  l.bucket_count = bucket_count;
+  l.dropped_bytes = dropped_bytes_for(bucket_count);
+  l.slot_size = kSlotTagBytes + digest_size - l.dropped_bytes;
+  l.bucket_size = std::uint64_t{kSlotsPerBucket} * l.slot_size;
   l.buckets_offset = sizeof(ExactHeader);
-  l.suffix_offset =
-      align8(l.buckets_offset + ((std::uint64_t{1} << bucket_bits) + 1) * sizeof(std::uint32_t));
-  l.list_offset = align8(l.suffix_offset + count * l.suffix_size);
-  l.section_length = l.list_offset + count * sizeof(std::uint16_t);
+  l.section_length = l.buckets_offset + bucket_count * l.bucket_size;
   return l;
+}
+
+bool SlotHashing::rebuild(std::uint64_t bucket, const std::uint8_t* slot, std::uint8_t* digest) const {
+  const std::uint32_t key_bytes = 8 - dropped_;
+  const std::uint8_t* rest = slot + kSlotTagBytes + key_bytes;
+  const std::uint64_t first = (slot[2] & kSlotInSecondBucket) != 0 ? other_bucket(bucket, slot) : bucket;
+  std::uint64_t key = stored_key(slot);
+  if (dropped_ > 0) {
+    // The quotients of the first bucket's keys start at that of its lowest key; the tag picks one.
+    const auto lowest_key =
+        static_cast<std::uint64_t>(((static_cast<uint128>(first) << 64) + buckets_ - 1) / buckets_);
+    const std::uint64_t lowest = lowest_key >> (64 - 8 * dropped_);
+    const std::uint64_t q = lowest + ((slot[2] - lowest) & kQuotientTagMask);
+    key |= q << (64 - 8 * dropped_);
+  }
+  if (bucket_of(key) != first) return false;
+  const std::uint64_t head = key ^ rest_hash(rest);
+  for (int i = 0; i < 8; ++i) digest[i] = static_cast<std::uint8_t>(head >> (56 - 8 * i));
+  std::memcpy(digest + 8, rest, digest_size_ - 8);
+  return true;
 }
 
 }  // namespace dijk::setfile

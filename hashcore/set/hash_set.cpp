@@ -15,10 +15,56 @@
 namespace dijk {
 namespace {
 
-std::uint64_t load_be64_prefix(const std::uint8_t* p) {
+std::uint64_t load64(const std::uint8_t* p) {
   std::uint64_t v;
   std::memcpy(&v, p, sizeof v);
-  return __builtin_bswap64(v);
+  return v;
+}
+
+// What a stored digest's slot holds, for comparing: its first word (list index bits ignored) and where
+// the bytes from slot offset 8 on are to be found.
+struct SlotProbe {
+  std::uint64_t first_word;
+  const std::uint8_t* from_eight;
+};
+
+// Whether a slot holds the probed digest, in the first bucket (second_flag 0) or the second (second_flag
+// the flag's bit in the first word). kSize is the slot size when known at compile time (the common ones
+// get a straight run of word compares), 0 when not.
+template <std::uint32_t kSize>
+[[gnu::always_inline]] inline bool holds(const std::uint8_t* slot, const SlotProbe& probe, std::uint32_t size,
+                                         std::uint64_t second_flag) {
+  const std::uint32_t n = kSize != 0 ? kSize : size;
+  if (((load64(slot) ^ probe.first_word) & ~std::uint64_t{0xFFFF}) != second_flag) return false;
+  std::uint32_t off = 8;
+  for (; off + 8 <= n; off += 8) {
+    if (load64(slot + off) != load64(probe.from_eight + off - 8)) return false;
+  }
+  // The last word overlaps the one before (slots are at least 15 bytes).
+  return off == n || load64(slot + n - 8) == load64(probe.from_eight + n - 16);
+}
+
+template <std::uint32_t kSize>
+[[gnu::always_inline]] inline std::int32_t find_in_bucket(const std::uint8_t* bucket, const SlotProbe& probe,
+                                                          std::uint32_t size, std::uint64_t second_flag) {
+  const std::uint32_t n = kSize != 0 ? kSize : size;
+  for (std::uint32_t i = 0; i < setfile::kSlotsPerBucket; ++i) {
+    const std::uint8_t* slot = bucket + i * n;
+    if (holds<kSize>(slot, probe, size, second_flag)) {
+      std::uint16_t list;
+      std::memcpy(&list, slot, sizeof list);
+      return list;
+    }
+  }
+  return ExactTable::kNotFound;
+}
+
+template <std::uint32_t kSize>
+[[gnu::always_inline]] inline std::int32_t find_in_pair(const std::uint8_t* first, const std::uint8_t* second,
+                                                        const SlotProbe& probe, std::uint32_t size) {
+  constexpr std::uint64_t kSecond = std::uint64_t{setfile::kSlotInSecondBucket} << 16;
+  const std::int32_t hit = find_in_bucket<kSize>(first, probe, size, 0);
+  return hit != ExactTable::kNotFound ? hit : find_in_bucket<kSize>(second, probe, size, kSecond);
 }
 
 [[noreturn]] void fail(const std::string& path, const std::string& what) {
@@ -31,50 +77,29 @@ std::uint64_t load_be64_prefix(const std::uint8_t* p) {
 
 ExactTable::ExactTable(const setfile::ExactHeader* header, const std::uint8_t* section,
                        std::uint64_t length) {
-  const auto layout = setfile::exact_layout(header->digest_size, header->bucket_bits, header->count);
-  if (layout.section_length > length || header->dropped_bytes != layout.dropped_bytes ||
-      header->suffix_size != layout.suffix_size) {
-    throw SetFileError("hash section layout does not match its length");
+  // Everything a lookup's arithmetic relies on, so that no header can make one read outside the section.
+  if (header->bucket_count == 0 || header->bucket_count > setfile::kMaxBuckets ||
+      header->slots_per_bucket != setfile::kSlotsPerBucket ||
+      header->count > header->bucket_count * setfile::kSlotsPerBucket) {
+    throw SetFileError("hash section header inconsistent");
   }
+  const auto layout = setfile::exact_layout(header->digest_size, header->bucket_count);
+  if (header->dropped_bytes != layout.dropped_bytes || header->slot_size != layout.slot_size)
+    throw SetFileError("hash section slot layout does not match its bucket count");
+  if (layout.section_length > length) throw SetFileError("hash section shorter than its buckets");
   digest_size_ = header->digest_size;
-  bucket_bits_ = header->bucket_bits;
-  dropped_ = layout.dropped_bytes;
-  suffix_size_ = layout.suffix_size;
+  slot_size_ = layout.slot_size;
+  bucket_size_ = layout.bucket_size;
   count_ = header->count;
-  bucket_start_ = reinterpret_cast<const std::uint32_t*>(section + layout.buckets_offset);
-  suffixes_ = section + layout.suffix_offset;
-  list_index_ = reinterpret_cast<const std::uint16_t*>(section + layout.list_offset);
-  const std::uint64_t buckets = std::uint64_t{1} << bucket_bits_;
-  if (bucket_start_[buckets] != count_)
-    throw SetFileError("hash section bucket table does not end at its count");
-}
-
-std::uint64_t ExactTable::bucket_of(const std::uint8_t* digest) const {
-  if (bucket_bits_ == 0) return 0;
-  return load_be64_prefix(digest) >> (64 - bucket_bits_);
-}
-
-std::int32_t ExactTable::scan_bucket(std::uint64_t bucket, const std::uint8_t* digest) const {
-  // Buckets hold about four entries; a linear scan beats a binary search at that size. The first eight
-  // stored bytes are compared as one word and the rest only on a word match, which is rare for a miss.
-  // Clamped so that even a forged bucket table cannot make a lookup read past the section.
-  const std::uint64_t end = std::min<std::uint64_t>(bucket_start_[bucket + 1], count_);
-  const std::uint64_t begin = std::min<std::uint64_t>(bucket_start_[bucket], end);
-  const std::uint8_t* want = digest + dropped_;
-  std::uint64_t want_word;
-  std::memcpy(&want_word, want, sizeof want_word);
-  const std::uint8_t* entry = suffixes_ + begin * suffix_size_;
-  for (std::uint64_t i = begin; i < end; ++i, entry += suffix_size_) {
-    std::uint64_t word;
-    std::memcpy(&word, entry, sizeof word);
-    if (word == want_word && std::memcmp(entry + 8, want + 8, suffix_size_ - 8) == 0) return list_index_[i];
-  }
-  return kNotFound;
+  hashing_ = setfile::SlotHashing(digest_size_, header->bucket_count, layout.dropped_bytes, header->seed);
+  buckets_ = section + layout.buckets_offset;
 }
 
 std::int32_t ExactTable::find(std::span<const std::uint8_t> digest) const {
-  if (count_ == 0 || digest.size() != digest_size_) return kNotFound;
-  return scan_bucket(bucket_of(digest.data()), digest.data());
+  if (digest.size() != digest_size_) return kNotFound;
+  std::int32_t out;
+  find_batch(digest.data(), digest_size_, 1, &out);
+  return out;
 }
 
 void ExactTable::find_batch(const std::uint8_t* digests, std::size_t stride, std::size_t n,
@@ -83,36 +108,65 @@ void ExactTable::find_batch(const std::uint8_t* digests, std::size_t stride, std
     for (std::size_t i = 0; i < n; ++i) out[i] = kNotFound;
     return;
   }
-  // In blocks, three passes: prefetch every lookup's bucket-table word, then (those having arrived) the
-  // lines of every bucket, then resolve. Each pass issues independent loads, so a block costs about two
-  // memory round trips instead of two per lookup. Measured slower here, A/B in the same session on the
-  // same files: a rolling pipeline (each lookup a fixed distance behind the one prefetching), blocks
-  // pipelined two apart with a branch-free bucket scan and a prefetched list index (-7 % at 10M and 50M
-  // MD5, -30 % one at a time), and prefetching every lookup's list index.
+  // MD5, SHA-1 and SHA-256 with three bytes dropped: every set from about a million entries.
+  constexpr auto kAny = setfile::SlotHashing::kAny;
+  if (hashing_.dropped_bytes() == 3) {
+    switch (digest_size_) {
+      case 16:
+        return find_batch_shaped<16, 3>(digests, stride, n, out);
+      case 20:
+        return find_batch_shaped<20, 3>(digests, stride, n, out);
+      case 32:
+        return find_batch_shaped<32, 3>(digests, stride, n, out);
+      default:
+        break;
+    }
+  }
+  find_batch_shaped<kAny, kAny>(digests, stride, n, out);
+}
+
+template <std::uint32_t kDigest, std::uint32_t kDropped>
+void ExactTable::find_batch_shaped(const std::uint8_t* digests, std::size_t stride, std::size_t n,
+                                   std::int32_t* out) const {
+  constexpr auto kAny = setfile::SlotHashing::kAny;
+  constexpr std::uint32_t kSlot =
+      kDigest == kAny || kDropped == kAny ? 0 : setfile::kSlotTagBytes + kDigest - kDropped;
+  // In blocks, two passes: fetch both buckets of every lookup, then (those having arrived) resolve. The
+  // loads of a pass are independent, so a block costs about one memory round trip.
   constexpr std::size_t kBlock = 32;
-  std::uint64_t bucket[kBlock];
+  setfile::SlotAddress address[kBlock];
+  std::array<std::uint8_t, setfile::kSlotTagBytes + kMaxDigestSize> image{};
+  SlotProbe probe{0, image.data() + 8};
   for (std::size_t base = 0; base < n; base += kBlock) {
     const std::size_t m = std::min(kBlock, n - base);
     for (std::size_t j = 0; j < m; ++j) {
-      bucket[j] = bucket_of(digests + (base + j) * stride);
-      __builtin_prefetch(&bucket_start_[bucket[j]]);
+      address[j] = hashing_.address<kDigest, kDropped>(digests + (base + j) * stride);
+      prefetch_bucket(address[j].first_bucket);
+      prefetch_bucket(address[j].second_bucket);
     }
-    for (std::size_t j = 0; j < m; ++j) prefetch_bucket_lines(bucket[j]);
-    for (std::size_t j = 0; j < m; ++j) out[base + j] = scan_bucket(bucket[j], digests + (base + j) * stride);
+    for (std::size_t j = 0; j < m; ++j) {
+      const setfile::SlotAddress& a = address[j];
+      const std::uint8_t* digest = digests + (base + j) * stride;
+      if constexpr (kDropped == 3) {
+        // The stored key bytes fill the first word after list index and flags, and the slot's bytes from
+        // 8 on are the digest's: nothing to assemble.
+        probe.first_word =
+            (__builtin_bswap64(a.key) & ~std::uint64_t{0xFFFFFF}) | (std::uint64_t{a.flags} << 16);
+        probe.from_eight = digest + 8;
+      } else {
+        hashing_.write_slot<kDigest, kDropped>(digest, a, image.data());
+        probe.first_word = load64(image.data());
+      }
+      out[base + j] = find_in_pair<kSlot>(buckets_ + a.first_bucket * bucket_size_,
+                                          buckets_ + a.second_bucket * bucket_size_, probe, slot_size_);
+    }
   }
 }
 
-void ExactTable::prefetch_bucket_lines(std::uint64_t bucket) const {
-  // Exactly the lines the bucket spans (usually one or two): a fixed guess either wastes memory bandwidth
-  // or leaves a line to miss when resolving. Capped so that a forged bucket table cannot make it run long.
+void ExactTable::prefetch_bucket(std::uint64_t bucket) const {
   constexpr std::uintptr_t kLine = 64;
-  constexpr std::uintptr_t kMaxLines = 4;
-  const std::uint64_t start = bucket_start_[bucket];
-  const std::uint64_t end = std::max<std::uint64_t>(start + 1, bucket_start_[bucket + 1]);
-  const auto first = reinterpret_cast<std::uintptr_t>(suffixes_ + start * suffix_size_) & ~(kLine - 1);
-  const auto last = std::min(reinterpret_cast<std::uintptr_t>(suffixes_ + end * suffix_size_ - 1),
-                             first + (kMaxLines - 1) * kLine);
-  for (std::uintptr_t line = first; line <= last; line += kLine)
+  const auto start = reinterpret_cast<std::uintptr_t>(buckets_ + bucket * bucket_size_);
+  for (std::uintptr_t line = start & ~(kLine - 1); line < start + bucket_size_; line += kLine)
     __builtin_prefetch(reinterpret_cast<const void*>(line));
 }
 
@@ -196,8 +250,7 @@ void HashSet::parse_sections(SetVerification verification) {
       if (s.length < sizeof(setfile::ExactHeader)) fail(path_, "hash section too short");
       const auto* eh = reinterpret_cast<const setfile::ExactHeader*>(p);
       const auto algo = static_cast<Algorithm>(s.algorithm);
-      if (eh->digest_size != digest_size(algo) || eh->bucket_bits > 30 || eh->count != s.count ||
-          eh->count > 0xFFFFFFFFull) {
+      if (eh->digest_size != digest_size(algo) || eh->count != s.count) {
         fail(path_, "hash section header inconsistent");
       }
       try {

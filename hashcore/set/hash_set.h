@@ -14,6 +14,7 @@
 
 #include "hashcore/digest/algorithm.h"
 #include "hashcore/digest/streaming_digests.h"
+#include "hashcore/set/exact_layout.h"
 #include "hashcore/set/set_format.h"
 
 namespace dijk {
@@ -32,7 +33,8 @@ struct ListInfo {
 // section's bounds (cheap, constant time); `full` also checks the content checksum over every byte.
 enum class SetVerification { structure, full };
 
-// A read-only view of one sorted, bucketed hash table inside the mapped file.
+// A read-only view of one exact-hash section (a two-choice hash table, see exact_layout.h) inside the
+// mapped file.
 class ExactTable {
  public:
   ExactTable() = default;
@@ -41,22 +43,23 @@ class ExactTable {
   static constexpr std::int32_t kNotFound = -1;
   // List index of the digest, or kNotFound.
   std::int32_t find(std::span<const std::uint8_t> digest) const;
-  // Looks up n digests laid out `stride` bytes apart; writes a list index or kNotFound for each. Prefetches
-  // ahead so a batch costs about one memory round trip, not one per lookup.
+  // Looks up n digests laid out `stride` bytes apart; writes a list index or kNotFound for each. Fetches
+  // the buckets of a block of digests at once, so a block costs about one memory round trip, not one per
+  // lookup.
   void find_batch(const std::uint8_t* digests, std::size_t stride, std::size_t n, std::int32_t* out) const;
 
-  // Visits every stored digest in sorted order with its list index (rebuilding sets, deltas, export).
+  // Visits every stored digest with its list index, in no particular order (rebuilding sets, deltas,
+  // export). Slots that no writer could have produced (a forged file) are skipped.
   template <typename Fn>
   void for_each(Fn&& fn) const {
-    if (count_ == 0) return;  // an algorithm the file has no section for
     std::array<std::uint8_t, kMaxDigestSize> digest{};
-    const std::uint64_t buckets = std::uint64_t{1} << bucket_bits_;
-    for (std::uint64_t b = 0; b < buckets; ++b) {
-      const std::uint64_t end = std::min<std::uint64_t>(bucket_start_[b + 1], count_);
-      for (std::uint64_t i = bucket_start_[b]; i < end; ++i) {
-        rebuild_prefix(b, digest.data());
-        std::memcpy(digest.data() + dropped_, suffixes_ + i * suffix_size_, suffix_size_);
-        fn(std::span<const std::uint8_t>(digest.data(), digest_size_), list_index_[i]);
+    for (std::uint64_t b = 0; b < hashing_.buckets() && count_ > 0; ++b) {
+      for (std::uint32_t i = 0; i < setfile::kSlotsPerBucket; ++i) {
+        const std::uint8_t* s = slot(b, i);
+        if ((s[2] & setfile::kSlotOccupied) == 0 || !hashing_.rebuild(b, s, digest.data())) continue;
+        std::uint16_t list;
+        std::memcpy(&list, s, sizeof list);
+        fn(std::span<const std::uint8_t>(digest.data(), digest_size_), list);
       }
     }
   }
@@ -66,23 +69,22 @@ class ExactTable {
   std::size_t digest_size() const { return digest_size_; }
 
  private:
-  std::uint64_t bucket_of(const std::uint8_t* digest) const;
-  // Writes the dropped leading bytes of every digest in `bucket` (they are the bucket number's top bytes).
-  void rebuild_prefix(std::uint64_t bucket, std::uint8_t* digest) const {
-    const std::uint64_t top = bucket_bits_ == 0 ? 0 : bucket << (64 - bucket_bits_);
-    for (std::uint32_t i = 0; i < dropped_; ++i) digest[i] = static_cast<std::uint8_t>(top >> (56 - 8 * i));
+  const std::uint8_t* slot(std::uint64_t bucket, std::uint32_t i) const {
+    return buckets_ + bucket * bucket_size_ + std::uint64_t{i} * slot_size_;
   }
-  std::int32_t scan_bucket(std::uint64_t bucket, const std::uint8_t* digest) const;
-  void prefetch_bucket_lines(std::uint64_t bucket) const;
+  // find_batch for one digest size and dropped-byte count, given at compile time for the common shapes
+  // (SlotHashing::kAny for the others).
+  template <std::uint32_t kDigest, std::uint32_t kDropped>
+  void find_batch_shaped(const std::uint8_t* digests, std::size_t stride, std::size_t n,
+                         std::int32_t* out) const;
+  void prefetch_bucket(std::uint64_t bucket) const;
 
   std::uint32_t digest_size_ = 0;
-  std::uint32_t bucket_bits_ = 0;
-  std::uint32_t dropped_ = 0;
-  std::uint32_t suffix_size_ = 0;
+  std::uint32_t slot_size_ = 0;
+  std::uint64_t bucket_size_ = 0;
   std::uint64_t count_ = 0;
-  const std::uint32_t* bucket_start_ = nullptr;
-  const std::uint8_t* suffixes_ = nullptr;
-  const std::uint16_t* list_index_ = nullptr;
+  setfile::SlotHashing hashing_;
+  const std::uint8_t* buckets_ = nullptr;
 };
 
 struct ExactHit {

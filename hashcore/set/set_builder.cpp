@@ -11,6 +11,7 @@
 #include <filesystem>
 
 #include "hashcore/set/exact_layout.h"
+#include "hashcore/set/slot_placement.h"
 
 namespace dijk {
 namespace {
@@ -18,13 +19,6 @@ namespace {
 void append(std::vector<std::uint8_t>& out, const void* p, std::size_t n) {
   const auto* b = static_cast<const std::uint8_t*>(p);
   out.insert(out.end(), b, b + n);
-}
-
-std::uint64_t prefix_bits(const std::uint8_t* digest, std::uint32_t bits) {
-  if (bits == 0) return 0;
-  std::uint64_t v = 0;
-  for (int i = 0; i < 8; ++i) v = (v << 8) | digest[i];
-  return v >> (64 - bits);
 }
 
 template <typename Entry>
@@ -53,27 +47,39 @@ template <typename Entry>
 std::vector<std::uint8_t> exact_section(const std::vector<Entry>& entries, Algorithm algorithm) {
   const auto size = static_cast<std::uint32_t>(digest_size(algorithm));
   const std::uint64_t count = entries.size();
-  const std::uint32_t bits = setfile::choose_bucket_bits(size, count);
-  const auto layout = setfile::exact_layout(size, bits, count);
-
-  std::vector<std::uint8_t> out(layout.section_length, 0);
-  setfile::ExactHeader header{size, bits, layout.dropped_bytes, layout.suffix_size, count, 0};
-  std::memcpy(out.data(), &header, sizeof(header));
-
-  const std::uint64_t buckets = std::uint64_t{1} << bits;
-  std::vector<std::uint32_t> starts(buckets + 1, 0);
-  for (const Entry& e : entries) ++starts[prefix_bits(e.bytes.data(), bits) + 1];
-  for (std::uint64_t b = 0; b < buckets; ++b) starts[b + 1] += starts[b];
-  std::memcpy(out.data() + layout.buckets_offset, starts.data(), starts.size() * sizeof(std::uint32_t));
-
-  std::uint8_t* suffix = out.data() + layout.suffix_offset;
-  std::uint8_t* lists = out.data() + layout.list_offset;
-  for (std::uint64_t i = 0; i < count; ++i) {
-    std::memcpy(suffix + i * layout.suffix_size, entries[i].bytes.data() + layout.dropped_bytes,
-                layout.suffix_size);
-    std::memcpy(lists + i * sizeof(std::uint16_t), &entries[i].list, sizeof(std::uint16_t));
+  std::uint64_t buckets = setfile::planned_bucket_count(count);
+  // A placement that runs out of moves starts over with another seed; after a few failed seeds (which
+  // random hashes never need, but a tiny or contrived set might) with more buckets.
+  constexpr int kAttempts = 64;
+  for (int attempt = 0; attempt < kAttempts; ++attempt) {
+    if (attempt > 0 && attempt % 4 == 0) buckets += buckets / 8 + 1;
+    if (buckets > setfile::kMaxBuckets) break;
+    const auto layout = setfile::exact_layout(size, buckets);
+    const std::uint64_t seed = std::uint64_t{0x6A09E667F3BCC908} * (static_cast<std::uint64_t>(attempt) + 1);
+    const setfile::SlotHashing hashing(size, buckets, layout.dropped_bytes, seed);
+    std::vector<std::uint8_t> out(layout.section_length, 0);
+    setfile::SlotPlacement placement(layout, hashing, out.data() + layout.buckets_offset, seed);
+    bool placed_all = true;
+    for (const Entry& e : entries) {
+      if (!placement.insert(e.bytes.data(), e.list)) {
+        placed_all = false;
+        break;
+      }
+    }
+    if (!placed_all) continue;
+    setfile::ExactHeader header{};
+    header.digest_size = size;
+    header.slot_size = layout.slot_size;
+    header.slots_per_bucket = setfile::kSlotsPerBucket;
+    header.dropped_bytes = layout.dropped_bytes;
+    header.count = count;
+    header.bucket_count = buckets;
+    header.seed = seed;
+    std::memcpy(out.data(), &header, sizeof(header));
+    return out;
   }
-  return out;
+  throw SetFileError("cannot place " + std::to_string(count) + " " + std::string(algorithm_name(algorithm)) +
+                     " hashes in a hash table");
 }
 
 std::vector<std::uint8_t> lists_section(const std::vector<ListInfo>& lists) {

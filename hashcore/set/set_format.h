@@ -6,7 +6,7 @@
 namespace dijk::setfile {
 
 inline constexpr char kMagic[8] = {'D', 'I', 'J', 'K', 'S', 'E', 'T', '\0'};
-inline constexpr std::uint32_t kFormatVersion = 1;
+inline constexpr std::uint32_t kFormatVersion = 2;  // 2: exact sections are two-choice hash tables
 inline constexpr std::uint64_t kSectionAlignment = 64;
 inline constexpr std::uint32_t kMaxSections = 64;
 
@@ -41,24 +41,21 @@ struct SectionEntry {
 };
 static_assert(sizeof(SectionEntry) == 32);
 
-// Exact and allow hash sections. Entries are sorted by digest and bucketed by the top `bucket_bits` bits;
-// the first `dropped_bytes` bytes of each digest are implied by its bucket and not stored, which keeps an
-// MD5 entry under 17 bytes with its list index.
+// Exact and allow hash sections: a two-choice hash table of four-slot buckets (see exact_layout.h for
+// where a digest lives and what a slot holds).
 //   ExactHeader
-//   u32 bucket_start[(1 << bucket_bits) + 1]   index of the first entry of each bucket, then the count
-//   (padding to 8)
-//   u8  suffix[count][suffix_size]             digest bytes after the dropped ones
-//   (padding to 8)
-//   u16 list_index[count]
+//   u8 bucket[bucket_count][4][slot_size]
 struct ExactHeader {
   std::uint32_t digest_size;
-  std::uint32_t bucket_bits;
-  std::uint32_t dropped_bytes;
-  std::uint32_t suffix_size;
+  std::uint32_t slot_size;         // 3 + digest_size - dropped_bytes
+  std::uint32_t slots_per_bucket;  // 4
+  std::uint32_t dropped_bytes;     // leading bytes of the bucket key implied by the bucket
   std::uint64_t count;
-  std::uint64_t reserved;
+  std::uint64_t bucket_count;
+  std::uint64_t seed;  // of the bucket hashing; the writer picks another if placement fails
+  std::uint8_t reserved[24];
 };
-static_assert(sizeof(ExactHeader) == 32);
+static_assert(sizeof(ExactHeader) == 64);
 
 // Lists section: u32 count, then per list: u16 name length, name, u16 category length, category.
 // List index i in a hash section refers to the i-th list here.

@@ -28,6 +28,9 @@ void try_load(const std::vector<std::uint8_t>& bytes) {
           (void)set->exact(a).find({probe, dijk::digest_size(a)});
           (void)set->allow(a).find({probe, dijk::digest_size(a)});
         }
+        // Enumeration rebuilds digests from slot contents: forged slots must be skipped, not trusted.
+        std::size_t visited = 0;
+        set->exact(a).for_each([&](std::span<const std::uint8_t> d, std::uint16_t) { visited += d.size(); });
       }
       dijk::DigestResults r = dijk::digest_buffer(dijk::AlgorithmSet::all(), {probe, 1});
       (void)set->match(r);

@@ -91,9 +91,9 @@ TEST(HashSet, BatchLookupAgreesWithSingleLookups) {
   }
 }
 
-// Sizes on both sides of each whole byte of bucket number the layout drops from the stored suffix (none,
-// one, two), for digests of each length: every stored digest is found by both lookups with its list, no
-// absent one is, and for_each gives back exactly what was stored (the dropped prefix rebuilt).
+// Sizes on both sides of each whole byte of bucket key the layout drops from the stored slot (none to
+// three), for digests of each length: every stored digest is found by both lookups with its list, no
+// absent one is, and for_each gives back exactly what was stored (the dropped bytes rebuilt).
 class HashSetSizes : public ::testing::TestWithParam<std::tuple<Algorithm, int>> {};
 
 TEST_P(HashSetSizes, EveryLayoutFindsWhatItStoresAndRebuildsIt) {
@@ -137,30 +137,56 @@ TEST_P(HashSetSizes, EveryLayoutFindsWhatItStoresAndRebuildsIt) {
   for (const auto& d : stored)
     expected.emplace_back(d.bytes.begin(), d.bytes.begin() + static_cast<std::ptrdiff_t>(size));
   std::sort(expected.begin(), expected.end());
+  std::sort(visited.begin(), visited.end());
   EXPECT_EQ(visited, expected);
 }
 
 INSTANTIATE_TEST_SUITE_P(Layouts, HashSetSizes,
                          ::testing::Combine(::testing::Values(Algorithm::md5, Algorithm::sha1,
                                                               Algorithm::sha256),
-                                            ::testing::Values(1, 7, 8, 300, 5000, 70000, 400000)));
+                                            ::testing::Values(1, 7, 8, 300, 5000, 70000, 400000, 1100000)));
 
-// The bucket count the writer picks keeps an MD5 entry within the memory goal (<= 17 bytes, bucket table
-// and list index included) and a bucket within two cache lines on average at every size from 300k to
-// 100M (below that the bucket table weighs too much for 17 bytes); at 50M it drops a third byte (2^24
-// buckets of ~3 entries).
-TEST(ExactLayout, Md5EntriesStayWithinSeventeenBytesAndBucketsSmall) {
-  for (std::uint64_t n = 300'000; n <= 100'000'000; n = n * 11 / 10) {
-    const std::uint32_t bits = setfile::choose_bucket_bits(16, n);
-    const auto layout = setfile::exact_layout(16, bits, n);
+// The planned layout keeps an MD5 entry within the memory goal (<= 17 bytes) from the size where three
+// bytes of bucket key are implied by the bucket (about a million entries) to 100M, and a bucket within one
+// cache line; at 50M it is 13.2M buckets of four 16-byte slots.
+TEST(ExactLayout, Md5EntriesStayWithinSeventeenBytesInOneLineBuckets) {
+  for (std::uint64_t n = 1'100'000; n <= 100'000'000; n = n * 11 / 10) {
+    const auto layout = setfile::exact_layout(16, setfile::planned_bucket_count(n));
     const double per_entry = static_cast<double>(layout.section_length) / static_cast<double>(n);
-    EXPECT_LE(per_entry, 17.0) << n << " entries, " << bits << " bucket bits";
-    const double bucket_bytes =
-        static_cast<double>(n) / static_cast<double>(std::uint64_t{1} << bits) * layout.suffix_size;
-    EXPECT_LE(bucket_bytes, 128.0) << n << " entries, " << bits << " bucket bits";
+    EXPECT_LE(per_entry, 17.0) << n << " entries, " << layout.bucket_count << " buckets";
+    EXPECT_EQ(layout.bucket_size, 64u) << n;
   }
-  EXPECT_EQ(setfile::choose_bucket_bits(16, 50'000'000), 24u);
-  EXPECT_EQ(setfile::exact_layout(16, 24, 50'000'000).dropped_bytes, 3u);
+  const auto layout = setfile::exact_layout(16, setfile::planned_bucket_count(50'000'000));
+  EXPECT_EQ(layout.dropped_bytes, 3u);
+  EXPECT_EQ(layout.slot_size, 16u);
+}
+
+// Hashes that are anything but random (a list of sequential values, or ones differing in a single byte)
+// still spread over the buckets: the set builds at its planned size and finds every one of them.
+TEST(HashSet, NonRandomHashesStillPlaceAndAreFound) {
+  TempDir dir;
+  SetBuilder b;
+  const auto list = b.add_list("sequential", "");
+  std::vector<Digest> stored;
+  for (int i = 0; i < 200'000; ++i) {
+    Digest d;
+    d.algorithm = Algorithm::sha1;
+    d.bytes.fill(0);
+    const auto v = static_cast<std::uint32_t>(i);
+    // Half differ only in the last bytes, half only in the first ones.
+    std::memcpy(d.bytes.data() + (i % 2 ? 16 : 0), &v, sizeof v);
+    stored.push_back(d);
+    b.add(d, list);
+  }
+  b.write(dir.file("s.set"));
+  const auto set = HashSet::open(dir.file("s.set"));
+  const auto layout =
+      setfile::exact_layout(20, setfile::planned_bucket_count(set->exact(Algorithm::sha1).size()));
+  const auto section =
+      set->section(setfile::SectionKind::exact_hashes, static_cast<std::uint32_t>(Algorithm::sha1));
+  ASSERT_TRUE(section.has_value());
+  EXPECT_EQ(section->size(), layout.section_length);
+  for (const Digest& d : stored) ASSERT_EQ(set->exact(Algorithm::sha1).find({d.bytes.data(), 20}), list);
 }
 
 TEST(HashSet, AllowListSuppressesEveryHitOfThatFile) {
