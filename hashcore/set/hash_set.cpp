@@ -9,7 +9,9 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <thread>
 
+#include "hashcore/set/content_checksum.h"
 #include "hashcore/set/exact_layout.h"
 
 namespace dijk {
@@ -232,7 +234,8 @@ void HashSet::parse_sections(SetVerification verification) {
   XXH3_freeState(state);
   if (header_sum != header_->header_checksum) fail(path_, "header checksum mismatch (corrupt header)");
   if (verification == SetVerification::full &&
-      XXH3_64bits(base_ + table_end, size_ - table_end) != header_->content_checksum) {
+      setfile::content_checksum(base_ + table_end, size_ - table_end, std::thread::hardware_concurrency()) !=
+          header_->content_checksum) {
     fail(path_, "content checksum mismatch (corrupt file)");
   }
 

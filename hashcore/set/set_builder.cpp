@@ -10,6 +10,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "hashcore/set/content_checksum.h"
 #include "hashcore/set/exact_layout.h"
 #include "hashcore/set/slot_placement.h"
 
@@ -187,17 +188,15 @@ SetBuildStats SetBuilder::write(const std::string& path, std::uint64_t version, 
 
   // The body (everything after the section table) in one buffer-less pass: checksum while laying out.
   const std::uint64_t table_end = sizeof(setfile::Header) + table.size() * sizeof(setfile::SectionEntry);
-  XXH3_state_t* body = XXH3_createState();
-  XXH3_64bits_reset(body);
+  setfile::ContentChecksum body;
   std::vector<std::uint8_t> padding(setfile::kSectionAlignment, 0);
   std::uint64_t pos = table_end;
   for (std::size_t i = 0; i < sections.size(); ++i) {
-    XXH3_64bits_update(body, padding.data(), table[i].offset - pos);
-    XXH3_64bits_update(body, sections[i].bytes.data(), sections[i].bytes.size());
+    body.update(padding.data(), table[i].offset - pos);
+    body.update(sections[i].bytes.data(), sections[i].bytes.size());
     pos = table[i].offset + sections[i].bytes.size();
   }
-  header.content_checksum = XXH3_64bits_digest(body);
-  XXH3_freeState(body);
+  header.content_checksum = body.digest();
 
   XXH3_state_t* head = XXH3_createState();
   XXH3_64bits_reset(head);

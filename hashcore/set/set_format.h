@@ -26,7 +26,7 @@ struct Header {
   std::uint64_t file_size;    // the whole file, so truncation is caught before any section is read
   std::uint32_t section_count;
   std::uint32_t reserved0;
-  std::uint64_t content_checksum;  // XXH3-64 of every byte after the section table
+  std::uint64_t content_checksum;  // of every byte after the section table, in chunks (content_checksum.h)
   std::uint64_t header_checksum;   // XXH3-64 of this header (with this field zero) and the section table
   std::uint8_t reserved[64];
 };

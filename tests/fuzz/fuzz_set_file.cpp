@@ -8,6 +8,7 @@
 #include <cstring>
 #include <vector>
 
+#include "hashcore/set/content_checksum.h"
 #include "hashcore/set/hash_set.h"
 
 namespace {
@@ -49,7 +50,7 @@ std::vector<std::uint8_t> with_fixed_checksums(std::vector<std::uint8_t> b) {
   const std::uint64_t sections = std::min<std::uint64_t>(h.section_count, dijk::setfile::kMaxSections);
   const std::uint64_t table_end = sizeof(Header) + sections * sizeof(dijk::setfile::SectionEntry);
   if (table_end > b.size()) return b;
-  h.content_checksum = XXH3_64bits(b.data() + table_end, b.size() - table_end);
+  h.content_checksum = dijk::setfile::content_checksum(b.data() + table_end, b.size() - table_end, 1);
   h.header_checksum = 0;
   std::memcpy(b.data(), &h, sizeof h);
   h.header_checksum = XXH3_64bits(b.data(), table_end);
