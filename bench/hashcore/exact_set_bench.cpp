@@ -82,9 +82,9 @@ void run_unordered(const std::vector<std::uint8_t>& all, std::size_t n, const Qu
 
 // What this machine's memory allows, measured in the same run over an anonymous buffer as large as the set
 // file (transparent huge pages, as the set file's page-cache mapping gets): independent random 64-byte
-// line reads per second, prefetched in batches of 32 as a lookup batch is. A batched lookup reads two to
-// three such lines (bucket-table word, the bucket's one or two lines, a hit's list index), so
-// lookups/s x lines a lookup / this rate says how much of the memory system the set uses.
+// line reads per second, prefetched in batches of 32 as a lookup batch is. A batched MD5 lookup reads two
+// such lines (its two buckets; SHA-1 and SHA-256 buckets span two lines each), so lookups/s x lines a
+// lookup / this rate says how much of the memory system the set uses.
 double random_line_rate(std::size_t bytes) {
   const std::size_t lines = bytes / 64;
   void* raw = mmap(nullptr, lines * 64, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);

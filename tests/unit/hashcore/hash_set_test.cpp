@@ -1,12 +1,16 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
+#include <xxhash.h>
 
 #include <algorithm>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <random>
 #include <tuple>
 
+#include "hashcore/set/content_checksum.h"
 #include "hashcore/set/exact_layout.h"
 #include "hashcore/set/set_builder.h"
 
@@ -250,10 +254,84 @@ class CorruptSetFile : public ::testing::Test {
     }
     return "";
   }
+  // Writes `bytes_` with both checksums recomputed, as a forger who knows XXH3 would: what is then refused
+  // is refused by the structural checks.
+  void write_forged() {
+    auto* base = reinterpret_cast<std::uint8_t*>(bytes_.data());
+    setfile::Header h;
+    std::memcpy(&h, base, sizeof h);
+    const std::uint64_t table_end = sizeof h + h.section_count * sizeof(setfile::SectionEntry);
+    h.content_checksum = setfile::content_checksum(base + table_end, bytes_.size() - table_end, 1);
+    h.header_checksum = 0;
+    std::memcpy(base, &h, sizeof h);
+    h.header_checksum = XXH3_64bits(base, table_end);
+    std::memcpy(base, &h, sizeof h);
+    write(bytes_);
+  }
+  // The MD5 exact section's header, inside bytes_.
+  setfile::ExactHeader* exact_header() {
+    auto* base = reinterpret_cast<std::uint8_t*>(bytes_.data());
+    setfile::Header h;
+    std::memcpy(&h, base, sizeof h);
+    for (std::uint32_t i = 0; i < h.section_count; ++i) {
+      setfile::SectionEntry e;
+      std::memcpy(&e, base + sizeof h + i * sizeof e, sizeof e);
+      if (e.kind == static_cast<std::uint32_t>(setfile::SectionKind::exact_hashes))
+        return reinterpret_cast<setfile::ExactHeader*>(base + e.offset);
+    }
+    return nullptr;
+  }
   TempDir dir_;
   std::string path_ = dir_.file("c.set");
   std::vector<char> bytes_;
 };
+
+TEST_F(CorruptSetFile, ForgedTableShapesAreRefusedEvenWithValidChecksums) {
+  const std::vector<char> original = bytes_;
+  struct Case {
+    const char* what;
+    std::function<void(setfile::ExactHeader&)> forge;
+    const char* error;
+  };
+  const std::vector<Case> cases = {
+      {"more buckets than the section holds", [](auto& h) { h.bucket_count *= 2; },
+       "shorter than its buckets"},
+      {"no buckets", [](auto& h) { h.bucket_count = 0; }, "inconsistent"},
+      {"another slot size", [](auto& h) { h.slot_size += 1; }, "slot layout"},
+      {"more bytes dropped than the buckets imply", [](auto& h) { h.dropped_bytes += 1; }, "slot layout"},
+      {"three slots a bucket", [](auto& h) { h.slots_per_bucket = 3; }, "inconsistent"},
+  };
+  for (const Case& c : cases) {
+    bytes_ = original;
+    c.forge(*exact_header());
+    write_forged();
+    EXPECT_NE(error_opening().find(c.error), std::string::npos) << c.what << ": " << error_opening();
+  }
+}
+
+// Garbage in the buckets (checksums recomputed): lookups and enumeration stay inside the section (the
+// sanitizer build checks that), random digests are not found, and enumeration yields only digests a
+// lookup finds (slots no writer could have produced are skipped).
+TEST_F(CorruptSetFile, ForgedSlotsAreNeitherTrustedNorReadPast) {
+  std::mt19937_64 rng(11);
+  auto* h = exact_header();
+  ASSERT_NE(h, nullptr);
+  auto* buckets = reinterpret_cast<std::uint8_t*>(h) + sizeof(setfile::ExactHeader);
+  const std::uint64_t bytes = h->bucket_count * setfile::kSlotsPerBucket * h->slot_size;
+  for (std::uint64_t i = 0; i < bytes; ++i) buckets[i] = static_cast<std::uint8_t>(rng());
+  write_forged();
+  const auto set = HashSet::open(path_);
+  // What enumeration yields, lookups find: the two agree on where a digest lives even in a forged table.
+  std::vector<std::vector<std::uint8_t>> visited;
+  set->exact(Algorithm::md5).for_each([&](std::span<const std::uint8_t> d, std::uint16_t) {
+    visited.emplace_back(d.begin(), d.end());
+  });
+  for (const auto& d : visited) EXPECT_NE(set->exact(Algorithm::md5).find(d), ExactTable::kNotFound);
+  for (int i = 0; i < 1000; ++i) {
+    const Digest d = random_digest(Algorithm::md5, rng);
+    EXPECT_EQ(set->exact(Algorithm::md5).find({d.bytes.data(), 16}), ExactTable::kNotFound);
+  }
+}
 
 TEST_F(CorruptSetFile, TruncatedFileIsRefusedWithItsSizes) {
   bytes_.resize(bytes_.size() - 100);
