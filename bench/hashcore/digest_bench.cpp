@@ -1,6 +1,7 @@
 // Digest rate of StreamingDigests per algorithm, beside `openssl speed -evp ALG -bytes N` in the same run.
 // Goal: ratio >= 0.95 for each. Also the one-pass rate of all three against the bound the three
 // single-algorithm OpenSSL rates imply (1 / sum of 1/rate).
+#include <array>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
@@ -53,16 +54,25 @@ int main(int argc, char** argv) {
   std::printf("digest rate, %zu-byte updates, thread CPU time (MB/s = 1e6 bytes/s)\n", size);
   std::printf("%-22s %12s %12s %8s\n", "algorithm", "dijk MB/s", "openssl MB/s", "ratio");
   double inverse_sum = 0;
+  std::array<double, dijk::kAlgorithmCount> refs{};
   bool ok = true;
   for (dijk::Algorithm a : dijk::kAllAlgorithms) {
     const double ref = openssl_rate(std::string(dijk::algorithm_name(a)).c_str(), size, seconds);
     const double ours = our_rate(dijk::AlgorithmSet{}.add(a), buffer, seconds);
+    refs[static_cast<std::size_t>(a)] = ref;
     inverse_sum += 1.0 / ref;
     const double ratio = ours / ref;
     ok = ok && ratio >= 0.95;
     std::printf("%-22s %12.0f %12.0f %8.3f\n", std::string(dijk::algorithm_name(a)).c_str(), ours / 1e6,
                 ref / 1e6, ratio);
   }
+  // One pass over several digests takes the blocks in turns (StreamingDigests::update), which can beat
+  // the sum of the single rates: the digests' dependency chains overlap on the core.
+  const double pair_bound = 1.0 / (1.0 / refs[0] + 1.0 / refs[2]);
+  const double pair =
+      our_rate(dijk::AlgorithmSet{}.add(dijk::Algorithm::md5).add(dijk::Algorithm::sha256), buffer, seconds);
+  std::printf("%-22s %12.0f %12.0f %8.3f\n", "md5+sha256 (1 pass)", pair / 1e6, pair_bound / 1e6,
+              pair / pair_bound);
   const double all = our_rate(dijk::AlgorithmSet::all(), buffer, seconds);
   std::printf("%-22s %12.0f %12.0f %8.3f\n", "md5+sha1+sha256 (1 pass)", all / 1e6, 1e-6 / inverse_sum,
               all * inverse_sum);

@@ -1,6 +1,7 @@
 #pragma once
-// One pass over a stream of bytes computes any subset of MD5, SHA-1 and SHA-256. Each chunk is fed to
-// every selected digest while it is still in cache, so the bytes are read from memory once.
+// One pass over a stream of bytes computes any subset of MD5, SHA-1 and SHA-256. The selected digests
+// take the bytes in turns of one block, so each block is read from memory once and the digests' dependency
+// chains run side by side on the core.
 #include <openssl/evp.h>
 
 #include <array>

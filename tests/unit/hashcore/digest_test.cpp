@@ -38,7 +38,27 @@ TEST(StreamingDigests, ChunkingDoesNotChangeTheResult) {
   for (Algorithm a : kAllAlgorithms) EXPECT_EQ(hex_of(whole, a), hex_of(chunked, a)) << algorithm_name(a);
   s.reset();
   s.update(bytes_of("abc"));
-  EXPECT_EQ(hex_of(s.finish(), Algorithm::md5), "900150983cd24fb0d6963f7d28e17f72") << "reset starts a new stream";
+  EXPECT_EQ(hex_of(s.finish(), Algorithm::md5), "900150983cd24fb0d6963f7d28e17f72")
+      << "reset starts a new stream";
+}
+
+// Several digests take the bytes in turns of a block; one alone takes them whole. Both must agree on
+// inputs of many blocks and odd lengths.
+TEST(StreamingDigests, DigestsTakingTurnsAgreeWithEachAlone) {
+  std::mt19937 rng(9);
+  for (std::size_t size : {63u, 64u, 65u, 1000u, 262147u}) {
+    std::vector<std::uint8_t> data(size);
+    for (auto& b : data) b = static_cast<std::uint8_t>(rng());
+    const auto together = digest_buffer(AlgorithmSet::all(), data);
+    const auto pair = digest_buffer(AlgorithmSet{}.add(Algorithm::md5).add(Algorithm::sha256), data);
+    for (Algorithm a : kAllAlgorithms) {
+      const auto alone = digest_buffer(AlgorithmSet{}.add(a), data);
+      EXPECT_EQ(hex_of(together, a), hex_of(alone, a)) << algorithm_name(a) << " " << size;
+      if (a != Algorithm::sha1) {
+        EXPECT_EQ(hex_of(pair, a), hex_of(alone, a)) << algorithm_name(a) << " " << size;
+      }
+    }
+  }
 }
 
 TEST(StreamingDigests, ComputesOnlyTheSubsetAsked) {
