@@ -47,6 +47,7 @@ struct DaemonStatus {
   // "idle: no ports configured".
   std::string dataplane;
   std::optional<SetStatus> set;
+  std::string set_error;  // why the last set file installed was refused (empty once one is taken)
   std::optional<FeedStatus> feed;
   std::optional<ReporterStatus> reporter;
   std::optional<Rates> rates;
@@ -65,6 +66,7 @@ inline nlohmann::json to_json(const DaemonStatus& s) {
                 {"age_s", s.set->age_s},
                 {"path", s.set->path}};
   }
+  if (!s.set_error.empty()) j["set_error"] = s.set_error;
   if (s.feed) {
     j["feed"] = {{"healthy", s.feed->healthy}, {"last_error", s.feed->last_error}};
     j["feed"]["last_success_age_s"] =

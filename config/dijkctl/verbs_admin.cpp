@@ -45,6 +45,11 @@ void print_status(const json& s) {
     std::cout << "  set       version " << u64(set, "version") << ", " << u64(set, "entries") << " entries, "
               << human_duration(u64(set, "age_s")) << " old\n";
   }
+  if (!s.value("set_error", "").empty()) {
+    std::cout << "  set       "
+              << (s.contains("set") ? "new file refused (the one above serves): " : "NONE: ")
+              << s.value("set_error", "") << "\n";
+  }
   if (s.contains("feed")) {
     const auto& f = s["feed"];
     std::cout << "  feed      " << (f.value("healthy", false) ? "healthy" : "UNHEALTHY");

@@ -39,6 +39,7 @@ bool SetWatcher::check_now() {
   const std::shared_ptr<const HashSet> live = next;
   holder_.swap(std::move(next));
   status_.version = live->version();
+  status_.last_error.clear();  // the error was about a file no longer there
   ++status_.swaps;
   if (on_swap_) on_swap_(*live);
   return true;

@@ -107,6 +107,7 @@ struct DaemonServices::Impl {
       s.set = admin::SetStatus{live->version(), set_entries(*live),
                                age > 0 ? static_cast<std::uint64_t>(age) : 0, set.path()};
     }
+    s.set_error = set.status().last_error;
     s.rates = rates(counters());
     return s;
   }

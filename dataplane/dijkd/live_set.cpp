@@ -6,20 +6,32 @@
 namespace dijk {
 
 namespace {
-std::shared_ptr<const HashSet> open_if_named(const std::string& path, bool may_be_missing = false) {
+// With `serve_later`, a refused file (corrupt, or of a format this build does not read, as after a software
+// update that changed it) leaves no set rather than no daemon: the reason goes to *refused, and the
+// watcher serves the next file installed there.
+std::shared_ptr<const HashSet> open_if_named(const std::string& path, bool serve_later = false,
+                                             std::string* refused = nullptr) {
   if (path.empty()) return nullptr;
   std::error_code ec;
-  if (may_be_missing && !std::filesystem::exists(path, ec)) {
+  if (serve_later && !std::filesystem::exists(path, ec)) {
     std::fprintf(stderr, "dijkd: no set at %s yet: nothing matches until one is installed there\n",
                  path.c_str());
     return nullptr;
   }
-  return HashSet::open(path, SetVerification::full);
+  if (!serve_later) return HashSet::open(path, SetVerification::full);
+  try {
+    return HashSet::open(path, SetVerification::full);
+  } catch (const SetFileError& e) {
+    std::fprintf(stderr, "dijkd: set refused: %s: nothing matches until a readable one is installed there\n",
+                 e.what());
+    if (refused != nullptr) *refused = e.what();
+    return nullptr;
+  }
 }
 }  // namespace
 
-LiveSet::LiveSet(const std::string& path, bool may_be_missing)
-    : path_(path), holder_(open_if_named(path, may_be_missing)) {
+LiveSet::LiveSet(const std::string& path, bool serve_later)
+    : path_(path), holder_(open_if_named(path, serve_later, &refused_at_start_)) {
   watcher_ = make_watcher();
 }
 
@@ -61,8 +73,12 @@ std::string LiveSet::path() const {
 
 SetWatchStatus LiveSet::status() const {
   std::lock_guard lock(mutex_);
-  if (watcher_) return watcher_->status();
-  return {};
+  SetWatchStatus s = watcher_ ? watcher_->status() : SetWatchStatus{};
+  if (s.failures == 0 && s.swaps == 0 && !refused_at_start_.empty()) {
+    s.failures = 1;
+    s.last_error = refused_at_start_;
+  }
+  return s;
 }
 
 }  // namespace dijk

@@ -17,10 +17,11 @@ namespace dijk {
 
 class LiveSet {
  public:
-  // Opens `path` (fully verified) if not empty; without a set nothing matches. With `may_be_missing`, a
-  // path where no file exists yet starts with no set and serves the file once it appears (a new appliance
-  // before its first sync); otherwise a missing file throws like a bad one.
-  explicit LiveSet(const std::string& path, bool may_be_missing = false);
+  // Opens `path` (fully verified) if not empty; without a set nothing matches. With `serve_later` (the
+  // daemon), a path where no file exists yet (a new appliance before its first sync) or whose file is
+  // refused (corrupt, or a set format this build does not read) starts with no set, says why in status(),
+  // and serves the next file installed there; otherwise a missing or refused file throws.
+  explicit LiveSet(const std::string& path, bool serve_later = false);
   ~LiveSet();
   LiveSet(const LiveSet&) = delete;
   LiveSet& operator=(const LiveSet&) = delete;
@@ -44,6 +45,7 @@ class LiveSet {
 
   mutable std::mutex mutex_;  // guards path_, watcher_ and interval_ (admin and main threads)
   std::string path_;
+  std::string refused_at_start_;  // declared before holder_, which fills it
   SetHolder holder_;
   std::atomic<std::uint64_t> generation_{0};
   std::unique_ptr<SetWatcher> watcher_;

@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 
 #include <chrono>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -84,6 +85,33 @@ TEST_F(IdleDijkd, WithoutPortsItServesStatusSaysIdleAndPicksUpASet) {
   ASSERT_TRUE(WIFEXITED(status)) << "SIGTERM must end it cleanly";
   EXPECT_EQ(WEXITSTATUS(status), 0);
   EXPECT_FALSE(fs::exists(socket())) << "the admin socket is removed on exit";
+}
+
+// After a software update that changed the set format (or with a corrupt file on disk), the installed set
+// is refused: the daemon must still come up (the firmware's health gate waits for it), say why, and take
+// the next set the sync installs.
+TEST_F(IdleDijkd, ARefusedSetAtStartLeavesNoSetSaysWhyAndTheNextOneServes) {
+  install_set(set_path(), {"0123456789abcdef0123456789abcdef"}, {}, 3);
+  {
+    std::fstream f(set_path(), std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(8);  // format_version: what a file from the previous format says
+    f.put(1);
+  }
+  dijkd_ =
+      spawn_with_output({kDijkd.string(), "run", "--config", dir_.file("dijk.toml")}, dir_.file("dijkd.out"));
+  auto s = status_within(std::chrono::seconds(20), [](const nlohmann::json&) { return true; });
+  ASSERT_FALSE(s.is_null()) << read_text(dir_.file("dijkd.out.err"));
+  EXPECT_FALSE(s.contains("set")) << s.dump();
+  EXPECT_NE(s.value("set_error", "").find("unsupported set format version 1"), std::string::npos) << s.dump();
+  const auto human = run_command({kDijkctl.string(), "status", "--socket", socket()});
+  EXPECT_NE(human.out.find("set       NONE: "), std::string::npos) << human.out;
+  EXPECT_NE(read_text(dir_.file("dijkd.out.err")).find("set refused"), std::string::npos);
+
+  install_set(set_path(), {"0123456789abcdef0123456789abcdef"}, {}, 4);
+  s = status_within(std::chrono::seconds(20), [](const nlohmann::json& j) { return j.contains("set"); });
+  ASSERT_TRUE(s.contains("set")) << s.dump();
+  EXPECT_EQ(s["set"]["version"].get<std::uint64_t>(), 4u);
+  EXPECT_FALSE(s.contains("set_error")) << "the refusal was about a file no longer there: " << s.dump();
 }
 
 TEST_F(IdleDijkd, RunWithoutPortsOrConfigIsAUsageError) {
