@@ -193,6 +193,41 @@ TEST(HashSet, NonRandomHashesStillPlaceAndAreFound) {
   for (const Digest& d : stored) ASSERT_EQ(set->exact(Algorithm::sha1).find({d.bytes.data(), 20}), list);
 }
 
+// The contrived list the bucket hashing cannot spread: hashes differing only in their first bytes (most of
+// that in the part a slot does not store, here two bytes) pair few distinct buckets. Placement fails at
+// the planned size, the builder retries with more buckets, and the set it writes is larger but exact.
+TEST(HashSet, HashesDifferingOnlyInTheDroppedBytesBuildALargerExactTable) {
+  TempDir dir;
+  SetBuilder b;
+  const auto list = b.add_list("contrived", "");
+  std::vector<Digest> stored;
+  for (std::uint32_t i = 0; i < 1'200'000; i += 3) {
+    Digest d;
+    d.algorithm = Algorithm::md5;
+    d.bytes.fill(0x5A);
+    d.bytes[0] = static_cast<std::uint8_t>(i >> 16);
+    d.bytes[1] = static_cast<std::uint8_t>(i >> 8);
+    d.bytes[2] = static_cast<std::uint8_t>(i);
+    stored.push_back(d);
+    b.add(d, list);
+  }
+  b.write(dir.file("s.set"));
+  const auto set = HashSet::open(dir.file("s.set"));
+  const ExactTable& table = set->exact(Algorithm::md5);
+  ASSERT_EQ(table.size(), stored.size());
+  const auto planned = setfile::exact_layout(16, setfile::planned_bucket_count(stored.size()));
+  const auto section = set->section(setfile::SectionKind::exact_hashes, 0);
+  ASSERT_TRUE(section.has_value());
+  EXPECT_GT(section->size(), planned.section_length) << "the retry with more buckets was not needed";
+  for (const Digest& d : stored) ASSERT_EQ(table.find({d.bytes.data(), 16}), list);
+  Digest absent = stored.front();
+  absent.bytes[15] ^= 1;
+  EXPECT_EQ(table.find({absent.bytes.data(), 16}), ExactTable::kNotFound);
+  std::uint64_t visited = 0;
+  table.for_each([&](std::span<const std::uint8_t>, std::uint16_t) { ++visited; });
+  EXPECT_EQ(visited, stored.size());
+}
+
 TEST(HashSet, AllowListSuppressesEveryHitOfThatFile) {
   TempDir dir;
   std::mt19937_64 rng(3);
