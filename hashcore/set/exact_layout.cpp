@@ -44,7 +44,7 @@ bool SlotHashing::rebuild(std::uint64_t bucket, const std::uint8_t* slot, std::u
     key |= q << (64 - 8 * dropped_);
   }
   if (bucket_of(key) != first) return false;
-  const std::uint64_t head = key ^ rest_hash(rest);
+  const std::uint64_t head = (key ^ rest_hash(rest)) * odd_inverse(kHeadMultiplier);
   for (int i = 0; i < 8; ++i) digest[i] = static_cast<std::uint8_t>(head >> (56 - 8 * i));
   std::memcpy(digest + 8, rest, digest_size_ - 8);
   return true;

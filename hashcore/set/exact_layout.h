@@ -12,6 +12,7 @@
 // `dropped_bytes` bytes (the quotient) are implied by the first bucket up to 64 neighbours, which the
 // quotient tag tells apart, so they are not stored. The second bucket is derived from the stored bytes
 // only (partial-key cuckoo hashing), so every digest can be rebuilt from its slot and bucket.
+#include <bit>
 #include <cstdint>
 #include <cstring>
 
@@ -29,6 +30,17 @@ inline constexpr std::uint8_t kQuotientTagMask = 0x3F;
 // bucket spans 2^(8 x dropped) / buckets + 2 quotients.
 inline constexpr std::uint64_t kMaxQuotientsPerBucket = 62;
 inline constexpr std::uint64_t kMaxBuckets = std::uint64_t{1} << 32;
+
+// The bucket key spreads the digest's first eight bytes over its top bits (an odd multiplier, so
+// invertible: rebuilding a digest multiplies by the inverse), so that hashes differing only in a few of
+// those bytes still get different first buckets.
+inline constexpr std::uint64_t kHeadMultiplier = 0xD6E8FEB86659FD93ull;
+constexpr std::uint64_t odd_inverse(std::uint64_t odd) {
+  std::uint64_t x = odd;  // Newton's iteration doubles the correct low bits each step: 3, 6, ..., 96
+  for (int i = 0; i < 5; ++i) x *= 2 - odd * x;
+  return x;
+}
+static_assert(kHeadMultiplier * odd_inverse(kHeadMultiplier) == 1);
 
 struct ExactLayout {
   std::uint64_t bucket_count;
@@ -68,7 +80,7 @@ class SlotHashing {
   SlotAddress address(const std::uint8_t* digest) const {
     const std::uint64_t rest = rest_hash<kDigest>(digest + 8);
     SlotAddress a;
-    a.key = load_be64(digest) ^ rest;
+    a.key = load_be64(digest) * kHeadMultiplier ^ rest;
     a.first_bucket = bucket_of(a.key);
     a.second_bucket = pair_bucket(a.first_bucket, a.key & stored_key_mask<kDropped>(), rest);
     a.flags = static_cast<std::uint8_t>(kSlotOccupied | (quotient<kDropped>(a.key) & kQuotientTagMask));
@@ -114,13 +126,13 @@ class SlotHashing {
     std::memcpy(&v, p, sizeof v);
     return __builtin_bswap64(v);
   }
+  // One multiply and a fold: every input bit reaches the product's top bits (which pick the bucket) and,
+  // folded down, the low ones (which are stored and pick the second bucket). Each lookup computes this
+  // while the memory system is busiest: with murmur3's two-round finaliser here (and the slot loop not
+  // unrolled) 50M MD5 ran at 18.5-19.1 M lookups/s against 28.2-29.9, A/B alternating in one session.
   static std::uint64_t mix(std::uint64_t k) {
-    k ^= k >> 33;
-    k *= 0xFF51AFD7ED558CCDull;
-    k ^= k >> 33;
-    k *= 0xC4CEB9FE1A85EC53ull;
-    k ^= k >> 33;
-    return k;
+    k *= 0x9E3779B97F4A7C15ull;
+    return k ^ (k >> 32);
   }
   // Hashes every digest byte from 8 on (in 8-byte words, the last one overlapping), so digests that differ
   // anywhere land in unrelated buckets, even a list of sequential or otherwise non-random hashes.
@@ -156,9 +168,10 @@ class SlotHashing {
   }
   // Mixing in the stored key bytes as well as the rest keeps hashes that differ only in their first bytes
   // from all pairing the same buckets. (Hashes differing only in the dropped bytes still do: a contrived
-  // list like that builds a larger table, never a wrong one.)
+  // list like that builds a larger table, never a wrong one.) The rest is rotated first: where the
+  // digest's first eight bytes are zero the key is the rest, and a plain xor would cancel it.
   std::uint64_t pair_bucket(std::uint64_t bucket, std::uint64_t stored_key, std::uint64_t rest) const {
-    const std::uint64_t base = bucket_of(mix(rest ^ stored_key ^ 0x9E3779B97F4A7C15ull));
+    const std::uint64_t base = bucket_of(mix(std::rotl(rest, 29) ^ stored_key ^ 0xC2B2AE3D27D4EB4Full));
     return base >= bucket ? base - bucket : base + buckets_ - bucket;
   }
 
