@@ -1,8 +1,10 @@
 // `dijkctl scan`: check every file under the given paths against a set file, on every core.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
+#include <thread>
 
 #include "config/dijkctl/verbs.h"
 #include "dataplane/events/hit_printer.h"
@@ -50,7 +52,8 @@ void print_summary(const ScanSummary& s, bool json, std::FILE* out) {
   std::fprintf(out, "Allow-listed:    %llu\n", static_cast<unsigned long long>(s.allow_listed));
   if (s.pdq_images + s.pdq_undecodable + s.pdq_skipped_large > 0) {
     std::fprintf(out, "PDQ images:      %llu (%llu too flat to match, %llu undecodable, %llu too large)\n",
-                 static_cast<unsigned long long>(s.pdq_images), static_cast<unsigned long long>(s.pdq_low_quality),
+                 static_cast<unsigned long long>(s.pdq_images),
+                 static_cast<unsigned long long>(s.pdq_low_quality),
                  static_cast<unsigned long long>(s.pdq_undecodable),
                  static_cast<unsigned long long>(s.pdq_skipped_large));
   }
@@ -80,7 +83,8 @@ int run_scan(const cli::ParsedArgs& args) {
       throw cli::UsageError("--in-flight must be 1..1024");
   }
 
-  const auto set = HashSet::open(*set_path, SetVerification::full);
+  const auto set =
+      HashSet::open(*set_path, SetVerification::full, std::max(1u, std::thread::hardware_concurrency()));
   PrintingHitSink hits(stdout, json ? PrintingHitSink::Style::json : PrintingHitSink::Style::human);
   const bool tty = ::isatty(STDERR_FILENO) == 1 && !args.flag("--quiet");
   auto clear_progress = [tty] {

@@ -9,7 +9,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <thread>
 
 #include "hashcore/set/content_checksum.h"
 #include "hashcore/set/exact_layout.h"
@@ -178,7 +177,8 @@ void ExactTable::prefetch_bucket(std::uint64_t bucket) const {
 
 // ---- HashSet ----
 
-std::shared_ptr<const HashSet> HashSet::open(const std::string& path, SetVerification verification) {
+std::shared_ptr<const HashSet> HashSet::open(const std::string& path, SetVerification verification,
+                                             unsigned verify_threads) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) fail(path, std::string("cannot open: ") + std::strerror(errno));
   struct stat st {};
@@ -201,7 +201,7 @@ std::shared_ptr<const HashSet> HashSet::open(const std::string& path, SetVerific
   set->path_ = path;
   set->base_ = static_cast<const std::uint8_t*>(map);
   set->size_ = size;
-  set->parse_sections(verification);
+  set->parse_sections(verification, verify_threads);
   return set;
 }
 
@@ -209,7 +209,7 @@ HashSet::~HashSet() {
   if (base_ != nullptr) ::munmap(const_cast<std::uint8_t*>(base_), size_);
 }
 
-void HashSet::parse_sections(SetVerification verification) {
+void HashSet::parse_sections(SetVerification verification, unsigned verify_threads) {
   header_ = reinterpret_cast<const setfile::Header*>(base_);
   if (std::memcmp(header_->magic, setfile::kMagic, sizeof(setfile::kMagic)) != 0) {
     fail(path_, "not a dijk set file (bad magic)");
@@ -238,7 +238,7 @@ void HashSet::parse_sections(SetVerification verification) {
   XXH3_freeState(state);
   if (header_sum != header_->header_checksum) fail(path_, "header checksum mismatch (corrupt header)");
   if (verification == SetVerification::full &&
-      setfile::content_checksum(base_ + table_end, size_ - table_end, std::thread::hardware_concurrency()) !=
+      setfile::content_checksum(base_ + table_end, size_ - table_end, verify_threads) !=
           header_->content_checksum) {
     fail(path_, "content checksum mismatch (corrupt file)");
   }

@@ -101,8 +101,12 @@ struct MatchOutcome {
 
 class HashSet {
  public:
+  // Full verification checksums the body on up to `verify_threads` threads. A command that loads the set
+  // once and then uses every core anyway (dijkctl scan) passes the core count; daemons keep one, so that
+  // verifying a new set never takes a core from the dataplane's workers.
   static std::shared_ptr<const HashSet> open(const std::string& path,
-                                             SetVerification verification = SetVerification::full);
+                                             SetVerification verification = SetVerification::full,
+                                             unsigned verify_threads = 1);
   ~HashSet();
   HashSet(const HashSet&) = delete;
   HashSet& operator=(const HashSet&) = delete;
@@ -127,7 +131,7 @@ class HashSet {
 
  private:
   HashSet() = default;
-  void parse_sections(SetVerification verification);
+  void parse_sections(SetVerification verification, unsigned verify_threads);
 
   std::string path_;
   const std::uint8_t* base_ = nullptr;
