@@ -8,7 +8,7 @@
 // load an MD5 entry costs 16.8 bytes. A slot is
 //   u16 list index | u8 flags: occupied (bit 7), in its second bucket (bit 6), quotient tag (bits 0-5)
 //   | the bucket key's low (8 - dropped_bytes) bytes, big-endian | the digest's bytes from 8 on.
-// The bucket key is the digest's first eight bytes mixed with a hash of the rest; its top
+// The bucket key is the digest's first eight bytes times an odd constant, xor a hash of the rest; its top
 // `dropped_bytes` bytes (the quotient) are implied by the first bucket up to 64 neighbours, which the
 // quotient tag tells apart, so they are not stored. The second bucket is derived from the stored bytes
 // only (partial-key cuckoo hashing), so every digest can be rebuilt from its slot and bucket.
