@@ -13,15 +13,8 @@ namespace {
 
 constexpr char kMagic[8] = {'D', 'I', 'J', 'K', 'F', 'D', 'C', '1'};
 
-// The first eight bytes as one big-endian word decide almost every comparison of hashes; memcmp only
-// breaks ties. (Sorting the 10M digests a set enumerates, in hash-table order, is most of a delta sync's
-// read phase.)
 bool less_digest(const Entry& a, const Entry& b, std::size_t size) {
-  std::uint64_t x, y;
-  std::memcpy(&x, a.bytes.data(), sizeof x);
-  std::memcpy(&y, b.bytes.data(), sizeof y);
-  if (x != y) return __builtin_bswap64(x) < __builtin_bswap64(y);
-  return std::memcmp(a.bytes.data() + 8, b.bytes.data() + 8, size - 8) < 0;
+  return compare_digests(a.bytes.data(), b.bytes.data(), size) < 0;
 }
 bool same_digest(const Entry& a, const Entry& b, std::size_t size) {
   return std::memcmp(a.bytes.data(), b.bytes.data(), size) == 0;

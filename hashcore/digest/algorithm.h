@@ -2,6 +2,7 @@
 // The exact-match digest algorithms dijk knows, their sizes and names.
 #include <array>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <string_view>
 
@@ -47,6 +48,17 @@ class AlgorithmSet {
   constexpr explicit AlgorithmSet(std::uint8_t bits) : bits_(bits) {}
   std::uint8_t bits_ = 0;
 };
+
+// Orders digest bytes as memcmp does (byte by byte, unsigned), faster: the first eight bytes as one
+// big-endian word decide almost every comparison of hashes, and memcmp only breaks ties. Sorting millions
+// of digests (set builds, a feed sync's read phase) is mostly these comparisons. `size` is at least 8.
+inline int compare_digests(const std::uint8_t* a, const std::uint8_t* b, std::size_t size) {
+  std::uint64_t x, y;
+  std::memcpy(&x, a, sizeof x);
+  std::memcpy(&y, b, sizeof y);
+  if (x != y) return __builtin_bswap64(x) < __builtin_bswap64(y) ? -1 : 1;
+  return std::memcmp(a + 8, b + 8, size - 8);
+}
 
 // A digest value: the algorithm and its bytes.
 struct Digest {

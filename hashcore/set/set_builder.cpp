@@ -24,14 +24,8 @@ void append(std::vector<std::uint8_t>& out, const void* p, std::size_t n) {
 
 template <typename Entry>
 void sort_and_fold(std::vector<Entry>& entries, std::size_t size, SetBuildStats& stats) {
-  // The first eight bytes as one big-endian word decide almost every comparison; memcmp only breaks ties
-  // (the sort is most of a large import's time).
   std::sort(entries.begin(), entries.end(), [size](const Entry& a, const Entry& b) {
-    std::uint64_t x, y;
-    std::memcpy(&x, a.bytes.data(), sizeof x);
-    std::memcpy(&y, b.bytes.data(), sizeof y);
-    if (x != y) return __builtin_bswap64(x) < __builtin_bswap64(y);
-    const int c = std::memcmp(a.bytes.data() + 8, b.bytes.data() + 8, size - 8);
+    const int c = compare_digests(a.bytes.data(), b.bytes.data(), size);
     return c != 0 ? c < 0 : a.list < b.list;
   });
   // Equal digests are now adjacent with the lowest list index first: that one is kept.

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <random>
 #include <string>
 #include <vector>
@@ -66,6 +67,22 @@ TEST(StreamingDigests, ComputesOnlyTheSubsetAsked) {
   EXPECT_TRUE(r.computed.contains(Algorithm::sha1));
   EXPECT_FALSE(r.computed.contains(Algorithm::md5));
   EXPECT_EQ(hex_of(r, Algorithm::sha1), "da39a3ee5e6b4b0d3255bfef95601890afd80709");
+}
+
+// The word-first comparison orders digests exactly as memcmp does, including ties in the first eight
+// bytes and bytes above 0x7F.
+TEST(Algorithm, CompareDigestsOrdersAsMemcmp) {
+  std::mt19937 rng(4);
+  for (int i = 0; i < 20000; ++i) {
+    std::array<std::uint8_t, 20> a{}, b{};
+    for (auto& x : a) x = static_cast<std::uint8_t>(rng());
+    b = a;
+    const auto at = static_cast<std::size_t>(rng() % 20);  // where they may differ: first word or the rest
+    b[at] = static_cast<std::uint8_t>(rng());
+    const int want = std::memcmp(a.data(), b.data(), 20);
+    const int got = compare_digests(a.data(), b.data(), 20);
+    ASSERT_EQ((want > 0) - (want < 0), (got > 0) - (got < 0)) << "differing at byte " << at;
+  }
 }
 
 TEST(Algorithm, HexLengthTellsTheAlgorithm) {
