@@ -49,6 +49,11 @@ struct ExactLayout {
   std::uint64_t bucket_size;  // bytes
   std::uint64_t buckets_offset;
   std::uint64_t section_length;
+
+  // Where slot `i` of `bucket` starts, from the start of the bucket array.
+  std::uint64_t slot_offset(std::uint64_t bucket, std::uint32_t i) const {
+    return bucket * bucket_size + std::uint64_t{i} * slot_size;
+  }
 };
 
 // Buckets for `count` entries at the 95 % load a two-choice table of four-slot buckets fills reliably.
@@ -102,6 +107,13 @@ class SlotHashing {
     for (std::uint32_t i = 0; i < key_bytes; ++i)
       slot[kSlotTagBytes + i] = static_cast<std::uint8_t>(a.key >> (8 * (key_bytes - 1 - i)));
     std::memcpy(slot + kSlotTagBytes + key_bytes, digest + 8, digest_size<kDigest>() - 8);
+  }
+
+  // The first eight bytes write_slot writes (list index zero, second-bucket flag clear) when three bytes
+  // are dropped, so that the stored key bytes fill the word exactly: lookups of the common shapes compare
+  // words without assembling a slot. (Little-endian, as the whole file is.)
+  static std::uint64_t first_word_with_three_dropped(const SlotAddress& a) {
+    return (__builtin_bswap64(a.key) & ~std::uint64_t{0xFFFFFF}) | (std::uint64_t{a.flags} << 16);
   }
 
   // Rebuilds the digest stored in `slot` of `bucket`; false if the slot cannot have been written by the

@@ -93,8 +93,7 @@ ExactTable::ExactTable(const setfile::ExactHeader* header, const std::uint8_t* s
     throw SetFileError("hash section slot layout does not match its bucket count");
   if (layout.section_length > length) throw SetFileError("hash section shorter than its buckets");
   digest_size_ = header->digest_size;
-  slot_size_ = layout.slot_size;
-  bucket_size_ = layout.bucket_size;
+  layout_ = layout;
   count_ = header->count;
   hashing_ = setfile::SlotHashing(digest_size_, header->bucket_count, layout.dropped_bytes, header->seed);
   buckets_ = section + layout.buckets_offset;
@@ -153,25 +152,24 @@ void ExactTable::find_batch_shaped(const std::uint8_t* digests, std::size_t stri
       const setfile::SlotAddress& a = address[j];
       const std::uint8_t* digest = digests + (base + j) * stride;
       if constexpr (kDropped == 3) {
-        // The stored key bytes fill the first word after list index and flags, and the slot's bytes from
-        // 8 on are the digest's: nothing to assemble.
-        probe.first_word =
-            (__builtin_bswap64(a.key) & ~std::uint64_t{0xFFFFFF}) | (std::uint64_t{a.flags} << 16);
+        // The slot's bytes from 8 on are the digest's: nothing to assemble.
+        probe.first_word = setfile::SlotHashing::first_word_with_three_dropped(a);
         probe.from_eight = digest + 8;
       } else {
         hashing_.write_slot<kDigest, kDropped>(digest, a, image.data());
         probe.first_word = load64(image.data());
       }
-      out[base + j] = find_in_pair<kSlot>(buckets_ + a.first_bucket * bucket_size_,
-                                          buckets_ + a.second_bucket * bucket_size_, probe, slot_size_);
+      out[base + j] =
+          find_in_pair<kSlot>(buckets_ + layout_.slot_offset(a.first_bucket, 0),
+                              buckets_ + layout_.slot_offset(a.second_bucket, 0), probe, layout_.slot_size);
     }
   }
 }
 
 void ExactTable::prefetch_bucket(std::uint64_t bucket) const {
   constexpr std::uintptr_t kLine = 64;
-  const auto start = reinterpret_cast<std::uintptr_t>(buckets_ + bucket * bucket_size_);
-  for (std::uintptr_t line = start & ~(kLine - 1); line < start + bucket_size_; line += kLine)
+  const auto start = reinterpret_cast<std::uintptr_t>(buckets_ + layout_.slot_offset(bucket, 0));
+  for (std::uintptr_t line = start & ~(kLine - 1); line < start + layout_.bucket_size; line += kLine)
     __builtin_prefetch(reinterpret_cast<const void*>(line));
 }
 

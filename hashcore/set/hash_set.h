@@ -52,8 +52,9 @@ class ExactTable {
   // export). Slots that no writer could have produced (a forged file) are skipped.
   template <typename Fn>
   void for_each(Fn&& fn) const {
+    if (count_ == 0) return;  // an algorithm the file has no section for
     std::array<std::uint8_t, kMaxDigestSize> digest{};
-    for (std::uint64_t b = 0; b < hashing_.buckets() && count_ > 0; ++b) {
+    for (std::uint64_t b = 0; b < hashing_.buckets(); ++b) {
       for (std::uint32_t i = 0; i < setfile::kSlotsPerBucket; ++i) {
         const std::uint8_t* s = slot(b, i);
         if ((s[2] & setfile::kSlotOccupied) == 0 || !hashing_.rebuild(b, s, digest.data())) continue;
@@ -70,7 +71,7 @@ class ExactTable {
 
  private:
   const std::uint8_t* slot(std::uint64_t bucket, std::uint32_t i) const {
-    return buckets_ + bucket * bucket_size_ + std::uint64_t{i} * slot_size_;
+    return buckets_ + layout_.slot_offset(bucket, i);
   }
   // find_batch for one digest size and dropped-byte count, given at compile time for the common shapes
   // (SlotHashing::kAny for the others).
@@ -80,8 +81,7 @@ class ExactTable {
   void prefetch_bucket(std::uint64_t bucket) const;
 
   std::uint32_t digest_size_ = 0;
-  std::uint32_t slot_size_ = 0;
-  std::uint64_t bucket_size_ = 0;
+  setfile::ExactLayout layout_{};
   std::uint64_t count_ = 0;
   setfile::SlotHashing hashing_;
   const std::uint8_t* buckets_ = nullptr;

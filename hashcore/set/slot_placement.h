@@ -19,7 +19,7 @@ class SlotPlacement {
 
  private:
   std::uint8_t* slot(std::uint64_t bucket, std::uint32_t i) const {
-    return buckets_ + bucket * layout_.bucket_size + std::uint64_t{i} * layout_.slot_size;
+    return buckets_ + layout_.slot_offset(bucket, i);
   }
   // Puts `image` (flags telling whether `bucket` is its second one) in a free slot of `bucket`.
   bool put_if_free(std::uint64_t bucket, const std::uint8_t* image);

@@ -165,6 +165,27 @@ TEST(ExactLayout, Md5EntriesStayWithinSeventeenBytesInOneLineBuckets) {
   EXPECT_EQ(layout.slot_size, 16u);
 }
 
+// The lookup's shortcut for the common shapes (three bytes dropped) builds the slot's first word from the
+// address alone; it must be exactly what the writer puts there, for every algorithm.
+TEST(ExactLayout, FirstWordShortcutMatchesTheWrittenSlot) {
+  std::mt19937_64 rng(12);
+  for (Algorithm a : kAllAlgorithms) {
+    const auto size = static_cast<std::uint32_t>(digest_size(a));
+    const auto layout = setfile::exact_layout(size, setfile::planned_bucket_count(50'000'000));
+    ASSERT_EQ(layout.dropped_bytes, 3u);
+    const setfile::SlotHashing hashing(size, layout.bucket_count, layout.dropped_bytes, rng());
+    for (int i = 0; i < 1000; ++i) {
+      const Digest d = random_digest(a, rng);
+      const auto address = hashing.address(d.bytes.data());
+      std::array<std::uint8_t, setfile::kSlotTagBytes + kMaxDigestSize> slot{};
+      hashing.write_slot(d.bytes.data(), address, slot.data());
+      std::uint64_t written;
+      std::memcpy(&written, slot.data(), sizeof written);
+      ASSERT_EQ(setfile::SlotHashing::first_word_with_three_dropped(address), written) << algorithm_name(a);
+    }
+  }
+}
+
 // Hashes that are anything but random (a list of sequential values, or ones differing in a single byte)
 // still spread over the buckets: the set builds at its planned size and finds every one of them.
 TEST(HashSet, NonRandomHashesStillPlaceAndAreFound) {
