@@ -18,10 +18,10 @@ std::shared_ptr<const HashSet> open_if_named(const std::string& path, bool serve
                  path.c_str());
     return nullptr;
   }
-  if (!serve_later) return HashSet::open(path, SetVerification::full);
   try {
     return HashSet::open(path, SetVerification::full);
   } catch (const SetFileError& e) {
+    if (!serve_later) throw;
     std::fprintf(stderr, "dijkd: set refused: %s: nothing matches until a readable one is installed there\n",
                  e.what());
     if (refused != nullptr) *refused = e.what();
