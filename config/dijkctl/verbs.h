@@ -6,6 +6,7 @@ namespace dijk::ctl {
 
 cli::Verb hash_verb();
 cli::Verb scan_verb();
+cli::Verb quarantine_verb();  // hits quarantine list|retry|drop (verbs_quarantine.cpp)
 
 }  // namespace dijk::ctl
 

@@ -121,6 +121,14 @@ admin::DaemonStatus ControlDaemon::status(std::int64_t started_unix) {
       r.alarm = std::to_string(r.backlog) + " hits undelivered for " +
                 std::to_string(now - st.waiting_since_unix) + " s";
     }
+    try {
+      if (const auto q = report_->quarantine().size(); q > 0) {
+        r.alarm += (r.alarm.empty() ? "" : "; ") + std::to_string(q) + " hit" + (q == 1 ? "" : "s") +
+                   " quarantined: refused for good by the inbox (dijkctl hits quarantine list)";
+      }
+    } catch (const std::exception& e) {
+      r.alarm += (r.alarm.empty() ? "" : "; ") + std::string("quarantine unreadable: ") + e.what();
+    }
   } else {
     r.last_error = report_error_.empty() ? "no inbox configured (reporting.url is empty)" : report_error_;
   }
@@ -200,6 +208,56 @@ json ControlDaemon::hits(const json& args) {
   }
 }
 
+template <typename F>
+auto ControlDaemon::with_quarantine(F use) {
+  if (report_) return use(report_->quarantine());
+  reporter::QuarantineStore store(quarantine_dir_of(config_));  // no reporter running: the files alone
+  return use(store);
+}
+
+namespace {
+std::optional<std::uint64_t> target_of(const json& args) {
+  if (args.value("all", false)) return std::nullopt;
+  if (!args.contains("id") || !args["id"].is_number_unsigned()) {
+    throw admin::AdminError("name a quarantined hit by its id, or all of them");
+  }
+  return args["id"].get<std::uint64_t>();
+}
+}  // namespace
+
+json ControlDaemon::quarantine_list() {
+  std::lock_guard lock(mutex_);
+  return with_quarantine([](reporter::QuarantineStore& q) {
+    json hits = json::array();
+    for (const auto& h : q.list()) hits.push_back(reporter::to_json(h));
+    return json{{"hits", hits}, {"dir", q.dir().string()}};
+  });
+}
+
+json ControlDaemon::quarantine_retry(const json& args) {
+  const auto target = target_of(args);
+  std::lock_guard lock(mutex_);
+  if (!report_) throw admin::AdminError("no reporter running to resend them");
+  const auto n = report_->quarantine().request_retry(target);
+  if (target && n == 0) throw admin::AdminError("no quarantined hit " + std::to_string(*target));
+  log("quarantine: " + std::to_string(n) + " hit(s) queued for a resend");
+  return json{{"queued", n}};
+}
+
+json ControlDaemon::quarantine_drop(const json& args) {
+  const auto target = target_of(args);
+  const std::string reason = args.value("reason", std::string());
+  if (reason.empty())
+    throw admin::AdminError("dropping a quarantined hit needs a reason (for the audit log)");
+  std::lock_guard lock(mutex_);
+  return with_quarantine([&](reporter::QuarantineStore& q) {
+    const auto n = q.drop(target, reason, now_unix());
+    if (target && n == 0) throw admin::AdminError("no quarantined hit " + std::to_string(*target));
+    log("quarantine: dropped " + std::to_string(n) + " hit(s): " + reason);
+    return json{{"dropped", n}, {"audit_log", q.audit_log().string()}};
+  });
+}
+
 void ControlDaemon::collect(std::vector<metrics::Sample>& out) {
   std::lock_guard lock(mutex_);
   const auto counter = [&](std::string name, std::string help, double v, metrics::Labels labels = {}) {
@@ -229,6 +287,19 @@ void ControlDaemon::collect(std::vector<metrics::Sample>& out) {
             static_cast<double>(st.failures));
     counter("dijk_reporter_duplicates_total", "Hits the inbox already had (a resent batch).",
             static_cast<double>(st.duplicates));
+    counter("dijk_reporter_refusals_total",
+            "Inbox answers that refused the hits sent for good (HTTP 4xx but 408 and 429), whole batches "
+            "and the halves and single hits resent to find the refused one alike.",
+            static_cast<double>(st.refusals));
+    try {
+      out.push_back({"dijk_reporter_quarantined_hits",
+                     "Hits the inbox refused for good, kept on disk until an admin retries or drops them.",
+                     metrics::Type::kGauge,
+                     {},
+                     static_cast<double>(report_->quarantine().size())});
+    } catch (const std::exception&) {
+      // An unreadable directory shows in the status alarm; a missing sample is better than a wrong one.
+    }
   }
 }
 

@@ -35,6 +35,10 @@ class ControlDaemon {
   json set_show();
   json set_rollback();
   json hits(const json& args);
+  // The quarantine of hits the inbox refused for good: list, retry {id|all}, drop {id|all, reason}.
+  json quarantine_list();
+  json quarantine_retry(const json& args);
+  json quarantine_drop(const json& args);
   // Sync and delivery counters for the metrics registry.
   void collect(std::vector<metrics::Sample>& out);
   // For the watchdog: false once the reporter's loop has stopped turning.
@@ -42,6 +46,8 @@ class ControlDaemon {
 
  private:
   static constexpr std::uint64_t kBacklogCap = 1'000'000;
+  template <typename F>
+  auto with_quarantine(F use);  // the reporter's store, or the files alone when no reporter runs
   std::mutex mutex_;
   Config config_;
   std::unique_ptr<FeedLink> feed_;

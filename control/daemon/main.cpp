@@ -100,6 +100,9 @@ int run(const std::string& config_file) {
   server.handle("set.show", [&](const json&) { return daemon.set_show(); });
   server.handle("set.rollback", [&](const json&) { return daemon.set_rollback(); });
   server.handle("hits", [&](const json& args) { return daemon.hits(args); });
+  server.handle("hits.quarantine.list", [&](const json&) { return daemon.quarantine_list(); });
+  server.handle("hits.quarantine.retry", [&](const json& args) { return daemon.quarantine_retry(args); });
+  server.handle("hits.quarantine.drop", [&](const json& args) { return daemon.quarantine_drop(args); });
 
   std::unique_ptr<metrics::HttpExporter> exporter;
   try {

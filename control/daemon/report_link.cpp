@@ -1,7 +1,5 @@
 #include "control/daemon/report_link.h"
 
-#include "control/reporter/retry_backoff.h"
-
 #include <fcntl.h>
 #include <sys/random.h>
 #include <unistd.h>
@@ -11,6 +9,7 @@
 #include <system_error>
 
 #include "control/journal/ack_state.h"
+#include "control/reporter/retry_backoff.h"
 
 namespace dijk::control {
 namespace {
@@ -64,11 +63,16 @@ std::filesystem::path ack_state_file_of(const Config& config) {
   return reporter_ack_state_path(config);
 }
 
+std::filesystem::path quarantine_dir_of(const Config& config) {
+  return std::filesystem::path(config.paths.state) / "reporter-quarantine";
+}
+
 reporter::ReporterOptions reporter_options_of(const Config& config) {
   const auto& r = config.reporting;
   reporter::ReporterOptions o;
   o.journal_dir = config.paths.journal;
   o.state_file = ack_state_file_of(config);
+  o.quarantine_dir = quarantine_dir_of(config);
   o.tls.url = r.url;
   o.tls.cert = r.client_cert;
   o.tls.key = r.client_key;
@@ -138,12 +142,16 @@ void ReportLink::loop() {
     const auto& st = reporter_.stats();
     {
       std::lock_guard lock(mutex_);
+      // A quarantined hit moves the position too, but is no delivery: its log line stays the last error.
+      const bool stored = st.hits_acknowledged > state_.delivered;
       state_.delivered = st.hits_acknowledged;
       state_.duplicates = st.duplicates_reported;
       state_.batches = st.batches_sent;
       state_.failures = st.failures;
+      state_.refusals = st.refusals;
+      state_.quarantined = st.quarantined;
       state_.acked_position = st.acked_position;
-      if (delivered && *delivered > 0) {
+      if (stored) {
         state_.last_delivery_unix = now_unix();
         state_.waiting_since_unix = 0;
         state_.last_error.clear();

@@ -21,6 +21,8 @@ struct ReportState {
   std::uint64_t duplicates = 0;
   std::uint64_t batches = 0;
   std::uint64_t failures = 0;
+  std::uint64_t refusals = 0;     // answers refusing hits for good
+  std::uint64_t quarantined = 0;  // hits moved to the quarantine since start
   std::uint64_t acked_position = 0;
   std::int64_t last_delivery_unix = 0;  // 0: none since start
   std::int64_t waiting_since_unix = 0;  // first failed attempt since the last success; 0 when none
@@ -30,6 +32,7 @@ struct ReportState {
 // The reporter's options from the config: journal and state under paths, privacy as configured.
 reporter::ReporterOptions reporter_options_of(const Config& config);
 std::filesystem::path ack_state_file_of(const Config& config);
+std::filesystem::path quarantine_dir_of(const Config& config);
 
 class ReportLink {
  public:
@@ -41,6 +44,8 @@ class ReportLink {
   ReportState state() const;
   // True while the delivery loop is turning (it ticks at least every 100 ms, also while backing off).
   bool alive(std::chrono::seconds within) const;
+  // The hits the inbox refused for good (thread-safe; the reporter's thread resends the retried ones).
+  reporter::QuarantineStore& quarantine() { return reporter_.quarantine(); }
 
  private:
   void loop();

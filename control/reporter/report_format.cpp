@@ -74,11 +74,17 @@ nlohmann::json hit_to_json(const journal::JournalEntry& entry, const PrivacyPoli
 
 std::string build_report(const std::vector<journal::JournalEntry>& entries, const PrivacyPolicy& policy,
                          const HmacKey* key) {
+  std::vector<nlohmann::json> hits;
+  for (const auto& e : entries) hits.push_back(hit_to_json(e, policy, key));
+  return build_report(hits, hits.size());
+}
+
+std::string build_report(const std::vector<nlohmann::json>& hits, std::size_t count) {
   nlohmann::json report;
   report["format"] = kReportFormat;
-  nlohmann::json hits = nlohmann::json::array();
-  for (const auto& e : entries) hits.push_back(hit_to_json(e, policy, key));
-  report["hits"] = std::move(hits);
+  nlohmann::json sent = nlohmann::json::array();
+  for (std::size_t i = 0; i < count && i < hits.size(); ++i) sent.push_back(hits[i]);
+  report["hits"] = std::move(sent);
   // Replace invalid UTF-8 (URIs and filenames are raw bytes off the wire) rather than fail.
   return report.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }

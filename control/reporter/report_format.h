@@ -21,5 +21,7 @@ nlohmann::json hit_to_json(const journal::JournalEntry& entry, const PrivacyPoli
                            const HmacKey* key);
 std::string build_report(const std::vector<journal::JournalEntry>& entries, const PrivacyPolicy& policy,
                          const HmacKey* key);
+// The report around hits already made by hit_to_json (the first count of them).
+std::string build_report(const std::vector<nlohmann::json>& hits, std::size_t count);
 
 }  // namespace dijk::reporter

@@ -45,6 +45,7 @@ int run_report(const cli::ParsedArgs& a) {
   o.tls.key = a.required("--key");
   o.tls.ca = a.required("--ca");
   o.state_file = a.required("--state");
+  if (auto q = a.value("--quarantine")) o.quarantine_dir = *q;
   if (auto k = a.value("--hmac-key")) o.hmac_key_file = std::filesystem::path(*k);
   o.privacy.client_ip = policy(a, "--client-ip");
   o.privacy.url = policy(a, "--url-field");
@@ -78,13 +79,16 @@ cli::Verb report_verb() {
       "over HTTPS with the appliance's client certificate, trusting only --ca. Each hit carries the\n"
       "idempotency key APPLIANCE:POSITION. Failed batches are resent with exponential backoff and jitter;\n"
       "--state moves (atomically) only once the inbox has stored a batch. Per-field privacy policy:\n"
-      "send, omit or hash (HMAC-SHA256 with --hmac-key). Runs until SIGINT/SIGTERM.",
+      "send, omit or hash (HMAC-SHA256 with --hmac-key). Hits the inbox refuses for good (4xx but 408/429)\n"
+      "are moved to --quarantine so later ones go on. Runs until SIGINT/SIGTERM.",
       {{"--journal", true, "the journal directory", "DIR"},
        {"--url", true, "the inbox endpoint, e.g. https://inbox.example:8443/v1/hits", "URL"},
        {"--cert", true, "the appliance's client certificate (PEM)", "FILE"},
        {"--key", true, "its private key (PEM)", "FILE"},
        {"--ca", true, "the only CA trusted for the inbox's certificate (PEM)", "FILE"},
        {"--state", true, "where the acknowledged position is kept", "FILE"},
+       {"--quarantine", true, "where refused hits are kept (default: reporter-quarantine beside --state)",
+        "DIR"},
        {"--hmac-key", true, "local key for hashed fields (at least 16 bytes)", "FILE"},
        {"--client-ip", true, "client IP and port: send, omit or hash (default send)", "POLICY"},
        {"--url-field", true, "host + URI: send, omit or hash (default send)", "POLICY"},

@@ -1,5 +1,4 @@
 #include "control/reporter/reporter.h"
-#include "control/reporter/retry_backoff.h"
 
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -10,10 +9,28 @@
 #include "control/journal/ack_state.h"
 #include "control/journal/journal_reader.h"
 #include "control/reporter/report_format.h"
+#include "control/reporter/retry_backoff.h"
 
 namespace dijk::reporter {
 
-Reporter::Reporter(ReporterOptions options) : options_(std::move(options)), client_(options_.tls) {
+namespace {
+
+std::filesystem::path quarantine_dir_of(const ReporterOptions& o) {
+  if (!o.quarantine_dir.empty()) return o.quarantine_dir;
+  const auto parent =
+      o.state_file.parent_path().empty() ? std::filesystem::path(".") : o.state_file.parent_path();
+  return parent / "reporter-quarantine";
+}
+
+std::int64_t now_unix() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+Reporter::Reporter(ReporterOptions options)
+    : options_(std::move(options)), quarantine_(quarantine_dir_of(options_)), client_(options_.tls) {
   if (!options_.log) options_.log = [](std::string_view m) { std::cerr << "reporter: " << m << std::endl; };
   if (options_.hmac_key_file) key_ = HmacKey::from_file(*options_.hmac_key_file);
   if (options_.privacy.any_hash() && !key_) {
@@ -27,47 +44,119 @@ void Reporter::log(std::string_view m) const {
   options_.log(m);
 }
 
-std::optional<std::size_t> Reporter::deliver_once() {
-  // A fresh reader from the acknowledged position each time: a retry resends exactly the same hits
-  // (plus any new ones), and nothing depends on state that a crash would lose.
-  journal::JournalReader reader(options_.journal_dir, acked_);
-  std::vector<journal::JournalEntry> batch;
-  while (batch.size() < options_.batch_max_hits) {
-    auto e = reader.next();
-    if (!e) break;
-    batch.push_back(std::move(*e));
-  }
-  if (batch.empty()) {
-    if (reader.position() != acked_) {  // only skipped (corrupt) bytes: move past them
-      journal::write_ack_position(options_.state_file, reader.position());
-      acked_ = reader.position();
-    }
-    return 0;
-  }
-  const std::string body = build_report(batch, options_.privacy, key_ ? &*key_ : nullptr);
+Reporter::Answer Reporter::send(const std::vector<nlohmann::json>& hits, std::size_t count) {
   ++stats_.batches_sent;
-  const HttpResult r = client_.post_json(body);
-  if (r.status != 200) {
+  const HttpResult r = client_.post_json(build_report(hits, count));
+  Answer a;
+  a.status = r.status;
+  a.verdict = classify_status(r.status);
+  if (a.verdict == Verdict::refused) {
+    ++stats_.refusals;
+    a.reason = refusal_reason(r.body);
+    log("inbox refused " + std::to_string(count) + " hit" + (count == 1 ? "" : "s") + " for good (" +
+        std::to_string(r.status) + "): " + a.reason);
+    return a;
+  }
+  if (a.verdict == Verdict::transient) {
     ++stats_.failures;
     log(r.status == 0 ? "delivery failed: " + r.error
                       : "inbox answered " + std::to_string(r.status) + ": " + r.body.substr(0, 200));
-    return std::nullopt;
+    return a;
   }
   const auto answer = nlohmann::json::parse(r.body, nullptr, false);
   if (answer.is_discarded() || !answer.is_object() || !answer.contains("accepted") ||
       !answer.contains("duplicates") || !answer["accepted"].is_number_unsigned() ||
       !answer["duplicates"].is_number_unsigned() ||
-      answer["accepted"].get<std::uint64_t>() + answer["duplicates"].get<std::uint64_t>() != batch.size()) {
+      answer["accepted"].get<std::uint64_t>() + answer["duplicates"].get<std::uint64_t>() != count) {
     ++stats_.failures;
     log("inbox answer does not account for every hit sent; will resend: " + r.body.substr(0, 200));
-    return std::nullopt;
+    a.verdict = Verdict::transient;
+    return a;
   }
-  journal::write_ack_position(options_.state_file, reader.position());
-  acked_ = reader.position();
+  a.duplicates = answer["duplicates"].get<std::uint64_t>();
+  return a;
+}
+
+void Reporter::acknowledge(std::uint64_t position) {
+  journal::write_ack_position(options_.state_file, position);
+  acked_ = position;
   stats_.acked_position = acked_;
-  stats_.hits_acknowledged += batch.size();
-  stats_.duplicates_reported += answer["duplicates"].get<std::uint64_t>();
-  return batch.size();
+}
+
+bool Reporter::resend_requested_retries() {
+  for (const auto& q : quarantine_.pending_retries()) {
+    const Answer a = send(std::vector<nlohmann::json>(1, q.hit), 1);
+    if (a.verdict == Verdict::transient) return false;
+    if (a.verdict == Verdict::refused) {
+      quarantine_.refused_again(q.id, a.status, a.reason, now_unix());
+      log("retried hit " + q.key + " refused again; it stays in the quarantine");
+      continue;
+    }
+    quarantine_.delivered(q.id, now_unix());
+    ++stats_.retries_delivered;
+    ++stats_.hits_acknowledged;
+    stats_.duplicates_reported += a.duplicates;
+    log("retried hit " + q.key + " delivered; it left the quarantine");
+  }
+  return true;
+}
+
+std::optional<std::size_t> Reporter::deliver_once() {
+  if (!resend_requested_retries()) return std::nullopt;
+  // A fresh reader from the acknowledged position each time: a retry resends exactly the same hits
+  // (plus any new ones), and nothing depends on state that a crash would lose.
+  journal::JournalReader reader(options_.journal_dir, acked_);
+  std::vector<journal::JournalEntry> batch;
+  const std::size_t cap = suspect_hits_ > 0 ? suspect_hits_ : options_.batch_max_hits;
+  while (batch.size() < cap) {
+    auto e = reader.next();
+    if (!e) break;
+    batch.push_back(std::move(*e));
+  }
+  if (batch.empty()) {
+    if (reader.position() != acked_) acknowledge(reader.position());  // only skipped (corrupt) bytes
+    return 0;
+  }
+  std::vector<nlohmann::json> hits;
+  hits.reserve(batch.size());
+  for (const auto& e : batch) hits.push_back(hit_to_json(e, options_.privacy, key_ ? &*key_ : nullptr));
+  // A refused batch is halved (its front half resent) until the inbox stores a front part, which moves the
+  // position, or refuses a single hit, which is quarantined. The rest of a refused part still holds the
+  // refused hit, so the next call sends only that rest: a binary search, about 2 log2(batch) requests.
+  std::size_t count = batch.size();
+  std::size_t refused_count = 0;  // the smallest front part refused so far
+  while (true) {
+    const Answer a = send(hits, count);
+    if (a.verdict == Verdict::transient) return std::nullopt;
+    if (a.verdict == Verdict::stored) {
+      acknowledge(count == batch.size() ? reader.position() : batch[count - 1].next_position);
+      stats_.hits_acknowledged += count;
+      stats_.duplicates_reported += a.duplicates;
+      suspect_hits_ = refused_count > count ? refused_count - count : 0;
+      return count;
+    }
+    refused_count = count;
+    if (count > 1) {
+      count /= 2;
+      continue;
+    }
+    const auto& refused = batch.front();
+    QuarantinedHit q;
+    q.id = refused.position;
+    q.key = idempotency_key(refused.record.appliance_id, refused.position);
+    q.status = a.status;
+    q.reason = a.reason;
+    q.quarantined_unix = q.last_refused_unix = now_unix();
+    q.hit = hits.front();
+    // On disk before the position moves past it: a crash in between resends it, never loses it.
+    quarantine_.add(q);
+    acknowledge(refused.next_position);
+    suspect_hits_ = 0;
+    ++stats_.quarantined;
+    log("hit " + q.key + " quarantined (" + std::to_string(a.status) + ": " + a.reason +
+        "); later hits go on");
+    return 1;
+  }
 }
 
 void Reporter::run(const std::atomic<bool>& stop) {

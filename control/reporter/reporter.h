@@ -3,24 +3,32 @@
 // inbox, and moves the acknowledged position (atomically, on disk) only after the inbox has stored them.
 // Failed or unanswered batches are retried, unchanged, with exponential backoff and jitter; the inbox
 // deduplicates by idempotency key, so a batch delivered twice (crash between store and acknowledgement)
-// is stored once.
+// is stored once. A batch the inbox refuses for good (4xx but 408/429) is halved until the refused hit is
+// alone; that hit goes to the quarantine (on disk) and the position moves past it, so one bad hit never
+// holds back the ones after it.
 #include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "control/reporter/https_client.h"
 #include "control/reporter/privacy.h"
+#include "control/reporter/quarantine.h"
+#include "control/reporter/refusal.h"
 
 namespace dijk::reporter {
 
 struct ReporterOptions {
   std::filesystem::path journal_dir;
-  std::filesystem::path state_file;  // the acknowledged position (read by the journal's retention)
+  std::filesystem::path state_file;      // the acknowledged position (read by the journal's retention)
+  std::filesystem::path quarantine_dir;  // refused hits; empty: "reporter-quarantine" beside state_file
   TlsClientOptions tls;
   PrivacyPolicy privacy;
   std::optional<std::filesystem::path> hmac_key_file;
@@ -36,6 +44,9 @@ struct ReporterStats {
   std::uint64_t hits_acknowledged = 0;
   std::uint64_t duplicates_reported = 0;  // the inbox already had them (a retried delivery)
   std::uint64_t failures = 0;
+  std::uint64_t refusals = 0;           // answers that refused the hits sent for good (4xx but 408/429)
+  std::uint64_t quarantined = 0;        // hits moved to the quarantine
+  std::uint64_t retries_delivered = 0;  // quarantined hits an admin retried that the inbox then stored
   std::uint64_t acked_position = 0;
 };
 
@@ -45,17 +56,33 @@ class Reporter {
   // Runs until stop becomes true. Returns when stopped; throws only on local errors it cannot survive
   // (e.g. the state file cannot be written).
   void run(const std::atomic<bool>& stop);
-  // One attempt: reads up to a batch and tries to deliver it. Returns the number of hits acknowledged;
-  // nullopt when the delivery failed (nothing acknowledged); 0 when there was nothing to send.
+  // One attempt: first resends the quarantined hits an admin asked to retry, then reads up to a batch
+  // and tries to deliver it. Returns the number of hits the acknowledged position moved past (stored by
+  // the inbox, or quarantined); nullopt when a delivery failed and will be retried; 0 when there was
+  // nothing to send.
   std::optional<std::size_t> deliver_once();
   const ReporterStats& stats() const { return stats_; }
+  QuarantineStore& quarantine() { return quarantine_; }
 
  private:
+  struct Answer {
+    Verdict verdict = Verdict::transient;
+    long status = 0;
+    std::string reason;
+    std::uint64_t duplicates = 0;
+  };
+  Answer send(const std::vector<nlohmann::json>& hits, std::size_t count);
+  bool resend_requested_retries();
+  void acknowledge(std::uint64_t position);
   void log(std::string_view m) const;
   ReporterOptions options_;
+  QuarantineStore quarantine_;
   std::optional<HmacKey> key_;
   HttpsClient client_;
   std::uint64_t acked_ = 0;
+  // After a refusal: how many hits from acked_ on still hold the refused one (0: none known). In memory
+  // only; after a restart the search starts again from a full batch.
+  std::size_t suspect_hits_ = 0;
   ReporterStats stats_;
 };
 

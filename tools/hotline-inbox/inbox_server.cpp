@@ -348,7 +348,13 @@ void InboxServer::serve(int fd) {
     const std::string body = buffer.substr(0, want);
     buffer.erase(0, want);
 
-    const Fault fault = options_.fault ? options_.fault() : Fault::none;
+    const Fault fault = options_.fault ? options_.fault(body) : Fault::none;
+    if (fault == Fault::answer_403) {
+      ++stats_.forbidden;
+      io.write_all(response(403, error_body("injected refusal"), close), deadline());
+      if (close) break;
+      continue;
+    }
     if (fault == Fault::answer_500) {
       io.write_all(response(500, error_body("injected failure"), close), deadline());
       if (close) break;

@@ -16,8 +16,9 @@
 
 namespace dijk::inbox {
 
-// Test hook: what the inbox does with the next report (to simulate failures). Production leaves it unset.
-enum class Fault { none, answer_500, store_then_500, hang, store_then_drop };
+// Test hook: what the inbox does with the next report (to simulate failures), given its body. Production
+// leaves it unset. answer_403 refuses the report for good, as a policy refusal of one hit would.
+enum class Fault { none, answer_500, store_then_500, hang, store_then_drop, answer_403 };
 
 struct InboxOptions {
   std::string listen_host = "127.0.0.1";
@@ -27,7 +28,7 @@ struct InboxOptions {
   std::size_t max_connections = 64;
   std::chrono::milliseconds idle_timeout{15'000};
   std::chrono::milliseconds hang_time{3'000};  // how long Fault::hang stalls before closing
-  std::function<Fault()> fault;
+  std::function<Fault(std::string_view body)> fault;
   std::function<void(std::string_view)> log;  // default: stderr
 };
 

@@ -346,6 +346,76 @@ TEST_F(ControlDaemon, BacklogShowsWhileTheInboxIsDown) {
   stop_daemon();
 }
 
+// One hit the inbox refuses for good (its record names another appliance than the certificate: 403) must
+// not hold back the others: it goes to the quarantine with the inbox's reason, later hits still arrive,
+// the status raises an alarm and the metrics count it; dijkctl lists it, a retry that is refused again
+// leaves it there, and a drop with a reason removes it into the audit log.
+TEST_F(ControlDaemon, AHitRefusedForGoodIsQuarantinedAndLaterHitsStillArrive) {
+  publish({"A"});
+  metrics_port_ = free_port();
+  write_config();
+  const auto append = [&](const std::string& appliance, std::uint64_t from, std::uint64_t to) {
+    journal::JournalWriter writer({.dir = work_ + "/journal", .appliance_id = appliance});
+    for (std::uint64_t n = from; n <= to; ++n)
+      writer.wait_durable_shared(writer.append_shared(journal::testing::wire_hit(n)));
+    return writer.durable_position();  // where the next record goes
+  };
+  const auto bad_position = append("appliance-1", 1, 3);
+  append("appliance-9", 4, 4);  // a record the inbox refuses: the certificate says appliance-1
+  append("appliance-1", 5, 6);
+  start_daemon();
+  ASSERT_TRUE(eventually([&] { return inbox_hits().size() == 5; })) << inbox_hits() << log();
+
+  auto listed = ctl_json("hits quarantine list");
+  ASSERT_EQ(listed["hits"].size(), 1u) << listed;
+  const auto q = listed["hits"][0];
+  EXPECT_EQ(q["id"], bad_position);
+  EXPECT_EQ(q["key"], "appliance-9:" + std::to_string(bad_position));
+  EXPECT_EQ(q["status"], 403);
+  EXPECT_NE(q["reason"].get<std::string>().find("another's certificate"), std::string::npos) << q;
+  EXPECT_EQ(q["hit"]["hash"], journal::testing::numbered_hash(4));
+  auto text = ctl("hits quarantine list");
+  EXPECT_NE(text.out.find("1 quarantined hit"), std::string::npos) << text.out;
+  EXPECT_NE(control_status()["reporter"].value("alarm", "").find("1 hit quarantined"), std::string::npos)
+      << control_status();
+  const std::string metrics_url = "http://127.0.0.1:" + std::to_string(metrics_port_) + "/metrics";
+  std::string metrics = run("curl -sS " + metrics_url).out;
+  EXPECT_NE(metrics.find("\ndijk_reporter_quarantined_hits 1"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("# HELP dijk_reporter_refusals_total"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("dijk_reporter_alarm{daemon=\"dijk-control\"} 1"), std::string::npos) << metrics;
+
+  // New hits go on while the refused one waits.
+  append("appliance-1", 7, 7);
+  ASSERT_TRUE(eventually([&] { return inbox_hits().size() == 6; })) << log();
+
+  // A retry the inbox refuses again: back in the quarantine, refused twice.
+  auto r = ctl("hits quarantine retry " + std::to_string(bad_position));
+  EXPECT_EQ(r.code, 0) << r.out;
+  ASSERT_TRUE(eventually([&] {
+    const auto l = ctl_json("hits quarantine list");
+    return l["hits"].size() == 1 && l["hits"][0]["refusals"] == 2 &&
+           !l["hits"][0]["retry_requested"].get<bool>();
+  })) << ctl("hits quarantine list").out
+      << log();
+  EXPECT_EQ(inbox_hits().size(), 6u);
+
+  // Dropping wants a reason; with one, the hit leaves the quarantine into the audit log, and the alarm ends.
+  EXPECT_EQ(ctl("hits quarantine drop " + std::to_string(bad_position)).code, 64);
+  EXPECT_NE(ctl("hits quarantine drop 999999 --reason x").code, 0);
+  r = ctl("hits quarantine drop " + std::to_string(bad_position) + " --reason 'record from a retired box'");
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_EQ(ctl_json("hits quarantine list")["hits"].size(), 0u);
+  std::ifstream audit(work_ + "/state/reporter-quarantine/audit.log");
+  std::string line;
+  ASSERT_TRUE(std::getline(audit, line));
+  const auto entry = json::parse(line, nullptr, false);
+  EXPECT_EQ(entry.value("action", ""), "dropped") << line;
+  EXPECT_EQ(entry.value("why", ""), "record from a retired box") << line;
+  EXPECT_EQ(entry["hit"]["hash"], journal::testing::numbered_hash(4)) << line;
+  EXPECT_EQ(control_status()["reporter"].value("alarm", ""), "") << control_status();
+  stop_daemon();
+}
+
 // SIGHUP re-reads the file: `config show` has the new interval; a broken file is refused and the old
 // config stays.
 TEST_F(ControlDaemon, SighupReloadsTheConfig) {

@@ -222,6 +222,78 @@ TEST_F(ReporterDelivery, InboxDownForAWhileThenUpGetsEverything) {
   expect_exactly_once(inbox, 0, 320);
 }
 
+// A hit the inbox refuses for good (403) used to be resent forever with everything after it waiting. Now
+// the refused batch is halved until the refused hit stands alone; it goes to the quarantine with the
+// inbox's reason and every other hit is delivered. A retry refused again leaves it there; once the inbox
+// takes it, it is delivered and leaves (an audit line), and the inbox holds every hit exactly once.
+TEST_F(ReporterDelivery, HitsRefusedForGoodAreQuarantinedAndTheRestIsDelivered) {
+  const std::uint64_t end = write_hits(0, 600);
+  TestInbox inbox(pki_, db_);
+  inbox.refuse({testing::numbered_hash(317), testing::numbered_hash(550)});
+  reporter::Reporter r(reporter_options(inbox));
+  EXPECT_EQ(deliver_until_idle(r, 3), 600u);  // the position moved past every hit: 598 stored, 2 quarantined
+  EXPECT_EQ(read_ack_position(state_), end);
+  EXPECT_EQ(r.stats().failures, 0u);
+  EXPECT_EQ(r.stats().quarantined, 2u);
+  EXPECT_LT(r.stats().batches_sent, 40u) << "a binary search, not one request per hit";
+  auto hits = inbox_hits(inbox);
+  EXPECT_EQ(hits.size(), 598u);
+  EXPECT_FALSE(hits.contains(317));
+  EXPECT_FALSE(hits.contains(550));
+  auto& quarantine = r.quarantine();
+  auto listed = quarantine.list();
+  ASSERT_EQ(listed.size(), 2u);
+  for (const auto& q : listed) {
+    EXPECT_EQ(q.status, 403);
+    EXPECT_EQ(q.reason, "injected refusal");
+    EXPECT_EQ(q.key, "appliance-1:" + std::to_string(q.id));
+  }
+  EXPECT_EQ(listed[0].hit["hash"], testing::numbered_hash(317));
+  EXPECT_EQ(listed[1].hit["hash"], testing::numbered_hash(550));
+
+  // Later hits are not held back.
+  write_hits(1000, 5);
+  EXPECT_EQ(deliver_until_idle(r, 3), 5u);
+  EXPECT_EQ(inbox_hits(inbox).size(), 603u);
+
+  // Retried while the inbox still refuses it: it stays, refused twice.
+  inbox.refuse({testing::numbered_hash(317)});
+  EXPECT_EQ(quarantine.request_retry(listed[0].id), 1u);
+  EXPECT_EQ(r.deliver_once(), 0u);
+  listed = quarantine.list();
+  ASSERT_EQ(listed.size(), 2u);
+  EXPECT_EQ(listed[0].refusals, 2u);
+  EXPECT_FALSE(listed[0].retry_requested);
+
+  // The inbox takes them now: a retry of all delivers both and empties the quarantine.
+  inbox.refuse({});
+  EXPECT_EQ(quarantine.request_retry(std::nullopt), 2u);
+  EXPECT_EQ(r.deliver_once(), 0u);
+  EXPECT_EQ(quarantine.size(), 0u);
+  EXPECT_EQ(r.stats().retries_delivered, 2u);
+  EXPECT_EQ(inbox_hits(inbox).size(), 605u);
+  for (const auto& [n, times] : inbox_hits(inbox)) EXPECT_EQ(times, 1) << "hit " << n;
+  std::ifstream audit(quarantine.audit_log());
+  int delivered_lines = 0;
+  for (std::string line; std::getline(audit, line);) {
+    delivered_lines += nlohmann::json::parse(line).value("action", "") == "delivered";
+  }
+  EXPECT_EQ(delivered_lines, 2);
+}
+
+// Transient answers (408, 429, 5xx) stay what they were: nothing is quarantined, the batch is resent.
+TEST_F(ReporterDelivery, TransientAnswersAreResentNotQuarantined) {
+  write_hits(0, 20);
+  TestInbox inbox(pki_, db_);
+  reporter::Reporter r(reporter_options(inbox));
+  inbox.inject(inbox::Fault::answer_500, 3);
+  EXPECT_FALSE(r.deliver_once());
+  EXPECT_EQ(deliver_until_idle(r), 20u);
+  EXPECT_EQ(r.quarantine().size(), 0u);
+  EXPECT_EQ(r.stats().refusals, 0u);
+  expect_exactly_once(inbox, 0, 20);
+}
+
 // A raw TLS client with the appliance's certificate, for bytes no reporter would send.
 std::string tls_exchange(const testing::TestPki& pki, std::uint16_t port, const std::string& request) {
   SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
@@ -244,7 +316,8 @@ std::string tls_exchange(const testing::TestPki& pki, std::uint16_t port, const 
     // with EINTR is retried, not taken for the server's answer.
     const auto interrupted = [&](int rc) {
       const int e = SSL_get_error(ssl, rc);
-      return (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE || e == SSL_ERROR_SYSCALL) && errno == EINTR;
+      return (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE || e == SSL_ERROR_SYSCALL) &&
+             errno == EINTR;
     };
     int rc = 0;
     do errno = 0;
