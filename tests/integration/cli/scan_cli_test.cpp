@@ -56,7 +56,7 @@ class ScanCli : public ::testing::Test {
 
   std::set<std::string> hit_paths(const std::string& json_out) {
     std::set<std::string> out;
-    for (const auto& line : lines_with(json_out, "\"path\":")) {
+    for (const auto& line : lines_with(json_out, "\"hash\":")) {
       const auto at = line.find("\"path\":\"") + 8;
       out.insert(line.substr(at, line.find('"', at) - at));
     }

@@ -36,7 +36,9 @@ TEST(JsonString, AnyBytesMakeAStringAStrictParserAccepts) {
       const std::string text = json_string(s);
       nlohmann::json parsed;
       ASSERT_NO_THROW(parsed = nlohmann::json::parse(text)) << "byte " << b << ": " << text;
-      if (b < 0x80) EXPECT_EQ(parsed.get<std::string>(), s) << "ASCII (controls included) round-trips";
+      if (b < 0x80) {
+        EXPECT_EQ(parsed.get<std::string>(), s) << "ASCII (controls included) round-trips";
+      }
     }
   }
 }
