@@ -4,7 +4,31 @@
 #include <exception>
 #include <iostream>
 
+#include "dataplane/events/json_text.h"
+
 namespace dijk::cli {
+namespace {
+
+// A verb asked for --json (before any "--") promises JSON on stdout: its failures are JSON too.
+bool wants_json(const std::vector<std::string>& args) {
+  for (const auto& a : args) {
+    if (a == "--") return false;
+    if (a == "--json") return true;
+  }
+  return false;
+}
+
+// {"error": "...", "verb": "...", "exit": N[, "usage": "..."]}: one line on stdout, for scripts.
+int json_failure(const std::string& verb, const std::string& message, int exit_code,
+                 const std::string& usage = {}) {
+  JsonObject o;
+  o.add("error", message).add("verb", verb).add("exit", static_cast<std::uint64_t>(exit_code));
+  if (!usage.empty()) o.add("usage", usage);
+  std::cout << o.str() << "\n" << std::flush;
+  return exit_code;
+}
+
+}  // namespace
 
 std::string VerbTable::overview() const {
   std::string out = about_ + "\n\nUsage: " + program_ + " VERB [OPTIONS]\n\nVerbs:\n";
@@ -82,10 +106,12 @@ int VerbTable::dispatch(int argc, char** argv) const {
     const ParsedArgs parsed = ArgParser(verb->options).parse(rest);
     return verb->run(parsed);
   } catch (const UsageError& e) {
+    if (wants_json(rest)) return json_failure(verb->name, e.what(), kExitUsage, program_ + " " + verb->usage);
     std::cerr << program_ << " " << verb->name << ": " << e.what() << "\nUsage: " << program_ << " " << verb->usage
               << "\n";
     return kExitUsage;
   } catch (const std::exception& e) {
+    if (wants_json(rest)) return json_failure(verb->name, e.what(), kExitError);
     std::cerr << program_ << " " << verb->name << ": " << e.what() << "\n";
     return kExitError;
   }

@@ -10,6 +10,7 @@
 #include "dataplane/events/hit_printer.h"
 #include "dataplane/events/json_text.h"
 #include "dataplane/filescan/scanner.h"
+#include "hashcore/util/safe_text.h"
 
 namespace dijk::ctl {
 namespace {
@@ -31,7 +32,7 @@ void print_summary(const ScanSummary& s, bool json, std::FILE* out) {
   if (json) {
     JsonObject problems;
     for (std::size_t i = 0; i < kScanProblemCount; ++i)
-      problems.add(scan_problem_name(static_cast<ScanProblem>(i)), s.problems[i]);
+      problems.add(scan_problem_key(static_cast<ScanProblem>(i)), s.problems[i]);
     JsonObject o;
     o.add("summary", "scan").add("files", s.files).add("bytes", s.bytes).add("seconds", s.seconds);
     o.add("gb_per_s", gbps).add("hits", s.hits).add("files_with_hits", s.files_with_hits);
@@ -90,9 +91,18 @@ int run_scan(const cli::ParsedArgs& args) {
   auto clear_progress = [tty] {
     if (tty) std::fprintf(stderr, "\r\033[K");
   };
+  // Called from the worker threads: each record is one stdio call, which stdio keeps whole.
   Scanner scanner(options, set, hits, [&](const std::string& path, ScanProblem p, const std::string& detail) {
+    if (json) {
+      JsonObject o;
+      o.add("problem", scan_problem_key(p)).add("path", path).add("detail", detail);
+      o.add("error", scan_problem_is_error(p));
+      std::fprintf(stdout, "%s\n", o.str().c_str());
+      return;
+    }
     clear_progress();
-    std::fprintf(stderr, "%s: %s (%s)\n", path.c_str(), scan_problem_name(p), detail.c_str());
+    std::fprintf(stderr, "%s: %s (%s)\n", printable_text(path).c_str(), scan_problem_name(p),
+                 printable_text(detail).c_str());
   });
   ProgressFn progress;
   if (tty) {
@@ -121,7 +131,8 @@ cli::Verb scan_verb() {
       "flight on every core with io_uring (pread where io_uring is unavailable), hashes each file with\n"
       "the algorithms the set holds and reports hits, one a line (JSON with --json: path, size,\n"
       "algorithm, hash, list, ...). Unreadable, vanished and special files and symlink loops are named on\n"
-      "stderr and counted, never fatal. A summary follows (stderr; stdout with --json).\n"
+      "stderr (with --json: {\"problem\", \"path\", \"detail\", \"error\"} lines on stdout) and counted,\n"
+      "never fatal. A summary follows (stderr; stdout with --json).\n"
       "Exit status: 0 no hits, 1 hits (even if some files failed), 2 errors and no hits.",
       {{"--set", true, "the set file to match against (required)", "SET"},
        {"--json", false, "hits and summary as JSON lines on stdout", ""},

@@ -7,6 +7,7 @@
 
 #include "config/dijkctl/admin_link.h"
 #include "config/dijkctl/verbs.h"
+#include "hashcore/util/safe_text.h"
 
 namespace dijk::ctl {
 namespace {
@@ -190,11 +191,13 @@ int run_hits(const cli::ParsedArgs& args) {
   }
   for (const auto& h : hits) {
     const auto t = static_cast<std::int64_t>(u64(h, "time_ns") / 1'000'000'000ULL);
+    // Names came from a disk or an uploader: escaped, so none forges a line or drives the terminal.
     std::string where = h.value("path", "");
     if (where.empty()) where = h.value("host", "") + h.value("uri", "");
     std::cout << iso_time(t) << "  " << h.value("algorithm", "?") << ":" << h.value("hash", "").substr(0, 16)
-              << "  " << h.value("source", "?") << "  " << where;
-    if (!h.value("filename", "").empty()) std::cout << "  \"" << h.value("filename", "") << "\"";
+              << "  " << h.value("source", "?") << "  " << printable_text(where);
+    if (!h.value("filename", "").empty())
+      std::cout << "  \"" << printable_text(h.value("filename", "")) << "\"";
     std::cout << "  set " << u64(h, "set_version")
               << (h.value("reported", false) ? "  reported" : "  pending") << "\n";
   }

@@ -21,7 +21,14 @@ bool valid_metric_name(const std::string& name) {
 Registry::Owned& Registry::add(const std::string& name, const std::string& help, Labels labels, Type type) {
   if (!valid_metric_name(name)) throw std::invalid_argument("bad metric name: " + name);
   std::lock_guard lock(mutex_);
-  return owned_.emplace_back(name, help, std::move(labels), type);
+  // Owned holds atomics (neither copyable nor movable): construct in place, then fill in. Not
+  // emplace_back(name, ...): parenthesised aggregate init is C++20 that clang 14 (the fuzz preset) lacks.
+  Owned& owned = owned_.emplace_back();
+  owned.name = name;
+  owned.help = help;
+  owned.labels = std::move(labels);
+  owned.type = type;
+  return owned;
 }
 
 Counter& Registry::counter(const std::string& name, const std::string& help, Labels labels) {

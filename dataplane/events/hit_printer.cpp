@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 
 #include "dataplane/events/json_text.h"
+#include "hashcore/util/safe_text.h"
 
 namespace dijk {
 
@@ -38,14 +39,19 @@ std::string hit_json_line(const HitEvent& hit) {
 }
 
 std::string hit_human_line(const HitEvent& hit) {
-  std::string where = hit.source == HitSource::file ? hit.path : hit.method + " " + hit.host + hit.uri;
-  if (hit.source == HitSource::wire && !hit.filename.empty()) where += " [" + hit.filename + "]";
+  // Every name came from outside: printable_text, so a newline cannot forge a line nor ESC reach a tty.
+  std::string where = hit.source == HitSource::file ? printable_text(hit.path)
+                                                    : printable_text(hit.method) + " " +
+                                                          printable_text(hit.host) + printable_text(hit.uri);
+  if (hit.source == HitSource::wire && !hit.filename.empty())
+    where += " [" + printable_text(hit.filename) + "]";
   if (hit.source == HitSource::wire && hit.flow) {
     where = ip_text(hit.flow->src) + ":" + std::to_string(hit.flow->src_port) + " -> " +
             ip_text(hit.flow->dst) + ":" + std::to_string(hit.flow->dst_port) + " " + where;
   }
-  std::string line = "HIT " + where + ": " + hit.algorithm + " " + hit.hash + " list " + hit.list;
-  if (!hit.category.empty()) line += " (" + hit.category + ")";
+  std::string line =
+      "HIT " + where + ": " + hit.algorithm + " " + hit.hash + " list " + printable_text(hit.list);
+  if (!hit.category.empty()) line += " (" + printable_text(hit.category) + ")";
   if (hit.pdq_distance) line += " distance " + std::to_string(*hit.pdq_distance);
   if (hit.pdq_quality) line += " quality " + std::to_string(*hit.pdq_quality);
   return line;

@@ -2,9 +2,14 @@
 
 #include <cstdio>
 
+#include "hashcore/util/safe_text.h"
+
 namespace dijk {
 
-std::string json_string(std::string_view s) {
+std::string json_string(std::string_view raw) {
+  // Names are any bytes; JSON text must be UTF-8 (strict parsers reject anything else): bytes outside
+  // well-formed UTF-8 become U+FFFD (docs/formats.md).
+  const std::string s = valid_utf8(raw);
   std::string out = "\"";
   for (const char c : s) {
     const auto u = static_cast<unsigned char>(c);
@@ -30,7 +35,7 @@ std::string json_string(std::string_view s) {
           std::snprintf(buf, sizeof buf, "\\u%04x", u);
           out += buf;
         } else {
-          out += c;  // UTF-8 passes through; invalid bytes in file names are the name's own
+          out += c;
         }
     }
   }

@@ -140,6 +140,26 @@ const char* scan_problem_name(ScanProblem p) {
   return "unknown";
 }
 
+const char* scan_problem_key(ScanProblem p) {
+  switch (p) {
+    case ScanProblem::unreadable:
+      return "unreadable";
+    case ScanProblem::vanished:
+      return "vanished";
+    case ScanProblem::symlink_loop:
+      return "symlink_loop";
+    case ScanProblem::special_file:
+      return "special_file";
+    case ScanProblem::changed:
+      return "changed_while_read";
+    case ScanProblem::too_large:
+      return "too_large";
+    case ScanProblem::count_:
+      break;
+  }
+  return "unknown";
+}
+
 bool scan_problem_is_error(ScanProblem p) {
   return p == ScanProblem::unreadable || p == ScanProblem::vanished || p == ScanProblem::symlink_loop ||
          p == ScanProblem::changed;

@@ -30,7 +30,8 @@ enum class ScanProblem : std::uint8_t {
   count_
 };
 inline constexpr std::size_t kScanProblemCount = static_cast<std::size_t>(ScanProblem::count_);
-const char* scan_problem_name(ScanProblem p);
+const char* scan_problem_name(ScanProblem p);  // for people: "changed while read"
+const char* scan_problem_key(ScanProblem p);   // for JSON keys and values: "changed_while_read"
 bool scan_problem_is_error(ScanProblem p);
 
 // Counters of one worker thread; written by that thread only, read (relaxed) for the progress line.

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <set>
 
@@ -55,7 +56,7 @@ class ScanCli : public ::testing::Test {
 
   std::set<std::string> hit_paths(const std::string& json_out) {
     std::set<std::string> out;
-    for (const auto& line : lines_with(json_out, "\"path\":")) {
+    for (const auto& line : lines_with(json_out, "\"hash\":")) {
       const auto at = line.find("\"path\":\"") + 8;
       out.insert(line.substr(at, line.find('"', at) - at));
     }
@@ -108,11 +109,25 @@ TEST_F(ScanCli, BrokenLinksLoopsAndSpecialFilesAreNamedAndCountedNeverFatal) {
   const auto r = run_command({dijkctl(), "scan", "--json", "--set", set, tree.string()});
   EXPECT_EQ(r.status, 1) << "hits still win over errors";
   EXPECT_EQ(hit_paths(r.out), expected_hits);
-  EXPECT_NE(r.err.find("dangling: vanished (dangling symbolic link)"), std::string::npos) << r.err;
-  EXPECT_NE(r.err.find("a/up: symlink loop"), std::string::npos) << r.err;
-  EXPECT_NE(r.err.find("self: symlink loop"), std::string::npos) << r.err;
-  EXPECT_NE(r.err.find("fifo: special file (fifo)"), std::string::npos) << r.err;
-  EXPECT_NE(r.out.find("\"vanished\":1,\"symlink loop\":2,\"special file\":1"), std::string::npos) << r.out;
+  // With --json each problem is a JSON record on stdout, and the summary's keys are snake_case.
+  std::multiset<std::string> problems;
+  for (const auto& line : lines_with(r.out, "\"problem\":")) {
+    const auto j = nlohmann::json::parse(line);
+    const std::string path = j.at("path");
+    EXPECT_FALSE(j.at("detail").get<std::string>().empty()) << line;
+    problems.insert(path.substr(path.rfind('/') + 1) + " " + j.at("problem").get<std::string>() +
+                    (j.at("error").get<bool>() ? " error" : ""));
+  }
+  EXPECT_EQ(problems, (std::multiset<std::string>{"dangling vanished error", "up symlink_loop error",
+                                                  "self symlink_loop error", "fifo special_file"}))
+      << r.out;
+  EXPECT_NE(r.out.find("\"vanished\":1,\"symlink_loop\":2,\"special_file\":1"), std::string::npos) << r.out;
+  // Without --json they are named on stderr, for people.
+  const auto text = run_command({dijkctl(), "scan", "--set", set, tree.string()});
+  EXPECT_NE(text.err.find("dangling: vanished (dangling symbolic link)"), std::string::npos) << text.err;
+  EXPECT_NE(text.err.find("a/up: symlink loop"), std::string::npos) << text.err;
+  EXPECT_NE(text.err.find("self: symlink loop"), std::string::npos) << text.err;
+  EXPECT_NE(text.err.find("fifo: special file (fifo)"), std::string::npos) << text.err;
 }
 
 TEST_F(ScanCli, ErrorsWithoutHitsExitTwo) {
