@@ -83,9 +83,9 @@ int VerbTable::dispatch(int argc, char** argv) const {
     }
   }
   if (verb == nullptr && !group(args[0]).empty()) {
-    // "dijkctl config": the verbs of that group. Alone (or with --help) it is a question; with a word
-    // that is no verb of the group it is a usage error.
-    const bool asked = args.size() == 1 || args[1] == "--help" || args[1] == "-h";
+    // "dijkctl config": the verbs of that group. Alone (or followed by options) it is a question; with a
+    // word that is no verb of the group it is a usage error.
+    const bool asked = args.size() == 1 || args[1].starts_with("-");  // no verb: `config --config F`
     if (asked) {
       std::cout << group_overview(args[0]);
       return kExitOk;

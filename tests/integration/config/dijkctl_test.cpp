@@ -577,6 +577,7 @@ TEST_F(DijkctlTest, VerbGroupsListTheirVerbsAndVersionAnswers) {
   }
   EXPECT_EQ(r.out.find("unknown verb"), std::string::npos);
   EXPECT_EQ(run({DIJKCTL_BIN, "help", "config"}, dir_).out, r.out);
+  EXPECT_EQ(ctl({"config"}).out, r.out);  // with --config FILE after it, as scripts call it
   r = run({DIJKCTL_BIN, "config", "frobnicate"}, dir_);
   EXPECT_EQ(r.exit_code, 64);
   EXPECT_NE(r.err.find("unknown verb 'config frobnicate'"), std::string::npos) << r.err;
