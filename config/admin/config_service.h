@@ -1,8 +1,10 @@
 // The running config of a daemon and the safe way to change it. Reload re-reads the file (SIGHUP, or the
-// `config.reload` verb); `config.set` edits one key in the file, validates the whole result, writes it
-// atomically and applies it; with a confirm window the change is undone (old bytes written back, reloaded)
-// unless `config.confirm` arrives in time, like birdc's `configure timeout`. A file with any error is never
-// applied: the daemon keeps running on the last good config.
+// `config.reload` verb); `config.set` edits one or more keys in the file at once (a client cert and its key
+// go together), validates the whole result, writes it atomically and applies it; with a confirm window the
+// change is undone (old bytes written back, reloaded) unless `config.confirm` arrives in time, like birdc's
+// `configure timeout`; `config.undo` puts back the file as it was before the last change, like birdc's
+// `configure undo`. A file with any error is never applied: the daemon keeps running on the last good
+// config. Every change, revert and refusal is logged (the audit trail in the journal), with who asked.
 #pragma once
 
 #include <chrono>
@@ -16,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include "config/admin/status.h"
 #include "config/schema/config.h"
 
 namespace dijk::admin {
@@ -28,6 +31,11 @@ struct ConfigChange {
   std::optional<std::chrono::milliseconds> confirm_within;
 
   nlohmann::json to_json() const;
+};
+
+struct Setting {
+  std::string key;
+  std::string value;  // TOML, or a bare word taken as a string
 };
 
 class ConfigService {
@@ -45,13 +53,27 @@ class ConfigService {
   // Re-reads the file. Throws AdminError (with every file:line:column error) if it does not validate.
   // With a confirm window (a second daemon following a `config set` made through the first), the previous
   // config comes back unless confirm() arrives in time.
-  ConfigChange reload(std::optional<std::chrono::milliseconds> confirm_within = std::nullopt);
-  // Throws AdminError if the key is unknown, the value invalid, a change awaits confirmation, or the write
-  // fails; the file is then untouched.
+  // `by` names who asked, for the log ("SIGHUP", "dijkctl, uid 0").
+  ConfigChange reload(std::optional<std::chrono::milliseconds> confirm_within = std::nullopt,
+                      const std::string& by = "SIGHUP");
+  // All settings in one edit, validated together and written once. Throws AdminError if a key is unknown or
+  // repeated, a value invalid, a change awaits confirmation, or the write fails; the file is then untouched.
+  ConfigChange set(const std::vector<Setting>& settings,
+                   std::optional<std::chrono::milliseconds> confirm_within, const std::string& by = "");
   ConfigChange set(const std::string& key, const std::string& value,
-                   std::optional<std::chrono::milliseconds> confirm_within);
+                   std::optional<std::chrono::milliseconds> confirm_within) {
+    return set(std::vector<Setting>{{key, value}}, confirm_within);
+  }
+  // Writes back the file as it was before the last change (set, reload or undo) and applies it; a change
+  // awaiting confirmation is dropped with it. One step: a second undo has nothing to undo. Throws AdminError
+  // if there is nothing to undo or the old file no longer validates.
+  ConfigChange undo(const std::string& by = "");
   // Keeps the change awaiting confirmation. Throws AdminError if there is none.
-  void confirm();
+  void confirm(const std::string& by = "");
+  // Drops a pending revert without logging a confirmation (a follower whose leader undid the change).
+  void cancel_pending();
+  // The confirm window, restart-pending keys, and how the file differs from what runs (read now).
+  ConfigStatus status() const;
 
   // The config the daemon runs on: the file's, except restart-only keys keep their value from start.
   Config current() const;
@@ -61,7 +83,7 @@ class ConfigService {
   // Time left before an unconfirmed change is reverted.
   std::optional<std::chrono::milliseconds> pending() const;
 
-  // config.show, config.reload, config.set, config.confirm.
+  // config.show, config.reload, config.set, config.undo, config.confirm.
   void register_verbs(AdminServer& server);
 
  private:
@@ -69,6 +91,12 @@ class ConfigService {
   ConfigChange apply_locked(const Config& next, std::optional<std::chrono::milliseconds> confirm_within);
   void arm_revert_locked(std::string key, std::optional<std::string> file_bytes,
                          std::chrono::milliseconds within);
+  // One log line per changed key: "config: <what> KEY OLD -> NEW (by WHO)".
+  void log_changes(const std::string& what, const Config& old_config, const Config& new_config,
+                   const std::string& by) const;
+  void log(const std::string& line) const {
+    if (log_) log_(line);
+  }
   void revert_loop();
 
   std::filesystem::path file_;
@@ -85,6 +113,10 @@ class ConfigService {
   std::optional<std::string> backup_bytes_;
   Clock::time_point deadline_{};
   std::string pending_key_;
+  std::chrono::milliseconds pending_window_{0};
+  // The file's bytes as last applied, and as they were before the last change (what undo writes back).
+  std::optional<std::string> applied_bytes_;
+  std::optional<std::string> undo_bytes_;
   bool stopping_ = false;
   std::thread reverter_;
 };

@@ -70,6 +70,7 @@ struct AdminServer::Client {
   std::string out;
   bool close_after_write = false;
   bool closed = false;
+  uid_t uid = 0;  // from SO_PEERCRED: stamped into every request as "peer_uid", for the audit log
   Clock::time_point last_activity = Clock::now();
 };
 
@@ -160,6 +161,7 @@ void AdminServer::serve() {
         const auto peer = credentials_of(fd);
         Client& c = clients.emplace_back();
         c.fd = fd;
+        if (peer) c.uid = peer->uid;
         if (!peer || !peer_allowed(*peer, gid_, self)) {
           counters_.denied.fetch_add(1, std::memory_order_relaxed);
           c.out = encode_frame(
@@ -238,7 +240,10 @@ void AdminServer::on_payload(Client& c, const std::string& payload) {
     reply = encode_error("unknown verb '" + request->verb + "'");
   } else {
     try {
-      reply = encode_ok(h->second(request->args));
+      // The caller's uid as the kernel says it, whatever the request claimed.
+      nlohmann::json args = request->args;
+      if (args.is_object()) args["peer_uid"] = c.uid;
+      reply = encode_ok(h->second(args));
     } catch (const std::exception& e) {
       counters_.handler_errors.fetch_add(1, std::memory_order_relaxed);
       reply = encode_error(e.what());

@@ -1,11 +1,14 @@
-// What a daemon answers to the `status` verb. Each daemon fills the parts it has (dijkd: set and rates;
-// dijk-control: set, feed and reporter) and leaves the rest empty; dijkctl prints what is there.
+// What a daemon answers to the `status` verb. Each daemon fills the parts it has (dijkd: set, rates and
+// drops; dijk-control: set, feed and reporter; both: config) and leaves the rest empty; dijkctl prints
+// what is there. `problems` says why the daemon is degraded (none: healthy): dijkctl's exit status.
 #pragma once
 
 #include <cstdint>
+#include <ctime>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace dijk::admin {
 
@@ -20,6 +23,10 @@ struct FeedStatus {
   bool healthy = false;
   std::optional<std::uint64_t> last_success_age_s;
   std::string last_error;
+  bool configured = true;                    // false: feed.url is empty (sets are imported by hand)
+  std::uint64_t installed_version = 0;       // the set version the feed installed last (current.set)
+  std::uint64_t feed_version = 0;            // the newest version the feed's last verified manifest offered
+  std::optional<std::int64_t> expires_unix;  // when that manifest stops being fresh
 };
 
 struct ReporterStatus {
@@ -37,6 +44,24 @@ struct Rates {
   double hits_per_s = 0;
 };
 
+// Traffic the daemon saw but could not fully process, since it started.
+struct Drops {
+  std::uint64_t nic = 0;              // frames the ports missed or had no buffer for (imissed + rx_nombuf)
+  std::uint64_t forward = 0;          // inline mode: frames not forwarded
+  std::uint64_t flow_evictions = 0;   // flows pushed out of a full flow table
+  std::uint64_t truncated_files = 0;  // files with a gap or cut short: never matched
+  std::uint64_t pdq_skipped = 0;      // images not PDQ-hashed (queue full or too large)
+};
+
+// The running config against the file and the confirm window.
+struct ConfigStatus {
+  std::optional<std::uint64_t> pending_confirm_ms;  // an unconfirmed change reverts in this time
+  std::string pending_change;                       // the keys it changed
+  std::vector<std::string> restart_pending;         // saved in the file, applied at the next restart
+  std::vector<std::string> file_differs;            // the file changed since the last reload: these keys
+  std::string file_error;                           // the file does not validate (a restart would fail)
+};
+
 struct DaemonStatus {
   std::string daemon;  // "dijkd", "dijk-control"
   std::string version;
@@ -51,7 +76,38 @@ struct DaemonStatus {
   std::optional<FeedStatus> feed;
   std::optional<ReporterStatus> reporter;
   std::optional<Rates> rates;
+  std::optional<Drops> drops;
+  std::optional<ConfigStatus> config;
 };
+
+// "2026-11-28T19:00:00Z".
+inline std::string iso_utc(std::int64_t unix_seconds) {
+  const std::time_t t = static_cast<std::time_t>(unix_seconds);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+// Why the daemon is degraded, one reason each; empty when it is healthy. A feed that is not configured and
+// a reporter without an inbox are choices, not problems.
+inline std::vector<std::string> problems_of(const DaemonStatus& s) {
+  std::vector<std::string> out;
+  if (!s.set) {
+    out.push_back("no set" + (s.set_error.empty() ? std::string(": nothing matches") : ": " + s.set_error));
+  } else if (!s.set_error.empty()) {
+    out.push_back("set file refused (the previous set serves): " + s.set_error);
+  }
+  if (s.feed && s.feed->configured && !s.feed->healthy) {
+    out.push_back("feed unhealthy: " + (s.feed->last_error.empty() ? std::string("?") : s.feed->last_error));
+  }
+  if (s.reporter && !s.reporter->alarm.empty()) out.push_back("alarm: " + s.reporter->alarm);
+  if (s.config && !s.config->file_error.empty()) {
+    out.push_back("config file has errors (a restart would fail): " + s.config->file_error);
+  }
+  return out;
+}
 
 inline nlohmann::json to_json(const DaemonStatus& s) {
   nlohmann::json j{{"daemon", s.daemon},
@@ -68,9 +124,17 @@ inline nlohmann::json to_json(const DaemonStatus& s) {
   }
   if (!s.set_error.empty()) j["set_error"] = s.set_error;
   if (s.feed) {
-    j["feed"] = {{"healthy", s.feed->healthy}, {"last_error", s.feed->last_error}};
+    const auto& f = *s.feed;
+    j["feed"] = {
+        {"healthy", f.healthy},
+        {"configured", f.configured},
+        {"last_error", f.last_error},
+        {"installed_version", f.installed_version},
+        {"feed_version", f.feed_version},
+        {"lag_versions", f.feed_version > f.installed_version ? f.feed_version - f.installed_version : 0}};
     j["feed"]["last_success_age_s"] =
-        s.feed->last_success_age_s ? nlohmann::json(*s.feed->last_success_age_s) : nlohmann::json();
+        f.last_success_age_s ? nlohmann::json(*f.last_success_age_s) : nlohmann::json();
+    j["feed"]["expires"] = f.expires_unix ? nlohmann::json(iso_utc(*f.expires_unix)) : nlohmann::json();
   }
   if (s.reporter) {
     j["reporter"] = {{"backlog", s.reporter->backlog},
@@ -86,6 +150,23 @@ inline nlohmann::json to_json(const DaemonStatus& s) {
                   {"files_per_s", s.rates->files_per_s},
                   {"hits_per_s", s.rates->hits_per_s}};
   }
+  if (s.drops) {
+    j["drops"] = {{"nic", s.drops->nic},
+                  {"forward", s.drops->forward},
+                  {"flow_evictions", s.drops->flow_evictions},
+                  {"truncated_files", s.drops->truncated_files},
+                  {"pdq_skipped", s.drops->pdq_skipped}};
+  }
+  if (s.config) {
+    const auto& c = *s.config;
+    j["config"] = {{"pending_change", c.pending_change},
+                   {"restart_pending", c.restart_pending},
+                   {"file_differs", c.file_differs},
+                   {"file_error", c.file_error}};
+    j["config"]["pending_confirm_ms"] =
+        c.pending_confirm_ms ? nlohmann::json(*c.pending_confirm_ms) : nlohmann::json();
+  }
+  j["problems"] = problems_of(s);
   return j;
 }
 

@@ -4,6 +4,7 @@
 #include <exception>
 #include <iostream>
 
+#include "config/cli/version.h"
 #include "dataplane/events/json_text.h"
 
 namespace dijk::cli {
@@ -41,6 +42,25 @@ std::string VerbTable::overview() const {
   return out;
 }
 
+std::vector<const Verb*> VerbTable::group(const std::string& first_word) const {
+  std::vector<const Verb*> out;
+  for (const auto& v : verbs_) {
+    if (v.name.starts_with(first_word + " ")) out.push_back(&v);
+  }
+  return out;
+}
+
+std::string VerbTable::group_overview(const std::string& first_word) const {
+  std::string out = "Usage: " + program_ + " " + first_word + " VERB [OPTIONS]\n\nVerbs:\n";
+  for (const Verb* v : group(first_word)) {
+    std::string left = "  " + v->name;
+    if (left.size() < 20) left.resize(20, ' ');
+    out += left + " " + v->summary + "\n";
+  }
+  out += "\n'" + program_ + " " + first_word + " VERB --help' tells more about one verb.\n";
+  return out;
+}
+
 std::string VerbTable::verb_help(const Verb& v) const {
   std::string out = "Usage: " + program_ + " " + v.usage + "\n\n" + v.summary + "\n";
   if (!v.description.empty()) out += "\n" + v.description + "\n";
@@ -58,12 +78,16 @@ int VerbTable::dispatch(int argc, char** argv) const {
           return kExitOk;
         }
       }
+      if (!group(args[1]).empty()) {
+        std::cout << group_overview(args[1]);
+        return kExitOk;
+      }
     }
     std::cout << overview();
     return args.empty() ? kExitUsage : kExitOk;
   }
   if (args[0] == "--version") {
-    std::cout << program_ << " " << DIJK_VERSION << "\n";
+    std::cout << program_ << " " << dijk_version() << "\n";
     return kExitOk;
   }
   // Two-word verbs first ("sync now"), then one-word verbs.
@@ -80,6 +104,18 @@ int VerbTable::dispatch(int argc, char** argv) const {
       verb = &v;
       consumed = 1;
     }
+  }
+  if (verb == nullptr && !group(args[0]).empty()) {
+    // "dijkctl config": the verbs of that group. Alone (or followed by options) it is a question; with a
+    // word that is no verb of the group it is a usage error.
+    const bool asked = args.size() == 1 || args[1].starts_with("-");  // no verb: `config --config F`
+    if (asked) {
+      std::cout << group_overview(args[0]);
+      return kExitOk;
+    }
+    std::cerr << program_ << ": unknown verb '" << args[0] << " " << args[1] << "'\n"
+              << group_overview(args[0]);
+    return kExitUsage;
   }
   if (verb == nullptr) {
     std::vector<std::string> names;
@@ -107,8 +143,8 @@ int VerbTable::dispatch(int argc, char** argv) const {
     return verb->run(parsed);
   } catch (const UsageError& e) {
     if (wants_json(rest)) return json_failure(verb->name, e.what(), kExitUsage, program_ + " " + verb->usage);
-    std::cerr << program_ << " " << verb->name << ": " << e.what() << "\nUsage: " << program_ << " " << verb->usage
-              << "\n";
+    std::cerr << program_ << " " << verb->name << ": " << e.what() << "\nUsage: " << program_ << " "
+              << verb->usage << "\n";
     return kExitUsage;
   } catch (const std::exception& e) {
     if (wants_json(rest)) return json_failure(verb->name, e.what(), kExitError);

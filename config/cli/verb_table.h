@@ -11,8 +11,8 @@ namespace dijk::cli {
 
 // Exit codes shared by every verb.
 inline constexpr int kExitOk = 0;
-inline constexpr int kExitFound = 1;  // e.g. a scan found hits
-inline constexpr int kExitError = 2;  // runtime errors
+inline constexpr int kExitFound = 1;   // e.g. a scan found hits
+inline constexpr int kExitError = 2;   // runtime errors
 inline constexpr int kExitUsage = 64;  // sysexits EX_USAGE
 
 struct Verb {
@@ -26,7 +26,8 @@ struct Verb {
 
 class VerbTable {
  public:
-  VerbTable(std::string program, std::string about) : program_(std::move(program)), about_(std::move(about)) {}
+  VerbTable(std::string program, std::string about)
+      : program_(std::move(program)), about_(std::move(about)) {}
   void add(Verb verb) { verbs_.push_back(std::move(verb)); }
   int dispatch(int argc, char** argv) const;
   std::string overview() const;
@@ -34,6 +35,9 @@ class VerbTable {
 
  private:
   std::string verb_help(const Verb& v) const;
+  // The two-word verbs whose first word is `first_word` ("config" -> config validate, config show...).
+  std::vector<const Verb*> group(const std::string& first_word) const;
+  std::string group_overview(const std::string& first_word) const;
   std::string program_;
   std::string about_;
   std::vector<Verb> verbs_;

@@ -1,5 +1,6 @@
 #include "config/dijkctl/admin_link.h"
 
+#include <cerrno>
 #include <cstdlib>
 #include <ctime>
 #include <iostream>
@@ -57,8 +58,11 @@ DaemonSocket control_socket(const cli::ParsedArgs& args) {
 nlohmann::json call(const DaemonSocket& socket, const std::string& verb, const nlohmann::json& args) {
   try {
     admin::AdminClient client(socket.path);
-    return client.call(verb, args);
+    nlohmann::json stamped = args;
+    if (stamped.is_object() && !stamped.contains("by")) stamped["by"] = "dijkctl";  // for the daemons' log
+    return client.call(verb, stamped);
   } catch (const admin::ConnectError& e) {
+    if (e.code() == ENOENT || e.code() == ECONNREFUSED) throw DaemonDown(socket.daemon + ": " + e.what());
     throw std::runtime_error(socket.daemon + ": " + e.what());
   } catch (const admin::RemoteError& e) {
     throw std::runtime_error(socket.daemon + ": " + e.what());

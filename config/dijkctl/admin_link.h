@@ -28,7 +28,14 @@ DaemonSocket control_socket(const cli::ParsedArgs& args);
 // The config file dijkctl reads: --config, else $DIJK_CONFIG, else /etc/dijk/dijk.toml.
 std::string config_path(const cli::ParsedArgs& args);
 
-// One request; connection and remote errors are thrown as std::runtime_error with a readable message.
+// The daemon is not running: no socket, or nobody listening on it (`status` exits 3 for it).
+class DaemonDown : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// One request; connection and remote errors are thrown as std::runtime_error with a readable message
+// (DaemonDown when the daemon is not running).
 nlohmann::json call(const DaemonSocket& socket, const std::string& verb,
                     const nlohmann::json& args = nlohmann::json::object());
 

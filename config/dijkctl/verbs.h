@@ -16,7 +16,7 @@ namespace dijk::ctl {
 
 // Verbs that ask the running daemons (verbs_admin.cpp): status, stats, hits, sync now, set show|rollback.
 std::vector<cli::Verb> admin_verbs();
-// config validate|show|set|confirm (verbs_config.cpp).
+// config validate|show|set|confirm|reload|undo (verbs_config.cpp).
 std::vector<cli::Verb> config_verbs();
 
 }  // namespace dijk::ctl

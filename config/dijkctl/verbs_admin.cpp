@@ -35,33 +35,71 @@ std::string byte_rate(double bytes_per_s) {
   return rate(bytes_per_s, units[u]);
 }
 
+std::string keys_text(const json& keys) {
+  std::string out;
+  for (const auto& k : keys)
+    out += (out.empty() ? "" : ", ") + (k.is_string() ? k.get<std::string>() : k.dump());
+  return out;
+}
+
+void print_feed(const json& f) {
+  std::cout << "  feed      ";
+  if (!f.value("configured", true)) {
+    std::cout << "none configured (feed.url is empty: sets are imported by hand)\n";
+    return;
+  }
+  std::cout << (f.value("healthy", false) ? "healthy" : "UNHEALTHY");
+  if (u64(f, "installed_version") != 0 || u64(f, "feed_version") != 0) {
+    std::cout << ", version " << u64(f, "installed_version") << " (feed at " << u64(f, "feed_version") << ", "
+              << u64(f, "lag_versions") << " behind)";
+  }
+  if (f.contains("expires") && f["expires"].is_string())
+    std::cout << ", expires " << f["expires"].get<std::string>();
+  if (f.contains("last_success_age_s") && f["last_success_age_s"].is_number()) {
+    std::cout << ", last sync " << human_duration(u64(f, "last_success_age_s")) << " ago";
+  } else {
+    std::cout << ", never synced";
+  }
+  if (!f.value("last_error", "").empty()) std::cout << ", last error: " << f.value("last_error", "");
+  std::cout << "\n";
+}
+
+void print_config(const json& c) {
+  if (c.contains("pending_confirm_ms") && c["pending_confirm_ms"].is_number()) {
+    std::cout << "  config    change to " << c.value("pending_change", "?") << " is reverted in "
+              << human_duration((u64(c, "pending_confirm_ms") + 999) / 1000)
+              << " unless `dijkctl config confirm`\n";
+  }
+  if (!c.value("file_differs", json::array()).empty()) {
+    std::cout << "  config    the file differs from the running config: " << keys_text(c["file_differs"])
+              << " (`dijkctl config reload` applies it)\n";
+  }
+  if (!c.value("restart_pending", json::array()).empty()) {
+    std::cout << "  config    restart needed for: " << keys_text(c["restart_pending"]) << "\n";
+  }
+  if (!c.value("file_error", "").empty())
+    std::cout << "  config    file has errors: " << c.value("file_error", "") << "\n";
+}
+
 void print_status(const json& s) {
   std::cout << s.value("daemon", "?") << " " << s.value("version", "") << " (pid " << u64(s, "pid")
             << "), up " << human_duration(u64(s, "uptime_s"));
   if (s.contains("appliance_id")) std::cout << ", appliance " << s.value("appliance_id", "");
   std::cout << "\n";
   if (s.contains("dataplane")) std::cout << "  dataplane " << s.value("dataplane", "") << "\n";
-  if (s.contains("set")) {
+  if (s.contains("set") && s["set"].is_object()) {
     const auto& set = s["set"];
     std::cout << "  set       version " << u64(set, "version") << ", " << u64(set, "entries") << " entries, "
               << human_duration(u64(set, "age_s")) << " old\n";
-  }
-  if (!s.value("set_error", "").empty()) {
-    std::cout << "  set       "
-              << (s.contains("set") ? "new file refused (the one above serves): " : "NONE: ")
-              << s.value("set_error", "") << "\n";
-  }
-  if (s.contains("feed")) {
-    const auto& f = s["feed"];
-    std::cout << "  feed      " << (f.value("healthy", false) ? "healthy" : "UNHEALTHY");
-    if (f.contains("last_success_age_s") && f["last_success_age_s"].is_number()) {
-      std::cout << ", last sync " << human_duration(u64(f, "last_success_age_s")) << " ago";
-    } else {
-      std::cout << ", never synced";
-    }
-    if (!f.value("last_error", "").empty()) std::cout << ", last error: " << f.value("last_error", "");
+    if (!s.value("set_error", "").empty())
+      std::cout << "  set       new file refused (the one above serves): " << s.value("set_error", "")
+                << "\n";
+  } else {
+    std::cout << "  set       NONE: nothing matches";
+    if (!s.value("set_error", "").empty()) std::cout << " (" << s.value("set_error", "") << ")";
     std::cout << "\n";
   }
+  if (s.contains("feed")) print_feed(s["feed"]);
   if (s.contains("reporter")) {
     const auto& r = s["reporter"];
     std::cout << "  reporter  backlog " << u64(r, "backlog") << ", delivered " << u64(r, "delivered");
@@ -79,22 +117,47 @@ void print_status(const json& s) {
               << rate(r.value("files_per_s", 0.0), "files/s") << ", "
               << rate(r.value("hits_per_s", 0.0), "hits/s") << "\n";
   }
+  if (s.contains("drops")) {
+    const auto& d = s["drops"];
+    std::cout << "  drops     nic " << u64(d, "nic") << ", forward " << u64(d, "forward")
+              << ", flows evicted " << u64(d, "flow_evictions") << ", files truncated "
+              << u64(d, "truncated_files") << ", pdq skipped " << u64(d, "pdq_skipped") << " (since start)\n";
+  }
+  if (s.contains("config")) print_config(s["config"]);
 }
+
+// The exit status, as `systemctl is-active` has it: 0 all healthy, 1 degraded, 3 a daemon not running,
+// 2 a daemon that could not be asked (permission, protocol).
+constexpr int kStatusDegraded = 1;
+constexpr int kStatusNotRunning = 3;
 
 int run_status(const cli::ParsedArgs& args) {
   json all = json::array();
-  int failures = 0;
-  const auto sockets = daemon_sockets(args);
-  for (const auto& socket : sockets) {
+  bool degraded = false, down = false, failed = false;
+  std::vector<std::string> reasons;
+  for (const auto& socket : daemon_sockets(args)) {
     try {
       auto s = call(socket, "status");
+      for (const auto& p : s.value("problems", json::array())) {
+        degraded = true;
+        reasons.push_back(s.value("daemon", socket.daemon) + ": " +
+                          (p.is_string() ? p.get<std::string>() : p.dump()));
+      }
       if (args.flag("--json")) {
         all.push_back(s);
       } else {
         print_status(s);
       }
+    } catch (const DaemonDown& e) {
+      down = true;
+      reasons.push_back(socket.daemon + ": not running");
+      if (args.flag("--json")) {
+        all.push_back({{"daemon", socket.daemon}, {"error", e.what()}, {"running", false}});
+      } else {
+        std::cout << socket.daemon << ": not reachable: " << e.what() << "\n";
+      }
     } catch (const std::exception& e) {
-      ++failures;
+      failed = true;
       if (args.flag("--json")) {
         all.push_back({{"daemon", socket.daemon}, {"error", e.what()}});
       } else {
@@ -102,8 +165,14 @@ int run_status(const cli::ParsedArgs& args) {
       }
     }
   }
-  if (args.flag("--json")) print_json(all);
-  return failures == 0 ? cli::kExitOk : cli::kExitError;
+  if (args.flag("--json")) {
+    print_json(all);
+  } else if (!reasons.empty()) {
+    for (const auto& r : reasons) std::cout << "degraded: " << r << "\n";
+  }
+  if (down) return kStatusNotRunning;
+  if (failed) return cli::kExitError;
+  return degraded ? kStatusDegraded : cli::kExitOk;
 }
 
 std::string label_text(const json& labels) {
@@ -254,7 +323,11 @@ std::vector<cli::Verb> admin_verbs() {
   return {
       {"status", "versions, uptime, set age, feed and reporter health, rates",
        "status [--json] [--socket PATH]",
-       "Asks each daemon (dijkd and dijk-control) how it is. Exits 2 if one cannot be reached.",
+       "Asks each daemon (dijkd and dijk-control) how it is: set, feed (version, lag, expiry), reporter, "
+       "rates, drops, and the config (a change waiting for confirmation, a file that differs from what "
+       "runs). Exit status, like `systemctl is-active`: 0 healthy; 1 degraded, with a `degraded:` line "
+       "for each reason (no set, set file refused, feed unhealthy, reporter alarm, config file with "
+       "errors); 3 a daemon is not running; 2 a daemon could not be asked (e.g. permission denied).",
        daemon_options(), run_status},
       {"stats", "every counter, per lcore", "stats [--json] [--socket PATH]",
        "Every counter the daemons keep (the same as the Prometheus endpoint), with per-lcore values under "

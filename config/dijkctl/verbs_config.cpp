@@ -1,5 +1,6 @@
-// dijkctl config validate|show|set|confirm. Validation runs locally; the rest goes through dijkd's admin
-// socket, which edits the file, applies it, and reverts an unconfirmed change when its window closes.
+// dijkctl config validate|show|set|confirm|reload|undo. Validation runs locally; the rest goes through
+// dijkd's admin socket, which edits the file, applies it, and reverts an unconfirmed change when its window
+// closes; dijk-control, reading the same file, follows each change with a reload.
 #include <iostream>
 
 #include "config/dijkctl/admin_link.h"
@@ -69,22 +70,12 @@ void print_change(const json& change) {
   }
 }
 
-int run_set(const cli::ParsedArgs& args) {
-  if (args.positional().size() != 2) throw cli::UsageError("wants KEY VALUE");
-  json request{{"key", args.positional()[0]}, {"value", args.positional()[1]}};
-  std::optional<std::uint64_t> window;
-  if (auto w = args.value("--confirm-within")) {
-    window = parse_window(*w);
-    request["confirm_within_ms"] = *window;
-  }
-  const auto sockets = daemon_sockets(args);
-  const auto change = call(dataplane_socket(args), "config.set", request);
-  // The other daemon reads the same file: it reloads now, and reverts with the same window.
+// The other daemon reads the same file: it reloads after dijkd changed it (and reverts with the same window).
+json follow(const cli::ParsedArgs& args, const json& reload) {
   json followers = json::object();
-  for (const auto& s : sockets) {
-    if (s.path == dataplane_socket(args).path) continue;
-    json reload = json::object();
-    if (window) reload["confirm_within_ms"] = *window;
+  const auto leader = dataplane_socket(args).path;
+  for (const auto& s : daemon_sockets(args)) {
+    if (s.path == leader) continue;
     try {
       followers[s.daemon] = call(s, "config.reload", reload);
     } catch (const std::exception& e) {
@@ -92,6 +83,25 @@ int run_set(const cli::ParsedArgs& args) {
       if (!args.flag("--json")) std::cerr << "warning: " << e.what() << "\n";
     }
   }
+  return followers;
+}
+
+int run_set(const cli::ParsedArgs& args) {
+  const auto& words = args.positional();
+  if (words.empty() || words.size() % 2 != 0) throw cli::UsageError("wants KEY VALUE [KEY VALUE...]");
+  json settings = json::array();
+  for (std::size_t i = 0; i < words.size(); i += 2)
+    settings.push_back({{"key", words[i]}, {"value", words[i + 1]}});
+  json request{{"settings", settings}};
+  std::optional<std::uint64_t> window;
+  if (auto w = args.value("--confirm-within")) {
+    window = parse_window(*w);
+    request["confirm_within_ms"] = *window;
+  }
+  const auto change = call(dataplane_socket(args), "config.set", request);
+  json reload = json::object();
+  if (window) reload["confirm_within_ms"] = *window;
+  const json followers = follow(args, reload);
   if (args.flag("--json")) {
     json out = change;
     if (!followers.empty()) out["followers"] = followers;
@@ -125,6 +135,41 @@ int run_confirm(const cli::ParsedArgs& args) {
   return cli::kExitOk;
 }
 
+int run_reload(const cli::ParsedArgs& args) {
+  // Each daemon re-reads the file; one with errors in it keeps running on its previous config.
+  json all = json::object();
+  int status = cli::kExitOk;
+  for (const auto& s : daemon_sockets(args)) {
+    try {
+      all[s.daemon] = call(s, "config.reload");
+      if (!args.flag("--json")) {
+        std::cout << s.daemon << ": ";
+        print_change(all[s.daemon]);
+      }
+    } catch (const std::exception& e) {
+      all[s.daemon] = {{"error", e.what()}};
+      status = cli::kExitError;
+      if (!args.flag("--json")) std::cerr << e.what() << "\n";
+    }
+  }
+  if (args.flag("--json")) print_json(all);
+  return status;
+}
+
+int run_undo(const cli::ParsedArgs& args) {
+  const auto change = call(dataplane_socket(args), "config.undo");
+  const json followers = follow(args, {{"undo", true}});
+  if (args.flag("--json")) {
+    json out = change;
+    if (!followers.empty()) out["followers"] = followers;
+    print_json(out);
+    return cli::kExitOk;
+  }
+  std::cout << "undone: the file is back as it was before the last change\n";
+  print_change(change);
+  return cli::kExitOk;
+}
+
 }  // namespace
 
 std::vector<cli::Verb> config_verbs() {
@@ -140,20 +185,28 @@ std::vector<cli::Verb> config_verbs() {
       {"config show", "the running config, every key", "config show [--json]",
        "The config dijkd is running on (defaults included), which can differ from the file until a reload.",
        daemon_options(), run_show},
-      {"config set", "change one key: validated, written atomically, reloaded",
-       "config set KEY VALUE [--confirm-within 60s] [--json]",
+      {"config set", "change keys: validated together, written atomically, reloaded",
+       "config set KEY VALUE [KEY VALUE...] [--confirm-within 60s] [--json]",
        "Sets KEY (e.g. dataplane.flow_table_cap, hashing.pdq) to VALUE in the config file. VALUE is TOML "
-       "(42, true, [80, 8080], \"text\"); a bare word is taken as a string. The whole file is validated "
-       "first: "
-       "a bad value is refused and the file left as it was. The change is applied at once; keys that need a "
-       "restart (EAL, ports, lcores, listeners) are listed. With --confirm-within, the change is reverted "
-       "unless `dijkctl config confirm` follows in time.",
+       "(42, true, [80, 8080], \"text\"); a bare word is taken as a string. Several pairs change together "
+       "(feed.client_cert and feed.client_key): one edit, one validation, one write. The whole file is "
+       "validated first: a bad value is refused and the file left as it was. The change is applied at once; "
+       "keys that need a restart (EAL, ports, lcores, listeners) are listed. With --confirm-within, the "
+       "change is reverted unless `dijkctl config confirm` follows in time.",
        daemon_options({{"--confirm-within", true, "revert unless confirmed within this time (60s, 2m, 500ms)",
                         "DURATION"}}),
        run_set},
       {"config confirm", "keep a change made with --confirm-within", "config confirm [--json]",
        "Cancels the automatic revert of the last `config set --confirm-within`.", daemon_options(),
        run_confirm},
+      {"config reload", "re-read the config file (after editing it by hand)", "config reload [--json]",
+       "Both daemons re-read the file and apply what changed, like SIGHUP. A file with errors is refused "
+       "(each error with file:line:column) and the daemons keep their running config.",
+       daemon_options(), run_reload},
+      {"config undo", "put back the file as it was before the last change", "config undo [--json]",
+       "Writes back the config file as it was before the last set, reload or undo and applies it; a change "
+       "waiting for confirmation is dropped. One step only, like birdc's `configure undo`.",
+       daemon_options(), run_undo},
   };
 }
 

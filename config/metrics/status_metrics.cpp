@@ -9,6 +9,11 @@ void export_status(Registry& registry, std::function<admin::DaemonStatus()> stat
     const auto gauge = [&](const char* name, const char* help, double v) {
       out.push_back({name, help, Type::kGauge, daemon, v});
     };
+    out.push_back({"dijk_build_info",
+                   "The daemon's version, as a label; the value is always 1.",
+                   Type::kGauge,
+                   {{"daemon", s.daemon}, {"version", s.version}},
+                   1});
     gauge("dijk_uptime_seconds", "Seconds since the daemon started.", static_cast<double>(s.uptime_s));
     if (s.set) {
       gauge("dijk_set_version", "Version of the active hash set.", static_cast<double>(s.set->version));

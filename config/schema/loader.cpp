@@ -244,13 +244,13 @@ Problem absolute_path_or_empty(const std::string& s) {
   return s.empty() ? std::nullopt : absolute_path(s);
 }
 
-// https:// anywhere; plain http:// only to loopback, for demos and tests on one machine.
-Problem feed_url(const std::string& s) {
+// https:// only, loopback included: the feed and report clients allow no other protocol (libcurl's
+// CURLOPT_PROTOCOLS_STR "https"), so the validator refuses what they would refuse at run time.
+Problem https_url(const std::string& s) {
   if (s.empty()) return std::nullopt;
   static const std::regex https(R"(^https://[^\s/]+(/\S*)?$)");
-  static const std::regex loopback_http(R"(^http://(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?(/\S*)?$)");
-  if (std::regex_match(s, https) || std::regex_match(s, loopback_http)) return std::nullopt;
-  return "must be an https:// URL (http:// only to loopback), got \"" + s + "\"";
+  if (std::regex_match(s, https)) return std::nullopt;
+  return "must be an https:// URL (the only protocol the feed and report clients speak), got \"" + s + "\"";
 }
 
 Problem appliance_id(const std::string& s) {
@@ -424,7 +424,7 @@ void check_cert_pair(SchemaReader& r, const toml::table& t, std::string_view pre
 void read_feed(SchemaReader& r, const toml::table& t, FeedConfig& f) {
   const std::string p = "feed";
   r.check_keys(t, p, {"url", "name", "root_key", "ca", "client_cert", "client_key", "interval_s"});
-  r.string(t, p, "url", f.url, feed_url);
+  r.string(t, p, "url", f.url, https_url);
   r.string(t, p, "name", f.name);
   r.string(t, p, "root_key", f.root_key, absolute_path_or_empty);
   r.string(t, p, "ca", f.ca, absolute_path_or_empty);
@@ -448,7 +448,7 @@ void read_feed(SchemaReader& r, const toml::table& t, FeedConfig& f) {
 void read_reporting(SchemaReader& r, const toml::table& t, ReportingConfig& rep) {
   const std::string p = "reporting";
   r.check_keys(t, p, {"url", "client_cert", "client_key", "ca", "batch_size", "alarm_after_s", "privacy"});
-  r.string(t, p, "url", rep.url, feed_url);
+  r.string(t, p, "url", rep.url, https_url);
   r.string(t, p, "client_cert", rep.client_cert, absolute_path_or_empty);
   r.string(t, p, "client_key", rep.client_key, absolute_path_or_empty);
   r.string(t, p, "ca", rep.ca, absolute_path_or_empty);

@@ -7,8 +7,10 @@
 #include <iostream>
 
 #include "config/admin/server.h"
+#include "config/cli/version.h"
 #include "control/daemon/journal_view.h"
 #include "control/journal/ack_state.h"
+#include "hashcore/pdq_index/pdq_set_section.h"
 #include "hashcore/set/hash_set.h"
 
 namespace dijk::control {
@@ -25,10 +27,9 @@ void log(const std::string& line) {
   std::cerr << "dijk-control: " << line << std::endl;
 }
 
+// The count dijkd reports too: exact hashes and PDQ hashes.
 std::uint64_t entries_of(const HashSet& set) {
-  std::uint64_t n = 0;
-  for (std::size_t a = 0; a < kAlgorithmCount; ++a) n += set.exact(static_cast<Algorithm>(a)).size();
-  return n;
+  return set_entry_count(set);
 }
 
 std::shared_ptr<const HashSet> open_set(const std::filesystem::path& path) {
@@ -76,7 +77,7 @@ admin::DaemonStatus ControlDaemon::status(std::int64_t started_unix) {
   const auto now = now_unix();
   admin::DaemonStatus s;
   s.daemon = "dijk-control";
-  s.version = kVersion;
+  s.version = std::string(cli::dijk_version());
   s.pid = getpid();
   s.uptime_s = static_cast<std::uint64_t>(now - started_unix);
   s.appliance_id = config_.appliance_id;
@@ -95,6 +96,9 @@ admin::DaemonStatus ControlDaemon::status(std::int64_t started_unix) {
     const auto st = feed_->status();
     f.healthy = st.last_failure == feed::Failure::none && st.last_success != 0;
     if (st.last_success != 0) f.last_success_age_s = static_cast<std::uint64_t>(now - st.last_success);
+    f.installed_version = st.installed_version;
+    f.feed_version = std::max(st.feed_version_seen, st.installed_version);
+    if (st.feed_expires != 0) f.expires_unix = st.feed_expires;
     if (st.last_failure != feed::Failure::none) {
       f.last_error = std::string(feed::failure_name(st.last_failure)) + ": " + st.last_error;
     } else if (st.last_success == 0) {
@@ -102,6 +106,7 @@ admin::DaemonStatus ControlDaemon::status(std::int64_t started_unix) {
     }
   } else {
     f.last_error = feed_error_.empty() ? "no feed configured (feed.url is empty)" : feed_error_;
+    f.configured = !config_.feed.url.empty();  // a feed that did not start is configured and unhealthy
   }
   s.feed = f;
   admin::ReporterStatus r;

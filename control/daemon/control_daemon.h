@@ -17,8 +17,6 @@
 
 namespace dijk::control {
 
-inline constexpr const char* kVersion = "0.1.0";
-
 class ControlDaemon {
  public:
   using json = nlohmann::json;

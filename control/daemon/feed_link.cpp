@@ -1,7 +1,11 @@
 #include "control/daemon/feed_link.h"
 
+#include <iomanip>
+#include <iostream>
+
 #include "control/feed/crypto.h"
 #include "control/sync/fetcher.h"
+#include "hashcore/pdq_index/pdq_set_section.h"
 
 namespace dijk::control {
 
@@ -27,10 +31,32 @@ sync::HttpsOptions https_options_of(const Config& config) {
   return h;
 }
 
+// The audit trail in the journal: every failed sync with its reason, every new set installed.
+void FeedLink::log_sync(std::uint64_t installed_before, const sync::SyncStatus& st) const {
+  if (st.last_failure != feed::Failure::none) {
+    std::cerr << "dijk-control: sync: failed: " << feed::failure_name(st.last_failure) << ": "
+              << st.last_error << " (set version " << st.installed_version << " keeps serving)" << std::endl;
+    return;
+  }
+  if (st.installed_version == installed_before) return;
+  std::string entries = "?";
+  try {
+    entries =
+        std::to_string(set_entry_count(*HashSet::open(syncer_.current_path(), SetVerification::structure)));
+  } catch (const std::exception&) {
+    // Replaced again meanwhile, or unreadable: the line still says which version went in.
+  }
+  std::cerr << "dijk-control: set: installed version " << installed_before << " -> " << st.installed_version
+            << " (" << entries << " entries, " << st.last_method << ", " << std::fixed << std::setprecision(1)
+            << st.last_seconds << " s)" << std::endl;
+}
+
 FeedLink::FeedLink(const Config& config)
     : feed_(config.feed),
       syncer_(sync_config_of(config), std::make_unique<sync::HttpsFetcher>(https_options_of(config))) {
   std::filesystem::create_directories(set_dir_of(config));
+  syncer_.on_finished(
+      [this](std::uint64_t installed_before, const sync::SyncStatus& st) { log_sync(installed_before, st); });
   thread_ = std::thread([this] { syncer_.run(std::chrono::seconds(feed_.interval_s)); });
 }
 

@@ -34,6 +34,7 @@ class FeedLink {
   const FeedConfig& config() const { return feed_; }
 
  private:
+  void log_sync(std::uint64_t installed_before, const sync::SyncStatus& st) const;
   FeedConfig feed_;
   sync::Syncer syncer_;
   std::thread thread_;

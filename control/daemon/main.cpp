@@ -21,6 +21,7 @@
 #include "config/admin/config_service.h"
 #include "config/admin/server.h"
 #include "config/admin/status.h"
+#include "config/cli/version.h"
 #include "config/metrics/http_exporter.h"
 #include "config/metrics/registry.h"
 #include "config/metrics/status_metrics.h"
@@ -76,7 +77,11 @@ int run(const std::string& config_file) {
   options.group = loaded.config.admin.group;
   admin::AdminServer server(options);
   config.register_verbs(server);
-  const auto status = [&] { return daemon.status(started); };
+  const auto status = [&] {
+    auto s = daemon.status(started);
+    s.config = config.status();
+    return s;
+  };
   server.handle("status", [&](const json&) { return to_json(status()); });
   metrics::export_status(registry, status);
   registry.add_collector([&](std::vector<metrics::Sample>& out) { daemon.collect(out); });
@@ -153,18 +158,36 @@ Config config_or_exit(const std::string& file) {
   return loaded.config;
 }
 
+constexpr const char* kUsage =
+    "usage:\n"
+    "  dijk-control run [--config FILE]            the daemon: feed sync, hit reporting, admin socket\n"
+    "  dijk-control sync-once [--config FILE]      one feed sync now (exit 1 if it failed)\n"
+    "  dijk-control sync-once --feed-url URL --feed NAME --root-key FILE --ca FILE --set-dir DIR\n"
+    "                         [--client-cert FILE --client-key FILE] [--timeout SECONDS]\n"
+    "  dijk-control set-rollback [--config FILE | --set-dir DIR]   swap current.set and previous.set\n"
+    "  dijk-control status [--config FILE | --set-dir DIR]         the last feed sync's status\n"
+    "  dijk-control report --help                  the reporter alone, from flags\n"
+    "  dijk-control --version\n"
+    "FILE defaults to /etc/dijk/dijk.toml. Exit status: 0 ok, 1 sync failed (sync-once), 2 error, 64 "
+    "usage.\n";
+
 int usage() {
-  std::cerr
-      << "usage:\n"
-         "  dijk-control run [--config FILE]            the daemon: feed sync, hit reporting, admin socket\n"
-         "  dijk-control sync-once [--config FILE]      one feed sync now (exit 1 if it failed)\n"
-         "  dijk-control sync-once --feed-url URL --feed NAME --root-key FILE --ca FILE --set-dir DIR\n"
-         "                         [--client-cert FILE --client-key FILE] [--timeout SECONDS]\n"
-         "  dijk-control set-rollback [--config FILE | --set-dir DIR]   swap current.set and previous.set\n"
-         "  dijk-control status [--config FILE | --set-dir DIR]         the last feed sync's status\n"
-         "FILE defaults to "
-      << kDefaultConfigPath << ".\n";
+  std::cerr << kUsage;
   return 64;
+}
+
+// Asked for: on stdout, and a success.
+int help() {
+  std::cout << "dijk-control: the appliance's link to the hotline (feed sync, hit reporting).\n\n" << kUsage;
+  return 0;
+}
+
+bool asks_for_help(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--help" || a == "-h" || (i == 1 && a == "help")) return true;
+  }
+  return false;
 }
 
 // --name value pairs; a name may repeat (--root-key).
@@ -226,6 +249,11 @@ int sync_once(const std::multimap<std::string, std::string>& f) {
 int main(int argc, char** argv) {
   if (argc < 2) return usage();
   const std::string verb = argv[1];
+  if (verb == "--version") {
+    std::cout << "dijk-control " << cli::dijk_version() << "\n";
+    return 0;
+  }
+  if (verb != "report" && asks_for_help(argc, argv)) return help();
   if (verb == "sync") {
     std::cerr << "dijk-control: 'sync' is now 'run': the feed sync and the reporter in one daemon, from\n"
                  "dijk.toml ([feed] name, url, root_key, ca, interval_s; the sets live beside paths.set)\n";

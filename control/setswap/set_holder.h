@@ -30,8 +30,10 @@ struct SetWatchStatus {
 class SetWatcher {
  public:
   using Swapped = std::function<void(const HashSet& now_live)>;
+  // A new file that did not verify, with the reason (for the daemon's log).
+  using Refused = std::function<void(const std::string& error)>;
 
-  SetWatcher(SetHolder& holder, std::string path, Swapped on_swap = {});
+  SetWatcher(SetHolder& holder, std::string path, Swapped on_swap = {}, Refused on_refused = {});
   ~SetWatcher();
   SetWatcher(const SetWatcher&) = delete;
   SetWatcher& operator=(const SetWatcher&) = delete;
@@ -47,6 +49,7 @@ class SetWatcher {
   SetHolder& holder_;
   std::string path_;
   Swapped on_swap_;
+  Refused on_refused_;
   mutable std::mutex mutex_;  // guards the fields below and serialises checks
   std::uint64_t seen_inode_ = 0;
   std::int64_t seen_mtime_ns_ = 0;

@@ -4,8 +4,11 @@
 
 namespace dijk {
 
-SetWatcher::SetWatcher(SetHolder& holder, std::string path, Swapped on_swap)
-    : holder_(holder), path_(std::move(path)), on_swap_(std::move(on_swap)) {
+SetWatcher::SetWatcher(SetHolder& holder, std::string path, Swapped on_swap, Refused on_refused)
+    : holder_(holder),
+      path_(std::move(path)),
+      on_swap_(std::move(on_swap)),
+      on_refused_(std::move(on_refused)) {
   // The set live at start is whatever the holder has; remember the file as it is now so an unchanged file
   // is not swapped in again.
   struct stat st {};
@@ -34,6 +37,7 @@ bool SetWatcher::check_now() {
   } catch (const std::exception& e) {
     ++status_.failures;
     status_.last_error = e.what();
+    if (on_refused_) on_refused_(status_.last_error);
     return false;
   }
   const std::shared_ptr<const HashSet> live = next;

@@ -141,6 +141,7 @@ SyncStatus Syncer::sync_once() {
   std::lock_guard sync_lock(sync_mutex_);
   SyncStatus st = status();
   load_state(st);
+  const std::uint64_t installed_before = st.installed_version;
   const auto started = std::chrono::steady_clock::now();
   st.last_attempt = clock_();
   ++st.attempts;
@@ -165,8 +166,11 @@ SyncStatus Syncer::sync_once() {
   } catch (const std::exception&) {
     // A full disk must not hide the status: it stays in memory (and in the admin socket).
   }
-  std::lock_guard lock(status_mutex_);
-  status_ = st;
+  {
+    std::lock_guard lock(status_mutex_);
+    status_ = st;
+  }
+  if (finished_) finished_(installed_before, st);
   return st;
 }
 

@@ -61,6 +61,9 @@ class Syncer {
 
   // Called after a new current.set is in place (in-process: SetWatcher::check_now or a direct swap).
   void on_installed(Installed callback) { installed_ = std::move(callback); }
+  // Called after every sync, failed or not, with the installed version before it (for the daemon's log).
+  using Finished = std::function<void(std::uint64_t installed_before, const SyncStatus& after)>;
+  void on_finished(Finished callback) { finished_ = std::move(callback); }
 
   // One sync, now. Thread-safe (syncs are serialised). Returns the status after it.
   SyncStatus sync_once();
@@ -86,6 +89,7 @@ class Syncer {
   std::unique_ptr<Fetcher> fetcher_;
   Clock clock_;
   Installed installed_;
+  Finished finished_;
   std::mutex sync_mutex_;
   mutable std::mutex status_mutex_;
   SyncStatus status_;

@@ -8,6 +8,7 @@
 #include "config/admin/config_service.h"
 #include "config/admin/server.h"
 #include "config/admin/status.h"
+#include "config/cli/version.h"
 #include "config/metrics/http_exporter.h"
 #include "config/metrics/registry.h"
 #include "config/metrics/status_metrics.h"
@@ -22,8 +23,6 @@ namespace {
 using nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
-constexpr const char* kVersion = "0.1.0";
-
 std::int64_t now_unix() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
@@ -35,12 +34,17 @@ std::uint64_t find(const dpdk::CounterList& list, std::string_view name) {
   return 0;
 }
 
-// Exact hashes of every algorithm plus PDQ hashes: what the set can match.
-std::uint64_t set_entries(const HashSet& set) {
-  std::uint64_t n = 0;
-  for (std::size_t a = 0; a < kAlgorithmCount; ++a) n += set.exact(static_cast<Algorithm>(a)).size();
-  if (const auto pdq = pdq_index_of(set)) n += pdq->size();
-  return n;
+// Traffic seen but not fully processed, summed over ports and worker lcores.
+admin::Drops drops_of(const CounterView& view) {
+  admin::Drops d;
+  for (const auto& [port, list] : view.ports) d.nic += find(list, "imissed") + find(list, "rx_nombuf");
+  for (const auto& [lcore, list] : view.workers) {
+    d.forward += find(list, "forward_dropped");
+    d.flow_evictions += find(list, "stream_evictions");
+    d.truncated_files += find(list, "stream_truncated_files");
+    d.pdq_skipped += find(list, "stream_pdq_skipped");
+  }
+  return d;
 }
 
 void log_line(const std::string& line) {
@@ -96,7 +100,7 @@ struct DaemonServices::Impl {
   admin::DaemonStatus status() {
     admin::DaemonStatus s;
     s.daemon = "dijkd";
-    s.version = kVersion;
+    s.version = std::string(cli::dijk_version());
     s.pid = getpid();
     s.uptime_s = static_cast<std::uint64_t>(
         std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - started).count());
@@ -104,11 +108,14 @@ struct DaemonServices::Impl {
     s.dataplane = dataplane;
     if (const auto live = set.current()) {
       const std::int64_t age = now_unix() - live->created_unix();
-      s.set = admin::SetStatus{live->version(), set_entries(*live),
+      s.set = admin::SetStatus{live->version(), set_entry_count(*live),
                                age > 0 ? static_cast<std::uint64_t>(age) : 0, set.path()};
     }
     s.set_error = set.status().last_error;
-    s.rates = rates(counters());
+    const CounterView view = counters();
+    s.rates = rates(view);
+    s.drops = drops_of(view);
+    s.config = service.status();
     return s;
   }
 

@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "hashcore/pdq_index/pdq_set_section.h"
+
 namespace dijk {
 
 namespace {
@@ -32,6 +34,7 @@ std::shared_ptr<const HashSet> open_if_named(const std::string& path, bool serve
 
 LiveSet::LiveSet(const std::string& path, bool serve_later)
     : path_(path), holder_(open_if_named(path, serve_later, &refused_at_start_)) {
+  if (const auto live = holder_.current()) serving_version_.store(live->version());
   watcher_ = make_watcher();
 }
 
@@ -39,8 +42,21 @@ LiveSet::~LiveSet() = default;
 
 std::unique_ptr<SetWatcher> LiveSet::make_watcher() {
   if (path_.empty()) return nullptr;
+  // Every swap and refusal goes to the log (the journal's audit trail of what was served when).
   return std::make_unique<SetWatcher>(
-      holder_, path_, [this](const HashSet&) { generation_.fetch_add(1, std::memory_order_acq_rel); });
+      holder_, path_,
+      [this](const HashSet& now_live) {
+        generation_.fetch_add(1, std::memory_order_acq_rel);
+        const std::uint64_t was = serving_version_.exchange(now_live.version());
+        std::fprintf(stderr, "dijkd: set: swapped version %llu -> %llu (%llu entries)\n",
+                     static_cast<unsigned long long>(was),
+                     static_cast<unsigned long long>(now_live.version()),
+                     static_cast<unsigned long long>(set_entry_count(now_live)));
+      },
+      [path = path_](const std::string& error) {
+        std::fprintf(stderr, "dijkd: set: refused a new file at %s, the current set keeps serving: %s\n",
+                     path.c_str(), error.c_str());
+      });
 }
 
 void LiveSet::watch(std::chrono::milliseconds interval) {
@@ -60,8 +76,14 @@ void LiveSet::retarget(const std::string& path) {
   auto next = open_if_named(path);  // throws: the current set and its watcher stay
   watcher_.reset();
   path_ = path;
+  const std::uint64_t version = next ? next->version() : 0;
+  const std::uint64_t entries = next ? set_entry_count(*next) : 0;
   holder_.swap(std::move(next));
   generation_.fetch_add(1, std::memory_order_acq_rel);
+  const std::uint64_t was = serving_version_.exchange(version);
+  std::fprintf(stderr, "dijkd: set: swapped version %llu -> %llu (%llu entries, now from %s)\n",
+               static_cast<unsigned long long>(was), static_cast<unsigned long long>(version),
+               static_cast<unsigned long long>(entries), path.c_str());
   watcher_ = make_watcher();
   if (watcher_ && interval_.count() > 0) watcher_->start(interval_);
 }

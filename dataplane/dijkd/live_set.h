@@ -48,6 +48,7 @@ class LiveSet {
   std::string refused_at_start_;  // declared before holder_, which fills it
   SetHolder holder_;
   std::atomic<std::uint64_t> generation_{0};
+  std::atomic<std::uint64_t> serving_version_{0};  // for the swap log line: "version 4 -> 5"
   std::unique_ptr<SetWatcher> watcher_;
   std::chrono::milliseconds interval_{0};  // 0: not polling
 };

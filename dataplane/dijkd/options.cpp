@@ -7,6 +7,7 @@
 #include <sstream>
 #include <thread>
 
+#include "config/cli/version.h"
 #include "config/schema/eal_args.h"
 #include "config/schema/loader.h"
 
@@ -15,6 +16,7 @@ namespace dijk {
 namespace {
 
 constexpr const char* kUsage = R"(usage:
+  dijkd --help | --version
   dijkd replay CAPTURE.pcap... [--set SET | --config FILE] [--json] [options]
   dijkd [run] --config FILE [options]
   dijkd run --mode mirror|inline (--pci ADDR | --vdev DEV)... [--set SET] [--json] [options]
@@ -118,9 +120,17 @@ DijkdOptions parse_dijkd_options(int argc, char** argv) {
   Given given;
   if (argc < 2) usage_error("no verb");
   o.verb = argv[1];
-  if (o.verb == "-h" || o.verb == "--help") {
-    std::cout << kUsage;
-    std::exit(0);
+  if (o.verb == "--version") {
+    std::cout << "dijkd " << cli::dijk_version() << "\n";
+    std::exit(kExitOk);
+  }
+  // Help asked for anywhere (`dijkd --help`, `dijkd help`, `dijkd run --help`) is an answer, not an error.
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "-h" || a == "--help" || (i == 1 && a == "help")) {
+      std::cout << kUsage;
+      std::exit(kExitOk);
+    }
   }
   // No verb is `run`: the systemd unit starts `dijkd --config /etc/dijk/dijk.toml`.
   int first = 2;

@@ -20,4 +20,11 @@ std::optional<PdqIndex> pdq_index_of(const HashSet& set, std::string* error) {
   return PdqIndex::open(*bytes, error);
 }
 
+std::uint64_t set_entry_count(const HashSet& set) {
+  std::uint64_t n = 0;
+  for (std::size_t a = 0; a < kAlgorithmCount; ++a) n += set.exact(static_cast<Algorithm>(a)).size();
+  if (const auto pdq = pdq_index_of(set)) n += pdq->size();
+  return n;
+}
+
 }  // namespace dijk

@@ -174,7 +174,10 @@ TEST_F(DijkctlTest, StatusHumanAndJson) {
       << r.out;
   EXPECT_NE(r.out.find("appliance test-box"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("  set       version 7, 1000 entries, 2h 0m old"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("  feed      healthy, last sync 4m 0s ago"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("  feed      healthy, version 7 (feed at 9, 2 behind), expires 2026-11-30T11:00:00Z, "
+                       "last sync 4m 0s ago"),
+            std::string::npos)
+      << r.out;
   EXPECT_NE(r.out.find("  reporter  backlog 1, delivered 2"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("  rates     12000 pkt/s, 34 MB/s, 2.5 files/s, 0.0 hits/s"), std::string::npos)
       << r.out;
@@ -184,11 +187,71 @@ TEST_F(DijkctlTest, StatusHumanAndJson) {
   ASSERT_EQ(j.size(), 1u);
   EXPECT_EQ(j[0]["set"]["version"], 7);
   EXPECT_EQ(j[0]["pid"], daemon.pid());
+  EXPECT_EQ(j[0]["feed"]["expires"], "2026-11-30T11:00:00Z");
+  EXPECT_EQ(j[0]["feed"]["lag_versions"], 2);
+  EXPECT_EQ(j[0]["problems"], json::array());
+}
+
+// `dijkctl status` exits like `systemctl is-active`: 0 healthy, 1 degraded with a line for each reason,
+// 3 when the daemon is not running. It used to exit 0 with no set, an unhealthy feed or an alarm.
+TEST_F(DijkctlTest, StatusExitCodeSaysDegradedWithTheReason) {
+  {
+    FakeDaemon daemon(config_, dir_);
+    EXPECT_EQ(ctl({"status"}).exit_code, 0);
+  }
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"no-set", "degraded: dijkd: no set"},
+      {"feed", "degraded: dijkd: feed unhealthy: transport: connection refused"},
+      {"alarm", "degraded: dijkd: alarm: 1 hits undelivered for 7200 s"}};
+  for (const auto& [what, line] : cases) {
+    FakeDaemon daemon(config_, dir_, {"--degrade", what});
+    auto r = ctl({"status"});
+    EXPECT_EQ(r.exit_code, 1) << what << "\n" << r.out << r.err;
+    EXPECT_NE(r.out.find(line), std::string::npos) << r.out;
+    r = ctl({"status", "--json"});
+    EXPECT_EQ(r.exit_code, 1) << what;
+    EXPECT_EQ(json::parse(r.out)[0]["problems"].size(), 1u) << r.out;
+  }
+  {
+    FakeDaemon daemon(config_, dir_, {"--degrade", "no-set"});
+    const auto r = ctl({"status"});
+    EXPECT_NE(r.out.find("  set       NONE: nothing matches\n"), std::string::npos) << r.out;
+  }
+  EXPECT_EQ(ctl({"status"}).exit_code, 3);  // no daemon at all
+  const auto help = ctl({"status", "--help"});
+  EXPECT_EQ(help.exit_code, 0);
+  EXPECT_NE(help.out.find("0 healthy; 1 degraded"), std::string::npos) << help.out;
+  EXPECT_NE(help.out.find("3 a daemon is not running"), std::string::npos) << help.out;
+}
+
+// status names a change waiting for `config confirm`, a file edited since the last reload, and keys
+// waiting for a restart.
+TEST_F(DijkctlTest, StatusShowsPendingConfirmAndAFileThatDiffers) {
+  FakeDaemon daemon(config_, dir_);
+  ASSERT_EQ(ctl({"config", "set", "feed.interval_s", "90", "--confirm-within", "10m"}).exit_code, 0);
+  auto r = ctl({"status"});
+  EXPECT_NE(r.out.find("  config    change to feed.interval_s is reverted in "), std::string::npos) << r.out;
+  EXPECT_EQ(json::parse(ctl({"status", "--json"}).out)[0]["config"]["pending_change"], "feed.interval_s");
+  ASSERT_EQ(ctl({"config", "confirm"}).exit_code, 0);
+  spit(config_, slurp(config_) + "\n[hashing]\nmax_file_size_mb = 64\n");
+  r = ctl({"status"});
+  EXPECT_EQ(r.out.find("is reverted in"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("  config    the file differs from the running config: hashing.max_file_size_mb "
+                       "(`dijkctl config reload` applies it)"),
+            std::string::npos)
+      << r.out;
+  EXPECT_EQ(r.exit_code, 0) << r.out;  // a difference is news, not a fault
+  spit(config_, slurp(config_) + "\nbogus = = 1\n");
+  r = ctl({"status"});
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  EXPECT_NE(r.out.find("degraded: dijkd: config file has errors (a restart would fail): " + config_.string()),
+            std::string::npos)
+      << r.out;
 }
 
 TEST_F(DijkctlTest, StatusSaysPlainlyWhenTheDaemonIsDown) {
   const auto r = ctl({"status"});
-  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.exit_code, 3);  // as `systemctl is-active` says of a unit that is not running
   EXPECT_NE(r.out.find("not reachable"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("(is the daemon running?)"), std::string::npos) << r.out;
 }
@@ -299,6 +362,82 @@ TEST_F(DijkctlTest, ConfigShowAndSetAppliesAtOnce) {
   EXPECT_EQ(j["restart_required"], json::array());
 }
 
+// Keys that go together (a client certificate and its key) cannot be set one at a time: each alone makes
+// the file invalid. `config set K1 V1 K2 V2` changes them in one edit, validated and written once.
+TEST_F(DijkctlTest, ConfigSetSeveralKeysAtOnce) {
+  FakeDaemon daemon(config_, dir_);
+  const std::string before = slurp(config_);
+  auto r = ctl({"config", "set", "feed.client_cert", "/etc/dijk/feed.pem"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("they go together"), std::string::npos) << r.err;
+  EXPECT_EQ(slurp(config_), before);
+  r = ctl(
+      {"config", "set", "feed.client_cert", "/etc/dijk/feed.pem", "feed.client_key", "/etc/dijk/feed.key"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "changed feed.client_cert\nchanged feed.client_key\n");
+  const std::string text = slurp(config_);
+  EXPECT_NE(text.find("client_cert = \"/etc/dijk/feed.pem\""), std::string::npos) << text;
+  EXPECT_NE(text.find("client_key = \"/etc/dijk/feed.key\""), std::string::npos) << text;
+  // One bad value refuses the whole change.
+  r = ctl({"config", "set", "hashing.pdq", "false", "dataplane.flow_table_cap", "12"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(slurp(config_), text);
+  r = ctl({"config", "set", "hashing.pdq", "false", "hashing.pdq", "true"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("'hashing.pdq' is given twice"), std::string::npos) << r.err;
+  r = ctl({"config", "set", "hashing.pdq", "false", "hashing.max_pixels"});
+  EXPECT_EQ(r.exit_code, 64);
+  EXPECT_NE(r.err.find("wants KEY VALUE [KEY VALUE...]"), std::string::npos) << r.err;
+  // The audit trail: each key with its old and new value, and who asked.
+  const auto log = slurp(dir_ / "daemon.err");
+  EXPECT_NE(log.find("dijkd: config: set feed.client_cert \"\" -> \"/etc/dijk/feed.pem\" (by dijkctl, uid " +
+                     std::to_string(getuid()) + ")"),
+            std::string::npos)
+      << log;
+}
+
+// `config reload` after a hand edit, like birdc's `configure`; `config undo` puts the file back as it was
+// before the last change, like birdc's `configure undo`.
+TEST_F(DijkctlTest, ConfigReloadAndUndo) {
+  FakeDaemon daemon(config_, dir_);
+  const std::string original = slurp(config_);
+  spit(config_, original + "\n[hashing]\nmax_file_size_mb = 64\n");
+  auto r = ctl({"config", "reload"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "dijkd: changed hashing.max_file_size_mb\n");
+  EXPECT_NE(ctl({"config", "show"}).out.find("max_file_size_mb = 64"), std::string::npos);
+  const std::string edited = slurp(config_);
+  r = ctl({"config", "set", "feed.interval_s", "600"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = ctl({"config", "undo"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "undone: the file is back as it was before the last change\nchanged feed.interval_s\n");
+  EXPECT_EQ(slurp(config_), edited);
+  EXPECT_NE(ctl({"config", "show"}).out.find("interval_s = 300"), std::string::npos);
+  r = ctl({"config", "undo"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("nothing to undo"), std::string::npos) << r.err;
+  // A file with errors is refused by reload, and the running config stays.
+  spit(config_, edited + "\nbogus = = 1\n");
+  r = ctl({"config", "reload"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("the config file has errors"), std::string::npos) << r.err;
+  // An undo drops a change waiting for confirmation with it.
+  spit(config_, edited);
+  ASSERT_EQ(ctl({"config", "set", "feed.interval_s", "700", "--confirm-within", "10m"}).exit_code, 0);
+  ASSERT_EQ(ctl({"config", "undo"}).exit_code, 0);
+  EXPECT_EQ(slurp(config_), edited);
+  r = ctl({"config", "confirm"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("no config change is waiting for confirmation"), std::string::npos) << r.err;
+  const auto log = slurp(dir_ / "daemon.err");
+  EXPECT_NE(log.find("dijkd: config: reload: hashing.max_file_size_mb 256 -> 64 (by dijkctl, uid "),
+            std::string::npos)
+      << log;
+  EXPECT_NE(log.find("dijkd: config: undo: feed.interval_s 600 -> 300 (by dijkctl, uid "), std::string::npos)
+      << log;
+}
+
 TEST_F(DijkctlTest, ConfigSetBadValueRefusedFileUntouched) {
   FakeDaemon daemon(config_, dir_);
   const std::string before = slurp(config_);
@@ -336,10 +475,12 @@ TEST_F(DijkctlTest, UnconfirmedChangeIsRevertedAfterItsWindow) {
   EXPECT_TRUE(eventually([&] {
     return ctl({"config", "show"}).out.find("interval_s = 300") != std::string::npos;
   }));
+  // The log names the key, not "reload", and the window.
   EXPECT_TRUE(eventually([&] {
-    return slurp(dir_ / "daemon.err").find("was not confirmed in time and has been reverted") !=
+    return slurp(dir_ / "daemon.err")
+               .find("dijkd: config: auto-revert of feed.interval_s (not confirmed within 1 s)") !=
            std::string::npos;
-  }));
+  })) << slurp(dir_ / "daemon.err");
   r = ctl({"config", "confirm"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("no config change is waiting for confirmation"), std::string::npos) << r.err;
@@ -411,7 +552,9 @@ TEST_F(DijkctlTest, HelpOnEveryVerb) {
                                                                 {"config", "validate"},
                                                                 {"config", "show"},
                                                                 {"config", "set"},
-                                                                {"config", "confirm"}}) {
+                                                                {"config", "confirm"},
+                                                                {"config", "reload"},
+                                                                {"config", "undo"}}) {
     auto args = verb;
     args.insert(args.begin(), DIJKCTL_BIN);
     args.push_back("--help");
@@ -420,6 +563,33 @@ TEST_F(DijkctlTest, HelpOnEveryVerb) {
     EXPECT_TRUE(r.out.starts_with("Usage: dijkctl " + verb[0])) << r.out;
     EXPECT_NE(r.out.find("--json"), std::string::npos) << r.out;
   }
+}
+
+// `dijkctl config` lists the config verbs (it used to say "unknown verb"); help and --version answer with
+// exit 0.
+TEST_F(DijkctlTest, VerbGroupsListTheirVerbsAndVersionAnswers) {
+  auto r = run({DIJKCTL_BIN, "config"}, dir_);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(r.out.starts_with("Usage: dijkctl config VERB [OPTIONS]\n")) << r.out;
+  for (const auto* verb :
+       {"config validate", "config show", "config set", "config confirm", "config reload", "config undo"}) {
+    EXPECT_NE(r.out.find("  " + std::string(verb) + " "), std::string::npos) << verb << "\n" << r.out;
+  }
+  EXPECT_EQ(r.out.find("unknown verb"), std::string::npos);
+  EXPECT_EQ(run({DIJKCTL_BIN, "help", "config"}, dir_).out, r.out);
+  EXPECT_EQ(ctl({"config"}).out, r.out);  // with --config FILE after it, as scripts call it
+  r = run({DIJKCTL_BIN, "config", "frobnicate"}, dir_);
+  EXPECT_EQ(r.exit_code, 64);
+  EXPECT_NE(r.err.find("unknown verb 'config frobnicate'"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("  config set "), std::string::npos) << r.err;
+  for (const auto* ask : {"--help", "-h", "help"}) {
+    r = run({DIJKCTL_BIN, ask}, dir_);
+    EXPECT_EQ(r.exit_code, 0) << ask;
+    EXPECT_NE(r.out.find("Verbs:"), std::string::npos) << r.out;
+  }
+  r = run({DIJKCTL_BIN, "--version"}, dir_);
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_TRUE(r.out.starts_with("dijkctl 0.1.0")) << r.out;
 }
 
 // The real layout: dijkd and dijk-control on two sockets reading one file. `config set` goes to dijkd,
@@ -447,6 +617,12 @@ TEST_F(DijkctlTest, TwoDaemonsFollowOneChangeAndRevertTogether) {
   EXPECT_TRUE(eventually([&] {
     return ctl({"config", "show"}).out.find("max_pixels = 50000000") != std::string::npos;
   }));
+  // The follower (which reloaded rather than set) names the key it reverts too, not "reload".
+  EXPECT_TRUE(eventually([&] {
+    return slurp(dir_ / "daemon.err")
+               .find("dijk-control: config: auto-revert of hashing.max_pixels (not confirmed within 1 s)") !=
+           std::string::npos;
+  })) << slurp(dir_ / "daemon.err");
   // Confirmed, both keep it.
   r = ctl({"config", "set", "hashing.max_pixels", "2000", "--confirm-within", "3s"});
   ASSERT_EQ(r.exit_code, 0) << r.err;

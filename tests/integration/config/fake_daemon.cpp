@@ -1,6 +1,7 @@
 // A stand-in for dijkd/dijk-control in integration tests: embeds the real AdminServer, ConfigService,
 // metrics registry and exporter, and serves status, stats, hits and set verbs from a small in-memory state.
 // Reloads on SIGHUP like the real daemons. Prints "ready metrics_port=N" on stdout once serving.
+// --degrade no-set|feed|alarm makes its status report that problem (for dijkctl status's exit code).
 #include <signal.h>
 #include <unistd.h>
 
@@ -54,14 +55,15 @@ json fake_hit(std::int64_t at_unix, const char* hash, const char* uri, bool repo
 }
 
 int usage() {
-  std::cerr << "usage: fake_daemon --config FILE [--group G] [--socket-mode OCTAL] [--name NAME]\n";
+  std::cerr << "usage: fake_daemon --config FILE [--group G] [--socket-mode OCTAL] [--name NAME] "
+               "[--degrade no-set|feed|alarm]\n";
   return 64;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string config_file, name = "dijkd";
+  std::string config_file, name = "dijkd", degrade;
   std::optional<std::string> group;
   unsigned mode = 0660;
   for (int i = 1; i + 1 < argc; i += 2) {
@@ -74,6 +76,8 @@ int main(int argc, char** argv) {
       mode = static_cast<unsigned>(std::stoul(argv[i + 1], nullptr, 8));
     } else if (opt == "--name") {
       name = argv[i + 1];
+    } else if (opt == "--degrade") {
+      degrade = argv[i + 1];
     } else {
       return usage();
     }
@@ -149,10 +153,19 @@ int main(int argc, char** argv) {
     s.pid = getpid();
     s.uptime_s = static_cast<std::uint64_t>(now_unix() - state.started_unix);
     s.appliance_id = config.current().appliance_id;
-    s.set = dijk::admin::SetStatus{state.set_version, state.entries, 7200, config.current().paths.set};
+    if (degrade != "no-set") {
+      s.set = dijk::admin::SetStatus{state.set_version, state.entries, 7200, config.current().paths.set};
+    }
     s.feed = dijk::admin::FeedStatus{true, 240, ""};
+    s.feed->installed_version = state.set_version;
+    s.feed->feed_version = state.set_version + 2;
+    s.feed->expires_unix = 1'796'036'400;  // 2026-11-30T11:00:00Z
+    if (degrade == "feed")
+      *s.feed = dijk::admin::FeedStatus{false, std::nullopt, "transport: connection refused"};
     s.reporter = dijk::admin::ReporterStatus{1, 2, ""};
+    if (degrade == "alarm") s.reporter->alarm = "1 hits undelivered for 7200 s";
     s.rates = dijk::admin::Rates{12000, 3.4e7, 2.5, 0};
+    s.config = config.status();
     return s;
   };
   server.handle("status", [&](const json&) { return to_json(status()); });

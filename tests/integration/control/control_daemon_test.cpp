@@ -16,6 +16,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <regex>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -23,6 +24,7 @@
 #include "control/feed/crypto.h"
 #include "control/feed/publisher.h"
 #include "control/journal/journal_writer.h"
+#include "hashcore/pdq_index/pdq_set_section.h"
 #include "hashcore/set/set_builder.h"
 #include "tests/integration/feed/tls_feed_server.h"
 #include "tests/integration/journal/child_process.h"
@@ -167,12 +169,20 @@ class ControlDaemon : public ::testing::Test {
     EXPECT_EQ(r.code, 0) << args << ": " << r.out;
     return json::parse(r.out, nullptr, false);
   }
-  // dijk-control's status alone (no dijkd runs in these tests).
+  // dijk-control's status alone (no dijkd runs in these tests); exit 1 says degraded, and is an answer too.
+  Result control_status_text() { return ctl("status --socket " + work_ + "/control.sock"); }
   json control_status() {
-    const auto all = ctl_json("status --socket " + work_ + "/control.sock");
+    const auto r = ctl("status --json --socket " + work_ + "/control.sock");
+    EXPECT_TRUE(r.code == 0 || r.code == 1) << r.out;
+    const auto all = json::parse(r.out, nullptr, false);
     return all.is_array() && all.size() == 1 ? all[0] : json();
   }
-  std::uint64_t set_version() { return ctl_json("set show").value("version", std::uint64_t{0}); }
+  // 0 while no set is installed (polled: before the first sync `set show` fails, which is no test failure).
+  std::uint64_t set_version() {
+    const auto r = ctl("set show --json");
+    const auto j = json::parse(r.out, nullptr, false);
+    return r.code == 0 && j.is_object() ? j.value("version", std::uint64_t{0}) : 0;
+  }
   std::string log() const {
     std::ifstream in(work_ + "/control.log");
     return "\n--- dijk-control log:\n" + std::string(std::istreambuf_iterator<char>(in), {});
@@ -219,6 +229,23 @@ TEST_F(ControlDaemon, SyncNowInstallsTheNewVersionAndRollbackRestoresThePrevious
   EXPECT_NE(r.out.find("active set   version 2, 51 entries"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find(" ago)"), std::string::npos) << r.out;
 
+  // status: the feed's version, how far behind the feed, and when its manifest expires, as a date.
+  const auto st = control_status();
+  EXPECT_EQ(st["feed"]["installed_version"], 2) << st;
+  EXPECT_EQ(st["feed"]["feed_version"], 2) << st;
+  EXPECT_EQ(st["feed"]["lag_versions"], 0) << st;
+  EXPECT_TRUE(
+      std::regex_match(st["feed"].value("expires", ""), std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)")))
+      << st;
+  EXPECT_EQ(st["problems"], json::array()) << st;
+  r = control_status_text();
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("feed      healthy, version 2 (feed at 2, 0 behind), expires "), std::string::npos)
+      << r.out;
+  // The audit trail: the install, with the versions.
+  EXPECT_NE(log().find("dijk-control: set: installed version 1 -> 2 (51 entries, "), std::string::npos)
+      << log();
+
   r = ctl("set rollback");
   EXPECT_EQ(r.code, 0) << r.out;
   EXPECT_NE(r.out.find("rolled back from set version 2 to 1"), std::string::npos) << r.out;
@@ -253,9 +280,14 @@ TEST_F(ControlDaemon, StatusShowsAFailingFeedsReason) {
   EXPECT_NE(r.code, 0) << r.out;
   EXPECT_NE(r.out.find("bad_signature"), std::string::npos) << r.out;
   EXPECT_EQ(set_version(), 1u);
-  r = ctl("status");
+  r = control_status_text();
   EXPECT_NE(r.out.find("feed      UNHEALTHY"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("bad_signature"), std::string::npos) << r.out;
+  // Degraded: exit 1 with the reason (it used to exit 0).
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_NE(r.out.find("degraded: dijk-control: feed unhealthy: bad_signature"), std::string::npos) << r.out;
+  // The failure is in the journal, with its reason.
+  EXPECT_NE(log().find("dijk-control: sync: failed: bad_signature: "), std::string::npos) << log();
   const auto st = control_status();
   ASSERT_EQ(st.value("daemon", ""), "dijk-control") << st;
   EXPECT_FALSE(st["feed"]["healthy"].get<bool>());
@@ -445,6 +477,14 @@ TEST_F(ControlDaemon, SighupReloadsTheConfig) {
   r = ctl("config set feed.interval_s 1 --socket " + work_ + "/control.sock");
   EXPECT_NE(r.code, 0) << r.out;
   EXPECT_NE(r.out.find("must be between 10 and 86400"), std::string::npos) << r.out;
+  // Every change in the journal, with its old and new value and who made it.
+  EXPECT_NE(log().find("dijk-control: config: reload: feed.interval_s 3600 -> 1800 (by SIGHUP)"),
+            std::string::npos)
+      << log();
+  EXPECT_NE(log().find("dijk-control: config: set feed.interval_s 1800 -> 600 (by dijkctl, uid " +
+                       std::to_string(::getuid()) + ")"),
+            std::string::npos)
+      << log();
   stop_daemon();
 }
 
@@ -476,7 +516,66 @@ TEST_F(ControlDaemon, MetricsCarryTheSyncAndReporterCounters) {
   EXPECT_NE(text.find("dijk_set_version{daemon=\"dijk-control\"} 1"), std::string::npos) << text;
   EXPECT_NE(text.find("\ndijk_reporter_batches_total "), std::string::npos) << text;
   EXPECT_NE(text.find("dijk_reporter_alarm{daemon=\"dijk-control\"} 0"), std::string::npos) << text;
+  EXPECT_NE(text.find("dijk_build_info{daemon=\"dijk-control\",version=\"0.1.0"), std::string::npos) << text;
   stop_daemon();
+}
+
+// dijk-control counts a set's PDQ hashes as dijkd does (it used to count exact hashes only, so the two
+// daemons disagreed on the size of the same set). No feed has published: the sync fails, the set stays,
+// and status is degraded for that reason.
+TEST_F(ControlDaemon, CountsPdqEntriesAsDijkdDoes) {
+  fs::create_directories(work_ + "/sets");
+  {
+    SetBuilder b;
+    const auto list = b.add_list("hotline-nl", "A1");
+    for (int i = 0; i < 3; ++i) b.add(hash_of("exact-" + std::to_string(i)), list);
+    PdqIndexBuilder pdq;
+    for (int i = 0; i < 2; ++i) {
+      PdqHash h;
+      h.bytes[static_cast<std::size_t>(i)] = 0xff;
+      pdq.add(h, list);
+    }
+    add_pdq_section(b, pdq);
+    b.write(work_ + "/sets/current.set", 4);
+  }
+  start_daemon();
+  const auto st = control_status();
+  EXPECT_EQ(st["set"]["version"], 4) << st;
+  EXPECT_EQ(st["set"]["entries"], 5) << st;
+  EXPECT_EQ(ctl_json("set show")["entries"], 5);
+  ASSERT_TRUE(eventually([&] { return control_status_text().code == 1; })) << control_status_text().out;
+  EXPECT_NE(control_status_text().out.find("degraded: dijk-control: feed unhealthy: "), std::string::npos);
+  stop_daemon();
+}
+
+// No set at all: degraded, and status says so in a line of its own (it used to print no set line).
+TEST_F(ControlDaemon, StatusWithoutASetIsDegraded) {
+  start_daemon();
+  const auto r = control_status_text();
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_NE(r.out.find("  set       NONE: nothing matches\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("degraded: dijk-control: no set"), std::string::npos) << r.out;
+  stop_daemon();
+}
+
+// --help is an answer (exit 0) for the program and each verb, and --version says the version.
+TEST_F(ControlDaemon, HelpAndVersionExitZero) {
+  for (const std::string args : {"--help", "-h", "help", "run --help", "sync-once --help", "report --help"}) {
+    const auto r = run(std::string(DIJK_CONTROL_BIN) + " " + args);
+    EXPECT_EQ(r.code, 0) << args << ": " << r.out;
+    EXPECT_NE(r.out.find("sage"), std::string::npos) << args << ": " << r.out;
+  }
+  auto r = run(std::string(DIJK_CONTROL_BIN) + " --version");
+  EXPECT_EQ(r.code, 0);
+  EXPECT_TRUE(r.out.starts_with("dijk-control 0.1.0")) << r.out;
+  EXPECT_EQ(run(std::string(DIJK_CONTROL_BIN) + " frobnicate").code, 64);
+  for (const std::string args : {"--help", "help", "publish --help"}) {
+    r = run(std::string(DIJK_HOTLINE_BIN) + " " + args);
+    EXPECT_EQ(r.code, 0) << args << ": " << r.out;
+  }
+  r = run(std::string(DIJK_HOTLINE_BIN) + " --version");
+  EXPECT_EQ(r.code, 0);
+  EXPECT_TRUE(r.out.starts_with("dijk-hotline 0.1.0")) << r.out;
 }
 
 // systemd's side of Type=notify: READY=1 once serving, RELOADING=1 then READY=1 around a SIGHUP, and

@@ -35,10 +35,11 @@ class IdleDijkd : public ::testing::Test {
   std::string set_path() const { return dir_.file("current.set"); }
   std::string socket() const { return dir_.file("dijkd.sock"); }
 
-  // dijkctl status --json for dijkd alone; a null json while it does not answer.
+  // dijkctl status --json for dijkd alone; a null json while it does not answer (exit 1 is an answer:
+  // degraded).
   nlohmann::json status() const {
     const auto r = run_command({kDijkctl.string(), "status", "--json", "--socket", socket()});
-    if (r.status != 0) return nullptr;
+    if (r.status != 0 && r.status != 1) return nullptr;
     const auto j = nlohmann::json::parse(r.out, nullptr, false);
     return j.is_array() && j.size() == 1 ? j[0] : nlohmann::json();
   }
@@ -69,6 +70,11 @@ TEST_F(IdleDijkd, WithoutPortsItServesStatusSaysIdleAndPicksUpASet) {
   EXPECT_EQ(s.value("appliance_id", ""), "idle-test");
   EXPECT_NE(s.value("dataplane", "").find("idle: no ports configured"), std::string::npos) << s.dump();
   EXPECT_FALSE(s.contains("set")) << "no set installed yet, none may be reported";
+  // No set: degraded, with the reason (`dijkctl status` used to exit 0 and print no set line).
+  auto human = run_command({kDijkctl.string(), "status", "--socket", socket()});
+  EXPECT_EQ(human.status, 1) << human.out;
+  EXPECT_NE(human.out.find("  set       NONE: nothing matches"), std::string::npos) << human.out;
+  EXPECT_NE(human.out.find("degraded: dijkd: no set"), std::string::npos) << human.out;
 
   // The feed installing a set while idle: status reports it without a restart.
   install_set(set_path(), {"0123456789abcdef0123456789abcdef"}, {}, 7);
@@ -76,9 +82,19 @@ TEST_F(IdleDijkd, WithoutPortsItServesStatusSaysIdleAndPicksUpASet) {
   ASSERT_TRUE(s.contains("set")) << s.dump();
   EXPECT_EQ(s["set"]["version"].get<std::uint64_t>(), 7u);
 
-  // The human form names the state, for the operator on the console.
-  const auto human = run_command({kDijkctl.string(), "status", "--socket", socket()});
-  EXPECT_EQ(human.status, 0);
+  // The human form names the state, for the operator on the console; with a set it is healthy.
+  human = run_command({kDijkctl.string(), "status", "--socket", socket()});
+  EXPECT_EQ(human.status, 0) << human.out;
+  EXPECT_NE(human.out.find("set       version 7, 1 entries"), std::string::npos) << human.out;
+  // The swap is in the journal.
+  EXPECT_NE(read_text(dir_.file("dijkd.out.err")).find("dijkd: set: swapped version 0 -> 7 (1 entries)"),
+            std::string::npos)
+      << read_text(dir_.file("dijkd.out.err"));
+  // Both daemons' metrics carry the version.
+  const auto metrics = run_command(
+      {"/bin/sh", "-c", "curl -sS http://127.0.0.1:" + std::to_string(metrics_port_) + "/metrics"});
+  EXPECT_NE(metrics.out.find("dijk_build_info{daemon=\"dijkd\",version=\"0.1.0"), std::string::npos)
+      << metrics.out;
   EXPECT_NE(human.out.find("dataplane idle: no ports configured"), std::string::npos) << human.out;
 
   const int status = stop_process(dijkd_, std::chrono::seconds(10));
@@ -112,6 +128,26 @@ TEST_F(IdleDijkd, ARefusedSetAtStartLeavesNoSetSaysWhyAndTheNextOneServes) {
   ASSERT_TRUE(s.contains("set")) << s.dump();
   EXPECT_EQ(s["set"]["version"].get<std::uint64_t>(), 4u);
   EXPECT_FALSE(s.contains("set_error")) << "the refusal was about a file no longer there: " << s.dump();
+}
+
+// Help asked for is an answer: exit 0 on stdout (`dijkd run --help` used to be "unknown option"); --version.
+TEST_F(IdleDijkd, HelpAndVersionExitZero) {
+  for (const std::vector<std::string>& args :
+       std::vector<std::vector<std::string>>{{"--help"},
+                                             {"-h"},
+                                             {"help"},
+                                             {"run", "--help"},
+                                             {"replay", "--help"},
+                                             {"run", "--config", "x", "-h"}}) {
+    std::vector<std::string> argv{kDijkd.string()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    const auto r = run_command(argv);
+    EXPECT_EQ(r.status, 0) << args.front() << ": " << r.err;
+    EXPECT_TRUE(r.out.starts_with("usage:")) << r.out;
+  }
+  const auto r = run_command({kDijkd.string(), "--version"});
+  EXPECT_EQ(r.status, 0);
+  EXPECT_TRUE(r.out.starts_with("dijkd 0.1.0")) << r.out;
 }
 
 TEST_F(IdleDijkd, RunWithoutPortsOrConfigIsAUsageError) {

@@ -170,6 +170,12 @@ TEST_F(LiveDijkd, AdminVerbsMetricsReloadAndSetSwapAgainstTheRealDaemon) {
   install_set(set, {md5_}, {}, 2);
   ASSERT_TRUE(eventually([&] { return status_set_version() == 2; }))
       << test::read_text(dir_ / "dijkd.out.err");
+  // The swap is in the journal (dijkd used to log nothing), and status shows the drops.
+  EXPECT_TRUE(eventually([&] {
+    return test::read_text(dir_ / "dijkd.out.err").find("dijkd: set: swapped version 1 -> 2 (1 entries)") !=
+           std::string::npos;
+  })) << test::read_text(dir_ / "dijkd.out.err");
+  EXPECT_NE(ctl("status").out.find("  drops     nic "), std::string::npos) << ctl("status").out;
   // The workers take it at their next tick (~1 ms); the upload's file is matched against it.
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   ASSERT_TRUE(upload("after.bin"));

@@ -71,7 +71,9 @@ TEST_F(AdminServerTest, SocketModeIs0660) {
 
 TEST_F(AdminServerTest, ServesVerbsAndHandlerErrors) {
   dijk::admin::AdminClient client(path_);
-  EXPECT_EQ(client.call("echo", {{"a", 1}}), (nlohmann::json{{"a", 1}}));
+  // The server stamps the caller's uid (SO_PEERCRED) into every request, whatever the client claimed.
+  EXPECT_EQ(client.call("echo", {{"a", 1}, {"peer_uid", 12345}}),
+            (nlohmann::json{{"a", 1}, {"peer_uid", getuid()}}));
   EXPECT_EQ(client.call("verbs"), (nlohmann::json{"echo", "fail", "verbs"}));
   try {
     client.call("fail");
@@ -97,7 +99,8 @@ TEST_F(AdminServerTest, HostileFramesRefusedCountedAndServerCarriesOn) {
             R"({"error":"request \"args\" must be an object","ok":false})");
   EXPECT_EQ(server_->counters().bad_frames.load(), 3u);
   dijk::admin::AdminClient client(path_);
-  EXPECT_EQ(client.call("echo", {{"still", "here"}}), (nlohmann::json{{"still", "here"}}));
+  EXPECT_EQ(client.call("echo", {{"still", "here"}}),
+            (nlohmann::json{{"still", "here"}, {"peer_uid", getuid()}}));
 }
 
 TEST_F(AdminServerTest, StaleSocketFileIsReplaced) {
@@ -113,7 +116,7 @@ TEST_F(AdminServerTest, StaleSocketFileIsReplaced) {
   again.handle("echo", [](const nlohmann::json& a) { return a; });
   again.start();
   dijk::admin::AdminClient client(path_);
-  EXPECT_EQ(client.call("echo", {{"x", 2}}), (nlohmann::json{{"x", 2}}));
+  EXPECT_EQ(client.call("echo", {{"x", 2}}), (nlohmann::json{{"x", 2}, {"peer_uid", getuid()}}));
 }
 
 TEST(AdminServerSetup, MissingGroupIsAClearError) {

@@ -132,8 +132,8 @@ TEST(ConfigLoader, EnumAndFormatErrors) {
             Lines{"dijk.toml:2:10: error: 'metrics.listen' must be HOST:PORT (e.g. \"127.0.0.1:9475\" or "
                   "\"[::1]:9475\"), got \"9475\""});
   EXPECT_EQ(errors_of("[feed]\nurl = \"http://hotline.example/\"\nroot_key = \"/k.pem\"\n"),
-            Lines{"dijk.toml:2:7: error: 'feed.url' must be an https:// URL (http:// only to loopback), got "
-                  "\"http://hotline.example/\""});
+            Lines{"dijk.toml:2:7: error: 'feed.url' must be an https:// URL (the only protocol the feed and "
+                  "report clients speak), got \"http://hotline.example/\""});
   EXPECT_EQ(
       errors_of("[[dataplane.ports]]\nname = \"x\"\ndevice = \"eth0\"\n"),
       Lines{"dijk.toml:3:10: error: 'dataplane.ports[0].device' must be a PCI address (\"0000:03:00.0\") or "
@@ -226,6 +226,21 @@ TEST(EditDistance, Basics) {
   EXPECT_EQ(dijk::edit_distance("lcore", "lcores"), 1u);
   EXPECT_EQ(dijk::edit_distance("", "abc"), 3u);
   EXPECT_EQ(dijk::edit_distance("kitten", "sitting"), 3u);
+}
+
+// The feed's and the reporter's clients speak https only (libcurl is limited to it), loopback included: a
+// plain http:// URL used to validate and then fail at run time with "Protocol http not supported".
+TEST(ConfigLoader, PlainHttpIsRefusedEvenToLoopbackAsTheClientsRefuseIt) {
+  EXPECT_EQ(
+      errors_of("[feed]\nurl = \"http://127.0.0.1:8080/feed/\"\nroot_key = \"/k.pem\"\nname = \"nl\"\n"),
+      Lines{"dijk.toml:2:7: error: 'feed.url' must be an https:// URL (the only protocol the feed and "
+            "report clients speak), got \"http://127.0.0.1:8080/feed/\""});
+  EXPECT_EQ(errors_of("[reporting]\nurl = \"http://localhost/v1/hits\"\n"),
+            Lines{"dijk.toml:2:7: error: 'reporting.url' must be an https:// URL (the only protocol the feed "
+                  "and report clients speak), got \"http://localhost/v1/hits\""});
+  EXPECT_TRUE(
+      errors_of("[feed]\nurl = \"https://127.0.0.1:8443/feed/\"\nroot_key = \"/k.pem\"\nname = \"nl\"\n")
+          .empty());
 }
 
 }  // namespace
