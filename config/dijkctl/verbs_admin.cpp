@@ -4,6 +4,7 @@
 #include <iostream>
 #include <map>
 #include <sstream>
+#include <thread>
 
 #include "config/dijkctl/admin_link.h"
 #include "config/dijkctl/verbs.h"
@@ -274,14 +275,34 @@ int run_hits(const cli::ParsedArgs& args) {
   return cli::kExitOk;
 }
 
+// Asks for a sync and answers at once; with --wait, polls sync.status until that sync is done (the waiting
+// is here, never on the daemon's admin thread) and exits 2 if it failed.
 int run_sync_now(const cli::ParsedArgs& args) {
-  const auto result = call(control_socket(args), "sync.now");
-  if (args.flag("--json")) {
-    print_json(result);
-  } else {
-    std::cout << result.value("message", std::string("sync started")) << "\n";
-    if (result.contains("set_version")) std::cout << "set version now " << u64(result, "set_version") << "\n";
+  const auto socket = control_socket(args);
+  const auto requested = call(socket, "sync.now");
+  if (!args.flag("--wait")) {
+    if (args.flag("--json")) {
+      print_json(requested);
+    } else {
+      std::cout << requested.value("message", std::string("sync requested")) << "\n";
+    }
+    return cli::kExitOk;
   }
+  json done;
+  for (;;) {
+    done = call(socket, "sync.status");
+    if (u64(done, "link") != u64(requested, "link"))
+      throw std::runtime_error("the feed was reconfigured while waiting; see `dijkctl status`");
+    if (u64(done, "completed") >= u64(requested, "ticket")) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  if (args.flag("--json")) {
+    print_json(done);
+  } else if (done.value("ok", false)) {
+    std::cout << done.value("message", std::string()) << "\n"
+              << "set version now " << u64(done, "set_version") << "\n";
+  }
+  if (!done.value("ok", false)) throw std::runtime_error(done.value("message", std::string("sync failed")));
   return cli::kExitOk;
 }
 
@@ -339,9 +360,10 @@ std::vector<cli::Verb> admin_verbs() {
        daemon_options({{"--since", true, "only hits at or after T", "T"},
                        {"--limit", true, "at most N hits (the newest)", "N"}}),
        run_hits},
-      {"sync now", "poll the hotline feed now", "sync now [--json]",
-       "Asks dijk-control to fetch and verify feed updates now instead of at the next interval.",
-       daemon_options(), run_sync_now},
+      {"sync now", "poll the hotline feed now", "sync now [--wait] [--json]",
+       "Asks dijk-control to fetch and verify feed updates now instead of at the next interval, and returns "
+       "at once. With --wait, waits for that sync and prints its outcome (exit 2 if it failed).",
+       daemon_options({{"--wait", false, "wait for the sync and print its outcome"}}), run_sync_now},
       {"set show", "the active hash set", "set show [--json]",
        "The active set's version, size, age and file, and the versions a rollback can return to.",
        daemon_options(), run_set_show},

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 
 #include "config/admin/server.h"
 #include "config/cli/version.h"
@@ -43,20 +44,37 @@ std::shared_ptr<const HashSet> open_set(const std::filesystem::path& path) {
 void ControlDaemon::apply(const Config& old_config, const Config& next, bool first) {
   std::lock_guard lock(mutex_);
   config_ = next;
-  const bool feed_changed = first || old_config.feed != next.feed || old_config.paths != next.paths;
+  bool feed_changed = first || old_config.feed != next.feed || old_config.paths != next.paths;
   const bool report_changed = first || old_config.reporting != next.reporting ||
                               old_config.paths != next.paths || old_config.appliance_id != next.appliance_id;
+  // The root key file may have been replaced under the same name: a re-pinned root applies on reload,
+  // never only after a restart. Unreadable now: rebuilt, so the feed stops and status says why.
+  std::optional<sync::SyncConfig> sync_config;
+  std::string key_error;
+  if (!next.feed.url.empty()) {
+    try {
+      sync_config = sync_config_of(next);
+    } catch (const std::exception& e) {
+      key_error = std::string("feed not started: ") + e.what();
+    }
+  }
+  if (!feed_changed && feed_ && (!sync_config || sync_config->roots != feed_->roots())) {
+    log("feed.root_key " + next.feed.root_key +
+        " no longer holds the key the feed runs with: restarting the feed");
+    feed_changed = true;
+  }
   if (feed_changed) {
-    feed_.reset();
-    if (!next.feed.url.empty()) {
+    retire_feed_locked();
+    feed_error_ = key_error;
+    if (sync_config) {
       try {
-        feed_ = std::make_unique<FeedLink>(next);
-        feed_error_.clear();
+        feed_ = std::make_unique<FeedLink>(next, *sync_config);
+        ++feed_generation_;
       } catch (const std::exception& e) {
         feed_error_ = std::string("feed not started: ") + e.what();
-        log(feed_error_);
       }
     }
+    if (!feed_error_.empty()) log(feed_error_);
   }
   if (report_changed) {
     report_.reset();
@@ -141,27 +159,59 @@ admin::DaemonStatus ControlDaemon::status(std::int64_t started_unix) {
   return s;
 }
 
+void ControlDaemon::retire_feed_locked() {
+  if (feed_) {
+    feed_->stop();
+    retired_.push_back(std::move(feed_));
+  }
+  std::erase_if(retired_, [](const auto& link) { return link->finished(); });
+}
+
 json ControlDaemon::sync_now() {
   std::lock_guard lock(mutex_);
   if (!feed_)
     throw admin::AdminError(feed_error_.empty() ? "no feed configured (feed.url is empty)" : feed_error_);
-  const auto before = feed_->status().installed_version;
-  const auto st = feed_->sync_now();
+  const auto request = feed_->request_sync();
+  return json{
+      {"message", request.already_running ? "sync already running; another follows it" : "sync requested"},
+      {"already_running", request.already_running},
+      {"ticket", request.ticket},
+      {"link", feed_generation_}};
+}
+
+json ControlDaemon::sync_status() {
+  std::lock_guard lock(mutex_);
+  if (!feed_)
+    throw admin::AdminError(feed_error_.empty() ? "no feed configured (feed.url is empty)" : feed_error_);
+  const auto st = feed_->status();
+  std::string message;
   if (st.last_failure != feed::Failure::none) {
-    throw admin::AdminError("sync failed (" + std::string(feed::failure_name(st.last_failure)) +
-                            "): " + st.last_error + "; set version " + std::to_string(st.installed_version) +
-                            " keeps serving");
+    std::uint64_t serving = 0;
+    try {
+      if (const auto set = open_set(config_.paths.set)) serving = set->version();
+    } catch (const std::exception&) {
+    }
+    message = "sync failed (" + std::string(feed::failure_name(st.last_failure)) + "): " + st.last_error +
+              (serving != 0 ? "; set version " + std::to_string(serving) + " keeps serving"
+                            : "; no set is installed");
+  } else if (st.last_method == "up to date") {
+    message = "feed synced: set version " + std::to_string(st.installed_version) + " is up to date";
+  } else {
+    message = "feed synced: version " + std::to_string(st.installed_version) + " installed (" +
+              st.last_method + ")";
   }
-  const std::string message = st.installed_version == before
-                                  ? "feed synced: set version " + std::to_string(before) + " is up to date"
-                                  : "feed synced: version " + std::to_string(st.installed_version) +
-                                        " installed (" + st.last_method + ", was " + std::to_string(before) +
-                                        ")";
-  return json{{"message", message},
-              {"set_version", st.installed_version},
-              {"previous_version", before},
+  if (!st.last_note.empty()) message += "\n" + st.last_note;
+  return json{{"link", feed_generation_},
+              {"running", feed_->running()},
+              {"completed", st.attempts},
+              {"ok", st.last_failure == feed::Failure::none},
+              {"failure", std::string(feed::failure_name(st.last_failure))},
+              {"error", st.last_error},
               {"method", st.last_method},
-              {"seconds", st.last_seconds}};
+              {"note", st.last_note},
+              {"set_version", st.installed_version},
+              {"seconds", st.last_seconds},
+              {"message", message}};
 }
 
 void ControlDaemon::request_sync() {

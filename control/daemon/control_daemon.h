@@ -26,8 +26,12 @@ class ControlDaemon {
   void apply(const Config& old_config, const Config& next, bool first = false);
 
   admin::DaemonStatus status(std::int64_t started_unix);
-  // `sync now`: one sync on the caller's thread; throws AdminError with the reason if it failed.
+  // `sync now`: wakes the feed's thread for a sync and answers at once ("sync requested", or "already
+  // running" and another follows it) with the ticket sync_status() shows completed; never waits on the
+  // network. Throws AdminError when no feed runs.
   json sync_now();
+  // The last sync's outcome, whether one is running, and how many completed (for `sync now --wait`).
+  json sync_status();
   // SIGUSR1: a sync on the feed's own thread, without waiting for it.
   void request_sync();
   json set_show();
@@ -46,9 +50,15 @@ class ControlDaemon {
   static constexpr std::uint64_t kBacklogCap = 1'000'000;
   template <typename F>
   auto with_quarantine(F use);  // the reporter's store, or the files alone when no reporter runs
+  // Stops the running feed link without waiting for it (the next link's first sync waits for its set
+  // directory lock instead), and drops stopped links that have finished.
+  void retire_feed_locked();
+
   std::mutex mutex_;
   Config config_;
   std::unique_ptr<FeedLink> feed_;
+  std::uint64_t feed_generation_ = 0;               // counts links built, so a waiting client sees a rebuild
+  std::vector<std::unique_ptr<FeedLink>> retired_;  // stopped, maybe still winding down a sync
   std::unique_ptr<ReportLink> report_;
   std::string feed_error_, report_error_;
 };

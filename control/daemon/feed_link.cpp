@@ -51,13 +51,21 @@ void FeedLink::log_sync(std::uint64_t installed_before, const sync::SyncStatus& 
             << st.last_seconds << " s)" << std::endl;
 }
 
-FeedLink::FeedLink(const Config& config)
+FeedLink::FeedLink(const Config& config) : FeedLink(config, sync_config_of(config)) {}
+
+FeedLink::FeedLink(const Config& config, sync::SyncConfig sync_config)
     : feed_(config.feed),
-      syncer_(sync_config_of(config), std::make_unique<sync::HttpsFetcher>(https_options_of(config))) {
+      roots_(sync_config.roots),
+      syncer_(std::move(sync_config), std::make_unique<sync::HttpsFetcher>(https_options_of(config))) {
   std::filesystem::create_directories(set_dir_of(config));
   syncer_.on_finished(
       [this](std::uint64_t installed_before, const sync::SyncStatus& st) { log_sync(installed_before, st); });
-  thread_ = std::thread([this] { syncer_.run(std::chrono::seconds(feed_.interval_s)); });
+  // Why a sync replaced the installed set instead of updating it belongs in the daemon's log.
+  syncer_.on_note([](const std::string& line) { std::cerr << "dijk-control: feed: " << line << std::endl; });
+  thread_ = std::thread([this] {
+    syncer_.run(std::chrono::seconds(feed_.interval_s));
+    finished_ = true;
+  });
 }
 
 FeedLink::~FeedLink() {

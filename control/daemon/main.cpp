@@ -102,6 +102,7 @@ int run(const std::string& config_file) {
     return json{{"counters", metrics::to_json(registry.collect())}};
   });
   server.handle("sync.now", [&](const json&) { return daemon.sync_now(); });
+  server.handle("sync.status", [&](const json&) { return daemon.sync_status(); });
   server.handle("set.show", [&](const json&) { return daemon.set_show(); });
   server.handle("set.rollback", [&](const json&) { return daemon.set_rollback(); });
   server.handle("hits", [&](const json& args) { return daemon.hits(args); });

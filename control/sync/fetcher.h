@@ -1,5 +1,6 @@
 #pragma once
 // Fetching feed files. The Syncer only sees this interface; the appliance uses HTTPS through libcurl.
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <string>
@@ -22,6 +23,9 @@ class Fetcher {
   // Fetches `name` relative to the feed's base. More than `max_bytes` is refused (too_large) without
   // reading past the cap.
   virtual FetchResult fetch(const std::string& name, std::uint64_t max_bytes) = 0;
+  // From any thread: the fetch in progress (and any later one) ends soon as failed, without waiting for
+  // the network's time-outs. For a syncer being stopped (reconfigured feed, daemon exit).
+  virtual void cancel() {}
 };
 
 struct HttpsOptions {
@@ -40,9 +44,11 @@ class HttpsFetcher final : public Fetcher {
  public:
   explicit HttpsFetcher(HttpsOptions options);
   FetchResult fetch(const std::string& name, std::uint64_t max_bytes) override;
+  void cancel() override { cancelled_ = true; }
 
  private:
   HttpsOptions options_;
+  std::atomic<bool> cancelled_{false};
 };
 
 }  // namespace dijk::sync

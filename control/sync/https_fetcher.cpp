@@ -24,6 +24,12 @@ std::size_t on_data(char* data, std::size_t size, std::size_t n, void* user) {
   return len;
 }
 
+// libcurl calls this often while a transfer runs (at least about once a second, also while stalled or
+// connecting): a non-zero answer aborts the transfer.
+int on_progress(void* cancelled, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  return static_cast<const std::atomic<bool>*>(cancelled)->load() ? 1 : 0;
+}
+
 void global_init() {
   static std::once_flag once;
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
@@ -38,9 +44,10 @@ HttpsFetcher::HttpsFetcher(HttpsOptions options) : options_(std::move(options)) 
 
 FetchResult HttpsFetcher::fetch(const std::string& name, std::uint64_t max_bytes) {
   FetchResult r;
+  const std::string url = options_.base_url + name;
+  if (cancelled_) return {feed::Failure::http, url + ": cancelled (the feed is stopping)", {}};
   CURL* curl = curl_easy_init();
   if (curl == nullptr) return {feed::Failure::internal, "curl_easy_init failed", {}};
-  const std::string url = options_.base_url + name;
   Sink sink{&r.bytes, max_bytes};
   char error[CURL_ERROR_SIZE] = {0};
   curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
@@ -67,6 +74,9 @@ FetchResult HttpsFetcher::fetch(const std::string& name, std::uint64_t max_bytes
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_data);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &sink);
   curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error);
+  curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+  curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, on_progress);
+  curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &cancelled_);
   curl_easy_setopt(curl, CURLOPT_USERAGENT, "dijk-control/0.1");
 
   const CURLcode rc = curl_easy_perform(curl);
@@ -75,7 +85,10 @@ FetchResult HttpsFetcher::fetch(const std::string& name, std::uint64_t max_bytes
   curl_easy_cleanup(curl);
 
   const std::string what = url + ": " + (error[0] != 0 ? std::string(error) : curl_easy_strerror(rc));
-  if (sink.over || rc == CURLE_FILESIZE_EXCEEDED) {
+  if (rc == CURLE_ABORTED_BY_CALLBACK) {
+    r.failure = feed::Failure::http;
+    r.detail = url + ": cancelled (the feed is stopping)";
+  } else if (sink.over || rc == CURLE_FILESIZE_EXCEEDED) {
     r.failure = feed::Failure::too_large;
     r.detail = url + ": longer than " + std::to_string(max_bytes) + " bytes";
   } else if (rc == CURLE_OPERATION_TIMEDOUT) {

@@ -3,18 +3,23 @@
 #include <fcntl.h>
 #include <malloc.h>
 #include <stdio.h>
+#include <sys/file.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
 #include <filesystem>
+#include <optional>
 #include <sstream>
 #include <system_error>
 
 #include "control/feed/content.h"
+#include "control/feed/crypto.h"
 #include "control/feed/files.h"
 #include "hashcore/set/hash_set.h"
+#include "hashcore/set/set_format.h"
 
 namespace dijk::sync {
 namespace fs = std::filesystem;
@@ -55,12 +60,50 @@ Plan plan_update(const feed::Manifest& m, std::uint64_t installed) {
   return p;
 }
 
-std::uint64_t version_of(const std::string& path) {
-  try {
-    return HashSet::open(path, SetVerification::structure)->version();
-  } catch (const SetFileError&) {
-    return 0;
+// An exclusive flock on the set directory for as long as it lives (see syncer.h).
+class SetDirLock {
+ public:
+  // Waits for the lock, or with `wait` false, holds() says whether it was free.
+  SetDirLock(const std::string& dir, bool wait) {
+    fd_ = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd_ < 0) throw std::system_error(errno, std::generic_category(), "open " + dir);
+    int rc = 0;
+    while ((rc = ::flock(fd_, LOCK_EX | (wait ? 0 : LOCK_NB))) != 0 && errno == EINTR) {
+    }
+    if (rc != 0) {
+      const int e = errno;
+      ::close(fd_);
+      fd_ = -1;
+      if (e != EWOULDBLOCK) throw std::system_error(e, std::generic_category(), "lock " + dir);
+    }
   }
+  ~SetDirLock() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  SetDirLock(const SetDirLock&) = delete;
+  SetDirLock& operator=(const SetDirLock&) = delete;
+  bool holds() const { return fd_ >= 0; }
+
+ private:
+  int fd_ = -1;
+};
+
+// The header checksum of a set file (it covers the version, creation time, content checksum and section
+// table, so it names the file): how the feed-state tells the sets this feed installed from any other.
+std::uint64_t header_checksum_of(const std::string& path) {
+  setfile::Header header{};
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  const auto n = fd < 0 ? -1 : ::pread(fd, &header, sizeof header, 0);
+  if (fd >= 0) ::close(fd);
+  if (n != static_cast<ssize_t>(sizeof header)) throw SetFileError(path + ": cannot read its header");
+  return header.header_checksum;
+}
+
+// Pinned roots as the feed-state names them.
+std::vector<std::string> root_names(const std::vector<feed::PublicKey>& roots) {
+  std::vector<std::string> names;
+  for (const auto& r : roots) names.push_back(feed::key_to_hex(r));
+  return names;
 }
 
 bool is_disk_error(const std::exception& e) {
@@ -83,6 +126,7 @@ std::string SyncStatus::to_text() const {
       << "sync.last_failure " << feed::failure_name(last_failure) << "\n"
       << "sync.last_error " << last_error << "\n"
       << "sync.last_method " << last_method << "\n"
+      << "sync.last_note " << last_note << "\n"
       << "sync.last_seconds " << last_seconds << "\n"
       << "sync.phase_seconds fetch " << fetch_seconds << " apply " << apply_seconds << " build "
       << build_seconds << " verify " << verify_seconds << "\n"
@@ -109,27 +153,89 @@ std::string Syncer::previous_path() const {
   return (fs::path(config_.set_dir) / "previous.set").string();
 }
 
-void Syncer::load_state(SyncStatus& st) const {
-  st.installed_version = version_of(current_path());
+Syncer::Local Syncer::load_state(SyncStatus& st) const {
+  // Everything from disk: an earlier sync's in-memory values must not outlive a changed set directory.
+  st.accepted_version = 0;
+  st.key_serial = 0;
+  st.installed_version = 0;
+  Local local;
+  std::string text;
   try {
-    const std::string text = feed::read_text_file((fs::path(config_.set_dir) / "feed-state").string(), 4096);
-    std::istringstream in(text);
-    std::string key;
-    std::uint64_t value = 0;
-    while (in >> key >> value) {
-      if (key == "accepted_version") st.accepted_version = value;
-      if (key == "key_serial") st.key_serial = value;
-    }
+    text = feed::read_text_file((fs::path(config_.set_dir) / "feed-state").string(), 16384);
   } catch (const std::exception&) {
     // No state yet: a fresh appliance accepts any correctly signed version.
   }
-  st.accepted_version = std::max(st.accepted_version, st.installed_version);
+  std::string feed_name;
+  std::vector<std::string> roots;
+  bool legacy = !text.empty();  // written before the state named its feed: it can only be this feed's
+  std::istringstream lines(text);
+  for (std::string line; std::getline(lines, line);) {
+    std::istringstream in(line);
+    std::string key;
+    in >> key;
+    if (key == "feed") {
+      in >> feed_name;
+      legacy = false;
+    } else if (key == "root") {
+      roots.emplace_back();
+      in >> roots.back();
+    } else if (key == "accepted_version") {
+      in >> st.accepted_version;
+    } else if (key == "key_serial") {
+      in >> st.key_serial;
+    } else if (key == "set") {
+      SetRecord r;
+      std::string checksum;
+      in >> r.version >> checksum;
+      if (checksum.size() == 16 &&
+          std::from_chars(checksum.data(), checksum.data() + 16, r.checksum, 16).ec == std::errc{})
+        local.installed.push_back(r);
+    }
+  }
+  const auto pinned = root_names(config_.roots);
+  const bool same_root = std::any_of(roots.begin(), roots.end(),
+                                     [&](const auto& r) { return std::ranges::count(pinned, r) > 0; });
+  if (!text.empty() && !legacy && (feed_name != config_.feed_name || !same_root)) {
+    // Another trust domain's memory (the feed or its root key was changed): its versions and serials say
+    // nothing about this feed, and its sets are not this feed's. Kept on disk until this feed verifies.
+    local.state_note = "feed-state was for feed " + feed_name + (same_root ? "" : " under another root key") +
+                       ": starting afresh for feed " + config_.feed_name;
+    st.accepted_version = st.key_serial = 0;
+    local.installed.clear();
+  }
+  try {
+    const auto set = HashSet::open(current_path(), SetVerification::structure);
+    const SetRecord current{set->version(), header_checksum_of(current_path())};
+    if (legacy && current.version <= st.accepted_version) local.installed.push_back(current);
+    if (std::ranges::count(local.installed, current) > 0) {
+      st.installed_version = current.version;
+      local.current = current;
+    } else {
+      local.other_set = true;
+      local.other_version = current.version;
+    }
+  } catch (const SetFileError&) {
+    // Missing or unreadable: none installed (dijkd refuses it too).
+  }
+  return local;
 }
 
-void Syncer::save_state(const SyncStatus& st) const {
-  feed::write_file_atomic((fs::path(config_.set_dir) / "feed-state").string(),
-                          "accepted_version " + std::to_string(st.accepted_version) + "\nkey_serial " +
-                              std::to_string(st.key_serial) + "\n");
+void Syncer::save_state(const SyncStatus& st, const Local& local) const {
+  std::string text = "feed " + config_.feed_name + "\n";
+  for (const auto& r : root_names(config_.roots)) text += "root " + r + "\n";
+  text += "accepted_version " + std::to_string(st.accepted_version) + "\nkey_serial " +
+          std::to_string(st.key_serial) + "\n";
+  for (const auto& r : local.installed) {
+    char checksum[17];
+    std::snprintf(checksum, sizeof checksum, "%016llx", static_cast<unsigned long long>(r.checksum));
+    text += "set " + std::to_string(r.version) + " " + checksum + "\n";
+  }
+  feed::write_file_atomic((fs::path(config_.set_dir) / "feed-state").string(), text);
+}
+
+void Syncer::note(SyncStatus& st, const std::string& line) {
+  st.last_note += (st.last_note.empty() ? "" : "; ") + line;
+  if (note_) note_(line);
 }
 
 SyncStatus Syncer::status() const {
@@ -139,15 +245,27 @@ SyncStatus Syncer::status() const {
 
 SyncStatus Syncer::sync_once() {
   std::lock_guard sync_lock(sync_mutex_);
+  std::uint64_t number = 0;
+  {
+    std::lock_guard lock(run_mutex_);
+    number = ++started_;
+    running_ = true;
+    requested_ = false;  // this sync answers every request made before it started
+  }
   SyncStatus st = status();
-  load_state(st);
-  const std::uint64_t installed_before = st.installed_version;
   const auto started = std::chrono::steady_clock::now();
   st.last_attempt = clock_();
-  ++st.attempts;
+  st.attempts = number;
+  st.last_note.clear();
   Outcome out;
+  std::optional<SetDirLock> dir_lock;  // held until sync-status is written
+  std::uint64_t installed_before = 0;  // for the daemon's log: did this sync install a new version?
   try {
-    out = attempt(st);
+    dir_lock.emplace(config_.set_dir, true);
+    Local local = load_state(st);
+    installed_before = st.installed_version;
+    if (!local.state_note.empty()) note(st, local.state_note);
+    out = attempt(st, local);
   } catch (const std::exception& e) {
     out = {is_disk_error(e) ? Failure::disk : Failure::internal, e.what()};
   }
@@ -170,11 +288,15 @@ SyncStatus Syncer::sync_once() {
     std::lock_guard lock(status_mutex_);
     status_ = st;
   }
+  {
+    std::lock_guard lock(run_mutex_);
+    running_ = false;
+  }
   if (finished_) finished_(installed_before, st);
   return st;
 }
 
-Syncer::Outcome Syncer::attempt(SyncStatus& st) {
+Syncer::Outcome Syncer::attempt(SyncStatus& st, Local& local) {
   // 1. The manifest: small, capped, parsed as hostile, then the chain of signatures and freshness.
   FetchResult got = fetcher_->fetch("manifest", feed::kMaxManifestBytes);
   if (!got.ok()) return {got.failure, got.detail};
@@ -194,11 +316,31 @@ Syncer::Outcome Syncer::attempt(SyncStatus& st) {
   if (file.delegation.serial > st.key_serial) {
     // A newer key generation is now the minimum: the rotated-away key cannot sign for this appliance again.
     st.key_serial = file.delegation.serial;
-    save_state(st);
+    save_state(st, local);
   }
-  if (verdict.up_to_date || st.installed_version >= m.version) {
+
+  // 2. The installed set, checked in full: a damaged one (a flipped bit, a bad disk) would be refused by
+  // dijkd at its next start and cannot take deltas, so it counts as none and the snapshot replaces it.
+  std::shared_ptr<const HashSet> installed;
+  if (st.installed_version != 0) {
+    try {
+      installed = HashSet::open(current_path(), SetVerification::full);
+    } catch (const SetFileError& e) {
+      note(st, "installed set version " + std::to_string(st.installed_version) + " fails verification (" +
+                   e.what() + "): installing the snapshot of version " + std::to_string(m.version));
+      st.installed_version = 0;
+    }
+  } else if (local.other_set) {
+    note(st, "current.set (version " + std::to_string(local.other_version) + ") is not from feed " +
+                 config_.feed_name +
+                 " (imported by hand?): replacing it with the feed's snapshot of version " +
+                 std::to_string(m.version) + " (it stays as previous.set)");
+  }
+  // Nothing installed from this feed takes the snapshot even of the accepted version (a deleted or
+  // replaced set); a rolled-back appliance (installed below accepted) stays where the admin put it.
+  if (installed && (verdict.up_to_date || st.installed_version >= m.version)) {
     st.accepted_version = std::max(st.accepted_version, m.version);
-    save_state(st);
+    save_state(st, local);
     st.last_method = "up to date";
     return {};
   }
@@ -212,7 +354,7 @@ Syncer::Outcome Syncer::attempt(SyncStatus& st) {
   };
   st.fetch_seconds = st.apply_seconds = st.build_seconds = st.verify_seconds = 0;
 
-  // 2. What to fetch, with every length capped before a byte is downloaded.
+  // 3. What to fetch, with every length capped before a byte is downloaded.
   const Plan plan = plan_update(m, st.installed_version);
   std::vector<std::pair<const feed::FileEntry*, std::uint64_t>> wanted;  // file, cap
   if (plan.snapshot) {
@@ -244,7 +386,7 @@ Syncer::Outcome Syncer::attempt(SyncStatus& st) {
 
   phase_end(st.fetch_seconds);
 
-  // 3. The new content: the snapshot, or the installed set with each delta applied in order.
+  // 4. The new content: the snapshot, or the installed set with each delta applied in order.
   feed::SetContents contents;
   try {
     if (plan.snapshot) {
@@ -253,7 +395,7 @@ Syncer::Outcome Syncer::attempt(SyncStatus& st) {
       if (h.version != m.version) return {Failure::inconsistent, "snapshot is not of the manifest's version"};
       st.last_method = "snapshot";
     } else {
-      contents = feed::read_set(*HashSet::open(current_path(), SetVerification::full));
+      contents = feed::read_set(*installed);
       for (std::size_t i = 0; i < files.size(); ++i) {
         const feed::Delta d = feed::decode_delta(files[i]);
         if (d.header.base_version != plan.deltas[i].from || d.header.version != plan.deltas[i].to) {
@@ -266,10 +408,11 @@ Syncer::Outcome Syncer::attempt(SyncStatus& st) {
   } catch (const feed::FeedFormatError& e) {
     return {Failure::malformed, e.what()};
   }
+  installed.reset();
   files.clear();
   phase_end(st.apply_seconds);
 
-  // 4. Build beside the old set, verify, then promote: previous.set <- current.set, current.set <- next.set.
+  // 5. Build beside the old set, verify, then promote: previous.set <- current.set, current.set <- next.set.
   const std::string next = (fs::path(config_.set_dir) / "next.set").string();
   try {
     feed::write_set(contents, next, m.version);
@@ -281,10 +424,11 @@ Syncer::Outcome Syncer::attempt(SyncStatus& st) {
   // allocation: the daemon idles between syncs.
   ::malloc_trim(0);
   phase_end(st.build_seconds);
+  SetRecord built;
   try {
-    if (HashSet::open(next, SetVerification::full)->version() != m.version) {
-      return {Failure::set_invalid, "built set has the wrong version"};
-    }
+    const auto set = HashSet::open(next, SetVerification::full);
+    if (set->version() != m.version) return {Failure::set_invalid, "built set has the wrong version"};
+    built = {set->version(), header_checksum_of(next)};
   } catch (const SetFileError& e) {
     return {Failure::set_invalid, e.what()};
   }
@@ -299,6 +443,10 @@ Syncer::Outcome Syncer::attempt(SyncStatus& st) {
       return {Failure::disk, std::string("cannot keep the previous set: ") + std::strerror(errno)};
     }
   }
+  // The feed's sets from now on: the new one, and the one that became previous.set if it was the feed's
+  // (so that a rollback to it is still this feed's set).
+  local.installed = {built};
+  if (st.installed_version != 0) local.installed.push_back(local.current);
   if (::rename(next.c_str(), current.c_str()) != 0) {
     return {Failure::disk, std::string("cannot rename the new set into place: ") + std::strerror(errno)};
   }
@@ -307,9 +455,9 @@ Syncer::Outcome Syncer::attempt(SyncStatus& st) {
   st.accepted_version = m.version;
   ++st.installs;
   try {
-    save_state(st);
+    save_state(st, local);
   } catch (const std::exception&) {
-    // The set is installed; the accepted version is also recovered from current.set at the next start.
+    // The set is installed but not recorded as the feed's: the next sync installs the snapshot again.
   }
   if (installed_) installed_(current, m.version);
   return {};
@@ -322,16 +470,21 @@ void Syncer::run(std::chrono::seconds interval) {
     sync_once();
     lock.lock();
     run_cv_.wait_for(lock, interval, [this] { return stopping_ || requested_; });
-    requested_ = false;
   }
 }
 
-void Syncer::request_sync() {
-  {
-    std::lock_guard lock(run_mutex_);
-    requested_ = true;
-  }
+SyncRequest Syncer::request_sync() {
+  std::lock_guard lock(run_mutex_);
+  // A sync in progress may have read the manifest before whatever prompted this request: the next one
+  // answers it.
+  requested_ = true;
   run_cv_.notify_all();
+  return {running_, started_ + 1};
+}
+
+bool Syncer::running() const {
+  std::lock_guard lock(run_mutex_);
+  return running_;
 }
 
 void Syncer::stop() {
@@ -339,12 +492,18 @@ void Syncer::stop() {
     std::lock_guard lock(run_mutex_);
     stopping_ = true;
   }
+  fetcher_->cancel();
   run_cv_.notify_all();
 }
 
 void rollback_set(const std::string& set_dir) {
   const std::string current = (fs::path(set_dir) / "current.set").string();
   const std::string previous = (fs::path(set_dir) / "previous.set").string();
+  const SetDirLock lock(set_dir, false);
+  if (!lock.holds()) {
+    throw std::runtime_error("a feed sync is in progress in " + set_dir +
+                             "; try again when it is done (`dijkctl sync now --wait` waits for it)");
+  }
   if (!fs::exists(previous)) throw std::runtime_error(previous + ": no previous set to roll back to");
   // Verify before exposing it: a damaged previous set must not replace a working one.
   HashSet::open(previous, SetVerification::full);

@@ -4,8 +4,14 @@
 // beside the old one, fsync, rename, and tell whoever serves lookups. Any failure leaves the installed set
 // in place and is recorded with its reason.
 //
-// Set directory:  current.set (live), previous.set (for `set rollback`), feed-state (highest version and
-//                 key serial accepted: what makes replays and revoked keys refusable), sync-status (text).
+// Set directory:  current.set (live), previous.set (for `set rollback`), sync-status (text), and
+//                 feed-state: the feed's own memory, for the feed name and pinned root keys it names:
+//                 the highest version and key serial accepted (what makes replays and revoked keys
+//                 refusable) and which set files this feed installed. A current.set the feed did not
+//                 install (imported by hand, or from another feed) or that fails verification counts as
+//                 none: the feed's snapshot replaces it, and the sync says so (SyncStatus::last_note).
+// A sync holds an exclusive flock on the set directory, so two syncers (a reconfigured daemon's old and
+// new one, or `dijk-control sync-once` beside the daemon) and a rollback never interleave.
 #include <array>
 #include <chrono>
 #include <condition_variable>
@@ -41,6 +47,9 @@ struct SyncStatus {
   feed::Failure last_failure = feed::Failure::none;
   std::string last_error;
   std::string last_method;  // "up to date", "snapshot", "deltas N"
+  // Why the last sync replaced the installed set rather than updating it (failed verification, not from
+  // this feed), or that the feed-state belonged to another feed; empty otherwise.
+  std::string last_note;
   double last_seconds = 0;
   // Where the last install's time went: download and checks, reading and applying, building, verifying.
   double fetch_seconds = 0, apply_seconds = 0, build_seconds = 0, verify_seconds = 0;
@@ -52,9 +61,17 @@ struct SyncStatus {
   std::string to_text() const;
 };
 
+// What request_sync() answers: whether a sync was already running, and which sync's outcome answers the
+// request (it completes when SyncStatus::attempts reaches `ticket`).
+struct SyncRequest {
+  bool already_running = false;
+  std::uint64_t ticket = 0;
+};
+
 class Syncer {
  public:
   using Installed = std::function<void(const std::string& set_path, std::uint64_t version)>;
+  using Note = std::function<void(const std::string& line)>;
   using Clock = std::function<std::int64_t()>;
 
   Syncer(SyncConfig config, std::unique_ptr<Fetcher> fetcher, Clock clock = {});
@@ -64,13 +81,19 @@ class Syncer {
   // Called after every sync, failed or not, with the installed version before it (for the daemon's log).
   using Finished = std::function<void(std::uint64_t installed_before, const SyncStatus& after)>;
   void on_finished(Finished callback) { finished_ = std::move(callback); }
+  // Told each last_note as it happens (the daemon logs it).
+  void on_note(Note callback) { note_ = std::move(callback); }
 
   // One sync, now. Thread-safe (syncs are serialised). Returns the status after it.
   SyncStatus sync_once();
   // Syncs every `interval` and whenever request_sync() is called, until stop().
   void run(std::chrono::seconds interval);
-  void request_sync();
+  // Wakes run() for a sync (after the one in progress, if any); never waits for the network or a sync.
+  SyncRequest request_sync();
+  // Ends run() and cancels a fetch in progress; returns at once (run() returns once the sync in progress
+  // has wound down).
   void stop();
+  bool running() const;
 
   SyncStatus status() const;
   std::string current_path() const;
@@ -81,26 +104,46 @@ class Syncer {
     feed::Failure failure = feed::Failure::none;
     std::string detail;
   };
-  Outcome attempt(SyncStatus& st);
-  void load_state(SyncStatus& st) const;
-  void save_state(const SyncStatus& st) const;
+  // A set file the feed installed: its version and header checksum.
+  struct SetRecord {
+    std::uint64_t version = 0;
+    std::uint64_t checksum = 0;
+    bool operator==(const SetRecord&) const = default;
+  };
+  // What the set directory says before a sync.
+  struct Local {
+    std::vector<SetRecord> installed;  // the sets this feed installed (current and previous, at most)
+    SetRecord current;                 // current.set, when it is one of them
+    bool other_set = false;            // current.set is readable but not the feed's
+    std::uint64_t other_version = 0;
+    std::string state_note;  // the feed-state was another feed's
+  };
+  Outcome attempt(SyncStatus& st, Local& local);
+  // Fills the accepted version, key serial and installed version.
+  Local load_state(SyncStatus& st) const;
+  void save_state(const SyncStatus& st, const Local& local) const;
+  void note(SyncStatus& st, const std::string& line);
 
   SyncConfig config_;
   std::unique_ptr<Fetcher> fetcher_;
   Clock clock_;
   Installed installed_;
   Finished finished_;
+  Note note_;
   std::mutex sync_mutex_;
   mutable std::mutex status_mutex_;
   SyncStatus status_;
-  std::mutex run_mutex_;
+  mutable std::mutex run_mutex_;
   std::condition_variable run_cv_;
   bool requested_ = false;
   bool stopping_ = false;
+  bool running_ = false;
+  std::uint64_t started_ = 0;  // syncs started (SyncStatus::attempts counts those finished)
 };
 
 // Swaps current.set and previous.set atomically (renameat2 RENAME_EXCHANGE). The accepted version is not
-// lowered: a rolled-back appliance still refuses replays and takes the next version by delta.
+// lowered: a rolled-back appliance still refuses replays and takes the next version by delta. Refused
+// (without waiting) while a sync holds the set directory.
 void rollback_set(const std::string& set_dir);
 
 }  // namespace dijk::sync

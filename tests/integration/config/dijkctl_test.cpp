@@ -300,7 +300,7 @@ TEST_F(DijkctlTest, HitsSinceAndJson) {
 
 TEST_F(DijkctlTest, SyncNowSetShowAndRollback) {
   FakeDaemon daemon(config_, dir_);
-  auto r = ctl({"sync", "now"});
+  auto r = ctl({"sync", "now", "--wait"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "feed synced: 1 update applied\nset version now 8\n");
   r = ctl({"set", "show"});
@@ -312,6 +312,10 @@ TEST_F(DijkctlTest, SyncNowSetShowAndRollback) {
   EXPECT_EQ(r.out, "rolled back from set version 8 to 7\n");
   r = ctl({"set", "show", "--json"});
   EXPECT_EQ(json::parse(r.out)["version"], 7);
+  // Without --wait, the request is answered at once.
+  r = ctl({"sync", "now"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "sync requested\n");
 }
 
 TEST_F(DijkctlTest, ConfigValidateGoodAndBad) {

@@ -31,6 +31,7 @@ struct FakeState {
   std::uint64_t set_version = 7;
   std::vector<std::uint64_t> previous = {5, 6};
   std::uint64_t entries = 1000;
+  std::uint64_t syncs = 0;
   std::int64_t started_unix = 0;
   std::vector<json> hits;
 };
@@ -187,11 +188,22 @@ int main(int argc, char** argv) {
     }
     return json{{"hits", out}};
   });
+  // As dijk-control answers: the request at once, the outcome from sync.status (this sync is instant).
   server.handle("sync.now", [&](const json&) {
     std::lock_guard lock(state.mutex);
     state.previous.push_back(state.set_version);
     ++state.set_version;
-    return json{{"message", "feed synced: 1 update applied"}, {"set_version", state.set_version}};
+    ++state.syncs;
+    return json{{"message", "sync requested"}, {"ticket", state.syncs}, {"link", 1}};
+  });
+  server.handle("sync.status", [&](const json&) {
+    std::lock_guard lock(state.mutex);
+    return json{{"link", 1},
+                {"completed", state.syncs},
+                {"running", false},
+                {"ok", true},
+                {"message", "feed synced: 1 update applied"},
+                {"set_version", state.set_version}};
   });
   server.handle("set.show", [&](const json&) {
     std::lock_guard lock(state.mutex);

@@ -21,10 +21,12 @@
 #include <sstream>
 #include <thread>
 
+#include "config/admin/client.h"
 #include "control/feed/crypto.h"
 #include "control/feed/publisher.h"
 #include "control/journal/journal_writer.h"
 #include "hashcore/pdq_index/pdq_set_section.h"
+#include "hashcore/set/hash_set.h"
 #include "hashcore/set/set_builder.h"
 #include "tests/integration/feed/tls_feed_server.h"
 #include "tests/integration/journal/child_process.h"
@@ -133,7 +135,8 @@ class ControlDaemon : public ::testing::Test {
     std::ofstream(config_) << "appliance_id = \"appliance-1\"\n"
                            << "[paths]\nset = \"" << work_ << "/sets/current.set\"\njournal = \"" << work_
                            << "/journal\"\nstate = \"" << work_ << "/state\"\n"
-                           << "[feed]\nurl = \"" << nginx_->url("control-" + name_ + "/") << "\"\n"
+                           << "[feed]\nurl = \"" << nginx_->url(url_prefix_ + "control-" + name_ + "/")
+                           << "\"\n"
                            << "name = \"nl-test\"\nroot_key = \"" << work_ << "/keys/root.pub\"\nca = \""
                            << nginx_->ca_file() << "\"\ninterval_s = 3600\n"
                            << extra_feed << "[reporting]\nurl = \"https://127.0.0.1:" << inbox_port_
@@ -200,6 +203,7 @@ class ControlDaemon : public ::testing::Test {
 
   static test::TlsFeedServer* nginx_;
   std::string name_, work_, feed_dir_;
+  std::string url_prefix_;  // "trickle/": the same feed at one byte a second
   std::string config_ = "";
   journal::testing::TestPki pki_;
   std::uint16_t inbox_port_ = 0;
@@ -216,7 +220,7 @@ TEST_F(ControlDaemon, SyncNowInstallsTheNewVersionAndRollbackRestoresThePrevious
   start_daemon();
   ASSERT_TRUE(eventually([&] { return set_version() == 1; })) << log();
   publish({"B"});
-  auto r = ctl("sync now");
+  auto r = ctl("sync now --wait");
   EXPECT_EQ(r.code, 0) << r.out << log();
   EXPECT_NE(r.out.find("version 2 installed"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("set version now 2"), std::string::npos) << r.out;
@@ -251,7 +255,7 @@ TEST_F(ControlDaemon, SyncNowInstallsTheNewVersionAndRollbackRestoresThePrevious
   EXPECT_NE(r.out.find("rolled back from set version 2 to 1"), std::string::npos) << r.out;
   EXPECT_EQ(set_version(), 1u);
   // Nothing new on the feed: the rolled-back appliance stays where the admin put it, replays stay refused.
-  r = ctl("sync now");
+  r = ctl("sync now --wait");
   EXPECT_EQ(r.code, 0) << r.out;
   EXPECT_EQ(set_version(), 1u);
   stop_daemon();
@@ -276,7 +280,7 @@ TEST_F(ControlDaemon, StatusShowsAFailingFeedsReason) {
     m[at + 8] = '3';
     std::ofstream(feed_dir_ + "/manifest") << m;
   }
-  auto r = ctl("sync now");
+  auto r = ctl("sync now --wait");
   EXPECT_NE(r.code, 0) << r.out;
   EXPECT_NE(r.out.find("bad_signature"), std::string::npos) << r.out;
   EXPECT_EQ(set_version(), 1u);
@@ -647,6 +651,113 @@ TEST_F(ControlDaemon, KillNineDuringABurstLosesAndDuplicatesNothing) {
   for (const auto& h : stored) hashes.insert(h.value("hash", ""));
   EXPECT_EQ(stored.size(), kHits);
   EXPECT_EQ(hashes.size(), kHits);
+  stop_daemon();
+}
+
+}  // namespace
+}  // namespace dijk
+
+namespace dijk {
+namespace {
+
+// Issue #13.3: an installed set damaged on disk (one flipped byte: its structure opens, its checksum does
+// not) cannot take deltas and would be refused by dijkd at its next start. The next sync installs the
+// feed's snapshot instead, and says why.
+TEST_F(ControlDaemon, DamagedSetIsRepairedByTheNextSync) {
+  publish({"A"});
+  start_daemon();
+  ASSERT_TRUE(eventually([&] { return set_version() == 1; })) << log();
+  const std::string current = work_ + "/sets/current.set";
+  {
+    std::fstream f(current, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekg(-1, std::ios::end);
+    const char last = static_cast<char>(f.get());
+    f.seekp(-1, std::ios::end);
+    f.put(static_cast<char>(last ^ 0x01));
+  }
+  ASSERT_NO_THROW(HashSet::open(current, SetVerification::structure));
+  ASSERT_THROW(HashSet::open(current, SetVerification::full), SetFileError);
+  publish({"B"});  // a delta from version 1 is on the feed
+  const auto r = ctl("sync now --wait");
+  EXPECT_EQ(r.code, 0) << r.out << log();
+  EXPECT_NE(r.out.find("version 2 installed (snapshot)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("installed set version 1 fails verification"), std::string::npos) << r.out;
+  EXPECT_EQ(HashSet::open(current, SetVerification::full)->version(), 2u);
+  EXPECT_NE(log().find("fails verification"), std::string::npos) << log();
+  stop_daemon();
+}
+
+// Issue #13.4: the root key file replaced under the same name and the config reloaded (SIGHUP): the old
+// root no longer signs for this appliance, without a restart.
+TEST_F(ControlDaemon, RepinnedRootKeyAppliesOnReload) {
+  publish({"A"});
+  start_daemon();
+  ASSERT_TRUE(eventually([&] { return set_version() == 1; })) << log();
+  feed::keygen({work_ + "/new-keys", "nl-test", 86400});
+  fs::copy_file(work_ + "/new-keys/root.pub", work_ + "/keys/root.pub", fs::copy_options::overwrite_existing);
+  ::kill(daemon_->pid(), SIGHUP);
+  ASSERT_TRUE(eventually([&] { return log().find("config reloaded") != std::string::npos; })) << log();
+  publish({"B"});  // signed under the old root
+  const auto r = ctl("sync now --wait");
+  EXPECT_NE(r.code, 0) << r.out << log();
+  EXPECT_NE(r.out.find("untrusted_delegation"), std::string::npos) << r.out;
+  EXPECT_EQ(set_version(), 1u);
+  stop_daemon();
+}
+
+// Issue #13.5: a set imported by hand (version 5, no feed provenance) and then a feed configured whose
+// first version is 1: the feed's snapshot replaces it (the hand-made set stays as previous.set), and the
+// feed carries on by delta from there.
+TEST_F(ControlDaemon, HandImportedSetIsReplacedByTheFeedsFirstVersion) {
+  fs::create_directories(work_ + "/sets");
+  {
+    SetBuilder b;
+    const auto list = b.add_list("hand-made", "A1");
+    b.add(hash_of("imported by hand"), list);
+    b.write(work_ + "/sets/current.set", 5);
+  }
+  publish({"A"});
+  start_daemon();
+  ASSERT_TRUE(eventually([&] { return set_version() == 1; })) << log();
+  EXPECT_EQ(ctl_json("set show")["previous"], json::array({5}));
+  EXPECT_NE(log().find("current.set (version 5) is not from feed nl-test"), std::string::npos) << log();
+  auto r = ctl("sync now --wait");
+  EXPECT_EQ(r.code, 0) << r.out << log();
+  EXPECT_NE(r.out.find("set version 1 is up to date"), std::string::npos) << r.out;
+  publish({"B"});
+  r = ctl("sync now --wait");
+  EXPECT_EQ(r.code, 0) << r.out << log();
+  EXPECT_NE(r.out.find("version 2 installed (deltas 1)"), std::string::npos) << r.out;
+  stop_daemon();
+}
+
+// Issue #13.6: while a sync crawls through a manifest at one byte a second, the admin socket answers
+// every request within a second (the issue's bound): `sync now` only asks, `status` and `config set`
+// do not wait for the sync, and the changed [feed] applies at once.
+TEST_F(ControlDaemon, AdminSocketAnswersWithinASecondDuringASlowSync) {
+  url_prefix_ = "trickle/";
+  write_config();
+  publish({"A"});
+  start_daemon();
+  const auto within_a_second = [&](const std::string& verb, const json& args = json::object()) {
+    admin::AdminClient client(work_ + "/control.sock", 1000);  // a reply later than 1 s throws
+    return client.call(verb, args);
+  };
+  json requested;
+  ASSERT_NO_THROW(requested = within_a_second("sync.now")) << log();
+  EXPECT_TRUE(requested.value("message", "").starts_with("sync ")) << requested;
+  ASSERT_TRUE(eventually([&] { return within_a_second("sync.status").value("running", false); })) << log();
+  EXPECT_TRUE(within_a_second("sync.now").value("message", "").starts_with("sync already running"));
+  EXPECT_NO_THROW(within_a_second("status"));
+  EXPECT_NO_THROW(within_a_second("config.set", {{"key", "feed.interval_s"}, {"value", "600"}})) << log();
+  EXPECT_NE(within_a_second("config.show")["toml"].get<std::string>().find("interval_s = 600"),
+            std::string::npos);
+  EXPECT_NO_THROW(within_a_second("status"));
+  EXPECT_NO_THROW(within_a_second("sync.now"));
+  const auto r = ctl("sync now");
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("sync"), std::string::npos) << r.out;
+  EXPECT_EQ(set_version(), 0u);  // nothing arrived at one byte a second
   stop_daemon();
 }
 

@@ -465,3 +465,67 @@ TEST_F(FeedE2E, PdqIndexTravelsThroughSnapshotAndDelta) {
 
 }  // namespace
 }  // namespace dijk
+
+namespace dijk {
+namespace {
+
+// A damaged installed set is repaired even when the feed has nothing newer: the sync checks it in full,
+// counts it as none and installs the snapshot of the same version (dijkd would refuse it at its next start).
+TEST_F(FeedE2E, DamagedSetIsRepairedWithNothingNewOnTheFeed) {
+  auto a = installed_v1();
+  const std::string current = a->syncer->current_path();
+  {
+    std::fstream f(current, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekg(-1, std::ios::end);
+    const char last = static_cast<char>(f.get());
+    f.seekp(-1, std::ios::end);
+    f.put(static_cast<char>(last ^ 0x01));
+  }
+  ASSERT_THROW(HashSet::open(current, SetVerification::full), SetFileError);
+  const auto st = a->sync();
+  ASSERT_EQ(st.last_failure, Failure::none) << st.last_error;
+  EXPECT_EQ(st.last_method, "snapshot");
+  EXPECT_NE(st.last_note.find("installed set version 1 fails verification"), std::string::npos)
+      << st.last_note;
+  EXPECT_EQ(HashSet::open(current, SetVerification::full)->version(), 1u);
+  EXPECT_EQ(a->sync().last_method, "up to date");
+}
+
+// The accepted version is the feed's memory, not the installed file's: with current.set deleted, the next
+// sync installs the accepted version again instead of calling a missing set up to date.
+TEST_F(FeedE2E, DeletedSetIsReinstalled) {
+  auto a = installed_v1();
+  fs::remove(a->syncer->current_path());
+  const auto st = a->sync();
+  ASSERT_EQ(st.last_failure, Failure::none) << st.last_error;
+  EXPECT_EQ(st.last_method, "snapshot");
+  EXPECT_EQ(st.installed_version, 1u);
+  EXPECT_EQ(HashSet::open(a->syncer->current_path())->version(), 1u);
+}
+
+// A feed under another root key (re-pinned) starts with its own memory: its version 1 replaces the old
+// feed's version 2, which a replay check keyed to the installed file would refuse as a rollback.
+TEST_F(FeedE2E, RepinnedRootStartsAfresh) {
+  auto a = installed_v1();
+  publish({"A", "B", "C"});
+  ASSERT_EQ(a->sync().installed_version, 2u);
+  const std::string other = work_ + "/other-keys";
+  feed::keygen({other, "nl-test", 86400});
+  feed_dir_ = server_->root() + "/" + name_ + "-other";
+  feed::publish_set({feed_dir_, other, 8, 86400, 0}, make_set({"D"}));
+  auto c = config();
+  c.roots = {feed::load_public_key(other + "/root.pub")};
+  auto h = https();
+  h.base_url = server_->url(name_ + "-other/");
+  auto repinned = std::make_unique<Appliance>(work_ + "/appliance-a", c, h, sync::Syncer::Clock{});
+  a.reset();
+  const auto st = repinned->sync();
+  ASSERT_EQ(st.last_failure, Failure::none) << st.last_error;
+  EXPECT_EQ(st.installed_version, 1u);
+  EXPECT_EQ(st.accepted_version, 1u);
+  EXPECT_NE(st.last_note.find("under another root key"), std::string::npos) << st.last_note;
+  EXPECT_TRUE(repinned->matches(hash_of("D")));
+}
+
+}  // namespace
+}  // namespace dijk

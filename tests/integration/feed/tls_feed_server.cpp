@@ -99,6 +99,7 @@ TlsFeedServer::TlsFeedServer() {
          << "/server.key;\n"
          << "    root " << root_ << ";\n"
          << "    location /slow/ { alias " << root_ << "/; limit_rate 20; }\n"
+         << "    location /trickle/ { alias " << root_ << "/; limit_rate 1; }\n"
          << "  }\n}\n";
   }
   pid_ = ::fork();

@@ -19,7 +19,7 @@ class TlsFeedServer {
   const std::string& other_ca_file() const { return other_ca_; }  // a CA that did not
   const std::string& work_dir() const { return dir_; }
   std::string url(const std::string& path) const;
-  // /slow/ is the same tree, sent at a few bytes a second (for time-outs).
+  // /slow/ is the same tree, sent at a few bytes a second (for time-outs); /trickle/ at one byte a second.
   int port() const { return port_; }
 
  private:
