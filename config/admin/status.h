@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace dijk::admin {
 
@@ -51,6 +52,7 @@ struct DaemonStatus {
   std::optional<FeedStatus> feed;
   std::optional<ReporterStatus> reporter;
   std::optional<Rates> rates;
+  std::vector<std::string> alarms;  // the daemon's own (dijkd: the journal cannot keep up); empty: none
 };
 
 inline nlohmann::json to_json(const DaemonStatus& s) {
@@ -80,6 +82,7 @@ inline nlohmann::json to_json(const DaemonStatus& s) {
     j["reporter"]["last_delivery_age_s"] =
         s.reporter->last_delivery_age_s ? nlohmann::json(*s.reporter->last_delivery_age_s) : nlohmann::json();
   }
+  if (!s.alarms.empty()) j["alarms"] = s.alarms;
   if (s.rates) {
     j["rates"] = {{"packets_per_s", s.rates->packets_per_s},
                   {"bytes_per_s", s.rates->bytes_per_s},

@@ -108,7 +108,9 @@ struct DaemonServices::Impl {
                                age > 0 ? static_cast<std::uint64_t>(age) : 0, set.path()};
     }
     s.set_error = set.status().last_error;
-    s.rates = rates(counters());
+    CounterView view = counters();
+    s.rates = rates(view);
+    s.alarms = std::move(view.alarms);
     return s;
   }
 
