@@ -24,7 +24,7 @@ struct FileFingerprint {
   FileType type = FileType::unknown;
   DigestResults digests;
   std::optional<PdqDihedralResult> pdq;  // images that decode
-  DecodeStatus pdq_status = DecodeStatus::unsupported;
+  image::DecodeStatus pdq_status = image::DecodeStatus::unsupported;
 };
 
 // `image` collects the file's bytes for PDQ (images need all of them); reused from file to file.

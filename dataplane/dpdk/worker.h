@@ -46,7 +46,7 @@ struct WorkerCounters {
   // This lcore's thread CPU time from the start of run() to its frame budget (or to the end): on a shared
   // machine the benchmark divides by this as well as by wall time.
   std::uint64_t cpu_ns = 0;
-  DecodeCounters decode;
+  wire::DecodeCounters decode;
 };
 
 struct WorkerSetup {
