@@ -105,6 +105,14 @@ void Worker::poll(QueueBinding& q) {
     counters_.rx_bytes += frames[i]->pkt_len;
     handle(frames[i], q.forward, frame_time(q, frames[i]));
   }
+  hand_over_burst();
+}
+
+void Worker::hand_over_burst() {
+  if (burst_size_ == 0) return;
+  consumer_->on_burst({burst_segments_.data(), burst_size_});
+  for (std::size_t i = 0; i < burst_size_; ++i) rte_pktmbuf_free(burst_frames_[i]);
+  burst_size_ = 0;
 }
 
 void Worker::forward(const QueueBinding& q, rte_mbuf** frames, std::uint16_t n) {
@@ -128,7 +136,8 @@ std::uint64_t Worker::frame_time(QueueBinding& q, const rte_mbuf* frame) const {
 void Worker::handle(rte_mbuf* frame, bool shared_with_tx, std::uint64_t time_ns) {
   if (time_ns > now_ns_) now_ns_ = time_ns;
   std::span<const std::uint8_t> bytes;
-  if (frame->nb_segs > 1) {
+  const bool in_scratch = frame->nb_segs > 1;
+  if (in_scratch) {
     ++counters_.chained_frames;
     const std::uint32_t len = std::min<std::uint32_t>(frame->pkt_len, kScratchBytes);
     const auto* p = static_cast<const std::uint8_t*>(rte_pktmbuf_read(frame, 0, len, scratch_.data()));
@@ -139,10 +148,20 @@ void Worker::handle(rte_mbuf* frame, bool shared_with_tx, std::uint64_t time_ns)
   const wire::DecodedFrame d = wire::decode_frame(bytes, time_ns, counters_.decode);
   switch (d.status) {
     case wire::DecodeStatus::tcp:
-      consumer_->on_segment(d.segment);
+      if (!in_scratch) {
+        // The payload points into the frame: keep both until the burst is handed over.
+        burst_segments_[burst_size_] = d.segment;
+        burst_frames_[burst_size_++] = frame;
+        return;
+      }
+      // The payload is in scratch_, which the next chained frame overwrites: hand it over now, after the
+      // segments received before it.
+      hand_over_burst();
+      consumer_->on_burst({&d.segment, 1});
       break;
     case wire::DecodeStatus::ipv4_fragment:
     case wire::DecodeStatus::ipv6_fragment:
+      hand_over_burst();  // a datagram it completes must come after the segments received before it
       set_header_lengths(frame, d.l2_len, d.l3_len);
       handle_fragment(frame, d.status == wire::DecodeStatus::ipv6_fragment, shared_with_tx, time_ns);
       return;  // the reassembly table owns the frame now
@@ -176,7 +195,7 @@ void Worker::handle_fragment(rte_mbuf* frame, bool ipv6, bool shared_with_tx, st
   const std::uint32_t len = std::min<std::uint32_t>(whole->pkt_len, kScratchBytes);
   const auto* p = static_cast<const std::uint8_t*>(rte_pktmbuf_read(whole, 0, len, scratch_.data()));
   const wire::DecodedFrame d = wire::decode_frame({p, len}, time_ns, counters_.decode, /*reassembled=*/true);
-  if (d.status == wire::DecodeStatus::tcp) consumer_->on_segment(d.segment);
+  if (d.status == wire::DecodeStatus::tcp) consumer_->on_burst({&d.segment, 1});
   rte_pktmbuf_free(whole);
 }
 
