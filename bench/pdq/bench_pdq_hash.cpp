@@ -66,7 +66,7 @@ struct DecodeAlone {
     jpeg_create_decompress(&cinfo);
     jpeg_mem_src(&cinfo, file.data(), static_cast<unsigned long>(file.size()));
     jpeg_read_header(&cinfo, TRUE);
-    cinfo.scale_num = dijk::jpeg_scale_numerator(cinfo.image_width, cinfo.image_height, min_side);
+    cinfo.scale_num = dijk::image::jpeg_scale_numerator(cinfo.image_width, cinfo.image_height, min_side);
     cinfo.scale_denom = 8;
     cinfo.out_color_space = cinfo.scale_num == 8 ? JCS_RGB : JCS_GRAYSCALE;
     jpeg_start_decompress(&cinfo);
@@ -136,7 +136,7 @@ int main(int argc, char** argv) {
       const double t_naive = seconds_per_call([&] { (void)dijk::bench::naive_pdq(file); });
       const double t_decode = seconds_per_call([&] { is_jpeg ? decode.jpeg(file) : decode.png(file); });
       const unsigned scale =
-          is_jpeg ? dijk::jpeg_scale_numerator(s.width, s.height, fast.options().fast_min_side) : 8;
+          is_jpeg ? dijk::image::jpeg_scale_numerator(s.width, s.height, fast.options().fast_min_side) : 8;
       std::printf(
           "%-5s %-7s %4u/8 %10.1f %10.1f %10.1f %10.1f | %8.2fx %8.2fx   (%.2f / %.2f / %.2f / %.2f ms)\n",
           fmt, s.name, scale, 1 / t_fast, 1 / t_full, 1 / t_naive, 1 / t_decode, t_decode / t_fast,

@@ -50,7 +50,7 @@ struct RunResult {
 RunResult run_once(std::uint16_t port, std::uint64_t frames, const std::string& set_path, bool digests) {
   CountingSink sink;
   dijk::LiveSet set(set_path);
-  dijk::HitLanes hits(sink, nullptr);
+  dijk::HitLanes hits(sink, std::nullopt);
   dijk::StreamFactory streams(dijk::StreamFactoryOptions{digests, 1u << 16, {}, 0}, hits, set, nullptr);
   dijk::dpdk::DataplaneConfig config;
   config.ports = {port};

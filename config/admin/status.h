@@ -78,6 +78,7 @@ struct DaemonStatus {
   std::optional<Rates> rates;
   std::optional<Drops> drops;
   std::optional<ConfigStatus> config;
+  std::vector<std::string> alarms;  // the daemon's own (dijkd: the journal cannot keep up); empty: none
 };
 
 // "2026-11-28T19:00:00Z".
@@ -103,6 +104,7 @@ inline std::vector<std::string> problems_of(const DaemonStatus& s) {
     out.push_back("feed unhealthy: " + (s.feed->last_error.empty() ? std::string("?") : s.feed->last_error));
   }
   if (s.reporter && !s.reporter->alarm.empty()) out.push_back("alarm: " + s.reporter->alarm);
+  for (const auto& alarm : s.alarms) out.push_back("alarm: " + alarm);
   if (s.config && !s.config->file_error.empty()) {
     out.push_back("config file has errors (a restart would fail): " + s.config->file_error);
   }
@@ -144,6 +146,7 @@ inline nlohmann::json to_json(const DaemonStatus& s) {
     j["reporter"]["last_delivery_age_s"] =
         s.reporter->last_delivery_age_s ? nlohmann::json(*s.reporter->last_delivery_age_s) : nlohmann::json();
   }
+  if (!s.alarms.empty()) j["alarms"] = s.alarms;
   if (s.rates) {
     j["rates"] = {{"packets_per_s", s.rates->packets_per_s},
                   {"bytes_per_s", s.rates->bytes_per_s},

@@ -26,7 +26,7 @@ struct FileFingerprint {
   FileType type = FileType::unknown;
   DigestResults digests;
   std::optional<PdqDihedralResult> pdq;  // images that decode
-  DecodeStatus pdq_status = DecodeStatus::unsupported;
+  image::DecodeStatus pdq_status = image::DecodeStatus::unsupported;
 };
 
 bool same_file_state(const struct stat& a, const struct stat& b) {

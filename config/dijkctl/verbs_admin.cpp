@@ -111,6 +111,10 @@ void print_status(const json& s) {
     if (!r.value("alarm", "").empty()) std::cout << "\n  ALARM     " << r.value("alarm", "");
     std::cout << "\n";
   }
+  if (s.contains("alarms") && s["alarms"].is_array()) {
+    for (const auto& a : s["alarms"])
+      if (a.is_string()) std::cout << "  ALARM     " << a.get<std::string>() << "\n";
+  }
   if (s.contains("rates")) {
     const auto& r = s["rates"];
     std::cout << "  rates     " << rate(r.value("packets_per_s", 0.0), "pkt/s") << ", "

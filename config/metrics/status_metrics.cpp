@@ -40,6 +40,8 @@ void export_status(Registry& registry, std::function<admin::DaemonStatus()> stat
               static_cast<double>(*s.reporter->last_delivery_age_s));
       }
     }
+    gauge("dijk_alarms", "Alarms the daemon raises now (dijkd: the journal cannot keep up); 0 when none.",
+          static_cast<double>(s.alarms.size()));
     if (s.rates) {
       gauge("dijk_rate_packets_per_second", "Packets per second, recent average.", s.rates->packets_per_s);
       gauge("dijk_rate_bytes_per_second", "Bytes per second, recent average.", s.rates->bytes_per_s);

@@ -52,6 +52,19 @@ std::uint64_t JournalWriter::Producer::append(const HitEvent& hit) {
   return appended_;
 }
 
+bool JournalWriter::Producer::try_append(const HitEvent& hit) {
+  scratch_.clear();
+  append_framed_record(hit, writer_.options_.appliance_id, scratch_);
+  if (writer_.stopped_.load(std::memory_order_acquire) || ring_.write_available() < scratch_.size()) {
+    writer_.poke();
+    return false;
+  }
+  ring_.push(scratch_.data(), scratch_.size());
+  ++appended_;
+  if (ring_.write_available() < ring_capacity(writer_.options_.ring_bytes) / 2) writer_.poke();
+  return true;
+}
+
 bool JournalWriter::Producer::wait_durable(std::uint64_t ticket) {
   if (durable_.load(std::memory_order_acquire) >= ticket) return true;
   writer_.poke();
@@ -312,6 +325,7 @@ void JournalWriter::run() {
         for (const auto& [p, cum] : counts) p->durable_.store(cum, std::memory_order_release);
       }
       durable_cv_.notify_all();
+      report_commit(batch);
       continue;  // more may have arrived during the fdatasync: that is the next group
     }
     if (stopping) break;
@@ -321,6 +335,10 @@ void JournalWriter::run() {
     poked_.store(false);
   }
   if (lost > 0) {
+    {
+      std::lock_guard lock(stats_mutex_);
+      stats_.records_lost += lost;
+    }
     log("ALARM: journal closed while the disk was full: " + std::to_string(lost) + " hits were not written");
   }
   {
@@ -328,6 +346,15 @@ void JournalWriter::run() {
     stopped_.store(true);
   }
   durable_cv_.notify_all();
+}
+
+void JournalWriter::report_commit(const std::vector<std::uint8_t>& batch) {
+  if (!options_.on_commit) return;
+  try {
+    options_.on_commit(batch);
+  } catch (const std::exception& e) {
+    log(std::string("reporting committed hits failed: ") + e.what());
+  }
 }
 
 JournalStats JournalWriter::stats() const {

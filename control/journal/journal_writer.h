@@ -13,6 +13,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -39,6 +40,10 @@ struct JournalOptions {
   std::chrono::milliseconds retry_interval{100};  // after ENOSPC or an I/O error
   bool force_plain_io = false;                    // skip io_uring (benchmarks compare both)
   std::function<void(std::string_view)> log;      // default: stderr
+  // Called on the writer thread after each successful commit with the framed records it made durable
+  // (whole records; each producer's in the order it appended them). This is where a caller reports hits
+  // only once they are durable, without any producer waiting for the disk. Must not call the writer.
+  std::function<void(std::span<const std::uint8_t>)> on_commit;
 };
 
 struct JournalStats {
@@ -51,7 +56,8 @@ struct JournalStats {
   std::uint64_t disk_full_events = 0;     // ENOSPC/EDQUOT write attempts
   std::uint64_t io_errors = 0;            // other failed write/fdatasync attempts
   std::uint64_t segments_deleted = 0;
-  bool disk_full = false;  // the alarm: set while commits fail for lack of space
+  std::uint64_t records_lost = 0;  // queued, but the writer closed while the disk was full: never written
+  bool disk_full = false;          // the alarm: set while commits fail for lack of space
   std::string backend;
 };
 
@@ -65,6 +71,10 @@ class JournalWriter : public HitSink {
     // the ring is full it waits for the writer (counted in ring_full_waits). Throws if the writer was
     // closed while it waited.
     std::uint64_t append(const HitEvent& hit);
+    // Queues the hit without ever waiting (for a forwarding lcore): false when the ring has no room for it
+    // (the writer is behind: a full or slow disk) or the writer is closed. The caller counts what it could
+    // not queue. A queued hit counts toward the tickets as append()'s do.
+    bool try_append(const HitEvent& hit);
     // Blocks until every hit up to ticket is durable (asks the writer to commit now).
     // Returns false only when the writer stopped first (close() while the disk was full).
     bool wait_durable(std::uint64_t ticket);
@@ -113,6 +123,7 @@ class JournalWriter : public HitSink {
   std::size_t drain(std::vector<std::uint8_t>& batch,
                     std::vector<std::pair<Producer*, std::uint64_t>>& counts, std::uint64_t& records);
   bool commit(const std::vector<std::uint8_t>& batch, bool stopping);
+  void report_commit(const std::vector<std::uint8_t>& batch);
   void open_segment(std::uint64_t start, bool create);
   void maybe_roll();
   void apply_retention();

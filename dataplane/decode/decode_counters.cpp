@@ -1,6 +1,6 @@
 #include "dataplane/decode/decode_counters.h"
 
-namespace dijk {
+namespace dijk::wire {
 
 std::string_view decode_drop_name(DecodeDrop r) {
   switch (r) {
@@ -55,4 +55,4 @@ DecodeCounters& DecodeCounters::operator+=(const DecodeCounters& o) {
   return *this;
 }
 
-}  // namespace dijk
+}  // namespace dijk::wire

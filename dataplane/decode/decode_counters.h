@@ -1,12 +1,12 @@
 #pragma once
 // What decoding saw and why it dropped frames. One instance per worker lcore (no sharing); totals are
-// summed when reporting.
+// summed when reporting. In dijk::wire: the wire path's frame decoding, apart from dijk::image's.
 #include <array>
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
 
-namespace dijk {
+namespace dijk::wire {
 
 enum class DecodeDrop : std::uint8_t {
   truncated_ethernet,           // shorter than an Ethernet header
@@ -46,4 +46,4 @@ struct DecodeCounters {
   DecodeCounters& operator+=(const DecodeCounters& o);
 };
 
-}  // namespace dijk
+}  // namespace dijk::wire

@@ -1,6 +1,6 @@
 #include "dataplane/decode/frame_decoder.h"
 
-namespace dijk {
+namespace dijk::wire {
 namespace {
 
 std::uint16_t load16(const std::uint8_t* p) {
@@ -168,4 +168,4 @@ DecodedFrame decode_frame(std::span<const std::uint8_t> frame, std::uint64_t tim
   }
 }
 
-}  // namespace dijk
+}  // namespace dijk::wire

@@ -11,7 +11,7 @@
 #include "dataplane/decode/decode_counters.h"
 #include "dataplane/packet/packet_view.h"
 
-namespace dijk {
+namespace dijk::wire {
 
 enum class DecodeStatus : std::uint8_t { tcp, ipv4_fragment, ipv6_fragment, dropped };
 
@@ -34,4 +34,4 @@ inline constexpr std::size_t kMaxIpv6ExtensionHeaders = 8;
 DecodedFrame decode_frame(std::span<const std::uint8_t> frame, std::uint64_t time_ns,
                           DecodeCounters& counters, bool reassembled = false);
 
-}  // namespace dijk
+}  // namespace dijk::wire

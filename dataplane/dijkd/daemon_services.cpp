@@ -112,10 +112,11 @@ struct DaemonServices::Impl {
                                age > 0 ? static_cast<std::uint64_t>(age) : 0, set.path()};
     }
     s.set_error = set.status().last_error;
-    const CounterView view = counters();
+    CounterView view = counters();
     s.rates = rates(view);
     s.drops = drops_of(view);
     s.config = service.status();
+    s.alarms = std::move(view.alarms);
     return s;
   }
 

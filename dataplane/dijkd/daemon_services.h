@@ -25,6 +25,7 @@ struct CounterView {
   std::vector<std::pair<unsigned, dpdk::CounterList>> workers;   // lcore id, its counters
   std::vector<std::pair<std::string, dpdk::CounterList>> ports;  // port name, its counters
   dpdk::CounterList daemon;                                      // PDQ stage, hits reported, ...
+  std::vector<std::string> alarms;  // what an operator must act on now (e.g. the journal cannot keep up)
 };
 
 class DaemonServices {

@@ -133,15 +133,14 @@ int run_dataplane(const DijkdOptions& o) {
   }
 
   HitSinks hits(o);
-  std::optional<journal::JournalWriter> journal;
+  std::optional<journal::JournalOptions> journal;
   if (!o.journal_dir.empty()) {
-    journal::JournalOptions j;
-    j.dir = o.journal_dir;
-    j.appliance_id = o.appliance_id;
-    j.ack_state = o.journal_ack_state;
-    journal.emplace(std::move(j));
+    journal.emplace();
+    journal->dir = o.journal_dir;
+    journal->appliance_id = o.appliance_id;
+    journal->ack_state = o.journal_ack_state;
   }
-  HitLanes lanes(*hits.all, journal ? &*journal : nullptr);  // a hit is reported once it is durable
+  HitLanes lanes(*hits.all, std::move(journal));  // a hit is reported once it is durable
   LiveSet set(o.set_path, o.verb == "run");
   std::optional<PdqStage> pdq;
   if (o.pdq && o.digests)
@@ -169,6 +168,7 @@ int run_dataplane(const DijkdOptions& o) {
         v.workers.emplace_back(dp->worker_lcores()[w], dp->workers()[w]->snapshot());
       for (auto& p : dp->port_reports()) v.ports.emplace_back(p.info.name, std::move(p.counters));
       v.daemon = daemon_counters(pdq ? &*pdq : nullptr, lanes, hits);
+      v.alarms = lanes.alarms();
       return v;
     };
     const auto apply_live = [&](const Config& next) {
@@ -187,9 +187,11 @@ int run_dataplane(const DijkdOptions& o) {
   dp->run([&] { return supervise(signals, timespec{}, services.get(), set); });
   if (pdq) pdq->drain_and_stop();  // every image already queued is hashed before the summary
   if (services) services->stop();
+  lanes.close();  // every queued hit committed and reported (or counted unjournalled) before the summary
   print_summary(*dp, daemon_counters(pdq ? &*pdq : nullptr, lanes, hits), o.json);
   dp.reset();
-  return hits.all->hits() > 0 ? kExitFound : kExitOk;
+  // A hit the journal could not take was still found: the exit code says so.
+  return hits.all->hits() + lanes.unjournalled() > 0 ? kExitFound : kExitOk;
 }
 
 }  // namespace

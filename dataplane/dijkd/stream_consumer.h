@@ -15,6 +15,7 @@ class StreamConsumer : public dpdk::SegmentConsumer {
   // `images` may be null (PDQ off).
   StreamConsumer(const StreamPipelineConfig& config, HitSink& hits, LiveSet& set, ImageQueue* images);
   void on_segment(const TcpSegment& segment) override { pipeline_.process(segment); }
+  void on_burst(std::span<const TcpSegment> segments) override { pipeline_.process_burst(segments); }
   void on_tick(std::uint64_t now_ns) override;
   void on_end(std::uint64_t now_ns) override { pipeline_.flush(now_ns); }
   void append_counters(dpdk::CounterList& out) const override;

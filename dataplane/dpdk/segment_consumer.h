@@ -2,6 +2,7 @@
 // What a worker lcore hands decoded TCP segments to: the stream stage (reassembly, HTTP, files,
 // digests, hits). One instance per worker lcore, owned by it, never shared.
 #include <cstdint>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -16,6 +17,11 @@ class SegmentConsumer {
  public:
   virtual ~SegmentConsumer() = default;
   virtual void on_segment(const TcpSegment& segment) = 0;
+  // The TCP segments of one received burst, in arrival order; the same as on_segment on each in turn.
+  // A consumer that can overlap them (prefetching the next payloads) overrides it.
+  virtual void on_burst(std::span<const TcpSegment> segments) {
+    for (const TcpSegment& s : segments) on_segment(s);
+  }
   // Between bursts, with the current time (capture time in replay): idle timeouts and housekeeping.
   virtual void on_tick(std::uint64_t /*now_ns*/) {}
   // The capture is consumed or the daemon stops: finish what can be finished (flows still open are

@@ -105,6 +105,14 @@ void Worker::poll(QueueBinding& q) {
     counters_.rx_bytes += frames[i]->pkt_len;
     handle(frames[i], q.forward, frame_time(q, frames[i]));
   }
+  hand_over_burst();
+}
+
+void Worker::hand_over_burst() {
+  if (burst_size_ == 0) return;
+  consumer_->on_burst({burst_segments_.data(), burst_size_});
+  for (std::size_t i = 0; i < burst_size_; ++i) rte_pktmbuf_free(burst_frames_[i]);
+  burst_size_ = 0;
 }
 
 void Worker::forward(const QueueBinding& q, rte_mbuf** frames, std::uint16_t n) {
@@ -128,7 +136,8 @@ std::uint64_t Worker::frame_time(QueueBinding& q, const rte_mbuf* frame) const {
 void Worker::handle(rte_mbuf* frame, bool shared_with_tx, std::uint64_t time_ns) {
   if (time_ns > now_ns_) now_ns_ = time_ns;
   std::span<const std::uint8_t> bytes;
-  if (frame->nb_segs > 1) {
+  const bool in_scratch = frame->nb_segs > 1;
+  if (in_scratch) {
     ++counters_.chained_frames;
     const std::uint32_t len = std::min<std::uint32_t>(frame->pkt_len, kScratchBytes);
     const auto* p = static_cast<const std::uint8_t*>(rte_pktmbuf_read(frame, 0, len, scratch_.data()));
@@ -136,17 +145,27 @@ void Worker::handle(rte_mbuf* frame, bool shared_with_tx, std::uint64_t time_ns)
   } else {
     bytes = {mbuf_bytes(frame), frame->data_len};
   }
-  const DecodedFrame d = decode_frame(bytes, time_ns, counters_.decode);
+  const wire::DecodedFrame d = wire::decode_frame(bytes, time_ns, counters_.decode);
   switch (d.status) {
-    case DecodeStatus::tcp:
-      consumer_->on_segment(d.segment);
+    case wire::DecodeStatus::tcp:
+      if (!in_scratch) {
+        // The payload points into the frame: keep both until the burst is handed over.
+        burst_segments_[burst_size_] = d.segment;
+        burst_frames_[burst_size_++] = frame;
+        return;
+      }
+      // The payload is in scratch_, which the next chained frame overwrites: hand it over now, after the
+      // segments received before it.
+      hand_over_burst();
+      consumer_->on_burst({&d.segment, 1});
       break;
-    case DecodeStatus::ipv4_fragment:
-    case DecodeStatus::ipv6_fragment:
+    case wire::DecodeStatus::ipv4_fragment:
+    case wire::DecodeStatus::ipv6_fragment:
+      hand_over_burst();  // a datagram it completes must come after the segments received before it
       set_header_lengths(frame, d.l2_len, d.l3_len);
-      handle_fragment(frame, d.status == DecodeStatus::ipv6_fragment, shared_with_tx, time_ns);
+      handle_fragment(frame, d.status == wire::DecodeStatus::ipv6_fragment, shared_with_tx, time_ns);
       return;  // the reassembly table owns the frame now
-    case DecodeStatus::dropped:
+    case wire::DecodeStatus::dropped:
       break;
   }
   rte_pktmbuf_free(frame);
@@ -164,7 +183,7 @@ void Worker::handle_fragment(rte_mbuf* frame, bool ipv6, bool shared_with_tx, st
     if (copy == nullptr || copy->nb_segs > 1) {
       if (copy != nullptr) rte_pktmbuf_free(copy);
       ++counters_.reassembly_copy_failed;
-      counters_.decode.drop(DecodeDrop::reassembly_failed);
+      counters_.decode.drop(wire::DecodeDrop::reassembly_failed);
       return;
     }
     set_header_lengths(copy, l2_len, l3_len);
@@ -175,8 +194,8 @@ void Worker::handle_fragment(rte_mbuf* frame, bool ipv6, bool shared_with_tx, st
   ++(ipv6 ? counters_.decode.ipv6_reassembled : counters_.decode.ipv4_reassembled);
   const std::uint32_t len = std::min<std::uint32_t>(whole->pkt_len, kScratchBytes);
   const auto* p = static_cast<const std::uint8_t*>(rte_pktmbuf_read(whole, 0, len, scratch_.data()));
-  const DecodedFrame d = decode_frame({p, len}, time_ns, counters_.decode, /*reassembled=*/true);
-  if (d.status == DecodeStatus::tcp) consumer_->on_segment(d.segment);
+  const wire::DecodedFrame d = wire::decode_frame({p, len}, time_ns, counters_.decode, /*reassembled=*/true);
+  if (d.status == wire::DecodeStatus::tcp) consumer_->on_burst({&d.segment, 1});
   rte_pktmbuf_free(whole);
 }
 
@@ -199,8 +218,9 @@ CounterList Worker::counter_list() const {
   out.emplace_back("ipv6_reassembled", c.decode.ipv6_reassembled);
   out.emplace_back("fragments_expired", reassembly_.counters().freed);
   out.emplace_back("tcp_segments", c.decode.tcp_segments);
-  for (std::size_t r = 0; r < kDecodeDropCount; ++r)
-    out.emplace_back("drop_" + std::string(decode_drop_name(static_cast<DecodeDrop>(r))), c.decode.drops[r]);
+  for (std::size_t r = 0; r < wire::kDecodeDropCount; ++r)
+    out.emplace_back("drop_" + std::string(wire::decode_drop_name(static_cast<wire::DecodeDrop>(r))),
+                     c.decode.drops[r]);
   consumer_->append_counters(out);
   return out;
 }

@@ -1,7 +1,8 @@
 #pragma once
 // One worker lcore: owns its RX queues, its reassembly table, its stream consumer and its counters.
 // The loop is run to completion, as in DPDK's l3fwd: receive a burst, forward it first (inline mode),
-// then decode and hand every TCP segment to the consumer, then housekeeping. Nothing is shared with
+// then decode it and hand its TCP segments to the consumer in one call (on_burst: the stream stage's
+// process_burst, which the stream benchmark measures), then housekeeping. Nothing is shared with
 // other workers. While it runs, the worker publishes a copy of its counters about once a second
 // (snapshot(), for `dijkctl stats` and the metrics endpoint); the live counters are read only after
 // the worker has returned.
@@ -46,7 +47,7 @@ struct WorkerCounters {
   // This lcore's thread CPU time from the start of run() to its frame budget (or to the end): on a shared
   // machine the benchmark divides by this as well as by wall time.
   std::uint64_t cpu_ns = 0;
-  DecodeCounters decode;
+  wire::DecodeCounters decode;
 };
 
 struct WorkerSetup {
@@ -82,6 +83,7 @@ class Worker {
   void poll(QueueBinding& q);
   void forward(const QueueBinding& q, rte_mbuf** frames, std::uint16_t n);
   void handle(rte_mbuf* frame, bool shared_with_tx, std::uint64_t time_ns);
+  void hand_over_burst();
   void handle_fragment(rte_mbuf* frame, bool ipv6, bool shared_with_tx, std::uint64_t time_ns);
   std::uint64_t frame_time(QueueBinding& q, const rte_mbuf* frame) const;
 
@@ -93,6 +95,11 @@ class Worker {
   std::uint64_t last_tick_ns_ = 0;
   void publish_snapshot(bool force);
   std::vector<std::uint8_t> scratch_;
+  // The burst's TCP segments not yet handed to the consumer, and the frames their payloads point into
+  // (freed once the consumer has them). A segment in scratch_ is handed over at once, after these.
+  std::array<TcpSegment, kBurst> burst_segments_{};
+  std::array<rte_mbuf*, kBurst> burst_frames_{};
+  std::size_t burst_size_ = 0;
   mutable std::mutex snapshot_mutex_;  // the worker only try_locks it: the packet path never waits
   CounterList snapshot_;
   std::uint64_t last_snapshot_ns_ = 0;  // linearised chains and rebuilt datagrams (<= 64 KiB + headers)

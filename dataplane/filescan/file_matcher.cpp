@@ -7,7 +7,7 @@
 #include "hashcore/pdq_index/pdq_set_section.h"
 #include "hashcore/util/hex.h"
 
-namespace dijk {
+namespace dijk::scan {
 
 void FileHashState::start(FileTask task) {
   task_ = std::move(task);
@@ -131,4 +131,4 @@ void FileMatcher::problem(const std::string& path, ScanProblem p, const std::str
   on_problem_(path, p, detail);
 }
 
-}  // namespace dijk
+}  // namespace dijk::scan

@@ -16,7 +16,7 @@
 #include "hashcore/set/hash_set.h"
 #include "hashcore/sniff/file_type.h"
 
-namespace dijk {
+namespace dijk::scan {
 
 class FileHashState {
  public:
@@ -67,4 +67,4 @@ class FileMatcher {
   std::unique_ptr<PdqHasher> pdq_;
 };
 
-}  // namespace dijk
+}  // namespace dijk::scan

@@ -13,7 +13,7 @@ class FileReader {
  public:
   virtual ~FileReader() = default;
   // Reads every task until the queue is closed and drained.
-  virtual void run(FileTaskQueue& queue, FileMatcher& matcher) = 0;
+  virtual void run(FileTaskQueue& queue, scan::FileMatcher& matcher) = 0;
 };
 
 std::unique_ptr<FileReader> make_pread_reader(const ScanOptions& options, AlgorithmSet algorithms);

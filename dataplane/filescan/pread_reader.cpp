@@ -16,18 +16,18 @@ class PreadReader final : public FileReader {
   PreadReader(const ScanOptions& options, AlgorithmSet algorithms)
       : buffer_(options.chunk_bytes), state_(algorithms, options.pdq ? options.pdq_max_image_bytes : 0) {}
 
-  void run(FileTaskQueue& queue, FileMatcher& matcher) override {
+  void run(FileTaskQueue& queue, scan::FileMatcher& matcher) override {
     while (auto task = queue.pop()) read_one(std::move(*task), matcher);
   }
 
  private:
-  void read_one(FileTask task, FileMatcher& matcher) {
+  void read_one(FileTask task, scan::FileMatcher& matcher) {
     // O_NONBLOCK: should a fifo replace the file after the walker's stat, open must not hang on it.
     const int fd = ::open(task.path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     read_fd(fd, std::move(task), matcher);
   }
 
-  void read_fd(int fd, FileTask task, FileMatcher& matcher) {
+  void read_fd(int fd, FileTask task, scan::FileMatcher& matcher) {
     if (fd < 0) {
       matcher.problem(task.path, errno == ENOENT ? ScanProblem::vanished : ScanProblem::unreadable,
                       std::strerror(errno));
@@ -61,7 +61,7 @@ class PreadReader final : public FileReader {
   }
 
   std::vector<std::uint8_t> buffer_;
-  FileHashState state_;
+  scan::FileHashState state_;
 };
 
 }  // namespace

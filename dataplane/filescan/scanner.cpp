@@ -42,7 +42,7 @@ ScanSummary Scanner::run(const std::vector<std::string>& paths, const ProgressFn
 
   // Problems come from the walker and from every reader; one mutex keeps the named lines whole.
   std::mutex problem_mutex;
-  ProblemFn serialized = [&](const std::string& path, ScanProblem p, const std::string& detail) {
+  scan::ProblemFn serialized = [&](const std::string& path, ScanProblem p, const std::string& detail) {
     std::lock_guard lock(problem_mutex);
     on_problem_(path, p, detail);
   };
@@ -69,7 +69,7 @@ ScanSummary Scanner::run(const std::vector<std::string>& paths, const ProgressFn
   std::vector<std::thread> workers;
   for (unsigned i = 0; i < threads; ++i) {
     workers.emplace_back([&, i] {
-      FileMatcher matcher(set_, hits_, counters[i], serialized);
+      scan::FileMatcher matcher(set_, hits_, counters[i], serialized);
       readers[i]->run(queue, matcher);
     });
   }

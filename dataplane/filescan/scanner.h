@@ -30,7 +30,7 @@ using ProgressFn = std::function<void(const ScanSummary& so_far)>;
 
 class Scanner {
  public:
-  Scanner(ScanOptions options, std::shared_ptr<const HashSet> set, HitSink& hits, ProblemFn on_problem)
+  Scanner(ScanOptions options, std::shared_ptr<const HashSet> set, HitSink& hits, scan::ProblemFn on_problem)
       : options_(options), set_(std::move(set)), hits_(hits), on_problem_(std::move(on_problem)) {}
   ScanSummary run(const std::vector<std::string>& paths, const ProgressFn& progress = {});
 
@@ -38,7 +38,7 @@ class Scanner {
   ScanOptions options_;
   std::shared_ptr<const HashSet> set_;
   HitSink& hits_;
-  ProblemFn on_problem_;
+  scan::ProblemFn on_problem_;
 };
 
 }  // namespace dijk

@@ -46,7 +46,7 @@ class UringReader final : public FileReader {
     return io_uring_register_buffers(&ring_, iov.data(), static_cast<unsigned>(iov.size()));
   }
 
-  void run(FileTaskQueue& queue, FileMatcher& matcher) override {
+  void run(FileTaskQueue& queue, scan::FileMatcher& matcher) override {
     std::size_t active = 0;
     bool queue_done = false;
     for (;;) {
@@ -80,13 +80,13 @@ class UringReader final : public FileReader {
  private:
   struct Slot {
     Slot(AlgorithmSet algorithms, std::uint64_t keep_image_bytes) : state(algorithms, keep_image_bytes) {}
-    FileHashState state;
+    scan::FileHashState state;
     std::uint8_t* buffer = nullptr;
     int fd = -1;
     std::uint64_t offset = 0;
   };
 
-  bool start(std::size_t i, FileTask task, FileMatcher& matcher) {
+  bool start(std::size_t i, FileTask task, scan::FileMatcher& matcher) {
     Slot& s = slots_[i];
     const int fd = ::open(task.path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     if (fd < 0) {
@@ -119,7 +119,7 @@ class UringReader final : public FileReader {
   }
 
   // Returns true while the slot's file is still in flight.
-  bool on_read(std::size_t i, int res, FileMatcher& matcher) {
+  bool on_read(std::size_t i, int res, scan::FileMatcher& matcher) {
     Slot& s = slots_[i];
     const std::uint64_t size = s.state.task().size;
     if (res == -EAGAIN || res == -EINTR) {
@@ -145,13 +145,13 @@ class UringReader final : public FileReader {
     return false;
   }
 
-  void finish(std::size_t i, FileMatcher& matcher) {
+  void finish(std::size_t i, scan::FileMatcher& matcher) {
     ::close(slots_[i].fd);
     slots_[i].fd = -1;
     matcher.complete(slots_[i].state);
   }
 
-  void fail(std::size_t i, ScanProblem p, const std::string& detail, FileMatcher& matcher) {
+  void fail(std::size_t i, ScanProblem p, const std::string& detail, scan::FileMatcher& matcher) {
     ::close(slots_[i].fd);
     slots_[i].fd = -1;
     matcher.problem(slots_[i].state.task().path, p, detail);

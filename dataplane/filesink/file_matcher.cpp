@@ -5,7 +5,7 @@
 
 #include "hashcore/util/hex.h"
 
-namespace dijk {
+namespace dijk::wire {
 
 struct FileMatcher::OpenFile {
   explicit OpenFile(AlgorithmSet algorithms) : digests(algorithms) {}
@@ -212,4 +212,4 @@ void FlowFiles::end_file(bool complete, std::uint64_t time_ns) {
   file_ = nullptr;
 }
 
-}  // namespace dijk
+}  // namespace dijk::wire

@@ -17,7 +17,7 @@
 #include "hashcore/set/hash_set.h"
 #include "hashcore/sniff/file_type.h"
 
-namespace dijk {
+namespace dijk::wire {
 
 struct FileSinkConfig {
   bool digests = true;  // false: parse only, nothing hashed or matched
@@ -80,4 +80,4 @@ class FlowFiles final : public UploadSink {
   FileMatcher::OpenFile* file_ = nullptr;
 };
 
-}  // namespace dijk
+}  // namespace dijk::wire

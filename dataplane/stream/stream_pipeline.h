@@ -22,7 +22,7 @@ namespace dijk {
 struct StreamPipelineConfig {
   ReassemblyConfig reassembly;
   std::vector<std::uint16_t> http_ports{80, 8080, 8000};  // server ports whose connections are parsed
-  FileSinkConfig files;
+  wire::FileSinkConfig files;
 };
 
 class StreamPipeline {
@@ -53,7 +53,7 @@ class StreamPipeline {
   class HttpFlows;
   StreamCounters counters_;
   std::unique_ptr<HttpParserConfig> http_config_;
-  std::unique_ptr<FileMatcher> files_;
+  std::unique_ptr<wire::FileMatcher> files_;
   std::unique_ptr<HttpFlows> factory_;
   std::unique_ptr<TcpReassembler> reassembler_;
 };

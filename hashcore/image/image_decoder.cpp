@@ -17,7 +17,7 @@
 #include <cstdio>
 #include <cstring>
 
-namespace dijk {
+namespace dijk::image {
 
 std::string_view decode_status_name(DecodeStatus s) {
   switch (s) {
@@ -483,4 +483,4 @@ DecodeStatus ImageDecoder::decode_webp(std::span<const std::uint8_t> file, LumaV
   return DecodeStatus::ok;
 }
 
-}  // namespace dijk
+}  // namespace dijk::image

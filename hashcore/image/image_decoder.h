@@ -3,6 +3,8 @@
 // plane, the only thing PDQ needs. One decoder per thread: it keeps its buffers between images so the hot
 // path does not allocate or fault pages in once it has seen its largest image.
 //
+// In dijk::image: its DecodeStatus and DecodeCounters are not the wire path's (dijk::wire).
+//
 // Every input is hostile: sizes are checked before any pixel buffer is sized, libraries get their own
 // limits, and truncated or corrupt files are errors (never a half-grey image that could be hashed).
 #include <array>
@@ -13,7 +15,7 @@
 
 #include "hashcore/sniff/file_type.h"
 
-namespace dijk {
+namespace dijk::image {
 
 struct DecodeLimits {
   std::uint64_t max_pixels = 64'000'000;        // width * height of the stored image
@@ -105,4 +107,4 @@ class ImageDecoder {
   std::vector<std::uint8_t> row_;  // one decoded row (or a whole image where a library needs it)
 };
 
-}  // namespace dijk
+}  // namespace dijk::image

@@ -400,10 +400,10 @@ PdqDihedralResult PdqHasher::hash_luma_dihedral(const float* luma, std::uint32_t
 
 const float* PdqHasher::decode(std::span<const std::uint8_t> file, std::uint32_t& width,
                                std::uint32_t& height) {
-  DecodeOptions decode_options;
+  image::DecodeOptions decode_options;
   if (options_.fast) decode_options.jpeg_min_side = options_.fast_min_side;
   decode_options.read_exif_orientation = options_.apply_exif_orientation;
-  const DecodeResult decoded = decoder_.decode(file, decode_options);
+  const image::DecodeResult decoded = decoder_.decode(file, decode_options);
   last_status_ = decoded.status;
   orientation_ = decoded.luma.exif_orientation;
   if (!decoded.ok()) return nullptr;

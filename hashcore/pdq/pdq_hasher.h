@@ -17,7 +17,7 @@
 namespace dijk {
 
 struct PdqOptions {
-  DecodeLimits limits;
+  image::DecodeLimits limits;
   // Fast path: JPEGs decode scaled down in the DCT domain (to a shorter side >= fast_min_side) and use
   // their Y channel. Measured on the reference test set to stay within a few bits of full resolution
   // (tests/unit/pdq asserts <= 8); docs/pdq.md has the figures.
@@ -40,8 +40,8 @@ class PdqHasher {
   PdqResult hash_luma(const float* luma, std::uint32_t width, std::uint32_t height);
   PdqDihedralResult hash_luma_dihedral(const float* luma, std::uint32_t width, std::uint32_t height);
 
-  const DecodeCounters& decode_counters() const { return decoder_.counters(); }
-  DecodeStatus last_status() const { return last_status_; }
+  const image::DecodeCounters& decode_counters() const { return decoder_.counters(); }
+  image::DecodeStatus last_status() const { return last_status_; }
   const PdqOptions& options() const { return options_; }
 
  private:
@@ -51,8 +51,8 @@ class PdqHasher {
   void apply_orientation();  // turns dct_ into the DCT of the image as its EXIF orientation displays it
 
   PdqOptions options_;
-  ImageDecoder decoder_;
-  DecodeStatus last_status_ = DecodeStatus::ok;
+  image::ImageDecoder decoder_;
+  image::DecodeStatus last_status_ = image::DecodeStatus::ok;
   std::uint8_t orientation_ = 1;             // of the file being hashed
   std::vector<float> plane_a_, plane_b_;     // filter ping-pong buffers, as large as the largest image
   std::vector<float> column_sums_;           // one running sum per column for the vertical pass

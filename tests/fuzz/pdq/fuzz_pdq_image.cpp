@@ -15,7 +15,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     dijk::PdqHasher hasher(options);
     const auto result = hasher.hash_file_bytes(std::span(data, size));
     if (result && (result->quality < 0 || result->quality > 100)) std::abort();
-    if (!result && hasher.last_status() == dijk::DecodeStatus::ok) std::abort();
+    if (!result && hasher.last_status() == dijk::image::DecodeStatus::ok) std::abort();
   }
   return 0;
 }

@@ -165,8 +165,8 @@ TEST_F(DijkdReplay, HitsAreDurableInTheJournalBeforeTheyAreReported) {
                            pdq_set(true).string() + " --journal " + journal.string());
   ASSERT_EQ(r.exit_code, 1) << r.output;
   ASSERT_EQ(r.hits.size(), 2u) << r.output;  // the original by MD5, the re-saved copy by PDQ
-  EXPECT_EQ(r.total("journal_durable_hits"), 2u);
-  EXPECT_EQ(r.total("journal_not_durable"), 0u);
+  EXPECT_EQ(r.total("journal_hits_journalled"), 2u);
+  EXPECT_EQ(r.total("journal_hits_unjournalled"), 0u);
   EXPECT_EQ(r.total("hits_reported"), 2u);
 
   journal::JournalReader reader(journal);

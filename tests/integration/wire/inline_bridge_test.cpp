@@ -1,15 +1,19 @@
 // `dijkd run --mode inline` bridging two af_packet ports between a client and a server namespace: a real
-// curl upload must go through (every frame forwarded) and be fingerprinted on the way. Needs root (network
-// namespaces); skipped otherwise.
+// curl upload must go through (every frame forwarded) and be fingerprinted on the way, also while the
+// journal's disk is full. Needs root (network namespaces, a tmpfs mount); skipped otherwise.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <array>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <random>
 #include <sstream>
 #include <string>
@@ -160,6 +164,103 @@ TEST_F(InlineBridge, ForwardsEveryFrameAndReportsTheUpload) {
   EXPECT_NE(out.find("\"filename\":\"upload.bin\""), std::string::npos) << out;
   EXPECT_GT(total_counter(out, "forwarded"), 20u) << out;
   EXPECT_EQ(total_counter(out, "forward_dropped"), 0u) << out;
+}
+
+// The output of a shell command (stderr merged).
+std::string capture(const std::string& cmd) {
+  std::string out;
+  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
+  if (p == nullptr) return out;
+  std::array<char, 4096> buf{};
+  while (std::fgets(buf.data(), static_cast<int>(buf.size()), p) != nullptr) out += buf.data();
+  pclose(p);
+  return out;
+}
+
+bool eventually(const std::function<bool()>& done) {
+  for (int i = 0; i < 200; ++i) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return done();
+}
+
+// A tmpfs of 256 KiB mounted for the test: the journal's disk, filled to the last byte once dijkd runs.
+class SmallDisk {
+ public:
+  explicit SmallDisk(const fs::path& at) : at_(at) {
+    fs::create_directories(at_);
+    mounted_ = ::mount("tmpfs", at_.c_str(), "tmpfs", 0, "size=256k,mode=0700") == 0;
+  }
+  ~SmallDisk() {
+    if (mounted_) ::umount2(at_.c_str(), MNT_DETACH);
+  }
+  SmallDisk(const SmallDisk&) = delete;
+  SmallDisk& operator=(const SmallDisk&) = delete;
+  bool mounted() const { return mounted_; }
+  void fill() const {
+    std::ofstream out(at_ / "filler", std::ios::binary);
+    const std::string block(4096, 'f');
+    while (out.write(block.data(), static_cast<std::streamsize>(block.size()))) {
+    }
+  }
+
+ private:
+  fs::path at_;
+  bool mounted_ = false;
+};
+
+// The journal's disk full under a live inline bridge: hits cannot be made durable, yet the lcore that
+// finds them must not wait for the disk. Every upload crosses the bridge (curl gets the server's answer); the
+// hits are counted as unjournalled and `dijkctl status` and the metrics endpoint carry the alarm.
+TEST_F(InlineBridge, KeepsForwardingWhileTheJournalDiskIsFull) {
+  SmallDisk disk(dir_ / "journal-disk");
+  if (!disk.mounted()) GTEST_SKIP() << "mounting a tmpfs is not permitted here";
+  const std::string md5_hex = make_upload_and_set(dir_);
+  const int metrics_port = 20000 + static_cast<int>(getpid() % 20000);
+  const fs::path socket = dir_ / "dijkd.sock";
+  const fs::path config = dir_ / "dijk.toml";
+  std::ofstream(config)
+      << "appliance_id = \"inline-test\"\n\n[dataplane]\nmode = \"inline\"\nlcores = [1]\n\n"
+      << "[[dataplane.ports]]\nname = \"side0\"\ndevice = \"net_af_packet0,iface=" << b0_
+      << "\"\n\n[[dataplane.ports]]\nname = \"side1\"\ndevice = \"net_af_packet1,iface=" << b1_
+      << "\"\n\n[dataplane.eal]\nhugepages = false\nmemory_mb = 512\n\n"
+      << "[paths]\nset = \"" << (dir_ / "test.set").string() << "\"\njournal = \""
+      << (dir_ / "journal-disk" / "journal").string() << "\"\n\n[admin]\nsocket = \"" << socket.string()
+      << "\"\ngroup = \"root\"\n\n[metrics]\nlisten = \"127.0.0.1:" << metrics_port << "\"\n";
+  start_dijkd({"run", "--config", config.string()}, "ready:");
+  disk.fill();
+
+  constexpr int kUploads = 3;
+  for (int i = 0; i < kUploads; ++i) EXPECT_EQ(upload(), "201") << "upload " << i;
+
+  const std::string ctl = std::string(DIJK_BINARY_DIR) + "/config/dijkctl/dijkctl";
+  std::string status;
+  EXPECT_TRUE(eventually([&] {
+    status = capture(ctl + " status --socket " + socket.string());
+    return status.find("ALARM     journal disk full") != std::string::npos;
+  })) << status;
+  std::string metrics;
+  ASSERT_EQ(sh("ip -n " + mid_ + " link set lo up"), 0);  // the metrics listener is on its loopback
+  EXPECT_TRUE(eventually([&] {
+    metrics = capture("ip netns exec " + mid_ + " curl -s http://127.0.0.1:" + std::to_string(metrics_port) +
+                      "/metrics");
+    return metrics.find("dijk_alarms{daemon=\"dijkd\"} 1") != std::string::npos &&
+           metrics.find("dijk_journal_disk_full_total 1") != std::string::npos;
+  })) << metrics;
+
+  const int exit_status = stop(dijkd_);
+  // 1: hits found, even though none could be journalled.
+  EXPECT_TRUE(WIFEXITED(exit_status) && WEXITSTATUS(exit_status) == 1)
+      << exit_status << test::read_text(dir_ / "dijkd.out.err");
+  const std::string out = test::read_text(dir_ / "dijkd.out");
+  const std::uint64_t hits = total_counter(out, "stream_hits");
+  EXPECT_GE(hits, static_cast<std::uint64_t>(kUploads)) << out;
+  EXPECT_EQ(total_counter(out, "journal_hits_unjournalled"), hits) << out;
+  EXPECT_EQ(total_counter(out, "journal_hits_journalled"), 0u) << out;
+  EXPECT_EQ(total_counter(out, "forward_dropped"), 0u) << out;
+  EXPECT_EQ(out.find("\"hash\":\"" + md5_hex + "\""), std::string::npos)
+      << "a hit that is not in the journal was reported: " << out;
 }
 
 TEST_F(InlineBridge, MirrorPortWithTwoWorkersOnKernelFanoutQueues) {

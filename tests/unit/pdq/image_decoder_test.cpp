@@ -7,7 +7,7 @@
 #include "hashcore/pdq/pdq_hasher.h"
 #include "tests/unit/pdq/test_files.h"
 
-namespace dijk {
+namespace dijk::image {
 namespace {
 
 using pdqtest::data_dir;
@@ -151,9 +151,9 @@ TEST(ImageDecoder, FastPathScalesLargeJpegsInTheDctDomain) {
 }
 
 }  // namespace
-}  // namespace dijk
+}  // namespace dijk::image
 
-namespace dijk {
+namespace dijk::image {
 namespace {
 
 // Each file is the 512x512 bridge stored turned or mirrored, with the EXIF orientation that displays it
@@ -193,4 +193,4 @@ TEST(ExifOrientation, MalformedExifIsOrientationOne) {
 }
 
 }  // namespace
-}  // namespace dijk
+}  // namespace dijk::image

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-namespace dijk {
+namespace dijk::wire {
 namespace {
 
 using Bytes = std::vector<std::uint8_t>;
@@ -215,4 +215,4 @@ TEST(FrameDecoder, ReassembledDatagramIsNotCountedTwice) {
 }
 
 }  // namespace
-}  // namespace dijk
+}  // namespace dijk::wire
