@@ -1,6 +1,7 @@
 #include "control/feed/publisher.h"
 
 #include <chrono>
+#include <ctime>
 #include <filesystem>
 #include <set>
 #include <system_error>
@@ -16,6 +17,15 @@ constexpr std::uint64_t kMaxContentBytes = std::uint64_t{16} << 30;
 std::int64_t clock_now() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
+}
+
+std::string utc_time(std::int64_t t) {
+  const std::time_t tt = static_cast<std::time_t>(t);
+  std::tm tm{};
+  ::gmtime_r(&tt, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
 }
 
 std::string path_in(const std::string& dir, const std::string& name) {
@@ -57,6 +67,19 @@ Previous load_previous(const std::string& feed_dir) {
 }
 
 }  // namespace
+
+std::string key_expiry_warning(std::int64_t not_after, std::int64_t manifest_expires, std::int64_t now) {
+  const bool soon = not_after - now < kKeyExpiryWarningSeconds;
+  const bool before_manifest = not_after < manifest_expires;
+  if (!soon && !before_manifest) return "";
+  std::string w = "the feed key's delegation expires at " + utc_time(not_after) + " (in " +
+                  std::to_string((not_after - now) / 3600) + " h)";
+  if (before_manifest) {
+    w += ", before this manifest's own expiry at " + utc_time(manifest_expires) +
+         ": appliances will refuse it as key_expired from then on";
+  }
+  return w + "; run `dijk-hotline rotate-key` (needs the root key) and publish again before then";
+}
 
 void keygen(const KeygenOptions& o) {
   if (!valid_file_name(o.feed_name))
@@ -108,6 +131,16 @@ PublishResult publish_contents(const PublishOptions& o, SetContents contents, co
   if (delegation.delegation.key != feed_key.public_key()) {
     throw std::runtime_error("feed.key does not match the delegation (rotate-key interrupted?)");
   }
+  // Appliances refuse a manifest under an expired delegation (key_expired), whatever its own expiry: such a
+  // publish would only replace a manifest they still accept by one they all refuse.
+  const std::int64_t not_after = delegation.delegation.not_after;
+  if (not_after <= now) {
+    throw std::runtime_error("the feed key's delegation (serial " +
+                             std::to_string(delegation.delegation.serial) + ") expired at " +
+                             utc_time(not_after) +
+                             ": appliances would refuse this version as key_expired; nothing published. Run "
+                             "`dijk-hotline rotate-key` (needs the root key), then publish again");
+  }
   fs::create_directories(o.feed_dir);
   const Previous prev = load_previous(o.feed_dir);
   if (prev.exists && prev.manifest.feed != delegation.delegation.feed) {
@@ -124,7 +157,8 @@ PublishResult publish_contents(const PublishOptions& o, SetContents contents, co
   m.key_serial = delegation.delegation.serial;
   m.snapshot = write_content(o.feed_dir, "snapshot-" + std::to_string(m.version) + ".dfc",
                              encode_snapshot(contents, m.version));
-  PublishResult result{m.version, contents.exact_count(), 0};
+  PublishResult result{m.version, contents.exact_count(), 0, not_after,
+                       key_expiry_warning(not_after, m.expires, now)};
   if (prev.exists) {
     const auto delta = encode_delta(prev.contents, contents, prev.manifest.version, m.version, note);
     result.delta_changes = decode_delta(delta).changes();

@@ -41,14 +41,23 @@ struct PublishResult {
   std::uint64_t version = 0;
   std::uint64_t hashes = 0;
   std::uint64_t delta_changes = 0;
+  std::int64_t key_not_after = 0;  // when the delegation the manifest was signed under expires
+  std::string warning;             // non-empty: the operator should act (the feed key expires soon)
 };
+
+// Publishing warns this long before the delegation expires.
+inline constexpr std::int64_t kKeyExpiryWarningSeconds = 7 * 86400;
+// The warning for a manifest valid until `manifest_expires` signed under a delegation valid until
+// `not_after`, published at `now`; empty when the key has more than a week left and outlives the manifest.
+std::string key_expiry_warning(std::int64_t not_after, std::int64_t manifest_expires, std::int64_t now);
 
 // Publishes the contents of set file `set_path` as the next version.
 PublishResult publish_set(const PublishOptions& options, const std::string& set_path);
 // Publishes the current version minus `digests` as the next version at once; `reason` travels in the delta.
 PublishResult retract(const PublishOptions& options, const std::vector<Digest>& digests,
                       const std::string& reason);
-// Publishes `contents` as the next version (the common path of both).
+// Publishes `contents` as the next version (the common path of both). Refuses, writing nothing, when the
+// delegation has expired: every appliance would refuse the manifest as key_expired.
 PublishResult publish_contents(const PublishOptions& options, SetContents contents, const std::string& note);
 
 }  // namespace dijk::feed

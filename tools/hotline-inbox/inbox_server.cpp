@@ -2,7 +2,6 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
@@ -17,6 +16,7 @@
 #include <ctime>
 #include <iostream>
 #include <stdexcept>
+#include <system_error>
 
 #include "tools/hotline-inbox/http_request.h"
 #include "tools/hotline-inbox/report_parse.h"
@@ -58,6 +58,8 @@ const char* reason_phrase(int status) {
       return "Internal Server Error";
     case 501:
       return "Not Implemented";
+    case 503:
+      return "Service Unavailable";
     case 505:
       return "HTTP Version Not Supported";
     default:
@@ -138,6 +140,7 @@ class TlsStream {
 std::string response(int status, std::string_view body, bool close) {
   std::string r = "HTTP/1.1 " + std::to_string(status) + " " + reason_phrase(status) + "\r\n";
   r += "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
+  if (status == 503) r += "Retry-After: 1\r\n";  // a passing overload: the reporter retries with backoff
   r += close ? "Connection: close\r\n\r\n" : "Connection: keep-alive\r\n\r\n";
   r += body;
   return r;
@@ -147,9 +150,35 @@ std::string error_body(std::string_view reason) {
   return "{\"error\":\"" + json_escape(reason) + "\"}";
 }
 
+std::string common_name(SSL* ssl) {
+  std::string name;
+  if (X509* cert = SSL_get1_peer_certificate(ssl)) {
+    char cn[256] = {};
+    if (X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, cn, sizeof cn) > 0) name = cn;
+    X509_free(cert);
+  }
+  return name;
+}
+
+// Refuses a connection from the accept thread, which must never wait on a client: the answer is written
+// only if the socket takes it at once, and the connection is closed without lingering.
+void refuse(int fd, SSL* ssl, int status, std::string_view reason) {
+  const std::string r = response(status, error_body(reason), true);
+  SSL_write(ssl, r.data(), static_cast<int>(r.size()));
+  SSL_shutdown(ssl);
+  SSL_free(ssl);
+  ERR_clear_error();
+  ::shutdown(fd, SHUT_WR);
+  ::close(fd);
+}
+
 }  // namespace
 
-InboxServer::InboxServer(InboxOptions options) : options_(std::move(options)), store_(options_.db) {
+InboxServer::InboxServer(InboxOptions options)
+    : options_(std::move(options)),
+      store_(options_.db),
+      slots_(options_.max_connections, options_.max_per_appliance),
+      body_budget_(options_.body_memory) {
   if (!options_.log) options_.log = [](std::string_view m) { std::cerr << "inbox: " << m << std::endl; };
   SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
   if (ctx == nullptr) throw std::runtime_error("SSL_CTX_new: " + openssl_error());
@@ -165,13 +194,14 @@ InboxServer::InboxServer(InboxOptions options) : options_(std::move(options)), s
   }
   // Appliances must present a certificate from the hotline's client CA; nothing else gets in.
   SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
-  SSL_CTX_set_mode(ctx, SSL_MODE_AUTO_RETRY);
+  // Idle TLS states (handshakes waiting on their client, kept-alive connections) give back their buffers.
+  SSL_CTX_set_mode(ctx, SSL_MODE_AUTO_RETRY | SSL_MODE_RELEASE_BUFFERS);
   // Clients resume sessions after a dropped connection; with client verification on, OpenSSL refuses
   // resumption (alert "internal error") unless the sessions are tied to a context id.
   static constexpr unsigned char kSessionContext[] = "dijk-hotline-inbox";
   SSL_CTX_set_session_id_context(ctx, kSessionContext, sizeof kSessionContext - 1);
 
-  listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (listen_fd_ < 0) throw std::runtime_error(std::string("socket: ") + std::strerror(errno));
   const int one = 1;
   ::setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
@@ -182,7 +212,7 @@ InboxServer::InboxServer(InboxOptions options) : options_(std::move(options)), s
     throw std::runtime_error("listen address must be an IPv4 address: " + options_.listen_host);
   }
   if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-      ::listen(listen_fd_, 64) != 0) {
+      ::listen(listen_fd_, SOMAXCONN) != 0) {
     const int err = errno;
     ::close(listen_fd_);
     listen_fd_ = -1;
@@ -196,7 +226,7 @@ InboxServer::InboxServer(InboxOptions options) : options_(std::move(options)), s
 
 InboxServer::~InboxServer() {
   stop();
-  SSL_CTX_free(static_cast<SSL_CTX*>(ctx_));
+  SSL_CTX_free(ctx_);
 }
 
 void InboxServer::log(std::string_view m) const {
@@ -218,33 +248,55 @@ void InboxServer::stop() {
 }
 
 void InboxServer::accept_loop() {
+  HandshakeStage handshakes(ctx_, listen_fd_, options_.handshakes, stats_);
+  const auto admit_authenticated = [this](int fd, SSL* ssl, std::chrono::steady_clock::time_point accepted) {
+    admit(fd, ssl, accepted);
+  };
   while (!stop_.load()) {
     reap_finished();
-    pollfd p{listen_fd_, POLLIN, 0};
-    if (::poll(&p, 1, 100) <= 0) continue;
-    const int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
-    if (fd < 0) continue;
-    if (active_.load() >= options_.max_connections) {
-      ++stats_.refused_connections;
-      ::close(fd);
-      continue;
-    }
-    ++stats_.connections;
-    ++active_;
-    std::lock_guard lock(threads_mutex_);
-    Connection& conn = connections_.emplace_back();
-    conn.thread = std::thread([this, fd, &conn] {
+    handshakes.run_once(std::chrono::milliseconds(100), admit_authenticated);
+  }
+}
+
+void InboxServer::admit(int fd, SSL* ssl, std::chrono::steady_clock::time_point accepted) {
+  const std::string appliance = common_name(ssl);
+  if (appliance.empty()) {
+    ++stats_.forbidden;
+    refuse(fd, ssl, 403, "client certificate has no common name");
+    return;
+  }
+  switch (slots_.acquire(appliance)) {
+    case ServingSlots::Grant::granted:
+      break;
+    case ServingSlots::Grant::full:
+      ++stats_.refused_busy;
+      refuse(fd, ssl, 503, "every connection slot is taken; retry");
+      return;
+    case ServingSlots::Grant::appliance_full:
+      ++stats_.refused_appliance;
+      refuse(fd, ssl, 503, "too many connections from this appliance; retry");
+      return;
+  }
+  std::lock_guard lock(threads_mutex_);
+  Connection& conn = connections_.emplace_back();
+  try {
+    conn.thread = std::thread([this, fd, ssl, accepted, &conn, appliance] {
       // A client that vanishes mid-response makes write() raise SIGPIPE in this thread; blocked here, it
       // becomes an EPIPE error instead of killing the process (the pending signal dies with the thread).
       sigset_t pipe;
       sigemptyset(&pipe);
       sigaddset(&pipe, SIGPIPE);
       pthread_sigmask(SIG_BLOCK, &pipe, nullptr);
-      serve(fd);
+      serve(fd, ssl, appliance, accepted);
       ::close(fd);
-      --active_;
+      slots_.release(appliance);
       conn.done.store(true);
     });
+  } catch (const std::system_error&) {  // out of threads: a passing overload, like full slots
+    connections_.pop_back();
+    slots_.release(appliance);
+    ++stats_.refused_busy;
+    refuse(fd, ssl, 503, "the inbox is out of threads; retry");
   }
 }
 
@@ -260,41 +312,42 @@ void InboxServer::reap_finished() {
   }
 }
 
-void InboxServer::serve(int fd) {
-  SSL* ssl = SSL_new(static_cast<SSL_CTX*>(ctx_));
-  if (ssl == nullptr) return;
-  SSL_set_fd(ssl, fd);
-  const int one = 1;
-  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+void InboxServer::serve(int fd, SSL* ssl, const std::string& appliance,
+                        std::chrono::steady_clock::time_point accepted) {
+  using Clock = std::chrono::steady_clock;
   TlsStream io(ssl, fd, stop_);
-  const auto deadline = [&] { return std::chrono::steady_clock::now() + options_.idle_timeout; };
-  if (!io.handshake(deadline())) {
-    ++stats_.tls_failures;
-    ERR_clear_error();
-    SSL_free(ssl);
-    return;
-  }
-  std::string appliance;
-  if (X509* cert = SSL_get1_peer_certificate(ssl)) {
-    char cn[256] = {};
-    if (X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, cn, sizeof cn) > 0)
-      appliance = cn;
-    X509_free(cert);
-  }
+  const auto deadline = [&] { return Clock::now() + options_.request_timeout; };  // for answers
+  // Every read of a request shares one deadline, so a client trickling bytes cannot keep its slot. The
+  // first request's runs from the accept (handshake included); a later one's from its first byte.
+  auto request_deadline = accepted + options_.request_timeout;
+  // A read came back empty: past the deadline it is a slow client, answered 408 and counted.
+  const auto on_read_end = [&] {
+    if (stop_.load() || Clock::now() < request_deadline) return;
+    ++stats_.request_timeouts;
+    io.write_all(response(408, error_body("request not complete in time"), true), deadline());
+  };
   std::string buffer;
   char chunk[16384];
-  bool open = !appliance.empty();
-  if (!open) {
-    ++stats_.forbidden;
-    io.write_all(response(403, error_body("client certificate has no common name"), true), deadline());
-  }
+  bool open = true;
+  bool first = true;
   while (open && !stop_.load()) {
+    if (!first) {
+      // Kept alive: the next request may take idle_timeout to start, then request_timeout to complete.
+      if (buffer.empty()) {
+        const std::size_t n = io.read_some(chunk, sizeof chunk, Clock::now() + options_.idle_timeout);
+        if (n == 0) break;
+        buffer.append(chunk, n);
+      }
+      request_deadline = Clock::now() + options_.request_timeout;
+    }
+    first = false;
     // Read the head.
     std::size_t head_end = std::string::npos;
     while ((head_end = buffer.find("\r\n\r\n")) == std::string::npos) {
       if (buffer.size() > kMaxHeadBytes) break;
-      const std::size_t n = io.read_some(chunk, sizeof chunk, deadline());
+      const std::size_t n = io.read_some(chunk, sizeof chunk, request_deadline);
       if (n == 0) {
+        on_read_end();
         open = false;
         break;
       }
@@ -336,17 +389,36 @@ void InboxServer::serve(int fd) {
       break;
     }
     const std::size_t want = static_cast<std::size_t>(*head.content_length);
+    // The body's memory is reserved before it is read, and held until the report is stored.
+    if (want > body_budget_.capacity()) {
+      ++stats_.bad_requests;
+      io.write_all(response(413, error_body("body larger than the inbox's body memory"), true), deadline());
+      break;
+    }
+    if (!body_budget_.try_reserve(want)) {
+      ++stats_.refused_memory;
+      io.write_all(response(503, error_body("body memory exhausted; retry"), true), deadline());
+      break;
+    }
+    const BodyReservation reserved(body_budget_, want);
     while (buffer.size() < want) {
-      const std::size_t n = io.read_some(chunk, std::min(sizeof chunk, want - buffer.size()), deadline());
+      const std::size_t n =
+          io.read_some(chunk, std::min(sizeof chunk, want - buffer.size()), request_deadline);
       if (n == 0) {
+        on_read_end();
         open = false;
         break;
       }
       buffer.append(chunk, n);
     }
     if (!open) break;
-    const std::string body = buffer.substr(0, want);
-    buffer.erase(0, want);
+    std::string body;
+    if (buffer.size() == want) {
+      body.swap(buffer);  // the usual case: no copy of a large body
+    } else {
+      body = buffer.substr(0, want);
+      buffer.erase(0, want);
+    }
 
     const Fault fault = options_.fault ? options_.fault(body) : Fault::none;
     if (fault == Fault::answer_403) {

@@ -1,5 +1,7 @@
 #include "tools/hotline-inbox/inbox_verbs.h"
 
+#include <sys/resource.h>
+
 #include <csignal>
 #include <ctime>
 #include <iostream>
@@ -31,6 +33,21 @@ std::int64_t parse_time(const std::string& s) {
     }
   }
   return static_cast<std::int64_t>(::timegm(&tm));
+}
+
+std::uint64_t count_option(const cli::ParsedArgs& a, const std::string& name, std::uint64_t fallback) {
+  const auto v = a.value(name);
+  if (!v) return fallback;
+  if (v->empty() || v->size() > 12 || v->find_first_not_of("0123456789") != std::string::npos ||
+      std::stoull(*v) == 0) {
+    throw cli::UsageError(name + " wants a positive number, got '" + *v + "'");
+  }
+  return std::stoull(*v);
+}
+
+std::chrono::milliseconds ms_option(const cli::ParsedArgs& a, const std::string& name,
+                                    std::chrono::milliseconds fallback) {
+  return std::chrono::milliseconds(count_option(a, name, static_cast<std::uint64_t>(fallback.count())));
 }
 
 std::string csv_field(const std::string& v) {
@@ -67,6 +84,20 @@ int run_inbox(const cli::ParsedArgs& a) {
   }
   if (port > 65535) throw cli::UsageError("bad port in --listen " + listen);
   o.port = static_cast<std::uint16_t>(port);
+  o.handshakes.timeout = ms_option(a, "--handshake-timeout-ms", o.handshakes.timeout);
+  o.handshakes.max_pending = count_option(a, "--max-handshakes", o.handshakes.max_pending);
+  o.handshakes.max_per_source = count_option(a, "--max-handshakes-per-source", o.handshakes.max_per_source);
+  o.max_connections = count_option(a, "--max-connections", o.max_connections);
+  o.max_per_appliance = count_option(a, "--max-per-appliance", o.max_per_appliance);
+  o.request_timeout = ms_option(a, "--request-timeout-ms", o.request_timeout);
+  o.idle_timeout = ms_option(a, "--idle-timeout-ms", o.idle_timeout);
+  o.body_memory = count_option(a, "--body-memory-mb", o.body_memory >> 20) << 20;
+  // Every pending handshake and served connection holds a descriptor: allow what the caps allow.
+  rlimit files{};
+  if (::getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &files);
+  }
   std::signal(SIGTERM, on_signal);
   std::signal(SIGINT, on_signal);
   std::signal(SIGPIPE, SIG_IGN);
@@ -79,7 +110,10 @@ int run_inbox(const cli::ParsedArgs& a) {
   const auto& s = server.stats();
   std::cerr << "inbox: stopped; " << s.hits_accepted << " hits stored, " << s.duplicates << " duplicates, "
             << s.bad_requests << " bad requests, " << s.forbidden << " forbidden, " << s.tls_failures
-            << " failed handshakes\n";
+            << " failed handshakes, " << s.handshake_timeouts << " handshake timeouts, "
+            << s.handshakes_evicted << " handshakes evicted, " << s.request_timeouts
+            << " request timeouts; refused " << s.refused_busy << " (all slots busy), " << s.refused_appliance
+            << " (appliance's slots busy), " << s.refused_memory << " (body memory)\n";
   return cli::kExitOk;
 }
 
@@ -125,16 +159,29 @@ cli::Verb inbox_verb() {
   return {
       "inbox",
       "run the reference inbox that appliances report hits to",
-      "inbox --listen ADDRESS:PORT --cert FILE --key FILE --client-ca FILE --db FILE",
+      "inbox --listen ADDRESS:PORT --cert FILE --key FILE --client-ca FILE --db FILE [LIMIT OPTIONS]",
       "An HTTPS server (TLS 1.2+) for POST /v1/hits. Only appliances with a certificate issued by\n"
       "--client-ca get in; the certificate's common name is the appliance id and must match every hit.\n"
       "Reports are stored in the SQLite database --db, deduplicated by idempotency key, before the\n"
-      "appliance is told so. Runs until SIGINT/SIGTERM. Schema and report format: docs/journal.md.",
+      "appliance is told so. Runs until SIGINT/SIGTERM. Schema and report format: docs/journal.md.\n"
+      "Handshakes run on one thread with a short deadline; over a cap the oldest is dropped for the newest.\n"
+      "Authenticated connections are served within per-appliance and total caps (503 beyond), each request\n"
+      "within one deadline (408 beyond), bodies within one memory budget (503 beyond, 413 if larger).",
       {{"--listen", true, "address and port to listen on (IPv4), e.g. 127.0.0.1:8443", "ADDRESS:PORT"},
        {"--cert", true, "the inbox's server certificate chain (PEM)", "FILE"},
        {"--key", true, "its private key (PEM)", "FILE"},
        {"--client-ca", true, "the CA that issues appliance certificates (PEM)", "FILE"},
-       {"--db", true, "the SQLite database (created if missing)", "FILE"}},
+       {"--db", true, "the SQLite database (created if missing)", "FILE"},
+       {"--handshake-timeout-ms", true, "a TLS handshake must complete within this (default 2000)", "MS"},
+       {"--max-handshakes", true, "handshakes under way at once (default 512)", "N"},
+       {"--max-handshakes-per-source", true, "of which from one address (default 32)", "N"},
+       {"--max-connections", true, "authenticated connections served at once (default 64)", "N"},
+       {"--max-per-appliance", true, "of which one appliance holds (default 4)", "N"},
+       {"--request-timeout-ms", true, "a whole request, handshake to body, within this (default 30000)",
+        "MS"},
+       {"--idle-timeout-ms", true, "a kept-alive connection waits this for its next request (default 15000)",
+        "MS"},
+       {"--body-memory-mb", true, "request bodies held at once, in MiB (default 64)", "N"}},
       run_inbox,
   };
 }

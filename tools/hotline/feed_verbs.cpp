@@ -41,6 +41,7 @@ feed::PublishOptions publish_options(const cli::ParsedArgs& args) {
 void print_result(const feed::PublishOptions& o, const feed::PublishResult& r) {
   std::cout << o.feed_dir << ": published version " << r.version << ", " << r.hashes << " hashes, "
             << r.delta_changes << " changes since the previous version\n";
+  if (!r.warning.empty()) std::cerr << "warning: " << r.warning << "\n";
 }
 
 int run_keygen(const cli::ParsedArgs& args) {
@@ -137,7 +138,9 @@ cli::Verb publish_verb() {
       "publish a set file as the feed's next version",
       "publish --feed DIR --set SET [--keys DIR] [--keep-deltas N] [--expires-in SECONDS]",
       "Writes snapshot-<v>.dfc, delta-<v-1>-<v>.dfc against the previous version, and a new signed manifest\n"
-      "(renamed into place last). Republishing an unchanged set refreshes the expiry.",
+      "(renamed into place last). Republishing an unchanged set refreshes the expiry. Refuses (exit 2)\n"
+      "when the feed key's delegation has expired; warns on stderr a week ahead, or when it expires\n"
+      "before the manifest does.",
       options,
       run_publish};
 }

@@ -21,6 +21,7 @@
 #include "hashcore/set/set_builder.h"
 #include "hashcore/util/hex.h"
 #include "tests/integration/feed/tls_feed_server.h"
+#include "tests/support/test_support.h"
 
 namespace dijk {
 namespace {
@@ -254,6 +255,52 @@ TEST_F(FeedE2E, ExpiredManifestIsRefused) {
       std::make_unique<sync::HttpsFetcher>(https()), [] { return now() + 3600; });
   a->syncer->on_installed([&](const std::string&, std::uint64_t) { a->watcher->check_now(); });
   expect_refused_and_serving_v1(*a, Failure::expired);
+}
+
+// Signing under an expired delegation would replace a manifest appliances accept by one they all refuse
+// (key_expired): publish refuses with exit 2 and writes nothing; after rotate-key it publishes again. A key
+// with less than a week left, or one that expires before the manifest does, draws a warning.
+TEST_F(FeedE2E, PublishRefusesAnExpiredDelegationAndWarnsAWeekAhead) {
+  const auto publish_cli = [&](const std::string& keys, const std::string& expires_in) {
+    return test::run_command(std::vector<std::string>{kHotline, "publish", "--feed", feed_dir_, "--keys",
+                                                      keys, "--set", make_set({"A"}), "--expires-in",
+                                                      expires_in});
+  };
+  const std::string expired = work_ + "/expired-keys";
+  feed::keygen({expired, "nl-test", -60});  // a delegation whose not-after passed a minute ago
+  auto r = publish_cli(expired, "86400");
+  EXPECT_EQ(r.status, 2) << r.out << r.err;
+  EXPECT_NE(r.err.find("expired"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("rotate-key"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(feed_dir_ + "/manifest"));
+  EXPECT_FALSE(fs::exists(feed_dir_ + "/snapshot-1.dfc"));
+
+  test::run_command(kHotline + " rotate-key --keys " + expired + " 2>&1");
+  r = publish_cli(expired, "86400");
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.err.find("warning"), std::string::npos) << r.err;  // rotate-key's default: a year
+  auto c = config();
+  c.roots = {feed::load_public_key(expired + "/root.pub")};
+  auto a = appliance("a", c);
+  const auto st = a->sync();
+  EXPECT_EQ(st.last_failure, Failure::none) << st.last_error;
+  EXPECT_TRUE(a->matches(hash_of("A")));
+
+  // The fixture's keys are valid for a day: a warning, and the version is still published.
+  r = publish_cli(keys_, "3600");
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.err.find("warning: the feed key's delegation expires at"), std::string::npos) << r.err;
+  // Thirty days left: no warning for a day-long manifest, one for a 40-day manifest that outlives the key.
+  const std::string month = work_ + "/month-keys";
+  test::run_command(kHotline + " keygen --keys " + month + " --feed-name nl-test --valid-for " +
+                    std::to_string(30 * 86400) + " 2>&1");
+  fs::remove_all(feed_dir_);
+  r = publish_cli(month, "86400");
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.err, "");
+  r = publish_cli(month, std::to_string(40 * 86400));
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.err.find("before this manifest's own expiry"), std::string::npos) << r.err;
 }
 
 TEST_F(FeedE2E, TruncatedDeltaIsRefused) {

@@ -1,6 +1,7 @@
 #pragma once
 // An inbox running in the test process on a free loopback port, with a fault switch the test flips.
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -14,7 +15,9 @@ namespace dijk::journal::testing {
 
 class TestInbox {
  public:
-  TestInbox(const TestPki& pki, const std::filesystem::path& db, std::uint16_t port = 0) {
+  // tune: changes the options (limits, time-outs) before the inbox starts.
+  TestInbox(const TestPki& pki, const std::filesystem::path& db, std::uint16_t port = 0,
+            const std::function<void(inbox::InboxOptions&)>& tune = {}) {
     options_.port = port;
     options_.cert = pki.server_cert;
     options_.key = pki.server_key;
@@ -34,6 +37,7 @@ class TestInbox {
       return n > 0 ? fault_.load() : inbox::Fault::none;
     };
     options_.log = [](std::string_view) {};
+    if (tune) tune(options_);
     start();
   }
   void start() {

@@ -1,6 +1,7 @@
 #pragma once
 // A throw-away PKI made with the openssl command line for each test: the hotline CA, the inbox's server
-// certificate (for 127.0.0.1), an appliance client certificate, and a rogue CA with its own "appliance".
+// certificate (for 127.0.0.1), an appliance client certificate, a second appliance's, and a rogue CA with its
+// own "appliance".
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -11,6 +12,7 @@ namespace dijk::journal::testing {
 
 struct TestPki {
   std::filesystem::path ca, server_cert, server_key, client_cert, client_key, rogue_cert, rogue_key;
+  std::filesystem::path other_cert, other_key;  // another appliance of the same hotline: <appliance>-other
 };
 
 inline TestPki make_test_pki(const std::filesystem::path& dir, const std::string& appliance = "appliance-1") {
@@ -35,6 +37,11 @@ inline TestPki make_test_pki(const std::filesystem::path& dir, const std::string
       " 2>/dev/null; "
       "openssl x509 -req -in client.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out client.crt -days 2 "
       "-extfile client.ext 2>/dev/null; "
+      "openssl req" +
+      key + "-keyout other.key -out other.csr -subj /CN=" + appliance +
+      "-other 2>/dev/null; "
+      "openssl x509 -req -in other.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out other.crt -days 2 "
+      "-extfile client.ext 2>/dev/null; "
       "openssl req -x509" +
       key +
       "-keyout rogue-ca.key -out rogue-ca.crt -subj /CN=rogue-ca -days 2 2>/dev/null; "
@@ -44,8 +51,8 @@ inline TestPki make_test_pki(const std::filesystem::path& dir, const std::string
       "openssl x509 -req -in rogue.csr -CA rogue-ca.crt -CAkey rogue-ca.key -CAcreateserial -out rogue.crt "
       "-days 2 -extfile client.ext 2>/dev/null";
   if (std::system(("bash -c \"" + script + "\"").c_str()) != 0) throw std::runtime_error("openssl failed");
-  return {dir / "ca.crt",     dir / "server.crt", dir / "server.key", dir / "client.crt",
-          dir / "client.key", dir / "rogue.crt",  dir / "rogue.key"};
+  return {dir / "ca.crt",    dir / "server.crt", dir / "server.key", dir / "client.crt", dir / "client.key",
+          dir / "rogue.crt", dir / "rogue.key",  dir / "other.crt",  dir / "other.key"};
 }
 
 }  // namespace dijk::journal::testing
