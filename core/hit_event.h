@@ -5,8 +5,7 @@
 #include <optional>
 #include <string>
 
-#include "dataplane/packet/packet_view.h"
-#include "hashcore/digest/algorithm.h"
+#include "core/flow_tuple.h"
 
 namespace dijk {
 

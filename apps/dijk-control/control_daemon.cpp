@@ -1,4 +1,4 @@
-#include "control/daemon/control_daemon.h"
+#include "apps/dijk-control/control_daemon.h"
 
 #include <unistd.h>
 
@@ -6,8 +6,8 @@
 #include <filesystem>
 #include <iostream>
 
+#include "apps/dijk-control/journal_view.h"
 #include "config/admin/server.h"
-#include "control/daemon/journal_view.h"
 #include "control/journal/ack_state.h"
 #include "hashcore/set/hash_set.h"
 

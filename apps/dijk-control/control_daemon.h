@@ -9,11 +9,11 @@
 #include <string>
 #include <vector>
 
+#include "apps/dijk-control/feed_link.h"
+#include "apps/dijk-control/report_link.h"
 #include "config/admin/status.h"
 #include "config/metrics/registry.h"
 #include "config/schema/config.h"
-#include "control/daemon/feed_link.h"
-#include "control/daemon/report_link.h"
 
 namespace dijk::control {
 

@@ -1,4 +1,4 @@
-#include "control/daemon/feed_link.h"
+#include "apps/dijk-control/feed_link.h"
 
 #include "control/feed/crypto.h"
 #include "control/sync/fetcher.h"

@@ -1,4 +1,4 @@
-#include "control/daemon/journal_view.h"
+#include "apps/dijk-control/journal_view.h"
 
 #include <deque>
 

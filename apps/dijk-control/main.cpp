@@ -18,6 +18,9 @@
 #include <stdexcept>
 #include <string>
 
+#include "apps/dijk-control/control_daemon.h"
+#include "apps/dijk-control/feed_link.h"
+#include "apps/dijk-control/report_verb.h"
 #include "config/admin/config_service.h"
 #include "config/admin/server.h"
 #include "config/admin/status.h"
@@ -26,10 +29,7 @@
 #include "config/metrics/status_metrics.h"
 #include "config/notify/sd_notify.h"
 #include "config/schema/loader.h"
-#include "control/daemon/control_daemon.h"
-#include "control/daemon/feed_link.h"
 #include "control/feed/files.h"
-#include "control/reporter/report_verb.h"
 
 namespace {
 

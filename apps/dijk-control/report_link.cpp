@@ -1,6 +1,4 @@
-#include "control/daemon/report_link.h"
-
-#include "control/reporter/retry_backoff.h"
+#include "apps/dijk-control/report_link.h"
 
 #include <fcntl.h>
 #include <sys/random.h>
@@ -11,6 +9,7 @@
 #include <system_error>
 
 #include "control/journal/ack_state.h"
+#include "control/reporter/retry_backoff.h"
 
 namespace dijk::control {
 namespace {

@@ -1,4 +1,4 @@
-#include "control/reporter/report_verb.h"
+#include "apps/dijk-control/report_verb.h"
 
 #include <csignal>
 #include <iostream>

@@ -2,9 +2,9 @@
 // (control/feed/publisher.h does the work; this file is the command line).
 #include <iostream>
 
+#include "apps/dijk-hotline/verbs.h"
 #include "control/feed/publisher.h"
 #include "hashcore/util/hex.h"
-#include "tools/hotline/verbs.h"
 
 namespace dijk::hotline {
 namespace {

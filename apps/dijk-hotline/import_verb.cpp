@@ -8,11 +8,11 @@
 #include <cstring>
 #include <iostream>
 
+#include "apps/dijk-hotline/verbs.h"
 #include "hashcore/lists/hash_list_parser.h"
 #include "hashcore/pdq_index/pdq_list_import.h"
 #include "hashcore/pdq_index/pdq_set_section.h"
 #include "hashcore/set/set_builder.h"
-#include "tools/hotline/verbs.h"
 
 namespace dijk::hotline {
 namespace {

@@ -1,6 +1,6 @@
 // dijk-hotline: the tools a hotline engineer uses to build hash sets, publish feeds and read hits.
-#include "tools/hotline-inbox/inbox_verbs.h"
-#include "tools/hotline/verbs.h"
+#include "apps/dijk-hotline/inbox/inbox_verbs.h"
+#include "apps/dijk-hotline/verbs.h"
 
 int main(int argc, char** argv) {
   dijk::cli::VerbTable verbs("dijk-hotline", "dijk-hotline: build hash sets, publish signed feeds, read hits.");

@@ -5,7 +5,7 @@
 namespace dijk::hotline {
 
 cli::Verb import_verb();
-// The signed feed (tools/hotline/feed_verbs.cpp).
+// The signed feed (apps/dijk-hotline/feed_verbs.cpp).
 cli::Verb keygen_verb();
 cli::Verb publish_verb();
 cli::Verb retract_verb();

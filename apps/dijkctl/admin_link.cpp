@@ -1,4 +1,4 @@
-#include "config/dijkctl/admin_link.h"
+#include "apps/dijkctl/admin_link.h"
 
 #include <cstdlib>
 #include <ctime>

@@ -9,7 +9,7 @@
 #include <optional>
 #include <vector>
 
-#include "config/dijkctl/verbs.h"
+#include "apps/dijkctl/verbs.h"
 #include "dataplane/events/json_text.h"
 #include "hashcore/digest/streaming_digests.h"
 #include "hashcore/pdq/pdq_hasher.h"

@@ -1,5 +1,5 @@
 // dijkctl: configure, inspect and drive a dijk appliance; also hash and scan files locally.
-#include "config/dijkctl/verbs.h"
+#include "apps/dijkctl/verbs.h"
 
 int main(int argc, char** argv) {
   dijk::cli::VerbTable verbs("dijkctl", "dijkctl: configure, inspect and drive a dijk appliance.");

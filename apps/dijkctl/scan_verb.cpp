@@ -6,7 +6,7 @@
 #include <iostream>
 #include <thread>
 
-#include "config/dijkctl/verbs.h"
+#include "apps/dijkctl/verbs.h"
 #include "dataplane/events/hit_printer.h"
 #include "dataplane/events/json_text.h"
 #include "dataplane/filescan/scanner.h"

@@ -5,8 +5,8 @@
 #include <map>
 #include <sstream>
 
-#include "config/dijkctl/admin_link.h"
-#include "config/dijkctl/verbs.h"
+#include "apps/dijkctl/admin_link.h"
+#include "apps/dijkctl/verbs.h"
 
 namespace dijk::ctl {
 namespace {

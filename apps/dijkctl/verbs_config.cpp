@@ -2,8 +2,8 @@
 // socket, which edits the file, applies it, and reverts an unconfirmed change when its window closes.
 #include <iostream>
 
-#include "config/dijkctl/admin_link.h"
-#include "config/dijkctl/verbs.h"
+#include "apps/dijkctl/admin_link.h"
+#include "apps/dijkctl/verbs.h"
 #include "config/schema/loader.h"
 
 namespace dijk::ctl {

@@ -1,4 +1,4 @@
-#include "dataplane/dijkd/daemon_services.h"
+#include "apps/dijkd/daemon_services.h"
 
 #include <unistd.h>
 
@@ -12,7 +12,7 @@
 #include "config/metrics/registry.h"
 #include "config/metrics/status_metrics.h"
 #include "config/notify/sd_notify.h"
-#include "dataplane/dijkd/live_set.h"
+#include "dataplane/pipeline/live_set.h"
 #include "hashcore/pdq_index/pdq_set_section.h"
 
 namespace dijk {

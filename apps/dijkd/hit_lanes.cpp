@@ -1,4 +1,4 @@
-#include "dataplane/dijkd/hit_lanes.h"
+#include "apps/dijkd/hit_lanes.h"
 
 #include <cstdio>
 

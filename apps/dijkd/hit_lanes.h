@@ -9,8 +9,8 @@
 #include <mutex>
 #include <vector>
 
+#include "core/hit_event.h"
 #include "dataplane/dpdk/segment_consumer.h"
-#include "dataplane/events/hit_event.h"
 
 namespace dijk {
 

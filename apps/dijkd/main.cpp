@@ -15,20 +15,20 @@
 #include <string>
 #include <vector>
 
+#include "apps/dijkd/daemon_services.h"
+#include "apps/dijkd/hit_lanes.h"
+#include "apps/dijkd/options.h"
+#include "apps/dijkd/pdq_stage.h"
+#include "apps/dijkd/replay_setup.h"
+#include "apps/dijkd/stream_factory.h"
+#include "apps/dijkd/summary.h"
 #include "config/notify/capabilities.h"
 #include "control/journal/journal_writer.h"
-#include "dataplane/dijkd/daemon_services.h"
-#include "dataplane/dijkd/hit_lanes.h"
-#include "dataplane/dijkd/json_hit_sink.h"
-#include "dataplane/dijkd/live_set.h"
-#include "dataplane/dijkd/options.h"
-#include "dataplane/dijkd/pdq_stage.h"
-#include "dataplane/dijkd/replay_setup.h"
-#include "dataplane/dijkd/stream_factory.h"
-#include "dataplane/dijkd/summary.h"
 #include "dataplane/dpdk/dataplane.h"
 #include "dataplane/dpdk/eal.h"
 #include "dataplane/events/hit_printer.h"
+#include "dataplane/pipeline/json_hit_sink.h"
+#include "dataplane/pipeline/live_set.h"
 
 namespace dijk {
 namespace {

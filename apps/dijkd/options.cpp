@@ -1,4 +1,4 @@
-#include "dataplane/dijkd/options.h"
+#include "apps/dijkd/options.h"
 
 #include <unistd.h>
 

@@ -1,4 +1,4 @@
-#include "dataplane/dijkd/pdq_stage.h"
+#include "apps/dijkd/pdq_stage.h"
 
 #include <chrono>
 #include <optional>

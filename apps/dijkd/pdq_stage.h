@@ -10,11 +10,11 @@
 #include <thread>
 #include <vector>
 
-#include "dataplane/dijkd/hit_lanes.h"
-#include "dataplane/dijkd/live_set.h"
+#include "apps/dijkd/hit_lanes.h"
+#include "core/hit_event.h"
 #include "dataplane/dpdk/segment_consumer.h"
-#include "dataplane/events/hit_event.h"
 #include "dataplane/filesink/image_queue.h"
+#include "dataplane/pipeline/live_set.h"
 
 namespace dijk {
 

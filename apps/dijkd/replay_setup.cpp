@@ -1,4 +1,4 @@
-#include "dataplane/dijkd/replay_setup.h"
+#include "apps/dijkd/replay_setup.h"
 
 #include <unistd.h>
 
@@ -6,7 +6,7 @@
 #include <cstdio>
 #include <cstring>
 
-#include "dataplane/dijkd/pcap_count.h"
+#include "dataplane/pipeline/pcap_count.h"
 
 namespace dijk {
 

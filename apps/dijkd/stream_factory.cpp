@@ -1,8 +1,8 @@
-#include "dataplane/dijkd/stream_factory.h"
+#include "apps/dijkd/stream_factory.h"
 
-#include "dataplane/dijkd/hit_lanes.h"
-#include "dataplane/dijkd/live_set.h"
-#include "dataplane/dijkd/stream_consumer.h"
+#include "apps/dijkd/hit_lanes.h"
+#include "dataplane/pipeline/live_set.h"
+#include "dataplane/pipeline/stream_consumer.h"
 
 namespace dijk {
 

@@ -1,4 +1,4 @@
-#include "dataplane/dijkd/summary.h"
+#include "apps/dijkd/summary.h"
 
 #include <cstdio>
 #include <string>

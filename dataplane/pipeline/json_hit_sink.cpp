@@ -1,4 +1,4 @@
-#include "dataplane/dijkd/json_hit_sink.h"
+#include "dataplane/pipeline/json_hit_sink.h"
 
 #include <fcntl.h>
 #include <unistd.h>

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "dataplane/events/hit_event.h"
+#include "core/hit_event.h"
 
 namespace dijk {
 

@@ -1,4 +1,4 @@
-#include "dataplane/dijkd/live_set.h"
+#include "dataplane/pipeline/live_set.h"
 
 #include <cstdio>
 #include <filesystem>

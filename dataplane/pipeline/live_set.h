@@ -1,5 +1,5 @@
 #pragma once
-// The hash set dijkd serves, swapped while it runs: a SetHolder (control/setswap) with a SetWatcher on the
+// The hash set dijkd serves, swapped while it runs: a SetHolder (hashcore/setswap) with a SetWatcher on the
 // installed set file (as dijk-control's sync renames it into place). Each stage that matches (a worker's
 // StreamPipeline, the PDQ thread) keeps a counted reference to the set it uses and compares generation()
 // between bursts: a changed generation means "take current() now". The old mapping is released when the
@@ -11,7 +11,7 @@
 #include <mutex>
 #include <string>
 
-#include "control/setswap/set_holder.h"
+#include "hashcore/setswap/set_holder.h"
 
 namespace dijk {
 

@@ -1,4 +1,4 @@
-#include "dataplane/dijkd/pcap_count.h"
+#include "dataplane/pipeline/pcap_count.h"
 
 #include <array>
 #include <fstream>

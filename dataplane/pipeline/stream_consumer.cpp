@@ -1,4 +1,4 @@
-#include "dataplane/dijkd/stream_consumer.h"
+#include "dataplane/pipeline/stream_consumer.h"
 
 #include <string>
 

@@ -4,8 +4,8 @@
 // matches against. Between bursts (on_tick) it picks up a set swapped in by the LiveSet.
 #include <memory>
 
-#include "dataplane/dijkd/live_set.h"
 #include "dataplane/dpdk/segment_consumer.h"
+#include "dataplane/pipeline/live_set.h"
 #include "dataplane/stream/stream_pipeline.h"
 
 namespace dijk {

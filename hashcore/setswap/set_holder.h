@@ -10,8 +10,8 @@
 #include <string>
 #include <thread>
 
-#include "control/setswap/epoch_holder.h"
 #include "hashcore/set/hash_set.h"
+#include "hashcore/setswap/epoch_holder.h"
 
 namespace dijk {
 

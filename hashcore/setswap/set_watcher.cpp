@@ -1,6 +1,6 @@
 #include <sys/stat.h>
 
-#include "control/setswap/set_holder.h"
+#include "hashcore/setswap/set_holder.h"
 
 namespace dijk {
 

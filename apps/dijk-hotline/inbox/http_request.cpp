@@ -1,4 +1,4 @@
-#include "tools/hotline-inbox/http_request.h"
+#include "apps/dijk-hotline/inbox/http_request.h"
 
 #include <algorithm>
 #include <cctype>

@@ -1,4 +1,4 @@
-#include "tools/hotline-inbox/inbox_server.h"
+#include "apps/dijk-hotline/inbox/inbox_server.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -18,8 +18,8 @@
 #include <iostream>
 #include <stdexcept>
 
-#include "tools/hotline-inbox/http_request.h"
-#include "tools/hotline-inbox/report_parse.h"
+#include "apps/dijk-hotline/inbox/http_request.h"
+#include "apps/dijk-hotline/inbox/report_parse.h"
 
 namespace dijk::inbox {
 namespace {

@@ -12,7 +12,7 @@
 #include <string>
 #include <thread>
 
-#include "tools/hotline-inbox/inbox_store.h"
+#include "apps/dijk-hotline/inbox/inbox_store.h"
 
 namespace dijk::inbox {
 

@@ -1,4 +1,4 @@
-#include "tools/hotline-inbox/inbox_store.h"
+#include "apps/dijk-hotline/inbox/inbox_store.h"
 
 #include <sqlite3.h>
 

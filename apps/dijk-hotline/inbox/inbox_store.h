@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "tools/hotline-inbox/report_parse.h"
+#include "apps/dijk-hotline/inbox/report_parse.h"
 
 struct sqlite3;
 

@@ -1,4 +1,4 @@
-#include "tools/hotline-inbox/inbox_verbs.h"
+#include "apps/dijk-hotline/inbox/inbox_verbs.h"
 
 #include <csignal>
 #include <ctime>
@@ -7,7 +7,7 @@
 #include <string>
 #include <thread>
 
-#include "tools/hotline-inbox/inbox_server.h"
+#include "apps/dijk-hotline/inbox/inbox_server.h"
 
 namespace dijk::hotline {
 namespace {

@@ -1,4 +1,4 @@
-#include "tools/hotline-inbox/report_parse.h"
+#include "apps/dijk-hotline/inbox/report_parse.h"
 
 #include <nlohmann/json.hpp>
 
