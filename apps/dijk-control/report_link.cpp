@@ -10,6 +10,7 @@
 
 #include "control/journal/ack_state.h"
 #include "control/reporter/retry_backoff.h"
+#include "core/durable_file.h"
 
 namespace dijk::control {
 namespace {
@@ -46,14 +47,7 @@ void ensure_hmac_key(const std::filesystem::path& file) {
   if (::getrandom(key, sizeof key, 0) != static_cast<ssize_t>(sizeof key)) {
     throw std::system_error(errno, std::generic_category(), "getrandom for the privacy HMAC key");
   }
-  const std::string tmp = file.string() + ".tmp";
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) throw std::system_error(errno, std::generic_category(), "create " + tmp);
-  const bool ok = ::write(fd, key, sizeof key) == static_cast<ssize_t>(sizeof key) && ::fsync(fd) == 0;
-  ::close(fd);
-  if (!ok || ::rename(tmp.c_str(), file.c_str()) != 0) {
-    throw std::system_error(errno, std::generic_category(), "write " + file.string());
-  }
+  write_file_durably(file, std::span<const std::uint8_t>(key, sizeof key), 0600);
   std::cerr << "dijk-control: made a new privacy HMAC key at " << file << std::endl;
 }
 
