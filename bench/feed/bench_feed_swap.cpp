@@ -24,8 +24,8 @@
 #include <vector>
 
 #include "control/feed/publisher.h"
-#include "control/setswap/set_holder.h"
 #include "control/sync/syncer.h"
+#include "hashcore/setswap/set_holder.h"
 
 namespace {
 using namespace dijk;

@@ -17,13 +17,13 @@
 #include <thread>
 #include <vector>
 
+#include "apps/dijk-hotline/inbox/inbox_server.h"
 #include "control/journal/journal_reader.h"
 #include "control/journal/journal_writer.h"
 #include "control/journal/record.h"
 #include "control/reporter/reporter.h"
 #include "tests/integration/journal/test_pki.h"
 #include "tests/unit/journal/test_hits.h"
-#include "tools/hotline-inbox/inbox_server.h"
 
 using namespace dijk;
 using namespace dijk::journal;

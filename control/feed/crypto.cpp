@@ -11,6 +11,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/durable_file.h"
 #include "hashcore/util/hex.h"
 
 namespace dijk::feed {
@@ -59,20 +60,20 @@ SigningKey SigningKey::load_pem(const std::string& path) {
 }
 
 void SigningKey::save_pem(const std::string& path) const {
-  const std::string tmp = path + ".tmp";
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) throw CryptoError(tmp + ": cannot create: " + std::strerror(errno));
-  FILE* f = ::fdopen(fd, "wb");
-  if (f == nullptr) {
-    ::close(fd);
-    throw CryptoError(tmp + ": fdopen failed");
-  }
-  const bool ok = PEM_write_PrivateKey(f, as_pkey(pkey_.get()), nullptr, nullptr, 0, nullptr, nullptr) == 1 &&
-                  std::fflush(f) == 0 && ::fsync(fd) == 0;
-  std::fclose(f);
-  if (!ok || std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    throw CryptoError(path + ": cannot write private key");
+  BIO* pem = BIO_new(BIO_s_mem());
+  if (pem == nullptr) throw CryptoError(path + ": cannot write private key");
+  const bool ok =
+      PEM_write_bio_PrivateKey(pem, as_pkey(pkey_.get()), nullptr, nullptr, 0, nullptr, nullptr) == 1;
+  char* text = nullptr;
+  const long size = BIO_get_mem_data(pem, &text);
+  const std::string bytes =
+      ok && size > 0 ? std::string(text, static_cast<std::size_t>(size)) : std::string();
+  BIO_free(pem);
+  if (bytes.empty()) throw CryptoError(path + ": cannot write private key");
+  try {
+    write_file_durably(path, bytes, 0600);
+  } catch (const std::system_error& e) {
+    throw CryptoError(path + ": cannot write private key: " + e.what());
   }
 }
 

@@ -8,6 +8,8 @@
 #include <filesystem>
 #include <system_error>
 
+#include "core/durable_file.h"
+
 namespace dijk::feed {
 namespace {
 [[noreturn]] void throw_errno(const std::string& what) {
@@ -54,32 +56,7 @@ void fsync_directory(const std::string& dir) {
 }
 
 void write_file_atomic(const std::string& path, std::span<const std::uint8_t> bytes, unsigned mode) {
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-  if (fd < 0) throw_errno(tmp);
-  std::size_t done = 0;
-  while (done < bytes.size()) {
-    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      const int err = errno;
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      throw std::system_error(err, std::generic_category(), tmp);
-    }
-    done += static_cast<std::size_t>(n);
-  }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
-    const int err = errno;
-    ::unlink(tmp.c_str());
-    throw std::system_error(err, std::generic_category(), tmp);
-  }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    const int err = errno;
-    ::unlink(tmp.c_str());
-    throw std::system_error(err, std::generic_category(), path);
-  }
-  fsync_directory(std::filesystem::absolute(path).parent_path().string());
+  write_file_durably(path, bytes, mode);
 }
 
 void write_file_atomic(const std::string& path, const std::string& text, unsigned mode) {

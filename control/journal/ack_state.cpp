@@ -1,8 +1,5 @@
 #include "control/journal/ack_state.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <cerrno>
 #include <charconv>
 #include <fstream>
@@ -11,7 +8,7 @@
 #include <string>
 #include <system_error>
 
-#include "control/journal/segment_files.h"
+#include "core/durable_file.h"
 
 namespace dijk::journal {
 namespace {
@@ -39,24 +36,7 @@ std::optional<std::uint64_t> read_ack_position(const std::filesystem::path& file
 
 void write_ack_position(const std::filesystem::path& file, std::uint64_t position) {
   const std::string text = std::string(kHeader) + std::to_string(position) + "\n";
-  const std::filesystem::path tmp = file.string() + ".tmp";
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) throw std::system_error(errno, std::generic_category(), "create " + tmp.string());
-  const ssize_t n = ::write(fd, text.data(), text.size());
-  int err = errno;
-  bool ok = n == static_cast<ssize_t>(text.size());
-  if (ok && ::fsync(fd) != 0) {
-    ok = false;
-    err = errno;
-  }
-  ::close(fd);
-  if (!ok)
-    throw std::system_error(n >= 0 && err == 0 ? EIO : err, std::generic_category(), "write " + tmp.string());
-  if (::rename(tmp.c_str(), file.c_str()) != 0) {
-    throw std::system_error(errno, std::generic_category(), "rename " + tmp.string());
-  }
-  const auto parent = file.parent_path().empty() ? std::filesystem::path(".") : file.parent_path();
-  fsync_directory(parent);
+  write_file_durably(file, text, 0644);
 }
 
 }  // namespace dijk::journal

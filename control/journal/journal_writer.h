@@ -21,7 +21,7 @@
 
 #include "control/journal/commit_marker.h"
 #include "control/journal/io_backend.h"
-#include "dataplane/events/hit_event.h"
+#include "core/hit_event.h"
 
 namespace dijk::journal {
 

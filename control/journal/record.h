@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-#include "dataplane/events/hit_event.h"
+#include "core/hit_event.h"
 
 namespace dijk::journal {
 

@@ -5,7 +5,7 @@
 #include <mutex>
 #include <string>
 
-#include "dataplane/events/hit_event.h"
+#include "core/hit_event.h"
 
 namespace dijk {
 

@@ -8,7 +8,7 @@
 #include <span>
 #include <string>
 
-#include "dataplane/events/hit_event.h"
+#include "core/hit_event.h"
 #include "dataplane/filescan/scan_types.h"
 #include "hashcore/digest/streaming_digests.h"
 #include "hashcore/pdq/pdq_hasher.h"

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "dataplane/events/hit_event.h"
+#include "core/hit_event.h"
 #include "dataplane/filesink/image_queue.h"
 #include "dataplane/http/upload_sink.h"
 #include "dataplane/stream/stream_counters.h"

@@ -1,25 +1,12 @@
 #pragma once
 // The hand-off between decoding (L2-L4, on the DPDK path or from a pcap file in tests) and the stream
 // stage (TCP reassembly and up). Decoding fills one of these per TCP segment; nothing after it sees DPDK.
-#include <array>
 #include <cstdint>
 #include <span>
 
+#include "core/flow_tuple.h"
+
 namespace dijk {
-
-// An IPv4 address is stored IPv4-mapped (::ffff:a.b.c.d) so one key type serves both families.
-struct IpAddress {
-  std::array<std::uint8_t, 16> bytes{};
-  bool operator==(const IpAddress&) const = default;
-};
-
-struct FlowTuple {
-  IpAddress src;
-  IpAddress dst;
-  std::uint16_t src_port = 0;
-  std::uint16_t dst_port = 0;
-  bool operator==(const FlowTuple&) const = default;
-};
 
 namespace tcp_flags {
 inline constexpr std::uint8_t fin = 0x01;

@@ -8,7 +8,7 @@
 #include <memory>
 #include <vector>
 
-#include "dataplane/events/hit_event.h"
+#include "core/hit_event.h"
 #include "dataplane/filesink/file_matcher.h"
 #include "dataplane/filesink/image_queue.h"
 #include "dataplane/http/http_upload_parser.h"

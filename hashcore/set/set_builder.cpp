@@ -10,6 +10,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "core/durable_file.h"
 #include "hashcore/set/content_checksum.h"
 #include "hashcore/set/exact_layout.h"
 #include "hashcore/set/slot_placement.h"
@@ -95,18 +96,6 @@ std::vector<std::uint8_t> lists_section(const std::vector<ListInfo>& lists) {
     }
   }
   return out;
-}
-
-void write_all(int fd, const std::uint8_t* p, std::size_t n, const std::string& path) {
-  while (n > 0) {
-    const ssize_t w = ::write(fd, p, n);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      throw SetFileError(path + ": write failed: " + std::strerror(errno));
-    }
-    p += w;
-    n -= static_cast<std::size_t>(w);
-  }
 }
 
 std::uint64_t version_of_existing(const std::string& path) {
@@ -205,37 +194,22 @@ SetBuildStats SetBuilder::write(const std::string& path, std::uint64_t version, 
   header.header_checksum = XXH3_64bits_digest(head);
   XXH3_freeState(head);
 
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) throw SetFileError(tmp + ": cannot create: " + std::strerror(errno));
   try {
-    write_all(fd, reinterpret_cast<const std::uint8_t*>(&header), sizeof(header), tmp);
-    write_all(fd, reinterpret_cast<const std::uint8_t*>(table.data()),
-              table.size() * sizeof(setfile::SectionEntry), tmp);
+    DurableFile file(path, 0644);
+    const auto put = [&file](const void* p, std::size_t n) {
+      file.write(std::span<const std::uint8_t>(static_cast<const std::uint8_t*>(p), n));
+    };
+    put(&header, sizeof(header));
+    put(table.data(), table.size() * sizeof(setfile::SectionEntry));
     pos = table_end;
     for (std::size_t i = 0; i < sections.size(); ++i) {
-      write_all(fd, padding.data(), table[i].offset - pos, tmp);
-      write_all(fd, sections[i].bytes.data(), sections[i].bytes.size(), tmp);
+      put(padding.data(), table[i].offset - pos);
+      put(sections[i].bytes.data(), sections[i].bytes.size());
       pos = table[i].offset + sections[i].bytes.size();
     }
-    if (::fsync(fd) != 0) throw SetFileError(tmp + ": fsync failed: " + std::strerror(errno));
-  } catch (...) {
-    ::close(fd);
-    ::unlink(tmp.c_str());
-    throw;
-  }
-  ::close(fd);
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    const int err = errno;
-    ::unlink(tmp.c_str());
-    throw SetFileError(path + ": cannot rename into place: " + std::strerror(err));
-  }
-  // Make the rename itself durable.
-  const auto dir = std::filesystem::absolute(path).parent_path();
-  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    ::fsync(dfd);
-    ::close(dfd);
+    file.commit();
+  } catch (const std::system_error& e) {
+    throw SetFileError(path + ": " + e.what());
   }
   return stats;
 }

@@ -3,8 +3,8 @@
 #include <cstdint>
 #include <string_view>
 
-#include "tools/hotline-inbox/http_request.h"
-#include "tools/hotline-inbox/report_parse.h"
+#include "apps/dijk-hotline/inbox/http_request.h"
+#include "apps/dijk-hotline/inbox/report_parse.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view in(reinterpret_cast<const char*>(data), size);

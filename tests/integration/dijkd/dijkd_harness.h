@@ -19,8 +19,8 @@
 namespace dijk::test {
 
 namespace fs = std::filesystem;
-inline const fs::path kDijkd = fs::path(DIJK_BINARY_DIR) / "dataplane/dijkd/dijkd";
-inline const fs::path kDijkctl = fs::path(DIJK_BINARY_DIR) / "config/dijkctl/dijkctl";
+inline const fs::path kDijkd = fs::path(DIJK_BINARY_DIR) / "apps/dijkd/dijkd";
+inline const fs::path kDijkctl = fs::path(DIJK_BINARY_DIR) / "apps/dijkctl/dijkctl";
 inline const fs::path kCaptures = fs::path(DIJK_SOURCE_DIR) / "tests/data/captures";
 inline const fs::path kPdqData = fs::path(DIJK_SOURCE_DIR) / "tests/data/dijkd/pdq";
 

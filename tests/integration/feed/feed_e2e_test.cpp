@@ -16,9 +16,9 @@
 
 #include "control/feed/files.h"
 #include "control/feed/publisher.h"
-#include "control/setswap/set_holder.h"
 #include "control/sync/syncer.h"
 #include "hashcore/set/set_builder.h"
+#include "hashcore/setswap/set_holder.h"
 #include "hashcore/util/hex.h"
 #include "tests/integration/feed/tls_feed_server.h"
 #include "tests/support/test_support.h"
@@ -28,8 +28,8 @@ namespace {
 namespace fs = std::filesystem;
 using feed::Failure;
 
-const std::string kHotline = std::string(DIJK_BINARY_DIR) + "/tools/hotline/dijk-hotline";
-const std::string kControl = std::string(DIJK_BINARY_DIR) + "/control/daemon/dijk-control";
+const std::string kHotline = std::string(DIJK_BINARY_DIR) + "/apps/dijk-hotline/dijk-hotline";
+const std::string kControl = std::string(DIJK_BINARY_DIR) + "/apps/dijk-control/dijk-control";
 
 Digest hash_of(const std::string& name) {
   Digest d;

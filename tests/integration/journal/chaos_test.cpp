@@ -44,7 +44,7 @@ TEST(JournalChaos, KillNineOfWriterAndReporterAtRandomMomentsLosesAndDuplicatesN
   const auto committed = tmp.path() / "committed.log";
   const std::string writer_bin =
       std::string(DIJK_BINARY_DIR) + "/tests/integration/journal/journal_burst_writer";
-  const std::string reporter_bin = std::string(DIJK_BINARY_DIR) + "/control/daemon/dijk-control";
+  const std::string reporter_bin = std::string(DIJK_BINARY_DIR) + "/apps/dijk-control/dijk-control";
   const auto start_reporter = [&] {
     return std::make_unique<ChildProcess>(std::vector<std::string>{reporter_bin,
                                                                    "report",

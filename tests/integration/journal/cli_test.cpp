@@ -61,8 +61,8 @@ TEST(JournalCli, InboxReporterAndHitsWorkAsCommands) {
     ASSERT_TRUE(p.wait_durable(p.append(testing::wire_hit(3))));
     durable = w.durable_position();
   }
-  const std::string hotline = std::string(DIJK_BINARY_DIR) + "/tools/hotline/dijk-hotline";
-  const std::string reporter = std::string(DIJK_BINARY_DIR) + "/control/daemon/dijk-control";
+  const std::string hotline = std::string(DIJK_BINARY_DIR) + "/apps/dijk-hotline/dijk-hotline";
+  const std::string reporter = std::string(DIJK_BINARY_DIR) + "/apps/dijk-control/dijk-control";
   const std::string port = std::to_string(free_port());
   testing::ChildProcess inbox(
       {hotline, "inbox", "--listen", "127.0.0.1:" + port, "--cert", pki.server_cert.string(), "--key",

@@ -7,9 +7,9 @@
 #include <string>
 #include <vector>
 
+#include "apps/dijk-hotline/inbox/inbox_server.h"
 #include "tests/integration/journal/test_pki.h"
 #include "tests/unit/journal/journal_test_dir.h"
-#include "tools/hotline-inbox/inbox_server.h"
 
 namespace dijk::journal::testing {
 

@@ -115,7 +115,7 @@ std::uint64_t total_counter(const std::string& out, const std::string& name) {
 // Starts dijkd in the middle namespace with `args` and waits for its ready line.
 void InlineBridge::start_dijkd(const std::vector<std::string>& args, const std::string& ready_text) {
   std::vector<std::string> argv{"ip", "netns", "exec", mid_,
-                                std::string(DIJK_BINARY_DIR) + "/dataplane/dijkd/dijkd"};
+                                std::string(DIJK_BINARY_DIR) + "/apps/dijkd/dijkd"};
   argv.insert(argv.end(), args.begin(), args.end());
   const std::vector<std::string> common{"--set", (dir_ / "test.set").string(), "--json", "--file-prefix",
                                         "dijk-live-" + id_};
@@ -234,7 +234,7 @@ TEST_F(InlineBridge, KeepsForwardingWhileTheJournalDiskIsFull) {
   constexpr int kUploads = 3;
   for (int i = 0; i < kUploads; ++i) EXPECT_EQ(upload(), "201") << "upload " << i;
 
-  const std::string ctl = std::string(DIJK_BINARY_DIR) + "/config/dijkctl/dijkctl";
+  const std::string ctl = std::string(DIJK_BINARY_DIR) + "/apps/dijkctl/dijkctl";
   std::string status;
   EXPECT_TRUE(eventually([&] {
     status = capture(ctl + " status --socket " + socket.string());

@@ -24,7 +24,7 @@ namespace {
 
 namespace fs = std::filesystem;
 const fs::path kCaptures = fs::path(DIJK_SOURCE_DIR) / "tests/data/captures";
-const fs::path kDijkd = fs::path(DIJK_BINARY_DIR) / "dataplane/dijkd/dijkd";
+const fs::path kDijkd = fs::path(DIJK_BINARY_DIR) / "apps/dijkd/dijkd";
 
 using Hit = std::tuple<std::string, std::string, std::string>;  // algorithm, hash, filename
 

@@ -128,7 +128,7 @@ namespace {
 
 // The bash completion lists the settable keys by hand; it must list exactly the schema's.
 TEST(BashCompletion, ListsExactlyTheSettableKeys) {
-  std::ifstream in(DIJK_SOURCE_DIR "/config/dijkctl/dijkctl.bash-completion");
+  std::ifstream in(DIJK_SOURCE_DIR "/apps/dijkctl/dijkctl.bash-completion");
   std::stringstream text;
   text << in.rdbuf();
   const std::string s = text.str();

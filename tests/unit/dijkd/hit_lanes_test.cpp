@@ -1,7 +1,7 @@
 // HitLanes with a real journal: a producing thread (a forwarding lcore) hands hits over without ever
 // waiting for the journal; a hit is reported only once committed; what the journal could not take is
 // counted as unjournalled and alarmed.
-#include "dataplane/dijkd/hit_lanes.h"
+#include "apps/dijkd/hit_lanes.h"
 
 #include <gtest/gtest.h>
 

@@ -1,7 +1,7 @@
 // dijkd's options from the TOML config and the command line: the production shape (hugepages, PCI ports
 // allow-listed) and the test-rig shape (--no-huge, --no-pci, vdevs) both come out of the file, and every
 // option given on the command line wins over it.
-#include "dataplane/dijkd/options.h"
+#include "apps/dijkd/options.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>

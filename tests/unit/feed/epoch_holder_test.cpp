@@ -1,6 +1,6 @@
 // The swap holder under concurrent readers: no reader ever sees a released object, every reader sees
 // each new version soon after its swap, and at most two versions are ever alive.
-#include "control/setswap/epoch_holder.h"
+#include "hashcore/setswap/epoch_holder.h"
 
 #include <gtest/gtest.h>
 

@@ -5,8 +5,8 @@
 #include <filesystem>
 #include <fstream>
 
-#include "control/setswap/set_holder.h"
 #include "hashcore/set/set_builder.h"
+#include "hashcore/setswap/set_holder.h"
 
 namespace dijk {
 namespace {

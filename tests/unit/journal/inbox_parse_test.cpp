@@ -1,9 +1,9 @@
 #include <gtest/gtest.h>
 
+#include "apps/dijk-hotline/inbox/http_request.h"
+#include "apps/dijk-hotline/inbox/inbox_store.h"
+#include "apps/dijk-hotline/inbox/report_parse.h"
 #include "tests/unit/journal/journal_test_dir.h"
-#include "tools/hotline-inbox/http_request.h"
-#include "tools/hotline-inbox/inbox_store.h"
-#include "tools/hotline-inbox/report_parse.h"
 
 namespace dijk::inbox {
 namespace {

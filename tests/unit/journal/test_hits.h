@@ -3,7 +3,7 @@
 #include <cstdio>
 #include <string>
 
-#include "dataplane/events/hit_event.h"
+#include "core/hit_event.h"
 
 namespace dijk::journal::testing {
 

@@ -10,7 +10,7 @@
 #include <utility>
 #include <vector>
 
-#include "dataplane/events/hit_event.h"
+#include "core/hit_event.h"
 #include "dataplane/stream/stream_pipeline.h"
 #include "hashcore/digest/streaming_digests.h"
 #include "hashcore/set/set_builder.h"

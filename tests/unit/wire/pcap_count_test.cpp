@@ -1,4 +1,4 @@
-#include "dataplane/dijkd/pcap_count.h"
+#include "dataplane/pipeline/pcap_count.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -7,7 +7,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "dataplane/dijkd/json_hit_sink.h"
+#include "dataplane/pipeline/json_hit_sink.h"
 
 namespace dijk {
 namespace {

@@ -1,0 +1,167 @@
+#include "apps/dijk-control/report_link.h"
+
+#include <fcntl.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include <iostream>
+#include <random>
+#include <system_error>
+
+#include "control/journal/ack_state.h"
+#include "control/reporter/retry_backoff.h"
+#include "core/durable_file.h"
+
+namespace dijk::control {
+namespace {
+
+std::int64_t now_unix() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::int64_t steady_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+reporter::FieldPolicy policy_of(PrivacyAction a) {
+  switch (a) {
+    case PrivacyAction::kSend:
+      return reporter::FieldPolicy::send;
+    case PrivacyAction::kOmit:
+      return reporter::FieldPolicy::omit;
+    case PrivacyAction::kHmac:
+      return reporter::FieldPolicy::hash;
+  }
+  return reporter::FieldPolicy::omit;
+}
+
+// The HMAC key only ever stays on this box, so the first start makes one (32 random bytes, mode 0600)
+// rather than refusing to report. An existing key is never replaced: hashes must stay comparable.
+void ensure_hmac_key(const std::filesystem::path& file) {
+  if (std::filesystem::exists(file)) return;
+  std::filesystem::create_directories(file.parent_path());
+  unsigned char key[32];
+  if (::getrandom(key, sizeof key, 0) != static_cast<ssize_t>(sizeof key)) {
+    throw std::system_error(errno, std::generic_category(), "getrandom for the privacy HMAC key");
+  }
+  write_file_durably(file, std::span<const std::uint8_t>(key, sizeof key), 0600);
+  std::cerr << "dijk-control: made a new privacy HMAC key at " << file << std::endl;
+}
+
+}  // namespace
+
+std::filesystem::path ack_state_file_of(const Config& config) {
+  return reporter_ack_state_path(config);
+}
+
+std::filesystem::path quarantine_dir_of(const Config& config) {
+  return std::filesystem::path(config.paths.state) / "reporter-quarantine";
+}
+
+reporter::ReporterOptions reporter_options_of(const Config& config) {
+  const auto& r = config.reporting;
+  reporter::ReporterOptions o;
+  o.journal_dir = config.paths.journal;
+  o.state_file = ack_state_file_of(config);
+  o.quarantine_dir = quarantine_dir_of(config);
+  o.tls.url = r.url;
+  o.tls.cert = r.client_cert;
+  o.tls.key = r.client_key;
+  o.tls.ca = r.ca;
+  o.privacy.client_ip = policy_of(r.privacy.client_ip);
+  o.privacy.url = policy_of(r.privacy.url);
+  o.privacy.filename = policy_of(r.privacy.filename);
+  // The key is read only when a field is hashed: an unused default path need not exist.
+  if (o.privacy.any_hash()) o.hmac_key_file = std::filesystem::path(r.privacy.hmac_key);
+  o.batch_max_hits = r.batch_size;
+  return o;
+}
+
+ReportLink::ReportLink(const Config& config)
+    : options_([&] {
+        auto o = reporter_options_of(config);
+        // The reporter's log lines become the status's last error too.
+        o.log = [this](std::string_view line) {
+          std::cerr << "dijk-control: reporter: " << line << std::endl;
+          std::lock_guard lock(mutex_);
+          state_.last_error = std::string(line);
+        };
+        if (o.hmac_key_file) ensure_hmac_key(*o.hmac_key_file);
+        std::filesystem::create_directories(o.journal_dir);
+        std::filesystem::create_directories(o.state_file.parent_path());
+        return o;
+      }()),
+      reporter_(options_) {
+  state_.acked_position = reporter_.stats().acked_position;
+  heartbeat_ns_.store(steady_ns());
+  thread_ = std::thread([this] { loop(); });
+}
+
+ReportLink::~ReportLink() {
+  stop_.store(true);
+  thread_.join();
+}
+
+ReportState ReportLink::state() const {
+  std::lock_guard lock(mutex_);
+  return state_;
+}
+
+bool ReportLink::alive(std::chrono::seconds within) const {
+  return steady_ns() - heartbeat_ns_.load() < std::chrono::nanoseconds(within).count();
+}
+
+void ReportLink::sleep_unless_stopped(std::chrono::milliseconds d) {
+  const auto until = std::chrono::steady_clock::now() + d;
+  while (!stop_.load() && std::chrono::steady_clock::now() < until) {
+    heartbeat_ns_.store(steady_ns());
+    std::this_thread::sleep_for(std::min<std::chrono::milliseconds>(d, std::chrono::milliseconds(20)));
+  }
+}
+
+void ReportLink::loop() {
+  reporter::RetryBackoff backoff(options_.backoff_initial, options_.backoff_max);
+  while (!stop_.load()) {
+    heartbeat_ns_.store(steady_ns());
+    std::optional<std::size_t> delivered;
+    try {
+      delivered = reporter_.deliver_once();
+    } catch (const std::exception& e) {
+      // A local error (journal unreadable, state file not writable): report it and keep trying.
+      options_.log(std::string("local error: ") + e.what());
+    }
+    const auto& st = reporter_.stats();
+    {
+      std::lock_guard lock(mutex_);
+      // A quarantined hit moves the position too, but is no delivery: its log line stays the last error.
+      const bool stored = st.hits_acknowledged > state_.delivered;
+      state_.delivered = st.hits_acknowledged;
+      state_.duplicates = st.duplicates_reported;
+      state_.batches = st.batches_sent;
+      state_.failures = st.failures;
+      state_.refusals = st.refusals;
+      state_.quarantined = st.quarantined;
+      state_.acked_position = st.acked_position;
+      if (stored) {
+        state_.last_delivery_unix = now_unix();
+        state_.waiting_since_unix = 0;
+        state_.last_error.clear();
+      } else if (!delivered && state_.waiting_since_unix == 0) {
+        state_.waiting_since_unix = now_unix();
+      } else if (delivered) {
+        state_.waiting_since_unix = 0;  // nothing to send is not a failure
+      }
+    }
+    if (!delivered) {
+      sleep_unless_stopped(backoff.next_delay());
+      continue;
+    }
+    backoff.reset();
+    if (*delivered == 0) sleep_unless_stopped(options_.poll_interval);
+  }
+}
+
+}  // namespace dijk::control

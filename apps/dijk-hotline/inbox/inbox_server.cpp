@@ -1,0 +1,487 @@
+#include "apps/dijk-hotline/inbox/inbox_server.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <iostream>
+#include <stdexcept>
+#include <system_error>
+
+#include "apps/dijk-hotline/inbox/http_request.h"
+#include "apps/dijk-hotline/inbox/report_parse.h"
+
+namespace dijk::inbox {
+namespace {
+
+std::string openssl_error() {
+  char buf[256] = {};
+  ERR_error_string_n(ERR_get_error(), buf, sizeof buf);
+  return buf;
+}
+
+const char* reason_phrase(int status) {
+  switch (status) {
+    case 200:
+      return "OK";
+    case 400:
+      return "Bad Request";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 408:
+      return "Request Timeout";
+    case 411:
+      return "Length Required";
+    case 413:
+      return "Content Too Large";
+    case 414:
+      return "URI Too Long";
+    case 422:
+      return "Unprocessable Content";
+    case 431:
+      return "Request Header Fields Too Large";
+    case 500:
+      return "Internal Server Error";
+    case 501:
+      return "Not Implemented";
+    case 503:
+      return "Service Unavailable";
+    case 505:
+      return "HTTP Version Not Supported";
+    default:
+      return "Error";
+  }
+}
+
+std::string json_escape(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      out += ' ';
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+// One TLS connection: reads with a poll() deadline so a silent client, or stop(), ends it.
+class TlsStream {
+ public:
+  TlsStream(SSL* ssl, int fd, const std::atomic<bool>& stop) : ssl_(ssl), fd_(fd), stop_(stop) {}
+  // Reads some bytes; 0 on EOF, error, stop or when the deadline passes.
+  std::size_t read_some(char* out, std::size_t n, std::chrono::steady_clock::time_point deadline) {
+    while (true) {
+      const int r = SSL_read(ssl_, out, static_cast<int>(n));
+      if (r > 0) return static_cast<std::size_t>(r);
+      const int e = SSL_get_error(ssl_, r);
+      if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) return 0;
+      if (!wait(e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, deadline)) return 0;
+    }
+  }
+  bool write_all(std::string_view data, std::chrono::steady_clock::time_point deadline) {
+    while (!data.empty()) {
+      const int r = SSL_write(ssl_, data.data(), static_cast<int>(data.size()));
+      if (r > 0) {
+        data.remove_prefix(static_cast<std::size_t>(r));
+        continue;
+      }
+      const int e = SSL_get_error(ssl_, r);
+      if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) return false;
+      if (!wait(e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, deadline)) return false;
+    }
+    return true;
+  }
+  bool handshake(std::chrono::steady_clock::time_point deadline) {
+    while (true) {
+      const int r = SSL_accept(ssl_);
+      if (r == 1) return true;
+      const int e = SSL_get_error(ssl_, r);
+      if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) return false;
+      if (!wait(e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, deadline)) return false;
+    }
+  }
+
+ private:
+  bool wait(short events, std::chrono::steady_clock::time_point deadline) {
+    while (!stop_.load()) {
+      const auto now = std::chrono::steady_clock::now();
+      if (now >= deadline) return false;
+      pollfd p{fd_, events, 0};
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now).count();
+      const int rc = ::poll(&p, 1, static_cast<int>(std::min<long long>(left, 100)));
+      if (rc > 0) return true;
+      if (rc < 0 && errno != EINTR) return false;
+    }
+    return false;
+  }
+  SSL* ssl_;
+  int fd_;
+  const std::atomic<bool>& stop_;
+};
+
+std::string response(int status, std::string_view body, bool close) {
+  std::string r = "HTTP/1.1 " + std::to_string(status) + " " + reason_phrase(status) + "\r\n";
+  r += "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
+  if (status == 503) r += "Retry-After: 1\r\n";  // a passing overload: the reporter retries with backoff
+  r += close ? "Connection: close\r\n\r\n" : "Connection: keep-alive\r\n\r\n";
+  r += body;
+  return r;
+}
+
+std::string error_body(std::string_view reason) {
+  return "{\"error\":\"" + json_escape(reason) + "\"}";
+}
+
+std::string common_name(SSL* ssl) {
+  std::string name;
+  if (X509* cert = SSL_get1_peer_certificate(ssl)) {
+    char cn[256] = {};
+    if (X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, cn, sizeof cn) > 0) name = cn;
+    X509_free(cert);
+  }
+  return name;
+}
+
+// Refuses a connection from the accept thread, which must never wait on a client: the answer is written
+// only if the socket takes it at once, and the connection is closed without lingering.
+void refuse(int fd, SSL* ssl, int status, std::string_view reason) {
+  const std::string r = response(status, error_body(reason), true);
+  SSL_write(ssl, r.data(), static_cast<int>(r.size()));
+  SSL_shutdown(ssl);
+  SSL_free(ssl);
+  ERR_clear_error();
+  ::shutdown(fd, SHUT_WR);
+  ::close(fd);
+}
+
+}  // namespace
+
+InboxServer::InboxServer(InboxOptions options)
+    : options_(std::move(options)),
+      store_(options_.db),
+      slots_(options_.max_connections, options_.max_per_appliance),
+      body_budget_(options_.body_memory) {
+  if (!options_.log) options_.log = [](std::string_view m) { std::cerr << "inbox: " << m << std::endl; };
+  SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
+  if (ctx == nullptr) throw std::runtime_error("SSL_CTX_new: " + openssl_error());
+  ctx_ = ctx;
+  SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+  if (SSL_CTX_use_certificate_chain_file(ctx, options_.cert.c_str()) != 1 ||
+      SSL_CTX_use_PrivateKey_file(ctx, options_.key.c_str(), SSL_FILETYPE_PEM) != 1 ||
+      SSL_CTX_check_private_key(ctx) != 1) {
+    throw std::runtime_error("inbox certificate/key: " + openssl_error());
+  }
+  if (SSL_CTX_load_verify_locations(ctx, options_.client_ca.c_str(), nullptr) != 1) {
+    throw std::runtime_error("client CA " + options_.client_ca.string() + ": " + openssl_error());
+  }
+  // Appliances must present a certificate from the hotline's client CA; nothing else gets in.
+  SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
+  // Idle TLS states (handshakes waiting on their client, kept-alive connections) give back their buffers.
+  SSL_CTX_set_mode(ctx, SSL_MODE_AUTO_RETRY | SSL_MODE_RELEASE_BUFFERS);
+  // Clients resume sessions after a dropped connection; with client verification on, OpenSSL refuses
+  // resumption (alert "internal error") unless the sessions are tied to a context id.
+  static constexpr unsigned char kSessionContext[] = "dijk-hotline-inbox";
+  SSL_CTX_set_session_id_context(ctx, kSessionContext, sizeof kSessionContext - 1);
+
+  listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (listen_fd_ < 0) throw std::runtime_error(std::string("socket: ") + std::strerror(errno));
+  const int one = 1;
+  ::setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(options_.port);
+  if (::inet_pton(AF_INET, options_.listen_host.c_str(), &addr.sin_addr) != 1) {
+    throw std::runtime_error("listen address must be an IPv4 address: " + options_.listen_host);
+  }
+  if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+      ::listen(listen_fd_, SOMAXCONN) != 0) {
+    const int err = errno;
+    ::close(listen_fd_);
+    listen_fd_ = -1;
+    throw std::runtime_error("listen on " + options_.listen_host + ":" + std::to_string(options_.port) +
+                             ": " + std::strerror(err));
+  }
+  socklen_t len = sizeof addr;
+  ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+  port_ = ntohs(addr.sin_port);
+}
+
+InboxServer::~InboxServer() {
+  stop();
+  SSL_CTX_free(ctx_);
+}
+
+void InboxServer::log(std::string_view m) const {
+  options_.log(m);
+}
+
+void InboxServer::start() {
+  acceptor_ = std::thread([this] { accept_loop(); });
+}
+
+void InboxServer::stop() {
+  stop_.store(true);
+  if (acceptor_.joinable()) acceptor_.join();
+  if (listen_fd_ >= 0) ::close(listen_fd_);
+  listen_fd_ = -1;
+  std::lock_guard lock(threads_mutex_);
+  for (auto& c : connections_) c.thread.join();
+  connections_.clear();
+}
+
+void InboxServer::accept_loop() {
+  HandshakeStage handshakes(ctx_, listen_fd_, options_.handshakes, stats_);
+  const auto admit_authenticated = [this](int fd, SSL* ssl, std::chrono::steady_clock::time_point accepted) {
+    admit(fd, ssl, accepted);
+  };
+  while (!stop_.load()) {
+    reap_finished();
+    handshakes.run_once(std::chrono::milliseconds(100), admit_authenticated);
+  }
+}
+
+void InboxServer::admit(int fd, SSL* ssl, std::chrono::steady_clock::time_point accepted) {
+  const std::string appliance = common_name(ssl);
+  if (appliance.empty()) {
+    ++stats_.forbidden;
+    refuse(fd, ssl, 403, "client certificate has no common name");
+    return;
+  }
+  switch (slots_.acquire(appliance)) {
+    case ServingSlots::Grant::granted:
+      break;
+    case ServingSlots::Grant::full:
+      ++stats_.refused_busy;
+      refuse(fd, ssl, 503, "every connection slot is taken; retry");
+      return;
+    case ServingSlots::Grant::appliance_full:
+      ++stats_.refused_appliance;
+      refuse(fd, ssl, 503, "too many connections from this appliance; retry");
+      return;
+  }
+  std::lock_guard lock(threads_mutex_);
+  Connection& conn = connections_.emplace_back();
+  try {
+    conn.thread = std::thread([this, fd, ssl, accepted, &conn, appliance] {
+      // A client that vanishes mid-response makes write() raise SIGPIPE in this thread; blocked here, it
+      // becomes an EPIPE error instead of killing the process (the pending signal dies with the thread).
+      sigset_t pipe;
+      sigemptyset(&pipe);
+      sigaddset(&pipe, SIGPIPE);
+      pthread_sigmask(SIG_BLOCK, &pipe, nullptr);
+      serve(fd, ssl, appliance, accepted);
+      ::close(fd);
+      slots_.release(appliance);
+      conn.done.store(true);
+    });
+  } catch (const std::system_error&) {  // out of threads: a passing overload, like full slots
+    connections_.pop_back();
+    slots_.release(appliance);
+    ++stats_.refused_busy;
+    refuse(fd, ssl, 503, "the inbox is out of threads; retry");
+  }
+}
+
+void InboxServer::reap_finished() {
+  std::lock_guard lock(threads_mutex_);
+  for (auto it = connections_.begin(); it != connections_.end();) {
+    if (it->done.load()) {
+      it->thread.join();
+      it = connections_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+void InboxServer::serve(int fd, SSL* ssl, const std::string& appliance,
+                        std::chrono::steady_clock::time_point accepted) {
+  using Clock = std::chrono::steady_clock;
+  TlsStream io(ssl, fd, stop_);
+  const auto deadline = [&] { return Clock::now() + options_.request_timeout; };  // for answers
+  // Every read of a request shares one deadline, so a client trickling bytes cannot keep its slot. The
+  // first request's runs from the accept (handshake included); a later one's from its first byte.
+  auto request_deadline = accepted + options_.request_timeout;
+  // A read came back empty: past the deadline it is a slow client, answered 408 and counted.
+  const auto on_read_end = [&] {
+    if (stop_.load() || Clock::now() < request_deadline) return;
+    ++stats_.request_timeouts;
+    io.write_all(response(408, error_body("request not complete in time"), true), deadline());
+  };
+  std::string buffer;
+  char chunk[16384];
+  bool open = true;
+  bool first = true;
+  while (open && !stop_.load()) {
+    if (!first) {
+      // Kept alive: the next request may take idle_timeout to start, then request_timeout to complete.
+      if (buffer.empty()) {
+        const std::size_t n = io.read_some(chunk, sizeof chunk, Clock::now() + options_.idle_timeout);
+        if (n == 0) break;
+        buffer.append(chunk, n);
+      }
+      request_deadline = Clock::now() + options_.request_timeout;
+    }
+    first = false;
+    // Read the head.
+    std::size_t head_end = std::string::npos;
+    while ((head_end = buffer.find("\r\n\r\n")) == std::string::npos) {
+      if (buffer.size() > kMaxHeadBytes) break;
+      const std::size_t n = io.read_some(chunk, sizeof chunk, request_deadline);
+      if (n == 0) {
+        on_read_end();
+        open = false;
+        break;
+      }
+      buffer.append(chunk, n);
+    }
+    if (!open) break;
+    ++stats_.requests;
+    if (head_end == std::string::npos) {
+      ++stats_.bad_requests;
+      io.write_all(response(431, error_body("request head too large"), true), deadline());
+      break;
+    }
+    const HeadParse parsed = parse_request_head(std::string_view(buffer).substr(0, head_end + 4));
+    buffer.erase(0, head_end + 4);
+    if (parsed.status != 0) {
+      ++stats_.bad_requests;
+      io.write_all(response(parsed.status, error_body(parsed.reason), true), deadline());
+      break;
+    }
+    const RequestHead& head = parsed.head;
+    const bool close = head.close;
+    if (head.target == "/v1/health" && head.method == "GET") {
+      if (!io.write_all(response(200, "{\"ok\":true}", close), deadline()) || close) break;
+      continue;
+    }
+    if (head.target != "/v1/hits") {
+      ++stats_.bad_requests;
+      io.write_all(response(404, error_body("no such endpoint"), true), deadline());
+      break;
+    }
+    if (head.method != "POST") {
+      ++stats_.bad_requests;
+      io.write_all(response(405, error_body("POST reports to /v1/hits"), true), deadline());
+      break;
+    }
+    if (!head.content_length) {
+      ++stats_.bad_requests;
+      io.write_all(response(411, error_body("Content-Length required"), true), deadline());
+      break;
+    }
+    const std::size_t want = static_cast<std::size_t>(*head.content_length);
+    // The body's memory is reserved before it is read, and held until the report is stored.
+    if (want > body_budget_.capacity()) {
+      ++stats_.bad_requests;
+      io.write_all(response(413, error_body("body larger than the inbox's body memory"), true), deadline());
+      break;
+    }
+    if (!body_budget_.try_reserve(want)) {
+      ++stats_.refused_memory;
+      io.write_all(response(503, error_body("body memory exhausted; retry"), true), deadline());
+      break;
+    }
+    const BodyReservation reserved(body_budget_, want);
+    while (buffer.size() < want) {
+      const std::size_t n =
+          io.read_some(chunk, std::min(sizeof chunk, want - buffer.size()), request_deadline);
+      if (n == 0) {
+        on_read_end();
+        open = false;
+        break;
+      }
+      buffer.append(chunk, n);
+    }
+    if (!open) break;
+    std::string body;
+    if (buffer.size() == want) {
+      body.swap(buffer);  // the usual case: no copy of a large body
+    } else {
+      body = buffer.substr(0, want);
+      buffer.erase(0, want);
+    }
+
+    const Fault fault = options_.fault ? options_.fault(body) : Fault::none;
+    if (fault == Fault::answer_403) {
+      ++stats_.forbidden;
+      io.write_all(response(403, error_body("injected refusal"), close), deadline());
+      if (close) break;
+      continue;
+    }
+    if (fault == Fault::answer_500) {
+      io.write_all(response(500, error_body("injected failure"), close), deadline());
+      if (close) break;
+      continue;
+    }
+    if (fault == Fault::hang) {
+      const auto until = std::chrono::steady_clock::now() + options_.hang_time;
+      while (!stop_.load() && std::chrono::steady_clock::now() < until) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      }
+      break;
+    }
+    const ReportParse report = parse_report(body, appliance);
+    if (report.status != 0) {
+      ++stats_.bad_requests;
+      if (report.status == 403) ++stats_.forbidden;
+      log("rejected report from " + appliance + ": " + report.reason);
+      io.write_all(response(report.status, error_body(report.reason), true), deadline());
+      break;
+    }
+    StoreResult stored;
+    try {
+      stored = store_.store(report.hits, static_cast<std::int64_t>(std::time(nullptr)));
+    } catch (const std::exception& e) {
+      log(std::string("store failed: ") + e.what());
+      io.write_all(response(500, error_body("could not store the report"), true), deadline());
+      break;
+    }
+    stats_.hits_accepted += stored.accepted;
+    stats_.duplicates += stored.duplicates;
+    if (fault == Fault::store_then_drop) break;
+    if (fault == Fault::store_then_500) {
+      io.write_all(response(500, error_body("injected failure after storing"), close), deadline());
+      if (close) break;
+      continue;
+    }
+    const std::string answer = "{\"accepted\":" + std::to_string(stored.accepted) +
+                               ",\"duplicates\":" + std::to_string(stored.duplicates) + "}";
+    if (!io.write_all(response(200, answer, close), deadline()) || close) break;
+  }
+  SSL_shutdown(ssl);
+  SSL_free(ssl);
+  ERR_clear_error();
+  // Lingering close: closing with unread bytes in the receive buffer makes the kernel send a reset, which
+  // can destroy the response (an error answer, typically) before the client reads it. Half-close, then
+  // drain what the client still sends, briefly.
+  ::shutdown(fd, SHUT_WR);
+  const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(500);
+  char sink[4096];
+  while (!stop_.load() && std::chrono::steady_clock::now() < until) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 50) < 0) break;
+    if ((p.revents & (POLLIN | POLLHUP | POLLERR)) == 0) continue;
+    if (::recv(fd, sink, sizeof sink, 0) <= 0) break;
+  }
+}
+
+}  // namespace dijk::inbox

@@ -1,0 +1,205 @@
+#include "apps/dijk-hotline/inbox/inbox_verbs.h"
+
+#include <sys/resource.h>
+
+#include <csignal>
+#include <ctime>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+
+#include "apps/dijk-hotline/inbox/inbox_server.h"
+
+namespace dijk::hotline {
+namespace {
+
+// The one piece of process-wide state: what a signal handler may touch.
+std::atomic<bool> g_stop{false};
+extern "C" void on_signal(int) {
+  g_stop.store(true);
+}
+
+// Unix seconds, or an ISO 8601 UTC time (2026-11-28T19:00:00Z, or just the date).
+std::int64_t parse_time(const std::string& s) {
+  if (!s.empty() && s.find_first_not_of("0123456789") == std::string::npos) return std::stoll(s);
+  std::tm tm{};
+  const char* end = ::strptime(s.c_str(), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  if (end == nullptr || *end != '\0') {
+    tm = {};
+    end = ::strptime(s.c_str(), "%Y-%m-%d", &tm);
+    if (end == nullptr || *end != '\0') {
+      throw cli::UsageError("--since wants unix seconds or YYYY-MM-DD[THH:MM:SSZ], got '" + s + "'");
+    }
+  }
+  return static_cast<std::int64_t>(::timegm(&tm));
+}
+
+std::uint64_t count_option(const cli::ParsedArgs& a, const std::string& name, std::uint64_t fallback) {
+  const auto v = a.value(name);
+  if (!v) return fallback;
+  if (v->empty() || v->size() > 12 || v->find_first_not_of("0123456789") != std::string::npos ||
+      std::stoull(*v) == 0) {
+    throw cli::UsageError(name + " wants a positive number, got '" + *v + "'");
+  }
+  return std::stoull(*v);
+}
+
+std::chrono::milliseconds ms_option(const cli::ParsedArgs& a, const std::string& name,
+                                    std::chrono::milliseconds fallback) {
+  return std::chrono::milliseconds(count_option(a, name, static_cast<std::uint64_t>(fallback.count())));
+}
+
+std::string csv_field(const std::string& v) {
+  if (v.find_first_of(",\"\n\r") == std::string::npos) return v;
+  std::string out = "\"";
+  for (char c : v) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+std::string field(const nlohmann::json& j, const char* name) {
+  const auto it = j.find(name);
+  if (it == j.end()) return "";
+  return it->is_string() ? it->get<std::string>() : it->dump();
+}
+
+int run_inbox(const cli::ParsedArgs& a) {
+  inbox::InboxOptions o;
+  const std::string listen = a.required("--listen");
+  o.cert = a.required("--cert");
+  o.key = a.required("--key");
+  o.client_ca = a.required("--client-ca");
+  o.db = a.required("--db");
+  const auto colon = listen.rfind(':');
+  if (colon == std::string::npos) throw cli::UsageError("--listen wants ADDRESS:PORT");
+  o.listen_host = listen.substr(0, colon);
+  unsigned long port = 0;
+  try {
+    port = std::stoul(listen.substr(colon + 1));
+  } catch (...) {
+    port = 70000;
+  }
+  if (port > 65535) throw cli::UsageError("bad port in --listen " + listen);
+  o.port = static_cast<std::uint16_t>(port);
+  o.handshakes.timeout = ms_option(a, "--handshake-timeout-ms", o.handshakes.timeout);
+  o.handshakes.max_pending = count_option(a, "--max-handshakes", o.handshakes.max_pending);
+  o.handshakes.max_per_source = count_option(a, "--max-handshakes-per-source", o.handshakes.max_per_source);
+  o.max_connections = count_option(a, "--max-connections", o.max_connections);
+  o.max_per_appliance = count_option(a, "--max-per-appliance", o.max_per_appliance);
+  o.request_timeout = ms_option(a, "--request-timeout-ms", o.request_timeout);
+  o.idle_timeout = ms_option(a, "--idle-timeout-ms", o.idle_timeout);
+  o.body_memory = count_option(a, "--body-memory-mb", o.body_memory >> 20) << 20;
+  // Every pending handshake and served connection holds a descriptor: allow what the caps allow.
+  rlimit files{};
+  if (::getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &files);
+  }
+  std::signal(SIGTERM, on_signal);
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGPIPE, SIG_IGN);
+  inbox::InboxServer server(o);
+  server.start();
+  std::cerr << "inbox: listening on " << o.listen_host << ":" << server.port() << ", database "
+            << o.db.string() << std::endl;
+  while (!g_stop.load()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  server.stop();
+  const auto& s = server.stats();
+  std::cerr << "inbox: stopped; " << s.hits_accepted << " hits stored, " << s.duplicates << " duplicates, "
+            << s.bad_requests << " bad requests, " << s.forbidden << " forbidden, " << s.tls_failures
+            << " failed handshakes, " << s.handshake_timeouts << " handshake timeouts, "
+            << s.handshakes_evicted << " handshakes evicted, " << s.request_timeouts
+            << " request timeouts; refused " << s.refused_busy << " (all slots busy), " << s.refused_appliance
+            << " (appliance's slots busy), " << s.refused_memory << " (body memory)\n";
+  return cli::kExitOk;
+}
+
+int run_hits(const cli::ParsedArgs& a) {
+  const std::filesystem::path db = a.required("--db");
+  if (a.flag("--json") && a.flag("--csv")) throw cli::UsageError("--json or --csv, not both");
+  if (!std::filesystem::exists(db)) throw std::runtime_error("no inbox database at " + db.string());
+  const std::int64_t since = a.value("--since") ? parse_time(*a.value("--since")) : 0;
+  print_hits(db, since, a.flag("--json") ? HitsFormat::json : HitsFormat::csv, std::cout);
+  return cli::kExitOk;
+}
+
+}  // namespace
+
+void print_hits(const std::filesystem::path& db, std::int64_t since, HitsFormat format, std::ostream& out) {
+  inbox::InboxStore store(db);
+  if (format == HitsFormat::csv) {
+    out << "received_at,key,appliance,position,time_ns,source,kind,algorithm,hash,list,category,size,file_"
+           "type,"
+           "method,client_ip,client_ip_hmac,url,url_hmac,filename,filename_hmac,path,path_hmac\n";
+  }
+  store.list(since, [&](const inbox::StoredHit& h) {
+    auto j = nlohmann::json::parse(h.report, nullptr, false);
+    if (j.is_discarded()) j = nlohmann::json::object();
+    j["received_at"] = h.received_at;
+    if (format == HitsFormat::json) {
+      out << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+      return;
+    }
+    out << h.received_at;
+    for (const char* name :
+         {"key",           "appliance", "position",       "time_ns",  "source",   "kind",
+          "algorithm",     "hash",      "list",           "category", "size",     "file_type",
+          "method",        "client_ip", "client_ip_hmac", "url",      "url_hmac", "filename",
+          "filename_hmac", "path",      "path_hmac"}) {
+      out << "," << csv_field(field(j, name));
+    }
+    out << "\n";
+  });
+}
+
+cli::Verb inbox_verb() {
+  return {
+      "inbox",
+      "run the reference inbox that appliances report hits to",
+      "inbox --listen ADDRESS:PORT --cert FILE --key FILE --client-ca FILE --db FILE [LIMIT OPTIONS]",
+      "An HTTPS server (TLS 1.2+) for POST /v1/hits. Only appliances with a certificate issued by\n"
+      "--client-ca get in; the certificate's common name is the appliance id and must match every hit.\n"
+      "Reports are stored in the SQLite database --db, deduplicated by idempotency key, before the\n"
+      "appliance is told so. Runs until SIGINT/SIGTERM. Schema and report format: docs/journal.md.\n"
+      "Handshakes run on one thread with a short deadline; over a cap the oldest is dropped for the newest.\n"
+      "Authenticated connections are served within per-appliance and total caps (503 beyond), each request\n"
+      "within one deadline (408 beyond), bodies within one memory budget (503 beyond, 413 if larger).",
+      {{"--listen", true, "address and port to listen on (IPv4), e.g. 127.0.0.1:8443", "ADDRESS:PORT"},
+       {"--cert", true, "the inbox's server certificate chain (PEM)", "FILE"},
+       {"--key", true, "its private key (PEM)", "FILE"},
+       {"--client-ca", true, "the CA that issues appliance certificates (PEM)", "FILE"},
+       {"--db", true, "the SQLite database (created if missing)", "FILE"},
+       {"--handshake-timeout-ms", true, "a TLS handshake must complete within this (default 2000)", "MS"},
+       {"--max-handshakes", true, "handshakes under way at once (default 512)", "N"},
+       {"--max-handshakes-per-source", true, "of which from one address (default 32)", "N"},
+       {"--max-connections", true, "authenticated connections served at once (default 64)", "N"},
+       {"--max-per-appliance", true, "of which one appliance holds (default 4)", "N"},
+       {"--request-timeout-ms", true, "a whole request, handshake to body, within this (default 30000)",
+        "MS"},
+       {"--idle-timeout-ms", true, "a kept-alive connection waits this for its next request (default 15000)",
+        "MS"},
+       {"--body-memory-mb", true, "request bodies held at once, in MiB (default 64)", "N"}},
+      run_inbox,
+  };
+}
+
+cli::Verb hits_verb() {
+  return {
+      "hits",
+      "list the hits the inbox holds",
+      "hits [--since T] [--json|--csv] --db FILE",
+      "Prints every stored hit received at or after --since (unix seconds or YYYY-MM-DD[THH:MM:SSZ]),\n"
+      "oldest first: CSV with a header (default), or one JSON object a line as the appliance sent it plus\n"
+      "received_at.",
+      {{"--db", true, "the inbox database", "FILE"},
+       {"--since", true, "only hits received at or after this time", "T"},
+       {"--json", false, "one JSON object a line", ""},
+       {"--csv", false, "CSV with a header (the default)", ""}},
+      run_hits,
+  };
+}
+
+}  // namespace dijk::hotline

@@ -1,0 +1,15 @@
+// dijk-hotline: the tools a hotline engineer uses to build hash sets, publish feeds and read hits.
+#include "apps/dijk-hotline/inbox/inbox_verbs.h"
+#include "apps/dijk-hotline/verbs.h"
+
+int main(int argc, char** argv) {
+  dijk::cli::VerbTable verbs("dijk-hotline", "dijk-hotline: build hash sets, publish signed feeds, read hits.");
+  verbs.add(dijk::hotline::import_verb());
+  verbs.add(dijk::hotline::keygen_verb());
+  verbs.add(dijk::hotline::publish_verb());
+  verbs.add(dijk::hotline::retract_verb());
+  verbs.add(dijk::hotline::rotate_key_verb());
+  verbs.add(dijk::hotline::inbox_verb());
+  verbs.add(dijk::hotline::hits_verb());
+  return verbs.dispatch(argc, argv);
+}

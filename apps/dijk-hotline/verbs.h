@@ -1,0 +1,14 @@
+#pragma once
+// One factory a verb; main.cpp collects them.
+#include "config/cli/verb_table.h"
+
+namespace dijk::hotline {
+
+cli::Verb import_verb();
+// The signed feed (apps/dijk-hotline/feed_verbs.cpp).
+cli::Verb keygen_verb();
+cli::Verb publish_verb();
+cli::Verb retract_verb();
+cli::Verb rotate_key_verb();
+
+}  // namespace dijk::hotline

@@ -1,0 +1,262 @@
+#include "apps/dijkd/daemon_services.h"
+
+#include <unistd.h>
+
+#include <iostream>
+#include <mutex>
+
+#include "config/admin/config_service.h"
+#include "config/admin/server.h"
+#include "config/admin/status.h"
+#include "config/cli/version.h"
+#include "config/metrics/http_exporter.h"
+#include "config/metrics/registry.h"
+#include "config/metrics/status_metrics.h"
+#include "config/notify/sd_notify.h"
+#include "dataplane/pipeline/live_set.h"
+#include "hashcore/pdq_index/pdq_set_section.h"
+
+namespace dijk {
+
+namespace {
+
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+std::int64_t now_unix() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::uint64_t find(const dpdk::CounterList& list, std::string_view name) {
+  for (const auto& [n, v] : list)
+    if (n == name) return v;
+  return 0;
+}
+
+// Traffic seen but not fully processed, summed over ports and worker lcores.
+admin::Drops drops_of(const CounterView& view) {
+  admin::Drops d;
+  for (const auto& [port, list] : view.ports) d.nic += find(list, "imissed") + find(list, "rx_nombuf");
+  for (const auto& [lcore, list] : view.workers) {
+    d.forward += find(list, "forward_dropped");
+    d.flow_evictions += find(list, "stream_evictions");
+    d.truncated_files += find(list, "stream_truncated_files");
+    d.pdq_skipped += find(list, "stream_pdq_skipped");
+  }
+  return d;
+}
+
+void log_line(const std::string& line) {
+  std::cerr << "dijkd: " << line << std::endl;
+}
+
+}  // namespace
+
+struct DaemonServices::Impl {
+  Impl(std::string path, const Config& config, LiveSet& live_set, CounterSource source,
+       std::function<void(const Config&)> apply)
+      : set(live_set),
+        counters(std::move(source)),
+        apply_live(std::move(apply)),
+        service(
+            path, config, [this](const Config&, const Config& next) { apply_live(next); }, log_line),
+        server(admin_options(config)),
+        socket_path(config.admin.socket),
+        metrics_listen(config.metrics.enabled ? config.metrics.listen : "") {}
+
+  static admin::AdminServer::Options admin_options(const Config& config) {
+    admin::AdminServer::Options o;
+    o.socket_path = config.admin.socket;
+    o.group = config.admin.group;
+    return o;
+  }
+
+  // Totals over the workers for the status verb's rates: the rate since the previous status call.
+  admin::Rates rates(const CounterView& view) {
+    std::uint64_t packets = 0, bytes = 0, files = 0;
+    for (const auto& [lcore, list] : view.workers) {
+      packets += find(list, "rx_packets");
+      bytes += find(list, "rx_bytes");
+      files += find(list, "stream_files");
+    }
+    const std::uint64_t hits = find(view.daemon, "hits_reported");
+    std::lock_guard lock(rate_mutex);
+    const auto now = Clock::now();
+    const double dt = std::chrono::duration<double>(now - rate_at).count();
+    admin::Rates r;
+    if (dt > 0 && rate_seen) {
+      r.packets_per_s = static_cast<double>(packets - last_packets) / dt;
+      r.bytes_per_s = static_cast<double>(bytes - last_bytes) / dt;
+      r.files_per_s = static_cast<double>(files - last_files) / dt;
+      r.hits_per_s = static_cast<double>(hits - last_hits) / dt;
+    }
+    rate_seen = true;
+    rate_at = now;
+    last_packets = packets, last_bytes = bytes, last_files = files, last_hits = hits;
+    return r;
+  }
+
+  admin::DaemonStatus status() {
+    admin::DaemonStatus s;
+    s.daemon = "dijkd";
+    s.version = std::string(cli::dijk_version());
+    s.pid = getpid();
+    s.uptime_s = static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - started).count());
+    s.appliance_id = service.current().appliance_id;
+    s.dataplane = dataplane;
+    if (const auto live = set.current()) {
+      const std::int64_t age = now_unix() - live->created_unix();
+      s.set = admin::SetStatus{live->version(), set_entry_count(*live),
+                               age > 0 ? static_cast<std::uint64_t>(age) : 0, set.path()};
+    }
+    s.set_error = set.status().last_error;
+    CounterView view = counters();
+    s.rates = rates(view);
+    s.drops = drops_of(view);
+    s.config = service.status();
+    s.alarms = std::move(view.alarms);
+    return s;
+  }
+
+  // Every counter: per lcore (label lcore), per port (label port), and the daemon's own.
+  void collect(std::vector<metrics::Sample>& out) {
+    const CounterView view = counters();
+    for (const auto& [lcore, list] : view.workers)
+      for (const auto& [name, value] : list)
+        out.push_back({"dijk_wire_" + name + "_total",
+                       "dijkd worker counter " + name,
+                       metrics::Type::kCounter,
+                       {{"lcore", std::to_string(lcore)}},
+                       static_cast<double>(value)});
+    for (const auto& [port, list] : view.ports)
+      for (const auto& [name, value] : list)
+        out.push_back({"dijk_port_" + name + "_total",
+                       "DPDK port counter " + name,
+                       metrics::Type::kCounter,
+                       {{"port", port}},
+                       static_cast<double>(value)});
+    for (const auto& [name, value] : view.daemon)
+      out.push_back({"dijk_" + name + "_total",
+                     "dijkd counter " + name,
+                     metrics::Type::kCounter,
+                     {},
+                     static_cast<double>(value)});
+    const SetWatchStatus w = set.status();
+    out.push_back({"dijk_set_swaps_total",
+                   "Hash sets swapped in while running.",
+                   metrics::Type::kCounter,
+                   {},
+                   static_cast<double>(w.swaps)});
+    out.push_back({"dijk_set_swap_failures_total",
+                   "New set files that did not verify (the old set kept serving).",
+                   metrics::Type::kCounter,
+                   {},
+                   static_cast<double>(w.failures)});
+    const auto& a = server.counters();
+    out.push_back({"dijk_admin_requests_total",
+                   "Admin requests served.",
+                   metrics::Type::kCounter,
+                   {},
+                   static_cast<double>(a.requests.load())});
+    out.push_back({"dijk_admin_denied_total",
+                   "Admin connections refused by credentials.",
+                   metrics::Type::kCounter,
+                   {},
+                   static_cast<double>(a.denied.load())});
+  }
+
+  LiveSet& set;
+  std::string dataplane;  // set before start(), read by status()
+  CounterSource counters;
+  std::function<void(const Config&)> apply_live;
+  admin::ConfigService service;
+  admin::AdminServer server;
+  std::string socket_path;
+  std::string metrics_listen;
+  metrics::Registry registry;
+  std::unique_ptr<metrics::HttpExporter> exporter;
+  Clock::time_point started = Clock::now();
+  std::mutex rate_mutex;
+  Clock::time_point rate_at = Clock::now();
+  bool rate_seen = false;
+  std::uint64_t last_packets = 0, last_bytes = 0, last_files = 0, last_hits = 0;
+  std::atomic<std::int64_t> last_beat_ms{0};
+  std::unique_ptr<sd::WatchdogPinger> watchdog;
+};
+
+DaemonServices::DaemonServices(std::string config_path, const Config& config, LiveSet& set,
+                               CounterSource counters, std::function<void(const Config&)> apply_live)
+    : impl_(std::make_unique<Impl>(std::move(config_path), config, set, std::move(counters),
+                                   std::move(apply_live))) {
+  Impl& i = *impl_;
+  i.service.register_verbs(i.server);
+  i.server.handle("status", [&i](const json&) { return to_json(i.status()); });
+  i.registry.add_collector([&i](std::vector<metrics::Sample>& out) { i.collect(out); });
+  metrics::export_status(i.registry, [&i] { return i.status(); });
+  i.server.handle("stats", [&i](const json&) {
+    return json{{"counters", metrics::to_json(i.registry.collect())}};
+  });
+}
+
+void DaemonServices::describe_dataplane(std::string description) {
+  impl_->dataplane = std::move(description);
+}
+
+DaemonServices::~DaemonServices() {
+  stop();
+}
+
+void DaemonServices::start() {
+  Impl& i = *impl_;
+  i.server.start();
+  if (!i.metrics_listen.empty()) {
+    i.exporter = std::make_unique<metrics::HttpExporter>(i.registry, i.metrics_listen);
+    i.exporter->start();
+  }
+  heartbeat();
+  // The watchdog pings only while the main lcore's supervision loop has beaten in the last 5 s.
+  i.watchdog = std::make_unique<sd::WatchdogPinger>([&i] {
+    const auto now =
+        std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now().time_since_epoch()).count();
+    return now - i.last_beat_ms.load() < 5000;
+  });
+}
+
+void DaemonServices::ready() {
+  sd::ready("serving");
+  std::string where = "ready: admin socket " + impl_->socket_path;
+  if (impl_->exporter) where += ", metrics on port " + std::to_string(impl_->exporter->port());
+  log_line(where);
+}
+
+void DaemonServices::reload() {
+  sd::reloading();
+  try {
+    impl_->service.reload();
+    log_line("config reloaded");
+  } catch (const std::exception&) {
+    // ConfigService logged every error; the running config stays.
+  }
+  sd::ready();
+}
+
+void DaemonServices::heartbeat() {
+  impl_->last_beat_ms.store(
+      std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now().time_since_epoch()).count());
+}
+
+void DaemonServices::stop() {
+  if (!impl_) return;
+  sd::stopping();
+  impl_->watchdog.reset();
+  impl_->server.stop();
+  if (impl_->exporter) impl_->exporter->stop();
+}
+
+std::uint16_t DaemonServices::metrics_port() const {
+  return impl_->exporter ? impl_->exporter->port() : 0;
+}
+
+}  // namespace dijk

@@ -1,0 +1,114 @@
+#include "apps/dijkd/hit_lanes.h"
+
+#include <cstdio>
+
+#include "control/journal/record.h"
+
+namespace dijk {
+
+// One thread's lane: queue the hit in the journal's ring and return at once. The writer thread commits it
+// within the journal's max_commit_latency and reports it (report_committed).
+class HitLanes::QueueingLane final : public HitSink {
+ public:
+  QueueingLane(journal::JournalWriter::Producer& lane, HitLanes& owner) : lane_(lane), owner_(owner) {}
+  void on_hit(const HitEvent& hit) override {
+    if (lane_.try_append(hit)) {
+      owner_.queued_.fetch_add(1, std::memory_order_relaxed);
+    } else {
+      owner_.count_unjournalled();
+    }
+  }
+
+ private:
+  journal::JournalWriter::Producer& lane_;
+  HitLanes& owner_;
+};
+
+HitLanes::HitLanes(HitSink& reported, std::optional<journal::JournalOptions> journal) : reported_(reported) {
+  if (!journal) return;
+  journal->on_commit = [this](std::span<const std::uint8_t> records) { report_committed(records); };
+  journal_ = std::make_unique<journal::JournalWriter>(std::move(*journal));
+}
+
+HitLanes::~HitLanes() {
+  close();
+}
+
+void HitLanes::close() {
+  if (journal_) journal_->close();
+}
+
+HitSink& HitLanes::new_lane() {
+  if (!journal_) return reported_;
+  std::lock_guard lock(mutex_);
+  lanes_.push_back(std::make_unique<QueueingLane>(journal_->register_producer(), *this));
+  return *lanes_.back();
+}
+
+void HitLanes::count_unjournalled() {
+  unjournalled_.fetch_add(1, std::memory_order_relaxed);
+  // Once per run, from the producing thread: one short write to stderr, then only the counters speak.
+  if (!warned_.exchange(true)) {
+    std::fprintf(stderr,
+                 "dijkd: ALARM: the journal cannot keep up (disk full or slow): hits are not journalled "
+                 "(counted in journal_hits_unjournalled); forwarding goes on\n");
+  }
+}
+
+void HitLanes::report_committed(std::span<const std::uint8_t> records) {
+  while (!records.empty()) {
+    const journal::FrameCheck frame = journal::check_frame(records);
+    if (frame.status != journal::FrameStatus::ok) {  // the writer only commits whole frames
+      undecodable_.fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
+    const auto record =
+        journal::decode_payload(records.subspan(journal::kFrameHeaderSize, frame.payload_size));
+    records = records.subspan(journal::kFrameHeaderSize + frame.payload_size);
+    if (!record) {
+      undecodable_.fetch_add(1, std::memory_order_relaxed);
+      continue;
+    }
+    journalled_.fetch_add(1, std::memory_order_relaxed);
+    reported_.on_hit(record->hit);
+  }
+}
+
+std::uint64_t HitLanes::unjournalled() const {
+  if (!journal_) return 0;
+  return unjournalled_.load() + journal_->stats().records_lost;
+}
+
+std::vector<std::string> HitLanes::alarms() const {
+  std::vector<std::string> out;
+  if (!journal_) return out;
+  const auto s = journal_->stats();
+  if (s.disk_full) {
+    const std::uint64_t waiting = queued_.load() - std::min(queued_.load(), journalled_.load());
+    out.push_back("journal disk full: " + std::to_string(waiting) +
+                  " hits wait in memory for room; forwarding goes on");
+  }
+  if (const std::uint64_t n = unjournalled(); n > 0) {
+    out.push_back(std::to_string(n) + " hits not journalled (the journal could not keep up); never reported");
+  }
+  return out;
+}
+
+void HitLanes::append_counters(dpdk::CounterList& out) const {
+  if (!journal_) return;
+  const auto s = journal_->stats();
+  const std::uint64_t queued = queued_.load();
+  const std::uint64_t done = journalled_.load() + undecodable_.load() + s.records_lost;
+  out.emplace_back("journal_hits_journalled", journalled_.load());
+  out.emplace_back("journal_hits_unjournalled", unjournalled_.load() + s.records_lost);
+  out.emplace_back("journal_hits_pending", queued - std::min(queued, done));
+  out.emplace_back("journal_hits_undecodable", undecodable_.load());
+  out.emplace_back("journal_records_committed", s.records_committed);
+  out.emplace_back("journal_commits", s.commits);
+  out.emplace_back("journal_disk_full_events", s.disk_full_events);
+  out.emplace_back("journal_io_errors", s.io_errors);
+  out.emplace_back("journal_recovered_cut_bytes", s.recovered_cut_bytes);
+  out.emplace_back("journal_disk_full", s.disk_full ? 1 : 0);
+}
+
+}  // namespace dijk

@@ -1,0 +1,137 @@
+#include "apps/dijkd/pdq_stage.h"
+
+#include <chrono>
+#include <optional>
+
+#include "hashcore/pdq/pdq_hasher.h"
+#include "hashcore/pdq_index/pdq_set_section.h"
+
+namespace dijk {
+
+namespace {
+
+PdqOptions pdq_options(const PdqStageOptions& o) {
+  PdqOptions p;
+  p.limits.max_pixels = o.max_pixels;
+  p.limits.max_file_bytes = o.max_file_bytes;
+  return p;
+}
+
+// One PDQ thread's own state: its hasher (buffers reused across images) and the set version it searches.
+class PdqThreadContext {
+ public:
+  PdqThreadContext(LiveSet& set, const std::atomic<int>& radius, const PdqStageOptions& options)
+      : set_(set), radius_(radius), hasher_(pdq_options(options)) {}
+
+  // Hashes one image and searches it; each match becomes a hit of kind pdq.
+  void handle(const ImageJob& job, PdqStageCounters& counters, HitSink& hits) {
+    refresh_set();
+    ++counters.images;
+    if (!index_ || index_->empty()) {
+      ++counters.no_pdq_section;
+      return;
+    }
+    const auto result = hasher_.hash_file_bytes(job.bytes);
+    if (!result) {
+      ++counters.undecodable;
+      return;
+    }
+    ++counters.hashed;
+    // Too flat to mean anything (it would match every other flat image): never searched.
+    if (result->quality < kPdqDefaultMinQuality) {
+      ++counters.low_quality;
+      return;
+    }
+    index_->search(result->hash, {.radius = radius_.load(std::memory_order_relaxed), .min_quality = 0},
+                   [&](const PdqMatch& m) {
+                     HitEvent e;
+                     e.time_ns = job.time_ns;
+                     e.source = HitSource::wire;
+                     e.flow = job.flow;
+                     e.method = job.method;
+                     e.host = job.host;
+                     e.uri = job.uri;
+                     e.filename = job.filename;
+                     e.size = job.bytes.size();
+                     e.file_type = job.file_type;
+                     e.kind = HitKind::pdq;
+                     e.algorithm = "pdq";
+                     e.hash = index_->hash(m.id).to_hex();  // the listed hash that matched
+                     if (m.list_index < set_ref_->lists().size()) {
+                       e.list = set_ref_->list(m.list_index).name;
+                       e.category = set_ref_->list(m.list_index).category;
+                     }
+                     e.pdq_distance = static_cast<std::uint32_t>(m.distance);
+                     e.pdq_quality = static_cast<std::uint32_t>(result->quality);
+                     e.set_version = set_ref_->version();
+                     ++counters.hits;
+                     hits.on_hit(e);
+                   });
+  }
+
+ private:
+  void refresh_set() {
+    const std::uint64_t g = set_.generation();
+    if (set_ref_ && g == generation_) return;
+    generation_ = g;
+    set_ref_ = set_.current();
+    index_.reset();
+    if (set_ref_) index_ = pdq_index_of(*set_ref_);  // nullopt: a PDQ section that does not verify
+  }
+
+  LiveSet& set_;
+  const std::atomic<int>& radius_;
+  PdqHasher hasher_;
+  std::uint64_t generation_ = 0;
+  std::shared_ptr<const HashSet> set_ref_;  // keeps the mapping the index points into alive
+  std::optional<PdqIndex> index_;
+};
+
+}  // namespace
+
+PdqStage::PdqStage(PdqStageOptions options, LiveSet& set, HitLanes& hits)
+    : options_(options), set_(set), hits_(hits), queue_(options.queue_capacity), radius_(options.radius) {}
+
+PdqStage::~PdqStage() {
+  draining_.store(true);
+  for (auto& t : threads_)
+    if (t.joinable()) t.join();
+}
+
+void PdqStage::start() {
+  for (unsigned i = 0; i < options_.threads; ++i) {
+    HitSink& lane = hits_.new_lane();  // each PDQ thread its own journal lane
+    threads_.emplace_back([this, &lane] { run(lane); });
+  }
+}
+
+void PdqStage::drain_and_stop() {
+  draining_.store(true);
+  for (auto& t : threads_)
+    if (t.joinable()) t.join();
+  threads_.clear();
+}
+
+void PdqStage::run(HitSink& hits) {
+  PdqThreadContext context(set_, radius_, options_);
+  for (;;) {
+    if (auto job = queue_.try_pop()) {
+      context.handle(*job, counters_, hits);
+      continue;
+    }
+    if (draining_.load()) return;  // the queue was empty after the workers stopped
+    // Images are rare next to packets: a short sleep when idle costs little latency and no CPU.
+    std::this_thread::sleep_for(std::chrono::microseconds(500));
+  }
+}
+
+void PdqStage::append_counters(dpdk::CounterList& out) const {
+  out.emplace_back("pdq_images", counters_.images.load());
+  out.emplace_back("pdq_hashed", counters_.hashed.load());
+  out.emplace_back("pdq_undecodable", counters_.undecodable.load());
+  out.emplace_back("pdq_low_quality", counters_.low_quality.load());
+  out.emplace_back("pdq_no_pdq_section", counters_.no_pdq_section.load());
+  out.emplace_back("pdq_hits", counters_.hits.load());
+}
+
+}  // namespace dijk

@@ -1,0 +1,40 @@
+#pragma once
+// The one way dijk replaces a file durably: write a temporary file beside it, fsync it, rename it over the
+// target, fsync the directory (without that last step a power cut may undo the rename). Readers see the
+// old bytes or the new, never a mix. Errors throw std::system_error naming the file and the step.
+#include <cstdint>
+#include <filesystem>
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace dijk {
+
+class DurableFile {
+ public:
+  // Creates the temporary file (`path` + ".tmp.XXXXXX", unique) with permission bits `mode`.
+  DurableFile(std::filesystem::path path, unsigned mode);
+  // Removes the temporary file unless commit() succeeded: a failed write never leaves litter.
+  ~DurableFile();
+  DurableFile(const DurableFile&) = delete;
+  DurableFile& operator=(const DurableFile&) = delete;
+
+  void write(std::span<const std::uint8_t> bytes);
+  void write(std::string_view text);
+  // fsync and close the temporary file, rename it over the target, fsync the directory.
+  void commit();
+
+ private:
+  void fail(const std::string& step);
+  std::filesystem::path path_;
+  std::string tmp_;
+  int fd_ = -1;
+  bool committed_ = false;
+};
+
+// The whole file in one call.
+void write_file_durably(const std::filesystem::path& path, std::span<const std::uint8_t> bytes,
+                        unsigned mode);
+void write_file_durably(const std::filesystem::path& path, std::string_view text, unsigned mode);
+
+}  // namespace dijk

@@ -1,0 +1,4 @@
+// A core file that includes only the standard library and core: allowed.
+#include <string>
+
+#include "core/flow_tuple.h"

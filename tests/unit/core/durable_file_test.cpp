@@ -1,0 +1,103 @@
+#include "core/durable_file.h"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <fstream>
+#include <sstream>
+#include <system_error>
+#include <vector>
+
+namespace dijk {
+namespace {
+
+namespace fs = std::filesystem;
+
+class DurableFileTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::path(testing::TempDir()) / ("durable_file_" + std::to_string(::getpid()) + "_" +
+                                           testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  static std::string read(const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    std::ostringstream s;
+    s << in.rdbuf();
+    return s.str();
+  }
+  std::vector<std::string> names() const {
+    std::vector<std::string> out;
+    for (const auto& e : fs::directory_iterator(dir_)) out.push_back(e.path().filename().string());
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+
+  fs::path dir_;
+};
+
+TEST_F(DurableFileTest, ReplacesTheWholeFileWithTheGivenModeAndLeavesNothingElse) {
+  const auto target = dir_ / "state";
+  std::ofstream(target) << "an old and much longer content that must not survive in part";
+  ::chmod(target.c_str(), 0644);
+
+  write_file_durably(target, std::string_view("new"), 0600);
+
+  EXPECT_EQ(read(target), "new");
+  struct stat st {};
+  ASSERT_EQ(::stat(target.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0600u);
+  EXPECT_EQ(names(), std::vector<std::string>{"state"});
+}
+
+TEST_F(DurableFileTest, WritesInPiecesAndCreatesAMissingFile) {
+  const auto target = dir_ / "set.bin";
+  DurableFile file(target, 0644);
+  const std::uint8_t header[] = {1, 2, 3};
+  file.write(std::span<const std::uint8_t>(header));
+  file.write(std::string_view("body"));
+  EXPECT_FALSE(fs::exists(target)) << "nothing is visible before commit";
+  file.commit();
+  EXPECT_EQ(read(target), std::string("\x01\x02\x03") + "body");
+  EXPECT_EQ(names(), std::vector<std::string>{"set.bin"});
+}
+
+TEST_F(DurableFileTest, AnUncommittedWriteLeavesTheOldFileAndNoTemporaryFile) {
+  const auto target = dir_ / "key.pem";
+  std::ofstream(target) << "old";
+  {
+    DurableFile file(target, 0600);
+    file.write(std::string_view("half of a new"));
+  }  // an error between write and commit unwinds through here
+  EXPECT_EQ(read(target), "old");
+  EXPECT_EQ(names(), std::vector<std::string>{"key.pem"});
+}
+
+TEST_F(DurableFileTest, AFailedRenameThrowsNamingTheFileAndCleansUp) {
+  const auto target = dir_ / "occupied";
+  fs::create_directories(target / "child");  // rename(2) cannot replace a non-empty directory
+  try {
+    write_file_durably(target, std::string_view("x"), 0644);
+    FAIL() << "expected a system_error";
+  } catch (const std::system_error& e) {
+    EXPECT_NE(std::string(e.what()).find("occupied"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(names(), std::vector<std::string>{"occupied"});
+}
+
+TEST_F(DurableFileTest, AMissingDirectoryThrowsNamingIt) {
+  const auto target = dir_ / "no-such-dir" / "file";
+  try {
+    write_file_durably(target, std::string_view("x"), 0644);
+    FAIL() << "expected a system_error";
+  } catch (const std::system_error& e) {
+    EXPECT_EQ(e.code().value(), ENOENT);
+    EXPECT_NE(std::string(e.what()).find("no-such-dir"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace dijk
