@@ -7,6 +7,7 @@
 #include <regex>
 
 #include "config/admin/client.h"
+#include "config/admin/status.h"
 #include "config/schema/loader.h"
 
 namespace dijk::ctl {
@@ -78,12 +79,7 @@ std::string human_duration(std::uint64_t s) {
 }
 
 std::string iso_time(std::int64_t unix_seconds) {
-  const std::time_t t = static_cast<std::time_t>(unix_seconds);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
+  return admin::iso_utc(unix_seconds);
 }
 
 std::int64_t parse_since(const std::string& text, std::int64_t now_unix) {
