@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <iterator>
 
 namespace dijk {
 
@@ -120,44 +121,36 @@ void PathWalker::walk_directory(const std::string& path) {
   for (const auto& n : names) visit(prefix + n, false);
 }
 
+namespace {
+// One row a problem: what people read, and the snake_case form JSON keys and values use.
+struct ProblemNames {
+  const char* text;
+  const char* key;
+};
+constexpr ProblemNames kProblemNames[] = {
+    {"unreadable", "unreadable"},
+    {"vanished", "vanished"},
+    {"symlink loop", "symlink_loop"},
+    {"special file", "special_file"},
+    {"changed while read", "changed_while_read"},
+    {"too large", "too_large"},
+};
+static_assert(std::size(kProblemNames) == static_cast<std::size_t>(ScanProblem::count_));
+
+const ProblemNames* names_of(ScanProblem p) {
+  const auto i = static_cast<std::size_t>(p);
+  return i < std::size(kProblemNames) ? &kProblemNames[i] : nullptr;
+}
+}  // namespace
+
 const char* scan_problem_name(ScanProblem p) {
-  switch (p) {
-    case ScanProblem::unreadable:
-      return "unreadable";
-    case ScanProblem::vanished:
-      return "vanished";
-    case ScanProblem::symlink_loop:
-      return "symlink loop";
-    case ScanProblem::special_file:
-      return "special file";
-    case ScanProblem::changed:
-      return "changed while read";
-    case ScanProblem::too_large:
-      return "too large";
-    case ScanProblem::count_:
-      break;
-  }
-  return "unknown";
+  const auto* n = names_of(p);
+  return n ? n->text : "unknown";
 }
 
 const char* scan_problem_key(ScanProblem p) {
-  switch (p) {
-    case ScanProblem::unreadable:
-      return "unreadable";
-    case ScanProblem::vanished:
-      return "vanished";
-    case ScanProblem::symlink_loop:
-      return "symlink_loop";
-    case ScanProblem::special_file:
-      return "special_file";
-    case ScanProblem::changed:
-      return "changed_while_read";
-    case ScanProblem::too_large:
-      return "too_large";
-    case ScanProblem::count_:
-      break;
-  }
-  return "unknown";
+  const auto* n = names_of(p);
+  return n ? n->key : "unknown";
 }
 
 bool scan_problem_is_error(ScanProblem p) {
