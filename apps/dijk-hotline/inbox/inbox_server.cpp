@@ -321,13 +321,22 @@ void InboxServer::serve(int fd, SSL* ssl, const std::string& appliance,
   // first request's runs from the accept (handshake included); a later one's from its first byte.
   auto request_deadline = accepted + options_.request_timeout;
   // A read came back empty: past the deadline it is a slow client, answered 408 and counted.
-  const auto on_read_end = [&] {
-    if (stop_.load() || Clock::now() < request_deadline) return;
-    ++stats_.request_timeouts;
-    io.write_all(response(408, error_body("request not complete in time"), true), deadline());
-  };
   std::string buffer;
   char chunk[16384];
+  // One read of the request, up to `most` bytes, appended to the buffer. An empty read ends the
+  // connection: past the deadline it is a slow client, answered 408 and counted.
+  const auto read_request_bytes = [&](std::size_t most) {
+    const std::size_t n = io.read_some(chunk, std::min(sizeof chunk, most), request_deadline);
+    if (n > 0) {
+      buffer.append(chunk, n);
+      return true;
+    }
+    if (!stop_.load() && Clock::now() >= request_deadline) {
+      ++stats_.request_timeouts;
+      io.write_all(response(408, error_body("request not complete in time"), true), deadline());
+    }
+    return false;
+  };
   bool open = true;
   bool first = true;
   while (open && !stop_.load()) {
@@ -345,13 +354,10 @@ void InboxServer::serve(int fd, SSL* ssl, const std::string& appliance,
     std::size_t head_end = std::string::npos;
     while ((head_end = buffer.find("\r\n\r\n")) == std::string::npos) {
       if (buffer.size() > kMaxHeadBytes) break;
-      const std::size_t n = io.read_some(chunk, sizeof chunk, request_deadline);
-      if (n == 0) {
-        on_read_end();
+      if (!read_request_bytes(sizeof chunk)) {
         open = false;
         break;
       }
-      buffer.append(chunk, n);
     }
     if (!open) break;
     ++stats_.requests;
@@ -402,14 +408,10 @@ void InboxServer::serve(int fd, SSL* ssl, const std::string& appliance,
     }
     const BodyReservation reserved(body_budget_, want);
     while (buffer.size() < want) {
-      const std::size_t n =
-          io.read_some(chunk, std::min(sizeof chunk, want - buffer.size()), request_deadline);
-      if (n == 0) {
-        on_read_end();
+      if (!read_request_bytes(want - buffer.size())) {
         open = false;
         break;
       }
-      buffer.append(chunk, n);
     }
     if (!open) break;
     std::string body;
