@@ -27,11 +27,24 @@
 #include "dataplane/dpdk/dataplane.h"
 #include "dataplane/dpdk/eal.h"
 #include "dataplane/events/hit_printer.h"
+#include "dataplane/events/json_text.h"
 #include "dataplane/pipeline/json_hit_sink.h"
 #include "dataplane/pipeline/live_set.h"
 
 namespace dijk {
 namespace {
+
+// A failure the run ends with: on stderr for people; with --json also one {"error","exit"} object on
+// stdout, as dijkctl's verbs do, so a script reading JSON lines is told why there are no more.
+int fail(const DijkdOptions& o, const std::string& message) {
+  std::cerr << "dijkd: " << message << "\n";
+  if (o.json) {
+    std::cout << JsonObject().add("error", message).add("exit", static_cast<std::uint64_t>(kExitError)).str()
+              << "\n"
+              << std::flush;
+  }
+  return kExitError;
+}
 
 // Where hits go: stdout (the shared printers), optionally a JSON-lines file; counted for the exit code.
 struct HitSinks {
@@ -126,10 +139,8 @@ int run_dataplane(const DijkdOptions& o) {
   dpdk::DataplaneConfig config;
   config.mode = o.mode;
   if (o.verb == "replay") {
-    if (const std::string error = prepare_replay(o.captures, eal, config); !error.empty()) {
-      std::cerr << "dijkd: " << error << "\n";
-      return kExitError;
-    }
+    if (const std::string error = prepare_replay(o.captures, eal, config); !error.empty())
+      return fail(o, error);
   }
 
   HitSinks hits(o);
@@ -207,7 +218,6 @@ int main(int argc, char** argv) {
     if (options.verb == "run" && !options.has_ports()) return dijk::run_idle(options);
     return dijk::run_dataplane(options);
   } catch (const std::exception& e) {
-    std::cerr << "dijkd: " << e.what() << "\n";
-    return dijk::kExitError;
+    return dijk::fail(options, e.what());
   }
 }

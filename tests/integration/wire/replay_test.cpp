@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
 #include <string>
@@ -319,6 +320,26 @@ TEST_F(WireReplay, UnreadableCaptureIsAClearError) {
   while (std::fgets(buf.data(), static_cast<int>(buf.size()), p) != nullptr) out += buf.data();
   EXPECT_NE(pclose(p), 0);
   EXPECT_NE(out.find("cannot read /nonexistent/x.pcap"), std::string::npos) << out;
+}
+
+TEST_F(WireReplay, WithJsonAFailureIsAJsonObjectOnStdout) {
+  // A script reading --json lines from stdout learns why the run ended, in JSON (stderr is dropped here).
+  const std::string cmd = kDijkd.string() +
+                          " replay /nonexistent/x.pcap --json --file-prefix wire-it-badjson-" +
+                          std::to_string(getpid()) + " 2>/dev/null";
+  FILE* p = popen(cmd.c_str(), "r");
+  ASSERT_NE(p, nullptr);
+  std::vector<std::string> lines;
+  std::array<char, 4096> buf{};
+  while (std::fgets(buf.data(), static_cast<int>(buf.size()), p) != nullptr) lines.emplace_back(buf.data());
+  const int status = pclose(p);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 2);
+  ASSERT_EQ(lines.size(), 1u);
+  const auto j = nlohmann::json::parse(lines[0], nullptr, false);
+  ASSERT_TRUE(j.is_object()) << lines[0];
+  EXPECT_NE(j.value("error", "").find("cannot read /nonexistent/x.pcap"), std::string::npos) << lines[0];
+  EXPECT_EQ(j.value("exit", 0), 2);
 }
 
 }  // namespace
