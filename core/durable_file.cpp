@@ -59,12 +59,15 @@ void DurableFile::commit() {
   committed_ = true;
   // The new file is in place; without the directory's fsync a power cut may still undo the rename, so a
   // failure here is reported (as the journal always did) even though readers already see the new bytes.
-  const auto dir = directory_of(path_);
-  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd < 0) throw std::system_error(errno, std::generic_category(), "open directory " + dir.string());
-  const int synced = ::fsync(dfd);
+  fsync_directory(directory_of(path_));
+}
+
+void fsync_directory(const std::filesystem::path& dir) {
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) throw std::system_error(errno, std::generic_category(), "open directory " + dir.string());
+  const int synced = ::fsync(fd);
   const int err = errno;
-  ::close(dfd);
+  ::close(fd);
   if (synced != 0) throw std::system_error(err, std::generic_category(), "fsync directory " + dir.string());
 }
 

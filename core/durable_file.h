@@ -32,6 +32,9 @@ class DurableFile {
   bool committed_ = false;
 };
 
+// Makes a directory's entries (new, renamed or deleted files) durable. Throws on failure.
+void fsync_directory(const std::filesystem::path& dir);
+
 // The whole file in one call.
 void write_file_durably(const std::filesystem::path& path, std::span<const std::uint8_t> bytes,
                         unsigned mode);

@@ -49,10 +49,11 @@ std::string read_text_file(const std::string& path, std::uint64_t max_bytes) {
 }
 
 void fsync_directory(const std::string& dir) {
-  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return;
-  ::fsync(fd);
-  ::close(fd);
+  try {
+    ::dijk::fsync_directory(dir);
+  } catch (const std::system_error&) {
+    // Best effort, as before: the set is already renamed into place and serving.
+  }
 }
 
 void write_file_atomic(const std::string& path, std::span<const std::uint8_t> bytes, unsigned mode) {

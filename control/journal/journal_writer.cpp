@@ -13,6 +13,7 @@
 #include "control/journal/ack_state.h"
 #include "control/journal/record.h"
 #include "control/journal/segment_files.h"
+#include "core/durable_file.h"
 
 namespace dijk::journal {
 namespace {

@@ -1,12 +1,7 @@
 #include "control/journal/segment_files.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <cstdio>
-#include <system_error>
 
 namespace dijk::journal {
 
@@ -31,15 +26,6 @@ std::vector<SegmentInfo> list_segments(const std::filesystem::path& dir) {
   std::sort(out.begin(), out.end(),
             [](const SegmentInfo& a, const SegmentInfo& b) { return a.start < b.start; });
   return out;
-}
-
-void fsync_directory(const std::filesystem::path& dir) {
-  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) throw std::system_error(errno, std::generic_category(), "open directory " + dir.string());
-  const int rc = ::fsync(fd);
-  const int err = errno;
-  ::close(fd);
-  if (rc != 0) throw std::system_error(err, std::generic_category(), "fsync directory " + dir.string());
 }
 
 }  // namespace dijk::journal

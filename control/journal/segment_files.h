@@ -17,8 +17,6 @@ struct SegmentInfo {
 std::string segment_file_name(std::uint64_t start);
 // Segments in start order; files whose names are not segment names are ignored.
 std::vector<SegmentInfo> list_segments(const std::filesystem::path& dir);
-// Makes a directory's entries (new, renamed or deleted files) durable. Throws on failure.
-void fsync_directory(const std::filesystem::path& dir);
 
 inline constexpr const char* kCommitMarkerName = "commit";
 inline constexpr const char* kLockName = "lock";

@@ -10,7 +10,7 @@
 #include <sstream>
 #include <system_error>
 
-#include "control/journal/segment_files.h"
+#include "core/durable_file.h"
 
 namespace dijk::reporter {
 namespace {
@@ -122,15 +122,7 @@ std::optional<QuarantinedHit> QuarantineStore::load(std::uint64_t id) const {
 }
 
 void QuarantineStore::write(const QuarantinedHit& hit) {
-  const auto file = file_of(hit.id);
-  const std::filesystem::path tmp = file.string() + ".tmp";
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) throw std::system_error(errno, std::generic_category(), "create " + tmp.string());
-  write_all_and_sync(fd, dump(to_json(hit)) + "\n", tmp);
-  if (::rename(tmp.c_str(), file.c_str()) != 0) {
-    throw std::system_error(errno, std::generic_category(), "rename " + tmp.string());
-  }
-  journal::fsync_directory(dir_);
+  write_file_durably(file_of(hit.id), dump(to_json(hit)) + "\n", 0600);
 }
 
 void QuarantineStore::remove(const QuarantinedHit& hit, const std::string& what, std::int64_t now_unix,
@@ -147,7 +139,7 @@ void QuarantineStore::remove(const QuarantinedHit& hit, const std::string& what,
   if (::unlink(file_of(hit.id).c_str()) != 0 && errno != ENOENT) {
     throw std::system_error(errno, std::generic_category(), "remove " + file_of(hit.id).string());
   }
-  journal::fsync_directory(dir_);
+  fsync_directory(dir_);
 }
 
 void QuarantineStore::add(const QuarantinedHit& hit) {
