@@ -1,5 +1,6 @@
 #include "apps/dijkd/hit_lanes.h"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "control/journal/record.h"
@@ -79,13 +80,18 @@ std::uint64_t HitLanes::unjournalled() const {
   return unjournalled_.load() + journal_->stats().records_lost;
 }
 
+std::uint64_t HitLanes::pending() const {
+  const std::uint64_t queued = queued_.load();
+  const std::uint64_t done = journalled_.load() + undecodable_.load() + journal_->stats().records_lost;
+  return queued - std::min(queued, done);
+}
+
 std::vector<std::string> HitLanes::alarms() const {
   std::vector<std::string> out;
   if (!journal_) return out;
   const auto s = journal_->stats();
   if (s.disk_full) {
-    const std::uint64_t waiting = queued_.load() - std::min(queued_.load(), journalled_.load());
-    out.push_back("journal disk full: " + std::to_string(waiting) +
+    out.push_back("journal disk full: " + std::to_string(pending()) +
                   " hits wait in memory for room; forwarding goes on");
   }
   if (const std::uint64_t n = unjournalled(); n > 0) {
@@ -97,11 +103,9 @@ std::vector<std::string> HitLanes::alarms() const {
 void HitLanes::append_counters(dpdk::CounterList& out) const {
   if (!journal_) return;
   const auto s = journal_->stats();
-  const std::uint64_t queued = queued_.load();
-  const std::uint64_t done = journalled_.load() + undecodable_.load() + s.records_lost;
   out.emplace_back("journal_hits_journalled", journalled_.load());
-  out.emplace_back("journal_hits_unjournalled", unjournalled_.load() + s.records_lost);
-  out.emplace_back("journal_hits_pending", queued - std::min(queued, done));
+  out.emplace_back("journal_hits_unjournalled", unjournalled());
+  out.emplace_back("journal_hits_pending", pending());
   out.emplace_back("journal_hits_undecodable", undecodable_.load());
   out.emplace_back("journal_records_committed", s.records_committed);
   out.emplace_back("journal_commits", s.commits);

@@ -46,6 +46,8 @@ class HitLanes {
   class QueueingLane;
   void report_committed(std::span<const std::uint8_t> records);
   void count_unjournalled();
+  // Handed to a lane but neither committed nor lost yet (with a journal only).
+  std::uint64_t pending() const;
 
   HitSink& reported_;
   std::unique_ptr<journal::JournalWriter> journal_;
