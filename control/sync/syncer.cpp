@@ -19,7 +19,6 @@
 #include "control/feed/crypto.h"
 #include "control/feed/files.h"
 #include "hashcore/set/hash_set.h"
-#include "hashcore/set/set_format.h"
 
 namespace dijk::sync {
 namespace fs = std::filesystem;
@@ -87,17 +86,6 @@ class SetDirLock {
  private:
   int fd_ = -1;
 };
-
-// The header checksum of a set file (it covers the version, creation time, content checksum and section
-// table, so it names the file): how the feed-state tells the sets this feed installed from any other.
-std::uint64_t header_checksum_of(const std::string& path) {
-  setfile::Header header{};
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  const auto n = fd < 0 ? -1 : ::pread(fd, &header, sizeof header, 0);
-  if (fd >= 0) ::close(fd);
-  if (n != static_cast<ssize_t>(sizeof header)) throw SetFileError(path + ": cannot read its header");
-  return header.header_checksum;
-}
 
 // Pinned roots as the feed-state names them.
 std::vector<std::string> root_names(const std::vector<feed::PublicKey>& roots) {
@@ -205,7 +193,7 @@ Syncer::Local Syncer::load_state(SyncStatus& st) const {
   }
   try {
     const auto set = HashSet::open(current_path(), SetVerification::structure);
-    const SetRecord current{set->version(), header_checksum_of(current_path())};
+    const SetRecord current{set->version(), set->header_checksum()};
     if (legacy && current.version <= st.accepted_version) local.installed.push_back(current);
     if (std::ranges::count(local.installed, current) > 0) {
       st.installed_version = current.version;
@@ -428,7 +416,7 @@ Syncer::Outcome Syncer::attempt(SyncStatus& st, Local& local) {
   try {
     const auto set = HashSet::open(next, SetVerification::full);
     if (set->version() != m.version) return {Failure::set_invalid, "built set has the wrong version"};
-    built = {set->version(), header_checksum_of(next)};
+    built = {set->version(), set->header_checksum()};
   } catch (const SetFileError& e) {
     return {Failure::set_invalid, e.what()};
   }

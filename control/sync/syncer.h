@@ -107,7 +107,7 @@ class Syncer {
   // A set file the feed installed: its version and header checksum.
   struct SetRecord {
     std::uint64_t version = 0;
-    std::uint64_t checksum = 0;
+    std::uint64_t checksum = 0;  // HashSet::header_checksum: names the file, so another set is told apart
     bool operator==(const SetRecord&) const = default;
   };
   // What the set directory says before a sync.

@@ -124,6 +124,8 @@ class HashSet {
 
   std::uint64_t version() const { return header_->set_version; }
   std::int64_t created_unix() const { return header_->created_unix; }
+  // Covers the version, creation time, content checksum and section table: it names the file's contents.
+  std::uint64_t header_checksum() const { return header_->header_checksum; }
   std::uint64_t file_size() const { return size_; }
   const std::string& path() const { return path_; }
   // Which algorithms the set holds hashes for, so a scanner computes only what can match.
