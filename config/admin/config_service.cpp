@@ -245,12 +245,7 @@ ConfigChange ConfigService::undo(const std::string& by) {
   if (const auto err = write_file_atomically(file_, *undo_bytes_)) {
     throw AdminError("cannot write the config: " + *err);
   }
-  if (pending_) {
-    pending_ = false;
-    backup_bytes_.reset();
-    pending_key_.clear();
-    wake_.notify_all();
-  }
+  if (pending_) clear_pending_locked();
   applied_bytes_ = std::move(undo_bytes_);
   undo_bytes_.reset();
   log_changes("undo:", file_config_, loaded.config, by);
@@ -261,14 +256,15 @@ void ConfigService::confirm(const std::string& by) {
   std::lock_guard lock(mutex_);
   if (!pending_) throw AdminError("no config change is waiting for confirmation");
   log("config: confirmed " + pending_key_ + by_suffix(by));
-  pending_ = false;
-  backup_bytes_.reset();
-  pending_key_.clear();
-  wake_.notify_all();
+  clear_pending_locked();
 }
 
 void ConfigService::cancel_pending() {
   std::lock_guard lock(mutex_);
+  clear_pending_locked();
+}
+
+void ConfigService::clear_pending_locked() {
   pending_ = false;
   backup_bytes_.reset();
   pending_key_.clear();

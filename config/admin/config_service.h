@@ -89,6 +89,8 @@ class ConfigService {
  private:
   using Clock = std::chrono::steady_clock;
   ConfigChange apply_locked(const Config& next, std::optional<std::chrono::milliseconds> confirm_within);
+  // Forgets the change waiting for confirmation (kept as it is) and wakes the revert thread.
+  void clear_pending_locked();
   void arm_revert_locked(std::string key, std::optional<std::string> file_bytes,
                          std::chrono::milliseconds within);
   // One log line per changed key: "config: <what> KEY OLD -> NEW (by WHO)".
