@@ -11,6 +11,7 @@
 #include "config/admin/server.h"
 #include "config/cli/version.h"
 #include "control/journal/ack_state.h"
+#include "core/unix_time.h"
 #include "hashcore/pdq_index/pdq_set_section.h"
 #include "hashcore/set/hash_set.h"
 
@@ -18,11 +19,6 @@ namespace dijk::control {
 namespace {
 
 using json = nlohmann::json;
-
-std::int64_t now_unix() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 void log(const std::string& line) {
   std::cerr << "dijk-control: " << line << std::endl;
@@ -92,7 +88,7 @@ void ControlDaemon::apply(const Config& old_config, const Config& next, bool fir
 
 admin::DaemonStatus ControlDaemon::status(std::int64_t started_unix) {
   std::lock_guard lock(mutex_);
-  const auto now = now_unix();
+  const auto now = unix_now();
   admin::DaemonStatus s;
   s.daemon = "dijk-control";
   s.version = std::string(cli::dijk_version());
@@ -231,7 +227,7 @@ json ControlDaemon::set_show() {
   return json{{"version", set->version()},
               {"entries", entries_of(*set)},
               {"created_unix", set->created_unix()},
-              {"age_s", std::max<std::int64_t>(0, now_unix() - set->created_unix())},
+              {"age_s", std::max<std::int64_t>(0, unix_now() - set->created_unix())},
               {"path", config_.paths.set},
               {"previous", previous}};
 }
@@ -306,7 +302,7 @@ json ControlDaemon::quarantine_drop(const json& args) {
     throw admin::AdminError("dropping a quarantined hit needs a reason (for the audit log)");
   std::lock_guard lock(mutex_);
   return with_quarantine([&](reporter::QuarantineStore& q) {
-    const auto n = q.drop(target, reason, now_unix());
+    const auto n = q.drop(target, reason, unix_now());
     if (target && n == 0) throw admin::AdminError("no quarantined hit " + std::to_string(*target));
     log("quarantine: dropped " + std::to_string(n) + " hit(s): " + reason);
     return json{{"dropped", n}, {"audit_log", q.audit_log().string()}};

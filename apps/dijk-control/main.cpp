@@ -31,16 +31,12 @@
 #include "config/notify/sd_notify.h"
 #include "config/schema/loader.h"
 #include "control/feed/files.h"
+#include "core/unix_time.h"
 
 namespace {
 
 using namespace dijk;
 using nlohmann::json;
-
-std::int64_t now_unix() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 void log(const std::string& line) {
   std::cerr << "dijk-control: " << line << std::endl;
@@ -59,7 +55,7 @@ int run(const std::string& config_file) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   ::signal(SIGPIPE, SIG_IGN);
 
-  const auto started = now_unix();
+  const auto started = unix_now();
   control::ControlDaemon daemon(loaded.config);
   metrics::Registry registry;
   auto& reloads =

@@ -11,14 +11,10 @@
 #include "control/journal/ack_state.h"
 #include "control/reporter/retry_backoff.h"
 #include "core/durable_file.h"
+#include "core/unix_time.h"
 
 namespace dijk::control {
 namespace {
-
-std::int64_t now_unix() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 std::int64_t steady_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -146,11 +142,11 @@ void ReportLink::loop() {
       state_.quarantined = st.quarantined;
       state_.acked_position = st.acked_position;
       if (stored) {
-        state_.last_delivery_unix = now_unix();
+        state_.last_delivery_unix = unix_now();
         state_.waiting_since_unix = 0;
         state_.last_error.clear();
       } else if (!delivered && state_.waiting_since_unix == 0) {
-        state_.waiting_since_unix = now_unix();
+        state_.waiting_since_unix = unix_now();
       } else if (delivered) {
         state_.waiting_since_unix = 0;  // nothing to send is not a failure
       }

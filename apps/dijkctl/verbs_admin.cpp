@@ -8,6 +8,7 @@
 
 #include "apps/dijkctl/admin_link.h"
 #include "apps/dijkctl/verbs.h"
+#include "core/unix_time.h"
 #include "hashcore/util/safe_text.h"
 
 namespace dijk::ctl {
@@ -241,9 +242,7 @@ int run_stats(const cli::ParsedArgs& args) {
 
 int run_hits(const cli::ParsedArgs& args) {
   json request = json::object();
-  const auto now =
-      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
-          .count();
+  const auto now = unix_now();
   if (auto since = args.value("--since")) request["since_unix"] = parse_since(*since, now);
   if (auto limit = args.value("--limit")) {
     try {

@@ -13,6 +13,7 @@
 #include "config/metrics/registry.h"
 #include "config/metrics/status_metrics.h"
 #include "config/notify/sd_notify.h"
+#include "core/unix_time.h"
 #include "dataplane/pipeline/live_set.h"
 #include "hashcore/pdq_index/pdq_set_section.h"
 
@@ -22,11 +23,6 @@ namespace {
 
 using nlohmann::json;
 using Clock = std::chrono::steady_clock;
-
-std::int64_t now_unix() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 std::uint64_t find(const dpdk::CounterList& list, std::string_view name) {
   for (const auto& [n, v] : list)
@@ -107,7 +103,7 @@ struct DaemonServices::Impl {
     s.appliance_id = service.current().appliance_id;
     s.dataplane = dataplane;
     if (const auto live = set.current()) {
-      const std::int64_t age = now_unix() - live->created_unix();
+      const std::int64_t age = unix_now() - live->created_unix();
       s.set = admin::SetStatus{live->version(), set_entry_count(*live),
                                age > 0 ? static_cast<std::uint64_t>(age) : 0, set.path()};
     }

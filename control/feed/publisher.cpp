@@ -7,17 +7,13 @@
 #include <system_error>
 
 #include "control/feed/files.h"
+#include "core/unix_time.h"
 
 namespace dijk::feed {
 namespace fs = std::filesystem;
 namespace {
 
 constexpr std::uint64_t kMaxContentBytes = std::uint64_t{16} << 30;
-
-std::int64_t clock_now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 std::string utc_time(std::int64_t t) {
   const std::time_t tt = static_cast<std::time_t>(t);
@@ -97,7 +93,7 @@ void keygen(const KeygenOptions& o) {
   feed_key.save_pem(path_in(o.keys_dir, "feed.key"));
   write_file_atomic(
       path_in(o.keys_dir, "delegation"),
-      issue_delegation(root, o.feed_name, 1, feed_key.public_key(), clock_now() + o.key_valid_seconds));
+      issue_delegation(root, o.feed_name, 1, feed_key.public_key(), unix_now() + o.key_valid_seconds));
 }
 
 std::uint64_t rotate_key(const RotateOptions& o) {
@@ -119,12 +115,12 @@ std::uint64_t rotate_key(const RotateOptions& o) {
   next.save_pem(key_path);
   write_file_atomic(path_in(o.keys_dir, "delegation"),
                     issue_delegation(root, old.delegation.feed, serial, next.public_key(),
-                                     clock_now() + o.key_valid_seconds));
+                                     unix_now() + o.key_valid_seconds));
   return serial;
 }
 
 PublishResult publish_contents(const PublishOptions& o, SetContents contents, const std::string& note) {
-  const std::int64_t now = o.now != 0 ? o.now : clock_now();
+  const std::int64_t now = o.now != 0 ? o.now : unix_now();
   const SigningKey feed_key = SigningKey::load_pem(path_in(o.keys_dir, "feed.key"));
   const std::string delegation_text = read_text_file(path_in(o.keys_dir, "delegation"), kMaxManifestBytes);
   const ManifestFile delegation = parse_delegation_file(delegation_text);

@@ -10,6 +10,7 @@
 #include "control/journal/journal_reader.h"
 #include "control/reporter/report_format.h"
 #include "control/reporter/retry_backoff.h"
+#include "core/unix_time.h"
 
 namespace dijk::reporter {
 
@@ -20,11 +21,6 @@ std::filesystem::path quarantine_dir_of(const ReporterOptions& o) {
   const auto parent =
       o.state_file.parent_path().empty() ? std::filesystem::path(".") : o.state_file.parent_path();
   return parent / "reporter-quarantine";
-}
-
-std::int64_t now_unix() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
 }
 
 }  // namespace
@@ -88,11 +84,11 @@ bool Reporter::resend_requested_retries() {
     const Answer a = send(std::vector<nlohmann::json>(1, q.hit), 1);
     if (a.verdict == Verdict::transient) return false;
     if (a.verdict == Verdict::refused) {
-      quarantine_.refused_again(q.id, a.status, a.reason, now_unix());
+      quarantine_.refused_again(q.id, a.status, a.reason, unix_now());
       log("retried hit " + q.key + " refused again; it stays in the quarantine");
       continue;
     }
-    quarantine_.delivered(q.id, now_unix());
+    quarantine_.delivered(q.id, unix_now());
     ++stats_.retries_delivered;
     ++stats_.hits_acknowledged;
     stats_.duplicates_reported += a.duplicates;
@@ -146,7 +142,7 @@ std::optional<std::size_t> Reporter::deliver_once() {
     q.key = idempotency_key(refused.record.appliance_id, refused.position);
     q.status = a.status;
     q.reason = a.reason;
-    q.quarantined_unix = q.last_refused_unix = now_unix();
+    q.quarantined_unix = q.last_refused_unix = unix_now();
     q.hit = hits.front();
     // On disk before the position moves past it: a crash in between resends it, never loses it.
     quarantine_.add(q);

@@ -18,6 +18,7 @@
 #include "control/feed/content.h"
 #include "control/feed/crypto.h"
 #include "control/feed/files.h"
+#include "core/unix_time.h"
 #include "hashcore/set/hash_set.h"
 
 namespace dijk::sync {
@@ -25,11 +26,6 @@ namespace fs = std::filesystem;
 using feed::Failure;
 
 namespace {
-
-std::int64_t system_now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 struct Plan {
   bool snapshot = false;
@@ -127,9 +123,7 @@ std::string SyncStatus::to_text() const {
 }
 
 Syncer::Syncer(SyncConfig config, std::unique_ptr<Fetcher> fetcher, Clock clock)
-    : config_(std::move(config)),
-      fetcher_(std::move(fetcher)),
-      clock_(clock ? std::move(clock) : system_now) {
+    : config_(std::move(config)), fetcher_(std::move(fetcher)), clock_(clock ? std::move(clock) : unix_now) {
   fs::create_directories(config_.set_dir);
   load_state(status_);
 }

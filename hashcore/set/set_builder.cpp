@@ -11,6 +11,7 @@
 #include <filesystem>
 
 #include "core/durable_file.h"
+#include "core/unix_time.h"
 #include "hashcore/set/content_checksum.h"
 #include "hashcore/set/exact_layout.h"
 #include "hashcore/set/slot_placement.h"
@@ -159,10 +160,7 @@ SetBuildStats SetBuilder::write(const std::string& path, std::uint64_t version, 
   header.format_version = setfile::kFormatVersion;
   header.header_size = sizeof(setfile::Header);
   header.set_version = version != 0 ? version : version_of_existing(path) + 1;
-  header.created_unix = created_unix != 0 ? created_unix
-                                          : std::chrono::duration_cast<std::chrono::seconds>(
-                                                std::chrono::system_clock::now().time_since_epoch())
-                                                .count();
+  header.created_unix = created_unix != 0 ? created_unix : unix_now();
   header.section_count = static_cast<std::uint32_t>(sections.size());
 
   std::vector<setfile::SectionEntry> table(sections.size());

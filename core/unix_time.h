@@ -1,0 +1,13 @@
+#pragma once
+// Wall-clock seconds since the epoch: the time hit records, set headers, manifests and status carry.
+#include <chrono>
+#include <cstdint>
+
+namespace dijk {
+
+inline std::int64_t unix_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace dijk
