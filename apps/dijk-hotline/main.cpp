@@ -3,11 +3,14 @@
 #include "apps/dijk-hotline/verbs.h"
 
 int main(int argc, char** argv) {
-  dijk::cli::VerbTable verbs("dijk-hotline", "dijk-hotline: build hash sets, publish signed feeds, read hits.");
+  dijk::cli::VerbTable verbs("dijk-hotline",
+                             "dijk-hotline: build hash sets, publish signed feeds, read hits.");
   verbs.add(dijk::hotline::import_verb());
   verbs.add(dijk::hotline::keygen_verb());
   verbs.add(dijk::hotline::publish_verb());
   verbs.add(dijk::hotline::retract_verb());
+  verbs.add(dijk::hotline::unretract_verb());
+  verbs.add(dijk::hotline::history_verb());
   verbs.add(dijk::hotline::rotate_key_verb());
   verbs.add(dijk::hotline::inbox_verb());
   verbs.add(dijk::hotline::hits_verb());

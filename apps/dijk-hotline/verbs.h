@@ -9,6 +9,8 @@ cli::Verb import_verb();
 cli::Verb keygen_verb();
 cli::Verb publish_verb();
 cli::Verb retract_verb();
+cli::Verb unretract_verb();
+cli::Verb history_verb();
 cli::Verb rotate_key_verb();
 
 }  // namespace dijk::hotline

@@ -1,6 +1,8 @@
 #include "control/feed/publisher.h"
 
+#include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <set>
@@ -119,7 +121,13 @@ std::uint64_t rotate_key(const RotateOptions& o) {
   return serial;
 }
 
-PublishResult publish_contents(const PublishOptions& o, SetContents contents, const std::string& note) {
+namespace {
+
+// publish_contents, for contents of which `held_before` hashes were already held back (a plan's).
+PublishResult publish_held(const PublishOptions& o, SetContents contents, const Attribution& who,
+                           std::uint64_t held_before) {
+  const std::string& note = who.note;
+  const std::string& by = who.by;
   const std::int64_t now = o.now != 0 ? o.now : unix_now();
   const SigningKey feed_key = SigningKey::load_pem(path_in(o.keys_dir, "feed.key"));
   const std::string delegation_text = read_text_file(path_in(o.keys_dir, "delegation"), kMaxManifestBytes);
@@ -143,7 +151,10 @@ PublishResult publish_contents(const PublishOptions& o, SetContents contents, co
     throw std::runtime_error("feed directory holds feed `" + prev.manifest.feed + "`, keys are for `" +
                              delegation.delegation.feed + "`");
   }
+  const Ledger ledger(o.keys_dir);
+  const std::uint64_t held = held_before + hold_back(contents, RetractedSet(ledger.read().records));
   contents.normalize();
+  const SetDiff diff = diff_sets(prev.contents, contents);
 
   Manifest m;
   m.feed = delegation.delegation.feed;
@@ -153,8 +164,12 @@ PublishResult publish_contents(const PublishOptions& o, SetContents contents, co
   m.key_serial = delegation.delegation.serial;
   m.snapshot = write_content(o.feed_dir, "snapshot-" + std::to_string(m.version) + ".dfc",
                              encode_snapshot(contents, m.version));
-  PublishResult result{m.version, contents.exact_count(), 0, not_after,
-                       key_expiry_warning(not_after, m.expires, now)};
+  PublishResult result;
+  result.version = m.version;
+  result.hashes = contents.exact_count();
+  result.key_not_after = not_after;
+  result.warning = key_expiry_warning(not_after, m.expires, now);
+  result.held_back = held;
   if (prev.exists) {
     const auto delta = encode_delta(prev.contents, contents, prev.manifest.version, m.version, note);
     result.delta_changes = decode_delta(delta).changes();
@@ -167,6 +182,17 @@ PublishResult publish_contents(const PublishOptions& o, SetContents contents, co
     m.deltas.push_back({prev.manifest.version, m.version, write_content(o.feed_dir, name, delta)});
   }
   write_file_atomic(path_in(o.feed_dir, "manifest"), assemble_manifest_file(delegation_text, m, feed_key));
+  LedgerRecord record;
+  record.kind = LedgerKind::publish;
+  record.time = now;
+  record.by = by;
+  record.note = note;
+  record.version = m.version;
+  record.total = result.hashes;
+  record.added = diff.added();
+  record.removed = diff.removed();
+  record.held = held;
+  ledger.append(record);
 
   // Files neither manifest names are gone; the previous manifest's stay one more version for clients that
   // fetched it a moment ago.
@@ -184,24 +210,89 @@ PublishResult publish_contents(const PublishOptions& o, SetContents contents, co
   return result;
 }
 
-PublishResult publish_set(const PublishOptions& o, const std::string& set_path) {
-  return publish_contents(o, read_set(*HashSet::open(set_path)), "");
+}  // namespace
+
+PublishResult publish_contents(const PublishOptions& o, SetContents contents, const std::string& note,
+                               const std::string& by) {
+  return publish_held(o, std::move(contents), {by, note}, 0);
 }
 
-PublishResult retract(const PublishOptions& o, const std::vector<Digest>& digests,
-                      const std::string& reason) {
+PublishResult publish_plan(const PublishOptions& o, PublishPlan plan, const Attribution& who) {
+  return publish_held(o, std::move(plan.contents), who, plan.held_back);
+}
+
+std::uint64_t hold_back(SetContents& contents, const RetractedSet& retracted) {
+  if (retracted.size() == 0) return 0;
+  std::uint64_t held = 0;
+  for (Algorithm a : kAllAlgorithms) {
+    Digest d;
+    d.algorithm = a;
+    const std::size_t size = digest_size(a);
+    std::erase_if(contents.exact[static_cast<std::size_t>(a)], [&](const Entry& e) {
+      std::memcpy(d.bytes.data(), e.bytes.data(), size);
+      const bool out = retracted.contains(d);
+      held += out ? 1 : 0;
+      return out;
+    });
+  }
+  return held;
+}
+
+PublishPlan plan_publish(const PublishOptions& o, SetContents contents) {
+  const Previous prev = load_previous(o.feed_dir);
+  PublishPlan plan;
+  plan.held_back = hold_back(contents, RetractedSet(Ledger(o.keys_dir).read().records));
+  contents.normalize();
+  plan.diff = diff_sets(prev.contents, contents);
+  plan.version = prev.exists ? prev.manifest.version + 1 : 1;
+  plan.contents = std::move(contents);
+  return plan;
+}
+
+PublishResult publish_set(const PublishOptions& o, const std::string& set_path, const Attribution& who) {
+  return publish_contents(o, read_set(*HashSet::open(set_path)), who.note, who.by);
+}
+
+PublishResult retract(const PublishOptions& o, const std::vector<Digest>& digests, const std::string& reason,
+                      const std::string& by) {
   Previous prev = load_previous(o.feed_dir);
   if (!prev.exists) throw std::runtime_error(o.feed_dir + ": nothing published yet, nothing to retract");
-  SetContents contents = std::move(prev.contents);
-  Delta d;
-  d.header.kind = ContentKind::delta;
+  // The ledger first: should publishing fail below, the next publish still keeps these hashes out.
+  LedgerRecord record;
+  record.kind = LedgerKind::retract;
+  record.time = o.now != 0 ? o.now : unix_now();
+  record.by = by;
+  record.note = reason;
+  record.hashes = digests;
+  Ledger(o.keys_dir).append(record);
+  std::vector<Digest> not_listed;
   for (const Digest& digest : digests) {
-    Entry e;
-    e.bytes = digest.bytes;
-    d.remove[static_cast<std::size_t>(digest.algorithm)].push_back(e);
+    const auto& v = prev.contents.exact[static_cast<std::size_t>(digest.algorithm)];
+    Entry probe;
+    probe.bytes = digest.bytes;
+    const bool listed = std::binary_search(v.begin(), v.end(), probe, [&](const Entry& x, const Entry& y) {
+      return std::memcmp(x.bytes.data(), y.bytes.data(), digest.size()) < 0;
+    });
+    if (!listed) not_listed.push_back(digest);
   }
-  apply_delta(contents, d);
-  return publish_contents(o, std::move(contents), "retract: " + reason);
+  PublishResult result = publish_contents(o, std::move(prev.contents), "retract: " + reason, by);
+  result.not_listed = std::move(not_listed);
+  return result;
+}
+
+std::vector<Digest> unretract(const std::string& keys_dir, const std::vector<Digest>& digests,
+                              const std::string& reason, const std::string& by, std::int64_t now) {
+  const Ledger ledger(keys_dir);
+  const RetractedSet retracted(ledger.read().records);
+  LedgerRecord record;
+  record.kind = LedgerKind::unretract;
+  record.time = now != 0 ? now : unix_now();
+  record.by = by;
+  record.note = reason;
+  std::vector<Digest> not_retracted;
+  for (const Digest& d : digests) (retracted.contains(d) ? record.hashes : not_retracted).push_back(d);
+  if (!record.hashes.empty()) ledger.append(record);
+  return not_retracted;
 }
 
 }  // namespace dijk::feed

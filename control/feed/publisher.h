@@ -5,12 +5,15 @@
 // Keys directory:  root.key (offline root, Ed25519 PEM; move it off the publishing host after keygen),
 //                  root.pub (hex; pinned on appliances), feed.key (online signing key, PEM),
 //                  delegation (the root-signed block naming feed.key's public half).
+//                  ledger (the retraction ledger, control/feed/ledger.h: every publish honours it).
 // Feed directory:  manifest, snapshot-<v>.dfc, delta-<from>-<to>.dfc.
 #include <cstdint>
 #include <string>
 #include <vector>
 
 #include "control/feed/content.h"
+#include "control/feed/ledger.h"
+#include "control/feed/set_diff.h"
 
 namespace dijk::feed {
 
@@ -43,7 +46,31 @@ struct PublishResult {
   std::uint64_t delta_changes = 0;
   std::int64_t key_not_after = 0;  // when the delegation the manifest was signed under expires
   std::string warning;             // non-empty: the operator should act (the feed key expires soon)
+  std::uint64_t held_back = 0;     // hashes of the set kept out because the ledger retracts them
+  std::vector<Digest> not_listed;  // retract: hashes given that no list of the current version held
 };
+
+// Who publishes and why; recorded in the ledger, the note also in the delta.
+struct Attribution {
+  std::string by;
+  std::string note;
+};
+
+// What publishing some contents would do, computed without writing anything (`publish --dry-run`, and
+// the mass-removal guard): the contents with the ledger's retractions held back, and the change against
+// the version now published.
+struct PublishPlan {
+  SetContents contents;
+  SetDiff diff;
+  std::uint64_t version = 0;    // the version it would become
+  std::uint64_t held_back = 0;  // hashes kept out because the ledger retracts them
+};
+PublishPlan plan_publish(const PublishOptions& options, SetContents contents);
+// Publishes a plan's contents (as publish_contents), reporting and recording what the plan held back.
+PublishResult publish_plan(const PublishOptions& options, PublishPlan plan, const Attribution& who);
+
+// Removes from `contents` every hash the ledger retracts; returns how many.
+std::uint64_t hold_back(SetContents& contents, const RetractedSet& retracted);
 
 // Publishing warns this long before the delegation expires.
 inline constexpr std::int64_t kKeyExpiryWarningSeconds = 7 * 86400;
@@ -52,12 +79,20 @@ inline constexpr std::int64_t kKeyExpiryWarningSeconds = 7 * 86400;
 std::string key_expiry_warning(std::int64_t not_after, std::int64_t manifest_expires, std::int64_t now);
 
 // Publishes the contents of set file `set_path` as the next version.
-PublishResult publish_set(const PublishOptions& options, const std::string& set_path);
-// Publishes the current version minus `digests` as the next version at once; `reason` travels in the delta.
+PublishResult publish_set(const PublishOptions& options, const std::string& set_path,
+                          const Attribution& who = {});
+// Records the retraction of `digests` in the ledger (so that every later publish keeps them out), then
+// publishes the current version minus them at once; the reason travels in the delta.
 PublishResult retract(const PublishOptions& options, const std::vector<Digest>& digests,
-                      const std::string& reason);
-// Publishes `contents` as the next version (the common path of both). Refuses, writing nothing, when the
-// delegation has expired: every appliance would refuse the manifest as key_expired.
-PublishResult publish_contents(const PublishOptions& options, SetContents contents, const std::string& note);
+                      const std::string& reason, const std::string& by = "");
+// Records in the ledger that `digests` may come back: the next publish of a set that holds them does.
+// Returns those that were not retracted (nothing to undo for them).
+std::vector<Digest> unretract(const std::string& keys_dir, const std::vector<Digest>& digests,
+                              const std::string& reason, const std::string& by, std::int64_t now = 0);
+// Publishes `contents`, minus what the ledger retracts, as the next version (the common path of both) and
+// records it in the ledger. Refuses, writing nothing, when the delegation has expired: every appliance
+// would refuse the manifest as key_expired.
+PublishResult publish_contents(const PublishOptions& options, SetContents contents, const std::string& note,
+                               const std::string& by = "");
 
 }  // namespace dijk::feed
