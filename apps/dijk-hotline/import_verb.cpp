@@ -59,7 +59,8 @@ ListFormat parse_format(const std::string& name) {
   throw cli::UsageError("unknown --format '" + name + "' (plain, csv, hdb, hsb, pdq)");
 }
 
-// Prints the first problems in full and counts the rest, so a broken list of millions of lines stays readable.
+// Prints the first problems in full and counts the rest, so a broken list of millions of lines stays
+// readable.
 class ErrorPrinter {
  public:
   void print(const std::string& file, std::uint64_t line, const std::string& reason) {
@@ -143,8 +144,9 @@ int run_import(const cli::ParsedArgs& args) {
   errors.finish();
 
   if (total.malformed > 0 && !args.flag("--keep-going")) {
-    std::cerr << "dijk-hotline import: " << total.malformed
-              << " malformed lines; no set written (fix the lists, or pass --keep-going to import the rest)\n";
+    std::cerr
+        << "dijk-hotline import: " << total.malformed
+        << " malformed lines; no set written (fix the lists, or pass --keep-going to import the rest)\n";
     return cli::kExitError;
   }
   std::uint64_t version = 0;
@@ -157,7 +159,8 @@ int run_import(const cli::ParsedArgs& args) {
   for (Algorithm a : kAllAlgorithms) {
     const auto i = static_cast<std::size_t>(a);
     if (stats.exact[i] || stats.allow[i]) {
-      std::cout << ", " << algorithm_name(a) << " " << stats.exact[i] << " (+" << stats.allow[i] << " allowed)";
+      std::cout << ", " << algorithm_name(a) << " " << stats.exact[i] << " (+" << stats.allow[i]
+                << " allowed)";
     }
   }
   if (const auto index = pdq_index_of(*written); index && !index->empty()) {
@@ -179,7 +182,8 @@ cli::Verb import_verb() {
       "import --name LIST [--category C] [--allow FILE]... [--base SET] --out SET FILE...",
       "Reads plain text (one hash a line; md5sum/sha1sum/sha256sum output accepted; algorithm by length),\n"
       "CSV with a header naming md5/sha1/sha256 (and pdq, quality) columns, ClamAV .hdb/.hsb signatures,\n"
-      "and PDQ lists (.pdq: 64 hex digits a line). PDQ hashes of quality < 50 are left out (they never match).\n"
+      "and PDQ lists (.pdq: 64 hex digits a line). PDQ hashes of quality < 50 are left out (they never "
+      "match).\n"
       "The format follows the file name (.csv, .hdb, .hsb, .pdq; plain otherwise) unless --format says.\n"
       "Every malformed line is printed as file:line: reason. With any malformed line no set is written,\n"
       "unless --keep-going (exit status 1 then). The set is written beside --out and renamed into place.",

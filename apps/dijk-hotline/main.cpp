@@ -6,6 +6,7 @@ int main(int argc, char** argv) {
   dijk::cli::VerbTable verbs("dijk-hotline",
                              "dijk-hotline: build hash sets, publish signed feeds, read hits.");
   verbs.add(dijk::hotline::import_verb());
+  for (auto& v : dijk::hotline::set_verbs()) verbs.add(std::move(v));
   verbs.add(dijk::hotline::keygen_verb());
   verbs.add(dijk::hotline::publish_verb());
   verbs.add(dijk::hotline::retract_verb());

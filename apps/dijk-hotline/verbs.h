@@ -13,4 +13,7 @@ cli::Verb unretract_verb();
 cli::Verb history_verb();
 cli::Verb rotate_key_verb();
 
+// Looking inside set files (apps/dijk-hotline/set_verbs.cpp).
+std::vector<cli::Verb> set_verbs();
+
 }  // namespace dijk::hotline
