@@ -4,10 +4,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <iostream>
+#include <optional>
 
+#include "apps/dijk-hotline/csv_columns.h"
 #include "apps/dijk-hotline/verbs.h"
 #include "hashcore/lists/hash_list_parser.h"
 #include "hashcore/pdq_index/pdq_list_import.h"
@@ -50,6 +53,19 @@ class MappedFile {
   const std::uint8_t* data_ = nullptr;
   std::size_t size_ = 0;
 };
+
+// A list read from standard input (`-`): pipes cannot be mapped, so it is read whole.
+std::vector<std::uint8_t> read_stdin() {
+  std::vector<std::uint8_t> out;
+  std::uint8_t buf[1 << 16];
+  for (;;) {
+    const ssize_t n = ::read(STDIN_FILENO, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw std::runtime_error(std::string("stdin: ") + std::strerror(errno));
+    if (n == 0) return out;
+    out.insert(out.end(), buf, buf + n);
+  }
+}
 
 ListFormat parse_format(const std::string& name) {
   for (ListFormat f : {ListFormat::plain, ListFormat::csv, ListFormat::clamav_hdb, ListFormat::clamav_hsb,
@@ -108,7 +124,17 @@ int run_import(const cli::ParsedArgs& args) {
   if (!out) throw cli::UsageError("--out SET is required");
   const auto allow_files = args.values("--allow");
   if (args.positional().empty() && allow_files.empty()) throw cli::UsageError("no list files given");
-  const auto forced = args.value("--format");
+  auto forced = args.value("--format");
+  // A column mapping makes every list CSV, unless --format says otherwise.
+  std::optional<CsvColumns> columns;
+  if (auto spec = args.value("--csv-columns")) columns = parse_csv_columns(*spec);
+  const bool no_header = args.flag("--csv-no-header");
+  if (no_header && !columns)
+    throw cli::UsageError("--csv-no-header needs --csv-columns (which column is which)");
+  if (columns && !forced) forced = "csv";
+  const auto stdin_uses = std::count(args.positional().begin(), args.positional().end(), "-") +
+                          std::count(allow_files.begin(), allow_files.end(), "-");
+  if (stdin_uses > 1) throw cli::UsageError("`-` (standard input) can be given once only");
 
   SetBuilder builder;
   PdqIndexBuilder pdq;
@@ -118,19 +144,37 @@ int run_import(const cli::ParsedArgs& args) {
   ErrorPrinter errors;
   ListParseStats total;
   std::uint64_t pdq_low_quality = 0;
-  auto parse_file = [&](const std::string& path, bool allow) {
-    const MappedFile file(path);
+  auto parse_file = [&](const std::string& arg, bool allow) {
+    const bool from_stdin = arg == "-";
+    const std::string path = from_stdin ? "stdin" : arg;
+    std::optional<MappedFile> file;
+    std::vector<std::uint8_t> piped;
+    if (from_stdin) {
+      piped = read_stdin();
+    } else {
+      file.emplace(path);
+    }
+    std::span<const std::uint8_t> bytes = from_stdin ? std::span<const std::uint8_t>(piped) : file->bytes();
+    const ListFormat format = forced ? parse_format(*forced) : list_format_for_path(path);
+    MappedCsv mapped;
+    if (columns && format == ListFormat::csv) {
+      mapped =
+          map_csv_columns({reinterpret_cast<const char*>(bytes.data()), bytes.size()}, *columns, no_header);
+      bytes = {reinterpret_cast<const std::uint8_t*>(mapped.text.data()), mapped.text.size()};
+    }
     ListParseCallbacks cb;
     cb.on_hash = [&](const Digest& d, std::uint64_t) { allow ? builder.add_allow(d) : builder.add(d, list); };
-    cb.on_error = [&](std::uint64_t line, const std::string& reason) { errors.print(path, line, reason); };
+    cb.on_error = [&](std::uint64_t line, const std::string& reason) {
+      errors.print(path, line - std::min(line, mapped.line_shift), reason);
+    };
     // PDQ hashes go to the set's PDQ index; below quality 50 a hash can never match, so it is left out.
     PdqListImport import_pdq(pdq, list);
     cb.on_pdq = [&](std::string_view hex, std::optional<int> quality, std::uint64_t) -> std::string {
       if (allow) return "PDQ hashes cannot be allow-listed";
       return import_pdq(hex, quality);
     };
-    const ListFormat format = forced ? parse_format(*forced) : list_format_for_path(path);
-    const ListParseStats s = parse_hash_list(file.bytes(), format, cb);
+    ListParseStats s = parse_hash_list(bytes, format, cb);
+    s.lines -= std::min(s.lines, mapped.line_shift);
     std::cout << path << ": " << list_format_name(format) << ", " << s.lines << " lines, " << s.hashes
               << (allow ? " allow-list hashes" : " hashes");
     if (s.pdq_hashes > 0) std::cout << ", " << s.pdq_hashes << " PDQ hashes";
@@ -179,14 +223,20 @@ cli::Verb import_verb() {
   return {
       "import",
       "build a set file from hash lists",
-      "import --name LIST [--category C] [--allow FILE]... [--base SET] --out SET FILE...",
+      "import --name LIST [--category C] [--allow FILE]... [--base SET] [--csv-columns MAP "
+      "[--csv-no-header]]\n"
+      "       --out SET FILE...",
       "Reads plain text (one hash a line; md5sum/sha1sum/sha256sum output accepted; algorithm by length),\n"
       "CSV with a header naming md5/sha1/sha256 (and pdq, quality) columns, ClamAV .hdb/.hsb signatures,\n"
       "and PDQ lists (.pdq: 64 hex digits a line). PDQ hashes of quality < 50 are left out (they never "
       "match).\n"
       "The format follows the file name (.csv, .hdb, .hsb, .pdq; plain otherwise) unless --format says.\n"
       "Every malformed line is printed as file:line: reason. With any malformed line no set is written,\n"
-      "unless --keep-going (exit status 1 then). The set is written beside --out and renamed into place.",
+      "unless --keep-going (exit status 1 then). The set is written beside --out and renamed into place.\n"
+      "FILE `-` reads standard input (a pipe: `zcat l.csv.gz | dijk-hotline import ... -`; as `stdin` in\n"
+      "messages). --csv-columns md5=1,sha256=3 says which CSV column holds what (md5, sha1, sha256, pdq,\n"
+      "quality; counted from 1 as `cut -f`), replacing the header's names; it makes every list CSV unless\n"
+      "--format says otherwise. --csv-no-header: the first line is a row too.",
       {{"--name", true, "name of the list these hashes come from (required)", "LIST"},
        {"--category", true, "category of the list (e.g. A1, B)", "C"},
        {"--allow", true, "a list of hashes that are never reported (repeatable)", "FILE"},
@@ -194,7 +244,9 @@ cli::Verb import_verb() {
        {"--out", true, "the set file to write (required)", "SET"},
        {"--format", true, "force the list format: plain, csv, hdb, hsb, pdq", "F"},
        {"--set-version", true, "version to stamp (default: one more than the existing --out)", "N"},
-       {"--keep-going", false, "write the set even if some lines are malformed", ""}},
+       {"--keep-going", false, "write the set even if some lines are malformed", ""},
+       {"--csv-columns", true, "which CSV column holds what: md5=1,sha256=3 (from 1)", "MAP"},
+       {"--csv-no-header", false, "the CSV has no header line (needs --csv-columns)", ""}},
       run_import,
   };
 }
