@@ -499,7 +499,8 @@ void read_check_api(SchemaReader& r, const toml::table& t, CheckApiConfig& a) {
       {"socket", "socket_group", "listen", "tokens", "max_body_mb", "rate_per_client", "header_timeout_s",
        "idle_timeout_s", "threads", "max_connections", "max_hashes", "journal", "metrics_listen"});
   r.string(t, p, "socket", a.socket, absolute_path_or_empty);
-  r.string(t, p, "socket_group", a.socket_group, group_name);
+  r.string(t, p, "socket_group", a.socket_group,
+           [](const std::string& s) { return s.empty() ? Problem() : group_name(s); });
   r.string(t, p, "listen", a.listen,
            [](const std::string& s) { return s.empty() ? Problem() : listen_address(s); });
   r.integer(t, p, "max_body_mb", a.max_body_mb, 1, 1024);
