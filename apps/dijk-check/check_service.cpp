@@ -117,27 +117,42 @@ Answer CheckService::hashes(std::string_view body) const {
     const bool too_many = req.error.rfind("more than", 0) == 0;
     return error_answer(too_many ? 413 : 400, too_many ? "too_many_hashes" : "bad_request", req.error);
   }
-  json results = json::array();
+  // Written as text rather than built as a JSON document: 10,000 results as nlohmann objects cost more
+  // than the lookups themselves. Only the echoed text of a bad entry needs escaping.
+  std::string out;
+  out.reserve(64 + req.hashes.size() * 110);
+  out += "{\"results\":[";
   std::size_t matched = 0, invalid = 0;
-  for (const HashQuery& q : req.hashes) {
+  for (std::size_t i = 0; i < req.hashes.size(); ++i) {
+    const HashQuery& q = req.hashes[i];
+    if (i != 0) out += ',';
     if (!q.error.empty()) {
       ++invalid;
-      results.push_back(json{{"hash", q.text}, {"error", q.error}});
+      out += "{\"hash\":" + dump(json(q.text)) + ",\"error\":" + dump(json(q.error)) + "}";
       continue;
     }
-    json j = lookup_json(policy_, engine_.lookup(*q.algorithm, q.digest));
-    if (!j["matches"].empty()) ++matched;
-    j["algorithm"] = std::string(algorithm_name(*q.algorithm));
-    j["hash"] = q.text;
-    j.erase("set_version");
-    results.push_back(std::move(j));
+    const LookupReport r = engine_.lookup(*q.algorithm, q.digest);
+    out += "{\"algorithm\":\"";
+    out += algorithm_name(*q.algorithm);
+    out += "\",\"hash\":\"" + q.text + "\",\"matches\":";  // q.text is hex here: nothing to escape
+    if (r.matches.empty()) {
+      out += "[]";
+    } else {
+      ++matched;
+      json matches = json::array();
+      for (const Match& m : r.matches) matches.push_back(match_json(m));
+      out += dump(matches);
+    }
+    if (r.allow_listed) out += ",\"allow_listed\":true";
+    out += ",\"verdict\":\"";
+    out += verdict_name(verdict_of(policy_, r.matches));
+    out += "\"}";
   }
+  out += "],\"count\":" + std::to_string(req.hashes.size()) + ",\"matched\":" + std::to_string(matched) +
+         ",\"invalid\":" + std::to_string(invalid) +
+         ",\"set_version\":" + std::to_string(engine_.set_version()) + "}";
   Answer a;
-  a.body = dump(json{{"results", std::move(results)},
-                     {"count", req.hashes.size()},
-                     {"matched", matched},
-                     {"invalid", invalid},
-                     {"set_version", engine_.set_version()}});
+  a.body = std::move(out);
   return a;
 }
 
