@@ -112,21 +112,35 @@ FileReport CheckEngine::check_file(std::span<const std::uint8_t> bytes) const {
   return r;
 }
 
-LookupReport CheckEngine::lookup(Algorithm algorithm, std::span<const std::uint8_t> digest) const {
-  const auto v = view();
+namespace {
+LookupReport lookup_in(const HashSet* set, Algorithm algorithm, std::span<const std::uint8_t> digest) {
   LookupReport r;
-  if (!v->set) return r;
-  r.set_version = v->set->version();
-  if (v->set->allow(algorithm).find(digest) != ExactTable::kNotFound) {
+  if (set == nullptr) return r;
+  r.set_version = set->version();
+  if (set->allow(algorithm).find(digest) != ExactTable::kNotFound) {
     r.allow_listed = true;
     return r;
   }
-  const std::int32_t list = v->set->exact(algorithm).find(digest);
+  const std::int32_t list = set->exact(algorithm).find(digest);
   if (list != ExactTable::kNotFound) {
-    r.matches.push_back(match_of(*v->set, static_cast<std::uint16_t>(list),
+    r.matches.push_back(match_of(*set, static_cast<std::uint16_t>(list),
                                  std::string(algorithm_name(algorithm)), to_hex(digest), 0));
   }
   return r;
+}
+}  // namespace
+
+std::vector<LookupReport> CheckEngine::lookup_batch(std::span<const DigestQuery> queries) const {
+  const auto v = view();
+  std::vector<LookupReport> out;
+  out.reserve(queries.size());
+  for (const DigestQuery& q : queries) out.push_back(lookup_in(v->set.get(), q.algorithm, q.digest));
+  return out;
+}
+
+LookupReport CheckEngine::lookup(Algorithm algorithm, std::span<const std::uint8_t> digest) const {
+  const auto v = view();
+  return lookup_in(v->set.get(), algorithm, digest);
 }
 
 LookupReport CheckEngine::lookup_pdq(const PdqHash& hash, int threshold) const {

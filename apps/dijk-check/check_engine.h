@@ -42,6 +42,11 @@ struct FileReport {
   std::uint64_t set_version = 0;
 };
 
+struct DigestQuery {
+  Algorithm algorithm;
+  std::span<const std::uint8_t> digest;
+};
+
 struct LookupReport {
   bool allow_listed = false;
   std::vector<Match> matches;
@@ -59,6 +64,8 @@ class CheckEngine {
   // Thread-safe: each call borrows a PDQ hasher from a small pool.
   FileReport check_file(std::span<const std::uint8_t> bytes) const;
   LookupReport lookup(Algorithm algorithm, std::span<const std::uint8_t> digest) const;
+  // Many lookups against one set version (taken once: a swap mid-request cannot split the answer).
+  std::vector<LookupReport> lookup_batch(std::span<const DigestQuery> queries) const;
   LookupReport lookup_pdq(const PdqHash& hash, int threshold) const;
 
   // Turns one match into the HitEvent the journal keeps (source, caller fields and time set by the caller).

@@ -119,6 +119,13 @@ Answer CheckService::hashes(std::string_view body) const {
   }
   // Written as text rather than built as a JSON document: 10,000 results as nlohmann objects cost more
   // than the lookups themselves. Only the echoed text of a bad entry needs escaping.
+  std::vector<DigestQuery> queries;
+  queries.reserve(req.hashes.size());
+  for (const HashQuery& q : req.hashes) {
+    if (q.error.empty()) queries.push_back({*q.algorithm, q.digest});
+  }
+  const std::vector<LookupReport> reports = engine_.lookup_batch(queries);
+  std::size_t next_report = 0;
   std::string out;
   out.reserve(64 + req.hashes.size() * 110);
   out += "{\"results\":[";
@@ -131,7 +138,7 @@ Answer CheckService::hashes(std::string_view body) const {
       out += "{\"hash\":" + dump(json(q.text)) + ",\"error\":" + dump(json(q.error)) + "}";
       continue;
     }
-    const LookupReport r = engine_.lookup(*q.algorithm, q.digest);
+    const LookupReport& r = reports[next_report++];
     out += "{\"algorithm\":\"";
     out += algorithm_name(*q.algorithm);
     out += "\",\"hash\":\"" + q.text + "\",\"matches\":";  // q.text is hex here: nothing to escape
