@@ -1,5 +1,6 @@
 #pragma once
-// A hit, as every source (wire, file scan) reports it and every sink (stdout, the journal) takes it.
+// A hit, as every source (wire, file scan, the check API, ICAP) reports it and every sink (stdout, the
+// journal) takes it.
 // Only matched files become HitEvents: a non-matching hash never leaves the stage that computed it.
 #include <cstdint>
 #include <optional>
@@ -9,7 +10,25 @@
 
 namespace dijk {
 
-enum class HitSource : std::uint8_t { wire = 1, file = 2 };
+// The values are stored in journal records: never renumber.
+enum class HitSource : std::uint8_t { wire = 1, file = 2, api = 3, icap = 4 };
+inline constexpr const char* hit_source_name(HitSource s) {
+  switch (s) {
+    case HitSource::wire:
+      return "wire";
+    case HitSource::file:
+      return "file";
+    case HitSource::api:
+      return "api";
+    case HitSource::icap:
+      return "icap";
+  }
+  return "unknown";
+}
+// Every source a record may hold (the journal decoder refuses any other byte).
+inline constexpr bool is_hit_source(std::uint8_t v) {
+  return v >= 1 && v <= 4;
+}
 enum class HitKind : std::uint8_t { exact = 1, pdq = 2 };
 
 struct HitEvent {
@@ -20,6 +39,10 @@ struct HitEvent {
   std::string method, host, uri, filename;
   // file hits
   std::string path;
+  // API and ICAP hits: what the caller said about the upload (headers), and what the policy made of it
+  // ("block" or "report"). Client IP is as the caller gave it; the reporter applies the privacy policy.
+  std::string customer, upload_id, client_ip;
+  std::string action;
   // the file and the match
   std::uint64_t size = 0;
   std::string file_type;  // file_type_name()

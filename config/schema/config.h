@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "core/verdict.h"
+
 namespace dijk {
 
 enum class CaptureMode { kMirror, kInline };
@@ -106,6 +108,43 @@ struct MetricsConfig {
   bool operator==(const MetricsConfig&) const = default;
 };
 
+// A bearer token a TCP client of the check API presents; the file holds the secret (one line), so the
+// config itself can be world-readable.
+struct CheckApiToken {
+  std::string name;  // who the token is for: the rate limit and the logs use it
+  std::string token_file;
+
+  bool operator==(const CheckApiToken&) const = default;
+};
+
+// dijk-check, the local check API (docs/check-api.md).
+struct CheckApiConfig {
+  std::string socket = "/run/dijk-check/check.sock";  // empty: no unix socket
+  std::string socket_group = "dijk-api";              // who may connect to it (mode 0660)
+  std::string listen;                                 // "HOST:PORT" for TCP with bearer tokens; empty: none
+  std::vector<CheckApiToken> tokens;
+  std::uint32_t max_body_mb = 64;        // larger bodies get 413 before they are read
+  std::uint32_t rate_per_client = 100;   // requests a second per client (token, or uid on the socket)
+  std::uint32_t header_timeout_s = 10;   // the request line and headers must be in by then
+  std::uint32_t idle_timeout_s = 30;     // a connection silent this long is closed
+  std::uint32_t threads = 2;             // worker threads (each answers many connections)
+  std::uint32_t max_connections = 1024;  // open connections, both listeners together
+  std::uint32_t max_hashes = 10000;      // hashes in one POST /v1/hashes
+  std::string journal = "/var/lib/dijk/journal-api";
+  std::string metrics_listen = "127.0.0.1:9477";
+
+  bool operator==(const CheckApiConfig&) const = default;
+};
+
+// What a hit on each list means for an upload checked through the API (and ICAP): [policy].
+struct PolicyConfig {
+  Verdict default_action = Verdict::block;
+  std::vector<PolicyRule> lists;       // [policy.lists] name = "allow" | "report" | "block"
+  std::vector<PolicyRule> categories;  // [policy.categories] A1 = "block"
+
+  bool operator==(const PolicyConfig&) const = default;
+};
+
 struct Config {
   std::string appliance_id = "dijk-unnamed";
   DataplaneConfig dataplane;
@@ -115,6 +154,8 @@ struct Config {
   ReportingConfig reporting;
   AdminConfig admin;
   MetricsConfig metrics;
+  CheckApiConfig check_api;
+  PolicyConfig policy;
 
   bool operator==(const Config&) const = default;
 };
@@ -126,6 +167,8 @@ inline constexpr const char* kDefaultConfigPath = "/etc/dijk/dijk.toml";
 
 // Where the reporter (dijk-control) keeps the journal position the inbox has acknowledged, and where the
 // journal's writer (dijkd) reads it to know which segments retention may delete.
-inline std::string reporter_ack_state_path(const Config& c) { return c.paths.state + "/reporter-ack"; }
+inline std::string reporter_ack_state_path(const Config& c) {
+  return c.paths.state + "/reporter-ack";
+}
 
 }  // namespace dijk

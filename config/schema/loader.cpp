@@ -492,9 +492,89 @@ void read_metrics(SchemaReader& r, const toml::table& t, MetricsConfig& m) {
   r.string(t, p, "control_listen", m.control_listen, listen_address);
 }
 
+void read_check_api(SchemaReader& r, const toml::table& t, CheckApiConfig& a) {
+  const std::string p = "check_api";
+  r.check_keys(
+      t, p,
+      {"socket", "socket_group", "listen", "tokens", "max_body_mb", "rate_per_client", "header_timeout_s",
+       "idle_timeout_s", "threads", "max_connections", "max_hashes", "journal", "metrics_listen"});
+  r.string(t, p, "socket", a.socket, absolute_path_or_empty);
+  r.string(t, p, "socket_group", a.socket_group,
+           [](const std::string& s) { return s.empty() ? Problem() : group_name(s); });
+  r.string(t, p, "listen", a.listen,
+           [](const std::string& s) { return s.empty() ? Problem() : listen_address(s); });
+  r.integer(t, p, "max_body_mb", a.max_body_mb, 1, 1024);
+  r.integer(t, p, "rate_per_client", a.rate_per_client, 1, 1'000'000);
+  r.integer(t, p, "header_timeout_s", a.header_timeout_s, 1, 600);
+  r.integer(t, p, "idle_timeout_s", a.idle_timeout_s, 1, 3600);
+  r.integer(t, p, "threads", a.threads, 1, 256);
+  r.integer(t, p, "max_connections", a.max_connections, 16, 1'000'000);
+  r.integer(t, p, "max_hashes", a.max_hashes, 1, 1'000'000);
+  r.string(t, p, "journal", a.journal, absolute_path);
+  r.string(t, p, "metrics_listen", a.metrics_listen,
+           [](const std::string& s) { return s.empty() ? Problem() : listen_address(s); });
+  if (const auto* arr = r.array(t, p, "tokens")) {
+    std::set<std::string> names;
+    for (std::size_t i = 0; i < arr->size(); ++i) {
+      const std::string name = p + ".tokens[" + std::to_string(i) + "]";
+      const auto* tok = arr->get(i)->as_table();
+      if (tok == nullptr) {
+        r.error_at(arr->get(i)->source(), "'" + name + "' must be a table with name and token_file");
+        continue;
+      }
+      r.check_keys(*tok, name, {"name", "token_file"});
+      CheckApiToken ct;
+      r.string(*tok, name, "name", ct.name, [](const std::string& s) -> Problem {
+        static const std::regex re(R"(^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$)");
+        if (std::regex_match(s, re)) return std::nullopt;
+        return "must be 1 to 64 characters of letters, digits, '.', '_' or '-', got \"" + s + "\"";
+      });
+      r.string(*tok, name, "token_file", ct.token_file, absolute_path);
+      if (tok->get("name") == nullptr || tok->get("token_file") == nullptr) {
+        r.error_at(tok->source(), "'" + name + "' needs both name and token_file");
+        continue;
+      }
+      if (!ct.name.empty() && !names.insert(ct.name).second) {
+        r.error_at(tok->source(), "'" + name + "' reuses the token name \"" + ct.name + "\"");
+      }
+      a.tokens.push_back(std::move(ct));
+    }
+  }
+  if (!a.listen.empty() && a.tokens.empty()) {
+    r.error_at(t.get("listen")->source(),
+               "'check_api.listen' is set but 'check_api.tokens' is empty: TCP clients must present a token");
+  }
+}
+
+void read_policy_rules(SchemaReader& r, const toml::table& t, const std::string& p, const std::string& key,
+                       std::vector<PolicyRule>& out) {
+  const auto* rules = r.table(t, p, key);
+  if (rules == nullptr) return;
+  const std::string q = p + "." + key;
+  std::vector<PolicyRule> read;
+  for (auto&& [name, value] : *rules) {
+    PolicyRule rule;
+    rule.name = std::string(name.str());
+    r.enumeration(*rules, q, name.str(), rule.action,
+                  {{"allow", Verdict::allow}, {"report", Verdict::report}, {"block", Verdict::block}});
+    read.push_back(std::move(rule));
+  }
+  out = std::move(read);
+}
+
+void read_policy(SchemaReader& r, const toml::table& t, PolicyConfig& pc) {
+  const std::string p = "policy";
+  r.check_keys(t, p, {"default", "lists", "categories"});
+  r.enumeration(t, p, "default", pc.default_action,
+                {{"allow", Verdict::allow}, {"report", Verdict::report}, {"block", Verdict::block}});
+  read_policy_rules(r, t, p, "lists", pc.lists);
+  read_policy_rules(r, t, p, "categories", pc.categories);
+}
+
 void read_root(SchemaReader& r, const toml::table& root, Config& c) {
   r.check_keys(root, "",
-               {"appliance_id", "dataplane", "hashing", "paths", "feed", "reporting", "admin", "metrics"});
+               {"appliance_id", "dataplane", "hashing", "paths", "feed", "reporting", "admin", "metrics",
+                "check_api", "policy"});
   r.string(root, "", "appliance_id", c.appliance_id, appliance_id);
   if (const auto* t = r.table(root, "", "dataplane")) read_dataplane(r, *t, c.dataplane);
   if (const auto* t = r.table(root, "", "hashing")) read_hashing(r, *t, c.hashing);
@@ -503,6 +583,8 @@ void read_root(SchemaReader& r, const toml::table& root, Config& c) {
   if (const auto* t = r.table(root, "", "reporting")) read_reporting(r, *t, c.reporting);
   if (const auto* t = r.table(root, "", "admin")) read_admin(r, *t, c.admin);
   if (const auto* t = r.table(root, "", "metrics")) read_metrics(r, *t, c.metrics);
+  if (const auto* t = r.table(root, "", "check_api")) read_check_api(r, *t, c.check_api);
+  if (const auto* t = r.table(root, "", "policy")) read_policy(r, *t, c.policy);
 }
 
 // Blanks 1-based line `line` in place (keeping the newline so later positions stay put). False if there is

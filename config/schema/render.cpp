@@ -28,6 +28,31 @@ std::int64_t i64(std::uint64_t v) {
   return static_cast<std::int64_t>(v);
 }
 
+toml::table rules_table(const std::vector<PolicyRule>& rules) {
+  toml::table t;
+  for (const auto& rule : rules) t.insert_or_assign(rule.name, verdict_name(rule.action));
+  return t;
+}
+
+toml::table check_api_table(const CheckApiConfig& a) {
+  toml::array tokens;
+  for (const auto& tok : a.tokens)
+    tokens.push_back(toml::table{{"name", tok.name}, {"token_file", tok.token_file}});
+  return toml::table{{"socket", a.socket},
+                     {"socket_group", a.socket_group},
+                     {"listen", a.listen},
+                     {"tokens", std::move(tokens)},
+                     {"max_body_mb", i64(a.max_body_mb)},
+                     {"rate_per_client", i64(a.rate_per_client)},
+                     {"header_timeout_s", i64(a.header_timeout_s)},
+                     {"idle_timeout_s", i64(a.idle_timeout_s)},
+                     {"threads", i64(a.threads)},
+                     {"max_connections", i64(a.max_connections)},
+                     {"max_hashes", i64(a.max_hashes)},
+                     {"journal", a.journal},
+                     {"metrics_listen", a.metrics_listen}};
+}
+
 toml::table to_toml(const Config& c) {
   toml::array ports;
   for (const auto& p : c.dataplane.ports)
@@ -74,6 +99,10 @@ toml::table to_toml(const Config& c) {
       {"metrics", toml::table{{"enabled", c.metrics.enabled},
                               {"listen", c.metrics.listen},
                               {"control_listen", c.metrics.control_listen}}},
+      {"check_api", check_api_table(c.check_api)},
+      {"policy", toml::table{{"default", verdict_name(c.policy.default_action)},
+                             {"lists", rules_table(c.policy.lists)},
+                             {"categories", rules_table(c.policy.categories)}}},
   };
 }
 
@@ -105,6 +134,8 @@ constexpr std::string_view kRestartKeys[] = {
     "dataplane.reassembly_memory_mb",
     "admin.",
     "metrics.",
+    "check_api.",
+    "policy.",
 };
 
 // 1-based line/column (columns in code points, as the parser counts them) to a byte offset.

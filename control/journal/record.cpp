@@ -13,8 +13,15 @@ enum FlagBits : std::uint8_t {
   kHasPdqDistance = 1u << 1,
   kHasPdqQuality = 1u << 2,
   kTruncated = 1u << 3,
+  // API/ICAP hits: customer, upload_id, client_ip and action follow the other strings. Records without
+  // it (every record written before it existed) decode as before.
+  kHasCaller = 1u << 4,
 };
-constexpr std::uint8_t kKnownFlags = kHasFlow | kHasPdqDistance | kHasPdqQuality | kTruncated;
+constexpr std::uint8_t kKnownFlags = kHasFlow | kHasPdqDistance | kHasPdqQuality | kTruncated | kHasCaller;
+
+bool has_caller(const HitEvent& h) {
+  return !h.customer.empty() || !h.upload_id.empty() || !h.client_ip.empty() || !h.action.empty();
+}
 
 class Encoder {
  public:
@@ -112,6 +119,7 @@ void append_framed_record(const HitEvent& hit, std::string_view appliance_id,
   if (hit.flow) flags |= kHasFlow;
   if (hit.pdq_distance) flags |= kHasPdqDistance;
   if (hit.pdq_quality) flags |= kHasPdqQuality;
+  if (has_caller(hit)) flags |= kHasCaller;
   e.u8(flags);
   if (hit.flow) {
     e.bytes(hit.flow->src.bytes);
@@ -131,6 +139,12 @@ void append_framed_record(const HitEvent& hit, std::string_view appliance_id,
         std::string_view(hit.category)}) {
     cut = e.str(s) || cut;
   }
+  if (has_caller(hit)) {
+    for (std::string_view s : {std::string_view(hit.customer), std::string_view(hit.upload_id),
+                               std::string_view(hit.client_ip), std::string_view(hit.action)}) {
+      cut = e.str(s) || cut;
+    }
+  }
   if (cut) out[flags_at] = static_cast<std::uint8_t>(out[flags_at] | kTruncated);
 
   const auto payload_size = static_cast<std::uint32_t>(out.size() - start - kFrameHeaderSize);
@@ -149,10 +163,7 @@ std::optional<JournalRecord> decode_payload(std::span<const std::uint8_t> payloa
   std::uint8_t version = 0, source = 0, kind = 0, flags = 0;
   if (!d.u8(version) || version != kPayloadVersion) return std::nullopt;
   if (!d.u64(h.time_ns) || !d.u8(source) || !d.u8(kind) || !d.u8(flags)) return std::nullopt;
-  if (source != static_cast<std::uint8_t>(HitSource::wire) &&
-      source != static_cast<std::uint8_t>(HitSource::file)) {
-    return std::nullopt;
-  }
+  if (!is_hit_source(source)) return std::nullopt;
   if (kind != static_cast<std::uint8_t>(HitKind::exact) && kind != static_cast<std::uint8_t>(HitKind::pdq)) {
     return std::nullopt;
   }
@@ -181,6 +192,11 @@ std::optional<JournalRecord> decode_payload(std::span<const std::uint8_t> payloa
   for (std::string* s : {&r.appliance_id, &h.method, &h.host, &h.uri, &h.filename, &h.path, &h.file_type,
                          &h.algorithm, &h.hash, &h.list, &h.category}) {
     if (!d.str(*s)) return std::nullopt;
+  }
+  if (flags & kHasCaller) {
+    for (std::string* s : {&h.customer, &h.upload_id, &h.client_ip, &h.action}) {
+      if (!d.str(*s)) return std::nullopt;
+    }
   }
   if (!d.done()) return std::nullopt;
   return r;

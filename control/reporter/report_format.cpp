@@ -47,7 +47,7 @@ nlohmann::json hit_to_json(const journal::JournalEntry& entry, const PrivacyPoli
   j["appliance"] = entry.record.appliance_id;
   j["position"] = entry.position;
   j["time_ns"] = h.time_ns;
-  j["source"] = h.source == HitSource::wire ? "wire" : "file";
+  j["source"] = hit_source_name(h.source);
   j["kind"] = h.kind == HitKind::pdq ? "pdq" : "exact";
   j["algorithm"] = h.algorithm;
   j["hash"] = h.hash;
@@ -69,6 +69,12 @@ nlohmann::json hit_to_json(const journal::JournalEntry& entry, const PrivacyPoli
   if (!h.host.empty() || !h.uri.empty()) put_field(j, "url", "http://" + h.host + h.uri, policy.url, key);
   put_field(j, "filename", h.filename, policy.filename, key);
   put_field(j, "path", h.path, policy.filename, key);
+  // API and ICAP hits: the platform's own ids for the upload go as they are (they name an upload, not a
+  // person); the uploader's IP follows the client_ip policy like a wire hit's.
+  if (!h.customer.empty()) j["customer"] = h.customer;
+  if (!h.upload_id.empty()) j["upload_id"] = h.upload_id;
+  if (!h.action.empty()) j["action"] = h.action;
+  put_field(j, "client_ip", h.client_ip, policy.client_ip, key);
   return j;
 }
 

@@ -27,8 +27,12 @@ std::string hit_json_line(const HitEvent& hit) {
       o.add("sport", std::uint64_t{hit.flow->src_port}).add("dport", std::uint64_t{hit.flow->dst_port});
     }
     o.add("method", hit.method).add("host", hit.host).add("uri", hit.uri).add("filename", hit.filename);
-  } else {
+  } else if (hit.source == HitSource::file) {
     o.add("path", hit.path);
+  } else {  // api, icap: the caller's metadata, and what the policy did
+    o.add("time", static_cast<double>(hit.time_ns) / 1e9).add("source", hit_source_name(hit.source));
+    o.add("customer", hit.customer).add("upload_id", hit.upload_id).add("client_ip", hit.client_ip);
+    o.add("action", hit.action);
   }
   o.add("size", hit.size).add("type", hit.file_type).add("algorithm", hit.algorithm).add("hash", hit.hash);
   o.add("list", hit.list).add("category", hit.category);
@@ -40,9 +44,21 @@ std::string hit_json_line(const HitEvent& hit) {
 
 std::string hit_human_line(const HitEvent& hit) {
   // Every name came from outside: printable_text, so a newline cannot forge a line nor ESC reach a tty.
-  std::string where = hit.source == HitSource::file ? printable_text(hit.path)
-                                                    : printable_text(hit.method) + " " +
-                                                          printable_text(hit.host) + printable_text(hit.uri);
+  std::string where;
+  switch (hit.source) {
+    case HitSource::file:
+      where = printable_text(hit.path);
+      break;
+    case HitSource::wire:
+      where = printable_text(hit.method) + " " + printable_text(hit.host) + printable_text(hit.uri);
+      break;
+    case HitSource::api:
+    case HitSource::icap:
+      where = std::string(hit_source_name(hit.source)) + " customer " + printable_text(hit.customer) +
+              " upload " + printable_text(hit.upload_id);
+      if (!hit.action.empty()) where += " (" + printable_text(hit.action) + ")";
+      break;
+  }
   if (hit.source == HitSource::wire && !hit.filename.empty())
     where += " [" + printable_text(hit.filename) + "]";
   if (hit.source == HitSource::wire && hit.flow) {

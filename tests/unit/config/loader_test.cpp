@@ -243,4 +243,49 @@ TEST(ConfigLoader, PlainHttpIsRefusedEvenToLoopbackAsTheClientsRefuseIt) {
           .empty());
 }
 
+TEST(ConfigLoader, ReadsCheckApiAndPolicy) {
+  const auto r = dijk::load_config_text(R"([check_api]
+listen = "127.0.0.1:8480"
+tokens = [{ name = "web", token_file = "/etc/dijk/api-tokens/web" }]
+max_body_mb = 8
+rate_per_client = 5
+[policy]
+default = "report"
+[policy.lists]
+hotline-a1 = "block"
+[policy.categories]
+B2 = "allow"
+)",
+                                        "dijk.toml");
+  ASSERT_TRUE(r.ok()) << r.error_text();
+  const auto& a = r.config.check_api;
+  EXPECT_EQ(a.listen, "127.0.0.1:8480");
+  ASSERT_EQ(a.tokens.size(), 1u);
+  EXPECT_EQ(a.tokens[0].name, "web");
+  EXPECT_EQ(a.tokens[0].token_file, "/etc/dijk/api-tokens/web");
+  EXPECT_EQ(a.max_body_mb, 8u);
+  EXPECT_EQ(a.rate_per_client, 5u);
+  EXPECT_EQ(a.journal, "/var/lib/dijk/journal-api");
+  EXPECT_EQ(r.config.policy.default_action, dijk::Verdict::report);
+  EXPECT_EQ(r.config.policy.lists, (std::vector<dijk::PolicyRule>{{"hotline-a1", dijk::Verdict::block}}));
+  EXPECT_EQ(r.config.policy.categories, (std::vector<dijk::PolicyRule>{{"B2", dijk::Verdict::allow}}));
+}
+
+TEST(ConfigLoader, CheckApiAndPolicyErrors) {
+  EXPECT_EQ(errors_of("[check_api]\nlisten = \"127.0.0.1:8480\"\n"),
+            Lines{"dijk.toml:2:10: error: 'check_api.listen' is set but 'check_api.tokens' is empty: TCP "
+                  "clients must present a token"});
+  EXPECT_EQ(errors_of("[check_api]\ntokens = [{ name = \"web\" }]\n"),
+            Lines{"dijk.toml:2:11: error: 'check_api.tokens[0]' needs both name and token_file"});
+  EXPECT_EQ(errors_of("[check_api]\nmax_body_mb = 0\njournal = \"rel\"\n"),
+            (Lines{"dijk.toml:2:15: error: 'check_api.max_body_mb' must be between 1 and 1024, got 0",
+                   "dijk.toml:3:11: error: 'check_api.journal' must be an absolute path, got \"rel\""}));
+  EXPECT_EQ(
+      errors_of("[policy]\ndefault = \"deny\"\n[policy.lists]\nx = \"drop\"\n"),
+      (Lines{"dijk.toml:2:11: error: 'policy.default' must be one of \"allow\", \"report\", \"block\", "
+             "got \"deny\"",
+             "dijk.toml:4:5: error: 'policy.lists.x' must be one of \"allow\", \"report\", \"block\", got "
+             "\"drop\""}));
+}
+
 }  // namespace

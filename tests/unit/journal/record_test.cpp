@@ -62,6 +62,48 @@ TEST(JournalRecord, FileHitWithPdqRoundTrips) {
   EXPECT_EQ(r->hit.pdq_quality, 90u);
 }
 
+TEST(JournalRecord, ApiHitCarriesCallerFields) {
+  HitEvent h = testing::file_hit(3);
+  h.source = HitSource::api;
+  h.path.clear();
+  h.customer = "cust-17";
+  h.upload_id = "up-99";
+  h.client_ip = "2001:db8::7";
+  h.action = "block";
+  std::vector<std::uint8_t> framed;
+  append_framed_record(h, "a", framed);
+  const auto r = decode_payload(std::span<const std::uint8_t>(framed).subspan(kFrameHeaderSize));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->hit.source, HitSource::api);
+  EXPECT_EQ(r->hit.customer, "cust-17");
+  EXPECT_EQ(r->hit.upload_id, "up-99");
+  EXPECT_EQ(r->hit.client_ip, "2001:db8::7");
+  EXPECT_EQ(r->hit.action, "block");
+  EXPECT_EQ(r->hit.pdq_distance, 12u);
+}
+
+TEST(JournalRecord, RecordWithoutCallerFieldsIsTheOldLayout) {
+  // A hit with no caller fields leaves flag bit 4 clear and adds no bytes: records written before the
+  // check API existed and records written now for the wire and file paths are the same bytes.
+  const HitEvent h = testing::wire_hit(5);
+  std::vector<std::uint8_t> framed;
+  append_framed_record(h, "a", framed);
+  const std::uint8_t flags = framed[kFrameHeaderSize + 1 + 8 + 1 + 1];
+  EXPECT_EQ(flags & 0x10, 0);
+  const auto r = decode_payload(std::span<const std::uint8_t>(framed).subspan(kFrameHeaderSize));
+  ASSERT_TRUE(r);
+  EXPECT_TRUE(r->hit.customer.empty());
+  EXPECT_TRUE(r->hit.action.empty());
+}
+
+TEST(JournalRecord, UnknownSourceIsRefused) {
+  const HitEvent h = testing::wire_hit(5);
+  std::vector<std::uint8_t> framed;
+  append_framed_record(h, "a", framed);
+  framed[kFrameHeaderSize + 1 + 8] = 9;  // the source byte
+  EXPECT_FALSE(decode_payload(std::span<const std::uint8_t>(framed).subspan(kFrameHeaderSize)));
+}
+
 TEST(JournalRecord, OverlongFieldIsCutAndFlagged) {
   HitEvent h = testing::wire_hit(1);
   h.uri = "/" + std::string(kMaxFieldBytes * 2, 'x');

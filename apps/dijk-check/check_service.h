@@ -1,0 +1,56 @@
+#pragma once
+// The check API's endpoints, apart from HTTP: each takes the parsed request and gives the status code and
+// JSON body to answer. The server (http_server) does transport, access and limits; this does meaning.
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "apps/dijk-check/check_engine.h"
+#include "core/hit_event.h"
+#include "core/verdict.h"
+#include "dataplane/pipeline/live_set.h"
+
+namespace dijk::check {
+
+// What the caller said about the upload (X-Dijk-Customer, X-Dijk-Upload-Id, X-Dijk-Client-Ip).
+struct Caller {
+  std::string customer, upload_id, client_ip;
+};
+
+struct Answer {
+  unsigned status = 200;
+  std::string body;  // JSON
+  Verdict verdict = Verdict::allow;
+  bool has_verdict = false;  // for the verdict metric: only /v1/check counts uploads
+};
+
+// {"error": {"code": code, "message": message}}
+Answer error_answer(unsigned status, std::string_view code, std::string_view message);
+
+class CheckService {
+ public:
+  // Journals a checked upload's hits and returns once they are durable (false: the journal could not
+  // take them).
+  using Journal = std::function<bool(const std::vector<HitEvent>&)>;
+
+  CheckService(const CheckEngine& engine, const LiveSet& set, VerdictPolicy policy, Journal journal,
+               std::size_t max_hashes);
+
+  Answer check(std::span<const std::uint8_t> file, const Caller& caller) const;
+  Answer hash(std::string_view algorithm, std::string_view hex) const;
+  Answer hashes(std::string_view body) const;
+  Answer pdq(std::string_view body) const;
+  Answer health() const;
+
+ private:
+  const CheckEngine& engine_;
+  const LiveSet& set_;
+  VerdictPolicy policy_;
+  Journal journal_;
+  std::size_t max_hashes_;
+};
+
+}  // namespace dijk::check

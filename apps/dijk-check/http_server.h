@@ -1,0 +1,82 @@
+#pragma once
+// dijk-check's HTTP side on libmicrohttpd: a unix socket (access by file permission: group dijk-api) and
+// optionally TCP (bearer tokens), each answered by a pool of worker threads on epoll, so a slow client
+// holds a connection slot, never a worker. Limits: connections, body size (413, refused from
+// Content-Length before the body is read), requests a second per client (429), an idle timeout and a
+// header deadline (a reaper cuts connections whose headers are not in after header_timeout_s: slowloris).
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "apps/dijk-check/api_metrics.h"
+#include "apps/dijk-check/check_service.h"
+#include "apps/dijk-check/rate_limiter.h"
+
+struct MHD_Daemon;
+struct MHD_Connection;
+
+namespace dijk::check {
+
+struct ServerOptions {
+  std::string socket_path;   // empty: no unix socket
+  std::string socket_group;  // chgrp of the socket when it exists (root only); empty: leave it
+  std::string listen;        // "HOST:PORT"; empty: no TCP
+  std::vector<std::pair<std::string, std::string>> tokens;  // name, secret
+  std::uint64_t max_body_bytes = 64ull << 20;
+  std::uint32_t rate_per_client = 100;
+  std::uint32_t header_timeout_s = 10;
+  std::uint32_t idle_timeout_s = 30;
+  std::uint32_t threads = 2;
+  std::uint32_t max_connections = 1024;
+};
+
+class HttpServer {
+ public:
+  HttpServer(ServerOptions options, const CheckService& service, ApiMetrics& metrics);
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  void start();  // throws std::runtime_error when a listener cannot be set up
+  void stop();
+  std::uint16_t tcp_port() const { return tcp_port_; }
+
+  struct Listener;  // one MHD daemon: the unix socket or TCP
+  struct Request;   // one request's state across access-handler calls
+  struct Tracked;   // one connection, for the header deadline
+
+  // libmicrohttpd callbacks (public for the C trampolines in http_server.cpp).
+  int on_access(Listener& l, MHD_Connection* c, const char* url, const char* method, const char* data,
+                std::size_t* size, void** state);
+  void on_completed(MHD_Connection* c, void** state);
+  void on_connection(MHD_Connection* c, void** socket_state, bool started);
+
+ private:
+  MHD_Daemon* start_daemon(Listener& l, int listen_fd, const void* addr, std::size_t addr_len);
+  int answer(MHD_Connection* c, Request& r, const Answer& a);
+  Answer route(Request& r);
+  void reap_loop();
+
+  ServerOptions options_;
+  const CheckService& service_;
+  ApiMetrics& metrics_;
+  RateLimiter limiter_;
+  std::vector<std::unique_ptr<Listener>> listeners_;
+  std::uint16_t tcp_port_ = 0;
+
+  std::mutex tracked_mutex_;  // guards tracked_ (connection notify callbacks and the reaper)
+  std::map<MHD_Connection*, std::unique_ptr<Tracked>> tracked_;
+  std::mutex reap_mutex_;
+  std::condition_variable reap_wake_;
+  bool stopping_ = false;
+  std::thread reaper_;
+};
+
+}  // namespace dijk::check

@@ -1,0 +1,143 @@
+// dijk-check: the local check API (docs/check-api.md). A hosting platform asks it about an upload before
+// publishing it: over a unix socket (group dijk-api) or TCP with a bearer token. It serves the same set as
+// dijkd (swapped when dijk-control installs a new one) and journals hits into its own journal, which
+// dijk-control reports like the wire journal.
+#include <pthread.h>
+#include <signal.h>
+
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <stdexcept>
+#include <string>
+
+#include "apps/dijk-check/api_metrics.h"
+#include "apps/dijk-check/check_engine.h"
+#include "apps/dijk-check/check_service.h"
+#include "apps/dijk-check/http_server.h"
+#include "config/metrics/http_exporter.h"
+#include "config/notify/sd_notify.h"
+#include "config/schema/loader.h"
+#include "control/journal/journal_writer.h"
+#include "dataplane/pipeline/live_set.h"
+
+namespace {
+
+using namespace dijk;
+
+void log(const std::string& line) {
+  std::cerr << "dijk-check: " << line << std::endl;
+}
+
+// The secret is the file's first line; a missing or empty file refuses to start (a typo would otherwise
+// lock every client out, or worse, accept an empty token).
+std::string read_token(const CheckApiToken& t) {
+  std::ifstream in(t.token_file);
+  std::string secret;
+  if (!in || !std::getline(in, secret)) throw std::runtime_error("cannot read token file " + t.token_file);
+  while (!secret.empty() && (secret.back() == '\r' || secret.back() == ' ')) secret.pop_back();
+  if (secret.size() < 16)
+    throw std::runtime_error("token " + t.name + ": the secret must be 16 bytes or more");
+  return secret;
+}
+
+int run(const std::string& config_file) {
+  const auto loaded = load_config_file(config_file);
+  if (!loaded.ok()) {
+    std::cerr << loaded.error_text();
+    return 2;
+  }
+  const Config& config = loaded.config;
+  const CheckApiConfig& api = config.check_api;
+  sigset_t signals;
+  sigemptyset(&signals);
+  for (int s : {SIGHUP, SIGTERM, SIGINT}) sigaddset(&signals, s);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);
+
+  try {
+    LiveSet live(config.paths.set, /*serve_later=*/true);
+    live.watch(std::chrono::milliseconds(1000));
+    check::CheckEngine engine(live, static_cast<int>(config.hashing.pdq_max_distance));
+
+    journal::JournalOptions jopts;
+    jopts.dir = api.journal;
+    jopts.appliance_id = config.appliance_id;
+    jopts.ack_state = config.paths.state + "/reporter-ack-api";
+    journal::JournalWriter journal(jopts);
+    auto journal_hits = [&journal](const std::vector<HitEvent>& hits) {
+      std::uint64_t ticket = 0;
+      for (const HitEvent& h : hits) ticket = journal.append_shared(h);
+      return journal.wait_durable_shared(ticket);
+    };
+
+    VerdictPolicy policy(config.policy.default_action, config.policy.lists, config.policy.categories);
+    check::CheckService service(engine, live, policy, journal_hits, api.max_hashes);
+
+    metrics::Registry registry;
+    check::ApiMetrics api_metrics(registry);
+    check::ServerOptions options;
+    options.socket_path = api.socket;
+    options.socket_group = api.socket_group;
+    options.listen = api.listen;
+    for (const auto& t : api.tokens) options.tokens.emplace_back(t.name, read_token(t));
+    options.max_body_bytes = std::uint64_t{api.max_body_mb} << 20;
+    options.rate_per_client = api.rate_per_client;
+    options.header_timeout_s = api.header_timeout_s;
+    options.idle_timeout_s = api.idle_timeout_s;
+    options.threads = api.threads;
+    options.max_connections = api.max_connections;
+    check::HttpServer server(options, service, api_metrics);
+    server.start();
+
+    std::unique_ptr<metrics::HttpExporter> exporter;
+    if (config.metrics.enabled && !api.metrics_listen.empty()) {
+      exporter = std::make_unique<metrics::HttpExporter>(registry, api.metrics_listen);
+      exporter->start();
+    }
+    log("serving" + (api.socket.empty() ? std::string() : " on " + api.socket) +
+        (api.listen.empty() ? std::string() : ", tcp port " + std::to_string(server.tcp_port())) +
+        (exporter ? ", metrics port " + std::to_string(exporter->port()) : std::string()) + ", set version " +
+        std::to_string(engine.set_version()));
+    sd::ready("serving");
+    for (;;) {
+      int sig = 0;
+      if (sigwait(&signals, &sig) != 0) continue;
+      if (sig == SIGHUP) {
+        live.check_now();  // config changes need a restart: every [check_api] key is [restart]
+        continue;
+      }
+      sd::stopping();
+      break;
+    }
+    server.stop();
+    if (exporter) exporter->stop();
+    journal.close();
+  } catch (const std::exception& e) {
+    log(e.what());
+    return 2;
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string config_file = kDefaultConfigPath;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--config" && i + 1 < argc) {
+      config_file = argv[++i];
+    } else if (arg == "--help" || arg == "-h") {
+      std::cout
+          << "usage: dijk-check [--config FILE]\n"
+             "The local check API: POST /v1/check, GET /v1/hash/ALG/HEX, POST /v1/hashes, POST /v1/pdq,\n"
+             "GET /v1/health. Configured in [check_api] and [policy]; see docs/check-api.md.\n";
+      return 0;
+    } else {
+      std::cerr << "dijk-check: unknown argument '" << arg << "' (usage: dijk-check [--config FILE])\n";
+      return 64;
+    }
+  }
+  return run(config_file);
+}

@@ -1,0 +1,48 @@
+#include "core/verdict.h"
+
+#include <algorithm>
+
+namespace dijk {
+
+const char* verdict_name(Verdict v) {
+  switch (v) {
+    case Verdict::allow:
+      return "allow";
+    case Verdict::report:
+      return "report";
+    case Verdict::block:
+      return "block";
+  }
+  return "block";
+}
+
+std::optional<Verdict> verdict_from_name(std::string_view name) {
+  for (const Verdict v : {Verdict::allow, Verdict::report, Verdict::block}) {
+    if (name == verdict_name(v)) return v;
+  }
+  return std::nullopt;
+}
+
+namespace {
+const PolicyRule* find_rule(const std::vector<PolicyRule>& rules, std::string_view name) {
+  const auto it =
+      std::find_if(rules.begin(), rules.end(), [&](const PolicyRule& r) { return r.name == name; });
+  return it == rules.end() ? nullptr : &*it;
+}
+}  // namespace
+
+Verdict VerdictPolicy::action_for(std::string_view list, std::string_view category) const {
+  if (const PolicyRule* r = find_rule(by_list_, list)) return r->action;
+  if (!category.empty()) {
+    if (const PolicyRule* r = find_rule(by_category_, category)) return r->action;
+  }
+  return default_;
+}
+
+Verdict VerdictPolicy::verdict_for(std::span<const HitEvent> hits) const {
+  Verdict v = Verdict::allow;
+  for (const HitEvent& h : hits) v = std::max(v, action_for(h.list, h.category));
+  return v;
+}
+
+}  // namespace dijk
