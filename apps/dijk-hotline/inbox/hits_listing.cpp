@@ -46,6 +46,10 @@ HitRow row_of(const inbox::StoredHit& h) {
     row.json[name] = *it;
     row.fields[name] = it->is_string() ? it->get<std::string>() : it->dump();
   }
+  // Nothing an appliance sent is lost from JSON, known to this list or not.
+  for (const auto& [name, value] : report.items()) {
+    if (!row.json.contains(name)) row.json[name] = value;
+  }
   return row;
 }
 

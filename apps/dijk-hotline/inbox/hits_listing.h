@@ -25,13 +25,17 @@ struct HitsQuery {
 };
 
 // The fields of every format, in order (CSV header; JSON keys, a key only when the hit has the field).
-// `received` and `time` are the ISO 8601 UTC forms of received_at and time_ns; they come last so that
-// scripts that cut CSV columns by number keep working.
+// `received` and `time` are the ISO 8601 UTC forms of received_at and time_ns. Columns are only ever
+// added at the end, so that scripts that cut CSV columns by number keep working. JSON also keeps any
+// field a newer appliance sends that this list does not know yet, after the known ones.
 inline constexpr const char* kHitFields[] = {
-    "received_at", "key",           "appliance", "position",       "time_ns",  "source",
-    "kind",        "algorithm",     "hash",      "list",           "category", "size",
-    "file_type",   "method",        "client_ip", "client_ip_hmac", "url",      "url_hmac",
-    "filename",    "filename_hmac", "path",      "path_hmac",      "received", "time"};
+    "received_at",    "key",         "appliance",        "position",  "time_ns",
+    "source",         "kind",        "algorithm",        "hash",      "list",
+    "category",       "size",        "file_type",        "method",    "client_ip",
+    "client_ip_hmac", "url",         "url_hmac",         "filename",  "filename_hmac",
+    "path",           "path_hmac",   "received",         "time",      "set_version",
+    "pdq_distance",   "pdq_quality", "truncated_fields", "server_ip", "server_port",
+    "client_port",    "customer",    "upload_id",        "action"};
 
 // Returns the number of hits printed (or counted).
 std::uint64_t print_hits(const std::filesystem::path& db, const HitsQuery& query, std::ostream& out);

@@ -39,7 +39,9 @@ class InboxHitsCli : public ::testing::Test {
                        {"hash", hash},
                        {"list", list},
                        {"category", "A1"},
-                       {"url", url}};
+                       {"url", url},
+                       {"set_version", 7},
+                       {"newer_field", "x"}};
     inbox::InboxHit h;
     h.key = hit["key"];
     h.appliance = appliance;
@@ -101,7 +103,7 @@ TEST_F(InboxHitsCli, CsvAndJsonCarryTheSameFieldsAndCsvQuotes) {
   EXPECT_EQ(header.rfind("received_at,key,appliance,position,time_ns,source,", 0), 0u);
   EXPECT_NE(header.find(",received,time"), std::string::npos);
   EXPECT_NE(csv.out.find(",\"http://up.example/y,\"\"z\"\".jpg\","), std::string::npos) << csv.out;
-  EXPECT_NE(csv.out.find(",2025-12-05T03:00:00Z,2025-12-05T02:59:00Z\n"), std::string::npos) << csv.out;
+  EXPECT_NE(csv.out.find(",2025-12-05T03:00:00Z,2025-12-05T02:59:00Z,7,"), std::string::npos) << csv.out;
 
   const auto json = hits({"--json", "--list", "B"});
   const auto j = nlohmann::json::parse(json.out);
@@ -110,9 +112,13 @@ TEST_F(InboxHitsCli, CsvAndJsonCarryTheSameFieldsAndCsvQuotes) {
   EXPECT_EQ(j["url"], "http://evil/\x1b[2J\nforged");  // JSON escapes it itself
   std::string csv_fields = header + ",";
   for (const auto& [key, value] : j.items()) {
+    if (key == "newer_field") continue;
     EXPECT_NE(csv_fields.find(key + ","), std::string::npos) << key << " is in JSON but not in CSV";
   }
   EXPECT_FALSE(j.contains("client_ip"));  // only what the hit has
+  EXPECT_EQ(j["set_version"], 7);
+  EXPECT_EQ(j["newer_field"], "x");  // a field this version does not know is kept in JSON
+  EXPECT_NE(csv.out.find(",7,"), std::string::npos) << csv.out;
 }
 
 TEST_F(InboxHitsCli, CountsPerApplianceAndPerList) {
