@@ -5,11 +5,13 @@
 #include <csignal>
 #include <ctime>
 #include <iostream>
-#include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
 
+#include "apps/dijk-hotline/inbox/hits_listing.h"
 #include "apps/dijk-hotline/inbox/inbox_server.h"
+#include "config/cli/time_arg.h"
+#include "core/unix_time.h"
 
 namespace dijk::hotline {
 namespace {
@@ -18,21 +20,6 @@ namespace {
 std::atomic<bool> g_stop{false};
 extern "C" void on_signal(int) {
   g_stop.store(true);
-}
-
-// Unix seconds, or an ISO 8601 UTC time (2026-11-28T19:00:00Z, or just the date).
-std::int64_t parse_time(const std::string& s) {
-  if (!s.empty() && s.find_first_not_of("0123456789") == std::string::npos) return std::stoll(s);
-  std::tm tm{};
-  const char* end = ::strptime(s.c_str(), "%Y-%m-%dT%H:%M:%SZ", &tm);
-  if (end == nullptr || *end != '\0') {
-    tm = {};
-    end = ::strptime(s.c_str(), "%Y-%m-%d", &tm);
-    if (end == nullptr || *end != '\0') {
-      throw cli::UsageError("--since wants unix seconds or YYYY-MM-DD[THH:MM:SSZ], got '" + s + "'");
-    }
-  }
-  return static_cast<std::int64_t>(::timegm(&tm));
 }
 
 std::uint64_t count_option(const cli::ParsedArgs& a, const std::string& name, std::uint64_t fallback) {
@@ -48,22 +35,6 @@ std::uint64_t count_option(const cli::ParsedArgs& a, const std::string& name, st
 std::chrono::milliseconds ms_option(const cli::ParsedArgs& a, const std::string& name,
                                     std::chrono::milliseconds fallback) {
   return std::chrono::milliseconds(count_option(a, name, static_cast<std::uint64_t>(fallback.count())));
-}
-
-std::string csv_field(const std::string& v) {
-  if (v.find_first_of(",\"\n\r") == std::string::npos) return v;
-  std::string out = "\"";
-  for (char c : v) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
-}
-
-std::string field(const nlohmann::json& j, const char* name) {
-  const auto it = j.find(name);
-  if (it == j.end()) return "";
-  return it->is_string() ? it->get<std::string>() : it->dump();
 }
 
 int run_inbox(const cli::ParsedArgs& a) {
@@ -119,41 +90,36 @@ int run_inbox(const cli::ParsedArgs& a) {
 
 int run_hits(const cli::ParsedArgs& a) {
   const std::filesystem::path db = a.required("--db");
-  if (a.flag("--json") && a.flag("--csv")) throw cli::UsageError("--json or --csv, not both");
+  const int formats = (a.flag("--json") ? 1 : 0) + (a.flag("--csv") ? 1 : 0) + (a.flag("--counts") ? 1 : 0);
+  if (formats > 1) throw cli::UsageError("one of --json, --csv and --counts");
+  HitsQuery q;
+  q.format = a.flag("--json")     ? HitsFormat::json
+             : a.flag("--csv")    ? HitsFormat::csv
+             : a.flag("--counts") ? HitsFormat::counts
+                                  : HitsFormat::table;
+  const std::int64_t now = unix_now();
+  // Plain digits stay unix seconds, as before the shared time syntax.
+  const auto time_option = [&](const char* name) -> std::optional<std::int64_t> {
+    const auto v = a.value(name);
+    if (!v) return std::nullopt;
+    if (!v->empty() && v->size() <= 12 && v->find_first_not_of("0123456789") == std::string::npos) {
+      return std::stoll(*v);
+    }
+    return cli::parse_time_arg(*v, now, name);
+  };
+  q.since = time_option("--since").value_or(0);
+  q.until = time_option("--until");
+  q.appliance = a.value("--appliance");
+  q.list = a.value("--list");
+  q.source = a.value("--source");
+  q.hash = a.value("--hash");
+  if (a.value("--limit")) q.limit = count_option(a, "--limit", 0);
   if (!std::filesystem::exists(db)) throw std::runtime_error("no inbox database at " + db.string());
-  const std::int64_t since = a.value("--since") ? parse_time(*a.value("--since")) : 0;
-  print_hits(db, since, a.flag("--json") ? HitsFormat::json : HitsFormat::csv, std::cout);
+  print_hits(db, q, std::cout);
   return cli::kExitOk;
 }
 
 }  // namespace
-
-void print_hits(const std::filesystem::path& db, std::int64_t since, HitsFormat format, std::ostream& out) {
-  inbox::InboxStore store(db);
-  if (format == HitsFormat::csv) {
-    out << "received_at,key,appliance,position,time_ns,source,kind,algorithm,hash,list,category,size,file_"
-           "type,"
-           "method,client_ip,client_ip_hmac,url,url_hmac,filename,filename_hmac,path,path_hmac\n";
-  }
-  store.list(since, [&](const inbox::StoredHit& h) {
-    auto j = nlohmann::json::parse(h.report, nullptr, false);
-    if (j.is_discarded()) j = nlohmann::json::object();
-    j["received_at"] = h.received_at;
-    if (format == HitsFormat::json) {
-      out << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
-      return;
-    }
-    out << h.received_at;
-    for (const char* name :
-         {"key",           "appliance", "position",       "time_ns",  "source",   "kind",
-          "algorithm",     "hash",      "list",           "category", "size",     "file_type",
-          "method",        "client_ip", "client_ip_hmac", "url",      "url_hmac", "filename",
-          "filename_hmac", "path",      "path_hmac"}) {
-      out << "," << csv_field(field(j, name));
-    }
-    out << "\n";
-  });
-}
 
 cli::Verb inbox_verb() {
   return {
@@ -190,14 +156,26 @@ cli::Verb hits_verb() {
   return {
       "hits",
       "list the hits the inbox holds",
-      "hits [--since T] [--json|--csv] --db FILE",
-      "Prints every stored hit received at or after --since (unix seconds or YYYY-MM-DD[THH:MM:SSZ]),\n"
-      "oldest first: CSV with a header (default), or one JSON object a line as the appliance sent it plus\n"
-      "received_at.",
+      "hits --db FILE [--since T] [--until T] [--appliance ID] [--list NAME] [--source S] [--hash HEX]\n"
+      "     [--limit N] [--json|--csv|--counts]",
+      "Prints the stored hits that match every filter given, oldest first: a table with ISO 8601 UTC times\n"
+      "(default), CSV with a header (--csv, quoted per RFC 4180), or one JSON object a line (--json) with "
+      "the\n"
+      "same fields as the CSV (a JSON key only when the hit has it); --counts prints hits per appliance and\n"
+      "per list instead. Times (received at the inbox): YYYY-MM-DD[THH:MM[:SS]][Z] in UTC, a time ago (90s,\n"
+      "45m, 2h, 7d, 2w), now, @SECONDS or plain unix seconds; --since is inclusive, --until exclusive.\n"
+      "--limit keeps the newest N matches. Table cells are escaped for the terminal.",
       {{"--db", true, "the inbox database", "FILE"},
        {"--since", true, "only hits received at or after this time", "T"},
+       {"--until", true, "only hits received before this time", "T"},
+       {"--appliance", true, "only this appliance's hits", "ID"},
+       {"--list", true, "only hits on this list", "NAME"},
+       {"--source", true, "only hits from this source (wire, scan...)", "S"},
+       {"--hash", true, "only hits of this hash (hex)", "HEX"},
+       {"--limit", true, "only the newest N matches", "N"},
        {"--json", false, "one JSON object a line", ""},
-       {"--csv", false, "CSV with a header (the default)", ""}},
+       {"--csv", false, "CSV with a header", ""},
+       {"--counts", false, "hits per appliance and per list", ""}},
       run_hits,
   };
 }

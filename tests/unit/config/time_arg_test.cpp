@@ -37,7 +37,7 @@ TEST(TimeArg, HostileOrWrongTextIsAUsageErrorNamingTheOption) {
       (void)parse_time_arg(bad, kNow, "--since");
       ADD_FAILURE() << "accepted `" << bad << "`";
     } catch (const UsageError& e) {
-      EXPECT_EQ(std::string(e.what()).rfind("--since: ", 0), 0u) << e.what();
+      EXPECT_EQ(std::string(e.what()).rfind("--since wants YYYY-MM-DD", 0), 0u) << e.what();
     }
   }
 }

@@ -1,0 +1,174 @@
+#include "apps/dijk-hotline/inbox/hits_listing.h"
+
+#include <algorithm>
+#include <deque>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <ostream>
+#include <vector>
+
+#include "apps/dijk-hotline/inbox/inbox_store.h"
+#include "config/cli/time_arg.h"
+#include "hashcore/util/safe_text.h"
+
+namespace dijk::hotline {
+namespace {
+
+// One hit's fields by name, as text ("" when the hit lacks one).
+struct HitRow {
+  std::map<std::string, std::string> fields;
+  nlohmann::json json;  // the same fields, numbers kept as numbers
+  const std::string& get(const std::string& name) const {
+    static const std::string kEmpty;
+    const auto it = fields.find(name);
+    return it == fields.end() ? kEmpty : it->second;
+  }
+};
+
+std::string lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+  return s;
+}
+
+HitRow row_of(const inbox::StoredHit& h) {
+  auto report = nlohmann::json::parse(h.report, nullptr, false);
+  if (!report.is_object()) report = nlohmann::json::object();
+  report["received_at"] = h.received_at;
+  report["received"] = cli::format_iso_utc(h.received_at);
+  if (const auto t = report.find("time_ns"); t != report.end() && t->is_number_unsigned()) {
+    report["time"] = cli::format_iso_utc(static_cast<std::int64_t>(t->get<std::uint64_t>() / 1'000'000'000));
+  }
+  HitRow row;
+  row.json = nlohmann::json::object();
+  for (const char* name : kHitFields) {
+    const auto it = report.find(name);
+    if (it == report.end() || it->is_null()) continue;
+    row.json[name] = *it;
+    row.fields[name] = it->is_string() ? it->get<std::string>() : it->dump();
+  }
+  // Nothing an appliance sent is lost from JSON, known to this list or not.
+  for (const auto& [name, value] : report.items()) {
+    if (!row.json.contains(name)) row.json[name] = value;
+  }
+  return row;
+}
+
+bool matches(const HitRow& r, const HitsQuery& q) {
+  if (q.until && r.json.value("received_at", std::int64_t{0}) >= *q.until) return false;
+  if (q.appliance && r.get("appliance") != *q.appliance) return false;
+  if (q.list && r.get("list") != *q.list) return false;
+  if (q.source && r.get("source") != *q.source) return false;
+  if (q.hash && lower(r.get("hash")) != lower(*q.hash)) return false;
+  return true;
+}
+
+std::string csv_field(const std::string& v) {
+  if (v.find_first_of(",\"\n\r") == std::string::npos) return v;
+  std::string out = "\"";
+  for (char c : v) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+// Display width of printable text: code points (the escaped form is ASCII but for printable UTF-8).
+std::size_t width(const std::string& s) {
+  return static_cast<std::size_t>(std::count_if(
+      s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
+}
+
+void print_table(const std::vector<HitRow>& rows, std::ostream& out) {
+  // The name of what was uploaded: the URL on the wire, the path in a scan, else the form's file name.
+  const auto name_of = [](const HitRow& r) {
+    for (const char* f : {"url", "path", "filename", "url_hmac", "path_hmac", "filename_hmac"}) {
+      if (!r.get(f).empty()) return r.get(f);
+    }
+    return std::string();
+  };
+  const std::vector<std::string> header{"RECEIVED", "TIME",      "APPLIANCE", "SOURCE", "LIST",
+                                        "CATEGORY", "ALGORITHM", "HASH",      "NAME"};
+  std::vector<std::vector<std::string>> cells{header};
+  for (const HitRow& r : rows) {
+    cells.push_back({r.get("received"), r.get("time"), r.get("appliance"), r.get("source"), r.get("list"),
+                     r.get("category"), r.get("algorithm"), r.get("hash"), name_of(r)});
+    for (std::string& c : cells.back()) c = printable_text(c.empty() ? "-" : c);
+  }
+  std::vector<std::size_t> widths(header.size(), 0);
+  for (const auto& line : cells) {
+    for (std::size_t i = 0; i < line.size(); ++i) widths[i] = std::max(widths[i], width(line[i]));
+  }
+  for (const auto& line : cells) {
+    for (std::size_t i = 0; i < line.size(); ++i) {
+      out << line[i];
+      if (i + 1 < line.size()) out << std::string(widths[i] - width(line[i]) + 2, ' ');
+    }
+    out << "\n";
+  }
+}
+
+void print_counts(const std::vector<HitRow>& rows, std::ostream& out) {
+  for (const char* by : {"appliance", "list"}) {
+    std::map<std::string, std::uint64_t> counts;
+    for (const HitRow& r : rows) ++counts[r.get(by)];
+    std::vector<std::pair<std::string, std::uint64_t>> sorted(counts.begin(), counts.end());
+    std::stable_sort(sorted.begin(), sorted.end(),
+                     [](const auto& a, const auto& b) { return a.second > b.second; });
+    std::size_t w = std::string(by).size();
+    for (auto& [name, n] : sorted) {
+      name = printable_text(name.empty() ? "-" : name);
+      w = std::max(w, width(name));
+    }
+    out << (std::string(by) == "list" ? "LIST" : "APPLIANCE")
+        << std::string(w - std::string(by).size() + 2, ' ') << "HITS\n";
+    for (const auto& [name, n] : sorted) out << name << std::string(w - width(name) + 2, ' ') << n << "\n";
+    out << "\n";
+  }
+  out << "total  " << rows.size() << "\n";
+}
+
+}  // namespace
+
+std::uint64_t print_hits(const std::filesystem::path& db, const HitsQuery& q, std::ostream& out) {
+  inbox::InboxStore store(db);
+  std::deque<HitRow> kept;
+  store.list(q.since, [&](const inbox::StoredHit& h) {
+    HitRow r = row_of(h);
+    if (!matches(r, q)) return;
+    kept.push_back(std::move(r));
+    if (q.limit && kept.size() > *q.limit) kept.pop_front();
+  });
+  const std::vector<HitRow> rows(std::make_move_iterator(kept.begin()), std::make_move_iterator(kept.end()));
+  switch (q.format) {
+    case HitsFormat::table:
+      print_table(rows, out);
+      break;
+    case HitsFormat::counts:
+      print_counts(rows, out);
+      break;
+    case HitsFormat::csv: {
+      const char* sep = "";
+      for (const char* name : kHitFields) {
+        out << sep << name;
+        sep = ",";
+      }
+      out << "\n";
+      for (const HitRow& r : rows) {
+        sep = "";
+        for (const char* name : kHitFields) {
+          out << sep << csv_field(r.get(name));
+          sep = ",";
+        }
+        out << "\n";
+      }
+      break;
+    }
+    case HitsFormat::json:
+      for (const HitRow& r : rows)
+        out << r.json.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+      break;
+  }
+  return rows.size();
+}
+
+}  // namespace dijk::hotline
