@@ -103,7 +103,7 @@ Answer CheckService::check(std::span<const std::uint8_t> file, const Caller& cal
 Answer CheckService::hash(std::string_view algorithm, std::string_view hex) const {
   const HashQuery q = parse_hash(algorithm, hex);
   if (!q.error.empty()) return error_answer(400, "bad_hash", q.error);
-  json j = lookup_json(policy_, engine_.lookup(*q.algorithm, q.digest));
+  json j = lookup_json(policy_, engine_.lookup(*q.algorithm, q.digest()));
   j["algorithm"] = std::string(algorithm_name(*q.algorithm));
   j["hash"] = q.text;
   Answer a;
@@ -122,7 +122,7 @@ Answer CheckService::hashes(std::string_view body) const {
   std::vector<DigestQuery> queries;
   queries.reserve(req.hashes.size());
   for (const HashQuery& q : req.hashes) {
-    if (q.error.empty()) queries.push_back({*q.algorithm, q.digest});
+    if (q.error.empty()) queries.push_back({*q.algorithm, q.digest()});
   }
   const std::vector<LookupReport> reports = engine_.lookup_batch(queries);
   std::size_t next_report = 0;

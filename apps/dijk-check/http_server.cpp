@@ -9,6 +9,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -67,6 +68,8 @@ struct HttpServer::Request {
   std::optional<UploadBody> upload;  // POST /v1/check
   std::string text;                  // POST /v1/hashes, /v1/pdq
   bool text_too_large = false;
+  std::uint64_t held = 0;    // bytes of body_bytes_ this request holds
+  bool over_budget = false;  // its body did not fit in the servers' body budget: dropped
   Caller caller;
 };
 
@@ -92,7 +95,8 @@ HttpServer::HttpServer(ServerOptions options, const CheckService& service, ApiMe
     : options_(std::move(options)),
       service_(service),
       metrics_(metrics),
-      limiter_(options_.rate_per_client) {}
+      limiter_(options_.rate_per_client),
+      body_budget_(std::max<std::uint64_t>(256ull << 20, 4 * options_.max_body_bytes)) {}
 
 HttpServer::~HttpServer() {
   stop();
@@ -300,7 +304,7 @@ int HttpServer::answer(MHD_Connection* c, Request& r, const Answer& a) {
   if (resp == nullptr) return MHD_NO;
   MHD_add_response_header(resp, "Content-Type", "application/json");
   if (a.status == 401) MHD_add_response_header(resp, "WWW-Authenticate", "Bearer realm=\"dijk-check\"");
-  if (a.status == 429) MHD_add_response_header(resp, "Retry-After", "1");
+  if (a.status == 429 || a.status == 503) MHD_add_response_header(resp, "Retry-After", "1");
   const MHD_Result ret = MHD_queue_response(c, a.status, resp);
   MHD_destroy_response(resp);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - r.started).count();
@@ -380,7 +384,17 @@ int HttpServer::on_access(Listener& l, MHD_Connection* c, const char* url, const
   if (*size > 0) {
     // A chunked body has no Content-Length: its size is checked as it comes.
     const std::span<const std::uint8_t> bytes(reinterpret_cast<const std::uint8_t*>(data), *size);
-    if (r->upload) {
+    if (!r->over_budget) {
+      if (body_bytes_.fetch_add(*size) + *size > body_budget_) {
+        body_bytes_.fetch_sub(*size);
+        r->over_budget = true;
+      } else {
+        r->held += *size;
+      }
+    }
+    if (r->over_budget) {
+      // Dropped: the request is answered 503 once its body has been read.
+    } else if (r->upload) {
       r->upload->feed(bytes);
     } else if (r->body_expected && !r->text_too_large) {
       if (r->text.size() + bytes.size() > kMaxJsonBodyBytes) {
@@ -395,16 +409,19 @@ int HttpServer::on_access(Listener& l, MHD_Connection* c, const char* url, const
   }
   Answer a;
   try {
-    a = route(*r);
+    a = r->over_budget ? error_answer(503, "busy", "too many large bodies at once; retry shortly")
+                       : route(*r);
   } catch (const std::exception& e) {
     a = error_answer(500, "internal", e.what());
   }
   if (a.status == 413) metrics_.reject("too_large");
   if (a.status == 400) metrics_.reject("bad_request");
+  if (r->over_budget) metrics_.reject("body_budget");
   return answer(c, *r, a);
 }
 
 void HttpServer::on_completed(MHD_Connection* c, void** state) {
+  if (const auto* r = static_cast<Request*>(*state)) body_bytes_.fetch_sub(r->held);
   delete static_cast<Request*>(*state);
   *state = nullptr;
   // A kept-alive connection's next request has the same header deadline, counted from now.

@@ -70,6 +70,10 @@ class HttpServer {
   RateLimiter limiter_;
   std::vector<std::unique_ptr<Listener>> listeners_;
   std::uint16_t tcp_port_ = 0;
+  // Bytes of request bodies held by all requests together, and the most they may hold: many large uploads
+  // at once get 503 rather than take the appliance's memory (max_body_mb bounds only one).
+  std::atomic<std::uint64_t> body_bytes_{0};
+  std::uint64_t body_budget_ = 0;
 
   std::mutex tracked_mutex_;  // guards tracked_ (connection notify callbacks and the reaper)
   std::map<MHD_Connection*, std::unique_ptr<Tracked>> tracked_;

@@ -123,13 +123,12 @@ HashQuery parse_hash(std::string_view algorithm, std::string_view hex) {
     q.algorithm.reset();
     return q;
   }
-  auto bytes = from_hex(hex);
-  if (!bytes) {
+  q.digest_size = digest_size(*q.algorithm);
+  if (!from_hex_into(hex, std::span<std::uint8_t>(q.digest_bytes.data(), q.digest_size))) {
     q.error = "not hex";
     q.algorithm.reset();
-    return q;
+    q.digest_size = 0;
   }
-  q.digest = std::move(*bytes);
   return q;
 }
 

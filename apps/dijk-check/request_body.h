@@ -3,6 +3,7 @@
 // of a multipart/form-data body, split by the wire path's streaming MultipartSplitter), the hash list of
 // POST /v1/hashes and the PDQ query of POST /v1/pdq. Everything here is fed hostile bytes by
 // tests/fuzz/check (fuzz_check_request) and answers malformed input with a reason, never a crash.
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -58,8 +59,11 @@ const char* upload_status_reason(UploadBody::Status s);
 struct HashQuery {
   std::string text;  // as sent (cut to 200 bytes for the answer)
   std::optional<Algorithm> algorithm;
-  std::vector<std::uint8_t> digest;
   std::string error;  // set when the entry is not a hash
+  // The digest in place (no allocation per hash: a /v1/hashes call parses 10,000 of them).
+  std::array<std::uint8_t, kMaxDigestSize> digest_bytes{};
+  std::size_t digest_size = 0;
+  std::span<const std::uint8_t> digest() const { return {digest_bytes.data(), digest_size}; }
 };
 
 // {"hashes": ["hex", ...]} where each entry is a hex string (the algorithm follows its length: 32 md5,

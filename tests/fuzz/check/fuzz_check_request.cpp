@@ -32,7 +32,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       const auto r = dijk::check::parse_hash_list(text, 64);
       if (r.error.empty() && r.hashes.size() > 64) __builtin_trap();
       for (const auto& q : r.hashes) {
-        if (q.error.empty() && (!q.algorithm || q.digest.size() != dijk::digest_size(*q.algorithm)))
+        if (q.error.empty() && (!q.algorithm || q.digest().size() != dijk::digest_size(*q.algorithm)))
           __builtin_trap();
       }
       break;

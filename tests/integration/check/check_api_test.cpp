@@ -71,8 +71,8 @@ std::size_t collect(char* p, std::size_t size, std::size_t n, void* out) {
 
 class CheckDaemon {
  public:
-  CheckDaemon() {
-    dir_ = fs::temp_directory_path() / ("dijk-check-it-" + std::to_string(::getpid()));
+  explicit CheckDaemon(const std::string& name = "main", unsigned rate_per_client = 100000) {
+    dir_ = fs::temp_directory_path() / ("dijk-check-it-" + name + "-" + std::to_string(::getpid()));
     fs::remove_all(dir_);
     fs::create_directories(dir_ / "state");
     listed_md5_ = md5_hex(read_file(kListed));
@@ -87,7 +87,7 @@ class CheckDaemon {
         << "socket_group = \"\"\n"
         << "listen = \"127.0.0.1:" << port_ << "\"\n"
         << "tokens = [{ name = \"web\", token_file = \"" << (dir_ / "token").string() << "\" }]\n"
-        << "max_body_mb = 2\nrate_per_client = 100000\nheader_timeout_s = 2\n"
+        << "max_body_mb = 2\nrate_per_client = " << rate_per_client << "\nheader_timeout_s = 2\n"
         << "journal = \"" << journal().string() << "\"\n"
         << "metrics_listen = \"127.0.0.1:0\"\n";
     pid_ = ::fork();
@@ -381,6 +381,18 @@ TEST_F(CheckApi, SlowlorisNeverHoldsAWorker) {
   EXPECT_EQ(cut, kSlow);
   EXPECT_TRUE(daemon_->alive());
   EXPECT_EQ(daemon_->get("/v1/health").status, 200);
+}
+
+TEST(CheckApiLimits, ClientOverItsRateGets429) {
+  // One request a second per client. The start-up health poll is the socket's client (its uid); the token
+  // is another client, whose first request passes and whose next one, right after it, is refused.
+  CheckDaemon daemon("rate", 1);
+  const std::string token = kToken;
+  EXPECT_EQ(daemon.request("GET", "/v1/health", "", {}, &token).status, 200);
+  const Reply refused = daemon.request("GET", "/v1/health", "", {}, &token);
+  EXPECT_EQ(refused.status, 429);
+  EXPECT_EQ(refused.doc()["error"]["code"], "rate_limited");
+  EXPECT_TRUE(daemon.alive());
 }
 
 }  // namespace

@@ -83,7 +83,7 @@ TEST(HashList, EntriesAreAnsweredOneByOne) {
   ASSERT_TRUE(r.error.empty()) << r.error;
   ASSERT_EQ(r.hashes.size(), 7u);
   EXPECT_EQ(r.hashes[0].algorithm, Algorithm::md5);
-  EXPECT_EQ(r.hashes[0].digest.size(), 16u);
+  EXPECT_EQ(r.hashes[0].digest().size(), 16u);
   EXPECT_EQ(r.hashes[1].algorithm, Algorithm::sha1);
   EXPECT_FALSE(r.hashes[2].error.empty());
   EXPECT_FALSE(r.hashes[3].error.empty());
