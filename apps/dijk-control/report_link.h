@@ -1,7 +1,7 @@
 #pragma once
-// The reporter half of dijk-control: a Reporter built from the [reporting] section, driven by its own
-// thread with exponential backoff and jitter, and a snapshot of how delivery goes (for status, metrics and
-// the watchdog) that any thread may read.
+// The reporter half of dijk-control: a Reporter built from the [reporting] section, whose run() loop
+// (backoff, jitter, polling) turns on a thread of its own, and a snapshot of how delivery goes (for
+// status, metrics and the watchdog) that any thread may read. The link only starts and stops the loop.
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -48,8 +48,7 @@ class ReportLink {
   reporter::QuarantineStore& quarantine() { return reporter_.quarantine(); }
 
  private:
-  void loop();
-  void sleep_unless_stopped(std::chrono::milliseconds d);
+  void record(std::optional<std::size_t> delivered);
 
   reporter::ReporterOptions options_;
   reporter::Reporter reporter_;

@@ -6,10 +6,11 @@
 #include <string>
 #include <vector>
 
+#include "core/field_policy.h"
+
 namespace dijk {
 
 enum class CaptureMode { kMirror, kInline };
-enum class PrivacyAction { kSend, kOmit, kHmac };
 
 struct EalConfig {
   bool hugepages = true;                // false runs DPDK with --no-huge (test rigs, vdevs)
@@ -70,9 +71,9 @@ struct FeedConfig {
 };
 
 struct PrivacyPolicy {
-  PrivacyAction client_ip = PrivacyAction::kHmac;
-  PrivacyAction url = PrivacyAction::kSend;
-  PrivacyAction filename = PrivacyAction::kSend;
+  FieldPolicy client_ip = FieldPolicy::hmac;
+  FieldPolicy url = FieldPolicy::send;
+  FieldPolicy filename = FieldPolicy::send;
   std::string hmac_key = "/var/lib/dijk/state/privacy-hmac.key";
 
   bool operator==(const PrivacyPolicy&) const = default;
@@ -120,12 +121,13 @@ struct Config {
 };
 
 const char* to_string(CaptureMode m);
-const char* to_string(PrivacyAction a);
 
 inline constexpr const char* kDefaultConfigPath = "/etc/dijk/dijk.toml";
 
 // Where the reporter (dijk-control) keeps the journal position the inbox has acknowledged, and where the
 // journal's writer (dijkd) reads it to know which segments retention may delete.
-inline std::string reporter_ack_state_path(const Config& c) { return c.paths.state + "/reporter-ack"; }
+inline std::string reporter_ack_state_path(const Config& c) {
+  return c.paths.state + "/reporter-ack";
+}
 
 }  // namespace dijk

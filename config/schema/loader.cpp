@@ -20,18 +20,6 @@ const char* to_string(CaptureMode m) {
   return m == CaptureMode::kInline ? "inline" : "mirror";
 }
 
-const char* to_string(PrivacyAction a) {
-  switch (a) {
-    case PrivacyAction::kOmit:
-      return "omit";
-    case PrivacyAction::kHmac:
-      return "hmac";
-    case PrivacyAction::kSend:
-      break;
-  }
-  return "send";
-}
-
 std::string ConfigError::to_string() const {
   std::ostringstream out;
   out << file;
@@ -460,15 +448,19 @@ void read_reporting(SchemaReader& r, const toml::table& t, ReportingConfig& rep)
   if (const auto* priv = r.table(t, p, "privacy")) {
     const std::string q = "reporting.privacy";
     r.check_keys(*priv, q, {"client_ip", "url", "filename", "hmac_key"});
-    const std::initializer_list<std::pair<std::string_view, PrivacyAction>> actions = {
-        {"send", PrivacyAction::kSend}, {"omit", PrivacyAction::kOmit}, {"hmac", PrivacyAction::kHmac}};
+    // "hash" is the report verb's spelling of "hmac"; both mean the same policy.
+    const std::initializer_list<std::pair<std::string_view, FieldPolicy>> actions = {
+        {"send", FieldPolicy::send},
+        {"omit", FieldPolicy::omit},
+        {"hmac", FieldPolicy::hmac},
+        {"hash", FieldPolicy::hmac}};
     r.enumeration(*priv, q, "client_ip", rep.privacy.client_ip, actions);
     r.enumeration(*priv, q, "url", rep.privacy.url, actions);
     r.enumeration(*priv, q, "filename", rep.privacy.filename, actions);
     r.string(*priv, q, "hmac_key", rep.privacy.hmac_key, absolute_path_or_empty);
     const auto& pp = rep.privacy;
-    const bool any_hmac = pp.client_ip == PrivacyAction::kHmac || pp.url == PrivacyAction::kHmac ||
-                          pp.filename == PrivacyAction::kHmac;
+    const bool any_hmac =
+        pp.client_ip == FieldPolicy::hmac || pp.url == FieldPolicy::hmac || pp.filename == FieldPolicy::hmac;
     if (any_hmac && pp.hmac_key.empty()) {
       r.error_at(priv->source(),
                  "'reporting.privacy.hmac_key' must be set when a field's policy is \"hmac\"");

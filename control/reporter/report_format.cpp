@@ -31,7 +31,7 @@ void put_field(nlohmann::json& j, const char* name, const std::string& value, Fi
       break;
     case FieldPolicy::omit:
       break;
-    case FieldPolicy::hash:
+    case FieldPolicy::hmac:
       if (key == nullptr) throw std::logic_error("privacy policy hashes a field but no HMAC key is set");
       j[std::string(name) + "_hmac"] = key->hex_mac(value);
       break;

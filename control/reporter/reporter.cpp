@@ -29,7 +29,7 @@ Reporter::Reporter(ReporterOptions options)
     : options_(std::move(options)), quarantine_(quarantine_dir_of(options_)), client_(options_.tls) {
   if (!options_.log) options_.log = [](std::string_view m) { std::cerr << "reporter: " << m << std::endl; };
   if (options_.hmac_key_file) key_ = HmacKey::from_file(*options_.hmac_key_file);
-  if (options_.privacy.any_hash() && !key_) {
+  if (options_.privacy.any_hmac() && !key_) {
     throw std::runtime_error("the privacy policy hashes a field: an HMAC key file is required");
   }
   acked_ = journal::read_ack_position(options_.state_file).value_or(0);
@@ -155,16 +155,27 @@ std::optional<std::size_t> Reporter::deliver_once() {
   }
 }
 
-void Reporter::run(const std::atomic<bool>& stop) {
+void Reporter::run(const std::atomic<bool>& stop, const RunHooks& hooks) {
   RetryBackoff backoff(options_.backoff_initial, options_.backoff_max);
+  const auto tick = [&] {
+    if (hooks.tick) hooks.tick();
+  };
   const auto sleep_unless_stopped = [&](std::chrono::milliseconds d) {
     const auto until = std::chrono::steady_clock::now() + d;
     while (!stop.load() && std::chrono::steady_clock::now() < until) {
+      tick();
       std::this_thread::sleep_for(std::min<std::chrono::milliseconds>(d, std::chrono::milliseconds(20)));
     }
   };
   while (!stop.load()) {
-    const auto delivered = deliver_once();
+    tick();
+    std::optional<std::size_t> delivered;
+    try {
+      delivered = deliver_once();
+    } catch (const std::exception& e) {
+      log(std::string("local error: ") + e.what());
+    }
+    if (hooks.attempted) hooks.attempted(delivered);
     if (!delivered) {
       sleep_unless_stopped(backoff.next_delay());
       continue;

@@ -73,9 +73,18 @@ listen = "[::1]:9100"
   EXPECT_EQ(c.hashing.algorithms, (std::vector<std::string>{"sha256"}));
   EXPECT_FALSE(c.hashing.pdq);
   EXPECT_EQ(c.feed.url, "https://hotline.example/feed");
-  EXPECT_EQ(c.reporting.privacy.client_ip, dijk::PrivacyAction::kOmit);
-  EXPECT_EQ(c.reporting.privacy.url, dijk::PrivacyAction::kSend);
+  EXPECT_EQ(c.reporting.privacy.client_ip, dijk::FieldPolicy::omit);
+  EXPECT_EQ(c.reporting.privacy.url, dijk::FieldPolicy::send);
   EXPECT_EQ(c.metrics.listen, "[::1]:9100");
+}
+
+TEST(ConfigLoader, HashIsAnotherSpellingOfHmacAndRendersAsHmac) {
+  const auto r =
+      dijk::load_config_text("[reporting.privacy]\nurl = \"hash\"\nfilename = \"hmac\"\n", "dijk.toml");
+  ASSERT_TRUE(r.ok()) << r.error_text();
+  EXPECT_EQ(r.config.reporting.privacy.url, dijk::FieldPolicy::hmac);
+  EXPECT_EQ(r.config.reporting.privacy.filename, dijk::FieldPolicy::hmac);
+  EXPECT_EQ(dijk::field_policy_name(r.config.reporting.privacy.url), "hmac");
 }
 
 TEST(ConfigLoader, UnknownKeyGetsDidYouMean) {
@@ -123,9 +132,9 @@ TEST(ConfigLoader, EnumAndFormatErrors) {
   EXPECT_EQ(
       errors_of("[dataplane]\nmode = \"bridge\"\n"),
       Lines{"dijk.toml:2:8: error: 'dataplane.mode' must be one of \"mirror\", \"inline\", got \"bridge\""});
-  EXPECT_EQ(errors_of("[reporting.privacy]\nurl = \"hash\"\n"),
+  EXPECT_EQ(errors_of("[reporting.privacy]\nurl = \"hide\"\n"),
             Lines{"dijk.toml:2:7: error: 'reporting.privacy.url' must be one of \"send\", \"omit\", "
-                  "\"hmac\", got \"hash\""});
+                  "\"hmac\", \"hash\", got \"hide\""});
   EXPECT_EQ(errors_of("[paths]\nset = \"relative.set\"\n"),
             Lines{"dijk.toml:2:7: error: 'paths.set' must be an absolute path, got \"relative.set\""});
   EXPECT_EQ(errors_of("[metrics]\nlisten = \"9475\"\n"),

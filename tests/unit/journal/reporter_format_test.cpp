@@ -42,8 +42,8 @@ TEST(ReporterFormat, SendPolicyCarriesEveryField) {
 TEST(ReporterFormat, OmitAndHashPoliciesKeepValuesOnTheAppliance) {
   PrivacyPolicy p;
   p.client_ip = FieldPolicy::omit;
-  p.url = FieldPolicy::hash;
-  p.filename = FieldPolicy::hash;
+  p.url = FieldPolicy::hmac;
+  p.filename = FieldPolicy::hmac;
   const HmacKey key = test_key();
   const auto j = hit_to_json(entry(journal::testing::wire_hit(5), 1), p, &key);
   EXPECT_FALSE(j.contains("client_ip"));
@@ -65,7 +65,7 @@ TEST(ReporterFormat, OmitAndHashPoliciesKeepValuesOnTheAppliance) {
 
 TEST(ReporterFormat, HashingWithoutAKeyIsAnError) {
   PrivacyPolicy p;
-  p.client_ip = FieldPolicy::hash;
+  p.client_ip = FieldPolicy::hmac;
   EXPECT_THROW(hit_to_json(entry(journal::testing::wire_hit(5), 1), p, nullptr), std::logic_error);
 }
 
