@@ -9,6 +9,7 @@
 #include <system_error>
 
 #include "control/journal/ack_state.h"
+#include "control/reporter/report_format.h"
 #include "core/durable_file.h"
 #include "core/unix_time.h"
 
@@ -36,20 +37,13 @@ void ensure_hmac_key(const std::filesystem::path& file) {
 
 }  // namespace
 
-std::filesystem::path ack_state_file_of(const Config& config) {
-  return reporter_ack_state_path(config);
-}
-
-std::filesystem::path quarantine_dir_of(const Config& config) {
-  return std::filesystem::path(config.paths.state) / "reporter-quarantine";
-}
-
-reporter::ReporterOptions reporter_options_of(const Config& config) {
+reporter::ReporterOptions reporter_options_of(const Config& config, const ReportedJournal& journal) {
   const auto& r = config.reporting;
   reporter::ReporterOptions o;
-  o.journal_dir = config.paths.journal;
-  o.state_file = ack_state_file_of(config);
-  o.quarantine_dir = quarantine_dir_of(config);
+  o.journal_dir = journal.dir;
+  o.journal_name = journal.name;
+  o.state_file = journal.ack_state;
+  o.quarantine_dir = journal.quarantine_dir;
   o.tls.url = r.url;
   o.tls.cert = r.client_cert;
   o.tls.key = r.client_key;
@@ -63,12 +57,14 @@ reporter::ReporterOptions reporter_options_of(const Config& config) {
   return o;
 }
 
-ReportLink::ReportLink(const Config& config)
+ReportLink::ReportLink(const Config& config, const ReportedJournal& journal)
     : options_([&] {
-        auto o = reporter_options_of(config);
+        auto o = reporter_options_of(config, journal);
         // The reporter's log lines become the status's last error too.
-        o.log = [this](std::string_view line) {
-          std::cerr << "dijk-control: reporter: " << line << std::endl;
+        const std::string who =
+            reporter::is_wire_journal(journal.name) ? "reporter: " : "reporter " + journal.name + ": ";
+        o.log = [this, who](std::string_view line) {
+          std::cerr << "dijk-control: " << who << line << std::endl;
           std::lock_guard lock(mutex_);
           state_.last_error = std::string(line);
         };

@@ -79,6 +79,14 @@ struct PrivacyPolicy {
   bool operator==(const PrivacyPolicy&) const = default;
 };
 
+// A hit journal besides dijkd's ("wire", in paths.journal) that dijk-control reports, e.g. the check API's.
+struct JournalConfig {
+  std::string name;  // 1 to 32 of [a-z0-9-], unique, not "wire"
+  std::string dir;   // the journal's directory
+
+  bool operator==(const JournalConfig&) const = default;
+};
+
 struct ReportingConfig {
   std::string url;  // empty: hits stay in the journal only
   std::string client_cert;
@@ -87,6 +95,7 @@ struct ReportingConfig {
   std::uint32_t batch_size = 100;
   std::uint32_t alarm_after_s = 3600;  // hits waiting and no delivery for this long: the reporter alarm
   PrivacyPolicy privacy;
+  std::vector<JournalConfig> journals;  // [[reporting.journals]]; "wire" is always reported
 
   bool operator==(const ReportingConfig&) const = default;
 };

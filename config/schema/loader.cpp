@@ -14,6 +14,8 @@
 #include <system_error>
 #include <utility>
 
+#include "config/schema/journals.h"
+
 namespace dijk {
 
 const char* to_string(CaptureMode m) {
@@ -433,9 +435,41 @@ void read_feed(SchemaReader& r, const toml::table& t, FeedConfig& f) {
   }
 }
 
+// [[reporting.journals]]: name and dir each, names unique and never "wire" (dijkd's, always reported).
+void read_journals(SchemaReader& r, const toml::table& t, const std::string& p,
+                   std::vector<JournalConfig>& out) {
+  const auto* a = r.array(t, p, "journals");
+  if (a == nullptr) return;
+  std::set<std::string> names;
+  for (std::size_t i = 0; i < a->size(); ++i) {
+    const std::string name = p + ".journals[" + std::to_string(i) + "]";
+    const auto* entry = a->get(i)->as_table();
+    if (entry == nullptr) {
+      r.error_at(a->get(i)->source(), "'" + name + "' must be a table with name and dir");
+      continue;
+    }
+    r.check_keys(*entry, name, {"name", "dir"});
+    JournalConfig j;
+    r.string(*entry, name, "name", j.name, [](const std::string& s) -> std::optional<std::string> {
+      if (s == kWireJournal)
+        return "must not be \"wire\" (dijkd's journal in paths.journal, always reported)";
+      if (!valid_journal_name(s)) return "must be 1 to 32 of a-z, 0-9 and '-'";
+      return std::nullopt;
+    });
+    r.string(*entry, name, "dir", j.dir, absolute_path);
+    if (entry->get("name") == nullptr) r.error_at(entry->source(), "'" + name + "' has no name");
+    if (entry->get("dir") == nullptr) r.error_at(entry->source(), "'" + name + "' has no dir");
+    if (!j.name.empty() && !names.insert(j.name).second) {
+      r.error_at(entry->source(), "'" + name + "' reuses the journal name \"" + j.name + "\"");
+    }
+    out.push_back(std::move(j));
+  }
+}
+
 void read_reporting(SchemaReader& r, const toml::table& t, ReportingConfig& rep) {
   const std::string p = "reporting";
-  r.check_keys(t, p, {"url", "client_cert", "client_key", "ca", "batch_size", "alarm_after_s", "privacy"});
+  r.check_keys(
+      t, p, {"url", "client_cert", "client_key", "ca", "batch_size", "alarm_after_s", "privacy", "journals"});
   r.string(t, p, "url", rep.url, https_url);
   r.string(t, p, "client_cert", rep.client_cert, absolute_path_or_empty);
   r.string(t, p, "client_key", rep.client_key, absolute_path_or_empty);
@@ -445,6 +479,7 @@ void read_reporting(SchemaReader& r, const toml::table& t, ReportingConfig& rep)
   if (t.get("client_cert") != nullptr || t.get("client_key") != nullptr) {
     check_cert_pair(r, t, p, rep.client_cert, rep.client_key);
   }
+  read_journals(r, t, p, rep.journals);
   if (const auto* priv = r.table(t, p, "privacy")) {
     const std::string q = "reporting.privacy";
     r.check_keys(*priv, q, {"client_ip", "url", "filename", "hmac_key"});

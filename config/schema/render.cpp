@@ -29,12 +29,15 @@ std::int64_t i64(std::uint64_t v) {
 }
 
 toml::table to_toml(const Config& c) {
+  toml::array journals;
+  for (const auto& j : c.reporting.journals)
+    journals.push_back(toml::table{{"name", j.name}, {"dir", j.dir}});
   toml::array ports;
   for (const auto& p : c.dataplane.ports)
     ports.push_back(toml::table{{"name", p.name}, {"device", p.device}});
   const auto& d = c.dataplane;
   const auto& rep = c.reporting;
-  return toml::table{
+  toml::table out{
       {"appliance_id", c.appliance_id},
       {"dataplane", toml::table{{"mode", to_string(d.mode)},
                                 {"lcores", to_array(d.lcores)},
@@ -77,6 +80,8 @@ toml::table to_toml(const Config& c) {
                               {"listen", c.metrics.listen},
                               {"control_listen", c.metrics.control_listen}}},
   };
+  if (!journals.empty()) out["reporting"].as_table()->insert("journals", std::move(journals));
+  return out;
 }
 
 std::string value_text(const toml::node& n) {
@@ -228,6 +233,8 @@ EditResult set_key_in_text(std::string_view text, std::string_view key, std::str
     std::string why = "unknown key '" + std::string(key) + "'";
     if (key == "dataplane.ports") {
       why = "'dataplane.ports' is a list of [[dataplane.ports]] tables: edit the file";
+    } else if (key == "reporting.journals") {
+      why = "'reporting.journals' is a list of [[reporting.journals]] tables: edit the file";
     } else if (auto near = closest_key(key)) {
       why += ", did you mean '" + *near + "'?";
     }

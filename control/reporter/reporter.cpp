@@ -115,7 +115,8 @@ std::optional<std::size_t> Reporter::deliver_once() {
   }
   std::vector<nlohmann::json> hits;
   hits.reserve(batch.size());
-  for (const auto& e : batch) hits.push_back(hit_to_json(e, options_.privacy, key_ ? &*key_ : nullptr));
+  for (const auto& e : batch)
+    hits.push_back(hit_to_json(e, options_.privacy, key_ ? &*key_ : nullptr, options_.journal_name));
   // A refused batch is halved (its front half resent) until the inbox stores a front part, which moves the
   // position, or refuses a single hit, which is quarantined. The rest of a refused part still holds the
   // refused hit, so the next call sends only that rest: a binary search, about 2 log2(batch) requests.
@@ -139,7 +140,7 @@ std::optional<std::size_t> Reporter::deliver_once() {
     const auto& refused = batch.front();
     QuarantinedHit q;
     q.id = refused.position;
-    q.key = idempotency_key(refused.record.appliance_id, refused.position);
+    q.key = idempotency_key(refused.record.appliance_id, options_.journal_name, refused.position);
     q.status = a.status;
     q.reason = a.reason;
     q.quarantined_unix = q.last_refused_unix = unix_now();

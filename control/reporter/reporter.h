@@ -27,6 +27,7 @@ namespace dijk::reporter {
 
 struct ReporterOptions {
   std::filesystem::path journal_dir;
+  std::string journal_name;              // empty or "wire": dijkd's, whose keys carry no journal name
   std::filesystem::path state_file;      // the acknowledged position (read by the journal's retention)
   std::filesystem::path quarantine_dir;  // refused hits; empty: "reporter-quarantine" beside state_file
   TlsClientOptions tls;

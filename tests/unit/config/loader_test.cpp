@@ -8,6 +8,9 @@
 #include <string>
 #include <vector>
 
+#include "config/schema/journals.h"
+#include "config/schema/render.h"
+
 namespace {
 
 std::vector<std::string> errors_of(const std::string& text) {
@@ -85,6 +88,54 @@ TEST(ConfigLoader, HashIsAnotherSpellingOfHmacAndRendersAsHmac) {
   EXPECT_EQ(r.config.reporting.privacy.url, dijk::FieldPolicy::hmac);
   EXPECT_EQ(r.config.reporting.privacy.filename, dijk::FieldPolicy::hmac);
   EXPECT_EQ(dijk::field_policy_name(r.config.reporting.privacy.url), "hmac");
+}
+
+TEST(ConfigLoader, ReportsEveryJournalWireFirstWithTodaysPaths) {
+  const auto r = dijk::load_config_text(R"([paths]
+journal = "/j/wire"
+state = "/s"
+[[reporting.journals]]
+name = "api"
+dir = "/j/api"
+[[reporting.journals]]
+name = "icap-2"
+dir = "/j/icap"
+)",
+                                        "dijk.toml");
+  ASSERT_TRUE(r.ok()) << r.error_text();
+  const auto journals = dijk::journals_to_report(r.config);
+  ASSERT_EQ(journals.size(), 3u);
+  EXPECT_EQ(journals[0].name, "wire");
+  EXPECT_EQ(journals[0].dir, "/j/wire");
+  EXPECT_EQ(journals[0].ack_state, "/s/reporter-ack");
+  EXPECT_EQ(journals[0].quarantine_dir, "/s/reporter-quarantine");
+  EXPECT_EQ(journals[1].name, "api");
+  EXPECT_EQ(journals[1].dir, "/j/api");
+  EXPECT_EQ(journals[1].ack_state, "/s/reporter-ack-api");
+  EXPECT_EQ(journals[1].quarantine_dir, "/s/reporter-quarantine-api");
+  EXPECT_EQ(journals[2].name, "icap-2");
+  EXPECT_EQ(dijk::journals_to_report(dijk::Config{}).size(), 1u);
+  // Rendered and read back: the same journals.
+  const auto again = dijk::load_config_text(dijk::render_toml(r.config), "again.toml");
+  ASSERT_TRUE(again.ok()) << again.error_text();
+  EXPECT_EQ(again.config.reporting.journals, r.config.reporting.journals);
+}
+
+TEST(ConfigLoader, JournalNamesAreUniqueLowerCaseAndNeverWire) {
+  EXPECT_EQ(errors_of("[[reporting.journals]]\nname = \"api\"\ndir = \"/a\"\n"
+                      "[[reporting.journals]]\nname = \"api\"\ndir = \"/b\"\n"),
+            Lines{"dijk.toml:4:1: error: 'reporting.journals[1]' reuses the journal name \"api\""});
+  EXPECT_EQ(
+      errors_of("[[reporting.journals]]\nname = \"wire\"\ndir = \"/a\"\n"),
+      Lines{"dijk.toml:2:8: error: 'reporting.journals[0].name' must not be \"wire\" (dijkd's journal in "
+            "paths.journal, always reported)"});
+  EXPECT_EQ(errors_of("[[reporting.journals]]\nname = \"Api/x\"\ndir = \"/a\"\n"),
+            Lines{"dijk.toml:2:8: error: 'reporting.journals[0].name' must be 1 to 32 of a-z, 0-9 and '-'"});
+  EXPECT_EQ(errors_of("[[reporting.journals]]\nname = \"api\"\ndir = \"rel\"\n"),
+            Lines{"dijk.toml:3:7: error: 'reporting.journals[0].dir' must be an absolute path, got \"rel\""});
+  EXPECT_EQ(errors_of("[[reporting.journals]]\nname = \"api\"\n"),
+            Lines{"dijk.toml:1:1: error: 'reporting.journals[0]' has no dir"});
+  EXPECT_EQ(errors_of("[[reporting.journals]]\nname = \"api\"\ndir = \"/a\"\ncolour = 1\n").size(), 1u);
 }
 
 TEST(ConfigLoader, UnknownKeyGetsDidYouMean) {

@@ -26,6 +26,19 @@ TEST(ReporterPrivacy, HmacMatchesRfc4231) {
   EXPECT_THROW(HmacKey(std::vector<std::uint8_t>(8, 1)), std::runtime_error);
 }
 
+TEST(ReporterFormat, AJournalOtherThanWireIsNamedInTheKeyAndTheHit) {
+  const auto wire = hit_to_json(entry(journal::testing::wire_hit(5), 777), PrivacyPolicy{}, nullptr, "wire");
+  EXPECT_EQ(wire["key"], "appliance-1:777");
+  EXPECT_FALSE(wire.contains("journal"));
+  const auto api = hit_to_json(entry(journal::testing::wire_hit(5), 777), PrivacyPolicy{}, nullptr, "api");
+  EXPECT_EQ(api["key"], "appliance-1:api:777");
+  EXPECT_EQ(api["journal"], "api");
+  EXPECT_EQ(api["position"], 777);
+  EXPECT_EQ(hit_id("api", 777), "api:777");
+  EXPECT_EQ(hit_id("wire", 777), "777");
+  EXPECT_EQ(hit_id("", 777), "777");
+}
+
 TEST(ReporterFormat, SendPolicyCarriesEveryField) {
   const auto j = hit_to_json(entry(journal::testing::wire_hit(5), 777), PrivacyPolicy{}, nullptr);
   EXPECT_EQ(j["key"], "appliance-1:777");
