@@ -138,6 +138,17 @@ TEST(ConfigLoader, JournalNamesAreUniqueLowerCaseAndNeverWire) {
   EXPECT_EQ(errors_of("[[reporting.journals]]\nname = \"api\"\ndir = \"/a\"\ncolour = 1\n").size(), 1u);
 }
 
+TEST(ConfigLoader, ArraysOfTablesSayWhatTheirTablesHold) {
+  const auto ports = errors_of("[dataplane]\nports = [1]\n");
+  ASSERT_EQ(ports.size(), 1u);
+  EXPECT_NE(ports[0].find("'dataplane.ports[0]' must be a table with name and device"), std::string::npos)
+      << ports[0];
+  const auto journals = errors_of("[reporting]\njournals = [\"api\"]\n");
+  ASSERT_EQ(journals.size(), 1u);
+  EXPECT_NE(journals[0].find("'reporting.journals[0]' must be a table with name and dir"), std::string::npos)
+      << journals[0];
+}
+
 TEST(ConfigLoader, UnknownKeyGetsDidYouMean) {
   EXPECT_EQ(errors_of("[dataplane]\nlcore = [1]\n"),
             Lines{"dijk.toml:2:1: error: unknown key 'dataplane.lcore', did you mean 'dataplane.lcores'?"});
