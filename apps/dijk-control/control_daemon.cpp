@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <iostream>
@@ -11,6 +12,7 @@
 #include "config/admin/server.h"
 #include "config/cli/version.h"
 #include "control/journal/ack_state.h"
+#include "control/reporter/report_format.h"
 #include "core/unix_time.h"
 #include "hashcore/pdq_index/pdq_set_section.h"
 #include "hashcore/set/hash_set.h"
@@ -73,15 +75,21 @@ void ControlDaemon::apply(const Config& old_config, const Config& next, bool fir
     if (!feed_error_.empty()) log(feed_error_);
   }
   if (report_changed) {
-    report_.reset();
-    if (!next.reporting.url.empty()) {
-      try {
-        report_ = std::make_unique<ReportLink>(next);
-        report_error_.clear();
-      } catch (const std::exception& e) {
-        report_error_ = std::string("reporter not started: ") + e.what();
-        log(report_error_);
+    reports_.clear();
+    report_error_.clear();
+    for (auto& journal : journals_to_report(next)) {
+      Reported r{std::move(journal), nullptr};
+      if (!next.reporting.url.empty()) {
+        try {
+          r.link = std::make_unique<ReportLink>(next, r.journal);
+        } catch (const std::exception& e) {
+          // One journal's reporter failing to start leaves the others running; status names it.
+          const std::string why = std::string("reporter not started: ") + e.what();
+          report_error_ = r.journal.name == kWireJournal ? why : r.journal.name + ": " + why;
+          log(report_error_);
+        }
       }
+      reports_.push_back(std::move(r));
     }
   }
 }
@@ -123,33 +131,47 @@ admin::DaemonStatus ControlDaemon::status(std::int64_t started_unix) {
     f.configured = !config_.feed.url.empty();  // a feed that did not start is configured and unhealthy
   }
   s.feed = f;
+  // One status over every journal: counts add up, and a journal other than "wire" names itself in the
+  // error and alarm it contributes.
   admin::ReporterStatus r;
-  if (report_) {
-    const auto st = report_->state();
-    r.delivered = st.delivered;
-    r.last_error = st.last_error;
+  bool any_link = false;
+  const auto append = [](std::string& to, const std::string& what) { to += (to.empty() ? "" : "; ") + what; };
+  for (auto& rep : reports_) {
+    if (!rep.link) continue;
+    any_link = true;
+    const std::string who = rep.journal.name == kWireJournal ? "" : "journal " + rep.journal.name + ": ";
+    const auto st = rep.link->state();
+    r.delivered += st.delivered;
+    if (r.last_error.empty() && !st.last_error.empty()) r.last_error = who + st.last_error;
+    std::uint64_t waiting = 0;
     try {
-      r.backlog = backlog(config_.paths.journal, st.acked_position, kBacklogCap);
+      waiting = backlog(rep.journal.dir, st.acked_position, kBacklogCap);
     } catch (const std::exception& e) {
-      r.last_error = std::string("journal unreadable: ") + e.what();
+      r.last_error = who + "journal unreadable: " + e.what();
     }
-    if (st.last_delivery_unix != 0)
-      r.last_delivery_age_s = static_cast<std::uint64_t>(now - st.last_delivery_unix);
-    if (r.backlog > 0 && st.waiting_since_unix != 0 &&
+    r.backlog += waiting;
+    if (st.last_delivery_unix != 0) {
+      const auto age = static_cast<std::uint64_t>(now - st.last_delivery_unix);
+      if (!r.last_delivery_age_s || age < *r.last_delivery_age_s) r.last_delivery_age_s = age;
+    }
+    if (waiting > 0 && st.waiting_since_unix != 0 &&
         now - st.waiting_since_unix >= static_cast<std::int64_t>(config_.reporting.alarm_after_s)) {
-      r.alarm = std::to_string(r.backlog) + " hits undelivered for " +
-                std::to_string(now - st.waiting_since_unix) + " s";
+      append(r.alarm, who + std::to_string(waiting) + " hits undelivered for " +
+                          std::to_string(now - st.waiting_since_unix) + " s");
     }
     try {
-      if (const auto q = report_->quarantine().size(); q > 0) {
-        r.alarm += (r.alarm.empty() ? "" : "; ") + std::to_string(q) + " hit" + (q == 1 ? "" : "s") +
-                   " quarantined: refused for good by the inbox (dijkctl hits quarantine list)";
+      if (const auto q = rep.link->quarantine().size(); q > 0) {
+        append(r.alarm, who + std::to_string(q) + " hit" + (q == 1 ? "" : "s") +
+                            " quarantined: refused for good by the inbox (dijkctl hits quarantine list)");
       }
     } catch (const std::exception& e) {
-      r.alarm += (r.alarm.empty() ? "" : "; ") + std::string("quarantine unreadable: ") + e.what();
+      append(r.alarm, who + "quarantine unreadable: " + e.what());
     }
-  } else {
+  }
+  if (!any_link) {
     r.last_error = report_error_.empty() ? "no inbox configured (reporting.url is empty)" : report_error_;
+  } else if (r.last_error.empty()) {
+    r.last_error = report_error_;
   }
   s.reporter = r;
   return s;
@@ -249,48 +271,100 @@ json ControlDaemon::set_rollback() {
 
 json ControlDaemon::hits(const json& args) {
   std::lock_guard lock(mutex_);
-  const std::uint64_t acked = report_ ? report_->state().acked_position
-                                      : journal::read_ack_position(ack_state_file_of(config_)).value_or(0);
-  try {
-    return json{{"hits", recent_hits(config_.paths.journal, acked, args.value("since_unix", std::int64_t{0}),
-                                     args.value("limit", std::size_t{1000}))}};
-  } catch (const std::exception& e) {
-    throw admin::AdminError(std::string("journal unreadable: ") + e.what());
+  const auto since = args.value("since_unix", std::int64_t{0});
+  const auto limit = args.value("limit", std::size_t{1000});
+  json all = json::array();
+  for (const auto& rep : reports_) {
+    const std::uint64_t acked = rep.link ? rep.link->state().acked_position
+                                         : journal::read_ack_position(rep.journal.ack_state).value_or(0);
+    try {
+      for (auto& h : recent_hits(rep.journal.dir, rep.journal.name, acked, since, limit))
+        all.push_back(std::move(h));
+    } catch (const std::exception& e) {
+      throw admin::AdminError("journal " + rep.journal.name + " unreadable: " + e.what());
+    }
   }
+  // Oldest first over all journals, the newest `limit` of them.
+  std::stable_sort(all.begin(), all.end(), [](const json& a, const json& b) {
+    return a.value("time_ns", std::uint64_t{0}) < b.value("time_ns", std::uint64_t{0});
+  });
+  if (all.size() > limit)
+    all.erase(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(all.size() - limit));
+  return json{{"hits", all}};
+}
+
+ControlDaemon::Reported& ControlDaemon::reported_locked(const std::string& journal) {
+  for (auto& r : reports_) {
+    if (r.journal.name == journal) return r;
+  }
+  throw admin::AdminError("no journal '" + journal + "' is reported");
 }
 
 template <typename F>
-auto ControlDaemon::with_quarantine(F use) {
-  if (report_) return use(report_->quarantine());
-  reporter::QuarantineStore store(quarantine_dir_of(config_));  // no reporter running: the files alone
+auto ControlDaemon::with_quarantine(Reported& r, F use) {
+  if (r.link) return use(r.link->quarantine());
+  reporter::QuarantineStore store(r.journal.quarantine_dir);  // no reporter running: the files alone
   return use(store);
 }
 
 namespace {
-std::optional<std::uint64_t> target_of(const json& args) {
-  if (args.value("all", false)) return std::nullopt;
+// Which quarantined hit an admin names: {"all": true}, or {"id": POS} with an optional {"journal": NAME}
+// ("wire" when absent), which dijkctl sends for the id NAME:POS.
+struct Target {
+  std::optional<std::string> journal;  // nullopt: every journal
+  std::optional<std::uint64_t> id;     // nullopt: every hit
+};
+
+Target target_of(const json& args) {
+  if (args.value("all", false)) return {};
   if (!args.contains("id") || !args["id"].is_number_unsigned()) {
     throw admin::AdminError("name a quarantined hit by its id, or all of them");
   }
-  return args["id"].get<std::uint64_t>();
+  std::string journal(kWireJournal);
+  if (args.contains("journal")) {
+    if (!args["journal"].is_string()) throw admin::AdminError("a journal is named by a string");
+    journal = args["journal"].get<std::string>();
+  }
+  return {journal, args["id"].get<std::uint64_t>()};
 }
 }  // namespace
 
 json ControlDaemon::quarantine_list() {
   std::lock_guard lock(mutex_);
-  return with_quarantine([](reporter::QuarantineStore& q) {
-    json hits = json::array();
-    for (const auto& h : q.list()) hits.push_back(reporter::to_json(h));
-    return json{{"hits", hits}, {"dir", q.dir().string()}};
-  });
+  json hits = json::array();
+  std::string wire_dir;
+  for (auto& rep : reports_) {
+    with_quarantine(rep, [&](reporter::QuarantineStore& q) {
+      if (rep.journal.name == kWireJournal) wire_dir = q.dir().string();
+      for (const auto& h : q.list()) {
+        auto j = reporter::to_json(h);
+        if (rep.journal.name != kWireJournal) {
+          j["journal"] = rep.journal.name;
+          j["id"] = reporter::hit_id(rep.journal.name, h.id);
+        }
+        hits.push_back(std::move(j));
+      }
+      return 0;
+    });
+  }
+  return json{{"hits", hits}, {"dir", wire_dir}};
 }
 
 json ControlDaemon::quarantine_retry(const json& args) {
   const auto target = target_of(args);
   std::lock_guard lock(mutex_);
-  if (!report_) throw admin::AdminError("no reporter running to resend them");
-  const auto n = report_->quarantine().request_retry(target);
-  if (target && n == 0) throw admin::AdminError("no quarantined hit " + std::to_string(*target));
+  std::size_t n = 0;
+  bool any_link = false;
+  for (auto& rep : reports_) {
+    if (target.journal && rep.journal.name != *target.journal) continue;
+    if (!rep.link) continue;
+    any_link = true;
+    n += rep.link->quarantine().request_retry(target.id);
+  }
+  if (target.journal) reported_locked(*target.journal);  // a journal not reported is named as such
+  if (!any_link) throw admin::AdminError("no reporter running to resend them");
+  if (target.id && n == 0)
+    throw admin::AdminError("no quarantined hit " + reporter::hit_id(*target.journal, *target.id));
   log("quarantine: " + std::to_string(n) + " hit(s) queued for a resend");
   return json{{"queued", n}};
 }
@@ -301,12 +375,21 @@ json ControlDaemon::quarantine_drop(const json& args) {
   if (reason.empty())
     throw admin::AdminError("dropping a quarantined hit needs a reason (for the audit log)");
   std::lock_guard lock(mutex_);
-  return with_quarantine([&](reporter::QuarantineStore& q) {
-    const auto n = q.drop(target, reason, unix_now());
-    if (target && n == 0) throw admin::AdminError("no quarantined hit " + std::to_string(*target));
-    log("quarantine: dropped " + std::to_string(n) + " hit(s): " + reason);
-    return json{{"dropped", n}, {"audit_log", q.audit_log().string()}};
-  });
+  if (target.journal) reported_locked(*target.journal);
+  std::size_t n = 0;
+  std::string audit_log;
+  for (auto& rep : reports_) {
+    if (target.journal && rep.journal.name != *target.journal) continue;
+    with_quarantine(rep, [&](reporter::QuarantineStore& q) {
+      n += q.drop(target.id, reason, unix_now());
+      if (audit_log.empty() || rep.journal.name == kWireJournal) audit_log = q.audit_log().string();
+      return 0;
+    });
+  }
+  if (target.id && n == 0)
+    throw admin::AdminError("no quarantined hit " + reporter::hit_id(*target.journal, *target.id));
+  log("quarantine: dropped " + std::to_string(n) + " hit(s): " + reason);
+  return json{{"dropped", n}, {"audit_log", audit_log}};
 }
 
 void ControlDaemon::collect(std::vector<metrics::Sample>& out) {
@@ -330,24 +413,24 @@ void ControlDaemon::collect(std::vector<metrics::Sample>& out) {
                    {},
                    static_cast<double>(st.accepted_version)});
   }
-  if (report_) {
-    const auto st = report_->state();
+  for (auto& rep : reports_) {
+    if (!rep.link) continue;
+    const auto st = rep.link->state();
+    const metrics::Labels journal{{"journal", rep.journal.name}};
     counter("dijk_reporter_batches_total", "Report batches sent to the inbox.",
-            static_cast<double>(st.batches));
+            static_cast<double>(st.batches), journal);
     counter("dijk_reporter_failures_total", "Report batches that failed and will be resent.",
-            static_cast<double>(st.failures));
+            static_cast<double>(st.failures), journal);
     counter("dijk_reporter_duplicates_total", "Hits the inbox already had (a resent batch).",
-            static_cast<double>(st.duplicates));
+            static_cast<double>(st.duplicates), journal);
     counter("dijk_reporter_refusals_total",
             "Inbox answers that refused the hits sent for good (HTTP 4xx but 408 and 429), whole batches "
             "and the halves and single hits resent to find the refused one alike.",
-            static_cast<double>(st.refusals));
+            static_cast<double>(st.refusals), journal);
     try {
       out.push_back({"dijk_reporter_quarantined_hits",
                      "Hits the inbox refused for good, kept on disk until an admin retries or drops them.",
-                     metrics::Type::kGauge,
-                     {},
-                     static_cast<double>(report_->quarantine().size())});
+                     metrics::Type::kGauge, journal, static_cast<double>(rep.link->quarantine().size())});
     } catch (const std::exception&) {
       // An unreadable directory shows in the status alarm; a missing sample is better than a wrong one.
     }
@@ -357,6 +440,7 @@ void ControlDaemon::collect(std::vector<metrics::Sample>& out) {
 bool ControlDaemon::alive() {
   std::unique_lock lock(mutex_, std::try_to_lock);
   if (!lock.owns_lock()) return true;  // a sync or rebuild in progress holds it; the sync has time-outs
-  return !report_ || report_->alive(std::chrono::seconds(30));
+  return std::all_of(reports_.begin(), reports_.end(),
+                     [](const Reported& r) { return !r.link || r.link->alive(std::chrono::seconds(30)); });
 }
 }  // namespace dijk::control

@@ -1,7 +1,13 @@
 #pragma once
-// What dijk-control runs: the feed link and the report link as the running config wants them, and the
-// answers to the admin verbs that are about them. A config change rebuilds the part whose section changed
-// (under the lock, so verbs never see a half-built part).
+// What dijk-control runs: the feed link and one report link per journal (journals_to_report: dijkd's
+// "wire" first, then [[reporting.journals]]) as the running config wants them, and the answers to the
+// admin verbs that are about them. A config change rebuilds the part whose section changed (under the
+// lock, so verbs never see a half-built part).
+//
+// One Reporter per journal rather than one over several: each journal has its own acknowledged position,
+// quarantine and backoff already, so a journal the inbox refuses or cannot read never holds the others
+// back, and the Reporter stays the one tested delivery loop. The cost is a thread and a TLS connection
+// per journal, of which there are a few.
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -14,6 +20,7 @@
 #include "config/admin/status.h"
 #include "config/metrics/registry.h"
 #include "config/schema/config.h"
+#include "config/schema/journals.h"
 
 namespace dijk::control {
 
@@ -48,8 +55,13 @@ class ControlDaemon {
 
  private:
   static constexpr std::uint64_t kBacklogCap = 1'000'000;
+  struct Reported {
+    ReportedJournal journal;
+    std::unique_ptr<ReportLink> link;  // null: no inbox configured, or the link did not start
+  };
+  Reported& reported_locked(const std::string& journal);  // throws AdminError for a journal not reported
   template <typename F>
-  auto with_quarantine(F use);  // the reporter's store, or the files alone when no reporter runs
+  auto with_quarantine(Reported& r, F use);  // the reporter's store, or the files alone when none runs
   // Stops the running feed link without waiting for it (the next link's first sync waits for its set
   // directory lock instead), and drops stopped links that have finished.
   void retire_feed_locked();
@@ -59,7 +71,7 @@ class ControlDaemon {
   std::unique_ptr<FeedLink> feed_;
   std::uint64_t feed_generation_ = 0;               // counts links built, so a waiting client sees a rebuild
   std::vector<std::unique_ptr<FeedLink>> retired_;  // stopped, maybe still winding down a sync
-  std::unique_ptr<ReportLink> report_;
+  std::vector<Reported> reports_;                   // every journal reported, "wire" first
   std::string feed_error_, report_error_;
 };
 

@@ -7,8 +7,8 @@
 
 namespace dijk::control {
 
-nlohmann::json recent_hits(const std::filesystem::path& journal_dir, std::uint64_t acked_position,
-                           std::int64_t since_unix, std::size_t limit) {
+nlohmann::json recent_hits(const std::filesystem::path& journal_dir, const std::string& journal,
+                           std::uint64_t acked_position, std::int64_t since_unix, std::size_t limit) {
   std::deque<nlohmann::json> out;
   if (!std::filesystem::exists(journal_dir) || limit == 0) return nlohmann::json::array();
   // Retention removes only acknowledged segments, so reading from the oldest segment left is reading
@@ -19,7 +19,8 @@ nlohmann::json recent_hits(const std::filesystem::path& journal_dir, std::uint64
       since_unix <= 0 ? std::uint64_t{0} : static_cast<std::uint64_t>(since_unix) * 1'000'000'000ULL;
   while (auto entry = reader.next()) {
     if (entry->record.hit.time_ns < since_ns) continue;
-    auto j = reporter::hit_to_json(*entry, everything, nullptr);
+    auto j = reporter::hit_to_json(*entry, everything, nullptr, journal);
+    j["id"] = reporter::hit_id(journal, entry->position);
     j["host"] = entry->record.hit.host;
     j["uri"] = entry->record.hit.uri;
     j["reported"] = entry->position < acked_position;

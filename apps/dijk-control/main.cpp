@@ -21,14 +21,9 @@
 #include "apps/dijk-control/control_daemon.h"
 #include "apps/dijk-control/feed_link.h"
 #include "apps/dijk-control/report_verb.h"
-#include "config/admin/config_service.h"
-#include "config/admin/server.h"
-#include "config/admin/status.h"
 #include "config/cli/version.h"
-#include "config/metrics/http_exporter.h"
+#include "config/daemon/daemon_shell.h"
 #include "config/metrics/registry.h"
-#include "config/metrics/status_metrics.h"
-#include "config/notify/sd_notify.h"
 #include "config/schema/loader.h"
 #include "control/feed/files.h"
 #include "core/unix_time.h"
@@ -57,46 +52,18 @@ int run(const std::string& config_file) {
 
   const auto started = unix_now();
   control::ControlDaemon daemon(loaded.config);
-  metrics::Registry registry;
-  auto& reloads =
-      registry.counter("dijk_config_reloads_total", "Config changes applied.", {{"daemon", "dijk-control"}});
-  admin::ConfigService config(
-      config_file, loaded.config,
-      [&](const Config& old_config, const Config& next) {
-        daemon.apply(old_config, next);
-        reloads.add();
-      },
-      log);
-
-  admin::AdminServer::Options options;
-  options.socket_path = loaded.config.admin.control_socket;
-  options.group = loaded.config.admin.group;
-  admin::AdminServer server(options);
-  config.register_verbs(server);
-  const auto status = [&] {
-    auto s = daemon.status(started);
-    s.config = config.status();
-    return s;
-  };
-  server.handle("status", [&](const json&) { return to_json(status()); });
-  metrics::export_status(registry, status);
-  registry.add_collector([&](std::vector<metrics::Sample>& out) { daemon.collect(out); });
-  registry.add_collector([&server](std::vector<metrics::Sample>& out) {
-    const auto& c = server.counters();
-    out.push_back({"dijk_admin_requests_total",
-                   "Admin requests served.",
-                   metrics::Type::kCounter,
-                   {{"daemon", "dijk-control"}},
-                   static_cast<double>(c.requests.load())});
-    out.push_back({"dijk_admin_denied_total",
-                   "Admin connections refused by credentials.",
-                   metrics::Type::kCounter,
-                   {{"daemon", "dijk-control"}},
-                   static_cast<double>(c.denied.load())});
-  });
-  server.handle("stats", [&](const json&) {
-    return json{{"counters", metrics::to_json(registry.collect())}};
-  });
+  dijk::daemon::ShellOptions options;
+  options.name = "dijk-control";
+  options.config_path = config_file;
+  options.config = loaded.config;
+  options.socket = loaded.config.admin.control_socket;
+  if (loaded.config.metrics.enabled) options.metrics_listen = loaded.config.metrics.control_listen;
+  options.apply = [&](const Config& old_config, const Config& next) { daemon.apply(old_config, next); };
+  options.status = [&] { return daemon.status(started); };
+  options.alive = [&] { return daemon.alive(); };  // pings only while the reporters' loops turn
+  dijk::daemon::DaemonShell shell(std::move(options));
+  auto& server = shell.server();
+  shell.registry().add_collector([&](std::vector<metrics::Sample>& out) { daemon.collect(out); });
   server.handle("sync.now", [&](const json&) { return daemon.sync_now(); });
   server.handle("sync.status", [&](const json&) { return daemon.sync_status(); });
   server.handle("set.show", [&](const json&) { return daemon.set_show(); });
@@ -105,44 +72,26 @@ int run(const std::string& config_file) {
   server.handle("hits.quarantine.list", [&](const json&) { return daemon.quarantine_list(); });
   server.handle("hits.quarantine.retry", [&](const json& args) { return daemon.quarantine_retry(args); });
   server.handle("hits.quarantine.drop", [&](const json& args) { return daemon.quarantine_drop(args); });
-
-  std::unique_ptr<metrics::HttpExporter> exporter;
   try {
-    server.start();
-    if (loaded.config.metrics.enabled) {
-      exporter = std::make_unique<metrics::HttpExporter>(registry, loaded.config.metrics.control_listen);
-      exporter->start();
-    }
+    shell.start();
   } catch (const std::exception& e) {
     log(e.what());
     return 2;
   }
-  sd::WatchdogPinger watchdog([&] { return daemon.alive(); });
-  log(std::string("serving on ") + loaded.config.admin.control_socket +
-      (exporter ? ", metrics on port " + std::to_string(exporter->port()) : std::string()));
-  sd::ready("serving");
+  shell.ready();
 
   for (;;) {
     int sig = 0;
     if (sigwait(&signals, &sig) != 0) continue;
     if (sig == SIGHUP) {
-      sd::reloading();
-      try {
-        config.reload();
-        log("config reloaded");
-      } catch (const std::exception&) {
-        // ConfigService logged every error; the previous config stays.
-      }
-      sd::ready();
+      shell.reload();
     } else if (sig == SIGUSR1) {
       daemon.request_sync();
     } else {
-      sd::stopping();
       break;
     }
   }
-  server.stop();
-  if (exporter) exporter->stop();
+  shell.stop();
   return 0;
 }
 

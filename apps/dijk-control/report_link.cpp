@@ -9,7 +9,7 @@
 #include <system_error>
 
 #include "control/journal/ack_state.h"
-#include "control/reporter/retry_backoff.h"
+#include "control/reporter/report_format.h"
 #include "core/durable_file.h"
 #include "core/unix_time.h"
 
@@ -20,18 +20,6 @@ std::int64_t steady_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
              std::chrono::steady_clock::now().time_since_epoch())
       .count();
-}
-
-reporter::FieldPolicy policy_of(PrivacyAction a) {
-  switch (a) {
-    case PrivacyAction::kSend:
-      return reporter::FieldPolicy::send;
-    case PrivacyAction::kOmit:
-      return reporter::FieldPolicy::omit;
-    case PrivacyAction::kHmac:
-      return reporter::FieldPolicy::hash;
-  }
-  return reporter::FieldPolicy::omit;
 }
 
 // The HMAC key only ever stays on this box, so the first start makes one (32 random bytes, mode 0600)
@@ -49,39 +37,34 @@ void ensure_hmac_key(const std::filesystem::path& file) {
 
 }  // namespace
 
-std::filesystem::path ack_state_file_of(const Config& config) {
-  return reporter_ack_state_path(config);
-}
-
-std::filesystem::path quarantine_dir_of(const Config& config) {
-  return std::filesystem::path(config.paths.state) / "reporter-quarantine";
-}
-
-reporter::ReporterOptions reporter_options_of(const Config& config) {
+reporter::ReporterOptions reporter_options_of(const Config& config, const ReportedJournal& journal) {
   const auto& r = config.reporting;
   reporter::ReporterOptions o;
-  o.journal_dir = config.paths.journal;
-  o.state_file = ack_state_file_of(config);
-  o.quarantine_dir = quarantine_dir_of(config);
+  o.journal_dir = journal.dir;
+  o.journal_name = journal.name;
+  o.state_file = journal.ack_state;
+  o.quarantine_dir = journal.quarantine_dir;
   o.tls.url = r.url;
   o.tls.cert = r.client_cert;
   o.tls.key = r.client_key;
   o.tls.ca = r.ca;
-  o.privacy.client_ip = policy_of(r.privacy.client_ip);
-  o.privacy.url = policy_of(r.privacy.url);
-  o.privacy.filename = policy_of(r.privacy.filename);
+  o.privacy.client_ip = r.privacy.client_ip;
+  o.privacy.url = r.privacy.url;
+  o.privacy.filename = r.privacy.filename;
   // The key is read only when a field is hashed: an unused default path need not exist.
-  if (o.privacy.any_hash()) o.hmac_key_file = std::filesystem::path(r.privacy.hmac_key);
+  if (o.privacy.any_hmac()) o.hmac_key_file = std::filesystem::path(r.privacy.hmac_key);
   o.batch_max_hits = r.batch_size;
   return o;
 }
 
-ReportLink::ReportLink(const Config& config)
+ReportLink::ReportLink(const Config& config, const ReportedJournal& journal)
     : options_([&] {
-        auto o = reporter_options_of(config);
+        auto o = reporter_options_of(config, journal);
         // The reporter's log lines become the status's last error too.
-        o.log = [this](std::string_view line) {
-          std::cerr << "dijk-control: reporter: " << line << std::endl;
+        const std::string who =
+            reporter::is_wire_journal(journal.name) ? "reporter: " : "reporter " + journal.name + ": ";
+        o.log = [this, who](std::string_view line) {
+          std::cerr << "dijk-control: " << who << line << std::endl;
           std::lock_guard lock(mutex_);
           state_.last_error = std::string(line);
         };
@@ -93,7 +76,12 @@ ReportLink::ReportLink(const Config& config)
       reporter_(options_) {
   state_.acked_position = reporter_.stats().acked_position;
   heartbeat_ns_.store(steady_ns());
-  thread_ = std::thread([this] { loop(); });
+  thread_ = std::thread([this] {
+    reporter::RunHooks hooks;
+    hooks.tick = [this] { heartbeat_ns_.store(steady_ns()); };
+    hooks.attempted = [this](std::optional<std::size_t> delivered) { record(delivered); };
+    reporter_.run(stop_, hooks);
+  });
 }
 
 ReportLink::~ReportLink() {
@@ -110,53 +98,26 @@ bool ReportLink::alive(std::chrono::seconds within) const {
   return steady_ns() - heartbeat_ns_.load() < std::chrono::nanoseconds(within).count();
 }
 
-void ReportLink::sleep_unless_stopped(std::chrono::milliseconds d) {
-  const auto until = std::chrono::steady_clock::now() + d;
-  while (!stop_.load() && std::chrono::steady_clock::now() < until) {
-    heartbeat_ns_.store(steady_ns());
-    std::this_thread::sleep_for(std::min<std::chrono::milliseconds>(d, std::chrono::milliseconds(20)));
-  }
-}
-
-void ReportLink::loop() {
-  reporter::RetryBackoff backoff(options_.backoff_initial, options_.backoff_max);
-  while (!stop_.load()) {
-    heartbeat_ns_.store(steady_ns());
-    std::optional<std::size_t> delivered;
-    try {
-      delivered = reporter_.deliver_once();
-    } catch (const std::exception& e) {
-      // A local error (journal unreadable, state file not writable): report it and keep trying.
-      options_.log(std::string("local error: ") + e.what());
-    }
-    const auto& st = reporter_.stats();
-    {
-      std::lock_guard lock(mutex_);
-      // A quarantined hit moves the position too, but is no delivery: its log line stays the last error.
-      const bool stored = st.hits_acknowledged > state_.delivered;
-      state_.delivered = st.hits_acknowledged;
-      state_.duplicates = st.duplicates_reported;
-      state_.batches = st.batches_sent;
-      state_.failures = st.failures;
-      state_.refusals = st.refusals;
-      state_.quarantined = st.quarantined;
-      state_.acked_position = st.acked_position;
-      if (stored) {
-        state_.last_delivery_unix = unix_now();
-        state_.waiting_since_unix = 0;
-        state_.last_error.clear();
-      } else if (!delivered && state_.waiting_since_unix == 0) {
-        state_.waiting_since_unix = unix_now();
-      } else if (delivered) {
-        state_.waiting_since_unix = 0;  // nothing to send is not a failure
-      }
-    }
-    if (!delivered) {
-      sleep_unless_stopped(backoff.next_delay());
-      continue;
-    }
-    backoff.reset();
-    if (*delivered == 0) sleep_unless_stopped(options_.poll_interval);
+void ReportLink::record(std::optional<std::size_t> delivered) {
+  const auto& st = reporter_.stats();
+  std::lock_guard lock(mutex_);
+  // A quarantined hit moves the position too, but is no delivery: its log line stays the last error.
+  const bool stored = st.hits_acknowledged > state_.delivered;
+  state_.delivered = st.hits_acknowledged;
+  state_.duplicates = st.duplicates_reported;
+  state_.batches = st.batches_sent;
+  state_.failures = st.failures;
+  state_.refusals = st.refusals;
+  state_.quarantined = st.quarantined;
+  state_.acked_position = st.acked_position;
+  if (stored) {
+    state_.last_delivery_unix = unix_now();
+    state_.waiting_since_unix = 0;
+    state_.last_error.clear();
+  } else if (!delivered && state_.waiting_since_unix == 0) {
+    state_.waiting_since_unix = unix_now();
+  } else if (delivered) {
+    state_.waiting_since_unix = 0;  // nothing to send is not a failure
   }
 }
 

@@ -1,7 +1,7 @@
 #pragma once
-// The reporter half of dijk-control: a Reporter built from the [reporting] section, driven by its own
-// thread with exponential backoff and jitter, and a snapshot of how delivery goes (for status, metrics and
-// the watchdog) that any thread may read.
+// The reporter half of dijk-control: a Reporter built from the [reporting] section, whose run() loop
+// (backoff, jitter, polling) turns on a thread of its own, and a snapshot of how delivery goes (for
+// status, metrics and the watchdog) that any thread may read. The link only starts and stops the loop.
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "config/schema/config.h"
+#include "config/schema/journals.h"
 #include "control/reporter/reporter.h"
 
 namespace dijk::control {
@@ -29,14 +30,14 @@ struct ReportState {
   std::string last_error;
 };
 
-// The reporter's options from the config: journal and state under paths, privacy as configured.
-reporter::ReporterOptions reporter_options_of(const Config& config);
-std::filesystem::path ack_state_file_of(const Config& config);
-std::filesystem::path quarantine_dir_of(const Config& config);
+// The reporter's options for one journal: its directory, position and quarantine as journals_to_report()
+// places them, inbox and privacy from [reporting].
+reporter::ReporterOptions reporter_options_of(const Config& config, const ReportedJournal& journal);
 
 class ReportLink {
  public:
-  explicit ReportLink(const Config& config);  // throws if the HMAC key or certificates are unusable
+  // One journal's reporter. Throws if the HMAC key or certificates are unusable.
+  ReportLink(const Config& config, const ReportedJournal& journal);
   ~ReportLink();
   ReportLink(const ReportLink&) = delete;
   ReportLink& operator=(const ReportLink&) = delete;
@@ -48,8 +49,7 @@ class ReportLink {
   reporter::QuarantineStore& quarantine() { return reporter_.quarantine(); }
 
  private:
-  void loop();
-  void sleep_unless_stopped(std::chrono::milliseconds d);
+  void record(std::optional<std::size_t> delivered);
 
   reporter::ReporterOptions options_;
   reporter::Reporter reporter_;

@@ -33,7 +33,7 @@ FieldPolicy policy(const cli::ParsedArgs& a, const std::string& name) {
   const auto v = a.value(name);
   if (!v) return FieldPolicy::send;
   const auto p = parse_field_policy(*v);
-  if (!p) throw cli::UsageError(name + " wants send, omit or hash, got '" + *v + "'");
+  if (!p) throw cli::UsageError(name + " wants send, omit or hmac, got '" + *v + "'");
   return *p;
 }
 
@@ -79,8 +79,9 @@ cli::Verb report_verb() {
       "over HTTPS with the appliance's client certificate, trusting only --ca. Each hit carries the\n"
       "idempotency key APPLIANCE:POSITION. Failed batches are resent with exponential backoff and jitter;\n"
       "--state moves (atomically) only once the inbox has stored a batch. Per-field privacy policy:\n"
-      "send, omit or hash (HMAC-SHA256 with --hmac-key). Hits the inbox refuses for good (4xx but 408/429)\n"
-      "are moved to --quarantine so later ones go on. Runs until SIGINT/SIGTERM.",
+      "send, omit or hmac (HMAC-SHA256 with --hmac-key; \"hash\" is accepted too). Hits the inbox\n"
+      "refuses for good (4xx but 408/429) are moved to --quarantine so later ones go on. Runs until\n"
+      "SIGINT/SIGTERM.",
       {{"--journal", true, "the journal directory", "DIR"},
        {"--url", true, "the inbox endpoint, e.g. https://inbox.example:8443/v1/hits", "URL"},
        {"--cert", true, "the appliance's client certificate (PEM)", "FILE"},
@@ -90,9 +91,9 @@ cli::Verb report_verb() {
        {"--quarantine", true, "where refused hits are kept (default: reporter-quarantine beside --state)",
         "DIR"},
        {"--hmac-key", true, "local key for hashed fields (at least 16 bytes)", "FILE"},
-       {"--client-ip", true, "client IP and port: send, omit or hash (default send)", "POLICY"},
-       {"--url-field", true, "host + URI: send, omit or hash (default send)", "POLICY"},
-       {"--filename", true, "upload filename and file path: send, omit or hash (default send)", "POLICY"},
+       {"--client-ip", true, "client IP and port: send, omit or hmac (default send)", "POLICY"},
+       {"--url-field", true, "host + URI: send, omit or hmac (default send)", "POLICY"},
+       {"--filename", true, "upload filename and file path: send, omit or hmac (default send)", "POLICY"},
        {"--batch", true, "hits per request (default 500)", "N"},
        {"--timeout-ms", true, "give up on a request after this long (default 30000)", "MS"},
        {"--connect-timeout-ms", true, "give up on connecting after this long (default 5000)", "MS"},

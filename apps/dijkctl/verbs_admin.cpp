@@ -269,6 +269,9 @@ int run_hits(const cli::ParsedArgs& args) {
     if (where.empty()) where = h.value("host", "") + h.value("uri", "");
     std::cout << iso_time(t) << "  " << h.value("algorithm", "?") << ":" << h.value("hash", "").substr(0, 16)
               << "  " << h.value("source", "?") << "  " << printable_text(where);
+    // A hit of a journal other than dijkd's says which, as NAME:POS (the id its quarantine uses too).
+    if (const auto id = h.find("id"); h.contains("journal") && id != h.end() && id->is_string())
+      std::cout << "  " << printable_text(id->get<std::string>());
     if (!h.value("filename", "").empty())
       std::cout << "  \"" << printable_text(h.value("filename", "")) << "\"";
     std::cout << "  set " << u64(h, "set_version")

@@ -5,23 +5,45 @@
 
 #include "apps/dijkctl/admin_link.h"
 #include "apps/dijkctl/verbs.h"
+#include "hashcore/util/safe_text.h"
 
 namespace dijk::ctl {
 namespace {
 
 using nlohmann::json;
 
-// {"id": N} or {"all": true} from "ID" or --all; exactly one of them.
+// {"id": N}, {"journal": NAME, "id": N} or {"all": true} from "N", "NAME:N" (a hit of a journal other
+// than dijkd's) or --all; exactly one of them.
 json target(const cli::ParsedArgs& args, const std::string& action) {
   const auto& pos = args.positional();
   const bool all = args.flag("--all");
   if (all == (pos.size() == 2)) throw cli::UsageError(action + " wants one quarantined hit's ID or --all");
   if (all) return json{{"all", true}};
-  const std::string& id = pos[1];
-  if (id.empty() || id.size() > 20 || id.find_first_not_of("0123456789") != std::string::npos) {
-    throw cli::UsageError("ID is a number (see 'dijkctl hits quarantine list'), not '" + id + "'");
+  const std::string& given = pos[1];
+  const auto colon = given.rfind(':');
+  const std::string journal = colon == std::string::npos ? "" : given.substr(0, colon);
+  const std::string id = colon == std::string::npos ? given : given.substr(colon + 1);
+  const bool journal_ok =
+      colon == std::string::npos ||
+      (!journal.empty() &&
+       journal.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-") == std::string::npos);
+  if (!journal_ok || id.empty() || id.size() > 19 ||
+      id.find_first_not_of("0123456789") != std::string::npos) {
+    throw cli::UsageError("ID is a number, or JOURNAL:NUMBER (see 'dijkctl hits quarantine list'), not '" +
+                          printable_text(given) + "'");
   }
-  return json{{"id", std::stoull(id)}};
+  json request{{"id", std::stoull(id)}};
+  if (!journal.empty()) request["journal"] = journal;
+  return request;
+}
+
+// The id as list shows it: a number for dijkd's journal, "NAME:N" for any other.
+std::string id_text(const json& h) {
+  const auto it = h.find("id");
+  if (it == h.end()) return "?";
+  if (it->is_string()) return printable_text(it->get<std::string>());
+  if (it->is_number_unsigned()) return std::to_string(it->get<std::uint64_t>());
+  return "?";
 }
 
 int list(const cli::ParsedArgs& args) {
@@ -36,7 +58,7 @@ int list(const cli::ParsedArgs& args) {
     return cli::kExitOk;
   }
   for (const auto& h : hits) {
-    std::cout << h.value("id", std::uint64_t{0}) << "  " << h.value("key", "") << "  "
+    std::cout << id_text(h) << "  " << printable_text(h.value("key", "")) << "  "
               << iso_time(h.value("quarantined_unix", std::int64_t{0})) << "  " << h.value("status", 0L)
               << "  " << h.value("reason", "") << "  refused " << h.value("refusals", 0u) << "x"
               << (h.value("retry_requested", false) ? "  retry pending" : "") << "\n";
@@ -91,7 +113,8 @@ cli::Verb quarantine_verb() {
       "hits quarantine list [--json] | retry ID|--all | drop ID|--all --reason TEXT",
       "Hits the inbox refused for good (HTTP 4xx but 408/429) are kept on disk by dijk-control, with the\n"
       "inbox's status and reason, so later hits keep flowing. 'retry' resends them (refused again, they\n"
-      "stay); 'drop' removes them, writing each with the reason to the quarantine's audit.log.",
+      "stay); 'drop' removes them, writing each with the reason to the quarantine's audit.log. An ID is\n"
+      "the hit's journal position, or JOURNAL:POSITION for a journal other than dijkd's (e.g. api:17).",
       daemon_options({{"--all", false, "every quarantined hit"},
                       {"--reason", true, "why they are dropped (for the audit log)", "TEXT"}}),
       run_quarantine};

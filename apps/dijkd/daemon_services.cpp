@@ -5,14 +5,10 @@
 #include <iostream>
 #include <mutex>
 
-#include "config/admin/config_service.h"
-#include "config/admin/server.h"
 #include "config/admin/status.h"
 #include "config/cli/version.h"
-#include "config/metrics/http_exporter.h"
+#include "config/daemon/daemon_shell.h"
 #include "config/metrics/registry.h"
-#include "config/metrics/status_metrics.h"
-#include "config/notify/sd_notify.h"
 #include "core/unix_time.h"
 #include "dataplane/pipeline/live_set.h"
 #include "hashcore/pdq_index/pdq_set_section.h"
@@ -21,7 +17,6 @@ namespace dijk {
 
 namespace {
 
-using nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
 std::uint64_t find(const dpdk::CounterList& list, std::string_view name) {
@@ -43,29 +38,27 @@ admin::Drops drops_of(const CounterView& view) {
   return d;
 }
 
-void log_line(const std::string& line) {
-  std::cerr << "dijkd: " << line << std::endl;
-}
-
 }  // namespace
 
 struct DaemonServices::Impl {
   Impl(std::string path, const Config& config, LiveSet& live_set, CounterSource source,
        std::function<void(const Config&)> apply)
-      : set(live_set),
-        counters(std::move(source)),
-        apply_live(std::move(apply)),
-        service(
-            path, config, [this](const Config&, const Config& next) { apply_live(next); }, log_line),
-        server(admin_options(config)),
-        socket_path(config.admin.socket),
-        metrics_listen(config.metrics.enabled ? config.metrics.listen : "") {}
-
-  static admin::AdminServer::Options admin_options(const Config& config) {
-    admin::AdminServer::Options o;
-    o.socket_path = config.admin.socket;
-    o.group = config.admin.group;
-    return o;
+      : set(live_set), counters(std::move(source)), apply_live(std::move(apply)) {
+    daemon::ShellOptions o;
+    o.name = "dijkd";
+    o.config_path = std::move(path);
+    o.config = config;
+    o.socket = config.admin.socket;
+    if (config.metrics.enabled) o.metrics_listen = config.metrics.listen;
+    o.apply = [this](const Config&, const Config& next) { apply_live(next); };
+    o.status = [this] { return status(); };
+    // The watchdog pings only while the main lcore's supervision loop has beaten in the last 5 s.
+    o.alive = [this] {
+      const auto now =
+          std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now().time_since_epoch()).count();
+      return now - last_beat_ms.load() < 5000;
+    };
+    shell = std::make_unique<daemon::DaemonShell>(std::move(o));
   }
 
   // Totals over the workers for the status verb's rates: the rate since the previous status call.
@@ -100,7 +93,7 @@ struct DaemonServices::Impl {
     s.pid = getpid();
     s.uptime_s = static_cast<std::uint64_t>(
         std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - started).count());
-    s.appliance_id = service.current().appliance_id;
+    s.appliance_id = shell->config().current().appliance_id;
     s.dataplane = dataplane;
     if (const auto live = set.current()) {
       const std::int64_t age = unix_now() - live->created_unix();
@@ -111,7 +104,6 @@ struct DaemonServices::Impl {
     CounterView view = counters();
     s.rates = rates(view);
     s.drops = drops_of(view);
-    s.config = service.status();
     s.alarms = std::move(view.alarms);
     return s;
   }
@@ -150,36 +142,19 @@ struct DaemonServices::Impl {
                    metrics::Type::kCounter,
                    {},
                    static_cast<double>(w.failures)});
-    const auto& a = server.counters();
-    out.push_back({"dijk_admin_requests_total",
-                   "Admin requests served.",
-                   metrics::Type::kCounter,
-                   {},
-                   static_cast<double>(a.requests.load())});
-    out.push_back({"dijk_admin_denied_total",
-                   "Admin connections refused by credentials.",
-                   metrics::Type::kCounter,
-                   {},
-                   static_cast<double>(a.denied.load())});
   }
 
   LiveSet& set;
   std::string dataplane;  // set before start(), read by status()
   CounterSource counters;
   std::function<void(const Config&)> apply_live;
-  admin::ConfigService service;
-  admin::AdminServer server;
-  std::string socket_path;
-  std::string metrics_listen;
-  metrics::Registry registry;
-  std::unique_ptr<metrics::HttpExporter> exporter;
   Clock::time_point started = Clock::now();
   std::mutex rate_mutex;
   Clock::time_point rate_at = Clock::now();
   bool rate_seen = false;
   std::uint64_t last_packets = 0, last_bytes = 0, last_files = 0, last_hits = 0;
   std::atomic<std::int64_t> last_beat_ms{0};
-  std::unique_ptr<sd::WatchdogPinger> watchdog;
+  std::unique_ptr<daemon::DaemonShell> shell;  // last: its hooks use the members above
 };
 
 DaemonServices::DaemonServices(std::string config_path, const Config& config, LiveSet& set,
@@ -187,13 +162,7 @@ DaemonServices::DaemonServices(std::string config_path, const Config& config, Li
     : impl_(std::make_unique<Impl>(std::move(config_path), config, set, std::move(counters),
                                    std::move(apply_live))) {
   Impl& i = *impl_;
-  i.service.register_verbs(i.server);
-  i.server.handle("status", [&i](const json&) { return to_json(i.status()); });
-  i.registry.add_collector([&i](std::vector<metrics::Sample>& out) { i.collect(out); });
-  metrics::export_status(i.registry, [&i] { return i.status(); });
-  i.server.handle("stats", [&i](const json&) {
-    return json{{"counters", metrics::to_json(i.registry.collect())}};
-  });
+  i.shell->registry().add_collector([&i](std::vector<metrics::Sample>& out) { i.collect(out); });
 }
 
 void DaemonServices::describe_dataplane(std::string description) {
@@ -205,37 +174,16 @@ DaemonServices::~DaemonServices() {
 }
 
 void DaemonServices::start() {
-  Impl& i = *impl_;
-  i.server.start();
-  if (!i.metrics_listen.empty()) {
-    i.exporter = std::make_unique<metrics::HttpExporter>(i.registry, i.metrics_listen);
-    i.exporter->start();
-  }
   heartbeat();
-  // The watchdog pings only while the main lcore's supervision loop has beaten in the last 5 s.
-  i.watchdog = std::make_unique<sd::WatchdogPinger>([&i] {
-    const auto now =
-        std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now().time_since_epoch()).count();
-    return now - i.last_beat_ms.load() < 5000;
-  });
+  impl_->shell->start();
 }
 
 void DaemonServices::ready() {
-  sd::ready("serving");
-  std::string where = "ready: admin socket " + impl_->socket_path;
-  if (impl_->exporter) where += ", metrics on port " + std::to_string(impl_->exporter->port());
-  log_line(where);
+  impl_->shell->ready();
 }
 
 void DaemonServices::reload() {
-  sd::reloading();
-  try {
-    impl_->service.reload();
-    log_line("config reloaded");
-  } catch (const std::exception&) {
-    // ConfigService logged every error; the running config stays.
-  }
-  sd::ready();
+  impl_->shell->reload();
 }
 
 void DaemonServices::heartbeat() {
@@ -244,15 +192,11 @@ void DaemonServices::heartbeat() {
 }
 
 void DaemonServices::stop() {
-  if (!impl_) return;
-  sd::stopping();
-  impl_->watchdog.reset();
-  impl_->server.stop();
-  if (impl_->exporter) impl_->exporter->stop();
+  if (impl_) impl_->shell->stop();
 }
 
 std::uint16_t DaemonServices::metrics_port() const {
-  return impl_->exporter ? impl_->exporter->port() : 0;
+  return impl_->shell->metrics_port();
 }
 
 }  // namespace dijk

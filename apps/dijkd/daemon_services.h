@@ -1,7 +1,8 @@
 #pragma once
-// What `dijkd run --config` serves beside the dataplane: the admin socket (status, stats, config
-// show/set/confirm/reload through config/admin), the Prometheus endpoint (config/metrics) with every
-// counter (per lcore where they are per lcore), sd_notify readiness, reload and watchdog (config/notify).
+// What `dijkd run --config` serves beside the dataplane, in the daemon shell both daemons share
+// (config/daemon: the admin socket with status, stats and config show/set/confirm/reload, the Prometheus
+// endpoint, sd_notify readiness, reload and watchdog): dijkd's status and every counter (per lcore where
+// they are per lcore).
 // Everything here runs on threads of its own or on the main lcore; the workers only publish counter
 // snapshots (dpdk::Worker::snapshot) and pick up what LiveSet and PdqStage expose.
 #include <atomic>

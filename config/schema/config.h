@@ -7,11 +7,11 @@
 #include <vector>
 
 #include "core/verdict.h"
+#include "core/field_policy.h"
 
 namespace dijk {
 
 enum class CaptureMode { kMirror, kInline };
-enum class PrivacyAction { kSend, kOmit, kHmac };
 
 struct EalConfig {
   bool hugepages = true;                // false runs DPDK with --no-huge (test rigs, vdevs)
@@ -72,12 +72,20 @@ struct FeedConfig {
 };
 
 struct PrivacyPolicy {
-  PrivacyAction client_ip = PrivacyAction::kHmac;
-  PrivacyAction url = PrivacyAction::kSend;
-  PrivacyAction filename = PrivacyAction::kSend;
+  FieldPolicy client_ip = FieldPolicy::hmac;
+  FieldPolicy url = FieldPolicy::send;
+  FieldPolicy filename = FieldPolicy::send;
   std::string hmac_key = "/var/lib/dijk/state/privacy-hmac.key";
 
   bool operator==(const PrivacyPolicy&) const = default;
+};
+
+// A hit journal besides dijkd's ("wire", in paths.journal) that dijk-control reports, e.g. the check API's.
+struct JournalConfig {
+  std::string name;  // 1 to 32 of [a-z0-9-], unique, not "wire"
+  std::string dir;   // the journal's directory
+
+  bool operator==(const JournalConfig&) const = default;
 };
 
 struct ReportingConfig {
@@ -88,6 +96,7 @@ struct ReportingConfig {
   std::uint32_t batch_size = 100;
   std::uint32_t alarm_after_s = 3600;  // hits waiting and no delivery for this long: the reporter alarm
   PrivacyPolicy privacy;
+  std::vector<JournalConfig> journals;  // [[reporting.journals]]; "wire" is always reported
 
   bool operator==(const ReportingConfig&) const = default;
 };
@@ -161,7 +170,6 @@ struct Config {
 };
 
 const char* to_string(CaptureMode m);
-const char* to_string(PrivacyAction a);
 
 inline constexpr const char* kDefaultConfigPath = "/etc/dijk/dijk.toml";
 

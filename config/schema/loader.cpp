@@ -14,22 +14,12 @@
 #include <system_error>
 #include <utility>
 
+#include "config/schema/journals.h"
+
 namespace dijk {
 
 const char* to_string(CaptureMode m) {
   return m == CaptureMode::kInline ? "inline" : "mirror";
-}
-
-const char* to_string(PrivacyAction a) {
-  switch (a) {
-    case PrivacyAction::kOmit:
-      return "omit";
-    case PrivacyAction::kHmac:
-      return "hmac";
-    case PrivacyAction::kSend:
-      break;
-  }
-  return "send";
 }
 
 std::string ConfigError::to_string() const {
@@ -309,6 +299,24 @@ void read_distinct_integers(SchemaReader& r, const toml::table& t, const std::st
   }
 }
 
+// Each table of an array of tables ([[prefix.key]]) with its name for messages ("prefix.key[i]"); an element
+// that is no table is an error saying what the tables hold.
+template <typename Fn>
+void for_each_table(SchemaReader& r, const toml::table& t, const std::string& prefix, std::string_view key,
+                    std::string_view holds, Fn fn) {
+  const auto* a = r.array(t, prefix, key);
+  if (a == nullptr) return;
+  for (std::size_t i = 0; i < a->size(); ++i) {
+    const std::string name = prefix + "." + std::string(key) + "[" + std::to_string(i) + "]";
+    const auto* table = a->get(i)->as_table();
+    if (table == nullptr) {
+      r.error_at(a->get(i)->source(), "'" + name + "' must be a table with " + std::string(holds));
+      continue;
+    }
+    fn(*table, name, i);
+  }
+}
+
 void read_dataplane(SchemaReader& r, const toml::table& t, DataplaneConfig& d) {
   const std::string p = "dataplane";
   r.check_keys(t, p,
@@ -319,30 +327,24 @@ void read_dataplane(SchemaReader& r, const toml::table& t, DataplaneConfig& d) {
   read_distinct_integers(r, t, p, "http_ports", "port", 1, 65535, d.http_ports);
   r.integer(t, p, "flow_table_cap", d.flow_table_cap, 1024, std::int64_t{1} << 28);
   r.integer(t, p, "reassembly_memory_mb", d.reassembly_memory_mb, 16, std::int64_t{1} << 20);
-  if (const auto* a = r.array(t, p, "ports")) {
-    std::set<std::string> names;
-    for (std::size_t i = 0; i < a->size(); ++i) {
-      const std::string name = p + ".ports[" + std::to_string(i) + "]";
-      const auto* port = a->get(i)->as_table();
-      if (port == nullptr) {
-        r.error_at(a->get(i)->source(), "'" + name + "' must be a table with name and device");
-        continue;
-      }
-      r.check_keys(*port, name, {"name", "device"});
-      PortConfig pc;
-      r.string(*port, name, "name", pc.name, [](const std::string& s) -> Problem {
-        if (s.empty()) return "must not be empty";
-        return std::nullopt;
-      });
-      r.string(*port, name, "device", pc.device, port_device);
-      if (port->get("device") == nullptr) r.error_at(port->source(), "'" + name + "' has no device");
-      if (pc.name.empty()) pc.name = "port" + std::to_string(i);
-      if (!names.insert(pc.name).second) {
-        r.error_at(port->source(), "'" + name + "' reuses the port name \"" + pc.name + "\"");
-      }
-      d.ports.push_back(std::move(pc));
-    }
-  }
+  std::set<std::string> names;
+  for_each_table(r, t, p, "ports", "name and device",
+                 [&](const toml::table& port, const std::string& name, std::size_t i) {
+                   r.check_keys(port, name, {"name", "device"});
+                   PortConfig pc;
+                   r.string(port, name, "name", pc.name, [](const std::string& s) -> Problem {
+                     if (s.empty()) return "must not be empty";
+                     return std::nullopt;
+                   });
+                   r.string(port, name, "device", pc.device, port_device);
+                   if (port.get("device") == nullptr)
+                     r.error_at(port.source(), "'" + name + "' has no device");
+                   if (pc.name.empty()) pc.name = "port" + std::to_string(i);
+                   if (!names.insert(pc.name).second) {
+                     r.error_at(port.source(), "'" + name + "' reuses the port name \"" + pc.name + "\"");
+                   }
+                   d.ports.push_back(std::move(pc));
+                 });
   if (const auto* eal = r.table(t, p, "eal")) {
     const std::string e = "dataplane.eal";
     r.check_keys(*eal, e, {"hugepages", "memory_mb", "extra_args"});
@@ -445,9 +447,34 @@ void read_feed(SchemaReader& r, const toml::table& t, FeedConfig& f) {
   }
 }
 
+// [[reporting.journals]]: name and dir each, names unique and never "wire" (dijkd's, always reported).
+void read_journals(SchemaReader& r, const toml::table& t, const std::string& p,
+                   std::vector<JournalConfig>& out) {
+  std::set<std::string> names;
+  for_each_table(r, t, p, "journals", "name and dir",
+                 [&](const toml::table& entry, const std::string& name, std::size_t) {
+                   r.check_keys(entry, name, {"name", "dir"});
+                   JournalConfig j;
+                   r.string(entry, name, "name", j.name, [](const std::string& s) -> Problem {
+                     if (s == kWireJournal)
+                       return "must not be \"wire\" (dijkd's journal in paths.journal, always reported)";
+                     if (!valid_journal_name(s)) return "must be 1 to 32 of a-z, 0-9 and '-'";
+                     return std::nullopt;
+                   });
+                   r.string(entry, name, "dir", j.dir, absolute_path);
+                   if (entry.get("name") == nullptr) r.error_at(entry.source(), "'" + name + "' has no name");
+                   if (entry.get("dir") == nullptr) r.error_at(entry.source(), "'" + name + "' has no dir");
+                   if (!j.name.empty() && !names.insert(j.name).second) {
+                     r.error_at(entry.source(), "'" + name + "' reuses the journal name \"" + j.name + "\"");
+                   }
+                   out.push_back(std::move(j));
+                 });
+}
+
 void read_reporting(SchemaReader& r, const toml::table& t, ReportingConfig& rep) {
   const std::string p = "reporting";
-  r.check_keys(t, p, {"url", "client_cert", "client_key", "ca", "batch_size", "alarm_after_s", "privacy"});
+  r.check_keys(
+      t, p, {"url", "client_cert", "client_key", "ca", "batch_size", "alarm_after_s", "privacy", "journals"});
   r.string(t, p, "url", rep.url, https_url);
   r.string(t, p, "client_cert", rep.client_cert, absolute_path_or_empty);
   r.string(t, p, "client_key", rep.client_key, absolute_path_or_empty);
@@ -457,18 +484,23 @@ void read_reporting(SchemaReader& r, const toml::table& t, ReportingConfig& rep)
   if (t.get("client_cert") != nullptr || t.get("client_key") != nullptr) {
     check_cert_pair(r, t, p, rep.client_cert, rep.client_key);
   }
+  read_journals(r, t, p, rep.journals);
   if (const auto* priv = r.table(t, p, "privacy")) {
     const std::string q = "reporting.privacy";
     r.check_keys(*priv, q, {"client_ip", "url", "filename", "hmac_key"});
-    const std::initializer_list<std::pair<std::string_view, PrivacyAction>> actions = {
-        {"send", PrivacyAction::kSend}, {"omit", PrivacyAction::kOmit}, {"hmac", PrivacyAction::kHmac}};
+    // "hash" is the report verb's spelling of "hmac"; both mean the same policy.
+    const std::initializer_list<std::pair<std::string_view, FieldPolicy>> actions = {
+        {"send", FieldPolicy::send},
+        {"omit", FieldPolicy::omit},
+        {"hmac", FieldPolicy::hmac},
+        {"hash", FieldPolicy::hmac}};
     r.enumeration(*priv, q, "client_ip", rep.privacy.client_ip, actions);
     r.enumeration(*priv, q, "url", rep.privacy.url, actions);
     r.enumeration(*priv, q, "filename", rep.privacy.filename, actions);
     r.string(*priv, q, "hmac_key", rep.privacy.hmac_key, absolute_path_or_empty);
     const auto& pp = rep.privacy;
-    const bool any_hmac = pp.client_ip == PrivacyAction::kHmac || pp.url == PrivacyAction::kHmac ||
-                          pp.filename == PrivacyAction::kHmac;
+    const bool any_hmac =
+        pp.client_ip == FieldPolicy::hmac || pp.url == FieldPolicy::hmac || pp.filename == FieldPolicy::hmac;
     if (any_hmac && pp.hmac_key.empty()) {
       r.error_at(priv->source(),
                  "'reporting.privacy.hmac_key' must be set when a field's policy is \"hmac\"");

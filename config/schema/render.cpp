@@ -54,12 +54,15 @@ toml::table check_api_table(const CheckApiConfig& a) {
 }
 
 toml::table to_toml(const Config& c) {
+  toml::array journals;
+  for (const auto& j : c.reporting.journals)
+    journals.push_back(toml::table{{"name", j.name}, {"dir", j.dir}});
   toml::array ports;
   for (const auto& p : c.dataplane.ports)
     ports.push_back(toml::table{{"name", p.name}, {"device", p.device}});
   const auto& d = c.dataplane;
   const auto& rep = c.reporting;
-  return toml::table{
+  toml::table out{
       {"appliance_id", c.appliance_id},
       {"dataplane", toml::table{{"mode", to_string(d.mode)},
                                 {"lcores", to_array(d.lcores)},
@@ -83,16 +86,18 @@ toml::table to_toml(const Config& c) {
                            {"client_cert", c.feed.client_cert},
                            {"client_key", c.feed.client_key},
                            {"interval_s", i64(c.feed.interval_s)}}},
-      {"reporting", toml::table{{"url", rep.url},
-                                {"client_cert", rep.client_cert},
-                                {"client_key", rep.client_key},
-                                {"ca", rep.ca},
-                                {"batch_size", i64(rep.batch_size)},
-                                {"alarm_after_s", i64(rep.alarm_after_s)},
-                                {"privacy", toml::table{{"client_ip", to_string(rep.privacy.client_ip)},
-                                                        {"url", to_string(rep.privacy.url)},
-                                                        {"filename", to_string(rep.privacy.filename)},
-                                                        {"hmac_key", rep.privacy.hmac_key}}}}},
+      {"reporting",
+       toml::table{
+           {"url", rep.url},
+           {"client_cert", rep.client_cert},
+           {"client_key", rep.client_key},
+           {"ca", rep.ca},
+           {"batch_size", i64(rep.batch_size)},
+           {"alarm_after_s", i64(rep.alarm_after_s)},
+           {"privacy", toml::table{{"client_ip", std::string(field_policy_name(rep.privacy.client_ip))},
+                                   {"url", std::string(field_policy_name(rep.privacy.url))},
+                                   {"filename", std::string(field_policy_name(rep.privacy.filename))},
+                                   {"hmac_key", rep.privacy.hmac_key}}}}},
       {"admin",
        toml::table{
            {"socket", c.admin.socket}, {"control_socket", c.admin.control_socket}, {"group", c.admin.group}}},
@@ -104,6 +109,8 @@ toml::table to_toml(const Config& c) {
                              {"lists", rules_table(c.policy.lists)},
                              {"categories", rules_table(c.policy.categories)}}},
   };
+  if (!journals.empty()) out["reporting"].as_table()->insert("journals", std::move(journals));
+  return out;
 }
 
 std::string value_text(const toml::node& n) {
@@ -257,6 +264,8 @@ EditResult set_key_in_text(std::string_view text, std::string_view key, std::str
     std::string why = "unknown key '" + std::string(key) + "'";
     if (key == "dataplane.ports") {
       why = "'dataplane.ports' is a list of [[dataplane.ports]] tables: edit the file";
+    } else if (key == "reporting.journals") {
+      why = "'reporting.journals' is a list of [[reporting.journals]] tables: edit the file";
     } else if (auto near = closest_key(key)) {
       why += ", did you mean '" + *near + "'?";
     }

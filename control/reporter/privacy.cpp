@@ -10,25 +10,6 @@
 
 namespace dijk::reporter {
 
-std::optional<FieldPolicy> parse_field_policy(std::string_view text) {
-  if (text == "send") return FieldPolicy::send;
-  if (text == "omit") return FieldPolicy::omit;
-  if (text == "hash") return FieldPolicy::hash;
-  return std::nullopt;
-}
-
-std::string_view field_policy_name(FieldPolicy p) {
-  switch (p) {
-    case FieldPolicy::send:
-      return "send";
-    case FieldPolicy::omit:
-      return "omit";
-    case FieldPolicy::hash:
-      return "hash";
-  }
-  return "?";
-}
-
 HmacKey::HmacKey(std::vector<std::uint8_t> bytes) : key_(std::move(bytes)) {
   if (key_.size() < 16) throw std::runtime_error("HMAC key must be at least 16 bytes");
 }

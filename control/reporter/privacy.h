@@ -9,19 +9,16 @@
 #include <string_view>
 #include <vector>
 
+#include "core/field_policy.h"
+
 namespace dijk::reporter {
-
-enum class FieldPolicy { send, omit, hash };
-
-std::optional<FieldPolicy> parse_field_policy(std::string_view text);  // "send", "omit", "hash"
-std::string_view field_policy_name(FieldPolicy p);
 
 struct PrivacyPolicy {
   FieldPolicy client_ip = FieldPolicy::send;  // the uploader's address (and port)
   FieldPolicy url = FieldPolicy::send;        // host + URI of the upload request
   FieldPolicy filename = FieldPolicy::send;   // multipart filename (wire) and file path (scans)
-  bool any_hash() const {
-    return client_ip == FieldPolicy::hash || url == FieldPolicy::hash || filename == FieldPolicy::hash;
+  bool any_hmac() const {
+    return client_ip == FieldPolicy::hmac || url == FieldPolicy::hmac || filename == FieldPolicy::hmac;
   }
 };
 

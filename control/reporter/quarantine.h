@@ -16,7 +16,7 @@ namespace dijk::reporter {
 
 struct QuarantinedHit {
   std::uint64_t id = 0;  // the hit's journal position
-  std::string key;       // its idempotency key, APPLIANCE:POSITION
+  std::string key;       // its idempotency key, APPLIANCE:POSITION or APPLIANCE:JOURNAL:POSITION
   long status = 0;       // the inbox's HTTP status at the last refusal
   std::string reason;    // the inbox's reason at the last refusal
   std::int64_t quarantined_unix = 0;

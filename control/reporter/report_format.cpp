@@ -6,8 +6,14 @@
 
 namespace dijk::reporter {
 
-std::string idempotency_key(const std::string& appliance_id, std::uint64_t position) {
-  return appliance_id + ":" + std::to_string(position);
+std::string idempotency_key(const std::string& appliance_id, std::string_view journal,
+                            std::uint64_t position) {
+  return appliance_id + ":" + hit_id(journal, position);
+}
+
+std::string hit_id(std::string_view journal, std::uint64_t position) {
+  if (is_wire_journal(journal)) return std::to_string(position);
+  return std::string(journal) + ":" + std::to_string(position);
 }
 
 std::string format_ip(const IpAddress& ip) {
@@ -31,7 +37,7 @@ void put_field(nlohmann::json& j, const char* name, const std::string& value, Fi
       break;
     case FieldPolicy::omit:
       break;
-    case FieldPolicy::hash:
+    case FieldPolicy::hmac:
       if (key == nullptr) throw std::logic_error("privacy policy hashes a field but no HMAC key is set");
       j[std::string(name) + "_hmac"] = key->hex_mac(value);
       break;
@@ -40,11 +46,12 @@ void put_field(nlohmann::json& j, const char* name, const std::string& value, Fi
 }  // namespace
 
 nlohmann::json hit_to_json(const journal::JournalEntry& entry, const PrivacyPolicy& policy,
-                           const HmacKey* key) {
+                           const HmacKey* key, std::string_view journal) {
   const HitEvent& h = entry.record.hit;
   nlohmann::json j;
-  j["key"] = idempotency_key(entry.record.appliance_id, entry.position);
+  j["key"] = idempotency_key(entry.record.appliance_id, journal, entry.position);
   j["appliance"] = entry.record.appliance_id;
+  if (!is_wire_journal(journal)) j["journal"] = std::string(journal);
   j["position"] = entry.position;
   j["time_ns"] = h.time_ns;
   j["source"] = hit_source_name(h.source);

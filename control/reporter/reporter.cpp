@@ -29,7 +29,7 @@ Reporter::Reporter(ReporterOptions options)
     : options_(std::move(options)), quarantine_(quarantine_dir_of(options_)), client_(options_.tls) {
   if (!options_.log) options_.log = [](std::string_view m) { std::cerr << "reporter: " << m << std::endl; };
   if (options_.hmac_key_file) key_ = HmacKey::from_file(*options_.hmac_key_file);
-  if (options_.privacy.any_hash() && !key_) {
+  if (options_.privacy.any_hmac() && !key_) {
     throw std::runtime_error("the privacy policy hashes a field: an HMAC key file is required");
   }
   acked_ = journal::read_ack_position(options_.state_file).value_or(0);
@@ -115,7 +115,8 @@ std::optional<std::size_t> Reporter::deliver_once() {
   }
   std::vector<nlohmann::json> hits;
   hits.reserve(batch.size());
-  for (const auto& e : batch) hits.push_back(hit_to_json(e, options_.privacy, key_ ? &*key_ : nullptr));
+  for (const auto& e : batch)
+    hits.push_back(hit_to_json(e, options_.privacy, key_ ? &*key_ : nullptr, options_.journal_name));
   // A refused batch is halved (its front half resent) until the inbox stores a front part, which moves the
   // position, or refuses a single hit, which is quarantined. The rest of a refused part still holds the
   // refused hit, so the next call sends only that rest: a binary search, about 2 log2(batch) requests.
@@ -139,7 +140,7 @@ std::optional<std::size_t> Reporter::deliver_once() {
     const auto& refused = batch.front();
     QuarantinedHit q;
     q.id = refused.position;
-    q.key = idempotency_key(refused.record.appliance_id, refused.position);
+    q.key = idempotency_key(refused.record.appliance_id, options_.journal_name, refused.position);
     q.status = a.status;
     q.reason = a.reason;
     q.quarantined_unix = q.last_refused_unix = unix_now();
@@ -155,16 +156,27 @@ std::optional<std::size_t> Reporter::deliver_once() {
   }
 }
 
-void Reporter::run(const std::atomic<bool>& stop) {
+void Reporter::run(const std::atomic<bool>& stop, const RunHooks& hooks) {
   RetryBackoff backoff(options_.backoff_initial, options_.backoff_max);
+  const auto tick = [&] {
+    if (hooks.tick) hooks.tick();
+  };
   const auto sleep_unless_stopped = [&](std::chrono::milliseconds d) {
     const auto until = std::chrono::steady_clock::now() + d;
     while (!stop.load() && std::chrono::steady_clock::now() < until) {
+      tick();
       std::this_thread::sleep_for(std::min<std::chrono::milliseconds>(d, std::chrono::milliseconds(20)));
     }
   };
   while (!stop.load()) {
-    const auto delivered = deliver_once();
+    tick();
+    std::optional<std::size_t> delivered;
+    try {
+      delivered = deliver_once();
+    } catch (const std::exception& e) {
+      log(std::string("local error: ") + e.what());
+    }
+    if (hooks.attempted) hooks.attempted(delivered);
     if (!delivered) {
       sleep_unless_stopped(backoff.next_delay());
       continue;

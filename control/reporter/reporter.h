@@ -27,6 +27,7 @@ namespace dijk::reporter {
 
 struct ReporterOptions {
   std::filesystem::path journal_dir;
+  std::string journal_name;              // empty or "wire": dijkd's, whose keys carry no journal name
   std::filesystem::path state_file;      // the acknowledged position (read by the journal's retention)
   std::filesystem::path quarantine_dir;  // refused hits; empty: "reporter-quarantine" beside state_file
   TlsClientOptions tls;
@@ -50,12 +51,22 @@ struct ReporterStats {
   std::uint64_t acked_position = 0;
 };
 
+// What a caller of Reporter::run may watch. Both run on the reporter's thread.
+struct RunHooks {
+  // Called at least every 20 ms while the loop turns, sleeping or backing off too: a watchdog heartbeat.
+  std::function<void()> tick;
+  // Called after each attempt with deliver_once()'s answer (nullopt also for a local error).
+  std::function<void(std::optional<std::size_t>)> attempted;
+};
+
 class Reporter {
  public:
   explicit Reporter(ReporterOptions options);
-  // Runs until stop becomes true. Returns when stopped; throws only on local errors it cannot survive
-  // (e.g. the state file cannot be written).
-  void run(const std::atomic<bool>& stop);
+  // The one delivery loop: deliver_once() until stop becomes true, backing off with jitter after each
+  // failed attempt and polling at poll_interval when there is nothing to send. A local error (journal
+  // unreadable, state file not writable) is logged and retried like a failed delivery: the hits stay in
+  // the journal, and the loop must outlive a disk that comes back.
+  void run(const std::atomic<bool>& stop, const RunHooks& hooks = {});
   // One attempt: first resends the quarantined hits an admin asked to retry, then reads up to a batch
   // and tries to deliver it. Returns the number of hits the acknowledged position moved past (stored by
   // the inbox, or quarantined); nullopt when a delivery failed and will be retried; 0 when there was

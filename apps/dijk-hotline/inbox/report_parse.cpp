@@ -19,6 +19,12 @@ bool short_string(const nlohmann::json& j, const char* name, std::size_t max, st
   return out.size() <= max;
 }
 
+// A journal name as dijk-control sends it: 1 to 32 of [a-z0-9-].
+bool is_journal_name(const std::string& s) {
+  return !s.empty() && s.size() <= 32 &&
+         s.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-") == std::string::npos;
+}
+
 bool is_hex(const std::string& s) {
   return !s.empty() && s.find_first_not_of("0123456789abcdef") == std::string::npos;
 }
@@ -75,8 +81,16 @@ ReportParse parse_report(std::string_view body, std::string_view appliance) {
     }
     out.position = pos->get<std::uint64_t>();
     out.time_ns = t->get<std::uint64_t>();
-    if (out.key != prefix + std::to_string(out.position))
-      return fail(422, "idempotency key does not match appliance:position");
+    // dijkd's journal ("wire", or no name) keys hits appliance:position; every other journal
+    // appliance:journal:position, so positions of two journals never collide.
+    if (h.contains("journal") &&
+        (!short_string(h, "journal", 32, out.journal) || !is_journal_name(out.journal)))
+      return fail(422, "malformed journal name");
+    const bool wire = out.journal.empty() || out.journal == "wire";
+    const std::string expected = prefix + (wire ? "" : out.journal + ":") + std::to_string(out.position);
+    if (out.key != expected)
+      return fail(422, wire ? "idempotency key does not match appliance:position"
+                            : "idempotency key does not match appliance:journal:position");
     if (!short_string(h, "algorithm", 16, out.algorithm) || !short_string(h, "hash", 128, out.hash) ||
         !is_hex(out.hash)) {
       return fail(422, "a hit lacks a valid algorithm or hash");

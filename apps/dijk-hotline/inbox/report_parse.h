@@ -10,8 +10,9 @@ namespace dijk::inbox {
 inline constexpr std::size_t kMaxHitsPerReport = 10'000;
 
 struct InboxHit {
-  std::string key;  // idempotency key: "<appliance>:<position>"
+  std::string key;  // idempotency key: "<appliance>:<position>", or "<appliance>:<journal>:<position>"
   std::string appliance;
+  std::string journal;  // empty for dijkd's journal ("wire")
   std::uint64_t position = 0;
   std::uint64_t time_ns = 0;
   std::string algorithm, hash, list;

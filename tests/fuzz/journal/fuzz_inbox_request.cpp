@@ -1,6 +1,7 @@
 // Hostile requests to the inbox: the head parser and the report validator must answer every input with a
 // parse or a clear 4xx/5xx, never crash. The input is split at the first blank line into head and body.
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "apps/dijk-hotline/inbox/http_request.h"
@@ -17,6 +18,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (r.status != 0 && (r.status < 400 || r.status > 499)) __builtin_trap();
   for (const auto& hit : r.hits) {
     if (hit.appliance != "appliance-1") __builtin_trap();
+    // Every accepted key is the one its hit's journal and position make: no two hits of different
+    // journals or positions can share one.
+    const bool wire = hit.journal.empty() || hit.journal == "wire";
+    const std::string key =
+        "appliance-1:" + (wire ? std::string() : hit.journal + ":") + std::to_string(hit.position);
+    if (hit.key != key) __builtin_trap();
+    if (hit.journal.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-") != std::string::npos)
+      __builtin_trap();
   }
   return 0;
 }

@@ -1,5 +1,6 @@
-// A stand-in for dijkd/dijk-control in integration tests: embeds the real AdminServer, ConfigService,
-// metrics registry and exporter, and serves status, stats, hits and set verbs from a small in-memory state.
+// A stand-in for dijkd/dijk-control in integration tests: runs in the real daemon shell (config/daemon:
+// AdminServer, ConfigService, metrics registry and exporter, sd_notify) and serves status, stats, hits and
+// set verbs from a small in-memory state.
 // Reloads on SIGHUP like the real daemons. Prints "ready metrics_port=N" on stdout once serving.
 // --degrade no-set|feed|alarm makes its status report that problem (for dijkctl status's exit code).
 #include <signal.h>
@@ -13,13 +14,8 @@
 #include <string>
 #include <vector>
 
-#include "config/admin/config_service.h"
-#include "config/admin/server.h"
 #include "config/admin/status.h"
-#include "config/metrics/http_exporter.h"
-#include "config/metrics/registry.h"
-#include "config/metrics/status_metrics.h"
-#include "config/notify/sd_notify.h"
+#include "config/daemon/daemon_shell.h"
 #include "config/schema/loader.h"
 
 namespace {
@@ -103,8 +99,43 @@ int main(int argc, char** argv) {
                 fake_hit(state.started_unix - 3600, "bb22", "/upload/b", true),
                 fake_hit(state.started_unix - 60, "cc33", "/upload/c", false)};
 
-  dijk::metrics::Registry registry;
-  auto& reloads = registry.counter("dijk_config_reloads_total", "Config changes applied.");
+  // The shell is made below, after the options that refer to it; status reads its config through this.
+  std::unique_ptr<dijk::daemon::DaemonShell> shell;
+  const auto shell_config = [&]() -> dijk::admin::ConfigService& { return shell->config(); };
+  dijk::daemon::ShellOptions options;
+  options.name = name;
+  options.config_path = config_file;
+  options.config = loaded.config;
+  options.socket = name == "dijk-control" ? loaded.config.admin.control_socket : loaded.config.admin.socket;
+  options.group = group;
+  options.socket_mode = mode;
+  if (loaded.config.metrics.enabled) options.metrics_listen = loaded.config.metrics.listen;
+  options.status = [&] {
+    std::lock_guard lock(state.mutex);
+    dijk::admin::DaemonStatus s;
+    s.daemon = name;
+    s.version = "0.1.0";
+    s.pid = getpid();
+    s.uptime_s = static_cast<std::uint64_t>(now_unix() - state.started_unix);
+    s.appliance_id = shell_config().current().appliance_id;
+    if (degrade != "no-set") {
+      s.set =
+          dijk::admin::SetStatus{state.set_version, state.entries, 7200, shell_config().current().paths.set};
+    }
+    s.feed = dijk::admin::FeedStatus{true, 240, ""};
+    s.feed->installed_version = state.set_version;
+    s.feed->feed_version = state.set_version + 2;
+    s.feed->expires_unix = 1'796'036'400;  // 2026-11-30T11:00:00Z
+    if (degrade == "feed")
+      *s.feed = dijk::admin::FeedStatus{false, std::nullopt, "transport: connection refused"};
+    s.reporter = dijk::admin::ReporterStatus{1, 2, ""};
+    if (degrade == "alarm") s.reporter->alarm = "1 hits undelivered for 7200 s";
+    s.rates = dijk::admin::Rates{12000, 3.4e7, 2.5, 0};
+    return s;
+  };
+  shell = std::make_unique<dijk::daemon::DaemonShell>(std::move(options));
+  auto& registry = shell->registry();
+  auto& server = shell->server();
   for (const auto lcore : loaded.config.dataplane.lcores) {
     registry.counter("dijk_packets_received_total", "Packets received.", {{"lcore", std::to_string(lcore)}})
         .add(1000 + lcore);
@@ -116,63 +147,6 @@ int main(int argc, char** argv) {
                    dijk::metrics::Type::kCounter,
                    {},
                    static_cast<double>(state.hits.size())});
-  });
-
-  const std::string daemon_name = name;
-  auto log = [daemon_name](const std::string& line) {
-    std::cerr << daemon_name << ": " << line << std::endl;
-  };
-  dijk::admin::ConfigService config(
-      config_file, loaded.config, [&](const dijk::Config&, const dijk::Config&) { reloads.add(); }, log);
-
-  dijk::admin::AdminServer::Options options;
-  options.socket_path =
-      name == "dijk-control" ? loaded.config.admin.control_socket : loaded.config.admin.socket;
-  options.group = group.value_or(loaded.config.admin.group);
-  options.mode = mode;
-  dijk::admin::AdminServer server(options);
-  config.register_verbs(server);
-  registry.add_collector([&server](std::vector<dijk::metrics::Sample>& out) {
-    const auto& c = server.counters();
-    out.push_back({"dijk_admin_requests_total",
-                   "Admin requests served.",
-                   dijk::metrics::Type::kCounter,
-                   {},
-                   static_cast<double>(c.requests.load())});
-    out.push_back({"dijk_admin_denied_total",
-                   "Admin connections refused by credentials.",
-                   dijk::metrics::Type::kCounter,
-                   {},
-                   static_cast<double>(c.denied.load())});
-  });
-
-  const auto status = [&] {
-    std::lock_guard lock(state.mutex);
-    dijk::admin::DaemonStatus s;
-    s.daemon = name;
-    s.version = "0.1.0";
-    s.pid = getpid();
-    s.uptime_s = static_cast<std::uint64_t>(now_unix() - state.started_unix);
-    s.appliance_id = config.current().appliance_id;
-    if (degrade != "no-set") {
-      s.set = dijk::admin::SetStatus{state.set_version, state.entries, 7200, config.current().paths.set};
-    }
-    s.feed = dijk::admin::FeedStatus{true, 240, ""};
-    s.feed->installed_version = state.set_version;
-    s.feed->feed_version = state.set_version + 2;
-    s.feed->expires_unix = 1'796'036'400;  // 2026-11-30T11:00:00Z
-    if (degrade == "feed")
-      *s.feed = dijk::admin::FeedStatus{false, std::nullopt, "transport: connection refused"};
-    s.reporter = dijk::admin::ReporterStatus{1, 2, ""};
-    if (degrade == "alarm") s.reporter->alarm = "1 hits undelivered for 7200 s";
-    s.rates = dijk::admin::Rates{12000, 3.4e7, 2.5, 0};
-    s.config = config.status();
-    return s;
-  };
-  server.handle("status", [&](const json&) { return to_json(status()); });
-  dijk::metrics::export_status(registry, status);
-  server.handle("stats", [&](const json&) {
-    return json{{"counters", dijk::metrics::to_json(registry.collect())}};
   });
   server.handle("hits", [&](const json& args) {
     std::lock_guard lock(state.mutex);
@@ -210,7 +184,7 @@ int main(int argc, char** argv) {
     return json{{"version", state.set_version},
                 {"entries", state.entries},
                 {"created_unix", state.started_unix - 7200},
-                {"path", config.current().paths.set},
+                {"path", shell_config().current().paths.set},
                 {"previous", state.previous}};
   });
   server.handle("set.rollback", [&](const json&) {
@@ -222,38 +196,20 @@ int main(int argc, char** argv) {
     return json{{"version", state.set_version}, {"was", was}};
   });
 
-  std::unique_ptr<dijk::metrics::HttpExporter> exporter;
   try {
-    server.start();
-    if (loaded.config.metrics.enabled) {
-      exporter = std::make_unique<dijk::metrics::HttpExporter>(registry, loaded.config.metrics.listen);
-      exporter->start();
-    }
+    shell->start();
   } catch (const std::exception& e) {
     std::cerr << name << ": " << e.what() << std::endl;
     return 1;
   }
-  std::cout << "ready metrics_port=" << (exporter ? exporter->port() : 0) << std::endl;
-  dijk::sd::ready("serving");
-
+  std::cout << "ready metrics_port=" << shell->metrics_port() << std::endl;
+  shell->ready();
   for (;;) {
     int sig = 0;
     if (sigwait(&signals, &sig) != 0) continue;
-    if (sig == SIGHUP) {
-      dijk::sd::reloading();
-      try {
-        config.reload();
-        log("config reloaded");
-      } catch (const std::exception&) {
-        // ConfigService already logged every error; the old config stays.
-      }
-      dijk::sd::ready();
-    } else {
-      dijk::sd::stopping();
-      break;
-    }
+    if (sig != SIGHUP) break;
+    shell->reload();
   }
-  server.stop();
-  if (exporter) exporter->stop();
+  shell->stop();
   return 0;
 }

@@ -150,7 +150,8 @@ class ControlDaemon : public ::testing::Test {
                            << "[metrics]\n"
                            << (metrics_port_
                                    ? "control_listen = \"127.0.0.1:" + std::to_string(metrics_port_) + "\"\n"
-                                   : std::string("enabled = false\n"));
+                                   : std::string("enabled = false\n"))
+                           << extra_toml_;
   }
 
   void start_daemon() {
@@ -204,6 +205,7 @@ class ControlDaemon : public ::testing::Test {
   static test::TlsFeedServer* nginx_;
   std::string name_, work_, feed_dir_;
   std::string url_prefix_;  // "trickle/": the same feed at one byte a second
+  std::string extra_toml_;  // appended to the config, e.g. [[reporting.journals]]
   std::string config_ = "";
   journal::testing::TestPki pki_;
   std::uint16_t inbox_port_ = 0;
@@ -416,7 +418,8 @@ TEST_F(ControlDaemon, AHitRefusedForGoodIsQuarantinedAndLaterHitsStillArrive) {
       << control_status();
   const std::string metrics_url = "http://127.0.0.1:" + std::to_string(metrics_port_) + "/metrics";
   std::string metrics = run("curl -sS " + metrics_url).out;
-  EXPECT_NE(metrics.find("\ndijk_reporter_quarantined_hits 1"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("\ndijk_reporter_quarantined_hits{journal=\"wire\"} 1"), std::string::npos)
+      << metrics;
   EXPECT_NE(metrics.find("# HELP dijk_reporter_refusals_total"), std::string::npos) << metrics;
   EXPECT_NE(metrics.find("dijk_reporter_alarm{daemon=\"dijk-control\"} 1"), std::string::npos) << metrics;
 
@@ -449,6 +452,90 @@ TEST_F(ControlDaemon, AHitRefusedForGoodIsQuarantinedAndLaterHitsStillArrive) {
   EXPECT_EQ(entry.value("why", ""), "record from a retired box") << line;
   EXPECT_EQ(entry["hit"]["hash"], journal::testing::numbered_hash(4)) << line;
   EXPECT_EQ(control_status()["reporter"].value("alarm", ""), "") << control_status();
+  stop_daemon();
+}
+
+// A second journal ([[reporting.journals]], as the check API daemon writes one) is reported beside dijkd's:
+// every hit of both reaches the real inbox once, the second journal's keyed APPLIANCE:api:POSITION; a hit
+// the inbox refuses in it is quarantined under its name (id api:POS, its own quarantine directory and
+// metrics label), and dijkctl drops it by that id.
+TEST_F(ControlDaemon, EveryJournalIsReportedAndQuarantinedApart) {
+  publish({"A"});
+  metrics_port_ = free_port();
+  extra_toml_ = "[[reporting.journals]]\nname = \"api\"\ndir = \"" + work_ + "/journal-api\"\n";
+  write_config();
+  const auto append = [&](const std::string& dir, const std::string& appliance, std::uint64_t from,
+                          std::uint64_t to) {
+    journal::JournalWriter writer({.dir = work_ + "/" + dir, .appliance_id = appliance});
+    for (std::uint64_t n = from; n <= to; ++n)
+      writer.wait_durable_shared(writer.append_shared(journal::testing::wire_hit(n)));
+    return writer.durable_position();  // where the next record goes
+  };
+  append("journal", "appliance-1", 1, 3);
+  const auto bad_position = append("journal-api", "appliance-1", 11, 12);
+  append("journal-api", "appliance-9", 13, 13);  // refused: the certificate says appliance-1
+  append("journal-api", "appliance-1", 14, 14);
+  start_daemon();
+  ASSERT_TRUE(eventually([&] { return inbox_hits().size() == 6; })) << inbox_hits() << log();
+  // Let a duplicate delivery show if there were one.
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  const auto stored = inbox_hits();
+  ASSERT_EQ(stored.size(), 6u) << stored;
+  std::set<std::string> keys;
+  std::size_t api = 0;
+  for (const auto& h : stored) {
+    const std::string key = h.value("key", "");
+    keys.insert(key);
+    if (key.rfind("appliance-1:api:", 0) == 0) {
+      ++api;
+      EXPECT_EQ(h.value("journal", ""), "api") << h;
+    } else {
+      EXPECT_EQ(key.find("api"), std::string::npos) << h;
+      EXPECT_FALSE(h.contains("journal")) << h;
+    }
+  }
+  EXPECT_EQ(keys.size(), 6u);
+  EXPECT_EQ(api, 3u);
+
+  const auto listed = ctl_json("hits quarantine list");
+  ASSERT_EQ(listed["hits"].size(), 1u) << listed;
+  const auto q = listed["hits"][0];
+  EXPECT_EQ(q["id"], "api:" + std::to_string(bad_position));
+  EXPECT_EQ(q["journal"], "api");
+  EXPECT_EQ(q["key"], "appliance-9:api:" + std::to_string(bad_position));
+  EXPECT_EQ(q["hit"]["hash"], journal::testing::numbered_hash(13));
+  EXPECT_NE(ctl("hits quarantine list").out.find("api:" + std::to_string(bad_position)), std::string::npos);
+  EXPECT_TRUE(fs::exists(work_ + "/state/reporter-ack-api"));
+  EXPECT_TRUE(fs::exists(work_ + "/state/reporter-ack"));
+  const std::string metrics =
+      run("curl -sS http://127.0.0.1:" + std::to_string(metrics_port_) + "/metrics").out;
+  EXPECT_NE(metrics.find("\ndijk_reporter_quarantined_hits{journal=\"api\"} 1"), std::string::npos)
+      << metrics;
+  EXPECT_NE(metrics.find("\ndijk_reporter_quarantined_hits{journal=\"wire\"} 0"), std::string::npos)
+      << metrics;
+
+  // dijkctl hits shows both journals, the second one's hits by NAME:POS.
+  const auto hits = ctl_json("hits");
+  ASSERT_EQ(hits["hits"].size(), 7u) << hits;
+  std::size_t named = 0;
+  for (const auto& h : hits["hits"]) {
+    if (h.value("journal", "") == "api") {
+      ++named;
+      EXPECT_EQ(h["id"], "api:" + std::to_string(h["position"].get<std::uint64_t>())) << h;
+    }
+  }
+  EXPECT_EQ(named, 4u);
+
+  // The same position in dijkd's journal is another hit: a drop by the bare number does not reach it.
+  EXPECT_NE(ctl("hits quarantine drop " + std::to_string(bad_position) + " --reason x").code, 0);
+  EXPECT_NE(ctl("hits quarantine drop nope:1 --reason x").code, 0);
+  const auto r = ctl("hits quarantine drop api:" + std::to_string(bad_position) + " --reason 'retired box'");
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_EQ(ctl_json("hits quarantine list")["hits"].size(), 0u);
+  std::ifstream audit(work_ + "/state/reporter-quarantine-api/audit.log");
+  std::string line;
+  ASSERT_TRUE(std::getline(audit, line));
+  EXPECT_EQ(json::parse(line, nullptr, false).value("why", ""), "retired box") << line;
   stop_daemon();
 }
 
@@ -518,7 +605,7 @@ TEST_F(ControlDaemon, MetricsCarryTheSyncAndReporterCounters) {
   EXPECT_NE(text.find("dijk_feed_installs_total 1"), std::string::npos) << text;
   EXPECT_NE(text.find("dijk_feed_failures_total{reason=\"bad_signature\"} 0"), std::string::npos) << text;
   EXPECT_NE(text.find("dijk_set_version{daemon=\"dijk-control\"} 1"), std::string::npos) << text;
-  EXPECT_NE(text.find("\ndijk_reporter_batches_total "), std::string::npos) << text;
+  EXPECT_NE(text.find("\ndijk_reporter_batches_total{journal=\"wire\"} "), std::string::npos) << text;
   EXPECT_NE(text.find("dijk_reporter_alarm{daemon=\"dijk-control\"} 0"), std::string::npos) << text;
   EXPECT_NE(text.find("dijk_build_info{daemon=\"dijk-control\",version=\"0.1.0"), std::string::npos) << text;
   stop_daemon();

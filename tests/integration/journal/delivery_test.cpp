@@ -123,9 +123,9 @@ TEST_F(ReporterDelivery, PrivacyPolicyDecidesWhatLeavesTheAppliance) {
   write_hits(0, 4);
   TestInbox inbox(pki_, db_);
   auto o = reporter_options(inbox);
-  o.privacy.client_ip = reporter::FieldPolicy::omit;
-  o.privacy.url = reporter::FieldPolicy::hash;
-  o.privacy.filename = reporter::FieldPolicy::hash;
+  o.privacy.client_ip = dijk::FieldPolicy::omit;
+  o.privacy.url = dijk::FieldPolicy::hmac;
+  o.privacy.filename = dijk::FieldPolicy::hmac;
   o.hmac_key_file = tmp_.path() / "hmac.key";
   std::ofstream(*o.hmac_key_file) << "a local secret the hotline never sees";
   reporter::Reporter r(o);

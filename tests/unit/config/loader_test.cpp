@@ -8,6 +8,9 @@
 #include <string>
 #include <vector>
 
+#include "config/schema/journals.h"
+#include "config/schema/render.h"
+
 namespace {
 
 std::vector<std::string> errors_of(const std::string& text) {
@@ -73,9 +76,77 @@ listen = "[::1]:9100"
   EXPECT_EQ(c.hashing.algorithms, (std::vector<std::string>{"sha256"}));
   EXPECT_FALSE(c.hashing.pdq);
   EXPECT_EQ(c.feed.url, "https://hotline.example/feed");
-  EXPECT_EQ(c.reporting.privacy.client_ip, dijk::PrivacyAction::kOmit);
-  EXPECT_EQ(c.reporting.privacy.url, dijk::PrivacyAction::kSend);
+  EXPECT_EQ(c.reporting.privacy.client_ip, dijk::FieldPolicy::omit);
+  EXPECT_EQ(c.reporting.privacy.url, dijk::FieldPolicy::send);
   EXPECT_EQ(c.metrics.listen, "[::1]:9100");
+}
+
+TEST(ConfigLoader, HashIsAnotherSpellingOfHmacAndRendersAsHmac) {
+  const auto r =
+      dijk::load_config_text("[reporting.privacy]\nurl = \"hash\"\nfilename = \"hmac\"\n", "dijk.toml");
+  ASSERT_TRUE(r.ok()) << r.error_text();
+  EXPECT_EQ(r.config.reporting.privacy.url, dijk::FieldPolicy::hmac);
+  EXPECT_EQ(r.config.reporting.privacy.filename, dijk::FieldPolicy::hmac);
+  EXPECT_EQ(dijk::field_policy_name(r.config.reporting.privacy.url), "hmac");
+}
+
+TEST(ConfigLoader, ReportsEveryJournalWireFirstWithTodaysPaths) {
+  const auto r = dijk::load_config_text(R"([paths]
+journal = "/j/wire"
+state = "/s"
+[[reporting.journals]]
+name = "api"
+dir = "/j/api"
+[[reporting.journals]]
+name = "icap-2"
+dir = "/j/icap"
+)",
+                                        "dijk.toml");
+  ASSERT_TRUE(r.ok()) << r.error_text();
+  const auto journals = dijk::journals_to_report(r.config);
+  ASSERT_EQ(journals.size(), 3u);
+  EXPECT_EQ(journals[0].name, "wire");
+  EXPECT_EQ(journals[0].dir, "/j/wire");
+  EXPECT_EQ(journals[0].ack_state, "/s/reporter-ack");
+  EXPECT_EQ(journals[0].quarantine_dir, "/s/reporter-quarantine");
+  EXPECT_EQ(journals[1].name, "api");
+  EXPECT_EQ(journals[1].dir, "/j/api");
+  EXPECT_EQ(journals[1].ack_state, "/s/reporter-ack-api");
+  EXPECT_EQ(journals[1].quarantine_dir, "/s/reporter-quarantine-api");
+  EXPECT_EQ(journals[2].name, "icap-2");
+  EXPECT_EQ(dijk::journals_to_report(dijk::Config{}).size(), 1u);
+  // Rendered and read back: the same journals.
+  const auto again = dijk::load_config_text(dijk::render_toml(r.config), "again.toml");
+  ASSERT_TRUE(again.ok()) << again.error_text();
+  EXPECT_EQ(again.config.reporting.journals, r.config.reporting.journals);
+}
+
+TEST(ConfigLoader, JournalNamesAreUniqueLowerCaseAndNeverWire) {
+  EXPECT_EQ(errors_of("[[reporting.journals]]\nname = \"api\"\ndir = \"/a\"\n"
+                      "[[reporting.journals]]\nname = \"api\"\ndir = \"/b\"\n"),
+            Lines{"dijk.toml:4:1: error: 'reporting.journals[1]' reuses the journal name \"api\""});
+  EXPECT_EQ(
+      errors_of("[[reporting.journals]]\nname = \"wire\"\ndir = \"/a\"\n"),
+      Lines{"dijk.toml:2:8: error: 'reporting.journals[0].name' must not be \"wire\" (dijkd's journal in "
+            "paths.journal, always reported)"});
+  EXPECT_EQ(errors_of("[[reporting.journals]]\nname = \"Api/x\"\ndir = \"/a\"\n"),
+            Lines{"dijk.toml:2:8: error: 'reporting.journals[0].name' must be 1 to 32 of a-z, 0-9 and '-'"});
+  EXPECT_EQ(errors_of("[[reporting.journals]]\nname = \"api\"\ndir = \"rel\"\n"),
+            Lines{"dijk.toml:3:7: error: 'reporting.journals[0].dir' must be an absolute path, got \"rel\""});
+  EXPECT_EQ(errors_of("[[reporting.journals]]\nname = \"api\"\n"),
+            Lines{"dijk.toml:1:1: error: 'reporting.journals[0]' has no dir"});
+  EXPECT_EQ(errors_of("[[reporting.journals]]\nname = \"api\"\ndir = \"/a\"\ncolour = 1\n").size(), 1u);
+}
+
+TEST(ConfigLoader, ArraysOfTablesSayWhatTheirTablesHold) {
+  const auto ports = errors_of("[dataplane]\nports = [1]\n");
+  ASSERT_EQ(ports.size(), 1u);
+  EXPECT_NE(ports[0].find("'dataplane.ports[0]' must be a table with name and device"), std::string::npos)
+      << ports[0];
+  const auto journals = errors_of("[reporting]\njournals = [\"api\"]\n");
+  ASSERT_EQ(journals.size(), 1u);
+  EXPECT_NE(journals[0].find("'reporting.journals[0]' must be a table with name and dir"), std::string::npos)
+      << journals[0];
 }
 
 TEST(ConfigLoader, UnknownKeyGetsDidYouMean) {
@@ -123,9 +194,9 @@ TEST(ConfigLoader, EnumAndFormatErrors) {
   EXPECT_EQ(
       errors_of("[dataplane]\nmode = \"bridge\"\n"),
       Lines{"dijk.toml:2:8: error: 'dataplane.mode' must be one of \"mirror\", \"inline\", got \"bridge\""});
-  EXPECT_EQ(errors_of("[reporting.privacy]\nurl = \"hash\"\n"),
+  EXPECT_EQ(errors_of("[reporting.privacy]\nurl = \"hide\"\n"),
             Lines{"dijk.toml:2:7: error: 'reporting.privacy.url' must be one of \"send\", \"omit\", "
-                  "\"hmac\", got \"hash\""});
+                  "\"hmac\", \"hash\", got \"hide\""});
   EXPECT_EQ(errors_of("[paths]\nset = \"relative.set\"\n"),
             Lines{"dijk.toml:2:7: error: 'paths.set' must be an absolute path, got \"relative.set\""});
   EXPECT_EQ(errors_of("[metrics]\nlisten = \"9475\"\n"),

@@ -25,7 +25,7 @@ TEST(ConfigRender, RenderedCustomConfigRoundTrips) {
   c.appliance_id = "fra1";
   c.dataplane.ports = {{"a", "0000:03:00.0"}, {"b", "net_null0"}};
   c.dataplane.mode = dijk::CaptureMode::kInline;
-  c.reporting.privacy.filename = dijk::PrivacyAction::kOmit;
+  c.reporting.privacy.filename = dijk::FieldPolicy::omit;
   const auto r = dijk::load_config_text(dijk::render_toml(c), "rendered");
   ASSERT_TRUE(r.ok()) << r.error_text();
   EXPECT_EQ(r.config, c);

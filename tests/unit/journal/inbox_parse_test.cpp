@@ -64,6 +64,44 @@ TEST(InboxReportParse, AcceptsAValidReportAndRejectsOthersHits) {
   EXPECT_EQ(parse_report(R"({"format":"dijk-hits/1","hits":[)" + wrong_key + "]}", "a1").status, 422);
 }
 
+// A hit of a journal other than dijkd's names it and is keyed appliance:journal:position; the same
+// position in two journals is two hits.
+std::string journal_hit(const std::string& journal, const std::string& key, std::uint64_t pos) {
+  return R"({"key":")" + key + R"(","appliance":"a1","journal":")" + journal + R"(","position":)" +
+         std::to_string(pos) + R"(,"time_ns":5,"algorithm":"sha256","hash":"ab12"})";
+}
+std::string report_of(const std::string& hits) {
+  return R"({"format":"dijk-hits/1","hits":[)" + hits + "]}";
+}
+
+TEST(InboxReportParse, AcceptsAJournalsKeyAndRefusesOnesThatDoNotMatch) {
+  const auto r = parse_report(report_of(hit("a1", 7) + "," + journal_hit("api", "a1:api:7", 7)), "a1");
+  ASSERT_EQ(r.status, 0) << r.reason;
+  ASSERT_EQ(r.hits.size(), 2u);
+  EXPECT_EQ(r.hits[0].key, "a1:7");
+  EXPECT_EQ(r.hits[1].key, "a1:api:7");
+  EXPECT_EQ(r.hits[1].journal, "api");
+  // "wire" named outright keeps the key without a journal.
+  EXPECT_EQ(parse_report(report_of(journal_hit("wire", "a1:7", 7)), "a1").status, 0);
+}
+
+TEST(InboxReportParse, HostileJournalNamesAndKeysAreRefused) {
+  const std::pair<std::string, const char*> cases[] = {
+      {journal_hit("api", "a1:7", 7), "a journal's hit keyed as a wire hit"},
+      {journal_hit("api", "a1:other:7", 7), "another journal in the key"},
+      {journal_hit("api", "a1:api:8", 7), "another position in the key"},
+      {journal_hit("wire", "a1:wire:7", 7), "wire keyed with its name"},
+      {journal_hit("API", "a1:API:7", 7), "upper case"},
+      {journal_hit("a:b", "a1:a:b:7", 7), "a colon in the name"},
+      {journal_hit("", "a1::7", 7), "an empty name"},
+      {journal_hit(std::string(33, 'a'), "a1:" + std::string(33, 'a') + ":7", 7), "too long"},
+      {journal_hit("a\\u0000b", "a1:a\\u0000b:7", 7), "a NUL"},
+      {R"({"key":"a1:7","appliance":"a1","journal":7,"position":7,"time_ns":5,"algorithm":"sha256","hash":"ab"})",
+       "a journal that is no string"},
+  };
+  for (const auto& [h, what] : cases) EXPECT_EQ(parse_report(report_of(h), "a1").status, 422) << what;
+}
+
 TEST(InboxStore, DeduplicatesByIdempotencyKey) {
   journal::testing::TempDir tmp;
   InboxStore store(tmp.path() / "inbox.db");

@@ -26,6 +26,19 @@ TEST(ReporterPrivacy, HmacMatchesRfc4231) {
   EXPECT_THROW(HmacKey(std::vector<std::uint8_t>(8, 1)), std::runtime_error);
 }
 
+TEST(ReporterFormat, AJournalOtherThanWireIsNamedInTheKeyAndTheHit) {
+  const auto wire = hit_to_json(entry(journal::testing::wire_hit(5), 777), PrivacyPolicy{}, nullptr, "wire");
+  EXPECT_EQ(wire["key"], "appliance-1:777");
+  EXPECT_FALSE(wire.contains("journal"));
+  const auto api = hit_to_json(entry(journal::testing::wire_hit(5), 777), PrivacyPolicy{}, nullptr, "api");
+  EXPECT_EQ(api["key"], "appliance-1:api:777");
+  EXPECT_EQ(api["journal"], "api");
+  EXPECT_EQ(api["position"], 777);
+  EXPECT_EQ(hit_id("api", 777), "api:777");
+  EXPECT_EQ(hit_id("wire", 777), "777");
+  EXPECT_EQ(hit_id("", 777), "777");
+}
+
 TEST(ReporterFormat, SendPolicyCarriesEveryField) {
   const auto j = hit_to_json(entry(journal::testing::wire_hit(5), 777), PrivacyPolicy{}, nullptr);
   EXPECT_EQ(j["key"], "appliance-1:777");
@@ -42,8 +55,8 @@ TEST(ReporterFormat, SendPolicyCarriesEveryField) {
 TEST(ReporterFormat, OmitAndHashPoliciesKeepValuesOnTheAppliance) {
   PrivacyPolicy p;
   p.client_ip = FieldPolicy::omit;
-  p.url = FieldPolicy::hash;
-  p.filename = FieldPolicy::hash;
+  p.url = FieldPolicy::hmac;
+  p.filename = FieldPolicy::hmac;
   const HmacKey key = test_key();
   const auto j = hit_to_json(entry(journal::testing::wire_hit(5), 1), p, &key);
   EXPECT_FALSE(j.contains("client_ip"));
@@ -65,7 +78,7 @@ TEST(ReporterFormat, OmitAndHashPoliciesKeepValuesOnTheAppliance) {
 
 TEST(ReporterFormat, HashingWithoutAKeyIsAnError) {
   PrivacyPolicy p;
-  p.client_ip = FieldPolicy::hash;
+  p.client_ip = FieldPolicy::hmac;
   EXPECT_THROW(hit_to_json(entry(journal::testing::wire_hit(5), 1), p, nullptr), std::logic_error);
 }
 
