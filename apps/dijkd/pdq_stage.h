@@ -13,7 +13,7 @@
 #include "apps/dijkd/hit_lanes.h"
 #include "core/hit_event.h"
 #include "dataplane/dpdk/segment_consumer.h"
-#include "dataplane/filesink/image_queue.h"
+#include "dataplane/match/image_queue.h"
 #include "dataplane/pipeline/live_set.h"
 
 namespace dijk {
@@ -42,7 +42,7 @@ class PdqStage {
   PdqStage(const PdqStage&) = delete;
   PdqStage& operator=(const PdqStage&) = delete;
 
-  ImageQueue* queue() { return &queue_; }
+  match::ImageQueue* queue() { return &queue_; }
   void start();
   // Processes everything still queued, then stops the threads (replay: the capture is consumed).
   void drain_and_stop();
@@ -57,7 +57,7 @@ class PdqStage {
   PdqStageOptions options_;
   LiveSet& set_;
   HitLanes& hits_;
-  LockfreeImageQueue queue_;
+  match::LockfreeImageQueue queue_;
   PdqStageCounters counters_;
   std::atomic<int> radius_;
   std::atomic<bool> draining_{false};

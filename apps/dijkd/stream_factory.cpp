@@ -6,7 +6,8 @@
 
 namespace dijk {
 
-StreamFactory::StreamFactory(StreamFactoryOptions options, HitLanes& hits, LiveSet& set, ImageQueue* images)
+StreamFactory::StreamFactory(StreamFactoryOptions options, HitLanes& hits, LiveSet& set,
+                             match::ImageQueue* images)
     : options_(std::move(options)), hits_(hits), set_(set), images_(images) {}
 
 StreamFactory::~StreamFactory() = default;

@@ -11,7 +11,9 @@
 namespace dijk {
 
 class LiveSet;
+namespace match {
 class ImageQueue;
+}
 class HitLanes;
 
 struct StreamFactoryOptions {
@@ -25,7 +27,7 @@ class StreamFactory {
  public:
   // `images` may be null: no PDQ stage.
   // Each worker gets its own hit lane (its journal producer, when there is a journal).
-  StreamFactory(StreamFactoryOptions options, HitLanes& hits, LiveSet& set, ImageQueue* images);
+  StreamFactory(StreamFactoryOptions options, HitLanes& hits, LiveSet& set, match::ImageQueue* images);
   ~StreamFactory();
   std::unique_ptr<dpdk::SegmentConsumer> make(unsigned worker_index);
 
@@ -33,7 +35,7 @@ class StreamFactory {
   StreamFactoryOptions options_;
   HitLanes& hits_;
   LiveSet& set_;
-  ImageQueue* images_;
+  match::ImageQueue* images_;
 };
 
 }  // namespace dijk
