@@ -1,4 +1,4 @@
-#include "apps/dijkd/pdq_stage.h"
+#include "dataplane/pipeline/pdq_stage.h"
 
 #include <chrono>
 #include <optional>
@@ -69,7 +69,7 @@ class PdqThreadContext {
 
 }  // namespace
 
-PdqStage::PdqStage(PdqStageOptions options, LiveSet& set, HitLanes& hits)
+PdqStage::PdqStage(PdqStageOptions options, LiveSet& set, HitLaneSource& hits)
     : options_(options), set_(set), hits_(hits), queue_(options.queue_capacity), radius_(options.radius) {}
 
 PdqStage::~PdqStage() {

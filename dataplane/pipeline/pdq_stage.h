@@ -10,8 +10,8 @@
 #include <thread>
 #include <vector>
 
-#include "apps/dijkd/hit_lanes.h"
 #include "core/hit_event.h"
+#include "core/hit_lane_source.h"
 #include "dataplane/dpdk/segment_consumer.h"
 #include "dataplane/match/image_queue.h"
 #include "dataplane/pipeline/live_set.h"
@@ -37,7 +37,7 @@ struct PdqStageCounters {
 
 class PdqStage {
  public:
-  PdqStage(PdqStageOptions options, LiveSet& set, HitLanes& hits);
+  PdqStage(PdqStageOptions options, LiveSet& set, HitLaneSource& hits);
   ~PdqStage();  // stops the threads (what is still queued is dropped with the queue)
   PdqStage(const PdqStage&) = delete;
   PdqStage& operator=(const PdqStage&) = delete;
@@ -56,7 +56,7 @@ class PdqStage {
 
   PdqStageOptions options_;
   LiveSet& set_;
-  HitLanes& hits_;
+  HitLaneSource& hits_;
   match::LockfreeImageQueue queue_;
   PdqStageCounters counters_;
   std::atomic<int> radius_;
