@@ -16,11 +16,12 @@
 
 #include "control/journal/journal_writer.h"
 #include "core/hit_event.h"
+#include "core/hit_lane_source.h"
 #include "dataplane/dpdk/segment_consumer.h"
 
 namespace dijk {
 
-class HitLanes {
+class HitLanes final : public HitLaneSource {
  public:
   // Without `journal` hits go straight to `reported`. With it, HitLanes opens and owns the journal (throws
   // as JournalWriter does); `reported` is then called on the journal's writer thread.
@@ -30,7 +31,7 @@ class HitLanes {
   HitLanes& operator=(const HitLanes&) = delete;
 
   // A sink for one producing thread, owned by this object. Call once per thread, before it starts.
-  HitSink& new_lane();
+  HitSink& new_lane() override;
   // Once every producer has stopped: commits what the lanes queued and reports it; what the disk could not
   // take by then is counted as unjournalled. Idempotent.
   void close();

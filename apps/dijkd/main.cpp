@@ -18,9 +18,7 @@
 #include "apps/dijkd/daemon_services.h"
 #include "apps/dijkd/hit_lanes.h"
 #include "apps/dijkd/options.h"
-#include "apps/dijkd/pdq_stage.h"
 #include "apps/dijkd/replay_setup.h"
-#include "apps/dijkd/stream_factory.h"
 #include "apps/dijkd/summary.h"
 #include "config/notify/capabilities.h"
 #include "control/journal/journal_writer.h"
@@ -30,6 +28,8 @@
 #include "dataplane/events/json_text.h"
 #include "dataplane/pipeline/json_hit_sink.h"
 #include "dataplane/pipeline/live_set.h"
+#include "dataplane/pipeline/pdq_stage.h"
+#include "dataplane/pipeline/wire_stages.h"
 
 namespace dijk {
 namespace {

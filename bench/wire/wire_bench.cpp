@@ -17,12 +17,12 @@
 #include <vector>
 
 #include "apps/dijkd/hit_lanes.h"
-#include "apps/dijkd/stream_factory.h"
 #include "bench/wire/upload_traffic.h"
 #include "dataplane/dpdk/dataplane.h"
 #include "dataplane/dpdk/eal.h"
 #include "dataplane/pipeline/live_set.h"
 #include "dataplane/pipeline/pcap_count.h"
+#include "dataplane/pipeline/wire_stages.h"
 #include "hashcore/digest/streaming_digests.h"
 #include "hashcore/set/set_builder.h"
 

@@ -5,7 +5,7 @@
 namespace dijk {
 
 StreamConsumer::StreamConsumer(const StreamPipelineConfig& config, HitSink& hits, LiveSet& set,
-                               ImageQueue* images)
+                               match::ImageQueue* images)
     : pipeline_(config, hits, images), set_(set), set_generation_(set.generation()) {
   pipeline_.set_hash_set(set_.current());
 }

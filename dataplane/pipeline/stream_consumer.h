@@ -13,7 +13,7 @@ namespace dijk {
 class StreamConsumer : public dpdk::SegmentConsumer {
  public:
   // `images` may be null (PDQ off).
-  StreamConsumer(const StreamPipelineConfig& config, HitSink& hits, LiveSet& set, ImageQueue* images);
+  StreamConsumer(const StreamPipelineConfig& config, HitSink& hits, LiveSet& set, match::ImageQueue* images);
   void on_segment(const TcpSegment& segment) override { pipeline_.process(segment); }
   void on_burst(std::span<const TcpSegment> segments) override { pipeline_.process_burst(segments); }
   void on_tick(std::uint64_t now_ns) override;

@@ -1,85 +1,96 @@
 #pragma once
 // Everything one worker's stream pipeline counts. Plain integers owned by one thread; the worker sums
-// them across lcores with operator+= for the total.
+// them across lcores with operator+= for the total. Each counter is declared once, with what it counts,
+// in the X-macro lists below (one list a layer: TCP, HTTP, multipart, match); the fields, the sum and
+// the (name, value) walk that summaries and metrics use are all generated from them.
 #include <array>
 #include <cstdint>
 #include <string_view>
 
 namespace dijk {
 
-// Why a segment, a file or a flow's data was not processed.
+// X(name, help): TCP reassembly.
+#define DIJK_TCP_COUNTERS(X)                                                   \
+  X(packets, "TCP segments handed to the pipeline")                            \
+  X(bytes, "TCP payload bytes handed to the pipeline")                         \
+  X(flows, "flows created")                                                    \
+  X(flows_closed, "flows ended by FIN/RST")                                    \
+  X(flow_timeouts, "flows ended by idle timeout")                              \
+  X(evictions, "flows evicted because the table was full")                     \
+  X(duplicate_segments, "segments whose bytes had all been seen")              \
+  X(out_of_order_segments, "segments that arrived ahead of a hole")            \
+  X(overlaps, "overlaps whose bytes differ from the first copy (flow marked)") \
+  X(gaps, "holes in a stream that were skipped")                               \
+  X(gap_bytes, "bytes skipped over holes")
+
+// X(name, help): HTTP requests.
+#define DIJK_HTTP_COUNTERS(X) X(http_requests, "HTTP requests parsed")
+
+// X(name, help): files found in request bodies and matched against the set.
+#define DIJK_MATCH_COUNTERS(X)                                              \
+  X(files, "files seen in request bodies (multipart parts and raw bodies)") \
+  X(bytes_hashed, "file bytes digested")                                    \
+  X(truncated_files, "files with a gap or cut short: never matched")        \
+  X(files_matched, "complete files looked up in the set")                   \
+  X(allow_listed, "files on the allow-list: never reported")                \
+  X(hits, "hits reported")                                                  \
+  X(pdq_queued, "images handed to the PDQ stage")                           \
+  X(pdq_skipped, "images not handed to the PDQ stage (too large or queue full)")
+
+// X(name, help): why a segment, a file or a flow's data was not processed ("drop_<name>"). Multipart's
+// own reason is here too: it is one more reason a file was not taken.
+#define DIJK_DROP_REASONS(X)                                                 \
+  X(not_http_port, "neither port is an HTTP port: never tracked")            \
+  X(no_flow, "data for an unknown flow and midstream pickup is off")         \
+  X(out_of_window, "sequence number implausibly far ahead of the stream")    \
+  X(ooo_flow_limit, "out-of-order store of the flow full: a gap was forced") \
+  X(ooo_memory, "global out-of-order memory cap reached: segment dropped")   \
+  X(after_close, "data after FIN/RST beyond the end of the stream")          \
+  X(http_unparsable, "libhtp gave up on the request side of a flow")         \
+  X(http_after_gap, "request bytes after a gap libhtp could not skip")       \
+  X(multipart_malformed, "multipart body that does not follow its boundary") \
+  X(image_too_large, "image bigger than the PDQ copy cap: PDQ skipped")      \
+  X(image_queue_full, "PDQ queue or image copy memory full: PDQ skipped")
+
 enum class DropReason : std::uint8_t {
-  not_http_port,    // neither port is an HTTP port: never tracked
-  no_flow,          // data for an unknown flow and midstream pickup is off
-  out_of_window,    // sequence number implausibly far ahead of the stream
-  ooo_flow_limit,   // out-of-order store of the flow full: a gap was forced
-  ooo_memory,       // global out-of-order memory cap reached: segment dropped
-  after_close,      // data after FIN/RST beyond the end of the stream
-  http_unparsable,  // libhtp gave up on the request side of a flow
-  http_after_gap,   // request bytes after a gap libhtp could not skip
-  multipart_malformed,
-  image_too_large,   // image bigger than the PDQ copy cap: PDQ skipped
-  image_queue_full,  // PDQ queue full: PDQ skipped
+#define DIJK_ENUM(name, help) name,
+  DIJK_DROP_REASONS(DIJK_ENUM)
+#undef DIJK_ENUM
 };
-inline constexpr std::size_t kDropReasonCount = 11;
+#define DIJK_ONE(name, help) +1
+inline constexpr std::size_t kDropReasonCount = 0 DIJK_DROP_REASONS(DIJK_ONE);
+#undef DIJK_ONE
 
 std::string_view drop_reason_name(DropReason r);
 
 struct StreamCounters {
-  std::uint64_t packets = 0;        // TCP segments handed to the pipeline
-  std::uint64_t bytes = 0;          // TCP payload bytes handed to the pipeline
-  std::uint64_t flows = 0;          // flows created
-  std::uint64_t flows_closed = 0;   // flows ended by FIN/RST
-  std::uint64_t flow_timeouts = 0;  // flows ended by idle timeout
-  std::uint64_t evictions = 0;      // flows evicted because the table was full
-  std::uint64_t duplicate_segments = 0;
-  std::uint64_t out_of_order_segments = 0;
-  std::uint64_t overlaps = 0;  // overlaps whose bytes differ from the first copy (flow marked)
-  std::uint64_t gaps = 0;      // holes in a stream that were skipped
-  std::uint64_t gap_bytes = 0;
-  std::uint64_t http_requests = 0;
-  std::uint64_t files = 0;  // files seen in request bodies (multipart parts and raw bodies)
-  std::uint64_t bytes_hashed = 0;
-  std::uint64_t truncated_files = 0;  // files with a gap or cut short: never matched
-  std::uint64_t files_matched = 0;    // complete files looked up in the set
-  std::uint64_t allow_listed = 0;
-  std::uint64_t hits = 0;
-  std::uint64_t pdq_queued = 0;
-  std::uint64_t pdq_skipped = 0;
+#define DIJK_FIELD(name, help) std::uint64_t name = 0;
+  DIJK_TCP_COUNTERS(DIJK_FIELD)
+  DIJK_HTTP_COUNTERS(DIJK_FIELD)
+  DIJK_MATCH_COUNTERS(DIJK_FIELD)
+#undef DIJK_FIELD
   std::array<std::uint64_t, kDropReasonCount> drops{};
 
-  void drop(DropReason r, std::uint64_t n = 1) { drops[static_cast<std::size_t>(r)] += n; }
-  std::uint64_t dropped(DropReason r) const { return drops[static_cast<std::size_t>(r)]; }
+  void drop(DropReason r, std::uint64_t n = 1) {
+    drops[static_cast<std::size_t>(r)] += n;
+  }
+  std::uint64_t dropped(DropReason r) const {
+    return drops[static_cast<std::size_t>(r)];
+  }
   StreamCounters& operator+=(const StreamCounters& o);
 
   // Visits every counter as (name, value), drops as "drop_<reason>", for summaries and metrics.
   template <typename F>
   void for_each(F&& f) const {
-    f("packets", packets);
-    f("bytes", bytes);
-    f("flows", flows);
-    f("flows_closed", flows_closed);
-    f("flow_timeouts", flow_timeouts);
-    f("evictions", evictions);
-    f("duplicate_segments", duplicate_segments);
-    f("out_of_order_segments", out_of_order_segments);
-    f("overlaps", overlaps);
-    f("gaps", gaps);
-    f("gap_bytes", gap_bytes);
-    f("http_requests", http_requests);
-    f("files", files);
-    f("bytes_hashed", bytes_hashed);
-    f("truncated_files", truncated_files);
-    f("files_matched", files_matched);
-    f("allow_listed", allow_listed);
-    f("hits", hits);
-    f("pdq_queued", pdq_queued);
-    f("pdq_skipped", pdq_skipped);
-    for (std::size_t i = 0; i < kDropReasonCount; ++i) f(drop_name(i), drops[i]);
+#define DIJK_VISIT(name, help) f(#name, name);
+    DIJK_TCP_COUNTERS(DIJK_VISIT)
+    DIJK_HTTP_COUNTERS(DIJK_VISIT)
+    DIJK_MATCH_COUNTERS(DIJK_VISIT)
+#undef DIJK_VISIT
+#define DIJK_VISIT_DROP(name, help) f("drop_" #name, drops[static_cast<std::size_t>(DropReason::name)]);
+    DIJK_DROP_REASONS(DIJK_VISIT_DROP)
+#undef DIJK_VISIT_DROP
   }
-
- private:
-  static std::string_view drop_name(std::size_t i);
 };
 
 }  // namespace dijk

@@ -8,7 +8,7 @@ namespace {
 // What reassembly drives for each tracked flow: the HTTP parser, whose files go to the matcher.
 class HttpFlowApp final : public FlowApp {
  public:
-  HttpFlowApp(const HttpParserConfig& http, wire::FileMatcher& matcher, const FlowTuple& flow,
+  HttpFlowApp(const HttpParserConfig& http, wire::UploadFiles& matcher, const FlowTuple& flow,
               StreamCounters& counters)
       : files_(matcher, flow), parser_(http, files_, counters) {}
 
@@ -38,7 +38,7 @@ class HttpFlowApp final : public FlowApp {
 
 class StreamPipeline::HttpFlows final : public FlowAppFactory {
  public:
-  HttpFlows(const std::vector<std::uint16_t>& ports, const HttpParserConfig& http, wire::FileMatcher& matcher,
+  HttpFlows(const std::vector<std::uint16_t>& ports, const HttpParserConfig& http, wire::UploadFiles& matcher,
             StreamCounters& counters)
       : http_(http), matcher_(matcher), counters_(counters) {
     for (std::uint16_t p : ports) ports_.set(p);
@@ -53,13 +53,13 @@ class StreamPipeline::HttpFlows final : public FlowAppFactory {
  private:
   std::bitset<65536> ports_;
   const HttpParserConfig& http_;
-  wire::FileMatcher& matcher_;
+  wire::UploadFiles& matcher_;
   StreamCounters& counters_;
 };
 
-StreamPipeline::StreamPipeline(const StreamPipelineConfig& config, HitSink& hits, ImageQueue* images)
+StreamPipeline::StreamPipeline(const StreamPipelineConfig& config, HitSink& hits, match::ImageQueue* images)
     : http_config_(std::make_unique<HttpParserConfig>()),
-      files_(std::make_unique<wire::FileMatcher>(config.files, hits, images, counters_)),
+      files_(std::make_unique<wire::UploadFiles>(config.files, hits, images, counters_)),
       factory_(std::make_unique<HttpFlows>(config.http_ports, *http_config_, *files_, counters_)),
       reassembler_(std::make_unique<TcpReassembler>(config.reassembly, *factory_, counters_)) {}
 

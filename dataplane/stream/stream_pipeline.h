@@ -9,9 +9,9 @@
 #include <vector>
 
 #include "core/hit_event.h"
-#include "dataplane/filesink/file_matcher.h"
-#include "dataplane/filesink/image_queue.h"
 #include "dataplane/http/http_upload_parser.h"
+#include "dataplane/http/upload_files.h"
+#include "dataplane/match/image_queue.h"
 #include "dataplane/packet/packet_view.h"
 #include "dataplane/stream/stream_counters.h"
 #include "dataplane/stream/tcp_reassembler.h"
@@ -22,13 +22,13 @@ namespace dijk {
 struct StreamPipelineConfig {
   ReassemblyConfig reassembly;
   std::vector<std::uint16_t> http_ports{80, 8080, 8000};  // server ports whose connections are parsed
-  wire::FileSinkConfig files;
+  wire::UploadFilesConfig files;
 };
 
 class StreamPipeline {
  public:
   // `hits` is called on this worker's thread. `images` may be null (no PDQ stage).
-  StreamPipeline(const StreamPipelineConfig& config, HitSink& hits, ImageQueue* images = nullptr);
+  StreamPipeline(const StreamPipelineConfig& config, HitSink& hits, match::ImageQueue* images = nullptr);
   ~StreamPipeline();
   StreamPipeline(const StreamPipeline&) = delete;
   StreamPipeline& operator=(const StreamPipeline&) = delete;
@@ -53,7 +53,7 @@ class StreamPipeline {
   class HttpFlows;
   StreamCounters counters_;
   std::unique_ptr<HttpParserConfig> http_config_;
-  std::unique_ptr<wire::FileMatcher> files_;
+  std::unique_ptr<wire::UploadFiles> files_;
   std::unique_ptr<HttpFlows> factory_;
   std::unique_ptr<TcpReassembler> reassembler_;
 };

@@ -13,7 +13,7 @@ namespace {
 constexpr std::uint64_t kEnd = 1'800'000'000'000'000'000ull;
 
 struct Harness {
-  explicit Harness(StreamPipelineConfig config = {}, ImageQueue* images = nullptr)
+  explicit Harness(StreamPipelineConfig config = {}, match::ImageQueue* images = nullptr)
       : pipeline(config, sink, images) {}
   void run(const std::vector<OwnedSegment>& segments, bool flush = true) {
     feed(pipeline, segments);
@@ -493,7 +493,7 @@ TEST(StreamPipeline, NonHttpBytesOnHttpPortAreCountedNotFatal) {
 
 TEST(StreamPipeline, ImagesGoToThePdqQueueUntilItIsFull) {
   TempSet sets;
-  LockfreeImageQueue queue(2);
+  match::LockfreeImageQueue queue(2);
   const auto jpg = synthetic_file(8000, 32), png = synthetic_file(9000, 33, true),
              jpg2 = synthetic_file(100, 34);
   std::vector<std::uint8_t> text(5000, 'a');
@@ -515,7 +515,7 @@ TEST(StreamPipeline, ImagesGoToThePdqQueueUntilItIsFull) {
   ASSERT_NE(first, nullptr);
   EXPECT_EQ(first->bytes, jpg);
   EXPECT_EQ(first->file_type, "jpeg");
-  EXPECT_EQ(first->filename, "1.jpg");
+  EXPECT_EQ(first->where.filename, "1.jpg");
   auto second = queue.try_pop();
   ASSERT_NE(second, nullptr);
   EXPECT_EQ(second->bytes, png);
@@ -526,7 +526,7 @@ TEST(StreamPipeline, ImagesGoToThePdqQueueUntilItIsFull) {
 // image (declared benign by the hotline) is never looked at perceptually.
 TEST(StreamPipeline, ImagesSettledByDigestsAreNotQueuedForPdq) {
   TempSet sets;
-  LockfreeImageQueue queue(8);
+  match::LockfreeImageQueue queue(8);
   const auto listed = synthetic_file(8000, 40), allowed = synthetic_file(9000, 41, true),
              other = synthetic_file(7000, 42);
   Harness h({}, &queue);
@@ -534,8 +534,9 @@ TEST(StreamPipeline, ImagesSettledByDigestsAreNotQueuedForPdq) {
   std::vector<OwnedSegment> segs;
   Connection c(segs, client_tuple(0x0a000013, 40018));
   c.handshake();
-  c.send(0, multipart_request("/m", "h", "QQ",
-                              multipart_body("QQ", {}, {{"l.jpg", listed}, {"a.png", allowed}, {"o.jpg", other}})));
+  c.send(0, multipart_request(
+                "/m", "h", "QQ",
+                multipart_body("QQ", {}, {{"l.jpg", listed}, {"a.png", allowed}, {"o.jpg", other}})));
   c.close();
   h.run(segs);
   EXPECT_EQ(h.hits(), md5_sha1_keys({listed}));

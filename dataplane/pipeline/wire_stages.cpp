@@ -1,12 +1,13 @@
-#include "apps/dijkd/stream_factory.h"
+#include "dataplane/pipeline/wire_stages.h"
 
-#include "apps/dijkd/hit_lanes.h"
+#include "core/hit_lane_source.h"
 #include "dataplane/pipeline/live_set.h"
 #include "dataplane/pipeline/stream_consumer.h"
 
 namespace dijk {
 
-StreamFactory::StreamFactory(StreamFactoryOptions options, HitLanes& hits, LiveSet& set, ImageQueue* images)
+StreamFactory::StreamFactory(StreamFactoryOptions options, HitLaneSource& hits, LiveSet& set,
+                             match::ImageQueue* images)
     : options_(std::move(options)), hits_(hits), set_(set), images_(images) {}
 
 StreamFactory::~StreamFactory() = default;

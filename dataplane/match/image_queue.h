@@ -7,16 +7,13 @@
 #include <string>
 #include <vector>
 
-#include "dataplane/packet/packet_view.h"
+#include "dataplane/match/matcher.h"
 
-namespace dijk {
+namespace dijk::match {
 
 struct ImageJob {
-  std::uint64_t time_ns = 0;
-  FlowTuple flow;
-  std::string method, host, uri, filename;
+  FileContext where;
   std::string file_type;  // file_type_name() of the sniffed type
-  std::uint64_t set_version = 0;
   std::vector<std::uint8_t> bytes;
 };
 
@@ -52,4 +49,4 @@ class LockfreeImageQueue final : public ImageQueue {
   boost::lockfree::queue<ImageJob*, boost::lockfree::fixed_sized<true>> queue_;
 };
 
-}  // namespace dijk
+}  // namespace dijk::match

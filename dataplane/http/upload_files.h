@@ -1,41 +1,41 @@
 #pragma once
-// The end of the wire path for one worker: each file's bytes stream through the digests (no whole-file
-// buffer), complete files are looked up in the current set (allow-list first), and hits become HitEvents.
-// Images (by magic) are also copied, up to a cap, for the PDQ stage. A truncated file is counted and
-// dropped: it is never looked up, so it can never be reported.
+// The wire path's match stage for one worker: each uploaded file's bytes stream through a
+// FileFingerprinter (no whole-file buffer), complete files are matched against the current set, and hits
+// go to the worker's hit sink. Images no digest settled are handed, copied, to the PDQ stage. A truncated
+// file is counted and dropped: it is never looked up, so it can never be reported.
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
-#include <string>
 #include <vector>
 
 #include "core/hit_event.h"
-#include "dataplane/filesink/image_queue.h"
 #include "dataplane/http/upload_sink.h"
+#include "dataplane/match/image_copy_budget.h"
+#include "dataplane/match/image_queue.h"
+#include "dataplane/match/matcher.h"
 #include "dataplane/stream/stream_counters.h"
-#include "hashcore/digest/streaming_digests.h"
-#include "hashcore/set/hash_set.h"
-#include "hashcore/sniff/file_type.h"
 
 namespace dijk::wire {
 
-struct FileSinkConfig {
+struct UploadFilesConfig {
   bool digests = true;  // false: parse only, nothing hashed or matched
   AlgorithmSet algorithms = AlgorithmSet{}.add(Algorithm::md5).add(Algorithm::sha1).add(Algorithm::sha256);
   std::uint64_t max_image_copy = 32ull << 20;      // larger images skip PDQ
   std::uint64_t image_copy_memory = 256ull << 20;  // worker-wide cap on image copies in progress
 };
 
-class FileMatcher {
+class UploadFiles {
  public:
-  FileMatcher(const FileSinkConfig& config, HitSink& hits, ImageQueue* images, StreamCounters& counters);
-  ~FileMatcher();
-  FileMatcher(const FileMatcher&) = delete;
-  FileMatcher& operator=(const FileMatcher&) = delete;
+  // `images` may be null: no PDQ stage, no image copies.
+  UploadFiles(const UploadFilesConfig& config, HitSink& hits, match::ImageQueue* images,
+              StreamCounters& counters);
+  ~UploadFiles();
+  UploadFiles(const UploadFiles&) = delete;
+  UploadFiles& operator=(const UploadFiles&) = delete;
 
   // The set that files finishing from now on are matched against (nullptr: no set, nothing hashed).
-  void set_hash_set(std::shared_ptr<const HashSet> set) { set_ = std::move(set); }
-  const std::shared_ptr<const HashSet>& hash_set() const { return set_; }
+  void set_hash_set(std::shared_ptr<const HashSet> set);
 
   // One file in progress. Obtained from open(), given back by finish().
   struct OpenFile;
@@ -48,25 +48,23 @@ class FileMatcher {
 
  private:
   AlgorithmSet algorithms_for_new_file() const;
-  // True when the digests settled the file: a hit was reported, or it is allow-listed.
-  bool match(OpenFile& f, std::uint64_t time_ns);
-  void queue_image(OpenFile& f, std::uint64_t time_ns);
-  void stop_image_copy(OpenFile& f, DropReason why);
+  void count_image_copy(match::ImageCopy copy);
+  void queue_image(OpenFile& f, const match::FileFingerprint& fingerprint);
 
-  FileSinkConfig config_;
+  UploadFilesConfig config_;
   HitSink& hits_;
-  ImageQueue* images_;
+  match::ImageQueue* images_;
   StreamCounters& counters_;
-  std::shared_ptr<const HashSet> set_;
+  match::ImageCopyBudget budget_;
+  std::optional<match::Matcher> matcher_;
   std::vector<std::unique_ptr<OpenFile>> pool_;  // finished files, reused with their digest contexts
   std::size_t open_count_ = 0;
-  std::uint64_t image_copy_used_ = 0;
 };
 
-// Adapts a connection's UploadSink calls to the worker's FileMatcher, with the flow's tuple.
+// Adapts a connection's UploadSink calls to the worker's UploadFiles, with the flow's tuple.
 class FlowFiles final : public UploadSink {
  public:
-  FlowFiles(FileMatcher& matcher, const FlowTuple& flow) : matcher_(matcher), flow_(flow) {}
+  FlowFiles(UploadFiles& files, const FlowTuple& flow) : files_(files), flow_(flow) {}
   ~FlowFiles() override;
   FlowFiles(const FlowFiles&) = delete;
   FlowFiles& operator=(const FlowFiles&) = delete;
@@ -75,9 +73,9 @@ class FlowFiles final : public UploadSink {
   void end_file(bool complete, std::uint64_t time_ns) override;
 
  private:
-  FileMatcher& matcher_;
+  UploadFiles& files_;
   FlowTuple flow_;
-  FileMatcher::OpenFile* file_ = nullptr;
+  UploadFiles::OpenFile* file_ = nullptr;
 };
 
 }  // namespace dijk::wire

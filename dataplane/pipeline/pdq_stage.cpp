@@ -1,10 +1,9 @@
-#include "apps/dijkd/pdq_stage.h"
+#include "dataplane/pipeline/pdq_stage.h"
 
 #include <chrono>
 #include <optional>
 
 #include "hashcore/pdq/pdq_hasher.h"
-#include "hashcore/pdq_index/pdq_set_section.h"
 
 namespace dijk {
 
@@ -24,10 +23,10 @@ class PdqThreadContext {
       : set_(set), radius_(radius), hasher_(pdq_options(options)) {}
 
   // Hashes one image and searches it; each match becomes a hit of kind pdq.
-  void handle(const ImageJob& job, PdqStageCounters& counters, HitSink& hits) {
+  void handle(const match::ImageJob& job, PdqStageCounters& counters, HitSink& hits) {
     refresh_set();
     ++counters.images;
-    if (!index_ || index_->empty()) {
+    if (!matcher_ || !matcher_->has_pdq()) {
       ++counters.no_pdq_section;
       return;
     }
@@ -37,59 +36,40 @@ class PdqThreadContext {
       return;
     }
     ++counters.hashed;
-    // Too flat to mean anything (it would match every other flat image): never searched.
-    if (result->quality < kPdqDefaultMinQuality) {
+    const match::PdqHits found =
+        matcher_->pdq_hits(result->hash, result->quality, radius_.load(std::memory_order_relaxed));
+    if (found.look == match::PdqLook::low_quality) {
       ++counters.low_quality;
       return;
     }
-    index_->search(result->hash, {.radius = radius_.load(std::memory_order_relaxed), .min_quality = 0},
-                   [&](const PdqMatch& m) {
-                     HitEvent e;
-                     e.time_ns = job.time_ns;
-                     e.source = HitSource::wire;
-                     e.flow = job.flow;
-                     e.method = job.method;
-                     e.host = job.host;
-                     e.uri = job.uri;
-                     e.filename = job.filename;
-                     e.size = job.bytes.size();
-                     e.file_type = job.file_type;
-                     e.kind = HitKind::pdq;
-                     e.algorithm = "pdq";
-                     e.hash = index_->hash(m.id).to_hex();  // the listed hash that matched
-                     if (m.list_index < set_ref_->lists().size()) {
-                       e.list = set_ref_->list(m.list_index).name;
-                       e.category = set_ref_->list(m.list_index).category;
-                     }
-                     e.pdq_distance = static_cast<std::uint32_t>(m.distance);
-                     e.pdq_quality = static_cast<std::uint32_t>(result->quality);
-                     e.set_version = set_ref_->version();
-                     ++counters.hits;
-                     hits.on_hit(e);
-                   });
+    for (const match::SetHit& h : found.hits) {
+      ++counters.hits;
+      hits.on_hit(match::make_hit(job.where, job.bytes.size(), job.file_type, h, matcher_->set()));
+    }
   }
 
  private:
   void refresh_set() {
     const std::uint64_t g = set_.generation();
-    if (set_ref_ && g == generation_) return;
+    if (matcher_ && g == generation_) return;
     generation_ = g;
-    set_ref_ = set_.current();
-    index_.reset();
-    if (set_ref_) index_ = pdq_index_of(*set_ref_);  // nullopt: a PDQ section that does not verify
+    matcher_.reset();
+    if (auto set = set_.current()) {
+      matcher_.emplace(std::move(set));
+      matcher_->load_pdq();  // false: a PDQ section that does not verify, counted as no PDQ section
+    }
   }
 
   LiveSet& set_;
   const std::atomic<int>& radius_;
   PdqHasher hasher_;
   std::uint64_t generation_ = 0;
-  std::shared_ptr<const HashSet> set_ref_;  // keeps the mapping the index points into alive
-  std::optional<PdqIndex> index_;
+  std::optional<match::Matcher> matcher_;  // for the set of generation_
 };
 
 }  // namespace
 
-PdqStage::PdqStage(PdqStageOptions options, LiveSet& set, HitLanes& hits)
+PdqStage::PdqStage(PdqStageOptions options, LiveSet& set, HitLaneSource& hits)
     : options_(options), set_(set), hits_(hits), queue_(options.queue_capacity), radius_(options.radius) {}
 
 PdqStage::~PdqStage() {

@@ -10,10 +10,10 @@
 #include <thread>
 #include <vector>
 
-#include "apps/dijkd/hit_lanes.h"
 #include "core/hit_event.h"
+#include "core/hit_lane_source.h"
 #include "dataplane/dpdk/segment_consumer.h"
-#include "dataplane/filesink/image_queue.h"
+#include "dataplane/match/image_queue.h"
 #include "dataplane/pipeline/live_set.h"
 
 namespace dijk {
@@ -37,12 +37,12 @@ struct PdqStageCounters {
 
 class PdqStage {
  public:
-  PdqStage(PdqStageOptions options, LiveSet& set, HitLanes& hits);
+  PdqStage(PdqStageOptions options, LiveSet& set, HitLaneSource& hits);
   ~PdqStage();  // stops the threads (what is still queued is dropped with the queue)
   PdqStage(const PdqStage&) = delete;
   PdqStage& operator=(const PdqStage&) = delete;
 
-  ImageQueue* queue() { return &queue_; }
+  match::ImageQueue* queue() { return &queue_; }
   void start();
   // Processes everything still queued, then stops the threads (replay: the capture is consumed).
   void drain_and_stop();
@@ -56,8 +56,8 @@ class PdqStage {
 
   PdqStageOptions options_;
   LiveSet& set_;
-  HitLanes& hits_;
-  LockfreeImageQueue queue_;
+  HitLaneSource& hits_;
+  match::LockfreeImageQueue queue_;
   PdqStageCounters counters_;
   std::atomic<int> radius_;
   std::atomic<bool> draining_{false};
