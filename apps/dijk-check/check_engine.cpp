@@ -2,10 +2,9 @@
 
 #include <chrono>
 
-#include "dataplane/filescan/file_matcher.h"
+#include "dataplane/match/file_fingerprint.h"
+#include "dataplane/match/matcher.h"
 #include "hashcore/pdq/pdq_hasher.h"
-#include "hashcore/pdq_index/pdq_index.h"
-#include "hashcore/pdq_index/pdq_set_section.h"
 #include "hashcore/sniff/file_type.h"
 #include "hashcore/util/hex.h"
 
@@ -13,8 +12,8 @@ namespace dijk::check {
 
 struct CheckEngine::View {
   std::uint64_t generation = 0;
-  std::shared_ptr<const HashSet> set;  // null: no set installed yet, nothing matches
-  PdqIndex pdq;
+  std::shared_ptr<const HashSet> set;     // null: no set installed yet, nothing matches
+  std::optional<match::Matcher> matcher;  // the house's one matcher, bound to `set`
 };
 
 CheckEngine::CheckEngine(const LiveSet& set, int pdq_radius) : live_(set), pdq_radius_(pdq_radius) {}
@@ -28,8 +27,9 @@ std::shared_ptr<const CheckEngine::View> CheckEngine::view() const {
   next->generation = generation;
   next->set = live_.current();
   if (next->set) {
+    next->matcher.emplace(next->set);
     // A PDQ section that does not validate leaves exact matching working; PDQ then matches nothing.
-    if (auto index = pdq_index_of(*next->set)) next->pdq = *index;
+    next->matcher->load_pdq();
   }
   view_ = std::move(next);
   return view_;
@@ -59,14 +59,8 @@ Match match_of(const HashSet& set, std::uint16_t list_index, std::string algorit
   return Match{list.name, list.category, std::move(algorithm), std::move(hash), distance};
 }
 
-void search_pdq(const HashSet& set, const PdqIndex& index, const PdqHash& query, int radius,
-                std::vector<Match>& out) {
-  PdqSearchOptions options;
-  options.radius = radius;
-  index.search(query, options, [&](const PdqMatch& m) {
-    out.push_back(match_of(set, m.list_index, "pdq", index.hash(m.id).to_hex(),
-                           static_cast<std::uint32_t>(m.distance)));
-  });
+Match match_of(const HashSet& set, const match::SetHit& h) {
+  return match_of(set, h.list_index, h.algorithm, h.hash, h.pdq_distance.value_or(0));
 }
 }  // namespace
 
@@ -74,19 +68,21 @@ FileReport CheckEngine::check_file(std::span<const std::uint8_t> bytes) const {
   const auto v = view();
   FileReport r;
   // All three digests whatever the set holds: the caller gets them in the answer.
-  scan::FileHashState state(AlgorithmSet::all());
-  state.start({});
-  state.consume(bytes);
-  r.size = state.bytes_seen();
-  const FileType type = state.type();
-  r.type = std::string(file_type_name(type));
-  const DigestResults digests = state.finish();
+  match::FileFingerprinter fingerprinter(AlgorithmSet::all());
+  fingerprinter.start(AlgorithmSet::all());
+  fingerprinter.update(bytes);
+  const match::FileFingerprint fp = fingerprinter.finish();
+  r.size = fp.size;
+  r.type = std::string(file_type_name(fp.type));
+  const DigestResults& digests = fp.digests;
   r.md5 = to_hex({digests.get(Algorithm::md5).bytes.data(), digests.get(Algorithm::md5).size()});
   r.sha1 = to_hex({digests.get(Algorithm::sha1).bytes.data(), digests.get(Algorithm::sha1).size()});
   r.sha256 = to_hex({digests.get(Algorithm::sha256).bytes.data(), digests.get(Algorithm::sha256).size()});
 
+  // The PDQ hash is part of the answer even when a digest already matched, so it is computed here once
+  // and handed to the matcher, rather than letting the matcher hash only unsettled images.
   std::optional<PdqResult> pdq;
-  if (is_image(type)) {
+  if (is_image(fp.type)) {
     auto hasher = borrow_hasher();
     pdq = hasher->hash_file_bytes(bytes);
     give_back(std::move(hasher));
@@ -97,18 +93,17 @@ FileReport CheckEngine::check_file(std::span<const std::uint8_t> bytes) const {
   }
   if (!v->set) return r;
   r.set_version = v->set->version();
-  const MatchOutcome outcome = v->set->match(digests);
-  if (outcome.allow_listed) {
+  const match::ExactHits exact = v->matcher->exact_hits(fp);
+  if (exact.allow_listed) {
     r.allow_listed = true;
     return r;
   }
-  for (const ExactHit& h : outcome.hits) {
-    r.matches.push_back(match_of(*v->set, h.list_index, std::string(algorithm_name(h.algorithm)),
-                                 to_hex({h.digest.bytes.data(), h.digest.size()}), 0));
+  for (const match::SetHit& h : exact.hits) r.matches.push_back(match_of(*v->set, h));
+  // pdq_hits never searches a flat image's hash (it would match every other flat image), as on the wire.
+  if (pdq) {
+    for (const match::SetHit& h : v->matcher->pdq_hits(pdq->hash, pdq->quality, pdq_radius_).hits)
+      r.matches.push_back(match_of(*v->set, h));
   }
-  // A flat image's hash would match every other flat image: never matched, as on the wire.
-  if (pdq && pdq->quality >= kPdqDefaultMinQuality)
-    search_pdq(*v->set, v->pdq, pdq->hash, pdq_radius_, r.matches);
   return r;
 }
 
@@ -148,7 +143,9 @@ LookupReport CheckEngine::lookup_pdq(const PdqHash& hash, int threshold) const {
   LookupReport r;
   if (!v->set) return r;
   r.set_version = v->set->version();
-  search_pdq(*v->set, v->pdq, hash, threshold, r.matches);
+  // A caller's own hash carries no quality: it is searched as a good one.
+  for (const match::SetHit& h : v->matcher->pdq_hits(hash, kPdqDefaultMinQuality, threshold).hits)
+    r.matches.push_back(match_of(*v->set, h));
   return r;
 }
 

@@ -1,8 +1,8 @@
 #pragma once
 // Every hash and lookup dijk-check does, behind one class: digests and type of an upload, its PDQ hash
 // (computed once per request), exact lookups of given digests and PDQ searches, all against the live set.
-// This is the only file of dijk-check that knows how matching is done (today the scan path's
-// FileHashState, HashSet::match and the PDQ index); swapping in another matcher changes only this pair.
+// This is the only file of dijk-check that knows how matching is done (the house's one
+// dataplane/match: FileFingerprinter and Matcher); swapping in another matcher changes only this pair.
 #include <cstdint>
 #include <memory>
 #include <mutex>
