@@ -4,6 +4,7 @@
 #include <iostream>
 #include <string>
 
+#include "config/schema/journals.h"
 #include "control/reporter/reporter.h"
 
 namespace dijk::reporter {
@@ -40,6 +41,11 @@ FieldPolicy policy(const cli::ParsedArgs& a, const std::string& name) {
 int run_report(const cli::ParsedArgs& a) {
   ReporterOptions o;
   o.journal_dir = a.required("--journal");
+  if (auto n = a.value("--journal-name")) {
+    if (*n != kWireJournal && !valid_journal_name(*n))
+      throw cli::UsageError("--journal-name wants 1-32 of [a-z0-9-], got '" + *n + "'");
+    o.journal_name = *n;
+  }
   o.tls.url = a.required("--url");
   o.tls.cert = a.required("--cert");
   o.tls.key = a.required("--key");
@@ -77,12 +83,14 @@ cli::Verb report_verb() {
       "report --journal DIR --url URL --cert FILE --key FILE --ca FILE --state FILE [OPTIONS]",
       "Tails the hit journal from the acknowledged position in --state and POSTs hits in batches to --url\n"
       "over HTTPS with the appliance's client certificate, trusting only --ca. Each hit carries the\n"
-      "idempotency key APPLIANCE:POSITION. Failed batches are resent with exponential backoff and jitter;\n"
+      "idempotency key APPLIANCE:POSITION (APPLIANCE:NAME:POSITION with --journal-name). Failed batches are "
+      "resent with exponential backoff and jitter;\n"
       "--state moves (atomically) only once the inbox has stored a batch. Per-field privacy policy:\n"
       "send, omit or hmac (HMAC-SHA256 with --hmac-key; \"hash\" is accepted too). Hits the inbox\n"
       "refuses for good (4xx but 408/429) are moved to --quarantine so later ones go on. Runs until\n"
       "SIGINT/SIGTERM.",
       {{"--journal", true, "the journal directory", "DIR"},
+       {"--journal-name", true, "its name in keys and reports, e.g. api (default wire: dijkd's)", "NAME"},
        {"--url", true, "the inbox endpoint, e.g. https://inbox.example:8443/v1/hits", "URL"},
        {"--cert", true, "the appliance's client certificate (PEM)", "FILE"},
        {"--key", true, "its private key (PEM)", "FILE"},
