@@ -11,6 +11,7 @@
 #include "config/metrics/registry.h"
 #include "core/unix_time.h"
 #include "dataplane/pipeline/live_set.h"
+#include "dataplane/stream/stream_counters.h"
 #include "hashcore/pdq_index/pdq_set_section.h"
 
 namespace dijk {
@@ -36,6 +37,42 @@ admin::Drops drops_of(const CounterView& view) {
     d.pdq_skipped += find(list, "stream_pdq_skipped");
   }
   return d;
+}
+
+// Levels, not counts: exported as gauges, without `_total` (Prometheus naming conventions).
+bool is_level(std::string_view name) {
+  return name == "stream_flows_open" || name == "stream_out_of_order_peak_bytes" ||
+         name == "journal_hits_pending" || name == "journal_disk_full";
+}
+
+struct WireMetric {
+  std::string name;
+  std::string help;
+  metrics::Type type = metrics::Type::kCounter;
+  double value = 0;
+};
+
+// A worker counter as Prometheus wants it: counters end in _total, levels are gauges, time is in seconds,
+// and the help text is the one the counter was declared with (stream_counters.h) where there is one.
+WireMetric wire_metric(const std::string& name, std::uint64_t value) {
+  WireMetric m;
+  m.value = static_cast<double>(value);
+  std::string_view help;
+  if (name.starts_with("stream_")) help = stream_counter_help(std::string_view(name).substr(7));
+  m.help = help.empty() ? "dijkd worker counter " + name : std::string(help);
+  if (name == "cpu_ns") {
+    m.name = "dijk_wire_cpu_seconds_total";
+    m.help = "CPU time the worker lcore has used since it started";
+    m.value = static_cast<double>(value) / 1e9;
+  } else if (is_level(name)) {
+    m.name = "dijk_wire_" + name;
+    m.type = metrics::Type::kGauge;
+    if (name == "stream_flows_open") m.help = "TCP flows being tracked now";
+    if (name == "stream_out_of_order_peak_bytes") m.help = "most out-of-order bytes held at once";
+  } else {
+    m.name = "dijk_wire_" + name + "_total";
+  }
+  return m;
 }
 
 }  // namespace
@@ -112,12 +149,10 @@ struct DaemonServices::Impl {
   void collect(std::vector<metrics::Sample>& out) {
     const CounterView view = counters();
     for (const auto& [lcore, list] : view.workers)
-      for (const auto& [name, value] : list)
-        out.push_back({"dijk_wire_" + name + "_total",
-                       "dijkd worker counter " + name,
-                       metrics::Type::kCounter,
-                       {{"lcore", std::to_string(lcore)}},
-                       static_cast<double>(value)});
+      for (const auto& [name, value] : list) {
+        const WireMetric m = wire_metric(name, value);
+        out.push_back({m.name, m.help, m.type, {{"lcore", std::to_string(lcore)}}, m.value});
+      }
     for (const auto& [port, list] : view.ports)
       for (const auto& [name, value] : list)
         out.push_back({"dijk_port_" + name + "_total",
@@ -125,12 +160,14 @@ struct DaemonServices::Impl {
                        metrics::Type::kCounter,
                        {{"port", port}},
                        static_cast<double>(value)});
-    for (const auto& [name, value] : view.daemon)
-      out.push_back({"dijk_" + name + "_total",
-                     "dijkd counter " + name,
-                     metrics::Type::kCounter,
+    for (const auto& [name, value] : view.daemon) {
+      const bool level = is_level(name);
+      out.push_back({"dijk_" + name + (level ? "" : "_total"),
+                     "dijkd " + std::string(level ? "gauge " : "counter ") + name,
+                     level ? metrics::Type::kGauge : metrics::Type::kCounter,
                      {},
                      static_cast<double>(value)});
+    }
     const SetWatchStatus w = set.status();
     out.push_back({"dijk_set_swaps_total",
                    "Hash sets swapped in while running.",

@@ -13,6 +13,20 @@ std::string_view drop_reason_name(DropReason r) {
   return "unknown";
 }
 
+std::string_view stream_counter_help(std::string_view name) {
+#define DIJK_HELP(counter, help) \
+  if (name == #counter) return help;
+  DIJK_TCP_COUNTERS(DIJK_HELP)
+  DIJK_HTTP_COUNTERS(DIJK_HELP)
+  DIJK_MATCH_COUNTERS(DIJK_HELP)
+#undef DIJK_HELP
+#define DIJK_DROP_HELP(reason, help) \
+  if (name == "drop_" #reason) return help;
+  DIJK_DROP_REASONS(DIJK_DROP_HELP)
+#undef DIJK_DROP_HELP
+  return {};
+}
+
 StreamCounters& StreamCounters::operator+=(const StreamCounters& o) {
 #define DIJK_SUM(name, help) name += o.name;
   DIJK_TCP_COUNTERS(DIJK_SUM)

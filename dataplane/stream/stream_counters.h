@@ -62,6 +62,9 @@ inline constexpr std::size_t kDropReasonCount = 0 DIJK_DROP_REASONS(DIJK_ONE);
 #undef DIJK_ONE
 
 std::string_view drop_reason_name(DropReason r);
+// The help text a counter was declared with, by its for_each name ("drop_<reason>" for drops); empty for
+// a name that is not in the lists. Metrics take their help from here, so it is written once.
+std::string_view stream_counter_help(std::string_view name);
 
 struct StreamCounters {
 #define DIJK_FIELD(name, help) std::uint64_t name = 0;

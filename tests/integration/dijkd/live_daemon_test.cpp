@@ -208,6 +208,12 @@ TEST_F(LiveDijkd, AdminVerbsMetricsReloadAndSetSwapAgainstTheRealDaemon) {
     return m.out.find("dijk_wire_stream_hits_total{lcore=\"1\"} 1") != std::string::npos;
   })) << m.out;
   EXPECT_NE(m.out.find("dijk_set_version"), std::string::npos) << m.out;
+  // Help text comes from the counter's one declaration; levels are gauges, time is in seconds.
+  EXPECT_NE(m.out.find("# HELP dijk_wire_stream_files_total files seen in request bodies"), std::string::npos)
+      << m.out;
+  EXPECT_NE(m.out.find("# TYPE dijk_wire_stream_flows_open gauge"), std::string::npos) << m.out;
+  EXPECT_EQ(m.out.find("dijk_wire_stream_flows_open_total"), std::string::npos) << m.out;
+  EXPECT_NE(m.out.find("dijk_wire_cpu_seconds_total{"), std::string::npos) << m.out;
 
   // config show / set (a live key) / a bad value refused with the file untouched / confirm.
   r = ctl("config show --json");

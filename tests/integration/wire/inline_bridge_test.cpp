@@ -246,7 +246,7 @@ TEST_F(InlineBridge, KeepsForwardingWhileTheJournalDiskIsFull) {
     metrics = capture("ip netns exec " + mid_ + " curl -s http://127.0.0.1:" + std::to_string(metrics_port) +
                       "/metrics");
     return metrics.find("dijk_alarms{daemon=\"dijkd\"} 1") != std::string::npos &&
-           metrics.find("dijk_journal_disk_full_total 1") != std::string::npos;
+           metrics.find("dijk_journal_disk_full 1") != std::string::npos;
   })) << metrics;
 
   const int exit_status = stop(dijkd_);
