@@ -111,25 +111,21 @@ MHD_Daemon* HttpServer::start_daemon(Listener& l, int listen_fd, const void* add
   if (l.tcp && addr != nullptr && static_cast<const sockaddr*>(addr)->sa_family == AF_INET6) {
     flags |= static_cast<unsigned>(MHD_USE_IPv6);
   }
-  if (listen_fd >= 0) {
-    return MHD_start_daemon(flags, 0, nullptr, nullptr, &access_trampoline, &l,  //
-                            MHD_OPTION_LISTEN_SOCKET, listen_fd,                 //
-                            MHD_OPTION_THREAD_POOL_SIZE, threads,                //
-                            MHD_OPTION_CONNECTION_LIMIT, options_.max_connections / std::max(1u, shares),
-                            MHD_OPTION_CONNECTION_TIMEOUT, options_.idle_timeout_s,                   //
-                            MHD_OPTION_CONNECTION_MEMORY_LIMIT, static_cast<std::size_t>(64 * 1024),  //
-                            MHD_OPTION_NOTIFY_COMPLETED, &completed_trampoline, &l,                   //
-                            MHD_OPTION_NOTIFY_CONNECTION, &connection_trampoline, &l,                 //
-                            MHD_OPTION_END);
-  }
-  return MHD_start_daemon(flags, 0, nullptr, nullptr, &access_trampoline, &l,  //
-                          MHD_OPTION_SOCK_ADDR, addr,                          //
-                          MHD_OPTION_THREAD_POOL_SIZE, threads,                //
-                          MHD_OPTION_CONNECTION_LIMIT, options_.max_connections / std::max(1u, shares),
-                          MHD_OPTION_CONNECTION_TIMEOUT, options_.idle_timeout_s,                   //
-                          MHD_OPTION_CONNECTION_MEMORY_LIMIT, static_cast<std::size_t>(64 * 1024),  //
-                          MHD_OPTION_NOTIFY_COMPLETED, &completed_trampoline, &l,                   //
-                          MHD_OPTION_NOTIFY_CONNECTION, &connection_trampoline, &l,                 //
+  // One option list for both kinds of listener: only how the socket is given differs.
+  const auto callback = [](auto* fn) { return reinterpret_cast<std::intptr_t>(fn); };
+  const std::size_t per_listener = options_.max_connections / std::max(1u, shares);
+  const MHD_OptionItem items[] = {
+      listen_fd >= 0 ? MHD_OptionItem{MHD_OPTION_LISTEN_SOCKET, listen_fd, nullptr}
+                     : MHD_OptionItem{MHD_OPTION_SOCK_ADDR, 0, const_cast<void*>(addr)},
+      {MHD_OPTION_THREAD_POOL_SIZE, static_cast<std::intptr_t>(threads), nullptr},
+      {MHD_OPTION_CONNECTION_LIMIT, static_cast<std::intptr_t>(per_listener), nullptr},
+      {MHD_OPTION_CONNECTION_TIMEOUT, static_cast<std::intptr_t>(options_.idle_timeout_s), nullptr},
+      {MHD_OPTION_CONNECTION_MEMORY_LIMIT, 64 * 1024, nullptr},
+      {MHD_OPTION_NOTIFY_COMPLETED, callback(&completed_trampoline), &l},
+      {MHD_OPTION_NOTIFY_CONNECTION, callback(&connection_trampoline), &l},
+      {MHD_OPTION_END, 0, nullptr},
+  };
+  return MHD_start_daemon(flags, 0, nullptr, nullptr, &access_trampoline, &l, MHD_OPTION_ARRAY, items,
                           MHD_OPTION_END);
 }
 

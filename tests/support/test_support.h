@@ -4,6 +4,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -46,6 +47,8 @@ pid_t spawn_upload_server(const std::string& ns, const std::filesystem::path& ou
 
 void write_text(const std::string& path, const std::string& text);
 std::string read_text(const std::string& path);
+// A loopback TCP port that was free a moment ago (bound to port 0, read, closed).
+std::uint16_t free_port();
 // Lines of text that contain `needle`.
 std::vector<std::string> lines_with(const std::string& text, const std::string& needle);
 

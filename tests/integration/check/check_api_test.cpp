@@ -22,6 +22,7 @@
 #include "control/journal/journal_reader.h"
 #include "hashcore/digest/streaming_digests.h"
 #include "tests/integration/dijkd/dijkd_harness.h"
+#include "tests/support/test_support.h"
 
 namespace dijk::test {
 namespace {
@@ -44,18 +45,6 @@ std::string md5_hex(const std::string& bytes) {
                                {reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()});
   const Digest& m = d.get(Algorithm::md5);
   return to_hex({m.bytes.data(), m.size()});
-}
-
-std::uint16_t free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
 }
 
 struct Reply {

@@ -31,6 +31,7 @@
 #include "tests/integration/feed/tls_feed_server.h"
 #include "tests/integration/journal/child_process.h"
 #include "tests/integration/journal/test_pki.h"
+#include "tests/support/test_support.h"
 #include "tests/unit/journal/test_hits.h"
 
 namespace dijk {
@@ -55,17 +56,7 @@ Result run(const std::string& command) {
   return r;
 }
 
-std::uint16_t free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
+using test::free_port;
 
 template <typename F>
 bool eventually(F condition, std::chrono::milliseconds within = std::chrono::seconds(20)) {

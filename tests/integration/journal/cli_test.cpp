@@ -16,23 +16,14 @@
 #include "control/journal/journal_writer.h"
 #include "tests/integration/journal/child_process.h"
 #include "tests/integration/journal/test_pki.h"
+#include "tests/support/test_support.h"
 #include "tests/unit/journal/journal_test_dir.h"
 #include "tests/unit/journal/test_hits.h"
 
 namespace dijk::journal {
 namespace {
 
-std::uint16_t free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  ::inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
+using test::free_port;
 
 std::string run(const std::string& command) {
   std::string out;
