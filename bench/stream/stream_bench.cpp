@@ -20,7 +20,7 @@
 #include <string>
 #include <vector>
 
-#include "dataplane/stream/stream_pipeline.h"
+#include "dataplane/pipeline/stream_pipeline.h"
 #include "hashcore/digest/streaming_digests.h"
 #include "hashcore/set/set_builder.h"
 

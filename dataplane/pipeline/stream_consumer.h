@@ -6,7 +6,7 @@
 
 #include "dataplane/dpdk/segment_consumer.h"
 #include "dataplane/pipeline/live_set.h"
-#include "dataplane/stream/stream_pipeline.h"
+#include "dataplane/pipeline/stream_pipeline.h"
 
 namespace dijk {
 

@@ -8,7 +8,8 @@
 //               images no digest settled -> ImageQueue -> PdqStage (pdq_stage.h: PDQ, same matcher)
 //   output      HitEvent (match::make_hit) -> this thread's lane from the HitLaneSource (the journal)
 //
-// StreamFactory makes the stream .. match part once per worker lcore (its own context, shared nothing);
+// The stream .. match part is one StreamPipeline (stream_pipeline.h, here: the one place TCP meets HTTP).
+// StreamFactory makes it once per worker lcore (its own context, shared nothing);
 // the decode part calls it per burst (dpdk::SegmentConsumer), the PDQ stage has threads of its own.
 #include <cstdint>
 #include <memory>

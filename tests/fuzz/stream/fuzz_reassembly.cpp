@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "dataplane/stream/stream_pipeline.h"
+#include "dataplane/pipeline/stream_pipeline.h"
 
 namespace {
 

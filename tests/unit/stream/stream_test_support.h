@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "core/hit_event.h"
-#include "dataplane/stream/stream_pipeline.h"
+#include "dataplane/pipeline/stream_pipeline.h"
 #include "hashcore/digest/streaming_digests.h"
 #include "hashcore/set/set_builder.h"
 #include "hashcore/util/hex.h"

@@ -1,4 +1,4 @@
-#include "dataplane/stream/stream_pipeline.h"
+#include "dataplane/pipeline/stream_pipeline.h"
 
 #include <algorithm>
 
