@@ -10,6 +10,7 @@
 #include "config/daemon/daemon_shell.h"
 #include "config/metrics/registry.h"
 #include "core/unix_time.h"
+#include "dataplane/decode/decode_counters.h"
 #include "dataplane/pipeline/live_set.h"
 #include "dataplane/stream/stream_counters.h"
 #include "hashcore/pdq_index/pdq_set_section.h"
@@ -59,6 +60,10 @@ WireMetric wire_metric(const std::string& name, std::uint64_t value) {
   m.value = static_cast<double>(value);
   std::string_view help;
   if (name.starts_with("stream_")) help = stream_counter_help(std::string_view(name).substr(7));
+  for (std::size_t r = 0; r < wire::kDecodeDropCount && help.empty(); ++r) {
+    const auto drop = static_cast<wire::DecodeDrop>(r);
+    if (name == "drop_" + std::string(wire::decode_drop_name(drop))) help = wire::decode_drop_help(drop);
+  }
   m.help = help.empty() ? "dijkd worker counter " + name : std::string(help);
   if (name == "cpu_ns") {
     m.name = "dijk_wire_cpu_seconds_total";

@@ -4,34 +4,28 @@ namespace dijk::wire {
 
 std::string_view decode_drop_name(DecodeDrop r) {
   switch (r) {
-    case DecodeDrop::truncated_ethernet:
-      return "truncated_ethernet";
-    case DecodeDrop::vlan_too_deep:
-      return "vlan_too_deep";
-    case DecodeDrop::not_ip:
-      return "not_ip";
-    case DecodeDrop::truncated_ip:
-      return "truncated_ip";
-    case DecodeDrop::bad_ip_header:
-      return "bad_ip_header";
-    case DecodeDrop::ipv4_fragment_unreassembled:
-      return "ipv4_fragment_unreassembled";
-    case DecodeDrop::ipv6_fragment:
-      return "ipv6_fragment";
-    case DecodeDrop::ipv6_ext_too_deep:
-      return "ipv6_ext_too_deep";
-    case DecodeDrop::not_tcp:
-      return "not_tcp";
-    case DecodeDrop::truncated_tcp:
-      return "truncated_tcp";
-    case DecodeDrop::bad_tcp_header:
-      return "bad_tcp_header";
-    case DecodeDrop::reassembly_failed:
-      return "reassembly_failed";
+#define DIJK_NAME(name, help) \
+  case DecodeDrop::name:      \
+    return #name;
+    DIJK_DECODE_DROPS(DIJK_NAME)
+#undef DIJK_NAME
     case DecodeDrop::count_:
       break;
   }
   return "unknown";
+}
+
+std::string_view decode_drop_help(DecodeDrop r) {
+  switch (r) {
+#define DIJK_HELP(name, help) \
+  case DecodeDrop::name:      \
+    return help;
+    DIJK_DECODE_DROPS(DIJK_HELP)
+#undef DIJK_HELP
+    case DecodeDrop::count_:
+      break;
+  }
+  return {};
 }
 
 std::uint64_t DecodeCounters::total_drops() const {

@@ -8,24 +8,32 @@
 
 namespace dijk::wire {
 
+// X(name, help): why a frame was dropped by decoding ("drop_<name>"), each declared once; the enum, the
+// names and the help text the metrics carry are generated from this list.
+#define DIJK_DECODE_DROPS(X)                                                                   \
+  X(truncated_ethernet, "frames shorter than an Ethernet header")                              \
+  X(vlan_too_deep, "frames with more than two stacked VLAN tags")                              \
+  X(not_ip, "ARP, LLDP and other non-IP frames")                                               \
+  X(truncated_ip, "packets shorter than their IP header or total length")                      \
+  X(bad_ip_header, "IP headers with a wrong version, header length or total length")           \
+  X(ipv4_fragment_unreassembled, "IPv4 fragments that reached the decoder without reassembly") \
+  X(ipv6_fragment, "IPv6 fragments behind other extension headers (not reassembled)")          \
+  X(ipv6_ext_too_deep, "packets with too many or malformed IPv6 extension headers")            \
+  X(not_tcp, "UDP, ICMP and other non-TCP packets")                                            \
+  X(truncated_tcp, "segments shorter than the TCP header")                                     \
+  X(bad_tcp_header, "TCP data offsets below 5 words or beyond the segment")                    \
+  X(reassembly_failed, "IPv4 fragments the reassembly table gave up on")
+
 enum class DecodeDrop : std::uint8_t {
-  truncated_ethernet,           // shorter than an Ethernet header
-  vlan_too_deep,                // more than two stacked VLAN tags
-  not_ip,                       // ARP, LLDP and other non-IP ethertypes
-  truncated_ip,                 // shorter than its IP header or its total length
-  bad_ip_header,                // wrong version, header length or total length
-  ipv4_fragment_unreassembled,  // a fragment reached the decoder without a reassembly stage
-  ipv6_fragment,                // IPv6 fragment behind other extension headers (not reassembled)
-  ipv6_ext_too_deep,            // too many or malformed IPv6 extension headers
-  not_tcp,                      // UDP, ICMP, ...
-  truncated_tcp,                // shorter than the TCP header
-  bad_tcp_header,               // data offset below 5 words or beyond the segment
-  reassembly_failed,            // IPv4 fragments the reassembly table gave up on (DPDK layer)
-  count_
+#define DIJK_ENUM(name, help) name,
+  DIJK_DECODE_DROPS(DIJK_ENUM)
+#undef DIJK_ENUM
+      count_
 };
 inline constexpr std::size_t kDecodeDropCount = static_cast<std::size_t>(DecodeDrop::count_);
 
 std::string_view decode_drop_name(DecodeDrop r);
+std::string_view decode_drop_help(DecodeDrop r);
 
 struct DecodeCounters {
   std::uint64_t frames = 0;
