@@ -12,8 +12,8 @@ namespace dijk::check {
 
 struct CheckEngine::View {
   std::uint64_t generation = 0;
-  std::shared_ptr<const HashSet> set;     // null: no set installed yet, nothing matches
-  std::optional<match::Matcher> matcher;  // the house's one matcher, bound to `set`
+  std::optional<match::Matcher> matcher;  // empty: no set installed yet, nothing matches
+  const HashSet* set() const { return matcher ? &matcher->set() : nullptr; }
 };
 
 CheckEngine::CheckEngine(const LiveSet& set, int pdq_radius) : live_(set), pdq_radius_(pdq_radius) {}
@@ -25,9 +25,8 @@ std::shared_ptr<const CheckEngine::View> CheckEngine::view() const {
   if (view_ && view_->generation == generation) return view_;
   auto next = std::make_shared<View>();
   next->generation = generation;
-  next->set = live_.current();
-  if (next->set) {
-    next->matcher.emplace(next->set);
+  if (auto set = live_.current()) {
+    next->matcher.emplace(std::move(set));
     // A PDQ section that does not validate leaves exact matching working; PDQ then matches nothing.
     next->matcher->load_pdq();
   }
@@ -64,7 +63,8 @@ Match match_of(const HashSet& set, const match::SetHit& h) {
 }
 }  // namespace
 
-FileReport CheckEngine::check_file(std::span<const std::uint8_t> bytes) const {
+FileReport CheckEngine::check_file(std::span<const std::uint8_t> bytes,
+                                   const match::FileContext& where) const {
   const auto v = view();
   FileReport r;
   // All three digests whatever the set holds: the caller gets them in the answer.
@@ -91,18 +91,22 @@ FileReport CheckEngine::check_file(std::span<const std::uint8_t> bytes) const {
     r.pdq = pdq->hash.to_hex();
     r.quality = pdq->quality;
   }
-  if (!v->set) return r;
-  r.set_version = v->set->version();
+  if (!v->matcher) return r;
+  const HashSet& set = v->matcher->set();
+  r.set_version = set.version();
   const match::ExactHits exact = v->matcher->exact_hits(fp);
   if (exact.allow_listed) {
     r.allow_listed = true;
     return r;
   }
-  for (const match::SetHit& h : exact.hits) r.matches.push_back(match_of(*v->set, h));
+  const auto add = [&](const match::SetHit& h) {
+    r.matches.push_back(match_of(set, h));
+    r.hits.push_back(match::make_hit(where, fp.size, r.type, h, set));
+  };
+  for (const match::SetHit& h : exact.hits) add(h);
   // pdq_hits never searches a flat image's hash (it would match every other flat image), as on the wire.
   if (pdq) {
-    for (const match::SetHit& h : v->matcher->pdq_hits(pdq->hash, pdq->quality, pdq_radius_).hits)
-      r.matches.push_back(match_of(*v->set, h));
+    for (const match::SetHit& h : v->matcher->pdq_hits(pdq->hash, pdq->quality, pdq_radius_).hits) add(h);
   }
   return r;
 }
@@ -129,55 +133,38 @@ std::vector<LookupReport> CheckEngine::lookup_batch(std::span<const DigestQuery>
   const auto v = view();
   std::vector<LookupReport> out;
   out.reserve(queries.size());
-  for (const DigestQuery& q : queries) out.push_back(lookup_in(v->set.get(), q.algorithm, q.digest));
+  for (const DigestQuery& q : queries) out.push_back(lookup_in(v->set(), q.algorithm, q.digest));
   return out;
 }
 
 LookupReport CheckEngine::lookup(Algorithm algorithm, std::span<const std::uint8_t> digest) const {
   const auto v = view();
-  return lookup_in(v->set.get(), algorithm, digest);
+  return lookup_in(v->set(), algorithm, digest);
 }
 
 LookupReport CheckEngine::lookup_pdq(const PdqHash& hash, int threshold) const {
   const auto v = view();
   LookupReport r;
-  if (!v->set) return r;
-  r.set_version = v->set->version();
+  if (!v->matcher) return r;
+  r.set_version = v->matcher->set().version();
   // A caller's own hash carries no quality: it is searched as a good one.
   for (const match::SetHit& h : v->matcher->pdq_hits(hash, kPdqDefaultMinQuality, threshold).hits)
-    r.matches.push_back(match_of(*v->set, h));
+    r.matches.push_back(match_of(v->matcher->set(), h));
   return r;
-}
-
-HitEvent CheckEngine::hit_of(const FileReport& file, const Match& m) {
-  HitEvent e;
-  e.size = file.size;
-  e.file_type = file.type;
-  e.kind = m.algorithm == "pdq" ? HitKind::pdq : HitKind::exact;
-  e.algorithm = m.algorithm;
-  e.hash = m.hash;
-  e.list = m.list;
-  e.category = m.category;
-  if (e.kind == HitKind::pdq) {
-    e.pdq_distance = m.distance;
-    if (file.quality) e.pdq_quality = static_cast<std::uint32_t>(*file.quality);
-  }
-  e.set_version = file.set_version;
-  return e;
 }
 
 std::uint64_t CheckEngine::set_version() const {
   const auto v = view();
-  return v->set ? v->set->version() : 0;
+  return v->matcher ? v->matcher->set().version() : 0;
 }
 
 bool CheckEngine::has_set() const {
-  return view()->set != nullptr;
+  return view()->matcher.has_value();
 }
 
 std::int64_t CheckEngine::set_created_unix() const {
   const auto v = view();
-  return v->set ? v->set->created_unix() : 0;
+  return v->matcher ? v->matcher->set().created_unix() : 0;
 }
 
 }  // namespace dijk::check

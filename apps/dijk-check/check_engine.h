@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/hit_event.h"
+#include "dataplane/match/matcher.h"
 #include "dataplane/pipeline/live_set.h"
 #include "hashcore/digest/algorithm.h"
 #include "hashcore/pdq/pdq_hash.h"
@@ -39,6 +40,7 @@ struct FileReport {
   std::optional<int> quality;
   bool allow_listed = false;  // a digest is on the set's allow-list: no matches are reported
   std::vector<Match> matches;
+  std::vector<HitEvent> hits;  // matches[i] as the journal keeps it (match::make_hit), same order
   std::uint64_t set_version = 0;
 };
 
@@ -61,15 +63,12 @@ class CheckEngine {
   CheckEngine(const CheckEngine&) = delete;
   CheckEngine& operator=(const CheckEngine&) = delete;
 
-  // Thread-safe: each call borrows a PDQ hasher from a small pool.
-  FileReport check_file(std::span<const std::uint8_t> bytes) const;
+  // Thread-safe: each call borrows a PDQ hasher from a small pool. `where` goes into each hit.
+  FileReport check_file(std::span<const std::uint8_t> bytes, const match::FileContext& where) const;
   LookupReport lookup(Algorithm algorithm, std::span<const std::uint8_t> digest) const;
   // Many lookups against one set version (taken once: a swap mid-request cannot split the answer).
   std::vector<LookupReport> lookup_batch(std::span<const DigestQuery> queries) const;
   LookupReport lookup_pdq(const PdqHash& hash, int threshold) const;
-
-  // Turns one match into the HitEvent the journal keeps (source, caller fields and time set by the caller).
-  static HitEvent hit_of(const FileReport& file, const Match& m);
 
   std::uint64_t set_version() const;
   bool has_set() const;

@@ -1,7 +1,6 @@
 #include "apps/dijk-check/check_service.h"
 
 #include <algorithm>
-#include <chrono>
 #include <nlohmann/json.hpp>
 
 #include "apps/dijk-check/request_body.h"
@@ -58,17 +57,18 @@ CheckService::CheckService(const CheckEngine& engine, const LiveSet& set, Verdic
       max_hashes_(max_hashes) {}
 
 Answer CheckService::check(std::span<const std::uint8_t> file, const Caller& caller) const {
-  const FileReport r = engine_.check_file(file);
+  match::FileContext where;
+  where.source = HitSource::api;
+  where.time_ns = unix_now_ns();
+  FileReport r = engine_.check_file(file, where);
   const Verdict verdict = verdict_of(policy_, r.matches);
   // Hits on lists whose action is "allow" are not journalled: the platform said they mean nothing.
   std::vector<HitEvent> hits;
-  const auto now = std::chrono::system_clock::now().time_since_epoch();
-  for (const Match& m : r.matches) {
+  for (std::size_t i = 0; i < r.matches.size(); ++i) {
+    const Match& m = r.matches[i];
     const Verdict action = policy_.action_for(m.list, m.category);
     if (action == Verdict::allow) continue;
-    HitEvent e = CheckEngine::hit_of(r, m);
-    e.time_ns = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(now).count());
-    e.source = HitSource::api;
+    HitEvent e = std::move(r.hits[i]);
     e.customer = caller.customer;
     e.upload_id = caller.upload_id;
     e.client_ip = caller.client_ip;

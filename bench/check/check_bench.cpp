@@ -155,6 +155,8 @@ int main(int argc, char** argv) {
 
   LiveSet live((dir / "current.set").string());
   check::CheckEngine engine(live, 31);
+  match::FileContext where;  // the service makes one per request too
+  where.source = HitSource::api;
   std::atomic<std::uint64_t> turn{0};
 
   const auto [api_checks, local_checks] = interleaved(
@@ -164,7 +166,7 @@ int main(int argc, char** argv) {
       },
       [&](int) -> std::uint64_t {
         const std::string& f = files[turn.fetch_add(1) % files.size()];
-        engine.check_file({reinterpret_cast<const std::uint8_t*>(f.data()), f.size()});
+        engine.check_file({reinterpret_cast<const std::uint8_t*>(f.data()), f.size()}, where);
         return 1;
       });
   std::printf(
