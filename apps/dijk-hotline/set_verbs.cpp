@@ -205,17 +205,6 @@ int run_diff(const cli::ParsedArgs& args) {
 
 // ---- export
 
-// A CSV field, quoted when it must be (RFC 4180).
-std::string csv_field(const std::string& s) {
-  if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
-}
-
 // A ClamAV signature name: the list's name with anything but [A-Za-z0-9._-] made '_' (':' splits fields).
 std::string signature_name(const std::string& s) {
   std::string out;

@@ -93,4 +93,14 @@ std::string printable_text(std::string_view bytes) {
   return out;
 }
 
+std::string csv_field(std::string_view bytes) {
+  if (bytes.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(bytes);
+  std::string out = "\"";
+  for (char c : bytes) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
 }  // namespace dijk

@@ -19,4 +19,8 @@ std::string valid_utf8(std::string_view bytes);
 // UTF-8 passes through, so an escaped name can neither forge a new line nor drive the terminal.
 std::string printable_text(std::string_view bytes);
 
+// One CSV field (RFC 4180): quoted, with inner quotes doubled, when it holds a comma, quote, CR or LF;
+// otherwise unchanged. The bytes are not otherwise altered: a reader of the CSV gets them back as given.
+std::string csv_field(std::string_view bytes);
+
 }  // namespace dijk

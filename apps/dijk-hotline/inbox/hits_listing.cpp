@@ -62,16 +62,6 @@ bool matches(const HitRow& r, const HitsQuery& q) {
   return true;
 }
 
-std::string csv_field(const std::string& v) {
-  if (v.find_first_of(",\"\n\r") == std::string::npos) return v;
-  std::string out = "\"";
-  for (char c : v) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
-}
-
 // Display width of printable text: code points (the escaped form is ASCII but for printable UTF-8).
 std::size_t width(const std::string& s) {
   return static_cast<std::size_t>(std::count_if(

@@ -79,5 +79,14 @@ TEST(HitPrinters, WireHitWithHostileNamesStaysOneValidJsonLineAndOneTextLine) {
   EXPECT_EQ(text, "HIT POST up\\xff.example/upload?\\x1b]0;pwned\\x07 [photo\\n\\xe9.jpg]: md5 00 list l");
 }
 
+TEST(CsvField, QuotesOnlyWhatMustBeQuotedAndDoublesInnerQuotes) {
+  EXPECT_EQ(csv_field("plain name.jpg"), "plain name.jpg");
+  EXPECT_EQ(csv_field("a,b"), "\"a,b\"");
+  EXPECT_EQ(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+  EXPECT_EQ(csv_field("two\nlines"), "\"two\nlines\"");
+  EXPECT_EQ(csv_field("cr\r"), "\"cr\r\"");
+  EXPECT_EQ(csv_field(""), "");
+}
+
 }  // namespace
 }  // namespace dijk
