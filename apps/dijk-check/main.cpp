@@ -19,6 +19,7 @@
 #include "config/notify/sd_notify.h"
 #include "config/schema/loader.h"
 #include "control/journal/journal_writer.h"
+#include "core/log_line.h"
 #include "dataplane/pipeline/live_set.h"
 
 namespace {
@@ -26,7 +27,7 @@ namespace {
 using namespace dijk;
 
 void log(const std::string& line) {
-  std::cerr << "dijk-check: " << line << std::endl;
+  log_line("dijk-check", line);
 }
 
 // The secret is the file's first line; a missing or empty file refuses to start (a typo would otherwise

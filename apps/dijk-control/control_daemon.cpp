@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
-#include <iostream>
 #include <optional>
 
 #include "apps/dijk-control/journal_view.h"
@@ -13,6 +12,7 @@
 #include "config/cli/version.h"
 #include "control/journal/ack_state.h"
 #include "control/reporter/report_format.h"
+#include "core/log_line.h"
 #include "core/unix_time.h"
 #include "hashcore/pdq_index/pdq_set_section.h"
 #include "hashcore/set/hash_set.h"
@@ -23,7 +23,7 @@ namespace {
 using json = nlohmann::json;
 
 void log(const std::string& line) {
-  std::cerr << "dijk-control: " << line << std::endl;
+  log_line("dijk-control", line);
 }
 
 // The count dijkd reports too: exact hashes and PDQ hashes.

@@ -1,10 +1,9 @@
 #include "config/daemon/daemon_shell.h"
 
-#include <iostream>
-
 #include "config/metrics/http_exporter.h"
 #include "config/metrics/status_metrics.h"
 #include "config/notify/sd_notify.h"
+#include "core/log_line.h"
 
 namespace dijk::daemon {
 namespace {
@@ -104,7 +103,7 @@ std::uint16_t DaemonShell::metrics_port() const {
 }
 
 void DaemonShell::log(const std::string& line) const {
-  std::cerr << options_.name << ": " << line << std::endl;
+  log_line(options_.name, line);
 }
 
 }  // namespace dijk::daemon

@@ -6,7 +6,6 @@
 
 #include <cerrno>
 #include <cstring>
-#include <iostream>
 #include <stdexcept>
 #include <system_error>
 
@@ -14,6 +13,7 @@
 #include "control/journal/record.h"
 #include "control/journal/segment_files.h"
 #include "core/durable_file.h"
+#include "core/log_line.h"
 
 namespace dijk::journal {
 namespace {
@@ -79,7 +79,7 @@ bool JournalWriter::Producer::wait_durable(std::uint64_t ticket) {
 
 JournalWriter::JournalWriter(JournalOptions options) : options_(std::move(options)) {
   if (!options_.log) {
-    options_.log = [](std::string_view m) { std::cerr << "journal: " << m << std::endl; };
+    options_.log = [](std::string_view m) { log_line("journal", m); };
   }
   std::filesystem::create_directories(options_.dir);
   const auto lock_path = options_.dir / kLockName;

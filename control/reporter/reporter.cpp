@@ -1,6 +1,5 @@
 #include "control/reporter/reporter.h"
 
-#include <iostream>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <stdexcept>
@@ -10,6 +9,7 @@
 #include "control/journal/journal_reader.h"
 #include "control/reporter/report_format.h"
 #include "control/reporter/retry_backoff.h"
+#include "core/log_line.h"
 #include "core/unix_time.h"
 
 namespace dijk::reporter {
@@ -27,7 +27,7 @@ std::filesystem::path quarantine_dir_of(const ReporterOptions& o) {
 
 Reporter::Reporter(ReporterOptions options)
     : options_(std::move(options)), quarantine_(quarantine_dir_of(options_)), client_(options_.tls) {
-  if (!options_.log) options_.log = [](std::string_view m) { std::cerr << "reporter: " << m << std::endl; };
+  if (!options_.log) options_.log = [](std::string_view m) { log_line("reporter", m); };
   if (options_.hmac_key_file) key_ = HmacKey::from_file(*options_.hmac_key_file);
   if (options_.privacy.any_hmac() && !key_) {
     throw std::runtime_error("the privacy policy hashes a field: an HMAC key file is required");
