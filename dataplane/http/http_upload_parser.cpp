@@ -177,9 +177,9 @@ int HttpUploadParser::on_request_headers(htp_tx_t* tx) {
     }
     request_.kind = BodyKind::multipart;
     request_.multipart.emplace(boundary, static_cast<MultipartHandler&>(*this));
-  } else if (starts_with_nocase(request_.content_type, "application/x-www-form-urlencoded")) {
-    request_.kind = BodyKind::ignored;  // form fields, not a file
   } else {
+    // Any other label, application/x-www-form-urlencoded included, is a raw file: the label is the
+    // client's word (curl --data-binary sends a JPEG as a form), the file is sniffed and hashed as it is.
     request_.kind = BodyKind::raw;
     request_.filename = filename_from_uri(request_.uri);
   }

@@ -2,7 +2,8 @@
 // HTTP/1.1 request parsing for one connection with libhtp (OISF): request line, headers, Content-Length
 // and chunked bodies, Expect: 100-continue, keep-alive and pipelining. Bodies of POST, PUT and PATCH
 // become files: each multipart/form-data part with a filename (split by our streaming MultipartSplitter),
-// or the whole raw body. Form fields and url-encoded bodies are not files. Responses are parsed too, only
+// or the whole raw body, whatever its Content-Type says (url-encoded included: labels are not trusted).
+// Form fields of a multipart body are not files. Responses are parsed too, only
 // so that libhtp can retire finished transactions and keep its memory per connection bounded.
 #include <htp/htp.h>
 
