@@ -56,12 +56,12 @@ CheckService::CheckService(const CheckEngine& engine, const LiveSet& set, Verdic
       journal_(std::move(journal)),
       max_hashes_(max_hashes) {}
 
-Answer CheckService::check(std::span<const std::uint8_t> file, const Caller& caller) const {
-  match::FileContext where;
-  where.source = HitSource::api;
-  where.time_ns = unix_now_ns();
-  FileReport r = engine_.check_file(file, where);
-  const Verdict verdict = verdict_of(policy_, r.matches);
+Decision CheckService::decide(std::span<const std::uint8_t> file, const Caller& caller,
+                              match::FileContext where) const {
+  Decision d;
+  d.report = engine_.check_file(file, where);
+  FileReport& r = d.report;
+  d.verdict = verdict_of(policy_, r.matches);
   // Hits on lists whose action is "allow" are not journalled: the platform said they mean nothing.
   std::vector<HitEvent> hits;
   for (std::size_t i = 0; i < r.matches.size(); ++i) {
@@ -75,10 +75,22 @@ Answer CheckService::check(std::span<const std::uint8_t> file, const Caller& cal
     e.action = verdict_name(action);
     hits.push_back(std::move(e));
   }
+  r.hits.clear();
   // A hit is durable before the caller hears of it: a block the platform acts on is never lost.
-  if (!hits.empty() && journal_ && !journal_(hits)) {
+  d.journal_failed = !hits.empty() && journal_ && !journal_(hits);
+  return d;
+}
+
+Answer CheckService::check(std::span<const std::uint8_t> file, const Caller& caller) const {
+  match::FileContext where;
+  where.source = HitSource::api;
+  where.time_ns = unix_now_ns();
+  const Decision d = decide(file, caller, std::move(where));
+  if (d.journal_failed) {
     return error_answer(503, "journal_unavailable", "the hit journal cannot take hits now (disk full?)");
   }
+  const FileReport& r = d.report;
+  const Verdict verdict = d.verdict;
   json matches = json::array();
   for (const Match& m : r.matches) matches.push_back(match_json(m));
   json j{{"size", r.size},

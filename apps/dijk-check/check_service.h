@@ -30,6 +30,14 @@ struct Answer {
 // {"error": {"code": code, "message": message}}
 Answer error_answer(unsigned status, std::string_view code, std::string_view message);
 
+// One checked file: its report, the strictest action among its matches, and whether its hits (if any)
+// are durable in the journal.
+struct Decision {
+  FileReport report;
+  Verdict verdict = Verdict::allow;
+  bool journal_failed = false;
+};
+
 class CheckService {
  public:
   // Journals a checked upload's hits and returns once they are durable (false: the journal could not
@@ -40,6 +48,9 @@ class CheckService {
                std::size_t max_hashes);
 
   Answer check(std::span<const std::uint8_t> file, const Caller& caller) const;
+  // The check behind /v1/check and ICAP: match, apply the policy, journal the hits (source and request
+  // details from `where`) and return once they are durable.
+  Decision decide(std::span<const std::uint8_t> file, const Caller& caller, match::FileContext where) const;
   Answer hash(std::string_view algorithm, std::string_view hex) const;
   Answer hashes(std::string_view body) const;
   Answer pdq(std::string_view body) const;

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 
@@ -15,6 +16,7 @@
 #include "apps/dijk-check/check_engine.h"
 #include "apps/dijk-check/check_service.h"
 #include "apps/dijk-check/http_server.h"
+#include "apps/dijk-check/icap/icap_server.h"
 #include "config/metrics/http_exporter.h"
 #include "config/notify/sd_notify.h"
 #include "config/schema/loader.h"
@@ -40,6 +42,16 @@ std::string read_token(const CheckApiToken& t) {
   if (secret.size() < 16)
     throw std::runtime_error("token " + t.name + ": the secret must be 16 bytes or more");
   return secret;
+}
+
+// The 403 page a blocked ICAP upload gets; a missing file refuses to start rather than block with an
+// empty page nobody chose.
+std::string read_block_page(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream page;
+  if (!in || !(page << in.rdbuf())) throw std::runtime_error("cannot read icap.block_page " + path);
+  if (page.str().size() > (1u << 20)) throw std::runtime_error("icap.block_page " + path + " is over 1 MiB");
+  return page.str();
 }
 
 int run(const std::string& config_file) {
@@ -91,6 +103,27 @@ int run(const std::string& config_file) {
     check::HttpServer server(options, service, api_metrics);
     server.start();
 
+    // ICAP for proxies: the same service (matcher, policy, journal) behind a second front door.
+    std::unique_ptr<icap::IcapServer> icap_server;
+    icap::IcapSessionOptions icap_options;
+    if (!config.icap.listen.empty()) {
+      icap_options.service = config.icap.service;
+      icap_options.preview = config.icap.preview_bytes;
+      icap_options.max_connections = config.icap.max_connections;
+      icap_options.max_file_bytes = std::uint64_t{api.max_body_mb} << 20;
+      if (!config.icap.block_page.empty()) icap_options.block_page = read_block_page(config.icap.block_page);
+      icap::IcapServerOptions so;
+      so.listen = config.icap.listen;
+      so.threads = api.threads;
+      so.max_connections = config.icap.max_connections;
+      so.idle_timeout_s = config.icap.idle_timeout_s;
+      so.request_timeout_s = config.icap.request_timeout_s;
+      icap_server = std::make_unique<icap::IcapServer>(
+          so, [&] { return std::make_unique<icap::IcapSession>(icap_options, service, engine, api_metrics); },
+          api_metrics);
+      icap_server->start();
+    }
+
     std::unique_ptr<metrics::HttpExporter> exporter;
     if (config.metrics.enabled && !api.metrics_listen.empty()) {
       exporter = std::make_unique<metrics::HttpExporter>(registry, api.metrics_listen);
@@ -98,6 +131,7 @@ int run(const std::string& config_file) {
     }
     log("serving" + (api.socket.empty() ? std::string() : " on " + api.socket) +
         (api.listen.empty() ? std::string() : ", tcp port " + std::to_string(server.tcp_port())) +
+        (icap_server ? ", icap port " + std::to_string(icap_server->port()) : std::string()) +
         (exporter ? ", metrics port " + std::to_string(exporter->port()) : std::string()) + ", set version " +
         std::to_string(engine.set_version()));
     sd::ready("serving");
@@ -111,6 +145,7 @@ int run(const std::string& config_file) {
       sd::stopping();
       break;
     }
+    if (icap_server) icap_server->stop();
     server.stop();
     if (exporter) exporter->stop();
     journal.close();

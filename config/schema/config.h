@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "core/verdict.h"
 #include "core/field_policy.h"
+#include "core/verdict.h"
 
 namespace dijk {
 
@@ -145,6 +145,20 @@ struct CheckApiConfig {
   bool operator==(const CheckApiConfig&) const = default;
 };
 
+// dijk-check's ICAP service (RFC 3507 REQMOD) for proxies: docs/icap.md. Files inside a request are capped
+// by check_api.max_body_mb and checked on check_api.threads.
+struct IcapConfig {
+  std::string listen;                  // "HOST:PORT", e.g. "127.0.0.1:1344"; empty: no ICAP
+  std::string service = "reqmod";      // the proxy's URI: icap://HOST:PORT/reqmod
+  std::uint32_t preview_bytes = 4096;  // the Preview advertised in OPTIONS
+  std::uint32_t max_connections = 256;
+  std::uint32_t idle_timeout_s = 300;    // between requests on a kept-alive connection
+  std::uint32_t request_timeout_s = 60;  // one request's bytes, from its first
+  std::string block_page;                // HTML file the 403 carries; empty: a built-in page
+
+  bool operator==(const IcapConfig&) const = default;
+};
+
 // What a hit on each list means for an upload checked through the API (and ICAP): [policy].
 struct PolicyConfig {
   Verdict default_action = Verdict::block;
@@ -164,6 +178,7 @@ struct Config {
   AdminConfig admin;
   MetricsConfig metrics;
   CheckApiConfig check_api;
+  IcapConfig icap;
   PolicyConfig policy;
 
   bool operator==(const Config&) const = default;

@@ -578,6 +578,25 @@ void read_check_api(SchemaReader& r, const toml::table& t, CheckApiConfig& a) {
   }
 }
 
+void read_icap(SchemaReader& r, const toml::table& t, IcapConfig& c) {
+  const std::string p = "icap";
+  r.check_keys(t, p,
+               {"listen", "service", "preview_bytes", "max_connections", "idle_timeout_s",
+                "request_timeout_s", "block_page"});
+  r.string(t, p, "listen", c.listen,
+           [](const std::string& s) { return s.empty() ? Problem() : listen_address(s); });
+  r.string(t, p, "service", c.service, [](const std::string& s) -> Problem {
+    static const std::regex re(R"(^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$)");
+    if (std::regex_match(s, re)) return std::nullopt;
+    return "must be a path segment of 1 to 64 letters, digits, '.', '_' or '-', got \"" + s + "\"";
+  });
+  r.integer(t, p, "preview_bytes", c.preview_bytes, 0, 1 << 20);
+  r.integer(t, p, "max_connections", c.max_connections, 1, 100'000);
+  r.integer(t, p, "idle_timeout_s", c.idle_timeout_s, 1, 86'400);
+  r.integer(t, p, "request_timeout_s", c.request_timeout_s, 1, 3600);
+  r.string(t, p, "block_page", c.block_page, absolute_path_or_empty);
+}
+
 void read_policy_rules(SchemaReader& r, const toml::table& t, const std::string& p, const std::string& key,
                        std::vector<PolicyRule>& out) {
   const auto* rules = r.table(t, p, key);
@@ -606,7 +625,7 @@ void read_policy(SchemaReader& r, const toml::table& t, PolicyConfig& pc) {
 void read_root(SchemaReader& r, const toml::table& root, Config& c) {
   r.check_keys(root, "",
                {"appliance_id", "dataplane", "hashing", "paths", "feed", "reporting", "admin", "metrics",
-                "check_api", "policy"});
+                "check_api", "icap", "policy"});
   r.string(root, "", "appliance_id", c.appliance_id, appliance_id);
   if (const auto* t = r.table(root, "", "dataplane")) read_dataplane(r, *t, c.dataplane);
   if (const auto* t = r.table(root, "", "hashing")) read_hashing(r, *t, c.hashing);
@@ -616,6 +635,7 @@ void read_root(SchemaReader& r, const toml::table& root, Config& c) {
   if (const auto* t = r.table(root, "", "admin")) read_admin(r, *t, c.admin);
   if (const auto* t = r.table(root, "", "metrics")) read_metrics(r, *t, c.metrics);
   if (const auto* t = r.table(root, "", "check_api")) read_check_api(r, *t, c.check_api);
+  if (const auto* t = r.table(root, "", "icap")) read_icap(r, *t, c.icap);
   if (const auto* t = r.table(root, "", "policy")) read_policy(r, *t, c.policy);
 }
 

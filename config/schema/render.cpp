@@ -105,6 +105,13 @@ toml::table to_toml(const Config& c) {
                               {"listen", c.metrics.listen},
                               {"control_listen", c.metrics.control_listen}}},
       {"check_api", check_api_table(c.check_api)},
+      {"icap", toml::table{{"listen", c.icap.listen},
+                           {"service", c.icap.service},
+                           {"preview_bytes", i64(c.icap.preview_bytes)},
+                           {"max_connections", i64(c.icap.max_connections)},
+                           {"idle_timeout_s", i64(c.icap.idle_timeout_s)},
+                           {"request_timeout_s", i64(c.icap.request_timeout_s)},
+                           {"block_page", c.icap.block_page}}},
       {"policy", toml::table{{"default", verdict_name(c.policy.default_action)},
                              {"lists", rules_table(c.policy.lists)},
                              {"categories", rules_table(c.policy.categories)}}},
@@ -142,6 +149,7 @@ constexpr std::string_view kRestartKeys[] = {
     "admin.",
     "metrics.",
     "check_api.",
+    "icap.",
     "policy.",
 };
 
