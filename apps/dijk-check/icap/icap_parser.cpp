@@ -170,6 +170,15 @@ bool IcapParser::parse_head(std::string_view text) {
       fail("a header line is not 'Name: value'");
       return false;
     }
+    // RFC 9110 field values: no control characters but tab. A NUL or a bare CR could make the proxy and
+    // us read a different header than each other.
+    if (std::any_of(line.begin() + static_cast<std::ptrdiff_t>(colon) + 1, line.end(), [](char c) {
+          const auto u = static_cast<unsigned char>(c);
+          return (u < 0x20 && u != '\t') || u == 0x7f;
+        })) {
+      fail("a header value holds a control character");
+      return false;
+    }
     if (head_.headers.size() == limits_.max_headers) {
       fail("more than " + std::to_string(limits_.max_headers) + " headers");
       return false;

@@ -171,6 +171,8 @@ INSTANTIATE_TEST_SUITE_P(
                 "HTTP head"},
         Hostile{"folded_header", kHead + "Host: h\r\n  folded\r\n" + kEncapsulated, "folded"},
         Hostile{"header_without_colon", kHead + "Host h\r\n" + kEncapsulated, "Name: value"},
+        Hostile{"nul_in_header_value", kHead + std::string("X-A: a\0b\r\n", 10) + kEncapsulated, "control"},
+        Hostile{"bare_cr_in_header_value", kHead + "X-A: a\rb\r\n" + kEncapsulated, "control"},
         Hostile{"preview_not_a_number", kHead + "Preview: lots\r\n" + kEncapsulated, "Preview"},
         Hostile{"chunk_size_not_hex", kHead + kEncapsulated + kHttpHead + "zz\r\nhello\r\n", "hexadecimal"},
         Hostile{"chunk_size_huge", kHead + kEncapsulated + kHttpHead + "ffffffffffffffffff\r\n",
