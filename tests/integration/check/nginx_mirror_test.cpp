@@ -232,9 +232,13 @@ Upload upload(const std::string& url, const SelfSignedCert& cert, const std::str
   curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
   curl_easy_setopt(c, CURLOPT_HTTP_VERSION,
                    version == Http::v2 ? CURL_HTTP_VERSION_2TLS : CURL_HTTP_VERSION_1_1);
-  curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method.c_str());
-  curl_easy_setopt(c, CURLOPT_POSTFIELDS, body.data());
-  curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
+  if (method == "GET") {
+    curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+  } else {
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method.c_str());
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body.data());
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
+  }
   curl_slist* headers = curl_slist_append(nullptr, ("Content-Type: " + content_type).c_str());
   headers = curl_slist_append(headers, "Expect:");
   headers = curl_slist_append(headers, "Cookie: session=not-for-dijk");
@@ -357,6 +361,16 @@ TEST_F(NginxMirror, UnlistedUploadIsStoredAndNotJournalled) {
   EXPECT_EQ(u.body, stored(file.size()));
   // dijk-check answered the mirror (so it had checked the file) and journalled nothing for it.
   EXPECT_EQ(nginx_->await_mirror(u.request_id), "200") << read_text(nginx_->error_log().string());
+  EXPECT_TRUE(hits_for(check_->journal(), u.request_id).empty());
+}
+
+// A GET on an upload location carries no file: the recipe answers its mirror itself (204), dijk-check is
+// not asked.
+TEST_F(NginxMirror, DownloadsAreNotChecked) {
+  const Upload u = upload(nginx_->url("/upload/beach.jpg"), *cert_, "GET", "", "text/plain");
+  ASSERT_EQ(u.status, 200) << u.error << u.body;
+  EXPECT_EQ(u.body, "ok\n");
+  EXPECT_EQ(nginx_->await_mirror(u.request_id), "204");
   EXPECT_TRUE(hits_for(check_->journal(), u.request_id).empty());
 }
 
