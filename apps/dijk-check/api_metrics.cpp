@@ -55,6 +55,19 @@ std::uint64_t ApiMetrics::rejects(const std::string& reason) {
   return it == rejects_.end() ? 0 : it->second->value();
 }
 
+TrafficCounts ApiMetrics::totals() {
+  TrafficCounts t;
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& [key, counter] : requests_) t.requests += counter->value();
+    for (const auto& [reason, counter] : rejects_) t.rejected += counter->value();
+  }
+  t.allow = verdicts_[static_cast<std::size_t>(Verdict::allow)]->value();
+  t.report = verdicts_[static_cast<std::size_t>(Verdict::report)]->value();
+  t.block = verdicts_[static_cast<std::size_t>(Verdict::block)]->value();
+  return t;
+}
+
 void ApiMetrics::collect(std::vector<metrics::Sample>& out) const {
   const char* help = "Check API request latency, from the request's headers to its answer.";
   for (std::size_t i = 0; i < kBuckets.size(); ++i) {

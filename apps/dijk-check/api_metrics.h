@@ -9,6 +9,7 @@
 #include <string>
 #include <utility>
 
+#include "apps/dijk-check/check_service.h"
 #include "config/metrics/registry.h"
 #include "core/verdict.h"
 
@@ -22,6 +23,8 @@ class ApiMetrics {
   void verdict(Verdict v);
   void reject(const std::string& reason);  // too_large, rate_limited, unauthorized, header_timeout, ...
   std::uint64_t rejects(const std::string& reason);
+  // Totals over every endpoint, status and reason, for /v1/health.
+  TrafficCounts totals();
 
  private:
   static constexpr std::array<double, 12> kBuckets{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,

@@ -249,7 +249,7 @@ void HttpServer::reap_loop() {
 
 Answer HttpServer::route(Request& r) {
   const std::string& u = r.url;
-  if (r.method == "GET" && u == "/v1/health") return service_.health();
+  if (r.method == "GET" && u == "/v1/health") return service_.health(metrics_.totals());
   if (r.method == "GET" && u.rfind("/v1/hash/", 0) == 0) {
     const std::string rest = u.substr(9);
     const auto slash = rest.find('/');
