@@ -39,6 +39,16 @@ void ApiMetrics::verdict(Verdict v) {
   verdicts_[static_cast<std::size_t>(v)]->add();
 }
 
+void ApiMetrics::client(const std::string& name) {
+  std::lock_guard lock(mutex_);
+  auto& slot = clients_[name];
+  if (slot == nullptr) {
+    slot = &registry_.counter("dijk_check_client_requests_total", "Check API requests by client.",
+                              {{"client", name}});
+  }
+  slot->add();
+}
+
 void ApiMetrics::reject(const std::string& reason) {
   std::lock_guard lock(mutex_);
   auto& slot = rejects_[reason];

@@ -386,6 +386,7 @@ int HttpServer::on_access(Listener& l, MHD_Connection* c, const char* url, const
         }
       }
     }
+    metrics_.client(client);
     if (!limiter_.allow(client, std::chrono::steady_clock::now())) {
       return refuse(429, "rate_limited", "more requests a second than check_api.rate_per_client",
                     "rate_limited");

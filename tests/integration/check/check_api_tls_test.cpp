@@ -96,6 +96,23 @@ TEST_F(CheckApiMutualTls, ClientCertificateFromTheCaIsAnswered) {
   EXPECT_EQ(unlisted.doc()["verdict"], "allow");
 }
 
+// The certificate's CN, mapped through tls_client_names, is the client's name (the rate limit's key and
+// the per-client metric's label).
+TEST_F(CheckApiMutualTls, CertificateNamesTheClient) {
+  ASSERT_EQ(call(good(), "GET", "/v1/health").status, 200);
+  Reply metrics;
+  CURL* c = curl_easy_init();
+  curl_easy_setopt(c, CURLOPT_URL,
+                   ("http://127.0.0.1:" + std::to_string(daemon_->metrics_port()) + "/metrics").c_str());
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, &collect);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, &metrics.body);
+  ASSERT_EQ(curl_easy_perform(c), CURLE_OK);
+  curl_easy_cleanup(c);
+  EXPECT_NE(metrics.body.find("dijk_check_client_requests_total{client=\"uploads-web\"}"), std::string::npos)
+      << metrics.body;
+  EXPECT_EQ(metrics.body.find("uploads-web-01"), std::string::npos) << metrics.body;
+}
+
 TEST_F(CheckApiMutualTls, NoClientCertificateIsRefused) {
   EXPECT_EQ(call({}, "GET", "/v1/health").status, 0);
   // A bearer token is no way around the certificate on this listener.
