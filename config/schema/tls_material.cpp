@@ -1,16 +1,18 @@
 #include "config/schema/tls_material.h"
 
+#include <fcntl.h>
 #include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
-#include <fstream>
 #include <memory>
-#include <sstream>
 
 namespace dijk {
 namespace {
@@ -30,17 +32,32 @@ struct KeyFree {
 using Bio = std::unique_ptr<BIO, BioFree>;
 using Cert = std::unique_ptr<X509, X509Free>;
 using Key = std::unique_ptr<EVP_PKEY, KeyFree>;
+struct FileCloser {
+  int fd;
+  ~FileCloser() { ::close(fd); }
+};
 
+// A regular file only, opened without blocking: the config is hostile input like any other, and a path
+// to a FIFO or a terminal must not hang every daemon that loads it.
 std::string read_pem(const std::string& key, const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw TlsMaterialError(key, "cannot read " + path + ": " + std::strerror(errno));
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+  if (fd < 0) throw TlsMaterialError(key, "cannot read " + path + ": " + std::strerror(errno));
+  const FileCloser closer{fd};
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+    throw TlsMaterialError(key, path + " is not a regular file");
+  if (static_cast<std::uint64_t>(st.st_size) > kMaxPemBytes)
+    throw TlsMaterialError(key, path + " is over 1 MiB: not a PEM file");
   std::string text;
   char chunk[4096];
-  while (in.read(chunk, sizeof chunk) || in.gcount() > 0) {
-    text.append(chunk, static_cast<std::size_t>(in.gcount()));
+  for (;;) {
+    const ssize_t n = ::read(fd, chunk, sizeof chunk);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw TlsMaterialError(key, "cannot read " + path + ": " + std::strerror(errno));
+    if (n == 0) break;
+    text.append(chunk, static_cast<std::size_t>(n));
     if (text.size() > kMaxPemBytes) throw TlsMaterialError(key, path + " is over 1 MiB: not a PEM file");
   }
-  if (in.bad()) throw TlsMaterialError(key, "cannot read " + path);
   return text;
 }
 

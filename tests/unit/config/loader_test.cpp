@@ -3,6 +3,7 @@
 #include "config/schema/loader.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -459,6 +460,11 @@ TEST_F(CheckApiTlsConfig, FilesMustBeReadableAndTheKeyTheCertificates) {
                           key_line("tls_client_ca", pki_->stray_key))),
             Lines{"dijk.toml:5:17: error: 'check_api.tls_client_ca': " + pki_->stray_key.string() +
                   " holds no PEM certificate"});
+  // A FIFO (or a terminal) would block the read, and every daemon loading the config with it.
+  const std::string fifo = (*dir_ / "cert.fifo").string();
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  EXPECT_EQ(errors_of(api(token + key_line("tls_cert", fifo) + key_line("tls_key", pki_->server_key))),
+            Lines{"dijk.toml:4:12: error: 'check_api.tls_cert': " + fifo + " is not a regular file"});
 }
 
 }  // namespace
