@@ -280,6 +280,13 @@ TEST(CheckApiHealth, CountsRequestsRefusalsAndVerdicts) {
   EXPECT_EQ(grew("verdicts", "block"), 1u) << a.dump();
   EXPECT_EQ(grew("verdicts", "allow"), 1u) << a.dump();
   EXPECT_EQ(grew("verdicts", "report"), 0u) << a.dump();
+
+  // dijkctl status reads the same document from the socket the config names.
+  const CommandResult status =
+      run_command({DIJKCTL_BIN, "status", "--config", (daemon.dir() / "dijk.toml").string()});
+  EXPECT_NE(status.out.find("dijk-check up, set version 1, "), std::string::npos) << status.out << status.err;
+  EXPECT_NE(status.out.find("  requests  "), std::string::npos) << status.out;
+  EXPECT_NE(status.out.find("verdicts 1 allow, 0 report, 1 block\n"), std::string::npos) << status.out;
 }
 
 }  // namespace
