@@ -39,6 +39,16 @@ void ApiMetrics::verdict(Verdict v) {
   verdicts_[static_cast<std::size_t>(v)]->add();
 }
 
+void ApiMetrics::client(const std::string& name) {
+  std::lock_guard lock(mutex_);
+  auto& slot = clients_[name];
+  if (slot == nullptr) {
+    slot = &registry_.counter("dijk_check_client_requests_total", "Check API requests by client.",
+                              {{"client", name}});
+  }
+  slot->add();
+}
+
 void ApiMetrics::reject(const std::string& reason) {
   std::lock_guard lock(mutex_);
   auto& slot = rejects_[reason];
@@ -53,6 +63,19 @@ std::uint64_t ApiMetrics::rejects(const std::string& reason) {
   std::lock_guard lock(mutex_);
   const auto it = rejects_.find(reason);
   return it == rejects_.end() ? 0 : it->second->value();
+}
+
+TrafficCounts ApiMetrics::totals() {
+  TrafficCounts t;
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& [key, counter] : requests_) t.requests += counter->value();
+    for (const auto& [reason, counter] : rejects_) t.rejected += counter->value();
+  }
+  t.allow = verdicts_[static_cast<std::size_t>(Verdict::allow)]->value();
+  t.report = verdicts_[static_cast<std::size_t>(Verdict::report)]->value();
+  t.block = verdicts_[static_cast<std::size_t>(Verdict::block)]->value();
+  return t;
 }
 
 void ApiMetrics::collect(std::vector<metrics::Sample>& out) const {

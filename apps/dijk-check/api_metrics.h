@@ -9,6 +9,7 @@
 #include <string>
 #include <utility>
 
+#include "apps/dijk-check/check_service.h"
 #include "config/metrics/registry.h"
 #include "core/verdict.h"
 
@@ -20,8 +21,13 @@ class ApiMetrics {
 
   void request(const std::string& endpoint, unsigned status, double seconds);
   void verdict(Verdict v);
+  // One request from a named client (a token's or certificate's name, uid:N on the socket), counted
+  // before any limit refuses it. The names are few: configured tokens, certificates one CA issued, users.
+  void client(const std::string& name);
   void reject(const std::string& reason);  // too_large, rate_limited, unauthorized, header_timeout, ...
   std::uint64_t rejects(const std::string& reason);
+  // Totals over every endpoint, status and reason, for /v1/health.
+  TrafficCounts totals();
 
  private:
   static constexpr std::array<double, 12> kBuckets{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
@@ -32,6 +38,7 @@ class ApiMetrics {
   std::mutex mutex_;  // guards the maps (counters themselves are atomic)
   std::map<std::pair<std::string, unsigned>, metrics::Counter*> requests_;
   std::map<std::string, metrics::Counter*> rejects_;
+  std::map<std::string, metrics::Counter*> clients_;
   std::array<metrics::Counter*, 3> verdicts_{};
   std::array<std::atomic<std::uint64_t>, kBuckets.size()> buckets_{};
   std::atomic<std::uint64_t> count_{0};

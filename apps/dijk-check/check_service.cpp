@@ -186,7 +186,7 @@ Answer CheckService::pdq(std::string_view body) const {
   return a;
 }
 
-Answer CheckService::health() const {
+Answer CheckService::health(const TrafficCounts& counts) const {
   const SetWatchStatus s = set_.status();
   const bool has_set = engine_.has_set();
   const std::int64_t created = engine_.set_created_unix();
@@ -196,7 +196,9 @@ Answer CheckService::health() const {
            {"version", engine_.set_version()},
            {"created_unix", created},
            {"age_s", has_set ? json(unix_now() - created) : json(nullptr)}}},
-         {"feed", {{"swaps", s.swaps}, {"failures", s.failures}, {"last_error", s.last_error}}}};
+         {"feed", {{"swaps", s.swaps}, {"failures", s.failures}, {"last_error", s.last_error}}},
+         {"requests", {{"total", counts.requests}, {"rejected", counts.rejected}}},
+         {"verdicts", {{"allow", counts.allow}, {"report", counts.report}, {"block", counts.block}}}};
   Answer a;
   // No set: the service is up but cannot say anything about an upload. 503 lets a load balancer know.
   a.status = has_set ? 200 : 503;

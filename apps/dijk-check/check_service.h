@@ -27,6 +27,13 @@ struct Answer {
   bool has_verdict = false;  // for the verdict metric: only /v1/check counts uploads
 };
 
+// What the service has answered since it started, for /v1/health (the metrics endpoint has the detail).
+struct TrafficCounts {
+  std::uint64_t requests = 0;  // answered, refusals included
+  std::uint64_t rejected = 0;  // refused by a limit or access rule (dijk_check_rejects_total)
+  std::uint64_t allow = 0, report = 0, block = 0;  // verdicts on checked files
+};
+
 // {"error": {"code": code, "message": message}}
 Answer error_answer(unsigned status, std::string_view code, std::string_view message);
 
@@ -54,7 +61,7 @@ class CheckService {
   Answer hash(std::string_view algorithm, std::string_view hex) const;
   Answer hashes(std::string_view body) const;
   Answer pdq(std::string_view body) const;
-  Answer health() const;
+  Answer health(const TrafficCounts& counts = {}) const;
 
  private:
   const CheckEngine& engine_;

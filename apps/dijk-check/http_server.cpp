@@ -17,6 +17,7 @@
 #include <stdexcept>
 #include <string_view>
 
+#include "apps/dijk-check/peer_certificate.h"
 #include "apps/dijk-check/request_body.h"
 
 namespace dijk::check {
@@ -51,6 +52,8 @@ std::optional<std::pair<std::string, std::uint16_t>> split_host_port(const std::
 struct HttpServer::Listener {
   HttpServer* server = nullptr;
   bool tcp = false;
+  bool tls = false;           // TCP over TLS
+  bool client_certs = false;  // TLS demanding a client certificate: it, not a token, names the client
   MHD_Daemon* daemon = nullptr;
 };
 
@@ -86,8 +89,15 @@ void completed_trampoline(void* cls, MHD_Connection* c, void** state, MHD_Reques
 
 void connection_trampoline(void* cls, MHD_Connection* c, void** socket_state,
                            MHD_ConnectionNotificationCode code) {
-  static_cast<HttpServer::Listener*>(cls)->server->on_connection(c, socket_state,
-                                                                 code == MHD_CONNECTION_NOTIFY_STARTED);
+  auto* l = static_cast<HttpServer::Listener*>(cls);
+  // The TLS session exists but has not shaken hands yet: this is when a client certificate can still be
+  // made a condition of the handshake.
+  if (code == MHD_CONNECTION_NOTIFY_STARTED && l->client_certs) {
+    if (const auto* info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION)) {
+      if (info->tls_session != nullptr) require_client_certificate(info->tls_session);
+    }
+  }
+  l->server->on_connection(c, socket_state, code == MHD_CONNECTION_NOTIFY_STARTED);
 }
 }  // namespace
 
@@ -114,7 +124,7 @@ MHD_Daemon* HttpServer::start_daemon(Listener& l, int listen_fd, const void* add
   // One option list for both kinds of listener: only how the socket is given differs.
   const auto callback = [](auto* fn) { return reinterpret_cast<std::intptr_t>(fn); };
   const std::size_t per_listener = options_.max_connections / std::max(1u, shares);
-  const MHD_OptionItem items[] = {
+  std::vector<MHD_OptionItem> items = {
       listen_fd >= 0 ? MHD_OptionItem{MHD_OPTION_LISTEN_SOCKET, listen_fd, nullptr}
                      : MHD_OptionItem{MHD_OPTION_SOCK_ADDR, 0, const_cast<void*>(addr)},
       {MHD_OPTION_THREAD_POOL_SIZE, static_cast<std::intptr_t>(threads), nullptr},
@@ -123,9 +133,17 @@ MHD_Daemon* HttpServer::start_daemon(Listener& l, int listen_fd, const void* add
       {MHD_OPTION_CONNECTION_MEMORY_LIMIT, 64 * 1024, nullptr},
       {MHD_OPTION_NOTIFY_COMPLETED, callback(&completed_trampoline), &l},
       {MHD_OPTION_NOTIFY_CONNECTION, callback(&connection_trampoline), &l},
-      {MHD_OPTION_END, 0, nullptr},
   };
-  return MHD_start_daemon(flags, 0, nullptr, nullptr, &access_trampoline, &l, MHD_OPTION_ARRAY, items,
+  if (l.tls) {
+    // libmicrohttpd's own TLS (GnuTLS); the PEM text stays in options_ for the daemon's lifetime.
+    flags |= static_cast<unsigned>(MHD_USE_TLS);
+    const auto text = [](const std::string& pem) { return const_cast<char*>(pem.c_str()); };
+    items.push_back({MHD_OPTION_HTTPS_MEM_KEY, 0, text(options_.tls_key_pem)});
+    items.push_back({MHD_OPTION_HTTPS_MEM_CERT, 0, text(options_.tls_cert_pem)});
+    if (l.client_certs) items.push_back({MHD_OPTION_HTTPS_MEM_TRUST, 0, text(options_.tls_client_ca_pem)});
+  }
+  items.push_back({MHD_OPTION_END, 0, nullptr});
+  return MHD_start_daemon(flags, 0, nullptr, nullptr, &access_trampoline, &l, MHD_OPTION_ARRAY, items.data(),
                           MHD_OPTION_END);
 }
 
@@ -171,6 +189,8 @@ void HttpServer::start() {
     auto l = std::make_unique<Listener>();
     l->server = this;
     l->tcp = true;
+    l->tls = !options_.tls_cert_pem.empty();
+    l->client_certs = l->tls && !options_.tls_client_ca_pem.empty();
     sockaddr_in v4{};
     sockaddr_in6 v6{};
     const void* addr = nullptr;
@@ -247,9 +267,18 @@ void HttpServer::reap_loop() {
   }
 }
 
+std::string HttpServer::certificate_client(MHD_Connection* c) const {
+  const auto* info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+  if (info == nullptr) return {};
+  const auto cn = verified_client_cn(info->tls_session);
+  if (!cn || cn->empty()) return {};
+  const auto named = options_.tls_client_names.find(*cn);
+  return named != options_.tls_client_names.end() ? named->second : "cn:" + *cn;
+}
+
 Answer HttpServer::route(Request& r) {
   const std::string& u = r.url;
-  if (r.method == "GET" && u == "/v1/health") return service_.health();
+  if (r.method == "GET" && u == "/v1/health") return service_.health(metrics_.totals());
   if (r.method == "GET" && u.rfind("/v1/hash/", 0) == 0) {
     const std::string rest = u.substr(9);
     const auto slash = rest.find('/');
@@ -327,9 +356,16 @@ int HttpServer::on_access(Listener& l, MHD_Connection* c, const char* url, const
       metrics_.reject(reason);
       return answer(c, *r, error_answer(status, code, why));
     };
-    // Who is asking: a token's name over TCP, the peer's uid on the unix socket.
+    // Who is asking: the client certificate's name or a token's name over TCP, the peer's uid on the unix
+    // socket.
     std::string client;
-    if (l.tcp) {
+    if (l.client_certs) {
+      client = certificate_client(c);
+      if (client.empty()) {
+        return refuse(403, "client_certificate",
+                      "a client certificate from check_api.tls_client_ca is required", "client_certificate");
+      }
+    } else if (l.tcp) {
       const std::string auth = header(c, "Authorization");
       constexpr std::string_view kBearer = "Bearer ";
       if (auth.size() > kBearer.size() && auth.compare(0, kBearer.size(), kBearer) == 0) {
@@ -350,6 +386,7 @@ int HttpServer::on_access(Listener& l, MHD_Connection* c, const char* url, const
         }
       }
     }
+    metrics_.client(client);
     if (!limiter_.allow(client, std::chrono::steady_clock::now())) {
       return refuse(429, "rate_limited", "more requests a second than check_api.rate_per_client",
                     "rate_limited");

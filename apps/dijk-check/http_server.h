@@ -1,9 +1,10 @@
 #pragma once
 // dijk-check's HTTP side on libmicrohttpd: a unix socket (access by file permission: group dijk-api) and
-// optionally TCP (bearer tokens), each answered by a pool of worker threads on epoll, so a slow client
-// holds a connection slot, never a worker. Limits: connections, body size (413, refused from
-// Content-Length before the body is read), requests a second per client (429), an idle timeout and a
-// header deadline (a reaper cuts connections whose headers are not in after header_timeout_s: slowloris).
+// optionally TCP (bearer tokens, or TLS client certificates), each answered by a pool of worker threads on
+// epoll, so a slow client holds a connection slot, never a worker. Limits: connections, body size (413,
+// refused from Content-Length before the body is read), requests a second per client (429), an idle timeout
+// and a header deadline (a reaper cuts connections whose headers are not in after header_timeout_s:
+// slowloris).
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -29,6 +30,10 @@ struct ServerOptions {
   std::string socket_group;  // chgrp of the socket when it exists (root only); empty: leave it
   std::string listen;        // "HOST:PORT"; empty: no TCP
   std::vector<std::pair<std::string, std::string>> tokens;  // name, secret
+  // TLS on the TCP listener (PEM text; empty cert: plain HTTP). With a client CA the handshake demands a
+  // certificate it signed, whose CN (or its name in tls_client_names) identifies the client: no token.
+  std::string tls_cert_pem, tls_key_pem, tls_client_ca_pem;
+  std::map<std::string, std::string> tls_client_names;  // CN -> client name
   std::uint64_t max_body_bytes = 64ull << 20;
   std::uint32_t rate_per_client = 100;
   std::uint32_t header_timeout_s = 10;
@@ -62,6 +67,8 @@ class HttpServer {
   MHD_Daemon* start_daemon(Listener& l, int listen_fd, const void* addr, std::size_t addr_len);
   int answer(MHD_Connection* c, Request& r, const Answer& a);
   Answer route(Request& r);
+  // The client a verified certificate names on a TLS connection ("" if none verified).
+  std::string certificate_client(MHD_Connection* c) const;
   void reap_loop();
 
   ServerOptions options_;

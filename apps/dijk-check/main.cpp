@@ -20,6 +20,7 @@
 #include "config/metrics/http_exporter.h"
 #include "config/notify/sd_notify.h"
 #include "config/schema/loader.h"
+#include "config/schema/tls_material.h"
 #include "control/journal/journal_writer.h"
 #include "core/log_line.h"
 #include "dataplane/pipeline/live_set.h"
@@ -100,6 +101,15 @@ int run(const std::string& config_file) {
     options.idle_timeout_s = api.idle_timeout_s;
     options.threads = api.threads;
     options.max_connections = api.max_connections;
+    if (!api.tls_cert.empty()) {
+      // Read again (the loader checked them too): the files may have changed since, and this is the copy
+      // served.
+      const auto tls = TlsMaterial::load(api.tls_cert, api.tls_key, api.tls_client_ca);
+      options.tls_cert_pem = tls.cert_pem();
+      options.tls_key_pem = tls.key_pem();
+      options.tls_client_ca_pem = tls.client_ca_pem();
+      options.tls_client_names.insert(api.tls_client_names.begin(), api.tls_client_names.end());
+    }
     check::HttpServer server(options, service, api_metrics);
     server.start();
 

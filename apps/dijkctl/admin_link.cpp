@@ -46,6 +46,13 @@ std::vector<DaemonSocket> daemon_sockets(const cli::ParsedArgs& args) {
   return out;
 }
 
+std::optional<CheckApiSocket> check_api_socket(const cli::ParsedArgs& args) {
+  const auto api = load_config_file(config_path(args)).config.check_api;
+  if (auto s = args.value("--check-socket")) return CheckApiSocket{*s, api.socket_group};
+  if (args.value("--socket") || api.socket.empty()) return std::nullopt;
+  return CheckApiSocket{api.socket, api.socket_group};
+}
+
 DaemonSocket dataplane_socket(const cli::ParsedArgs& args) {
   if (auto s = args.value("--socket")) return {"daemon", *s};
   return {"dijkd", admin_config(args).socket};

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,14 @@ std::vector<DaemonSocket> daemon_sockets(const cli::ParsedArgs& args);
 // The one socket for verbs that belong to one daemon.
 DaemonSocket dataplane_socket(const cli::ParsedArgs& args);
 DaemonSocket control_socket(const cli::ParsedArgs& args);
+
+// dijk-check's unix socket for `status` (--check-socket, else check_api.socket from the config, unless
+// --socket names one daemon) and the group that may use it; nullopt: do not look.
+struct CheckApiSocket {
+  std::string path;
+  std::string group;
+};
+std::optional<CheckApiSocket> check_api_socket(const cli::ParsedArgs& args);
 
 // The config file dijkctl reads: --config, else $DIJK_CONFIG, else /etc/dijk/dijk.toml.
 std::string config_path(const cli::ParsedArgs& args);

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "apps/dijkctl/admin_link.h"
+#include "apps/dijkctl/check_probe.h"
 #include "apps/dijkctl/verbs.h"
 #include "core/unix_time.h"
 #include "hashcore/util/safe_text.h"
@@ -132,6 +133,51 @@ void print_status(const json& s) {
   if (s.contains("config")) print_config(s["config"]);
 }
 
+// dijk-check's lines. Whatever they say, they leave the exit status alone: it speaks for dijkd and
+// dijk-control (the image's health check and scripts rely on that), and dijk-check is optional.
+json check_api_status(const CheckApiSocket& where, bool print) {
+  const CheckProbe p = probe_check_api(where.path);
+  const std::string group = where.group.empty() ? "dijk-check's group" : "group " + where.group;
+  json j{{"daemon", "dijk-check"}, {"socket", where.path}, {"running", p.state == CheckProbe::State::up}};
+  switch (p.state) {
+    case CheckProbe::State::up: {
+      j["health"] = p.health;
+      if (!print) break;
+      const json& h = p.health;
+      const json set = h.value("set", json::object());
+      if (h.value("status", "") == "ok") {
+        std::cout << "dijk-check up, set version " << u64(set, "version");
+        if (set.contains("age_s") && set["age_s"].is_number())
+          std::cout << ", " << human_duration(u64(set, "age_s")) << " old";
+        std::cout << "\n";
+      } else {
+        std::cout << "dijk-check up, NO SET: every check is answered 503 until one is installed\n";
+      }
+      const json req = h.value("requests", json::object());
+      const json v = h.value("verdicts", json::object());
+      std::cout << "  requests  " << u64(req, "total") << " answered (" << u64(req, "rejected")
+                << " refused) since start; verdicts " << u64(v, "allow") << " allow, " << u64(v, "report")
+                << " report, " << u64(v, "block") << " block\n";
+      break;
+    }
+    case CheckProbe::State::not_running:
+      j["error"] = p.detail;
+      if (print) std::cout << "dijk-check: not running (" << where.path << ": " << p.detail << ")\n";
+      break;
+    case CheckProbe::State::denied:
+      j["error"] = p.detail;
+      if (print)
+        std::cout << "dijk-check: not readable: add yourself to " << group << " (" << where.path << ": "
+                  << p.detail << ")\n";
+      break;
+    case CheckProbe::State::failed:
+      j["error"] = p.detail;
+      if (print) std::cout << "dijk-check: no answer on " << where.path << ": " << p.detail << "\n";
+      break;
+  }
+  return j;
+}
+
 // The exit status, as `systemctl is-active` has it: 0 all healthy, 1 degraded, 3 a daemon not running,
 // 2 a daemon that could not be asked (permission, protocol).
 constexpr int kStatusDegraded = 1;
@@ -170,6 +216,10 @@ int run_status(const cli::ParsedArgs& args) {
         std::cout << socket.daemon << ": not reachable: " << e.what() << "\n";
       }
     }
+  }
+  if (const auto check = check_api_socket(args)) {
+    const json c = check_api_status(*check, !args.flag("--json"));
+    if (args.flag("--json")) all.push_back(c);
   }
   if (args.flag("--json")) {
     print_json(all);
@@ -349,13 +399,18 @@ int run_set_rollback(const cli::ParsedArgs& args) {
 std::vector<cli::Verb> admin_verbs() {
   return {
       {"status", "versions, uptime, set age, feed and reporter health, rates",
-       "status [--json] [--socket PATH]",
+       "status [--json] [--socket PATH] [--check-socket PATH]",
        "Asks each daemon (dijkd and dijk-control) how it is: set, feed (version, lag, expiry), reporter, "
        "rates, drops, and the config (a change waiting for confirmation, a file that differs from what "
        "runs). Exit status, like `systemctl is-active`: 0 healthy; 1 degraded, with a `degraded:` line "
        "for each reason (no set, set file refused, feed unhealthy, reporter alarm, config file with "
-       "errors); 3 a daemon is not running; 2 a daemon could not be asked (e.g. permission denied).",
-       daemon_options(), run_status},
+       "errors); 3 a daemon is not running; 2 a daemon could not be asked (e.g. permission denied). "
+       "Then dijk-check's health over its unix socket (set version, requests and verdicts since it "
+       "started), which never changes the exit status.",
+       daemon_options(
+           {{"--check-socket", true,
+             "dijk-check's socket (default check_api.socket; not asked with --socket alone)", "PATH"}}),
+       run_status},
       {"stats", "every counter, per lcore", "stats [--json] [--socket PATH]",
        "Every counter the daemons keep (the same as the Prometheus endpoint), with per-lcore values under "
        "each total.",

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/field_policy.h"
@@ -141,6 +142,10 @@ struct CheckApiConfig {
   std::uint32_t max_hashes = 10000;      // hashes in one POST /v1/hashes
   std::string journal = "/var/lib/dijk/journal-api";
   std::string metrics_listen = "127.0.0.1:9477";
+  // TLS on the TCP listener (PEM files). With tls_client_ca every TCP client must present a certificate
+  // signed by it, which then identifies the client instead of a bearer token.
+  std::string tls_cert, tls_key, tls_client_ca;
+  std::vector<std::pair<std::string, std::string>> tls_client_names;  // certificate CN -> client name
 
   bool operator==(const CheckApiConfig&) const = default;
 };

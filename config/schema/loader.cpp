@@ -15,6 +15,7 @@
 #include <utility>
 
 #include "config/schema/journals.h"
+#include "config/schema/tls_material.h"
 
 namespace dijk {
 
@@ -524,12 +525,63 @@ void read_metrics(SchemaReader& r, const toml::table& t, MetricsConfig& m) {
   r.string(t, p, "control_listen", m.control_listen, listen_address);
 }
 
+// TLS on check_api's TCP listener: the keys' shapes, how they go together, and the files themselves
+// (readable, parsed, the key the certificate's), so a bad setup is refused here rather than at start.
+void read_check_api_tls(SchemaReader& r, const toml::table& t, CheckApiConfig& a) {
+  const std::string p = "check_api";
+  r.string(t, p, "tls_cert", a.tls_cert, absolute_path_or_empty);
+  r.string(t, p, "tls_key", a.tls_key, absolute_path_or_empty);
+  r.string(t, p, "tls_client_ca", a.tls_client_ca, absolute_path_or_empty);
+  if (const auto* names = r.table(t, p, "tls_client_names")) {
+    for (auto&& [cn, value] : *names) {
+      std::pair<std::string, std::string> entry{std::string(cn.str()), ""};
+      r.string(*names, p + ".tls_client_names", cn.str(), entry.second, [](const std::string& s) -> Problem {
+        static const std::regex re(R"(^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$)");
+        if (std::regex_match(s, re)) return std::nullopt;
+        return "must be 1 to 64 characters of letters, digits, '.', '_' or '-', got \"" + s + "\"";
+      });
+      if (!entry.second.empty()) a.tls_client_names.push_back(std::move(entry));
+    }
+  }
+  const auto at = [&t](const char* key) { return t.get(key)->source(); };
+  if (a.tls_cert.empty() != a.tls_key.empty()) {
+    const char* present = a.tls_cert.empty() ? "tls_key" : "tls_cert";
+    const char* missing = a.tls_cert.empty() ? "tls_cert" : "tls_key";
+    r.error_at(at(present), "'check_api." + std::string(present) + "' is set but 'check_api." + missing +
+                                "' is not: they go together");
+    return;
+  }
+  if (a.tls_cert.empty()) {
+    if (!a.tls_client_ca.empty()) {
+      r.error_at(at("tls_client_ca"),
+                 "'check_api.tls_client_ca' is set but 'check_api.tls_cert' and 'check_api.tls_key' are not: "
+                 "client certificates are asked for in a TLS handshake");
+    }
+  } else if (const auto* l = t.get("listen");
+             l == nullptr || (l->as_string() && l->as_string()->get().empty())) {
+    r.error_at(at("tls_cert"),
+               "'check_api.tls_cert' is set but 'check_api.listen' is not: TLS is for the TCP listener (the "
+               "unix socket is guarded by its group)");
+  }
+  if (!a.tls_client_names.empty() && a.tls_client_ca.empty()) {
+    r.error_at(at("tls_client_names"),
+               "'check_api.tls_client_names' is set but 'check_api.tls_client_ca' is not: names are given to "
+               "client certificates");
+  }
+  if (a.tls_cert.empty() || !is_absolute_path(a.tls_cert) || !is_absolute_path(a.tls_key)) return;
+  try {
+    (void)TlsMaterial::load(a.tls_cert, a.tls_key, a.tls_client_ca);
+  } catch (const TlsMaterialError& e) {
+    r.error_at(at(e.key().c_str()), "'check_api." + e.key() + "': " + e.what());
+  }
+}
+
 void read_check_api(SchemaReader& r, const toml::table& t, CheckApiConfig& a) {
   const std::string p = "check_api";
-  r.check_keys(
-      t, p,
-      {"socket", "socket_group", "listen", "tokens", "max_body_mb", "rate_per_client", "header_timeout_s",
-       "idle_timeout_s", "threads", "max_connections", "max_hashes", "journal", "metrics_listen"});
+  r.check_keys(t, p,
+               {"socket", "socket_group", "listen", "tokens", "max_body_mb", "rate_per_client",
+                "header_timeout_s", "idle_timeout_s", "threads", "max_connections", "max_hashes", "journal",
+                "metrics_listen", "tls_cert", "tls_key", "tls_client_ca", "tls_client_names"});
   r.string(t, p, "socket", a.socket, absolute_path_or_empty);
   r.string(t, p, "socket_group", a.socket_group,
            [](const std::string& s) { return s.empty() ? Problem() : group_name(s); });
@@ -572,9 +624,12 @@ void read_check_api(SchemaReader& r, const toml::table& t, CheckApiConfig& a) {
       a.tokens.push_back(std::move(ct));
     }
   }
-  if (!a.listen.empty() && a.tokens.empty()) {
-    r.error_at(t.get("listen")->source(),
-               "'check_api.listen' is set but 'check_api.tokens' is empty: TCP clients must present a token");
+  read_check_api_tls(r, t, a);
+  if (!a.listen.empty() && a.tokens.empty() && a.tls_client_ca.empty()) {
+    r.error_at(
+        t.get("listen")->source(),
+        "'check_api.listen' is set but neither 'check_api.tokens' nor 'check_api.tls_client_ca' is: TCP "
+        "clients must present a token or a client certificate");
   }
 }
 

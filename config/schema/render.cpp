@@ -38,19 +38,26 @@ toml::table check_api_table(const CheckApiConfig& a) {
   toml::array tokens;
   for (const auto& tok : a.tokens)
     tokens.push_back(toml::table{{"name", tok.name}, {"token_file", tok.token_file}});
-  return toml::table{{"socket", a.socket},
-                     {"socket_group", a.socket_group},
-                     {"listen", a.listen},
-                     {"tokens", std::move(tokens)},
-                     {"max_body_mb", i64(a.max_body_mb)},
-                     {"rate_per_client", i64(a.rate_per_client)},
-                     {"header_timeout_s", i64(a.header_timeout_s)},
-                     {"idle_timeout_s", i64(a.idle_timeout_s)},
-                     {"threads", i64(a.threads)},
-                     {"max_connections", i64(a.max_connections)},
-                     {"max_hashes", i64(a.max_hashes)},
-                     {"journal", a.journal},
-                     {"metrics_listen", a.metrics_listen}};
+  toml::table client_names;
+  for (const auto& [cn, name] : a.tls_client_names) client_names.insert_or_assign(cn, name);
+  toml::table t{{"socket", a.socket},
+                {"socket_group", a.socket_group},
+                {"listen", a.listen},
+                {"tokens", std::move(tokens)},
+                {"max_body_mb", i64(a.max_body_mb)},
+                {"rate_per_client", i64(a.rate_per_client)},
+                {"header_timeout_s", i64(a.header_timeout_s)},
+                {"idle_timeout_s", i64(a.idle_timeout_s)},
+                {"threads", i64(a.threads)},
+                {"max_connections", i64(a.max_connections)},
+                {"max_hashes", i64(a.max_hashes)},
+                {"journal", a.journal},
+                {"metrics_listen", a.metrics_listen},
+                {"tls_cert", a.tls_cert},
+                {"tls_key", a.tls_key},
+                {"tls_client_ca", a.tls_client_ca},
+                {"tls_client_names", std::move(client_names)}};
+  return t;
 }
 
 toml::table to_toml(const Config& c) {

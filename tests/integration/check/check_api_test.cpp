@@ -259,5 +259,35 @@ TEST(CheckApiLimits, ClientOverItsRateGets429) {
   EXPECT_TRUE(daemon.alive());
 }
 
+// /v1/health counts what the daemon answered since it started: every request (the health asks too), the
+// refused ones, and each checked file's verdict.
+TEST(CheckApiHealth, CountsRequestsRefusalsAndVerdicts) {
+  CheckDaemon daemon("counts");
+  const Reply before = daemon.get("/v1/health");
+  ASSERT_EQ(before.status, 200) << before.body;
+  EXPECT_EQ(daemon.request("POST", "/v1/check", read_file(kListed)).doc()["verdict"], "block");
+  EXPECT_EQ(daemon.request("POST", "/v1/check", read_file(kUnlisted)).doc()["verdict"], "allow");
+  const std::string wrong = "not-the-token-0123456789";
+  EXPECT_EQ(daemon.request("GET", "/v1/health", "", {}, &wrong).status, 401);
+  const Reply after = daemon.get("/v1/health");
+  ASSERT_EQ(after.status, 200) << after.body;
+  const json b = before.doc(), a = after.doc();
+  const auto grew = [&](const char* section, const char* key) {
+    return a[section][key].get<std::uint64_t>() - b[section][key].get<std::uint64_t>();
+  };
+  EXPECT_EQ(grew("requests", "total"), 4u) << a.dump();  // the first health, two checks, the refusal
+  EXPECT_EQ(grew("requests", "rejected"), 1u) << a.dump();
+  EXPECT_EQ(grew("verdicts", "block"), 1u) << a.dump();
+  EXPECT_EQ(grew("verdicts", "allow"), 1u) << a.dump();
+  EXPECT_EQ(grew("verdicts", "report"), 0u) << a.dump();
+
+  // dijkctl status reads the same document from the socket the config names.
+  const CommandResult status =
+      run_command({DIJKCTL_BIN, "status", "--config", (daemon.dir() / "dijk.toml").string()});
+  EXPECT_NE(status.out.find("dijk-check up, set version 1, "), std::string::npos) << status.out << status.err;
+  EXPECT_NE(status.out.find("  requests  "), std::string::npos) << status.out;
+  EXPECT_NE(status.out.find("verdicts 1 allow, 0 report, 1 block\n"), std::string::npos) << status.out;
+}
+
 }  // namespace
 }  // namespace dijk::test

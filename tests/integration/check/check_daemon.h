@@ -70,6 +70,7 @@ class CheckDaemon {
     write_set(dir_ / "current.set", {listed_md5_}, {{first_word(kPdqData / "harbour.pdq"), 100}});
     std::ofstream(dir_ / "token") << kToken << "\n";
     port_ = free_port();
+    metrics_port_ = free_port();
     std::ofstream(dir_ / "dijk.toml")
         << "appliance_id = \"check-it\"\n"
         << "[paths]\nset = \"" << (dir_ / "current.set").string() << "\"\n"
@@ -80,7 +81,7 @@ class CheckDaemon {
         << "tokens = [{ name = \"web\", token_file = \"" << (dir_ / "token").string() << "\" }]\n"
         << "max_body_mb = 2\nrate_per_client = " << rate_per_client << "\nheader_timeout_s = 2\n"
         << "journal = \"" << journal().string() << "\"\n"
-        << "metrics_listen = \"127.0.0.1:0\"\n"
+        << "metrics_listen = \"127.0.0.1:" << metrics_port_ << "\"\n"
         << extra_config;
     pid_ = ::fork();
     if (pid_ == 0) {
@@ -106,6 +107,7 @@ class CheckDaemon {
   fs::path journal() const { return dir_ / "journal-api"; }
   const std::string& listed_md5() const { return listed_md5_; }
   std::uint16_t port() const { return port_; }
+  std::uint16_t metrics_port() const { return metrics_port_; }
   bool alive() const { return pid_ > 0 && ::waitpid(pid_, nullptr, WNOHANG) == 0; }
 
   // Over the unix socket unless `tcp_token` is given (then TCP with that bearer token; "" for none).
@@ -147,6 +149,7 @@ class CheckDaemon {
   fs::path dir_;
   std::string listed_md5_;
   std::uint16_t port_ = 0;
+  std::uint16_t metrics_port_ = 0;
   pid_t pid_ = -1;
 };
 

@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -19,6 +20,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <string>
 #include <thread>
 
 namespace {
@@ -144,6 +146,49 @@ class FakeDaemon {
   std::uint16_t metrics_port_ = 0;
 };
 
+// A stand-in for dijk-check on a unix socket: every connection gets the same canned HTTP answer to its
+// request (dijkctl status asks GET /v1/health), then is closed.
+class CannedHealth {
+ public:
+  CannedHealth(const fs::path& socket, const std::string& json_body) : path_(socket) {
+    fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", socket.c_str());
+    EXPECT_EQ(bind(fd_, reinterpret_cast<const sockaddr*>(&addr), sizeof addr), 0);
+    EXPECT_EQ(chmod(socket.c_str(), 0660), 0);  // as dijk-check leaves it: its group may connect, no one else
+    EXPECT_EQ(listen(fd_, 8), 0);
+    const std::string answer = "HTTP/1.0 200 OK\r\nContent-Type: application/json\r\nContent-Length: " +
+                               std::to_string(json_body.size()) + "\r\n\r\n" + json_body;
+    thread_ = std::thread([this, answer] {
+      for (;;) {
+        const int c = accept(fd_, nullptr, nullptr);
+        if (c < 0) return;  // shut down
+        std::string request;
+        char buf[512];
+        ssize_t n = 0;
+        while (request.find("\r\n\r\n") == std::string::npos && (n = read(c, buf, sizeof buf)) > 0)
+          request.append(buf, static_cast<std::size_t>(n));
+        if (request.rfind("GET /v1/health ", 0) == 0) {
+          EXPECT_EQ(write(c, answer.data(), answer.size()), static_cast<ssize_t>(answer.size()));
+        }
+        close(c);
+      }
+    });
+  }
+  ~CannedHealth() {
+    shutdown(fd_, SHUT_RDWR);  // wakes accept()
+    thread_.join();
+    close(fd_);
+    unlink(path_.c_str());
+  }
+
+ private:
+  fs::path path_;
+  int fd_ = -1;
+  std::thread thread_;
+};
+
 class DijkctlTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -184,7 +229,8 @@ TEST_F(DijkctlTest, StatusHumanAndJson) {
   r = ctl({"status", "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto j = json::parse(r.out);
-  ASSERT_EQ(j.size(), 1u);
+  ASSERT_EQ(j.size(), 2u);  // dijkd, and dijk-check (not running here)
+  EXPECT_EQ(j[1]["daemon"], "dijk-check");
   EXPECT_EQ(j[0]["set"]["version"], 7);
   EXPECT_EQ(j[0]["pid"], daemon.pid());
   EXPECT_EQ(j[0]["feed"]["expires"], "2026-11-30T11:00:00Z");
@@ -247,6 +293,43 @@ TEST_F(DijkctlTest, StatusShowsPendingConfirmAndAFileThatDiffers) {
   EXPECT_NE(r.out.find("degraded: dijkd: config file has errors (a restart would fail): " + config_.string()),
             std::string::npos)
       << r.out;
+}
+
+// dijk-check's section: its health over its unix socket, or a plain line saying it is not running; the exit
+// status stays dijkd's and dijk-control's either way.
+TEST_F(DijkctlTest, StatusShowsDijkCheckAndKeepsTheExitStatus) {
+  const fs::path check = dir_ / "check.sock";
+  spit(config_, slurp(config_) + "\n[check_api]\nsocket = \"" + check.string() + "\"\nsocket_group = \"\"\n");
+  FakeDaemon daemon(config_, dir_);
+  auto r = ctl({"status"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("dijk-check: not running (" + check.string() + ": No such file or directory)"),
+            std::string::npos)
+      << r.out;
+  auto j = json::parse(ctl({"status", "--json"}).out);
+  ASSERT_EQ(j.size(), 2u) << j.dump();
+  EXPECT_EQ(j[1]["daemon"], "dijk-check");
+  EXPECT_EQ(j[1]["running"], false);
+
+  const CannedHealth health(
+      check, R"({"status":"ok","set":{"version":12,"age_s":7200},"requests":{"total":340,"rejected":2},)"
+             R"("verdicts":{"allow":300,"report":3,"block":1}})");
+  r = ctl({"status"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(
+      r.out.find("dijk-check up, set version 12, 2h 0m old\n"
+                 "  requests  340 answered (2 refused) since start; verdicts 300 allow, 3 report, 1 block\n"),
+      std::string::npos)
+      << r.out;
+  j = json::parse(ctl({"status", "--json"}).out);
+  ASSERT_EQ(j.size(), 2u) << j.dump();
+  EXPECT_EQ(j[1]["running"], true);
+  EXPECT_EQ(j[1]["health"]["verdicts"]["block"], 1);
+  // --socket asks one daemon: dijk-check only when named too.
+  r = ctl({"status", "--socket", (dir_ / "dijkd.sock").string()});
+  EXPECT_EQ(r.out.find("dijk-check"), std::string::npos) << r.out;
+  r = ctl({"status", "--socket", (dir_ / "dijkd.sock").string(), "--check-socket", check.string()});
+  EXPECT_NE(r.out.find("dijk-check up, set version 12"), std::string::npos) << r.out;
 }
 
 TEST_F(DijkctlTest, StatusSaysPlainlyWhenTheDaemonIsDown) {
@@ -739,6 +822,25 @@ TEST_F(DijkctlAccessTest, CredentialCheckHoldsEvenIfTheSocketModeIsLoosened) {
     if (c["name"] == "dijk_admin_denied_total") counted = c["value"].get<double>() == 1.0;
   }
   EXPECT_TRUE(counted) << r.out;
+}
+
+// Someone outside dijk-check's group is told which group to join, and status still exits as before.
+TEST_F(DijkctlAccessTest, StatusTellsWhoCannotReachDijkCheckWhichGroupToJoin) {
+  const fs::path check = dir_ / "check.sock";
+  spit(config_, slurp(config_) + "\n[check_api]\nsocket = \"" + check.string() + "\"\nsocket_group = \"" +
+                    group_ + "\"\n");
+  FakeDaemon daemon(config_, dir_);
+  const CannedHealth health(check, R"({"status":"ok","set":{"version":3}})");
+  ASSERT_EQ(chown(check.c_str(), 0, getgrnam(group_.c_str())->gr_gid), 0);
+  auto r = ctl_as(member_, {"status"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("dijk-check up, set version 3"), std::string::npos) << r.out;
+  r = ctl_as(outsider_, {"status"});
+  EXPECT_EQ(r.exit_code, 2) << r.out;  // dijkd refuses the outsider: that, not dijk-check, decides
+  EXPECT_NE(r.out.find("dijk-check: not readable: add yourself to group " + group_ + " (" + check.string() +
+                       ": Permission denied)"),
+            std::string::npos)
+      << r.out;
 }
 
 }  // namespace

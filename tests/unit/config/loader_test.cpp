@@ -3,13 +3,17 @@
 #include "config/schema/loader.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 #include <string>
 #include <vector>
 
 #include "config/schema/journals.h"
 #include "config/schema/render.h"
+#include "tests/support/client_cert_pki.h"
 
 namespace {
 
@@ -344,8 +348,8 @@ B2 = "allow"
 
 TEST(ConfigLoader, CheckApiAndPolicyErrors) {
   EXPECT_EQ(errors_of("[check_api]\nlisten = \"127.0.0.1:8480\"\n"),
-            Lines{"dijk.toml:2:10: error: 'check_api.listen' is set but 'check_api.tokens' is empty: TCP "
-                  "clients must present a token"});
+            Lines{"dijk.toml:2:10: error: 'check_api.listen' is set but neither 'check_api.tokens' nor "
+                  "'check_api.tls_client_ca' is: TCP clients must present a token or a client certificate"});
   EXPECT_EQ(errors_of("[check_api]\ntokens = [{ name = \"web\" }]\n"),
             Lines{"dijk.toml:2:11: error: 'check_api.tokens[0]' needs both name and token_file"});
   EXPECT_EQ(errors_of("[check_api]\nmax_body_mb = 0\njournal = \"rel\"\n"),
@@ -357,6 +361,110 @@ TEST(ConfigLoader, CheckApiAndPolicyErrors) {
              "got \"deny\"",
              "dijk.toml:4:5: error: 'policy.lists.x' must be one of \"allow\", \"report\", \"block\", got "
              "\"drop\""}));
+}
+
+// [check_api] TLS keys: the files are read and checked, so the test makes a real PKI (openssl command line).
+class CheckApiTlsConfig : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new std::filesystem::path(std::filesystem::temp_directory_path() /
+                                     ("dijk-config-tls-" + std::to_string(::getpid())));
+    pki_ = new dijk::test::ClientCertPki(dijk::test::make_client_cert_pki(*dir_, "uploads-web-01"));
+  }
+  static void TearDownTestSuite() {
+    std::filesystem::remove_all(*dir_);
+    delete pki_;
+    delete dir_;
+  }
+  // [check_api] with a TCP listener and the given lines.
+  static std::string api(const std::string& lines) {
+    return "[check_api]\nlisten = \"127.0.0.1:8480\"\n" + lines;
+  }
+  static std::string key_line(const char* key, const std::filesystem::path& p) {
+    return std::string(key) + " = \"" + p.string() + "\"\n";
+  }
+  static std::filesystem::path* dir_;
+  static dijk::test::ClientCertPki* pki_;
+};
+std::filesystem::path* CheckApiTlsConfig::dir_ = nullptr;
+dijk::test::ClientCertPki* CheckApiTlsConfig::pki_ = nullptr;
+
+TEST_F(CheckApiTlsConfig, ReadsClientCertificateSetupWithoutTokens) {
+  const auto r =
+      dijk::load_config_text(api(key_line("tls_cert", pki_->server_cert) +
+                                 key_line("tls_key", pki_->server_key) + key_line("tls_client_ca", pki_->ca) +
+                                 "tls_client_names = { \"uploads-web-01\" = \"uploads-web\" }\n"),
+                             "dijk.toml");
+  ASSERT_TRUE(r.ok()) << r.error_text();
+  const auto& a = r.config.check_api;
+  EXPECT_EQ(a.tls_cert, pki_->server_cert.string());
+  EXPECT_EQ(a.tls_key, pki_->server_key.string());
+  EXPECT_EQ(a.tls_client_ca, pki_->ca.string());
+  EXPECT_EQ(a.tls_client_names,
+            (std::vector<std::pair<std::string, std::string>>{{"uploads-web-01", "uploads-web"}}));
+  EXPECT_TRUE(a.tokens.empty());
+  // What the loader read, rendered, loads back the same.
+  const auto again = dijk::load_config_text(dijk::render_toml(r.config), "rendered.toml");
+  ASSERT_TRUE(again.ok()) << again.error_text();
+  EXPECT_EQ(again.config.check_api, a);
+}
+
+TEST_F(CheckApiTlsConfig, CertificateAndKeyGoTogether) {
+  EXPECT_EQ(errors_of(api("tokens = [{ name = \"web\", token_file = \"/t\" }]\n" +
+                          key_line("tls_cert", pki_->server_cert))),
+            Lines{"dijk.toml:4:12: error: 'check_api.tls_cert' is set but 'check_api.tls_key' is not: they "
+                  "go together"});
+  EXPECT_EQ(errors_of(api("tokens = [{ name = \"web\", token_file = \"/t\" }]\n" +
+                          key_line("tls_key", pki_->server_key))),
+            Lines{"dijk.toml:4:11: error: 'check_api.tls_key' is set but 'check_api.tls_cert' is not: they "
+                  "go together"});
+}
+
+TEST_F(CheckApiTlsConfig, ClientCaAndNamesNeedTheirPrerequisites) {
+  EXPECT_EQ(errors_of(api(key_line("tls_client_ca", pki_->ca))),
+            Lines{"dijk.toml:3:17: error: 'check_api.tls_client_ca' is set but 'check_api.tls_cert' and "
+                  "'check_api.tls_key' are not: client certificates are asked for in a TLS handshake"});
+  EXPECT_EQ(errors_of(api("tokens = [{ name = \"web\", token_file = \"/t\" }]\n" +
+                          key_line("tls_cert", pki_->server_cert) + key_line("tls_key", pki_->server_key) +
+                          "tls_client_names = { a = \"b\" }\n")),
+            Lines{"dijk.toml:6:20: error: 'check_api.tls_client_names' is set but 'check_api.tls_client_ca' "
+                  "is not: names are given to client certificates"});
+  EXPECT_EQ(errors_of(api(key_line("tls_cert", pki_->server_cert) + key_line("tls_key", pki_->server_key) +
+                          key_line("tls_client_ca", pki_->ca) + "tls_client_names = { a = \"b c\" }\n")),
+            Lines{"dijk.toml:6:26: error: 'check_api.tls_client_names.a' must be 1 to 64 characters of "
+                  "letters, digits, '.', '_' or '-', got \"b c\""});
+}
+
+TEST_F(CheckApiTlsConfig, TlsIsForTheTcpListenerOnly) {
+  EXPECT_EQ(errors_of("[check_api]\n" + key_line("tls_cert", pki_->server_cert) +
+                      key_line("tls_key", pki_->server_key)),
+            Lines{"dijk.toml:2:12: error: 'check_api.tls_cert' is set but 'check_api.listen' is not: TLS is "
+                  "for the TCP listener (the unix socket is guarded by its group)"});
+}
+
+TEST_F(CheckApiTlsConfig, FilesMustBeReadableAndTheKeyTheCertificates) {
+  const std::string token = "tokens = [{ name = \"web\", token_file = \"/t\" }]\n";
+  const std::string missing = (*dir_ / "missing.crt").string();
+  EXPECT_EQ(errors_of(api(token + key_line("tls_cert", missing) + key_line("tls_key", pki_->server_key))),
+            Lines{"dijk.toml:4:12: error: 'check_api.tls_cert': cannot read " + missing +
+                  ": No such file or directory"});
+  EXPECT_EQ(
+      errors_of(api(token + key_line("tls_cert", pki_->server_cert) + key_line("tls_key", pki_->stray_key))),
+      Lines{"dijk.toml:5:11: error: 'check_api.tls_key': " + pki_->stray_key.string() +
+            " is not the private key of the certificate in " + pki_->server_cert.string()});
+  EXPECT_EQ(
+      errors_of(api(token + key_line("tls_cert", pki_->server_key) + key_line("tls_key", pki_->server_key))),
+      Lines{"dijk.toml:4:12: error: 'check_api.tls_cert': " + pki_->server_key.string() +
+            " holds no PEM certificate"});
+  EXPECT_EQ(errors_of(api(key_line("tls_cert", pki_->server_cert) + key_line("tls_key", pki_->server_key) +
+                          key_line("tls_client_ca", pki_->stray_key))),
+            Lines{"dijk.toml:5:17: error: 'check_api.tls_client_ca': " + pki_->stray_key.string() +
+                  " holds no PEM certificate"});
+  // A FIFO (or a terminal) would block the read, and every daemon loading the config with it.
+  const std::string fifo = (*dir_ / "cert.fifo").string();
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  EXPECT_EQ(errors_of(api(token + key_line("tls_cert", fifo) + key_line("tls_key", pki_->server_key))),
+            Lines{"dijk.toml:4:12: error: 'check_api.tls_cert': " + fifo + " is not a regular file"});
 }
 
 }  // namespace
