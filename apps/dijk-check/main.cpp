@@ -70,7 +70,7 @@ int run(const std::string& config_file) {
   ::signal(SIGPIPE, SIG_IGN);
 
   try {
-    LiveSet live(config.paths.set, /*serve_later=*/true);
+    LiveSet live(config.paths.set, /*serve_later=*/true, "dijk-check");
     live.watch(std::chrono::milliseconds(1000));
     check::CheckEngine engine(live, static_cast<int>(config.hashing.pdq_max_distance));
 

@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <utility>
 
 #include "hashcore/pdq_index/pdq_set_section.h"
 
@@ -11,29 +12,31 @@ namespace {
 // With `serve_later`, a refused file (corrupt, or of a format this build does not read, as after a software
 // update that changed it) leaves no set rather than no daemon: the reason goes to *refused, and the
 // watcher serves the next file installed there.
-std::shared_ptr<const HashSet> open_if_named(const std::string& path, bool serve_later = false,
-                                             std::string* refused = nullptr) {
+std::shared_ptr<const HashSet> open_if_named(const std::string& path, const std::string& program,
+                                             bool serve_later = false, std::string* refused = nullptr) {
   if (path.empty()) return nullptr;
   std::error_code ec;
   if (serve_later && !std::filesystem::exists(path, ec)) {
-    std::fprintf(stderr, "dijkd: no set at %s yet: nothing matches until one is installed there\n",
-                 path.c_str());
+    std::fprintf(stderr, "%s: no set at %s yet: nothing matches until one is installed there\n",
+                 program.c_str(), path.c_str());
     return nullptr;
   }
   try {
     return HashSet::open(path, SetVerification::full);
   } catch (const SetFileError& e) {
     if (!serve_later) throw;
-    std::fprintf(stderr, "dijkd: set refused: %s: nothing matches until a readable one is installed there\n",
-                 e.what());
+    std::fprintf(stderr, "%s: set refused: %s: nothing matches until a readable one is installed there\n",
+                 program.c_str(), e.what());
     if (refused != nullptr) *refused = e.what();
     return nullptr;
   }
 }
 }  // namespace
 
-LiveSet::LiveSet(const std::string& path, bool serve_later)
-    : path_(path), holder_(open_if_named(path, serve_later, &refused_at_start_)) {
+LiveSet::LiveSet(const std::string& path, bool serve_later, std::string program)
+    : path_(path),
+      program_(std::move(program)),
+      holder_(open_if_named(path, program_, serve_later, &refused_at_start_)) {
   if (const auto live = holder_.current()) serving_version_.store(live->version());
   watcher_ = make_watcher();
 }
@@ -48,14 +51,14 @@ std::unique_ptr<SetWatcher> LiveSet::make_watcher() {
       [this](const HashSet& now_live) {
         generation_.fetch_add(1, std::memory_order_acq_rel);
         const std::uint64_t was = serving_version_.exchange(now_live.version());
-        std::fprintf(stderr, "dijkd: set: swapped version %llu -> %llu (%llu entries)\n",
+        std::fprintf(stderr, "%s: set: swapped version %llu -> %llu (%llu entries)\n", program_.c_str(),
                      static_cast<unsigned long long>(was),
                      static_cast<unsigned long long>(now_live.version()),
                      static_cast<unsigned long long>(set_entry_count(now_live)));
       },
-      [path = path_](const std::string& error) {
-        std::fprintf(stderr, "dijkd: set: refused a new file at %s, the current set keeps serving: %s\n",
-                     path.c_str(), error.c_str());
+      [path = path_, program = program_](const std::string& error) {
+        std::fprintf(stderr, "%s: set: refused a new file at %s, the current set keeps serving: %s\n",
+                     program.c_str(), path.c_str(), error.c_str());
       });
 }
 
@@ -73,7 +76,7 @@ bool LiveSet::check_now() {
 void LiveSet::retarget(const std::string& path) {
   std::lock_guard lock(mutex_);
   if (path == path_) return;
-  auto next = open_if_named(path);  // throws: the current set and its watcher stay
+  auto next = open_if_named(path, program_);  // throws: the current set and its watcher stay
   watcher_.reset();
   path_ = path;
   const std::uint64_t version = next ? next->version() : 0;
@@ -81,9 +84,10 @@ void LiveSet::retarget(const std::string& path) {
   holder_.swap(std::move(next));
   generation_.fetch_add(1, std::memory_order_acq_rel);
   const std::uint64_t was = serving_version_.exchange(version);
-  std::fprintf(stderr, "dijkd: set: swapped version %llu -> %llu (%llu entries, now from %s)\n",
-               static_cast<unsigned long long>(was), static_cast<unsigned long long>(version),
-               static_cast<unsigned long long>(entries), path.c_str());
+  std::fprintf(stderr, "%s: set: swapped version %llu -> %llu (%llu entries, now from %s)\n",
+               program_.c_str(), static_cast<unsigned long long>(was),
+               static_cast<unsigned long long>(version), static_cast<unsigned long long>(entries),
+               path.c_str());
   watcher_ = make_watcher();
   if (watcher_ && interval_.count() > 0) watcher_->start(interval_);
 }

@@ -20,8 +20,9 @@ class LiveSet {
   // Opens `path` (fully verified) if not empty; without a set nothing matches. With `serve_later` (the
   // daemon), a path where no file exists yet (a new appliance before its first sync) or whose file is
   // refused (corrupt, or a set format this build does not read) starts with no set, says why in status(),
-  // and serves the next file installed there; otherwise a missing or refused file throws.
-  explicit LiveSet(const std::string& path, bool serve_later = false);
+  // and serves the next file installed there; otherwise a missing or refused file throws. `program`
+  // prefixes the log lines (swaps, refusals): the daemon that serves this set.
+  explicit LiveSet(const std::string& path, bool serve_later = false, std::string program = "dijkd");
   ~LiveSet();
   LiveSet(const LiveSet&) = delete;
   LiveSet& operator=(const LiveSet&) = delete;
@@ -45,6 +46,7 @@ class LiveSet {
 
   mutable std::mutex mutex_;  // guards path_, watcher_ and interval_ (admin and main threads)
   std::string path_;
+  std::string program_;           // declared before holder_: the first open logs with it
   std::string refused_at_start_;  // declared before holder_, which fills it
   SetHolder holder_;
   std::atomic<std::uint64_t> generation_{0};
