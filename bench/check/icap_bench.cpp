@@ -102,15 +102,21 @@ pid_t start_squid(const fs::path& dir, std::uint16_t port, std::uint16_t icap_po
   return spawn({"/usr/sbin/squid", "-N", "-f", (dir / "squid.conf").string()}, dir / "squid.out");
 }
 
-pid_t start_origin(const fs::path& dir, std::uint16_t port) {
+// nginx answering 201 only after it has read the whole body, as a real upload handler does. A bare
+// `return 201` answers early, and Squid then cuts the client's upload short (curl error 55): the
+// proxy_pass reads the body first, to an inner server that says 201 without it.
+pid_t start_origin(const fs::path& dir, std::uint16_t port, std::uint16_t inner_port) {
   fs::create_directories(dir / "logs");
-  std::ofstream(dir / "nginx.conf") << "worker_processes 1;\npid " << (dir / "nginx.pid").string()
-                                    << ";\nerror_log " << (dir / "error.log").string()
-                                    << ";\nevents {}\nhttp {\n  access_log off;\n  client_body_temp_path "
-                                    << (dir / "body").string()
-                                    << ";\n  server {\n    listen 127.0.0.1:" << port
-                                    << ";\n    client_max_body_size 8m;\n    location / { return 201 "
-                                       "\"stored\\n\"; }\n  }\n}\n";
+  std::ofstream(dir / "nginx.conf")
+      << "worker_processes 1;\npid " << (dir / "nginx.pid").string() << ";\nerror_log "
+      << (dir / "error.log").string() << ";\nevents {}\nhttp {\n  access_log off;\n  client_body_temp_path "
+      << (dir / "body").string()
+      << ";\n  client_body_buffer_size 1m;\n  server {\n    listen 127.0.0.1:" << port
+      << ";\n    client_max_body_size 8m;\n    location / {\n      proxy_pass http://127.0.0.1:" << inner_port
+      << ";\n      proxy_pass_request_body off;\n      proxy_set_header Content-Length \"\";\n"
+         "      proxy_http_version 1.1;\n      proxy_set_header Connection \"\";\n    }\n  }\n"
+         "  server {\n    listen 127.0.0.1:"
+      << inner_port << ";\n    location / { return 201 \"stored\\n\"; }\n  }\n}\n";
   return spawn(
       {"/usr/sbin/nginx", "-p", dir.string(), "-c", (dir / "nginx.conf").string(), "-g", "daemon off;"},
       dir / "nginx.out");
@@ -139,9 +145,12 @@ class ProxyClient {
   ProxyClient(const ProxyClient&) = delete;
   ProxyClient& operator=(const ProxyClient&) = delete;
 
+  // The HTTP status, or minus curl's error code when there was no answer.
   long upload() {
     long status = 0;
-    if (curl_easy_perform(c_) == CURLE_OK) curl_easy_getinfo(c_, CURLINFO_RESPONSE_CODE, &status);
+    const CURLcode rc = curl_easy_perform(c_);
+    if (rc != CURLE_OK) return -static_cast<long>(rc);
+    curl_easy_getinfo(c_, CURLINFO_RESPONSE_CODE, &status);
     return status;
   }
 
@@ -153,6 +162,7 @@ class ProxyClient {
 struct Sample {
   std::uint64_t requests = 0;
   std::uint64_t failed = 0;
+  long last_failure = 0;  // the status (or -curl error) of the last failed upload, to say why
   double seconds = 0;
   std::vector<double> latency_ms;
 };
@@ -167,15 +177,20 @@ void round(std::vector<std::unique_ptr<ProxyClient>>& clients, long expected, Sa
     threads.emplace_back([&, c = client.get()] {
       std::vector<double> mine;
       std::uint64_t failed = 0;
+      long last_failure = 0;
       while (!stop_flag.load(std::memory_order_relaxed)) {
         const auto t0 = Clock::now();
         const long status = c->upload();
         mine.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
-        if (status != expected) ++failed;
+        if (status != expected) {
+          ++failed;
+          last_failure = status;
+        }
       }
       std::lock_guard lock(m);
       out.requests += mine.size();
       out.failed += failed;
+      if (failed != 0) out.last_failure = last_failure;
       out.latency_ms.insert(out.latency_ms.end(), mine.begin(), mine.end());
     });
   }
@@ -231,7 +246,7 @@ int main(int argc, char** argv) {
   }
 
   const std::uint16_t icap_port = free_port(), origin_port = free_port(), plain_port = free_port(),
-                      icap_proxy_port = free_port();
+                      icap_proxy_port = free_port(), inner_port = free_port();
   std::ofstream(dir / "dijk.toml") << "[paths]\nset = \"" << (dir / "current.set").string()
                                    << "\"\nstate = \"" << (dir / "state").string()
                                    << "\"\n[check_api]\nsocket = \"" << (dir / "check.sock").string()
@@ -239,7 +254,7 @@ int main(int argc, char** argv) {
                                    << (dir / "journal").string() << "\"\nmetrics_listen = \"\"\n"
                                    << "[icap]\nlisten = \"127.0.0.1:" << icap_port << "\"\n";
   const pid_t check = spawn({DIJK_CHECK_BIN, "--config", (dir / "dijk.toml").string()}, dir / "check.out");
-  const pid_t origin = start_origin(dir / "origin", origin_port);
+  const pid_t origin = start_origin(dir / "origin", origin_port, inner_port);
   const pid_t plain = start_squid(dir / "squid-plain", plain_port, 0);
   const pid_t with_icap = start_squid(dir / "squid-icap", icap_proxy_port, icap_port);
 
@@ -274,6 +289,12 @@ int main(int argc, char** argv) {
         static_cast<unsigned long long>(icap_s.failed), plain_rps, plain_p50, plain_p99,
         static_cast<unsigned long long>(plain_s.failed), icap_rps / plain_rps, icap_p50 - plain_p50,
         icap_p99 - plain_p99);
+    for (const auto* s : {&icap_s, &plain_s}) {
+      if (s->failed != 0) {
+        std::printf("  %s: last failure %s %ld\n", s == &icap_s ? "with ICAP" : "Squid alone",
+                    s->last_failure < 0 ? "curl error" : "HTTP status", std::labs(s->last_failure));
+      }
+    }
     rc = icap_s.failed + plain_s.failed == 0 ? 0 : 1;
   }
   for (pid_t p : {with_icap, plain, origin, check}) stop(p);
