@@ -69,6 +69,7 @@ struct HttpServer::Request {
   std::string method, url;
   bool body_expected = false;
   std::optional<UploadBody> upload;  // POST /v1/check
+  std::optional<Answer> decided;     // set by a check worker while the connection is suspended
   std::string text;                  // POST /v1/hashes, /v1/pdq
   bool text_too_large = false;
   std::uint64_t held = 0;    // bytes of body_bytes_ this request holds
@@ -115,14 +116,16 @@ HttpServer::~HttpServer() {
 MHD_Daemon* HttpServer::start_daemon(Listener& l, int listen_fd, const void* addr, std::size_t /*addr_len*/) {
   // Each listener gets its share of the connection limit and at least one worker thread.
   const unsigned shares = (options_.socket_path.empty() ? 0u : 1u) + (options_.listen.empty() ? 0u : 1u);
-  const unsigned threads = std::max(1u, options_.threads);
   unsigned flags = static_cast<unsigned>(MHD_USE_INTERNAL_POLLING_THREAD) |
-                   static_cast<unsigned>(MHD_USE_EPOLL) | static_cast<unsigned>(MHD_USE_ERROR_LOG);
+                   static_cast<unsigned>(MHD_USE_EPOLL) | static_cast<unsigned>(MHD_USE_ERROR_LOG) |
+                   static_cast<unsigned>(MHD_ALLOW_SUSPEND_RESUME);
   if (l.tcp && addr != nullptr && static_cast<const sockaddr*>(addr)->sa_family == AF_INET6) {
     flags |= static_cast<unsigned>(MHD_USE_IPv6);
   }
   // One option list for both kinds of listener: only how the socket is given differs.
   const auto callback = [](auto* fn) { return reinterpret_cast<std::intptr_t>(fn); };
+  // Polling threads read, write and shake hands (TLS); the hashing is on the check workers.
+  const unsigned threads = std::max(1u, options_.threads);
   const std::size_t per_listener = options_.max_connections / std::max(1u, shares);
   std::vector<MHD_OptionItem> items = {
       listen_fd >= 0 ? MHD_OptionItem{MHD_OPTION_LISTEN_SOCKET, listen_fd, nullptr}
@@ -148,6 +151,7 @@ MHD_Daemon* HttpServer::start_daemon(Listener& l, int listen_fd, const void* add
 }
 
 void HttpServer::start() {
+  workers_ = std::make_unique<CheckWorkers>(std::max(1u, options_.threads));
   if (!options_.socket_path.empty()) {
     const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     sockaddr_un addr{};
@@ -223,6 +227,9 @@ void HttpServer::stop() {
   }
   reap_wake_.notify_all();
   if (reaper_.joinable()) reaper_.join();
+  // Every parked request is answered and its connection resumed before libmicrohttpd may stop: stopping a
+  // daemon with suspended connections is undefined. A request parked after this is answered inline.
+  if (workers_) workers_->stop();
   for (auto& l : listeners_) {
     if (l->daemon != nullptr) MHD_stop_daemon(l->daemon);
     l->daemon = nullptr;
@@ -440,17 +447,35 @@ int HttpServer::on_access(Listener& l, MHD_Connection* c, const char* url, const
     *size = 0;
     return MHD_YES;
   }
+  if (r->decided) return answer(c, *r, *r->decided);  // resumed: a check worker has decided
+  if (r->endpoint == "check" || r->endpoint == "hashes" || r->endpoint == "pdq") {
+    // Park the connection while a worker hashes or looks up; resuming it calls us again, here, with the
+    // answer in r->decided. MHD_resume_connection is safe from any thread and wakes the polling thread.
+    MHD_suspend_connection(c);
+    const bool posted = workers_->post([this, c, r] {
+      r->decided = decide(*r);
+      MHD_resume_connection(c);
+    });
+    if (!posted) {
+      r->decided = decide(*r);
+      MHD_resume_connection(c);
+    }
+    return MHD_YES;
+  }
+  return answer(c, *r, decide(*r));
+}
+
+Answer HttpServer::decide(Request& r) {
   Answer a;
   try {
-    a = r->over_budget ? error_answer(503, "busy", "too many large bodies at once; retry shortly")
-                       : route(*r);
+    a = r.over_budget ? error_answer(503, "busy", "too many large bodies at once; retry shortly") : route(r);
   } catch (const std::exception& e) {
     a = error_answer(500, "internal", e.what());
   }
   if (a.status == 413) metrics_.reject("too_large");
   if (a.status == 400) metrics_.reject("bad_request");
-  if (r->over_budget) metrics_.reject("body_budget");
-  return answer(c, *r, a);
+  if (r.over_budget) metrics_.reject("body_budget");
+  return a;
 }
 
 void HttpServer::on_completed(MHD_Connection* c, void** state) {

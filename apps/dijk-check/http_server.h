@@ -1,7 +1,9 @@
 #pragma once
 // dijk-check's HTTP side on libmicrohttpd: a unix socket (access by file permission: group dijk-api) and
-// optionally TCP (bearer tokens, or TLS client certificates), each answered by a pool of worker threads on
-// epoll, so a slow client holds a connection slot, never a worker. Limits: connections, body size (413,
+// optionally TCP (bearer tokens, or TLS client certificates), each read by a pool of polling threads on
+// epoll, so a slow client holds a connection slot, never a thread. Requests that hash or look up (check,
+// hashes, pdq) are parked while a shared pool of check workers answers them, so the cores stay busy
+// whichever polling thread a connection landed on. Limits: connections, body size (413,
 // refused from Content-Length before the body is read), requests a second per client (429), an idle timeout
 // and a header deadline (a reaper cuts connections whose headers are not in after header_timeout_s:
 // slowloris).
@@ -18,6 +20,7 @@
 
 #include "apps/dijk-check/api_metrics.h"
 #include "apps/dijk-check/check_service.h"
+#include "apps/dijk-check/check_workers.h"
 #include "apps/dijk-check/rate_limiter.h"
 
 struct MHD_Daemon;
@@ -67,6 +70,9 @@ class HttpServer {
   MHD_Daemon* start_daemon(Listener& l, int listen_fd, const void* addr, std::size_t addr_len);
   int answer(MHD_Connection* c, Request& r, const Answer& a);
   Answer route(Request& r);
+  // The answer to a request whose body is in (route, with the refusals counted); on a check worker for the
+  // endpoints that hash or look up.
+  Answer decide(Request& r);
   // The client a verified certificate names on a TLS connection ("" if none verified).
   std::string certificate_client(MHD_Connection* c) const;
   void reap_loop();
@@ -75,6 +81,7 @@ class HttpServer {
   const CheckService& service_;
   ApiMetrics& metrics_;
   RateLimiter limiter_;
+  std::unique_ptr<CheckWorkers> workers_;  // started before the listeners, stopped before them
   std::vector<std::unique_ptr<Listener>> listeners_;
   std::uint16_t tcp_port_ = 0;
   // Bytes of request bodies held by all requests together, and the most they may hold: many large uploads

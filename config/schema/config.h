@@ -137,7 +137,7 @@ struct CheckApiConfig {
   std::uint32_t rate_per_client = 100;   // requests a second per client (token, or uid on the socket)
   std::uint32_t header_timeout_s = 10;   // the request line and headers must be in by then
   std::uint32_t idle_timeout_s = 30;     // a connection silent this long is closed
-  std::uint32_t threads = 2;             // worker threads (each answers many connections)
+  std::uint32_t threads = 2;             // polling threads per listener, and as many check workers
   std::uint32_t max_connections = 1024;  // open connections, both listeners together
   std::uint32_t max_hashes = 10000;      // hashes in one POST /v1/hashes
   std::string journal = "/var/lib/dijk/journal-api";
