@@ -7,9 +7,16 @@ function(dijk_test name)
   target_link_libraries(${name} PRIVATE dijk_options ${T_LIBS} GTest::gtest GTest::gtest_main)
   target_compile_definitions(${name} PRIVATE
     DIJK_SOURCE_DIR="${PROJECT_SOURCE_DIR}" DIJK_BINARY_DIR="${PROJECT_BINARY_DIR}")
-  # A list inside PROPERTIES would be split into separate arguments: escape it so every label arrives.
-  string(REPLACE ";" "\\;" labels "${T_LABELS}")
-  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES LABELS "${labels}")
+  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 TEST_LIST ${name}_TESTS)
+  # The labels are set by a file ctest reads after the discovered tests: CMake 3.25 passes
+  # gtest_discover_tests' PROPERTIES on unquoted, so "LABELS unit;check" arrived as LABELS unit plus a
+  # property named check, and every test carried only its first label.
+  if(T_LABELS)
+    set(labels_file "${CMAKE_CURRENT_BINARY_DIR}/${name}_labels.cmake")
+    file(WRITE "${labels_file}"
+      "if(${name}_TESTS)\n  set_tests_properties(\${${name}_TESTS} PROPERTIES LABELS \"${T_LABELS}\")\nendif()\n")
+    set_property(DIRECTORY APPEND PROPERTY TEST_INCLUDE_FILES "${labels_file}")
+  endif()
 endfunction()
 
 # dijk_fuzz_target(NAME SOURCE LIBS ... CORPUS dir): one entry point, LLVMFuzzerTestOneInput, built two
