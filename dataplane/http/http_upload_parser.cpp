@@ -53,6 +53,7 @@ HttpParserConfig::HttpParserConfig() : cfg_(htp_config_create()) {
   if (cfg_ == nullptr) throw std::bad_alloc();
   htp_config_set_server_personality(cfg_, HTP_SERVER_APACHE_2);
   htp_config_set_response_decompression(cfg_, 0);  // response bodies are not looked at
+  htp_config_set_request_decompression(cfg_, 0);   // BodyInflater does it, with our caps and counters
   htp_config_set_tx_auto_destroy(cfg_, 1);         // a transaction is freed once both sides are done
   htp_config_register_request_headers(cfg_, cb_request_headers);
   htp_config_register_request_body_data(cfg_, cb_request_body);
@@ -183,6 +184,21 @@ int HttpUploadParser::on_request_headers(htp_tx_t* tx) {
     request_.kind = BodyKind::raw;
     request_.filename = filename_from_uri(request_.uri);
   }
+  switch (body_encoding(header(tx, "content-encoding"))) {
+    case BodyEncoding::identity:
+      break;
+    case BodyEncoding::gzip:
+      request_.inflater = std::make_unique<BodyInflater>(BodyEncoding::gzip, InflateLimits{});
+      ++counters_.http_bodies_inflated;
+      break;
+    case BodyEncoding::deflate:
+      request_.inflater = std::make_unique<BodyInflater>(BodyEncoding::deflate, InflateLimits{});
+      ++counters_.http_bodies_inflated;
+      break;
+    case BodyEncoding::unsupported:
+      counters_.drop(DropReason::encoding_unsupported);
+      break;
+  }
   return HTP_OK;
 }
 
@@ -190,17 +206,30 @@ int HttpUploadParser::on_request_body(const htp_tx_data_t* d) {
   request_.body_bytes += d->len;
   if (d->data == nullptr) {
     if (d->len == 0) return HTP_OK;  // end-of-body marker
-    // A gap that libhtp skipped inside the body. A raw body is one file, so it is truncated even when
-    // the gap took its first bytes.
-    if (request_.kind == BodyKind::raw && !request_.lost_bytes) {
-      if (!file_open_) open_file(request_.filename, request_.content_type);
-      close_file(false);
-    }
-    request_.lost_bytes = true;
-    if (request_.kind == BodyKind::multipart) request_.multipart->gap();
+    lose_body();                     // a gap that libhtp skipped inside the body
     return HTP_OK;
   }
-  const std::span<const std::uint8_t> bytes(d->data, d->len);
+  body_bytes(std::span<const std::uint8_t>(d->data, d->len));
+  return HTP_OK;
+}
+
+void HttpUploadParser::body_bytes(std::span<const std::uint8_t> bytes) {
+  if (request_.kind == BodyKind::ignored) return;
+  if (!request_.inflater) {
+    decoded_body_bytes(bytes);
+    return;
+  }
+  // A compressed stream cannot resume after lost bytes: nothing more of it is decoded.
+  if (request_.lost_bytes) return;
+  const auto status =
+      request_.inflater->feed(bytes, [this](std::span<const std::uint8_t> out) { decoded_body_bytes(out); });
+  if (status == BodyInflater::Status::ok) return;
+  counters_.drop(status == BodyInflater::Status::malformed ? DropReason::inflate_malformed
+                                                           : DropReason::inflate_limit);
+  lose_body();
+}
+
+void HttpUploadParser::decoded_body_bytes(std::span<const std::uint8_t> bytes) {
   switch (request_.kind) {
     case BodyKind::ignored:
       break;
@@ -213,7 +242,18 @@ int HttpUploadParser::on_request_body(const htp_tx_data_t* d) {
       request_.multipart->feed(bytes);
       break;
   }
-  return HTP_OK;
+}
+
+void HttpUploadParser::lose_body() {
+  // A raw body is one file, so it is truncated even when the lost bytes were its first.
+  if (request_.kind == BodyKind::raw && !request_.lost_bytes) {
+    if (!file_open_) open_file(request_.filename, request_.content_type);
+    close_file(false);
+  }
+  if (request_.kind == BodyKind::multipart && !(request_.inflater && request_.lost_bytes)) {
+    request_.multipart->gap();
+  }
+  request_.lost_bytes = true;
 }
 
 int HttpUploadParser::on_request_complete(htp_tx_t* tx) {
@@ -221,6 +261,12 @@ int HttpUploadParser::on_request_complete(htp_tx_t* tx) {
   // libhtp also completes a request when the connection closes; only a body that arrived in full counts.
   const bool length_ok = request_.content_length < 0 ||
                          request_.body_bytes == static_cast<std::uint64_t>(request_.content_length);
+  if (length_ok && !closing_ && request_.inflater && !request_.lost_bytes && !request_.inflater->finished() &&
+      request_.kind != BodyKind::ignored) {
+    // The body is all in but the compressed stream never ended: what was inflated is not the whole file.
+    counters_.drop(DropReason::inflate_malformed);
+    lose_body();
+  }
   end_request(!closing_ && length_ok);
   request_in_progress_ = false;
   return HTP_OK;

@@ -3,16 +3,19 @@
 // and chunked bodies, Expect: 100-continue, keep-alive and pipelining. Bodies of POST, PUT and PATCH
 // become files: each multipart/form-data part with a filename (split by our streaming MultipartSplitter),
 // or the whole raw body, whatever its Content-Type says (url-encoded included: labels are not trusted).
+// A body sent with Content-Encoding gzip or deflate is inflated first (BodyInflater, bounded).
 // Form fields of a multipart body are not files. Responses are parsed too, only
 // so that libhtp can retire finished transactions and keep its memory per connection bounded.
 #include <htp/htp.h>
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
 #include <vector>
 
+#include "dataplane/http/body_inflater.h"
 #include "dataplane/http/multipart_splitter.h"
 #include "dataplane/http/upload_sink.h"
 #include "dataplane/stream/stream_counters.h"
@@ -62,12 +65,20 @@ class HttpUploadParser : private MultipartHandler {
     std::int64_t content_length = -1;  // -1: chunked or none
     std::uint64_t body_bytes = 0;      // received or skipped as a gap
     std::optional<MultipartSplitter> multipart;
+    // Content-Encoding gzip or deflate. On the heap: ~24 KiB that only compressed bodies need.
+    std::unique_ptr<BodyInflater> inflater;
   };
 
   void part_begin(const MultipartPartHeaders& headers) override;
   void part_data(std::span<const std::uint8_t> bytes) override;
   void part_end(bool complete) override;
 
+  // The body's bytes as sent (before any Content-Encoding is undone) and as meant.
+  void body_bytes(std::span<const std::uint8_t> bytes);
+  void decoded_body_bytes(std::span<const std::uint8_t> bytes);
+  // The rest of the body cannot be had (a gap, or a compressed body that had to stop): the file in
+  // progress is truncated.
+  void lose_body();
   void open_file(std::string_view filename, std::string_view content_type);
   void close_file(bool complete);
   void end_request(bool complete);

@@ -24,7 +24,9 @@ namespace dijk {
   X(gap_bytes, "bytes skipped over holes")
 
 // X(name, help): HTTP requests.
-#define DIJK_HTTP_COUNTERS(X) X(http_requests, "HTTP requests parsed")
+#define DIJK_HTTP_COUNTERS(X)              \
+  X(http_requests, "HTTP requests parsed") \
+  X(http_bodies_inflated, "request bodies sent with Content-Encoding gzip or deflate, inflated")
 
 // X(name, help): files found in request bodies and matched against the set.
 #define DIJK_MATCH_COUNTERS(X)                                              \
@@ -39,17 +41,20 @@ namespace dijk {
 
 // X(name, help): why a segment, a file or a flow's data was not processed ("drop_<name>"). Multipart's
 // own reason is here too: it is one more reason a file was not taken.
-#define DIJK_DROP_REASONS(X)                                                 \
-  X(not_http_port, "neither port is an HTTP port: never tracked")            \
-  X(no_flow, "data for an unknown flow and midstream pickup is off")         \
-  X(out_of_window, "sequence number implausibly far ahead of the stream")    \
-  X(ooo_flow_limit, "out-of-order store of the flow full: a gap was forced") \
-  X(ooo_memory, "global out-of-order memory cap reached: segment dropped")   \
-  X(after_close, "data after FIN/RST beyond the end of the stream")          \
-  X(http_unparsable, "libhtp gave up on the request side of a flow")         \
-  X(http_after_gap, "request bytes after a gap libhtp could not skip")       \
-  X(multipart_malformed, "multipart body that does not follow its boundary") \
-  X(image_too_large, "image bigger than the PDQ copy cap: PDQ skipped")      \
+#define DIJK_DROP_REASONS(X)                                                                  \
+  X(not_http_port, "neither port is an HTTP port: never tracked")                             \
+  X(no_flow, "data for an unknown flow and midstream pickup is off")                          \
+  X(out_of_window, "sequence number implausibly far ahead of the stream")                     \
+  X(ooo_flow_limit, "out-of-order store of the flow full: a gap was forced")                  \
+  X(ooo_memory, "global out-of-order memory cap reached: segment dropped")                    \
+  X(after_close, "data after FIN/RST beyond the end of the stream")                           \
+  X(http_unparsable, "libhtp gave up on the request side of a flow")                          \
+  X(http_after_gap, "request bytes after a gap libhtp could not skip")                        \
+  X(multipart_malformed, "multipart body that does not follow its boundary")                  \
+  X(inflate_limit, "compressed body past the inflated size or ratio cap: truncated")          \
+  X(inflate_malformed, "compressed body zlib cannot decode, or cut short: truncated")         \
+  X(encoding_unsupported, "body Content-Encoding other than gzip or deflate: hashed as sent") \
+  X(image_too_large, "image bigger than the PDQ copy cap: PDQ skipped")                       \
   X(image_queue_full, "PDQ queue or image copy memory full: PDQ skipped")
 
 enum class DropReason : std::uint8_t {
