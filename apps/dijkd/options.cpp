@@ -38,7 +38,8 @@ options:
   --journal DIR       the hit journal (run: paths.journal of the config): a hit is reported only once
                       it is durable there
   --hits-file FILE    also append each hit as a JSON line to FILE, fdatasync'd before going on
-  --http-ports LIST   TCP ports parsed as HTTP, e.g. 80,8080 (default 80,8080,8000)
+  --http-ports LIST   only connections to these server ports, e.g. 80,8080; "any" (the default) is every
+                      port: HTTP is told by a flow's first bytes, other flows are bypassed
   --set-poll-ms N     how often the set file is checked for a new version (default 1000)
   --file-prefix NAME  DPDK runtime file prefix, so several instances can run (default dijkd-<pid>)
   --memory MB         DPDK memory without hugepages (default 512)
@@ -64,8 +65,10 @@ unsigned parse_unsigned(const std::string& flag, const std::string& v) {
   }
 }
 
+// A comma-separated port list, or "any": no filter (an empty list).
 std::vector<std::uint16_t> parse_ports(const std::string& flag, const std::string& v) {
   std::vector<std::uint16_t> ports;
+  if (v == "any") return ports;
   std::stringstream list(v);
   std::string port;
   while (std::getline(list, port, ',')) {
@@ -73,7 +76,7 @@ std::vector<std::uint16_t> parse_ports(const std::string& flag, const std::strin
     if (n == 0 || n > 65535) usage_error(flag + " wants ports 1..65535");
     ports.push_back(static_cast<std::uint16_t>(n));
   }
-  if (ports.empty()) usage_error(flag + " wants at least one port");
+  if (ports.empty()) usage_error(flag + " wants at least one port, or any");
   return ports;
 }
 

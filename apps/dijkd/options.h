@@ -29,8 +29,8 @@ struct DijkdOptions {
   std::vector<std::uint32_t> worker_lcores;  // from the config's dataplane.lcores; empty = 1..workers
   bool digests = true;
   std::uint32_t max_flows = 0;
-  std::uint64_t reassembly_memory = 0;  // bytes per worker; 0 = default
-  std::vector<std::uint16_t> http_ports;
+  std::uint64_t reassembly_memory = 0;    // bytes per worker; 0 = default
+  std::vector<std::uint16_t> http_ports;  // server ports followed; empty = every port
   std::string hits_file;
   std::string journal_dir;  // empty: no journal
   // The reporter's acknowledged position (from the config): retention deletes only what it covers.

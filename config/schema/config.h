@@ -33,9 +33,9 @@ struct DataplaneConfig {
   CaptureMode mode = CaptureMode::kMirror;
   std::vector<std::uint32_t> lcores = {1};
   std::vector<PortConfig> ports;
-  std::vector<std::uint16_t> http_ports = {80, 8080, 8000};
-  std::uint64_t flow_table_cap = 1'048'576;   // concurrent TCP flows per appliance
-  std::uint64_t reassembly_memory_mb = 1024;  // out-of-order and in-flight bytes, all lcores together
+  std::vector<std::uint16_t> http_ports = {};  // server ports followed; empty: every port
+  std::uint64_t flow_table_cap = 1'048'576;    // concurrent TCP flows per appliance
+  std::uint64_t reassembly_memory_mb = 1024;   // out-of-order and in-flight bytes, all lcores together
   EalConfig eal;
 
   bool operator==(const DataplaneConfig&) const = default;

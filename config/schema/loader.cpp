@@ -271,12 +271,14 @@ Problem port_device(const std::string& s) {
          "\"";
 }
 
-// A non-empty array of distinct integers in [min, max] (lcores, ports). Every bad element is reported;
-// `out` changes only when the whole array is good.
+// An array of distinct integers in [min, max] (lcores, ports), non-empty unless `empty` allows it (an empty
+// list then means something, e.g. http_ports = [] is every port). Every bad element is reported; `out`
+// changes only when the whole array is good.
+enum class EmptyList { refused, allowed };
 template <typename T>
 void read_distinct_integers(SchemaReader& r, const toml::table& t, const std::string& p,
                             const std::string& key, const std::string& noun, std::int64_t min,
-                            std::int64_t max, std::vector<T>& out) {
+                            std::int64_t max, std::vector<T>& out, EmptyList empty = EmptyList::refused) {
   const auto* a = r.array(t, p, key);
   if (a == nullptr) return;
   const std::string name = p + "." + key;
@@ -293,7 +295,7 @@ void read_distinct_integers(SchemaReader& r, const toml::table& t, const std::st
       values.push_back(static_cast<T>(*v));
     }
   }
-  if (a->empty()) {
+  if (a->empty() && empty == EmptyList::refused) {
     r.error_at(a->source(), "'" + name + "' must list at least one " + noun);
   } else if (good) {
     out = std::move(values);
@@ -325,7 +327,7 @@ void read_dataplane(SchemaReader& r, const toml::table& t, DataplaneConfig& d) {
   r.enumeration(t, p, "mode", d.mode, {{"mirror", CaptureMode::kMirror}, {"inline", CaptureMode::kInline}});
   // lcore 0 is the main (control) lcore; workers are the others.
   read_distinct_integers(r, t, p, "lcores", "lcore", 1, 1023, d.lcores);
-  read_distinct_integers(r, t, p, "http_ports", "port", 1, 65535, d.http_ports);
+  read_distinct_integers(r, t, p, "http_ports", "port", 1, 65535, d.http_ports, EmptyList::allowed);
   r.integer(t, p, "flow_table_cap", d.flow_table_cap, 1024, std::int64_t{1} << 28);
   r.integer(t, p, "reassembly_memory_mb", d.reassembly_memory_mb, 16, std::int64_t{1} << 20);
   std::set<std::string> names;

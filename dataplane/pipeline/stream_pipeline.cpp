@@ -2,59 +2,25 @@
 
 #include <algorithm>
 
+#include "dataplane/pipeline/http_flow_app.h"
+
 namespace dijk {
-namespace {
-
-// What reassembly drives for each tracked flow: the HTTP parser, whose files go to the matcher.
-class HttpFlowApp final : public FlowApp {
- public:
-  HttpFlowApp(const HttpParserConfig& http, wire::UploadFiles& matcher, const FlowTuple& flow,
-              StreamCounters& counters)
-      : files_(matcher, flow), parser_(http, files_, counters) {}
-
-  void on_data(Direction dir, std::span<const std::uint8_t> bytes, std::uint64_t time_ns) override {
-    if (dir == Direction::client_to_server)
-      parser_.request_data(bytes, time_ns);
-    else
-      parser_.response_data(bytes, time_ns);
-  }
-  void on_gap(Direction dir, std::uint64_t bytes, std::uint64_t time_ns) override {
-    if (dir == Direction::client_to_server)
-      parser_.request_gap(bytes, time_ns);
-    else
-      parser_.response_gap(bytes, time_ns);
-  }
-  void on_close(FlowEnd how, std::uint64_t time_ns) override {
-    (void)how;
-    parser_.close(time_ns);
-  }
-
- private:
-  wire::FlowFiles files_;  // declared first: the parser ends its files through it
-  HttpUploadParser parser_;
-};
-
-}  // namespace
-
 class StreamPipeline::HttpFlows final : public FlowAppFactory {
  public:
   HttpFlows(const std::vector<std::uint16_t>& ports, const HttpParserConfig& http, wire::UploadFiles& matcher,
             StreamCounters& counters)
-      : http_(http), matcher_(matcher), counters_(counters) {
-    for (std::uint16_t p : ports) ports_.set(p);
-  }
+      : ports_(ports), shared_{http, matcher, counters, ports_} {}
+  // Without a port filter every flow is taken; its app tells HTTP from the rest by the first bytes.
   bool wants(const FlowTuple& client_to_server) const override {
-    return ports_.test(client_to_server.dst_port);
+    return ports_.allows(client_to_server.dst_port);
   }
   std::unique_ptr<FlowApp> create(const FlowTuple& client_to_server) override {
-    return std::make_unique<HttpFlowApp>(http_, matcher_, client_to_server, counters_);
+    return std::make_unique<HttpFlowApp>(shared_, client_to_server);
   }
 
  private:
-  std::bitset<65536> ports_;
-  const HttpParserConfig& http_;
-  wire::UploadFiles& matcher_;
-  StreamCounters& counters_;
+  HttpPortFilter ports_;
+  HttpFlowShared shared_;
 };
 
 StreamPipeline::StreamPipeline(const StreamPipelineConfig& config, HitSink& hits, match::ImageQueue* images)

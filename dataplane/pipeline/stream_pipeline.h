@@ -3,7 +3,6 @@
 // parsing, file extraction, digests and set lookups, and the hand-off of images to the PDQ stage.
 // Single-threaded and shared-nothing: each worker lcore owns one StreamPipeline and calls it for every
 // TCP segment it decodes. No DPDK inside.
-#include <bitset>
 #include <cstdint>
 #include <memory>
 #include <vector>
@@ -21,7 +20,9 @@ namespace dijk {
 
 struct StreamPipelineConfig {
   ReassemblyConfig reassembly;
-  std::vector<std::uint16_t> http_ports{80, 8080, 8000};  // server ports whose connections are parsed
+  // Server ports whose flows are followed; empty (the default) is every port. Either way a flow is parsed
+  // only if the first side to send opens with an HTTP/1.x request line; other flows are bypassed.
+  std::vector<std::uint16_t> http_ports;
   wire::UploadFilesConfig files;
 };
 

@@ -27,10 +27,11 @@ class ImageQueue;
 class HitLaneSource;
 
 struct StreamFactoryOptions {
-  bool digests = true;                    // false: parse only
-  std::uint32_t max_flows = 0;            // per worker; 0 = the stream stage's default
-  std::vector<std::uint16_t> http_ports;  // empty = the stream stage's default (80, 8080, 8000)
-  std::uint64_t reassembly_memory = 0;    // bytes per worker; 0 = the stream stage's default
+  bool digests = true;          // false: parse only
+  std::uint32_t max_flows = 0;  // per worker; 0 = the stream stage's default
+  // Server ports whose flows are followed; empty = every port (HTTP is told by a flow's first bytes).
+  std::vector<std::uint16_t> http_ports;
+  std::uint64_t reassembly_memory = 0;  // bytes per worker; 0 = the stream stage's default
 };
 
 class StreamFactory {

@@ -28,9 +28,22 @@ class FlowApp {
   virtual void on_gap(Direction dir, std::uint64_t bytes, std::uint64_t time_ns) = 0;
   // The flow is over; nothing else is delivered. Anything still open is incomplete unless `how` says closed.
   virtual void on_close(FlowEnd how, std::uint64_t time_ns) = 0;
+
+  // True once the app wants nothing more of this flow (its first bytes are not a protocol it reads).
+  // Reassembly then bypasses the flow: it drops what it holds and the app, and keeps only the flow's
+  // entry so that later segments are dropped unread until the flow ends. Not virtual: it is read after
+  // every data segment.
+  bool declined() const { return declined_; }
+
+ protected:
+  void decline() { declined_ = true; }
+
+ private:
+  bool declined_ = false;
 };
 
-// Decides which flows are tracked and creates their FlowApp.
+// Decides which flows are tracked and creates their FlowApp. The app may still decline its flow once it
+// has seen the first bytes (FlowApp::declined).
 class FlowAppFactory {
  public:
   virtual ~FlowAppFactory() = default;

@@ -1,8 +1,9 @@
 #pragma once
 // One worker's table of TCP flows: an open-addressing index (linear probing, seeded XXH3 so crafted
 // tuples cannot be made to collide) from the direction-independent key to a slot, a cap on the number of
-// flows, and two age-ordered lists so the oldest flow can be found in O(1). Flows that never
-// carried data (a SYN flood) sit on their own list and are evicted before flows that did.
+// flows, and three age-ordered lists so the oldest flow can be found in O(1). Bypassed flows (their app
+// declined them: nothing is lost when they go) are evicted first, then flows that never carried data (a
+// SYN flood), then flows that did.
 #include <cstdint>
 #include <memory>
 #include <vector>
@@ -23,7 +24,12 @@ struct FlowKey {
   static FlowKey of(const FlowTuple& t);
 };
 
-enum class FlowStage : std::uint8_t { embryonic = 0, active = 1 };
+enum class FlowStage : std::uint8_t {
+  embryonic = 0,  // no data yet
+  active = 1,     // carried data; followed
+  bypassed = 2,   // its app declined it: segments are dropped unread, nothing is held
+};
+inline constexpr int kFlowStages = 3;
 
 struct Flow {
   FlowKey key;
@@ -82,7 +88,7 @@ class FlowTable {
   std::vector<std::uint64_t> index_;
   std::uint64_t mask_ = 0;
   std::uint64_t seed_ = 0;
-  List lists_[2];
+  List lists_[kFlowStages];
 };
 
 }  // namespace dijk

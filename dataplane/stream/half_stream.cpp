@@ -162,7 +162,7 @@ void TcpHalfStream::flush(ReassemblyContext& ctx) {
 
 void TcpHalfStream::discard(SegmentBudget& budget) {
   for (const Held& h : store_) release(h, budget);
-  store_.clear();
+  std::vector<Held>().swap(store_);  // a bypassed flow lives on: keep none of its memory
 }
 
 }  // namespace dijk

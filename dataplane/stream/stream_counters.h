@@ -10,22 +10,25 @@
 namespace dijk {
 
 // X(name, help): TCP reassembly.
-#define DIJK_TCP_COUNTERS(X)                                                   \
-  X(packets, "TCP segments handed to the pipeline")                            \
-  X(bytes, "TCP payload bytes handed to the pipeline")                         \
-  X(flows, "flows created")                                                    \
-  X(flows_closed, "flows ended by FIN/RST")                                    \
-  X(flow_timeouts, "flows ended by idle timeout")                              \
-  X(evictions, "flows evicted because the table was full")                     \
-  X(duplicate_segments, "segments whose bytes had all been seen")              \
-  X(out_of_order_segments, "segments that arrived ahead of a hole")            \
-  X(overlaps, "overlaps whose bytes differ from the first copy (flow marked)") \
-  X(gaps, "holes in a stream that were skipped")                               \
+#define DIJK_TCP_COUNTERS(X)                                                           \
+  X(packets, "TCP segments handed to the pipeline")                                    \
+  X(bytes, "TCP payload bytes handed to the pipeline")                                 \
+  X(flows, "flows created")                                                            \
+  X(flows_closed, "flows ended by FIN/RST")                                            \
+  X(flow_timeouts, "flows ended by idle timeout")                                      \
+  X(flows_bypassed, "flows whose first bytes were not HTTP: not followed further")     \
+  X(evictions, "followed flows evicted because the table was full (data may be lost)") \
+  X(bypassed_evictions, "bypassed flows evicted to make room (nothing lost)")          \
+  X(duplicate_segments, "segments whose bytes had all been seen")                      \
+  X(out_of_order_segments, "segments that arrived ahead of a hole")                    \
+  X(overlaps, "overlaps whose bytes differ from the first copy (flow marked)")         \
+  X(gaps, "holes in a stream that were skipped")                                       \
   X(gap_bytes, "bytes skipped over holes")
 
 // X(name, help): HTTP requests.
-#define DIJK_HTTP_COUNTERS(X)              \
-  X(http_requests, "HTTP requests parsed") \
+#define DIJK_HTTP_COUNTERS(X)                                            \
+  X(http_flows, "flows whose first bytes were an HTTP/1.x request line") \
+  X(http_requests, "HTTP requests parsed")                               \
   X(http_bodies_inflated, "request bodies sent with Content-Encoding gzip or deflate, inflated")
 
 // X(name, help): files found in request bodies and matched against the set.
@@ -42,8 +45,9 @@ namespace dijk {
 // X(name, help): why a segment, a file or a flow's data was not processed ("drop_<name>"). Multipart's
 // own reason is here too: it is one more reason a file was not taken.
 #define DIJK_DROP_REASONS(X)                                                                  \
-  X(not_http_port, "neither port is an HTTP port: never tracked")                             \
+  X(not_http_port, "server port not in dataplane.http_ports: never tracked")                  \
   X(no_flow, "data for an unknown flow and midstream pickup is off")                          \
+  X(bypassed, "segment of a bypassed flow (not HTTP): dropped unread")                        \
   X(out_of_window, "sequence number implausibly far ahead of the stream")                     \
   X(ooo_flow_limit, "out-of-order store of the flow full: a gap was forced")                  \
   X(ooo_memory, "global out-of-order memory cap reached: segment dropped")                    \

@@ -8,6 +8,9 @@ namespace dijk {
 namespace {
 constexpr std::uint64_t kExpiryInterval = 1'000'000'000ull;  // look for idle flows once a second
 
+// In the order flows are evicted when the table is full: what costs nothing to lose first.
+constexpr FlowStage kAllStages[] = {FlowStage::bypassed, FlowStage::embryonic, FlowStage::active};
+
 FlowTuple reversed(const FlowTuple& t) {
   return {t.dst, t.src, t.dst_port, t.src_port};
 }
@@ -23,13 +26,11 @@ TcpReassembler::TcpReassembler(const ReassemblyConfig& config, FlowAppFactory& f
 
 TcpReassembler::~TcpReassembler() {
   // Release held segments without delivering: the apps are destroyed with the table.
-  while (Flow* f = table_.oldest(FlowStage::embryonic)) {
-    for (auto& h : f->half) h.discard(budget_);
-    table_.erase(*f);
-  }
-  while (Flow* f = table_.oldest(FlowStage::active)) {
-    for (auto& h : f->half) h.discard(budget_);
-    table_.erase(*f);
+  for (FlowStage stage : kAllStages) {
+    while (Flow* f = table_.oldest(stage)) {
+      for (auto& h : f->half) h.discard(budget_);
+      table_.erase(*f);
+    }
   }
 }
 
@@ -40,9 +41,16 @@ ReassemblyContext TcpReassembler::context(Flow& flow, Direction dir, std::uint64
 
 Flow* TcpReassembler::create(const FlowTuple& client, std::uint64_t now_ns) {
   if (table_.full()) {
-    Flow* victim = table_.oldest(FlowStage::embryonic);
-    if (victim == nullptr) victim = table_.oldest(FlowStage::active);
-    ++counters_.evictions;
+    Flow* victim = nullptr;
+    for (FlowStage stage : kAllStages) {
+      victim = table_.oldest(stage);
+      if (victim != nullptr) break;
+    }
+    // A bypassed flow loses nothing; any other may lose an upload, and that is what `evictions` tells.
+    if (victim->stage == FlowStage::bypassed)
+      ++counters_.bypassed_evictions;
+    else
+      ++counters_.evictions;
     end(*victim, FlowEnd::evicted, now_ns);
   }
   Flow& f = table_.insert(FlowKey::of(client), now_ns);
@@ -53,7 +61,7 @@ Flow* TcpReassembler::create(const FlowTuple& client, std::uint64_t now_ns) {
 }
 
 void TcpReassembler::end(Flow& flow, FlowEnd how, std::uint64_t now_ns) {
-  if (how != FlowEnd::reset) {
+  if (how != FlowEnd::reset && flow.stage != FlowStage::bypassed) {
     // Whatever is held goes to the app after its holes, so the app sees every byte it can.
     for (int d = 0; d < 2; ++d) {
       auto ctx = context(flow, static_cast<Direction>(d), now_ns);
@@ -65,6 +73,13 @@ void TcpReassembler::end(Flow& flow, FlowEnd how, std::uint64_t now_ns) {
   if (how == FlowEnd::closed || how == FlowEnd::reset) ++counters_.flows_closed;
   if (how == FlowEnd::timeout) ++counters_.flow_timeouts;
   table_.erase(flow);
+}
+
+void TcpReassembler::bypass(Flow& flow) {
+  for (auto& h : flow.half) h.discard(budget_);
+  flow.app.reset();
+  table_.set_stage(flow, FlowStage::bypassed);
+  ++counters_.flows_bypassed;
 }
 
 void TcpReassembler::process(const TcpSegment& seg) {
@@ -100,7 +115,8 @@ void TcpReassembler::process(const TcpSegment& seg) {
       if (!seg.payload.empty()) counters_.drop(DropReason::no_flow);
       return;
     }
-    // Midstream pickup: the side talking to the HTTP port is the client.
+    // Midstream pickup: the side talking to an HTTP port is the client (any side when every port is; the
+    // app turns the flow round if the request line comes from the other side).
     FlowTuple client = seg.tuple;
     if (syn || !factory_.wants(client)) client = reversed(seg.tuple);
     if (!factory_.wants(client)) {
@@ -119,6 +135,13 @@ void TcpReassembler::process(const TcpSegment& seg) {
     end(*flow, FlowEnd::reset, now);
     return;
   }
+  if (flow->stage == FlowStage::bypassed) {
+    // Only the end of the flow is followed, so that its entry goes with it.
+    if (!seg.payload.empty()) counters_.drop(DropReason::bypassed);
+    if (fin) half.set_fin(seg.seq + static_cast<std::uint32_t>(seg.payload.size()));
+    if (flow->half[0].fin_seen() && flow->half[1].fin_seen()) end(*flow, FlowEnd::closed, now);
+    return;
+  }
   if (syn) {
     if (!half.initialized()) half.init(seg.seq + 1);
     // A SYN's payload (TCP Fast Open) is rare for HTTP uploads and not followed.
@@ -135,10 +158,15 @@ void TcpReassembler::process(const TcpSegment& seg) {
       table_.set_stage(*flow, FlowStage::active);
       auto ctx = context(*flow, dir, now);
       half.receive(seg.seq, seg.payload, ctx);
+      if (flow->app != nullptr && flow->app->declined()) bypass(*flow);
     }
   }
   if (fin && !half.fin_seen()) {
     half.set_fin(seg.seq + static_cast<std::uint32_t>(seg.payload.size()));
+  }
+  if (flow->stage == FlowStage::bypassed) {
+    if (flow->half[0].fin_seen() && flow->half[1].fin_seen()) end(*flow, FlowEnd::closed, now);
+    return;
   }
   if (flow->half[0].complete() && flow->half[1].complete()) {
     end(*flow, FlowEnd::closed, now);
@@ -147,8 +175,11 @@ void TcpReassembler::process(const TcpSegment& seg) {
 
 void TcpReassembler::expire(std::uint64_t now_ns) {
   last_expiry_ns_ = now_ns;
-  const std::uint64_t timeouts[2] = {config_.embryonic_timeout_ns, config_.idle_timeout_ns};
-  for (FlowStage stage : {FlowStage::embryonic, FlowStage::active}) {
+  // A bypassed flow waits as long as a followed one: were it forgotten while still alive, its next
+  // segments would be picked up again (midstream) or counted as flows nobody knows.
+  const std::uint64_t timeouts[kFlowStages] = {config_.embryonic_timeout_ns, config_.idle_timeout_ns,
+                                               config_.idle_timeout_ns};
+  for (FlowStage stage : kAllStages) {
     const std::uint64_t timeout = timeouts[static_cast<int>(stage)];
     while (Flow* f = table_.oldest(stage)) {
       if (f->last_seen_ns + timeout > now_ns) break;
@@ -159,8 +190,9 @@ void TcpReassembler::expire(std::uint64_t now_ns) {
 }
 
 void TcpReassembler::close_all(std::uint64_t now_ns) {
-  while (Flow* f = table_.oldest(FlowStage::embryonic)) end(*f, FlowEnd::shutdown, now_ns);
-  while (Flow* f = table_.oldest(FlowStage::active)) end(*f, FlowEnd::shutdown, now_ns);
+  for (FlowStage stage : kAllStages) {
+    while (Flow* f = table_.oldest(stage)) end(*f, FlowEnd::shutdown, now_ns);
+  }
 }
 
 }  // namespace dijk

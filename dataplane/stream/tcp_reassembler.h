@@ -1,7 +1,8 @@
 #pragma once
 // Per-worker TCP reassembly: tracks flows (handshake, FIN/RST, idle timeouts, eviction of the oldest when
 // the table is full), reassembles both directions and hands in-order bytes, gaps and the end of each flow
-// to the flow's FlowApp. Single-threaded: one instance per worker, owning all its flows.
+// to the flow's FlowApp; a flow its app declines is bypassed (only its end is followed). Single-threaded: one
+// instance per worker, owning all its flows.
 #include <cstdint>
 
 #include "dataplane/packet/packet_view.h"
@@ -44,6 +45,8 @@ class TcpReassembler {
  private:
   Flow* create(const FlowTuple& client, std::uint64_t now_ns);
   void end(Flow& flow, FlowEnd how, std::uint64_t now_ns);
+  // The flow's app declined it: what is held is dropped, the app goes, the entry stays (FlowStage).
+  void bypass(Flow& flow);
   ReassemblyContext context(Flow& flow, Direction dir, std::uint64_t now_ns);
 
   ReassemblyConfig config_;

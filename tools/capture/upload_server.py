@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
 """A small real HTTP/1.1 upload server for capture generation: accepts POST, PUT and PATCH with
 Content-Length or chunked bodies (multipart or raw), keeps connections alive, answers 100-continue.
-It stores nothing: it reads the body, counts it, and answers 201 with the byte count."""
+It stores nothing: it reads the body, counts it, and answers 201 with the byte count. With --tls-cert and
+--tls-key it speaks HTTPS instead (a flow the wire path must tell from HTTP and leave alone)."""
 import argparse
 import http.server
 import socket
 import socketserver
+import ssl
 
 
 class UploadHandler(http.server.BaseHTTPRequestHandler):
@@ -63,9 +65,16 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("--bind", default="0.0.0.0")
     p.add_argument("--port", type=int, default=80)
+    p.add_argument("--tls-cert")
+    p.add_argument("--tls-key")
     a = p.parse_args()
     cls = Server6 if ":" in a.bind else Server
-    cls((a.bind, a.port), UploadHandler).serve_forever()
+    server = cls((a.bind, a.port), UploadHandler)
+    if a.tls_cert:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(a.tls_cert, a.tls_key)
+        server.socket = ctx.wrap_socket(server.socket, server_side=True)
+    server.serve_forever()
 
 
 if __name__ == "__main__":

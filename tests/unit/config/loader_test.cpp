@@ -31,6 +31,19 @@ TEST(ConfigLoader, EmptyFileIsAllDefaults) {
   EXPECT_EQ(r.config, dijk::Config{});
 }
 
+TEST(ConfigLoader, HttpPortsEmptyIsEveryPortAndAListFilters) {
+  EXPECT_TRUE(dijk::Config{}.dataplane.http_ports.empty());  // the default: every port
+  const auto every = dijk::load_config_text("[dataplane]\nhttp_ports = []\n", "dijk.toml");
+  EXPECT_TRUE(every.ok()) << every.error_text();
+  EXPECT_TRUE(every.config.dataplane.http_ports.empty());
+  const auto some = dijk::load_config_text("[dataplane]\nhttp_ports = [80, 3000]\n", "dijk.toml");
+  EXPECT_TRUE(some.ok()) << some.error_text();
+  EXPECT_EQ(some.config.dataplane.http_ports, (std::vector<std::uint16_t>{80, 3000}));
+  // An empty list of lcores still means nothing and is refused.
+  EXPECT_EQ(errors_of("[dataplane]\nlcores = []\n"),
+            Lines{"dijk.toml:2:10: error: 'dataplane.lcores' must list at least one lcore"});
+}
+
 TEST(ConfigLoader, ExampleFileDocumentsExactlyTheDefaults) {
   const auto r = dijk::load_config_file(DIJK_SOURCE_DIR "/config/dijk.example.toml");
   ASSERT_TRUE(r.ok()) << r.error_text();

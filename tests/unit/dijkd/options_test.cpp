@@ -134,6 +134,12 @@ TEST_F(DijkdOptionsTest, CommandLineWinsOverTheFile) {
   EXPECT_EQ(o.journal_dir, "/tmp/j");
 }
 
+TEST_F(DijkdOptionsTest, HttpPortsAnyLiftsTheFilesPortFilter) {
+  EXPECT_TRUE(parse("", {"replay", "x.pcap"}).http_ports.empty());  // no filter by default
+  EXPECT_EQ(parse(kProduction, {"run"}).http_ports, (std::vector<std::uint16_t>{80, 8081}));
+  EXPECT_TRUE(parse(kProduction, {"run", "--http-ports", "any"}).http_ports.empty());
+}
+
 TEST_F(DijkdOptionsTest, NoVerbIsRunAndReplayWritesNoJournalUnlessTold) {
   auto o = parse(kProduction, {});
   EXPECT_EQ(o.verb, "run");

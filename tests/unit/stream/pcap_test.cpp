@@ -57,8 +57,7 @@ struct Replay {
 };
 
 Replay replay(const std::vector<OwnedSegment>& segs, const std::shared_ptr<const HashSet>& set) {
-  StreamPipelineConfig cfg;
-  cfg.http_ports.push_back(18080);
+  StreamPipelineConfig cfg;  // no port filter: the capture's port 18080 is HTTP by its first bytes
   Replay r;
   StreamPipeline p(cfg, r.sink);
   p.set_hash_set(set);

@@ -439,10 +439,12 @@ TEST(StreamPipeline, MidstreamPickupIsOptional) {
   }
 }
 
-TEST(StreamPipeline, OtherPortsAreNotTracked) {
+TEST(StreamPipeline, WithAPortFilterOtherPortsAreNotTracked) {
   TempSet sets;
   const auto a = synthetic_file(8000, 28);
-  Harness h;
+  StreamPipelineConfig cfg;
+  cfg.http_ports = {80, 8080};
+  Harness h(cfg);
   h.pipeline.set_hash_set(sets.build({a}));
   std::vector<OwnedSegment> segs;
   Connection c(segs, client_tuple(0x0a00000e, 40013, 9999));
@@ -489,6 +491,7 @@ TEST(StreamPipeline, NonHttpBytesOnHttpPortAreCountedNotFatal) {
   h.run(segs);
   EXPECT_EQ(h.hits(), md5_sha1_keys({a}));
   EXPECT_EQ(h.c().files, 1u);
+  EXPECT_EQ(h.c().flows_bypassed, 1u);  // told from HTTP by its first byte, before the parser saw it
 }
 
 TEST(StreamPipeline, ImagesGoToThePdqQueueUntilItIsFull) {
