@@ -1,6 +1,7 @@
 #include "core/durable_file.h"
 
 #include <fcntl.h>
+#include <stdio.h>  // renameat2, RENAME_EXCHANGE
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -13,6 +14,18 @@ namespace {
 
 std::filesystem::path directory_of(const std::filesystem::path& path) {
   return path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
+}
+
+[[noreturn]] void throw_errno(const std::string& what) {
+  throw std::system_error(errno, std::generic_category(), what);
+}
+
+// After a rename between two names: both directories, once each.
+void fsync_directories_of(const std::filesystem::path& a, const std::filesystem::path& b) {
+  const auto dir_a = directory_of(a);
+  const auto dir_b = directory_of(b);
+  fsync_directory(dir_b);
+  if (dir_a != dir_b) fsync_directory(dir_a);
 }
 
 }  // namespace
@@ -82,6 +95,35 @@ void write_file_durably(const std::filesystem::path& path, std::string_view text
   DurableFile file(path, mode);
   file.write(text);
   file.commit();
+}
+
+unsigned existing_mode_or(const std::filesystem::path& path, unsigned fallback) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 ? (st.st_mode & 07777) : fallback;
+}
+
+void rename_durably(const std::filesystem::path& from, const std::filesystem::path& to) {
+  if (::rename(from.c_str(), to.c_str()) != 0) throw_errno("rename " + from.string() + " to " + to.string());
+  fsync_directories_of(from, to);
+}
+
+void link_durably(const std::filesystem::path& existing, const std::filesystem::path& name) {
+  // link(2) does not replace: link to a temporary name first, so that `name` is never missing.
+  const std::string tmp = name.string() + ".tmp";
+  ::unlink(tmp.c_str());  // litter of a crash between link and rename
+  if (::link(existing.c_str(), tmp.c_str()) != 0) throw_errno("link " + existing.string() + " as " + tmp);
+  if (::rename(tmp.c_str(), name.c_str()) != 0) {
+    const int err = errno;
+    ::unlink(tmp.c_str());
+    throw std::system_error(err, std::generic_category(), "rename " + tmp + " to " + name.string());
+  }
+  fsync_directory(directory_of(name));
+}
+
+void exchange_durably(const std::filesystem::path& a, const std::filesystem::path& b) {
+  if (::renameat2(AT_FDCWD, a.c_str(), AT_FDCWD, b.c_str(), RENAME_EXCHANGE) != 0)
+    throw_errno("exchange " + a.string() + " and " + b.string());
+  fsync_directories_of(a, b);
 }
 
 }  // namespace dijk

@@ -40,4 +40,19 @@ void write_file_durably(const std::filesystem::path& path, std::span<const std::
                         unsigned mode);
 void write_file_durably(const std::filesystem::path& path, std::string_view text, unsigned mode);
 
+// The permission bits of `path`, or `fallback` if it does not exist: a replacement keeps its file's mode.
+unsigned existing_mode_or(const std::filesystem::path& path, unsigned fallback);
+
+// For files written some other way (a set built by its own writer): rename `from` over `to`, then fsync the
+// directory of `to` (and of `from` if it differs). Readers see the old file or the new one.
+void rename_durably(const std::filesystem::path& from, const std::filesystem::path& to);
+
+// Makes `name` another hard link to `existing`, replacing whatever `name` was in one step (a link to a
+// temporary name, renamed over), then fsyncs the directory. `existing` itself is untouched.
+void link_durably(const std::filesystem::path& existing, const std::filesystem::path& name);
+
+// Swaps two names in one step (renameat2 RENAME_EXCHANGE), then fsyncs their directory: each name always
+// refers to one of the two files.
+void exchange_durably(const std::filesystem::path& a, const std::filesystem::path& b);
+
 }  // namespace dijk

@@ -14,7 +14,7 @@ nlohmann::json recent_hits(const std::filesystem::path& journal_dir, const std::
   // Retention removes only acknowledged segments, so reading from the oldest segment left is reading
   // everything the box still has. A scan is fine for an admin verb; the journal is capped in size.
   journal::JournalReader reader(journal_dir, 0);
-  const reporter::PrivacyPolicy everything;  // send every field: this stays on the box
+  const auto everything = PrivacyPolicy::send_everything();  // this stays on the box
   const auto since_ns =
       since_unix <= 0 ? std::uint64_t{0} : static_cast<std::uint64_t>(since_unix) * 1'000'000'000ULL;
   while (auto entry = reader.next()) {

@@ -48,11 +48,7 @@ reporter::ReporterOptions reporter_options_of(const Config& config, const Report
   o.tls.cert = r.client_cert;
   o.tls.key = r.client_key;
   o.tls.ca = r.ca;
-  o.privacy.client_ip = r.privacy.client_ip;
-  o.privacy.url = r.privacy.url;
-  o.privacy.filename = r.privacy.filename;
-  // The key is read only when a field is hashed: an unused default path need not exist.
-  if (o.privacy.any_hmac()) o.hmac_key_file = std::filesystem::path(r.privacy.hmac_key);
+  o.privacy = r.privacy;
   o.batch_max_hits = r.batch_size;
   return o;
 }
@@ -68,7 +64,8 @@ ReportLink::ReportLink(const Config& config, const ReportedJournal& journal)
           std::lock_guard lock(mutex_);
           state_.last_error = std::string(line);
         };
-        if (o.hmac_key_file) ensure_hmac_key(*o.hmac_key_file);
+        // The key is read only when a field is hashed: an unused default path need not exist.
+        if (o.privacy.any_hmac()) ensure_hmac_key(o.privacy.hmac_key);
         std::filesystem::create_directories(o.journal_dir);
         std::filesystem::create_directories(o.state_file.parent_path());
         return o;

@@ -30,9 +30,10 @@ std::chrono::milliseconds ms(const cli::ParsedArgs& a, const std::string& name,
   return std::chrono::milliseconds(number(a, name, static_cast<std::uint64_t>(fallback.count())));
 }
 
-FieldPolicy policy(const cli::ParsedArgs& a, const std::string& name) {
+// The flag's value, or the policy's default (the same as dijk.toml's).
+FieldPolicy policy(const cli::ParsedArgs& a, const std::string& name, FieldPolicy fallback) {
   const auto v = a.value(name);
-  if (!v) return FieldPolicy::send;
+  if (!v) return fallback;
   const auto p = parse_field_policy(*v);
   if (!p) throw cli::UsageError(name + " wants send, omit or hmac, got '" + *v + "'");
   return *p;
@@ -52,10 +53,10 @@ int run_report(const cli::ParsedArgs& a) {
   o.tls.ca = a.required("--ca");
   o.state_file = a.required("--state");
   if (auto q = a.value("--quarantine")) o.quarantine_dir = *q;
-  if (auto k = a.value("--hmac-key")) o.hmac_key_file = std::filesystem::path(*k);
-  o.privacy.client_ip = policy(a, "--client-ip");
-  o.privacy.url = policy(a, "--url-field");
-  o.privacy.filename = policy(a, "--filename");
+  if (auto k = a.value("--hmac-key")) o.privacy.hmac_key = *k;
+  o.privacy.client_ip = policy(a, "--client-ip", o.privacy.client_ip);
+  o.privacy.url = policy(a, "--url-field", o.privacy.url);
+  o.privacy.filename = policy(a, "--filename", o.privacy.filename);
   o.batch_max_hits = number(a, "--batch", o.batch_max_hits);
   if (o.batch_max_hits == 0) throw cli::UsageError("--batch must be at least 1");
   o.tls.request_timeout = ms(a, "--timeout-ms", o.tls.request_timeout);
@@ -98,8 +99,11 @@ cli::Verb report_verb() {
        {"--state", true, "where the acknowledged position is kept", "FILE"},
        {"--quarantine", true, "where refused hits are kept (default: reporter-quarantine beside --state)",
         "DIR"},
-       {"--hmac-key", true, "local key for hashed fields (at least 16 bytes)", "FILE"},
-       {"--client-ip", true, "client IP and port: send, omit or hmac (default send)", "POLICY"},
+       {"--hmac-key", true,
+        "local key for hashed fields, at least 16 bytes (default /var/lib/dijk/state/privacy-hmac.key)",
+        "FILE"},
+       {"--client-ip", true, "client IP and port: send, omit or hmac (default hmac, as in dijk.toml)",
+        "POLICY"},
        {"--url-field", true, "host + URI: send, omit or hmac (default send)", "POLICY"},
        {"--filename", true, "upload filename and file path: send, omit or hmac (default send)", "POLICY"},
        {"--batch", true, "hits per request (default 500)", "N"},

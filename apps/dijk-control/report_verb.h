@@ -1,5 +1,5 @@
 #pragma once
-// `dijk-control report`: the reporter daemon as a verb (registered in control/sync/dijk_control_main.cpp).
+// `dijk-control report`: the reporter daemon as a verb (registered in apps/dijk-control/main.cpp).
 #include "config/cli/verb_table.h"
 
 namespace dijk::reporter {

@@ -12,6 +12,7 @@
 #include "core/unix_time.h"
 #include "dataplane/decode/decode_counters.h"
 #include "dataplane/pipeline/live_set.h"
+#include "dataplane/pipeline/pdq_stage.h"
 #include "dataplane/stream/stream_counters.h"
 #include "hashcore/pdq_index/pdq_set_section.h"
 
@@ -167,8 +168,10 @@ struct DaemonServices::Impl {
                        static_cast<double>(value)});
     for (const auto& [name, value] : view.daemon) {
       const bool level = is_level(name);
+      const std::string_view declared = pdq_stage_counter_help(name);
       out.push_back({"dijk_" + name + (level ? "" : "_total"),
-                     "dijkd " + std::string(level ? "gauge " : "counter ") + name,
+                     declared.empty() ? "dijkd " + std::string(level ? "gauge " : "counter ") + name
+                                      : std::string(declared),
                      level ? metrics::Type::kGauge : metrics::Type::kCounter,
                      {},
                      static_cast<double>(value)});

@@ -8,7 +8,6 @@
 #include <thread>
 
 #include "config/cli/version.h"
-#include "config/schema/eal_args.h"
 #include "config/schema/loader.h"
 
 namespace dijk {
@@ -104,7 +103,8 @@ void apply_config(const Config& c, const Given& given, DijkdOptions& o) {
   if (!given.hugepages) o.hugepages = dp.eal.hugepages;
   o.eal_extra = dp.eal.extra_args;
   if (!given.ports && o.verb == "run")
-    for (const auto& port : dp.ports) (is_pci_address(port.device) ? o.pci : o.vdevs).push_back(port.device);
+    for (const auto& port : dp.ports)
+      (dpdk::is_pci_address(port.device) ? o.pci : o.vdevs).push_back(port.device);
   if (!given.mode) o.mode = dp.mode == CaptureMode::kInline ? dpdk::Mode::inline_bridge : dpdk::Mode::mirror;
   if (!given.pdq) o.pdq = c.hashing.pdq;
   o.pdq_radius = static_cast<int>(c.hashing.pdq_max_distance);
@@ -224,7 +224,7 @@ dpdk::EalOptions eal_options_for(const DijkdOptions& o) {
   eal.extra = o.eal_extra;
   const unsigned cpus = std::thread::hardware_concurrency();
   if (!o.worker_lcores.empty()) {
-    // The config names the worker lcores; lcore 0 is the main lcore (as eal_arguments() says).
+    // The config names the worker lcores; lcore 0 is the main lcore (docs/operations.md).
     bool fits = true;
     std::string list = "0";
     for (const auto l : o.worker_lcores) {

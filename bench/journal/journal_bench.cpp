@@ -217,6 +217,7 @@ int main(int argc, char** argv) {
   reporter::ReporterOptions ro;
   ro.journal_dir = root / "deliver";
   ro.state_file = root / "state";
+  ro.privacy = PrivacyPolicy::send_everything();  // as the figures were taken: no HMAC per hit
   ro.tls = {"https://127.0.0.1:" + std::to_string(server.port()) + "/v1/hits", pki.client_cert,
             pki.client_key, pki.ca};
   ro.log = [](std::string_view) {};

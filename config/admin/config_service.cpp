@@ -3,11 +3,14 @@
 #include <algorithm>
 #include <map>
 #include <set>
+#include <string_view>
+#include <system_error>
 
 #include "config/admin/server.h"
-#include "config/schema/atomic_file.h"
 #include "config/schema/loader.h"
 #include "config/schema/render.h"
+#include "config/schema/whole_file.h"
+#include "core/durable_file.h"
 
 namespace dijk::admin {
 
@@ -29,6 +32,17 @@ FileRead read_config(const std::filesystem::path& file) {
     r.loaded = load_config_file(file);  // says why: unreadable or too large
   }
   return r;
+}
+
+// Replaces the config file durably, keeping its mode (an operator may have narrowed it). The error's text on
+// failure: callers report it and keep running on the old config.
+std::optional<std::string> replace_config_file(const std::filesystem::path& file, std::string_view text) {
+  try {
+    write_file_durably(file, text, existing_mode_or(file, 0644));
+  } catch (const std::system_error& e) {
+    return std::string(e.what());
+  }
+  return std::nullopt;
 }
 
 std::string joined(const std::vector<std::string>& keys) {
@@ -221,8 +235,7 @@ ConfigChange ConfigService::set(const std::vector<Setting>& settings,
     throw AdminError("refused, " + file_.string() + " is unchanged: " + asked + " would make it invalid\n" +
                      loaded.error_text());
   }
-  if (const auto err = write_file_atomically(file_, text))
-    throw AdminError("cannot write the config: " + *err);
+  if (const auto err = replace_config_file(file_, text)) throw AdminError("cannot write the config: " + *err);
   if (confirm_within) arm_revert_locked(joined(keys), *before, *confirm_within);
   undo_bytes_ = *before;
   applied_bytes_ = text;
@@ -242,7 +255,7 @@ ConfigChange ConfigService::undo(const std::string& by) {
   if (!loaded.ok()) {
     throw AdminError("cannot undo: the previous config no longer validates\n" + loaded.error_text());
   }
-  if (const auto err = write_file_atomically(file_, *undo_bytes_)) {
+  if (const auto err = replace_config_file(file_, *undo_bytes_)) {
     throw AdminError("cannot write the config: " + *err);
   }
   if (pending_) clear_pending_locked();
@@ -288,7 +301,7 @@ void ConfigService::revert_loop() {
     if (backup_bytes_) {
       std::string old_bytes = std::move(*backup_bytes_);
       backup_bytes_.reset();
-      if (const auto err = write_file_atomically(file_, old_bytes)) {
+      if (const auto err = replace_config_file(file_, old_bytes)) {
         log("config: auto-revert of " + key + " failed, the change stays: " + *err);
         continue;
       }

@@ -67,7 +67,6 @@ class AdminServer {
   void stop();
 
   const Counters& counters() const { return counters_; }
-  gid_t group_id() const { return gid_; }
 
  private:
   struct Client;

@@ -72,15 +72,6 @@ struct FeedConfig {
   bool operator==(const FeedConfig&) const = default;
 };
 
-struct PrivacyPolicy {
-  FieldPolicy client_ip = FieldPolicy::hmac;
-  FieldPolicy url = FieldPolicy::send;
-  FieldPolicy filename = FieldPolicy::send;
-  std::string hmac_key = "/var/lib/dijk/state/privacy-hmac.key";
-
-  bool operator==(const PrivacyPolicy&) const = default;
-};
-
 // A hit journal besides dijkd's ("wire", in paths.journal) that dijk-control reports, e.g. the check API's.
 struct JournalConfig {
   std::string name;  // 1 to 32 of [a-z0-9-], unique, not "wire"

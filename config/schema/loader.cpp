@@ -501,10 +501,7 @@ void read_reporting(SchemaReader& r, const toml::table& t, ReportingConfig& rep)
     r.enumeration(*priv, q, "url", rep.privacy.url, actions);
     r.enumeration(*priv, q, "filename", rep.privacy.filename, actions);
     r.string(*priv, q, "hmac_key", rep.privacy.hmac_key, absolute_path_or_empty);
-    const auto& pp = rep.privacy;
-    const bool any_hmac =
-        pp.client_ip == FieldPolicy::hmac || pp.url == FieldPolicy::hmac || pp.filename == FieldPolicy::hmac;
-    if (any_hmac && pp.hmac_key.empty()) {
+    if (rep.privacy.any_hmac() && rep.privacy.hmac_key.empty()) {
       r.error_at(priv->source(),
                  "'reporting.privacy.hmac_key' must be set when a field's policy is \"hmac\"");
     }

@@ -8,8 +8,6 @@
 #include <filesystem>
 #include <system_error>
 
-#include "core/durable_file.h"
-
 namespace dijk::feed {
 namespace {
 [[noreturn]] void throw_errno(const std::string& what) {
@@ -46,22 +44,6 @@ std::vector<std::uint8_t> read_file(const std::string& path, std::uint64_t max_b
 std::string read_text_file(const std::string& path, std::uint64_t max_bytes) {
   const auto bytes = read_file(path, max_bytes);
   return {bytes.begin(), bytes.end()};
-}
-
-void fsync_directory(const std::string& dir) {
-  try {
-    ::dijk::fsync_directory(dir);
-  } catch (const std::system_error&) {
-    // Best effort, as before: the set is already renamed into place and serving.
-  }
-}
-
-void write_file_atomic(const std::string& path, std::span<const std::uint8_t> bytes, unsigned mode) {
-  write_file_durably(path, bytes, mode);
-}
-
-void write_file_atomic(const std::string& path, const std::string& text, unsigned mode) {
-  write_file_atomic(path, {reinterpret_cast<const std::uint8_t*>(text.data()), text.size()}, mode);
 }
 
 }  // namespace dijk::feed

@@ -10,6 +10,7 @@
 #include <system_error>
 
 #include "control/feed/files.h"
+#include "core/durable_file.h"
 #include "hashcore/util/hex.h"
 
 namespace dijk::feed {
@@ -265,7 +266,10 @@ void Ledger::append(const LedgerRecord& record) const {
   const int e = errno;
   ::close(fd);
   if (!synced) throw std::system_error(e, std::generic_category(), path_ + ": fsync");
-  if (end == 0) fsync_directory(std::filesystem::path(path_).parent_path().string());
+  if (end == 0) {  // a new file: its name must survive a crash too
+    const auto dir = std::filesystem::path(path_).parent_path();
+    fsync_directory(dir.empty() ? std::filesystem::path(".") : dir);
+  }
 }
 
 }  // namespace dijk::feed

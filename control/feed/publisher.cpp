@@ -9,6 +9,7 @@
 #include <system_error>
 
 #include "control/feed/files.h"
+#include "core/durable_file.h"
 #include "core/unix_time.h"
 
 namespace dijk::feed {
@@ -32,7 +33,7 @@ std::string path_in(const std::string& dir, const std::string& name) {
 
 FileEntry write_content(const std::string& dir, const std::string& name,
                         const std::vector<std::uint8_t>& bytes) {
-  write_file_atomic(path_in(dir, name), bytes);
+  write_file_durably(path_in(dir, name), std::span<const std::uint8_t>(bytes), 0644);
   return {name, bytes.size(), sha256(bytes)};
 }
 
@@ -91,11 +92,11 @@ void keygen(const KeygenOptions& o) {
   const SigningKey root = SigningKey::generate();
   const SigningKey feed_key = SigningKey::generate();
   root.save_pem(path_in(o.keys_dir, "root.key"));
-  write_file_atomic(path_in(o.keys_dir, "root.pub"), key_to_hex(root.public_key()) + "\n");
+  write_file_durably(path_in(o.keys_dir, "root.pub"), key_to_hex(root.public_key()) + "\n", 0644);
   feed_key.save_pem(path_in(o.keys_dir, "feed.key"));
-  write_file_atomic(
+  write_file_durably(
       path_in(o.keys_dir, "delegation"),
-      issue_delegation(root, o.feed_name, 1, feed_key.public_key(), unix_now() + o.key_valid_seconds));
+      issue_delegation(root, o.feed_name, 1, feed_key.public_key(), unix_now() + o.key_valid_seconds), 0644);
 }
 
 std::uint64_t rotate_key(const RotateOptions& o) {
@@ -115,9 +116,10 @@ std::uint64_t rotate_key(const RotateOptions& o) {
   fs::copy_file(key_path, key_path + "." + std::to_string(old.delegation.serial),
                 fs::copy_options::overwrite_existing, ec);
   next.save_pem(key_path);
-  write_file_atomic(path_in(o.keys_dir, "delegation"),
-                    issue_delegation(root, old.delegation.feed, serial, next.public_key(),
-                                     unix_now() + o.key_valid_seconds));
+  write_file_durably(path_in(o.keys_dir, "delegation"),
+                     issue_delegation(root, old.delegation.feed, serial, next.public_key(),
+                                      unix_now() + o.key_valid_seconds),
+                     0644);
   return serial;
 }
 
@@ -181,7 +183,8 @@ PublishResult publish_held(const PublishOptions& o, SetContents contents, const 
         "delta-" + std::to_string(prev.manifest.version) + "-" + std::to_string(m.version) + ".dfc";
     m.deltas.push_back({prev.manifest.version, m.version, write_content(o.feed_dir, name, delta)});
   }
-  write_file_atomic(path_in(o.feed_dir, "manifest"), assemble_manifest_file(delegation_text, m, feed_key));
+  write_file_durably(path_in(o.feed_dir, "manifest"), assemble_manifest_file(delegation_text, m, feed_key),
+                     0644);
   LedgerRecord record;
   record.kind = LedgerKind::publish;
   record.time = now;

@@ -19,11 +19,6 @@ void JournalReader::close_segment() {
   fd_ = -1;
 }
 
-void JournalReader::seek(std::uint64_t position) {
-  position_ = position;
-  close_segment();
-}
-
 bool JournalReader::locate() {
   if (fd_ >= 0 && position_ >= seg_start_ && (!seg_end_ || position_ < *seg_end_)) return true;
   close_segment();

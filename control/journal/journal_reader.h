@@ -35,7 +35,6 @@ class JournalReader {
   // The next durable record at or after position(); nullopt when there is none yet.
   std::optional<JournalEntry> next();
   std::uint64_t position() const { return position_; }
-  void seek(std::uint64_t position);
   std::uint64_t durable_position() { return marker_.load(); }
   const ReaderStats& stats() const { return stats_; }
 

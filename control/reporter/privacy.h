@@ -1,5 +1,5 @@
 #pragma once
-// The provider's privacy policy for the fields of a hit that can identify a person: per field, send it,
+// The key behind the privacy policy's hmac (the policy itself is core/field_policy.h): per field, send it,
 // omit it, or send HMAC-SHA256(local key, value) so the hotline can correlate without learning the value.
 // Hashes of files that did not match never reach this point: only hits enter the journal.
 #include <cstdint>
@@ -13,14 +13,7 @@
 
 namespace dijk::reporter {
 
-struct PrivacyPolicy {
-  FieldPolicy client_ip = FieldPolicy::send;  // the uploader's address (and port)
-  FieldPolicy url = FieldPolicy::send;        // host + URI of the upload request
-  FieldPolicy filename = FieldPolicy::send;   // multipart filename (wire) and file path (scans)
-  bool any_hmac() const {
-    return client_ip == FieldPolicy::hmac || url == FieldPolicy::hmac || filename == FieldPolicy::hmac;
-  }
-};
+using ::dijk::PrivacyPolicy;  // core/field_policy.h: one policy for the config and the reporter
 
 // The local HMAC key: raw bytes from a file, at least 16 of them.
 class HmacKey {

@@ -28,9 +28,10 @@ std::filesystem::path quarantine_dir_of(const ReporterOptions& o) {
 Reporter::Reporter(ReporterOptions options)
     : options_(std::move(options)), quarantine_(quarantine_dir_of(options_)), client_(options_.tls) {
   if (!options_.log) options_.log = [](std::string_view m) { log_line("reporter", m); };
-  if (options_.hmac_key_file) key_ = HmacKey::from_file(*options_.hmac_key_file);
-  if (options_.privacy.any_hmac() && !key_) {
-    throw std::runtime_error("the privacy policy hashes a field: an HMAC key file is required");
+  if (options_.privacy.any_hmac()) {
+    if (options_.privacy.hmac_key.empty())
+      throw std::runtime_error("the privacy policy hashes a field: an HMAC key file is required");
+    key_ = HmacKey::from_file(options_.privacy.hmac_key);
   }
   acked_ = journal::read_ack_position(options_.state_file).value_or(0);
   stats_.acked_position = acked_;

@@ -31,8 +31,7 @@ struct ReporterOptions {
   std::filesystem::path state_file;      // the acknowledged position (read by the journal's retention)
   std::filesystem::path quarantine_dir;  // refused hits; empty: "reporter-quarantine" beside state_file
   TlsClientOptions tls;
-  PrivacyPolicy privacy;
-  std::optional<std::filesystem::path> hmac_key_file;
+  PrivacyPolicy privacy;  // its key file is read when a field is hmac
   std::size_t batch_max_hits = 500;
   std::chrono::milliseconds poll_interval{50};  // how often an idle reporter looks for new hits
   std::chrono::milliseconds backoff_initial{250};

@@ -18,6 +18,7 @@
 #include "control/feed/content.h"
 #include "control/feed/crypto.h"
 #include "control/feed/files.h"
+#include "core/durable_file.h"
 #include "core/unix_time.h"
 #include "hashcore/set/hash_set.h"
 
@@ -212,7 +213,7 @@ void Syncer::save_state(const SyncStatus& st, const Local& local) const {
     std::snprintf(checksum, sizeof checksum, "%016llx", static_cast<unsigned long long>(r.checksum));
     text += "set " + std::to_string(r.version) + " " + checksum + "\n";
   }
-  feed::write_file_atomic((fs::path(config_.set_dir) / "feed-state").string(), text);
+  write_file_durably(fs::path(config_.set_dir) / "feed-state", text, 0644);
 }
 
 void Syncer::note(SyncStatus& st, const std::string& line) {
@@ -262,7 +263,7 @@ SyncStatus Syncer::sync_once() {
     ++st.failures[static_cast<std::size_t>(out.failure)];
   }
   try {
-    feed::write_file_atomic((fs::path(config_.set_dir) / "sync-status").string(), st.to_text());
+    write_file_durably(fs::path(config_.set_dir) / "sync-status", st.to_text(), 0644);
   } catch (const std::exception&) {
     // A full disk must not hide the status: it stays in memory (and in the admin socket).
   }
@@ -417,22 +418,23 @@ Syncer::Outcome Syncer::attempt(SyncStatus& st, Local& local) {
   phase_end(st.verify_seconds);
   const std::string current = current_path();
   if (fs::exists(current)) {
-    const std::string link_tmp = previous_path() + ".tmp";
-    std::error_code ec;
-    fs::remove(link_tmp, ec);
-    if (::link(current.c_str(), link_tmp.c_str()) != 0 ||
-        ::rename(link_tmp.c_str(), previous_path().c_str()) != 0) {
-      return {Failure::disk, std::string("cannot keep the previous set: ") + std::strerror(errno)};
+    try {
+      link_durably(current, previous_path());
+    } catch (const std::system_error& e) {
+      return {Failure::disk, std::string("cannot keep the previous set: ") + e.what()};
     }
   }
   // The feed's sets from now on: the new one, and the one that became previous.set if it was the feed's
   // (so that a rollback to it is still this feed's set).
   local.installed = {built};
   if (st.installed_version != 0) local.installed.push_back(local.current);
-  if (::rename(next.c_str(), current.c_str()) != 0) {
-    return {Failure::disk, std::string("cannot rename the new set into place: ") + std::strerror(errno)};
+  try {
+    rename_durably(next, current);
+  } catch (const std::system_error& e) {
+    // Also when only the directory's fsync failed: the set serves, but a power cut may undo it, so the
+    // sync is not counted as installed and the next one installs it again.
+    return {Failure::disk, std::string("cannot rename the new set into place: ") + e.what()};
   }
-  feed::fsync_directory(config_.set_dir);
   st.installed_version = m.version;
   st.accepted_version = m.version;
   ++st.installs;
@@ -489,10 +491,7 @@ void rollback_set(const std::string& set_dir) {
   if (!fs::exists(previous)) throw std::runtime_error(previous + ": no previous set to roll back to");
   // Verify before exposing it: a damaged previous set must not replace a working one.
   HashSet::open(previous, SetVerification::full);
-  if (::renameat2(AT_FDCWD, previous.c_str(), AT_FDCWD, current.c_str(), RENAME_EXCHANGE) != 0) {
-    throw std::system_error(errno, std::generic_category(), "exchange " + previous + " and " + current);
-  }
-  feed::fsync_directory(set_dir);
+  exchange_durably(previous, current);
 }
 
 }  // namespace dijk::sync

@@ -33,8 +33,4 @@ Eal::~Eal() {
   if (!file_prefix_.empty() && dir.filename() == file_prefix_) std::filesystem::remove_all(dir, ec);
 }
 
-unsigned Eal::worker_lcore_count() const {
-  return rte_lcore_count() - 1;
-}
-
 }  // namespace dijk::dpdk

@@ -19,8 +19,6 @@ class Eal {
   Eal(const Eal&) = delete;
   Eal& operator=(const Eal&) = delete;
 
-  unsigned worker_lcore_count() const;
-
  private:
   std::string runtime_dir_;  // /var/run/dpdk/<prefix>: removed on clean-up when it is ours
   std::string file_prefix_;

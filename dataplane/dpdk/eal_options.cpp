@@ -1,6 +1,7 @@
 #include "dataplane/dpdk/eal_options.h"
 
 #include <cctype>
+#include <regex>
 
 namespace dijk::dpdk {
 
@@ -76,12 +77,9 @@ std::string pcap_rx_vdev(unsigned index, const std::string& pcap_path, bool infi
   return v;
 }
 
-std::string af_packet_vdev(unsigned index, const std::string& iface, unsigned queues) {
-  return "net_af_packet" + std::to_string(index) + ",iface=" + iface + ",qpairs=" + std::to_string(queues);
-}
-
-std::string tap_vdev(unsigned index, const std::string& iface) {
-  return "net_tap" + std::to_string(index) + ",iface=" + iface;
+bool is_pci_address(const std::string& device) {
+  static const std::regex pci(R"(^([0-9a-fA-F]{4}:)?[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7]$)");
+  return std::regex_match(device, pci);
 }
 
 }  // namespace dijk::dpdk

@@ -38,9 +38,9 @@ std::string lcore_map(unsigned lcores, unsigned cpus);
 
 // A vdev string for a pcap file read once (replay) or forever from memory (benchmarks).
 std::string pcap_rx_vdev(unsigned index, const std::string& pcap_path, bool infinite = false);
-// A vdev bound to a Linux interface, through AF_PACKET (mirror ports without a DPDK driver).
-std::string af_packet_vdev(unsigned index, const std::string& iface, unsigned queues = 1);
-// A TAP device DPDK creates itself (tests of inline mode).
-std::string tap_vdev(unsigned index, const std::string& iface);
+
+// True for a PCI address ("0000:03:00.0" or "03:00.0"): a config port that is allow-listed with -a.
+// Anything else is a vdev string.
+bool is_pci_address(const std::string& device);
 
 }  // namespace dijk::dpdk

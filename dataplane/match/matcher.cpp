@@ -113,15 +113,4 @@ CheckResult Matcher::hits_for(FileFingerprinter& file, const FileContext& where,
   return settle(std::move(fingerprint), file.image(), file.image_copy(), where, hasher, radius);
 }
 
-CheckResult Matcher::check(std::span<const std::uint8_t> whole_file, const FileContext& where,
-                           AlgorithmSet algorithms) {
-  FileFingerprinter file(algorithms);  // no copy: the image is whole_file itself
-  file.start(algorithms);
-  file.update(whole_file);
-  FileFingerprint fingerprint = file.finish();
-  if (has_pdq() && hasher_ == nullptr) hasher_ = std::make_unique<PdqHasher>();
-  const ImageCopy copy = is_image(fingerprint.type) ? ImageCopy::kept : ImageCopy::not_wanted;
-  return settle(std::move(fingerprint), whole_file, copy, where, hasher_.get(), kPdqDefaultRadius);
-}
-
 }  // namespace dijk::match

@@ -1,10 +1,9 @@
 #pragma once
 // One file's fingerprint against one hash set: the exact digests first (allow-list before hits), then, for
 // an image no digest settled, its PDQ hash within a Hamming radius. Every ingress uses it: wire uploads,
-// the PDQ stage, the file scan, and check(), which takes a whole file at once (the check API, ICAP, a
-// folder watcher). make_hit() is the one place a HitEvent is put together. A Matcher is bound to one set
-// version; whoever follows set swaps makes a new one. Not shared between threads while check() runs (it
-// keeps a PDQ hasher); exact_hits and pdq_hits are const.
+// the PDQ stage, the file scan, and dijk-check (the check API, ICAP). make_hit() is the one place a
+// HitEvent is put together. A Matcher is bound to one set version; whoever follows set swaps makes a new
+// one. Its lookups are const, so threads share one; each brings its own PdqHasher.
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -77,7 +76,7 @@ class Matcher {
   Matcher(Matcher&&) noexcept;
   Matcher& operator=(Matcher&&) noexcept;
 
-  // Reads the set's PDQ section for pdq_hits and the PDQ part of hits_for/check. False, with the reason,
+  // Reads the set's PDQ section for pdq_hits and the PDQ part of hits_for. False, with the reason,
   // when the section does not verify: digests still match, PDQ finds nothing.
   bool load_pdq(std::string* error = nullptr);
   bool has_pdq() const { return index_.has_value() && !index_->empty(); }
@@ -94,17 +93,13 @@ class Matcher {
   // digest settled, from the bytes the fingerprinter kept.
   CheckResult hits_for(FileFingerprinter& file, const FileContext& where, PdqHasher* hasher,
                        int radius = kPdqDefaultRadius) const;
-  // The same for a file held whole in memory, digesting `algorithms`.
-  CheckResult check(std::span<const std::uint8_t> whole_file, const FileContext& where,
-                    AlgorithmSet algorithms);
 
  private:
   CheckResult settle(FileFingerprint fingerprint, std::span<const std::uint8_t> image, ImageCopy copy,
                      const FileContext& where, PdqHasher* hasher, int radius) const;
 
   std::shared_ptr<const HashSet> set_;
-  std::optional<PdqIndex> index_;      // points into set_'s mapping
-  std::unique_ptr<PdqHasher> hasher_;  // for check(), made on first use
+  std::optional<PdqIndex> index_;  // points into set_'s mapping
 };
 
 }  // namespace dijk::match

@@ -106,12 +106,17 @@ void PdqStage::run(HitSink& hits) {
 }
 
 void PdqStage::append_counters(dpdk::CounterList& out) const {
-  out.emplace_back("pdq_images", counters_.images.load());
-  out.emplace_back("pdq_hashed", counters_.hashed.load());
-  out.emplace_back("pdq_undecodable", counters_.undecodable.load());
-  out.emplace_back("pdq_low_quality", counters_.low_quality.load());
-  out.emplace_back("pdq_no_pdq_section", counters_.no_pdq_section.load());
-  out.emplace_back("pdq_hits", counters_.hits.load());
+#define DIJK_APPEND(name, help) out.emplace_back("pdq_" #name, counters_.name.load());
+  DIJK_PDQ_STAGE_COUNTERS(DIJK_APPEND)
+#undef DIJK_APPEND
+}
+
+std::string_view pdq_stage_counter_help(std::string_view name) {
+#define DIJK_HELP(counter, help) \
+  if (name == "pdq_" #counter) return help;
+  DIJK_PDQ_STAGE_COUNTERS(DIJK_HELP)
+#undef DIJK_HELP
+  return {};
 }
 
 }  // namespace dijk

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -26,14 +27,24 @@ struct PdqStageOptions {
   std::uint64_t max_file_bytes = 256ull << 20;
 };
 
+// X(name, help): what the PDQ stage counts, declared once; the fields, the summary and metric names
+// ("pdq_<name>") and the help text are generated from it, as the stream stage's lists are.
+#define DIJK_PDQ_STAGE_COUNTERS(X)                                               \
+  X(images, "images taken off the PDQ queue")                                    \
+  X(hashed, "images decoded and PDQ-hashed")                                     \
+  X(undecodable, "images corrupt, truncated, too large or of an unknown format") \
+  X(low_quality, "PDQ hashes too flat to search (quality below 50)")             \
+  X(no_pdq_section, "images not searched: the live set holds no PDQ hashes")     \
+  X(hits, "PDQ hits reported")
+
 struct PdqStageCounters {
-  std::atomic<std::uint64_t> images{0};          // taken off the queue
-  std::atomic<std::uint64_t> hashed{0};          // decoded and hashed
-  std::atomic<std::uint64_t> undecodable{0};     // corrupt, truncated, too large, unknown format
-  std::atomic<std::uint64_t> low_quality{0};     // quality < 50: not searched
-  std::atomic<std::uint64_t> no_pdq_section{0};  // the live set holds no PDQ hashes
-  std::atomic<std::uint64_t> hits{0};
+#define DIJK_FIELD(name, help) std::atomic<std::uint64_t> name{0};
+  DIJK_PDQ_STAGE_COUNTERS(DIJK_FIELD)
+#undef DIJK_FIELD
 };
+
+// The help text of a PDQ stage counter by its listed name ("pdq_images"); empty for any other name.
+std::string_view pdq_stage_counter_help(std::string_view name);
 
 class PdqStage {
  public:

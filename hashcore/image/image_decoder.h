@@ -90,9 +90,6 @@ class ImageDecoder {
   const DecodeCounters& counters() const { return counters_; }
   const DecodeLimits& limits() const { return limits_; }
 
-  // Sized by the decoder; exposed so PDQ can reuse the same growth policy for its own planes.
-  std::vector<float>& luma_buffer() { return luma_; }
-
  private:
   DecodeStatus decode_jpeg(std::span<const std::uint8_t> file, const DecodeOptions& options, LumaView& out);
   DecodeStatus decode_png(std::span<const std::uint8_t> file, LumaView& out);

@@ -164,7 +164,6 @@ std::optional<PdqIndex> PdqIndex::open(std::span<const std::uint8_t> section, st
 
   PdqIndex index;
   index.count_ = n;
-  index.bytes_ = size;
   index.chunk_count_ = h.chunk_count;
   index.key_bits_ = h.key_bits;
   index.hashes_ = section.data() + h.hashes_offset;

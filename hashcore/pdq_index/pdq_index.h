@@ -91,7 +91,6 @@ class PdqIndex {
   PdqHash hash(std::uint32_t id) const;
   std::uint16_t list_index(std::uint32_t id) const { return lists_[id]; }
   std::uint8_t quality(std::uint32_t id) const { return quality_[id]; }
-  std::uint64_t byte_size() const { return bytes_; }
 
  private:
   void linear_search(const std::array<std::uint64_t, 4>& q, const PdqSearchOptions& options,
@@ -99,7 +98,6 @@ class PdqIndex {
   std::array<std::uint64_t, 4> words(std::uint32_t id) const;
 
   std::uint64_t count_ = 0;
-  std::uint64_t bytes_ = 0;
   std::uint32_t chunk_count_ = 0;
   std::uint32_t key_bits_ = 0;
   const std::uint8_t* hashes_ = nullptr;

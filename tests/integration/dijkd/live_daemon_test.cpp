@@ -214,6 +214,8 @@ TEST_F(LiveDijkd, AdminVerbsMetricsReloadAndSetSwapAgainstTheRealDaemon) {
   EXPECT_NE(m.out.find("# HELP dijk_wire_drop_not_tcp_total UDP, ICMP and other non-TCP packets"),
             std::string::npos)
       << m.out;
+  EXPECT_NE(m.out.find("# HELP dijk_pdq_images_total images taken off the PDQ queue"), std::string::npos)
+      << m.out;
   EXPECT_NE(m.out.find("# TYPE dijk_wire_stream_flows_open gauge"), std::string::npos) << m.out;
   EXPECT_EQ(m.out.find("dijk_wire_stream_flows_open_total"), std::string::npos) << m.out;
   EXPECT_NE(m.out.find("dijk_wire_cpu_seconds_total{"), std::string::npos) << m.out;

@@ -48,6 +48,7 @@ class ReporterDelivery : public ::testing::Test {
     reporter::ReporterOptions o;
     o.journal_dir = journal_;
     o.state_file = state_;
+    o.privacy = PrivacyPolicy::send_everything();  // no HMAC key unless a test gives one
     o.tls.url = inbox.url();
     o.tls.cert = pki_.client_cert;
     o.tls.key = pki_.client_key;
@@ -126,8 +127,8 @@ TEST_F(ReporterDelivery, PrivacyPolicyDecidesWhatLeavesTheAppliance) {
   o.privacy.client_ip = dijk::FieldPolicy::omit;
   o.privacy.url = dijk::FieldPolicy::hmac;
   o.privacy.filename = dijk::FieldPolicy::hmac;
-  o.hmac_key_file = tmp_.path() / "hmac.key";
-  std::ofstream(*o.hmac_key_file) << "a local secret the hotline never sees";
+  o.privacy.hmac_key = (tmp_.path() / "hmac.key").string();
+  std::ofstream(o.privacy.hmac_key) << "a local secret the hotline never sees";
   reporter::Reporter r(o);
   EXPECT_EQ(deliver_until_idle(r), 4u);
   int seen = 0;

@@ -270,6 +270,7 @@ class InboxStarvation : public ::testing::Test {
     reporter::ReporterOptions o;
     o.journal_dir = tmp_.path() / "journal";
     o.state_file = tmp_.path() / "reporter.state";
+    o.privacy = PrivacyPolicy::send_everything();  // no HMAC key here
     o.tls.url = inbox.url();
     o.tls.cert = pki_.client_cert;
     o.tls.key = pki_.client_key;

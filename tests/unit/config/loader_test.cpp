@@ -98,6 +98,18 @@ listen = "[::1]:9100"
   EXPECT_EQ(c.metrics.listen, "[::1]:9100");
 }
 
+TEST(ConfigLoader, PrivacyDefaultSendsTheClientAddressOnlyAsAnHmac) {
+  // The reporter's policy is the same type with the same default (core/field_policy.h); this pins it for
+  // dijk.toml, whose example file states it.
+  const auto r = dijk::load_config_text("", "dijk.toml");
+  ASSERT_TRUE(r.ok()) << r.error_text();
+  EXPECT_EQ(r.config.reporting.privacy, dijk::PrivacyPolicy{});
+  EXPECT_EQ(r.config.reporting.privacy.client_ip, dijk::FieldPolicy::hmac);
+  EXPECT_EQ(r.config.reporting.privacy.url, dijk::FieldPolicy::send);
+  EXPECT_EQ(r.config.reporting.privacy.filename, dijk::FieldPolicy::send);
+  EXPECT_EQ(r.config.reporting.privacy.hmac_key, "/var/lib/dijk/state/privacy-hmac.key");
+}
+
 TEST(ConfigLoader, HashIsAnotherSpellingOfHmacAndRendersAsHmac) {
   const auto r =
       dijk::load_config_text("[reporting.privacy]\nurl = \"hash\"\nfilename = \"hmac\"\n", "dijk.toml");

@@ -8,7 +8,6 @@
 #include <set>
 #include <sstream>
 
-#include "config/schema/eal_args.h"
 #include "config/schema/loader.h"
 
 namespace {
@@ -63,20 +62,6 @@ TEST(ConfigDiff, LiveApplicableKeepsEveryRestartKeyAndNothingElse) {
   EXPECT_TRUE(dijk::restart_required(running, live).empty());
   EXPECT_EQ(dijk::changed_keys(running, live),
             (std::vector<std::string>{"dataplane.http_ports", "hashing.pdq"}));
-}
-
-TEST(EalArguments, FromTheDataplaneSection) {
-  dijk::Config c;
-  EXPECT_EQ(dijk::eal_arguments(c),
-            (std::vector<std::string>{"dijkd", "-l", "0,1", "-m", "1024", "--no-pci"}));
-  c.dataplane.lcores = {3, 2};
-  c.dataplane.eal.hugepages = false;
-  c.dataplane.eal.memory_mb = 256;
-  c.dataplane.eal.extra_args = {"--log-level", "8"};
-  c.dataplane.ports = {{"a", "0000:03:00.0"}, {"b", "net_pcap0,iface=eth1"}};
-  EXPECT_EQ(dijk::eal_arguments(c),
-            (std::vector<std::string>{"dijkd", "-l", "0,2,3", "-m", "256", "--no-huge", "-a", "0000:03:00.0",
-                                      "--vdev", "net_pcap0,iface=eth1", "--log-level", "8"}));
 }
 
 TEST(ConfigEdit, ReplacesOnlyTheValueKeepingComments) {

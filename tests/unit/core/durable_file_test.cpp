@@ -99,5 +99,49 @@ TEST_F(DurableFileTest, AMissingDirectoryThrowsNamingIt) {
   }
 }
 
+TEST_F(DurableFileTest, ExistingModeOrKeepsTheFilesBitsOrGivesTheFallback) {
+  const auto target = dir_ / "config.toml";
+  EXPECT_EQ(existing_mode_or(target, 0644), 0644u);
+  std::ofstream(target) << "x";
+  ::chmod(target.c_str(), 0640);
+  EXPECT_EQ(existing_mode_or(target, 0644), 0640u);
+}
+
+TEST_F(DurableFileTest, RenameDurablyReplacesTheTargetAndFailsNamingBoth) {
+  std::ofstream(dir_ / "next.set") << "new";
+  std::ofstream(dir_ / "current.set") << "old";
+  rename_durably(dir_ / "next.set", dir_ / "current.set");
+  EXPECT_EQ(read(dir_ / "current.set"), "new");
+  EXPECT_EQ(names(), std::vector<std::string>{"current.set"});
+  try {
+    rename_durably(dir_ / "next.set", dir_ / "current.set");
+    FAIL() << "expected a system_error";
+  } catch (const std::system_error& e) {
+    EXPECT_EQ(e.code().value(), ENOENT);
+    EXPECT_NE(std::string(e.what()).find("next.set"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(read(dir_ / "current.set"), "new");
+}
+
+TEST_F(DurableFileTest, LinkDurablyReplacesTheNameWithALinkAndKeepsTheOriginal) {
+  std::ofstream(dir_ / "current.set") << "serving";
+  std::ofstream(dir_ / "previous.set") << "older";
+  std::ofstream(dir_ / "previous.set.tmp") << "litter of a crash";
+  link_durably(dir_ / "current.set", dir_ / "previous.set");
+  EXPECT_EQ(read(dir_ / "previous.set"), "serving");
+  EXPECT_TRUE(fs::equivalent(dir_ / "current.set", dir_ / "previous.set")) << "one file, two names";
+  EXPECT_EQ(names(), (std::vector<std::string>{"current.set", "previous.set"}));
+}
+
+TEST_F(DurableFileTest, ExchangeDurablySwapsTwoNames) {
+  std::ofstream(dir_ / "current.set") << "bad";
+  std::ofstream(dir_ / "previous.set") << "good";
+  exchange_durably(dir_ / "previous.set", dir_ / "current.set");
+  EXPECT_EQ(read(dir_ / "current.set"), "good");
+  EXPECT_EQ(read(dir_ / "previous.set"), "bad");
+  EXPECT_THROW(exchange_durably(dir_ / "missing", dir_ / "current.set"), std::system_error);
+  EXPECT_EQ(read(dir_ / "current.set"), "good");
+}
+
 }  // namespace
 }  // namespace dijk

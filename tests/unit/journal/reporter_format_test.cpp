@@ -27,10 +27,12 @@ TEST(ReporterPrivacy, HmacMatchesRfc4231) {
 }
 
 TEST(ReporterFormat, AJournalOtherThanWireIsNamedInTheKeyAndTheHit) {
-  const auto wire = hit_to_json(entry(journal::testing::wire_hit(5), 777), PrivacyPolicy{}, nullptr, "wire");
+  const auto wire = hit_to_json(entry(journal::testing::wire_hit(5), 777), PrivacyPolicy::send_everything(),
+                                nullptr, "wire");
   EXPECT_EQ(wire["key"], "appliance-1:777");
   EXPECT_FALSE(wire.contains("journal"));
-  const auto api = hit_to_json(entry(journal::testing::wire_hit(5), 777), PrivacyPolicy{}, nullptr, "api");
+  const auto api = hit_to_json(entry(journal::testing::wire_hit(5), 777), PrivacyPolicy::send_everything(),
+                               nullptr, "api");
   EXPECT_EQ(api["key"], "appliance-1:api:777");
   EXPECT_EQ(api["journal"], "api");
   EXPECT_EQ(api["position"], 777);
@@ -39,8 +41,28 @@ TEST(ReporterFormat, AJournalOtherThanWireIsNamedInTheKeyAndTheHit) {
   EXPECT_EQ(hit_id("", 777), "777");
 }
 
+TEST(ReporterFormat, TheDefaultPolicySendsTheClientAddressOnlyAsAnHmac) {
+  // The one default, shared by dijk.toml and the report verb (docs/journal.md, config/dijk.example.toml).
+  const PrivacyPolicy p;
+  EXPECT_EQ(p.client_ip, FieldPolicy::hmac);
+  EXPECT_EQ(p.url, FieldPolicy::send);
+  EXPECT_EQ(p.filename, FieldPolicy::send);
+  EXPECT_EQ(p.hmac_key, "/var/lib/dijk/state/privacy-hmac.key");
+  EXPECT_TRUE(p.any_hmac());
+  EXPECT_FALSE(PrivacyPolicy::send_everything().any_hmac());
+  EXPECT_THROW(hit_to_json(entry(journal::testing::wire_hit(5), 1), p, nullptr), std::logic_error)
+      << "hashing needs the key";
+  const HmacKey key = test_key();
+  const auto j = hit_to_json(entry(journal::testing::wire_hit(5), 1), p, &key);
+  EXPECT_FALSE(j.contains("client_ip"));
+  EXPECT_FALSE(j.contains("client_port"));
+  EXPECT_EQ(j["client_ip_hmac"].get<std::string>().size(), 64u);
+  EXPECT_EQ(j["url"], "http://uploads.example/upload?id=5");
+}
+
 TEST(ReporterFormat, SendPolicyCarriesEveryField) {
-  const auto j = hit_to_json(entry(journal::testing::wire_hit(5), 777), PrivacyPolicy{}, nullptr);
+  const auto j =
+      hit_to_json(entry(journal::testing::wire_hit(5), 777), PrivacyPolicy::send_everything(), nullptr);
   EXPECT_EQ(j["key"], "appliance-1:777");
   EXPECT_EQ(j["position"], 777);
   EXPECT_EQ(j["client_ip"], "192.0.2.7");

@@ -72,8 +72,13 @@ TEST(EalOptions, LcoreMapForMoreLcoresThanCpus) {
 
 TEST(EalOptions, VdevStrings) {
   EXPECT_EQ(pcap_rx_vdev(2, "/a.pcap", true), "net_pcap2,rx_pcap=/a.pcap,infinite_rx=1");
-  EXPECT_EQ(af_packet_vdev(0, "eth1", 2), "net_af_packet0,iface=eth1,qpairs=2");
-  EXPECT_EQ(tap_vdev(1, "dijk0"), "net_tap1,iface=dijk0");
+}
+
+TEST(EalOptions, PciAddressesAreToldFromVdevStrings) {
+  EXPECT_TRUE(is_pci_address("0000:03:00.0"));
+  EXPECT_TRUE(is_pci_address("3b:00.1"));
+  EXPECT_FALSE(is_pci_address("net_pcap0,iface=eth1"));
+  EXPECT_FALSE(is_pci_address("0000:03:00.8"));
 }
 
 }  // namespace
