@@ -39,10 +39,4 @@ Verdict VerdictPolicy::action_for(std::string_view list, std::string_view catego
   return default_;
 }
 
-Verdict VerdictPolicy::verdict_for(std::span<const HitEvent> hits) const {
-  Verdict v = Verdict::allow;
-  for (const HitEvent& h : hits) v = std::max(v, action_for(h.list, h.category));
-  return v;
-}
-
 }  // namespace dijk

@@ -2,9 +2,9 @@
 // What a checked upload's hits mean for the platform that asked: allow it, publish it but report the hit,
 // or refuse it. The action is chosen per list (a rule naming the list) or per category, else a default;
 // an upload's verdict is the strictest action among its hits, and `allow` when there are none.
+#include <algorithm>
 #include <cstdint>
 #include <optional>
-#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -34,7 +34,14 @@ class VerdictPolicy {
 
   // A rule for the list wins over one for the category, which wins over the default.
   Verdict action_for(std::string_view list, std::string_view category) const;
-  Verdict verdict_for(std::span<const HitEvent> hits) const;
+  // The strictest action among hits or matches: anything with a list and a category (HitEvent, the check
+  // API's Match), so every ingress decides the same way.
+  template <typename Hits>
+  Verdict verdict_for(const Hits& hits) const {
+    Verdict v = Verdict::allow;
+    for (const auto& h : hits) v = std::max(v, action_for(h.list, h.category));
+    return v;
+  }
 
  private:
   Verdict default_ = Verdict::block;

@@ -23,18 +23,11 @@ json match_json(const Match& m) {
               {"distance", m.distance}};
 }
 
-// The strictest action among the matches (each as its list's policy says).
-Verdict verdict_of(const VerdictPolicy& policy, const std::vector<Match>& matches) {
-  Verdict v = Verdict::allow;
-  for (const Match& m : matches) v = std::max(v, policy.action_for(m.list, m.category));
-  return v;
-}
-
 json lookup_json(const VerdictPolicy& policy, const LookupReport& r) {
   json matches = json::array();
   for (const Match& m : r.matches) matches.push_back(match_json(m));
   json j{{"matches", std::move(matches)},
-         {"verdict", verdict_name(verdict_of(policy, r.matches))},
+         {"verdict", verdict_name(policy.verdict_for(r.matches))},
          {"set_version", r.set_version}};
   if (r.allow_listed) j["allow_listed"] = true;
   return j;
@@ -61,7 +54,7 @@ Decision CheckService::decide(std::span<const std::uint8_t> file, const Caller& 
   Decision d;
   d.report = engine_.check_file(file, where);
   FileReport& r = d.report;
-  d.verdict = verdict_of(policy_, r.matches);
+  d.verdict = policy_.verdict_for(r.matches);
   // Hits on lists whose action is "allow" are not journalled: the platform said they mean nothing.
   std::vector<HitEvent> hits;
   for (std::size_t i = 0; i < r.matches.size(); ++i) {
@@ -164,7 +157,7 @@ Answer CheckService::hashes(std::string_view body) const {
     }
     if (r.allow_listed) out += ",\"allow_listed\":true";
     out += ",\"verdict\":\"";
-    out += verdict_name(verdict_of(policy_, r.matches));
+    out += verdict_name(policy_.verdict_for(r.matches));
     out += "\"}";
   }
   out += "],\"count\":" + std::to_string(req.hashes.size()) + ",\"matched\":" + std::to_string(matched) +

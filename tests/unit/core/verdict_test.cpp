@@ -24,7 +24,7 @@ TEST(Verdict, NamesRoundTripAndUnknownIsRefused) {
 
 TEST(Verdict, NoHitsIsAllowWhateverTheDefault) {
   const VerdictPolicy policy(Verdict::block, {}, {});
-  EXPECT_EQ(policy.verdict_for({}), Verdict::allow);
+  EXPECT_EQ(policy.verdict_for(std::vector<HitEvent>{}), Verdict::allow);
 }
 
 TEST(Verdict, ListRuleBeatsCategoryRuleBeatsDefault) {
