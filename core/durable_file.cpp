@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <string>
 #include <system_error>
 
 namespace dijk {
@@ -124,6 +125,38 @@ void exchange_durably(const std::filesystem::path& a, const std::filesystem::pat
   if (::renameat2(AT_FDCWD, a.c_str(), AT_FDCWD, b.c_str(), RENAME_EXCHANGE) != 0)
     throw_errno("exchange " + a.string() + " and " + b.string());
   fsync_directories_of(a, b);
+}
+
+void append_line_durably(const std::filesystem::path& path, std::string_view line, unsigned mode) {
+  const int fd = ::open(path.c_str(), O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, mode);
+  if (fd < 0) throw std::system_error(errno, std::generic_category(), "open " + path.string());
+  const off_t end = ::lseek(fd, 0, SEEK_END);
+  char last = '\n';
+  std::string text;
+  if (end > 0 && ::pread(fd, &last, 1, end - 1) == 1 && last != '\n') text.push_back('\n');
+  text.append(line);
+  if (text.empty() || text.back() != '\n') text.push_back('\n');
+  std::size_t done = 0;
+  while (done < text.size()) {
+    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      const int e = n < 0 ? errno : EIO;
+      ::close(fd);
+      throw std::system_error(e, std::generic_category(), "append to " + path.string());
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  if (::fsync(fd) != 0) {
+    const int e = errno;
+    ::close(fd);
+    throw std::system_error(e, std::generic_category(), "fsync " + path.string());
+  }
+  ::close(fd);
+  if (end == 0) {  // a new file: its name must survive a crash too
+    const auto dir = path.parent_path();
+    fsync_directory(dir.empty() ? std::filesystem::path(".") : dir);
+  }
 }
 
 }  // namespace dijk

@@ -40,6 +40,11 @@ void write_file_durably(const std::filesystem::path& path, std::span<const std::
                         unsigned mode);
 void write_file_durably(const std::filesystem::path& path, std::string_view text, unsigned mode);
 
+// Appends one line (a '\n' is added if `line` lacks one) to a log file, created with `mode` if missing,
+// and returns once it is on disk (fsync; the directory too when the file is new). A line torn by an
+// earlier crash is ended first, so the new one starts on its own line.
+void append_line_durably(const std::filesystem::path& path, std::string_view line, unsigned mode);
+
 // The permission bits of `path`, or `fallback` if it does not exist: a replacement keeps its file's mode.
 unsigned existing_mode_or(const std::filesystem::path& path, unsigned fallback);
 

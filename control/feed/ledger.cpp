@@ -244,32 +244,7 @@ ParsedLedger Ledger::read() const {
 }
 
 void Ledger::append(const LedgerRecord& record) const {
-  std::string line = render_ledger_record(record);
-  const int fd = ::open(path_.c_str(), O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0) throw std::system_error(errno, std::generic_category(), path_);
-  // Close a torn line a crash may have left, so the new record starts on its own line.
-  const off_t end = ::lseek(fd, 0, SEEK_END);
-  char last = '\n';
-  if (end > 0 && ::pread(fd, &last, 1, end - 1) == 1 && last != '\n') line.insert(line.begin(), '\n');
-  std::size_t done = 0;
-  while (done < line.size()) {
-    const ssize_t n = ::write(fd, line.data() + done, line.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      const int e = errno;
-      ::close(fd);
-      throw std::system_error(e, std::generic_category(), path_ + ": cannot append");
-    }
-    done += static_cast<std::size_t>(n);
-  }
-  const bool synced = ::fsync(fd) == 0;
-  const int e = errno;
-  ::close(fd);
-  if (!synced) throw std::system_error(e, std::generic_category(), path_ + ": fsync");
-  if (end == 0) {  // a new file: its name must survive a crash too
-    const auto dir = std::filesystem::path(path_).parent_path();
-    fsync_directory(dir.empty() ? std::filesystem::path(".") : dir);
-  }
+  append_line_durably(path_, render_ledger_record(record), 0644);
 }
 
 }  // namespace dijk::feed

@@ -22,26 +22,6 @@ std::string dump(const nlohmann::json& j) {
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-void write_all_and_sync(int fd, const std::string& text, const std::filesystem::path& what) {
-  std::size_t done = 0;
-  while (done < text.size()) {
-    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      const int err = n < 0 ? errno : EIO;
-      ::close(fd);
-      throw std::system_error(err, std::generic_category(), "write " + what.string());
-    }
-    done += static_cast<std::size_t>(n);
-  }
-  if (::fsync(fd) != 0) {
-    const int err = errno;
-    ::close(fd);
-    throw std::system_error(err, std::generic_category(), "fsync " + what.string());
-  }
-  ::close(fd);
-}
-
 std::optional<std::uint64_t> id_of(const std::filesystem::path& file) {
   const std::string name = file.filename().string();
   if (name.size() <= kSuffix.size() || !name.ends_with(kSuffix)) return std::nullopt;
@@ -133,9 +113,7 @@ void QuarantineStore::remove(const QuarantinedHit& hit, const std::string& what,
   line["at_unix"] = now_unix;
   if (!why.empty()) line["why"] = why;
   const auto log = audit_log();
-  const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-  if (fd < 0) throw std::system_error(errno, std::generic_category(), "open " + log.string());
-  write_all_and_sync(fd, dump(line) + "\n", log);
+  append_line_durably(log, dump(line), 0600);
   if (::unlink(file_of(hit.id).c_str()) != 0 && errno != ENOENT) {
     throw std::system_error(errno, std::generic_category(), "remove " + file_of(hit.id).string());
   }

@@ -143,5 +143,28 @@ TEST_F(DurableFileTest, ExchangeDurablySwapsTwoNames) {
   EXPECT_EQ(read(dir_ / "current.set"), "good");
 }
 
+TEST_F(DurableFileTest, AppendedLinesEndTornOnesAndKeepTheMode) {
+  const fs::path log = dir_ / "audit.log";
+  append_line_durably(log, "one", 0600);
+  append_line_durably(log, "two\n", 0600);
+  EXPECT_EQ(read(log), "one\ntwo\n");
+  EXPECT_EQ(fs::status(log).permissions() & fs::perms::all, fs::perms::owner_read | fs::perms::owner_write);
+  {
+    std::ofstream torn(log, std::ios::app);  // a crash mid-line
+    torn << "thr";
+  }
+  append_line_durably(log, "four", 0600);
+  EXPECT_EQ(read(log), "one\ntwo\nthr\nfour\n");
+}
+
+TEST_F(DurableFileTest, AppendToAnUnwritablePathThrowsNamingIt) {
+  try {
+    append_line_durably(dir_ / "missing" / "x.log", "line", 0600);
+    FAIL() << "no error";
+  } catch (const std::system_error& e) {
+    EXPECT_NE(std::string(e.what()).find("missing/x.log"), std::string::npos) << e.what();
+  }
+}
+
 }  // namespace
 }  // namespace dijk
