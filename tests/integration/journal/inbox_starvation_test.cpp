@@ -86,9 +86,19 @@ class TlsClient {
   bool connected() const { return ok_; }
   int fd() const { return fd_; }
   bool send(std::string_view bytes) {
-    return ok_ &&
-           SSL_write(ssl_, bytes.data(), static_cast<int>(bytes.size())) == static_cast<int>(bytes.size());
+    if (!ok_) {
+      why_ = "the TLS handshake failed";
+      return false;
+    }
+    const int n = SSL_write(ssl_, bytes.data(), static_cast<int>(bytes.size()));
+    if (n == static_cast<int>(bytes.size())) return true;
+    why_ = "SSL_write gave " + std::to_string(n) + ", SSL error " + std::to_string(SSL_get_error(ssl_, n)) +
+           ", errno " + std::to_string(errno);
+    ERR_clear_error();
+    return false;
   }
+  // Why the last send failed: this test has failed rarely under load, and the reason is what is wanted.
+  const std::string& why() const { return why_; }
   // What the server has sent so far, without waiting.
   std::string answered_so_far() {
     std::string out;
@@ -115,6 +125,7 @@ class TlsClient {
   int fd_ = -1;
   SSL* ssl_ = nullptr;
   bool ok_ = false;
+  std::string why_;
 };
 
 SSL_CTX* client_context(const testing::TestPki& pki, const std::filesystem::path& cert,
@@ -400,8 +411,10 @@ TEST_F(InboxStarvation, BodiesBeyondTheMemoryBudgetAreRefusedAndTheBudgetComesBa
     // Two large bodies under way (they send the head and a byte, and stall) take the whole budget.
     TlsClient first(ctx, inbox.port());
     TlsClient second(ctx, inbox.port());
-    ASSERT_TRUE(first.send(head(2 * kMiB)));
-    ASSERT_TRUE(second.send(head(2 * kMiB)));
+    ASSERT_TRUE(first.send(head(2 * kMiB))) << first.why();
+    ASSERT_TRUE(second.send(head(2 * kMiB)))
+        << second.why() << "; " << inbox.server().stats().tls_failures.load() << " TLS failures, "
+        << inbox.server().stats().refused_appliance.load() << " refused for the appliance";
     for (int i = 0; i < 500 && inbox.server().body_bytes_in_use() < 4 * kMiB; ++i)
       std::this_thread::sleep_for(milliseconds(10));
     ASSERT_EQ(inbox.server().body_bytes_in_use(), 4 * kMiB);
