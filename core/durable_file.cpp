@@ -21,6 +21,16 @@ std::filesystem::path directory_of(const std::filesystem::path& path) {
   throw std::system_error(errno, std::generic_category(), what);
 }
 
+// Writes all of `bytes` to `fd`, retrying short and interrupted writes; throws naming `what` on failure.
+void write_all(int fd, std::span<const std::uint8_t> bytes, const std::string& what) {
+  for (std::size_t done = 0; done < bytes.size();) {
+    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw_errno("write " + what);
+    done += static_cast<std::size_t>(n);
+  }
+}
+
 // After a rename between two names: both directories, once each.
 void fsync_directories_of(const std::filesystem::path& a, const std::filesystem::path& b) {
   const auto dir_a = directory_of(a);
@@ -49,12 +59,7 @@ void DurableFile::fail(const std::string& step) {
 }
 
 void DurableFile::write(std::span<const std::uint8_t> bytes) {
-  for (std::size_t done = 0; done < bytes.size();) {
-    const ssize_t n = ::write(fd_, bytes.data() + done, bytes.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) fail("write");
-    done += static_cast<std::size_t>(n);
-  }
+  write_all(fd_, bytes, tmp_);
 }
 
 void DurableFile::write(std::string_view text) {
@@ -129,34 +134,20 @@ void exchange_durably(const std::filesystem::path& a, const std::filesystem::pat
 
 void append_line_durably(const std::filesystem::path& path, std::string_view line, unsigned mode) {
   const int fd = ::open(path.c_str(), O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, mode);
-  if (fd < 0) throw std::system_error(errno, std::generic_category(), "open " + path.string());
+  if (fd < 0) throw_errno("open " + path.string());
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
   const off_t end = ::lseek(fd, 0, SEEK_END);
   char last = '\n';
   std::string text;
   if (end > 0 && ::pread(fd, &last, 1, end - 1) == 1 && last != '\n') text.push_back('\n');
   text.append(line);
   if (text.empty() || text.back() != '\n') text.push_back('\n');
-  std::size_t done = 0;
-  while (done < text.size()) {
-    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      const int e = n < 0 ? errno : EIO;
-      ::close(fd);
-      throw std::system_error(e, std::generic_category(), "append to " + path.string());
-    }
-    done += static_cast<std::size_t>(n);
-  }
-  if (::fsync(fd) != 0) {
-    const int e = errno;
-    ::close(fd);
-    throw std::system_error(e, std::generic_category(), "fsync " + path.string());
-  }
-  ::close(fd);
-  if (end == 0) {  // a new file: its name must survive a crash too
-    const auto dir = path.parent_path();
-    fsync_directory(dir.empty() ? std::filesystem::path(".") : dir);
-  }
+  write_all(fd, {reinterpret_cast<const std::uint8_t*>(text.data()), text.size()}, path.string());
+  if (::fsync(fd) != 0) throw_errno("fsync " + path.string());
+  if (end == 0) fsync_directory(directory_of(path));  // a new file: its name must survive a crash too
 }
 
 }  // namespace dijk
