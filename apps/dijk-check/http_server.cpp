@@ -323,6 +323,11 @@ std::string endpoint_of(const std::string& method, const std::string& url) {
   return "other";
 }
 
+// The endpoints that take a body: they hash or look up, so they are answered on a check worker.
+bool has_body(const std::string& endpoint) {
+  return endpoint == "check" || endpoint == "hashes" || endpoint == "pdq";
+}
+
 bool method_allowed(const std::string& endpoint, const std::string& method) {
   if (endpoint == "health" || endpoint == "hash") return method == "GET";
   if (endpoint == "other") return true;
@@ -401,7 +406,7 @@ int HttpServer::on_access(Listener& l, MHD_Connection* c, const char* url, const
     if (!method_allowed(r->endpoint, r->method)) {
       return refuse(405, "method_not_allowed", "method not allowed on " + r->url, "method");
     }
-    if (r->endpoint == "check" || r->endpoint == "hashes" || r->endpoint == "pdq") {
+    if (has_body(r->endpoint)) {
       const std::uint64_t cap = r->endpoint == "check" ? options_.max_body_bytes : kMaxJsonBodyBytes;
       const std::string length = header(c, "Content-Length");
       if (!length.empty()) {
@@ -448,18 +453,15 @@ int HttpServer::on_access(Listener& l, MHD_Connection* c, const char* url, const
     return MHD_YES;
   }
   if (r->decided) return answer(c, *r, *r->decided);  // resumed: a check worker has decided
-  if (r->endpoint == "check" || r->endpoint == "hashes" || r->endpoint == "pdq") {
+  if (has_body(r->endpoint)) {
     // Park the connection while a worker hashes or looks up; resuming it calls us again, here, with the
     // answer in r->decided. MHD_resume_connection is safe from any thread and wakes the polling thread.
     MHD_suspend_connection(c);
-    const bool posted = workers_->post([this, c, r] {
+    auto job = [this, c, r] {
       r->decided = decide(*r);
       MHD_resume_connection(c);
-    });
-    if (!posted) {
-      r->decided = decide(*r);
-      MHD_resume_connection(c);
-    }
+    };
+    if (!workers_->post(job)) job();  // stopping: answered here
     return MHD_YES;
   }
   return answer(c, *r, decide(*r));

@@ -184,15 +184,12 @@ int HttpUploadParser::on_request_headers(htp_tx_t* tx) {
     request_.kind = BodyKind::raw;
     request_.filename = filename_from_uri(request_.uri);
   }
-  switch (body_encoding(header(tx, "content-encoding"))) {
+  switch (const BodyEncoding encoding = body_encoding(header(tx, "content-encoding"))) {
     case BodyEncoding::identity:
       break;
     case BodyEncoding::gzip:
-      request_.inflater = std::make_unique<BodyInflater>(BodyEncoding::gzip, InflateLimits{});
-      ++counters_.http_bodies_inflated;
-      break;
     case BodyEncoding::deflate:
-      request_.inflater = std::make_unique<BodyInflater>(BodyEncoding::deflate, InflateLimits{});
+      request_.inflater = std::make_unique<BodyInflater>(encoding, InflateLimits{});
       ++counters_.http_bodies_inflated;
       break;
     case BodyEncoding::unsupported:
