@@ -8,20 +8,6 @@
 namespace dijk::test {
 namespace {
 
-constexpr std::uint64_t kEnd = 1'800'000'000'000'000'000ull;
-
-struct Harness {
-  explicit Harness(StreamPipelineConfig config = {}) : pipeline(config, sink) {}
-  void run(const std::vector<OwnedSegment>& segments, bool flush = true) {
-    feed(pipeline, segments);
-    if (flush) pipeline.flush(kEnd);
-  }
-  std::set<HitKey> hits() const { return keys_of(sink.hits); }
-  const StreamCounters& c() const { return pipeline.counters(); }
-  RecordingSink sink;
-  StreamPipeline pipeline;
-};
-
 // A TLS ClientHello's first bytes followed by `size` bytes of noise: what port 443 (or any port) carries.
 std::vector<std::uint8_t> tls_bytes(std::size_t size, std::uint64_t seed) {
   std::vector<std::uint8_t> b = synthetic_file(size, seed);

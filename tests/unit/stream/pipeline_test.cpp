@@ -10,21 +10,6 @@
 namespace dijk::test {
 namespace {
 
-constexpr std::uint64_t kEnd = 1'800'000'000'000'000'000ull;
-
-struct Harness {
-  explicit Harness(StreamPipelineConfig config = {}, match::ImageQueue* images = nullptr)
-      : pipeline(config, sink, images) {}
-  void run(const std::vector<OwnedSegment>& segments, bool flush = true) {
-    feed(pipeline, segments);
-    if (flush) pipeline.flush(kEnd);
-  }
-  std::set<HitKey> hits() const { return keys_of(sink.hits); }
-  const StreamCounters& c() const { return pipeline.counters(); }
-  RecordingSink sink;
-  StreamPipeline pipeline;
-};
-
 TEST(StreamPipeline, MultipartWithOneFileAndTextFields) {
   TempSet sets;
   const auto file = synthetic_file(50'000, 1);

@@ -89,4 +89,21 @@ inline void feed(StreamPipeline& p, const std::vector<OwnedSegment>& segments) {
   for (const auto& s : segments) p.process(s.view());
 }
 
+// A time past every flow's idle timeout: flushing at it ends every flow still open.
+inline constexpr std::uint64_t kEnd = 1'800'000'000'000'000'000ull;
+
+// One stream pipeline, the hits it reports, and its counters.
+struct Harness {
+  explicit Harness(StreamPipelineConfig config = {}, match::ImageQueue* images = nullptr)
+      : pipeline(config, sink, images) {}
+  void run(const std::vector<OwnedSegment>& segments, bool flush = true) {
+    feed(pipeline, segments);
+    if (flush) pipeline.flush(kEnd);
+  }
+  std::set<HitKey> hits() const { return keys_of(sink.hits); }
+  const StreamCounters& c() const { return pipeline.counters(); }
+  RecordingSink sink;
+  StreamPipeline pipeline;
+};
+
 }  // namespace dijk::test
