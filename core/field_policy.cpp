@@ -3,20 +3,15 @@
 namespace dijk {
 
 std::optional<FieldPolicy> parse_field_policy(std::string_view text) {
-  if (text == "send") return FieldPolicy::send;
-  if (text == "omit") return FieldPolicy::omit;
-  if (text == "hmac" || text == "hash") return FieldPolicy::hmac;
+  for (const auto& [name, policy] : kFieldPolicySpellings) {
+    if (name == text) return policy;
+  }
   return std::nullopt;
 }
 
 std::string_view field_policy_name(FieldPolicy p) {
-  switch (p) {
-    case FieldPolicy::send:
-      return "send";
-    case FieldPolicy::omit:
-      return "omit";
-    case FieldPolicy::hmac:
-      return "hmac";
+  for (const auto& [name, policy] : kFieldPolicySpellings) {
+    if (policy == p) return name;  // the first spelling of each policy is its canonical one
   }
   return "send";
 }

@@ -3,13 +3,24 @@
 // URL, its file name): send the value, omit it, or send HMAC-SHA256(local key, value) so the hotline can
 // correlate without learning the value. One enum, and one policy over the three fields, for the config
 // schema and the reporter alike.
+#include <array>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace dijk {
 
 enum class FieldPolicy { send, omit, hmac };
+
+// Every accepted spelling, canonical ones first: the parser below and the config schema both read by it.
+// "hash" is the report verb's older spelling of "hmac".
+inline constexpr std::array<std::pair<std::string_view, FieldPolicy>, 4> kFieldPolicySpellings = {{
+    {"send", FieldPolicy::send},
+    {"omit", FieldPolicy::omit},
+    {"hmac", FieldPolicy::hmac},
+    {"hash", FieldPolicy::hmac},
+}};
 
 // "send", "omit", "hmac"; "hash" is accepted as an older spelling of "hmac" (the report verb's).
 std::optional<FieldPolicy> parse_field_policy(std::string_view text);

@@ -5,20 +5,15 @@
 namespace dijk {
 
 const char* verdict_name(Verdict v) {
-  switch (v) {
-    case Verdict::allow:
-      return "allow";
-    case Verdict::report:
-      return "report";
-    case Verdict::block:
-      return "block";
+  for (const auto& [name, verdict] : kVerdictNames) {
+    if (verdict == v) return name.data();  // the names are literals: NUL-terminated
   }
   return "block";
 }
 
 std::optional<Verdict> verdict_from_name(std::string_view name) {
-  for (const Verdict v : {Verdict::allow, Verdict::report, Verdict::block}) {
-    if (name == verdict_name(v)) return v;
+  for (const auto& [text, verdict] : kVerdictNames) {
+    if (text == name) return verdict;
   }
   return std::nullopt;
 }

@@ -3,10 +3,12 @@
 // or refuse it. The action is chosen per list (a rule naming the list) or per category, else a default;
 // an upload's verdict is the strictest action among its hits, and `allow` when there are none.
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/hit_event.h"
@@ -15,6 +17,13 @@ namespace dijk {
 
 // Ordered by strictness: a larger value wins when hits disagree.
 enum class Verdict : std::uint8_t { allow = 0, report = 1, block = 2 };
+
+// The spellings the config and every API use.
+inline constexpr std::array<std::pair<std::string_view, Verdict>, 3> kVerdictNames = {{
+    {"allow", Verdict::allow},
+    {"report", Verdict::report},
+    {"block", Verdict::block},
+}};
 
 const char* verdict_name(Verdict v);
 std::optional<Verdict> verdict_from_name(std::string_view name);

@@ -16,6 +16,8 @@
 
 #include "config/schema/journals.h"
 #include "config/schema/tls_material.h"
+#include "core/field_policy.h"
+#include "core/verdict.h"
 
 namespace dijk {
 
@@ -171,6 +173,13 @@ class SchemaReader {
   template <typename Enum>
   void enumeration(const toml::table& t, std::string_view prefix, std::string_view key, Enum& out,
                    std::initializer_list<std::pair<std::string_view, Enum>> choices) {
+    enumeration_of(t, prefix, key, out, choices);
+  }
+
+  // `choices`: any range of (spelling, value) pairs, e.g. a vocabulary table from core/.
+  template <typename Enum, typename Choices>
+  void enumeration_of(const toml::table& t, std::string_view prefix, std::string_view key, Enum& out,
+                      const Choices& choices) {
     const toml::node* n = t.get(key);
     if (n == nullptr) return;
     const auto* s = n->as_string();
@@ -491,15 +500,9 @@ void read_reporting(SchemaReader& r, const toml::table& t, ReportingConfig& rep)
   if (const auto* priv = r.table(t, p, "privacy")) {
     const std::string q = "reporting.privacy";
     r.check_keys(*priv, q, {"client_ip", "url", "filename", "hmac_key"});
-    // "hash" is the report verb's spelling of "hmac"; both mean the same policy.
-    const std::initializer_list<std::pair<std::string_view, FieldPolicy>> actions = {
-        {"send", FieldPolicy::send},
-        {"omit", FieldPolicy::omit},
-        {"hmac", FieldPolicy::hmac},
-        {"hash", FieldPolicy::hmac}};
-    r.enumeration(*priv, q, "client_ip", rep.privacy.client_ip, actions);
-    r.enumeration(*priv, q, "url", rep.privacy.url, actions);
-    r.enumeration(*priv, q, "filename", rep.privacy.filename, actions);
+    r.enumeration_of(*priv, q, "client_ip", rep.privacy.client_ip, kFieldPolicySpellings);
+    r.enumeration_of(*priv, q, "url", rep.privacy.url, kFieldPolicySpellings);
+    r.enumeration_of(*priv, q, "filename", rep.privacy.filename, kFieldPolicySpellings);
     r.string(*priv, q, "hmac_key", rep.privacy.hmac_key, absolute_path_or_empty);
     if (rep.privacy.any_hmac() && rep.privacy.hmac_key.empty()) {
       r.error_at(priv->source(),
@@ -660,8 +663,7 @@ void read_policy_rules(SchemaReader& r, const toml::table& t, const std::string&
   for (auto&& [name, value] : *rules) {
     PolicyRule rule;
     rule.name = std::string(name.str());
-    r.enumeration(*rules, q, name.str(), rule.action,
-                  {{"allow", Verdict::allow}, {"report", Verdict::report}, {"block", Verdict::block}});
+    r.enumeration_of(*rules, q, name.str(), rule.action, kVerdictNames);
     read.push_back(std::move(rule));
   }
   out = std::move(read);
@@ -670,8 +672,7 @@ void read_policy_rules(SchemaReader& r, const toml::table& t, const std::string&
 void read_policy(SchemaReader& r, const toml::table& t, PolicyConfig& pc) {
   const std::string p = "policy";
   r.check_keys(t, p, {"default", "lists", "categories"});
-  r.enumeration(t, p, "default", pc.default_action,
-                {{"allow", Verdict::allow}, {"report", Verdict::report}, {"block", Verdict::block}});
+  r.enumeration_of(t, p, "default", pc.default_action, kVerdictNames);
   read_policy_rules(r, t, p, "lists", pc.lists);
   read_policy_rules(r, t, p, "categories", pc.categories);
 }
