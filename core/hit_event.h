@@ -31,6 +31,14 @@ inline constexpr bool is_hit_source(std::uint8_t v) {
 }
 enum class HitKind : std::uint8_t { exact = 1, pdq = 2 };
 
+// A stored file as stat saw it when it was read: who owns it on the box and when it was last written.
+struct FileStat {
+  std::uint32_t owner_uid = 0;
+  std::int64_t mtime_ns = 0;  // nanoseconds since the epoch
+
+  bool operator==(const FileStat&) const = default;
+};
+
 struct HitEvent {
   std::uint64_t time_ns = 0;  // wall clock, nanoseconds since the epoch
   HitSource source = HitSource::file;
@@ -39,6 +47,7 @@ struct HitEvent {
   std::string method, host, uri, filename;
   // file hits
   std::string path;
+  std::optional<FileStat> file_stat;
   // API and ICAP hits: what the caller said about the upload (headers), and what the policy made of it
   // ("block" or "report"). Client IP is as the caller gave it; the reporter applies the privacy policy.
   std::string customer, upload_id, client_ip;

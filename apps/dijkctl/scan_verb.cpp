@@ -2,11 +2,18 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
+#include <fstream>
 #include <iostream>
+#include <memory>
+#include <optional>
 #include <thread>
 
 #include "apps/dijkctl/verbs.h"
+#include "config/schema/journals.h"
+#include "config/schema/loader.h"
+#include "control/journal/journal_writer.h"
 #include "dataplane/events/hit_printer.h"
 #include "dataplane/events/json_text.h"
 #include "dataplane/filescan/scanner.h"
@@ -27,7 +34,7 @@ std::string human_bytes(double b) {
   return buf;
 }
 
-void print_summary(const ScanSummary& s, bool json, std::FILE* out) {
+void print_summary(const ScanSummary& s, bool json, std::FILE* out, bool journalled) {
   const double gbps = s.seconds > 0 ? static_cast<double>(s.bytes) / s.seconds / 1e9 : 0;
   if (json) {
     JsonObject problems;
@@ -39,7 +46,8 @@ void print_summary(const ScanSummary& s, bool json, std::FILE* out) {
     o.add("allow_listed", s.allow_listed).add("errors", s.errors()).add_raw("problems", problems.str());
     o.add("pdq_images", s.pdq_images).add("pdq_low_quality", s.pdq_low_quality);
     o.add("pdq_undecodable", s.pdq_undecodable).add("pdq_skipped_large", s.pdq_skipped_large);
-    o.add("threads", std::uint64_t{s.threads}).add("reader", s.reader);
+    o.add("threads", std::uint64_t{s.threads}).add("reader", s.reader).add("excluded", s.excluded);
+    o.add("journalled", journalled);
     std::fprintf(out, "%s\n", o.str().c_str());
     return;
   }
@@ -51,6 +59,9 @@ void print_summary(const ScanSummary& s, bool json, std::FILE* out) {
   std::fprintf(out, "Hits:            %llu in %llu files\n", static_cast<unsigned long long>(s.hits),
                static_cast<unsigned long long>(s.files_with_hits));
   std::fprintf(out, "Allow-listed:    %llu\n", static_cast<unsigned long long>(s.allow_listed));
+  if (s.excluded > 0)
+    std::fprintf(out, "Excluded:        %llu\n", static_cast<unsigned long long>(s.excluded));
+  if (journalled) std::fprintf(out, "Hits journalled for the reporter.\n");
   if (s.pdq_images + s.pdq_undecodable + s.pdq_skipped_large > 0) {
     std::fprintf(out, "PDQ images:      %llu (%llu too flat to match, %llu undecodable, %llu too large)\n",
                  static_cast<unsigned long long>(s.pdq_images),
@@ -68,14 +79,86 @@ void print_summary(const ScanSummary& s, bool json, std::FILE* out) {
   }
 }
 
+// Where a scan's hits go: printed, and with --report also journalled for dijk-control's reporter.
+// Called from every reader thread: the printer writes each hit in one stdio call, and the journal's
+// shared lane takes a mutex (hits are rare).
+class ScanHits final : public HitSink {
+ public:
+  ScanHits(PrintingHitSink& printer, journal::JournalWriter* journal)
+      : printer_(printer), journal_(journal) {}
+  void on_hit(const HitEvent& hit) override {
+    printer_.on_hit(hit);
+    if (journal_ == nullptr) return;
+    const std::uint64_t ticket = journal_->append_shared(hit);
+    std::uint64_t seen = last_ticket_.load(std::memory_order_relaxed);
+    while (ticket > seen && !last_ticket_.compare_exchange_weak(seen, ticket)) {
+    }
+  }
+  std::uint64_t last_ticket() const { return last_ticket_.load(); }
+
+ private:
+  PrintingHitSink& printer_;
+  journal::JournalWriter* journal_;
+  std::atomic<std::uint64_t> last_ticket_{0};
+};
+
+// The config, read only when a verb's options need it (no --set, or --report): a scan with --set alone
+// runs on any machine.
+Config load_scan_config(const cli::ParsedArgs& args) {
+  const std::string path = args.value("--config").value_or(kDefaultConfigPath);
+  const auto loaded = load_config_file(path);
+  if (!loaded.ok()) throw std::runtime_error(loaded.error_text());
+  return loaded.config;
+}
+
+// The [[reporting.journals]] entry --report writes to: the reporter delivers it like the wire journal.
+ReportedJournal report_journal(const Config& config, const std::string& name) {
+  for (const auto& j : journals_to_report(config)) {
+    if (j.name == name && name != kWireJournal) return j;
+  }
+  throw std::runtime_error("--report: no [[reporting.journals]] entry named \"" + name +
+                           "\" in the config; add one, e.g.\n  [[reporting.journals]]\n  name = \"" + name +
+                           "\"\n  dir = \"/var/lib/dijk/journal-" + name + "\"");
+}
+
+std::string clock_text(double seconds) {
+  const auto s = static_cast<unsigned long long>(seconds + 0.5);
+  char buf[32];
+  if (s >= 3600) {
+    std::snprintf(buf, sizeof buf, "%llu:%02llu:%02llu", s / 3600, s / 60 % 60, s % 60);
+  } else {
+    std::snprintf(buf, sizeof buf, "%llu:%02llu", s / 60, s % 60);
+  }
+  return buf;
+}
+
+// The TTY progress line: done so far and the rate; once the walk is over, the share of what it listed
+// and the time left at the current rate.
+std::string progress_line(const ScanSummary& s) {
+  const double rate = s.seconds > 0 ? static_cast<double>(s.bytes) / s.seconds : 0;
+  std::string line = std::to_string(s.files) + " files, " + human_bytes(static_cast<double>(s.bytes)) + ", " +
+                     human_bytes(rate) + "/s, " + std::to_string(s.hits) + " hits";
+  if (!s.walk_done) return line + ", listing...";
+  const std::uint64_t left = s.listed_bytes > s.bytes ? s.listed_bytes - s.bytes : 0;
+  const double share =
+      s.listed_bytes > 0 ? 100.0 * static_cast<double>(s.bytes) / static_cast<double>(s.listed_bytes) : 100.0;
+  char pct[16];
+  std::snprintf(pct, sizeof pct, "%.0f%%", share);
+  line += ", " + std::string(pct) + " of " + human_bytes(static_cast<double>(s.listed_bytes));
+  if (rate > 0) line += ", ETA " + clock_text(static_cast<double>(left) / rate);
+  return line;
+}
+
 int run_scan(const cli::ParsedArgs& args) {
-  const auto set_path = args.value("--set");
-  if (!set_path) throw cli::UsageError("--set SET is required");
-  if (args.positional().empty()) throw cli::UsageError("no paths given");
+  const bool report = args.flag("--report");
+  const auto files_from = args.value("--files-from");
+  if (args.positional().empty() && !files_from)
+    throw cli::UsageError("no paths given (PATH... or --files-from)");
   const bool json = args.flag("--json");
   ScanOptions options;
   options.force_pread = args.flag("--no-uring");
   options.follow_symlinks = !args.flag("--no-follow");
+  options.filter = scan::PathFilter(args.values("--include"), args.values("--exclude"));
   if (auto t = args.value("--threads")) options.threads = static_cast<unsigned>(std::stoul(*t));
   if (auto m = args.value("--max-size")) options.max_file_bytes = std::stoull(*m);
   if (auto f = args.value("--in-flight")) {
@@ -84,9 +167,36 @@ int run_scan(const cli::ParsedArgs& args) {
       throw cli::UsageError("--in-flight must be 1..1024");
   }
 
+  std::optional<Config> config;
+  if (!args.value("--set") || report) config = load_scan_config(args);
+  const std::string set_path = args.value("--set").value_or(config ? config->paths.set : "");
   const auto set =
-      HashSet::open(*set_path, SetVerification::full, std::max(1u, std::thread::hardware_concurrency()));
-  PrintingHitSink hits(stdout, json ? PrintingHitSink::Style::json : PrintingHitSink::Style::human);
+      HashSet::open(set_path, SetVerification::full, std::max(1u, std::thread::hardware_concurrency()));
+
+  std::ifstream list_file;
+  ScanRoots roots{args.positional(), nullptr};
+  if (files_from) {
+    if (*files_from == "-") {
+      roots.list = &std::cin;
+    } else {
+      list_file.open(*files_from);
+      if (!list_file) throw std::runtime_error("--files-from: cannot read " + *files_from);
+      roots.list = &list_file;
+    }
+  }
+
+  std::unique_ptr<journal::JournalWriter> journal;
+  if (report) {
+    const ReportedJournal target = report_journal(*config, args.value("--journal").value_or("scan"));
+    journal::JournalOptions jopts;
+    jopts.dir = target.dir;
+    jopts.appliance_id = config->appliance_id;
+    jopts.ack_state = target.ack_state;
+    journal = std::make_unique<journal::JournalWriter>(jopts);  // throws: unwritable, or another writer
+  }
+
+  PrintingHitSink printer(stdout, json ? PrintingHitSink::Style::json : PrintingHitSink::Style::human);
+  ScanHits hits(printer, journal.get());
   const bool tty = ::isatty(STDERR_FILENO) == 1 && !args.flag("--quiet");
   auto clear_progress = [tty] {
     if (tty) std::fprintf(stderr, "\r\033[K");
@@ -106,15 +216,21 @@ int run_scan(const cli::ParsedArgs& args) {
   });
   ProgressFn progress;
   if (tty) {
-    progress = [](const ScanSummary& s) {
-      std::fprintf(stderr, "\r\033[K%llu files, %s, %llu hits", static_cast<unsigned long long>(s.files),
-                   human_bytes(static_cast<double>(s.bytes)).c_str(),
-                   static_cast<unsigned long long>(s.hits));
-    };
+    progress = [](const ScanSummary& s) { std::fprintf(stderr, "\r\033[K%s", progress_line(s).c_str()); };
   }
-  const ScanSummary summary = scanner.run(args.positional(), progress);
+  const ScanSummary summary = scanner.run(roots, progress);
   clear_progress();
-  if (!args.flag("--quiet")) print_summary(summary, json, json ? stdout : stderr);
+
+  bool journal_failed = false;
+  if (journal) {
+    // Every hit is on disk before the verb says so: the reporter delivers what the journal holds.
+    const bool durable = hits.last_ticket() == 0 || journal->wait_durable_shared(hits.last_ticket());
+    journal->close();
+    journal_failed = !durable || journal->stats().records_lost > 0;
+    if (journal_failed) std::fprintf(stderr, "dijkctl scan: hits could not all be journalled (disk full?)\n");
+  }
+  if (!args.flag("--quiet")) print_summary(summary, json, json ? stdout : stderr, journal != nullptr);
+  if (journal_failed) return cli::kExitError;
   // Hits matter more than errors to whoever checks the status: 1 whenever something matched.
   if (summary.hits > 0) return cli::kExitFound;
   return summary.errors() > 0 ? cli::kExitError : cli::kExitOk;
@@ -126,15 +242,28 @@ cli::Verb scan_verb() {
   return {
       "scan",
       "check every file under PATHs against a set file",
-      "scan [--json] --set SET PATH...",
-      "Walks each PATH recursively (following symlinks; loops are detected), reads many files in\n"
-      "flight on every core with io_uring (pread where io_uring is unavailable), hashes each file with\n"
-      "the algorithms the set holds and reports hits, one a line (JSON with --json: path, size,\n"
-      "algorithm, hash, list, ...). Unreadable, vanished and special files and symlink loops are named on\n"
-      "stderr (with --json: {\"problem\", \"path\", \"detail\", \"error\"} lines on stdout) and counted,\n"
-      "never fatal. A summary follows (stderr; stdout with --json).\n"
-      "Exit status: 0 no hits, 1 hits (even if some files failed), 2 errors and no hits.",
-      {{"--set", true, "the set file to match against (required)", "SET"},
+      "scan [--json] [--set SET | --config FILE] [--report] PATH...",
+      "Walks each PATH recursively (following symlinks; loops are detected, a path named twice is walked\n"
+      "once), reads many files in flight on every core with io_uring (pread where io_uring is\n"
+      "unavailable), hashes each file with the algorithms the set holds and reports hits, one a line\n"
+      "(JSON with --json: path, size, owner_uid, mtime, algorithm, hash, list, ...). The set is --set, or\n"
+      "else the config's paths.set. With --report, hits are also journalled into the config's\n"
+      "[[reporting.journals]] entry named \"scan\" (or --journal NAME), which dijk-control reports to the\n"
+      "hotline. Unreadable, vanished and special files and symlink loops are named on stderr (with\n"
+      "--json: {\"problem\", \"path\", \"detail\", \"error\"} lines on stdout) and counted, never fatal.\n"
+      "On a terminal a progress line shows the rate and, once the walk is listed, the time left.\n"
+      "A summary follows (stderr; stdout with --json).\n"
+      "Exit status: 0 no hits, 1 hits (even if some files failed), 2 errors and no hits, or hits that\n"
+      "could not be journalled.",
+      {{"--set", true, "the set file to match against (default: the config's paths.set)", "SET"},
+       {"--config", true,
+        "the config file (default /etc/dijk/dijk.toml), read without --set or with --report", "FILE"},
+       {"--report", false, "journal hits too, so the reporter delivers them to the hotline", ""},
+       {"--journal", true, "the [[reporting.journals]] entry --report writes to (default scan)", "NAME"},
+       {"--files-from", true, "read more paths, one a line, from FILE (- for stdin)", "FILE"},
+       {"--include", true, "take only files matching GLOB (repeatable; a GLOB with / matches the path)",
+        "GLOB"},
+       {"--exclude", true, "skip files and directories matching GLOB (repeatable)", "GLOB"},
        {"--json", false, "hits and summary as JSON lines on stdout", ""},
        {"--threads", true, "worker threads (default: one per core)", "N"},
        {"--in-flight", true, "files in flight per thread with io_uring (default 16)", "N"},

@@ -16,8 +16,11 @@ enum FlagBits : std::uint8_t {
   // API/ICAP hits: customer, upload_id, client_ip and action follow the other strings. Records without
   // it (every record written before it existed) decode as before.
   kHasCaller = 1u << 4,
+  // Stored files: the owner's uid and the mtime follow pdq_quality. Older records decode as before.
+  kHasFileStat = 1u << 5,
 };
-constexpr std::uint8_t kKnownFlags = kHasFlow | kHasPdqDistance | kHasPdqQuality | kTruncated | kHasCaller;
+constexpr std::uint8_t kKnownFlags =
+    kHasFlow | kHasPdqDistance | kHasPdqQuality | kTruncated | kHasCaller | kHasFileStat;
 
 bool has_caller(const HitEvent& h) {
   return !h.customer.empty() || !h.upload_id.empty() || !h.client_ip.empty() || !h.action.empty();
@@ -120,6 +123,7 @@ void append_framed_record(const HitEvent& hit, std::string_view appliance_id,
   if (hit.pdq_distance) flags |= kHasPdqDistance;
   if (hit.pdq_quality) flags |= kHasPdqQuality;
   if (has_caller(hit)) flags |= kHasCaller;
+  if (hit.file_stat) flags |= kHasFileStat;
   e.u8(flags);
   if (hit.flow) {
     e.bytes(hit.flow->src.bytes);
@@ -131,6 +135,10 @@ void append_framed_record(const HitEvent& hit, std::string_view appliance_id,
   e.u64(hit.set_version);
   if (hit.pdq_distance) e.u32(*hit.pdq_distance);
   if (hit.pdq_quality) e.u32(*hit.pdq_quality);
+  if (hit.file_stat) {
+    e.u32(hit.file_stat->owner_uid);
+    e.u64(static_cast<std::uint64_t>(hit.file_stat->mtime_ns));
+  }
   bool cut = false;
   for (std::string_view s :
        {appliance_id, std::string_view(hit.method), std::string_view(hit.host), std::string_view(hit.uri),
@@ -188,6 +196,13 @@ std::optional<JournalRecord> decode_payload(std::span<const std::uint8_t> payloa
     std::uint32_t v = 0;
     if (!d.u32(v)) return std::nullopt;
     h.pdq_quality = v;
+  }
+  if (flags & kHasFileStat) {
+    FileStat st;
+    std::uint64_t mtime = 0;
+    if (!d.u32(st.owner_uid) || !d.u64(mtime)) return std::nullopt;
+    st.mtime_ns = static_cast<std::int64_t>(mtime);
+    h.file_stat = st;
   }
   for (std::string* s : {&r.appliance_id, &h.method, &h.host, &h.uri, &h.filename, &h.path, &h.file_type,
                          &h.algorithm, &h.hash, &h.list, &h.category}) {

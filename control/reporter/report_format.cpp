@@ -76,6 +76,10 @@ nlohmann::json hit_to_json(const journal::JournalEntry& entry, const PrivacyPoli
   if (!h.host.empty() || !h.uri.empty()) put_field(j, "url", "http://" + h.host + h.uri, policy.url, key);
   put_field(j, "filename", h.filename, policy.filename, key);
   put_field(j, "path", h.path, policy.filename, key);
+  if (h.file_stat) {
+    j["owner_uid"] = h.file_stat->owner_uid;
+    j["mtime_ns"] = h.file_stat->mtime_ns;
+  }
   // API and ICAP hits: the platform's own ids for the upload go as they are (they name an upload, not a
   // person); the uploader's IP follows the client_ip policy like a wire hit's.
   if (!h.customer.empty()) j["customer"] = h.customer;

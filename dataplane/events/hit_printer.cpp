@@ -29,6 +29,10 @@ std::string hit_json_line(const HitEvent& hit) {
     o.add("method", hit.method).add("host", hit.host).add("uri", hit.uri).add("filename", hit.filename);
   } else if (hit.source == HitSource::file) {
     o.add("path", hit.path);
+    if (hit.file_stat) {
+      o.add("owner_uid", std::uint64_t{hit.file_stat->owner_uid});
+      o.add("mtime", static_cast<double>(hit.file_stat->mtime_ns) / 1e9);
+    }
   } else {  // api, icap: the caller's metadata, and what the policy did
     o.add("time", static_cast<double>(hit.time_ns) / 1e9).add("source", hit_source_name(hit.source));
     o.add("customer", hit.customer).add("upload_id", hit.upload_id).add("client_ip", hit.client_ip);

@@ -19,6 +19,7 @@ void FileMatcher::complete(FileHashState& file) {
   where.source = HitSource::file;
   where.time_ns = unix_now_ns();
   where.path = file.task().path;
+  where.file_stat = file.task().stat;
   const match::CheckResult r = matcher_.hits_for(file.fingerprinter(), where, pdq_.get());
   counters_.add(counters_.files);
   counters_.add(counters_.bytes, r.fingerprint.size);

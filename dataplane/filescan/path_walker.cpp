@@ -61,6 +61,13 @@ void PathWalker::walk(const std::vector<std::string>& roots) {
   for (const auto& r : roots) visit(r, true);
 }
 
+void PathWalker::walk_list(std::istream& list) {
+  std::string line;
+  while (std::getline(list, line)) {
+    if (!line.empty()) visit(line, true);
+  }
+}
+
 void PathWalker::visit(const std::string& path, bool is_root) {
   struct stat st {};
   const int rc = options_.follow_symlinks || is_root ? ::stat(path.c_str(), &st) : ::lstat(path.c_str(), &st);
@@ -77,11 +84,16 @@ void PathWalker::visit(const std::string& path, bool is_root) {
     }
     return;
   }
+  const FileKey key{static_cast<std::uint64_t>(st.st_dev), static_cast<std::uint64_t>(st.st_ino)};
   if (S_ISDIR(st.st_mode)) {
-    const auto key =
-        std::make_pair(static_cast<std::uint64_t>(st.st_dev), static_cast<std::uint64_t>(st.st_ino));
+    if (options_.filter.excluded(path)) {
+      counters_.add(counters_.excluded);
+      return;
+    }
     if (!directories_seen_.insert(key).second) {
-      on_problem_(path, ScanProblem::symlink_loop, "directory already visited through another path");
+      // A root named again is a repeat; below a root, a directory reached twice is a link loop.
+      if (!is_root)
+        on_problem_(path, ScanProblem::symlink_loop, "directory already visited through another path");
       return;
     }
     walk_directory(path);
@@ -95,12 +107,21 @@ void PathWalker::visit(const std::string& path, bool is_root) {
                                        : "device");
     return;
   }
+  if (!options_.filter.takes_file(path)) {
+    counters_.add(counters_.excluded);
+    return;
+  }
+  if (is_root && !root_files_seen_.insert(key).second) return;  // the same file named twice
   const auto size = static_cast<std::uint64_t>(st.st_size);
   if (options_.max_file_bytes != 0 && size > options_.max_file_bytes) {
     on_problem_(path, ScanProblem::too_large, std::to_string(size) + " bytes");
     return;
   }
-  queue_.push({path, size});
+  const FileStat file_stat{static_cast<std::uint32_t>(st.st_uid),
+                           std::int64_t{st.st_mtim.tv_sec} * 1'000'000'000 + st.st_mtim.tv_nsec};
+  counters_.add(counters_.listed_files);
+  counters_.add(counters_.listed_bytes, size);
+  queue_.push({path, size, file_stat});
 }
 
 void PathWalker::walk_directory(const std::string& path) {

@@ -5,6 +5,7 @@
 #include <condition_variable>
 #include <deque>
 #include <functional>
+#include <istream>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -39,22 +40,31 @@ class FileTaskQueue {
   bool walker_waiting_ = false;
 };
 
+// A path named more than once (twice on the command line, or inside a directory named before it) is
+// walked once, and is neither an error nor a loop.
 class PathWalker {
  public:
   using ProblemFn =
       std::function<void(const std::string& path, ScanProblem problem, const std::string& detail)>;
-  PathWalker(const ScanOptions& options, FileTaskQueue& queue, ProblemFn on_problem)
-      : options_(options), queue_(queue), on_problem_(std::move(on_problem)) {}
+  // `counters`: where the walker counts what it listed and what the filter left out.
+  PathWalker(const ScanOptions& options, FileTaskQueue& queue, ScanCounters& counters, ProblemFn on_problem)
+      : options_(options), queue_(queue), counters_(counters), on_problem_(std::move(on_problem)) {}
   void walk(const std::vector<std::string>& roots);
+  // One root a line (`--files-from`), read as the walk goes: a list of 100M paths is never held whole.
+  // Empty lines are skipped.
+  void walk_list(std::istream& list);
 
  private:
+  using FileKey = std::pair<std::uint64_t, std::uint64_t>;  // device, inode
   void visit(const std::string& path, bool is_root);
   void walk_directory(const std::string& path);
 
   const ScanOptions& options_;
   FileTaskQueue& queue_;
+  ScanCounters& counters_;
   ProblemFn on_problem_;
-  std::set<std::pair<std::uint64_t, std::uint64_t>> directories_seen_;
+  std::set<FileKey> directories_seen_;
+  std::set<FileKey> root_files_seen_;
 };
 
 }  // namespace dijk

@@ -2,7 +2,11 @@
 // What flows between the walker, the readers and the matcher of a file scan.
 #include <atomic>
 #include <cstdint>
+#include <optional>
 #include <string>
+
+#include "core/hit_event.h"
+#include "dataplane/filescan/path_filter.h"
 
 namespace dijk {
 
@@ -17,6 +21,7 @@ struct ScanOptions {
   // ones get their digests checked but no PDQ, and are counted). Set by the scanner, not the user.
   std::uint64_t pdq_max_image_bytes = 64ull << 20;
   bool pdq = false;
+  scan::PathFilter filter;  // --include / --exclude
 };
 
 // Why a path was not hashed. Each has a counter; each such path is named on stderr.
@@ -46,13 +51,19 @@ struct ScanCounters {
   std::atomic<std::uint64_t> pdq_low_quality{0};    // hashed, but too flat to match (quality < 50)
   std::atomic<std::uint64_t> pdq_skipped_large{0};  // larger than pdq_max_image_bytes
   std::atomic<std::uint64_t> problems[kScanProblemCount]{};
+  // The walker's: files handed to the readers so far and their bytes (for the progress line's ETA), and
+  // paths left out by --include / --exclude.
+  std::atomic<std::uint64_t> listed_files{0};
+  std::atomic<std::uint64_t> listed_bytes{0};
+  std::atomic<std::uint64_t> excluded{0};
 
   void add(std::atomic<std::uint64_t>& c, std::uint64_t n = 1) { c.fetch_add(n, std::memory_order_relaxed); }
 };
 
 struct FileTask {
   std::string path;
-  std::uint64_t size = 0;  // from the walker's stat
+  std::uint64_t size = 0;        // from the walker's stat
+  std::optional<FileStat> stat;  // owner and mtime, from the same stat (absent for tasks made by hand)
 };
 
 }  // namespace dijk

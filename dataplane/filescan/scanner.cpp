@@ -21,6 +21,9 @@ void add_counters(ScanSummary& s, const ScanCounters& c) {
   s.pdq_skipped_large += c.pdq_skipped_large.load(std::memory_order_relaxed);
   for (std::size_t i = 0; i < kScanProblemCount; ++i)
     s.problems[i] += c.problems[i].load(std::memory_order_relaxed);
+  s.listed_files += c.listed_files.load(std::memory_order_relaxed);
+  s.listed_bytes += c.listed_bytes.load(std::memory_order_relaxed);
+  s.excluded += c.excluded.load(std::memory_order_relaxed);
 }
 
 }  // namespace
@@ -33,7 +36,7 @@ std::uint64_t ScanSummary::errors() const {
   return n;
 }
 
-ScanSummary Scanner::run(const std::vector<std::string>& paths, const ProgressFn& progress) {
+ScanSummary Scanner::run(const ScanRoots& roots, const ProgressFn& progress) {
   const auto started = std::chrono::steady_clock::now();
   const unsigned threads =
       options_.threads != 0 ? options_.threads : std::max(1u, std::thread::hardware_concurrency());
@@ -75,12 +78,14 @@ ScanSummary Scanner::run(const std::vector<std::string>& paths, const ProgressFn
   }
   std::atomic<bool> walking{true};
   std::thread walker([&] {
-    PathWalker w(options_, queue, [&](const std::string& path, ScanProblem p, const std::string& detail) {
-      ScanCounters& c = counters[threads];
-      c.add(c.problems[static_cast<std::size_t>(p)]);
-      serialized(path, p, detail);
-    });
-    w.walk(paths);
+    ScanCounters& walker_counters = counters[threads];
+    PathWalker w(options_, queue, walker_counters,
+                 [&](const std::string& path, ScanProblem p, const std::string& detail) {
+                   walker_counters.add(walker_counters.problems[static_cast<std::size_t>(p)]);
+                   serialized(path, p, detail);
+                 });
+    w.walk(roots.paths);
+    if (roots.list != nullptr) w.walk_list(*roots.list);
     queue.close();
     walking = false;
   });
@@ -89,6 +94,7 @@ ScanSummary Scanner::run(const std::vector<std::string>& paths, const ProgressFn
     while (walking || !queue.closed_and_empty()) {
       std::this_thread::sleep_for(std::chrono::milliseconds(200));
       ScanSummary so_far;
+      so_far.walk_done = !walking;  // read before the counters: listed_* are final when it says so
       for (const auto& c : counters) add_counters(so_far, c);
       so_far.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
       progress(so_far);
@@ -97,6 +103,7 @@ ScanSummary Scanner::run(const std::vector<std::string>& paths, const ProgressFn
   walker.join();
   for (auto& w : workers) w.join();
   for (const auto& c : counters) add_counters(summary, c);
+  summary.walk_done = true;
   summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   return summary;
 }

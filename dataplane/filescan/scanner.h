@@ -2,6 +2,7 @@
 // A whole file scan: one walker, one reader per worker thread (io_uring, or pread as the fallback), one
 // matcher per reader; hits to a HitSink, problems named through a callback, totals at the end.
 #include <chrono>
+#include <istream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -19,6 +20,9 @@ struct ScanSummary {
   std::uint64_t pdq_images = 0, pdq_undecodable = 0, pdq_low_quality = 0, pdq_skipped_large = 0;
   std::uint64_t problems[kScanProblemCount] = {};
   std::uint64_t errors() const;
+  std::uint64_t listed_files = 0, listed_bytes = 0;  // handed to the readers by the walker so far
+  std::uint64_t excluded = 0;                        // left out by --include / --exclude
+  bool walk_done = false;                            // listed_* are final: an ETA can be given
   double seconds = 0;
   unsigned threads = 0;
   std::string reader;  // "io_uring" or "pread" (and why)
@@ -28,11 +32,20 @@ struct ScanSummary {
 // second.
 using ProgressFn = std::function<void(const ScanSummary& so_far)>;
 
+// The paths a scan starts from: those named, then, if `list` is set, one a line from it (--files-from).
+struct ScanRoots {
+  std::vector<std::string> paths;
+  std::istream* list = nullptr;
+};
+
 class Scanner {
  public:
   Scanner(ScanOptions options, std::shared_ptr<const HashSet> set, HitSink& hits, scan::ProblemFn on_problem)
       : options_(options), set_(std::move(set)), hits_(hits), on_problem_(std::move(on_problem)) {}
-  ScanSummary run(const std::vector<std::string>& paths, const ProgressFn& progress = {});
+  ScanSummary run(const ScanRoots& roots, const ProgressFn& progress = {});
+  ScanSummary run(const std::vector<std::string>& paths, const ProgressFn& progress = {}) {
+    return run(ScanRoots{paths, nullptr}, progress);
+  }
 
  private:
   ScanOptions options_;

@@ -16,6 +16,7 @@ HitEvent make_hit(const FileContext& where, std::uint64_t size, std::string_view
   e.uri = where.uri;
   e.filename = where.filename;
   e.path = where.path;
+  e.file_stat = where.file_stat;
   e.size = size;
   e.file_type = std::string(file_type);
   e.kind = what.kind;

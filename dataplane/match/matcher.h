@@ -28,6 +28,7 @@ struct FileContext {
   std::optional<FlowTuple> flow;
   std::string method, host, uri, filename;  // wire uploads
   std::string path;                         // stored files
+  std::optional<FileStat> file_stat;        // stored files, where stat was read
 };
 
 // One listed hash a file matched.

@@ -8,6 +8,7 @@
 #include <random>
 #include <set>
 
+#include "control/journal/journal_reader.h"
 #include "tests/integration/cli/cli_paths.h"
 #include "tests/support/test_support.h"
 
@@ -161,6 +162,81 @@ TEST_F(ScanCli, CorruptSetFilesAreRefusedWithAClearMessage) {
   r = run_command({dijkctl(), "scan", "--set", dir.file("flipped.set"), dir.file("tree")});
   EXPECT_EQ(r.status, 2);
   EXPECT_NE(r.err.find("content checksum mismatch"), std::string::npos) << r.err;
+}
+
+TEST_F(ScanCli, ExcludedDirectoriesAreNotEnteredAndIncludeKeepsOnlyMatchingFiles) {
+  // Excluding "b" prunes tree/a/b whole (it is a directory name), so its listed files are not reported.
+  auto r = run_command({dijkctl(), "scan", "--json", "--set", set, "--exclude", "b", dir.file("tree")});
+  std::set<std::string> outside_b;
+  for (const auto& p : expected_hits)
+    if (p.find("/tree/a/b/") == std::string::npos) outside_b.insert(p);
+  ASSERT_LT(outside_b.size(), expected_hits.size());
+  EXPECT_EQ(hit_paths(r.out), outside_b);
+  auto summary = nlohmann::json::parse(lines_with(r.out, "\"summary\":").at(0));
+  EXPECT_EQ(summary.at("files"), 80) << "40 files live in tree/a/b";
+  EXPECT_EQ(summary.at("excluded"), 1) << "one directory pruned, not its 40 files one by one";
+  // --include takes files by name; a pattern with a slash matches the whole path.
+  r = run_command({dijkctl(), "scan", "--json", "--set", set, "--include", "f3", "--include", "*/a/f13",
+                   dir.file("tree")});
+  summary = nlohmann::json::parse(lines_with(r.out, "\"summary\":").at(0));
+  EXPECT_EQ(summary.at("files"), 2);
+  EXPECT_EQ(hit_paths(r.out), (std::set<std::string>{dir.file("tree/f3")})) << "f13 is allow-listed";
+  EXPECT_EQ(summary.at("excluded"), 118);
+}
+
+TEST_F(ScanCli, PathsComeFromAListFileOrStdinAndRepeatsAreWalkedOnce) {
+  write_text(dir.file("list"),
+             dir.file("tree/f3") + "\n\n" + dir.file("tree/a") + "\n" + dir.file("tree/f3") + "\n");
+  auto r = run_command(
+      {dijkctl(), "scan", "--json", "--set", set, "--files-from", dir.file("list"), dir.file("tree/a")});
+  auto summary = nlohmann::json::parse(lines_with(r.out, "\"summary\":").at(0));
+  EXPECT_EQ(summary.at("files"), 81) << "tree/a (80 files) and f3, each once";
+  EXPECT_EQ(summary.at("errors"), 0) << "a path named twice is no symlink loop: " << r.out;
+  EXPECT_EQ(lines_with(r.out, "\"problem\":").size(), 0u) << r.out;
+  std::set<std::string> want{dir.file("tree/f3")};
+  for (const auto& p : expected_hits)
+    if (p.find("/tree/a/") != std::string::npos) want.insert(p);
+  EXPECT_EQ(hit_paths(r.out), want);
+  // The same from stdin.
+  r = run_command(
+      {"/bin/sh", "-c", dijkctl() + " scan --json --set " + set + " --files-from - < " + dir.file("list")});
+  summary = nlohmann::json::parse(lines_with(r.out, "\"summary\":").at(0));
+  EXPECT_EQ(summary.at("files"), 81) << r.err;
+  r = run_command({dijkctl(), "scan", "--set", set, "--files-from", dir.file("missing-list")});
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find("cannot read"), std::string::npos) << r.err;
+}
+
+TEST_F(ScanCli, ReportJournalsEveryHitWithOwnerAndMtimeForTheReporter) {
+  const std::string config = dir.file("dijk.toml");
+  write_text(config, "appliance_id = \"scan-test\"\n[paths]\nset = \"" + set + "\"\nstate = \"" +
+                         dir.file("state") + "\"\njournal = \"" + dir.file("journal-wire") +
+                         "\"\n[[reporting.journals]]\nname = \"scan\"\ndir = \"" + dir.file("journal-scan") +
+                         "\"\n");
+  // No --set: the config's paths.set is the set.
+  auto r = run_command({dijkctl(), "scan", "--json", "--config", config, "--report", dir.file("tree")});
+  ASSERT_EQ(r.status, 1) << r.err << r.out;
+  EXPECT_EQ(hit_paths(r.out), expected_hits);
+  std::set<std::string> journalled;
+  journal::JournalReader reader(dir.file("journal-scan"));
+  while (auto e = reader.next()) {
+    EXPECT_EQ(e->record.appliance_id, "scan-test");
+    EXPECT_EQ(e->record.hit.source, HitSource::file);
+    ASSERT_TRUE(e->record.hit.file_stat);
+    struct stat st {};
+    ASSERT_EQ(::stat(e->record.hit.path.c_str(), &st), 0);
+    EXPECT_EQ(e->record.hit.file_stat->owner_uid, st.st_uid);
+    EXPECT_EQ(e->record.hit.file_stat->mtime_ns,
+              std::int64_t{st.st_mtim.tv_sec} * 1'000'000'000 + st.st_mtim.tv_nsec);
+    journalled.insert(e->record.hit.path);
+  }
+  EXPECT_EQ(journalled, expected_hits);
+  // No such journal in the config: refused before scanning, saying what to add.
+  r = run_command(
+      {dijkctl(), "scan", "--config", config, "--report", "--journal", "spool", dir.file("tree")});
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find("[[reporting.journals]]"), std::string::npos) << r.err;
+  EXPECT_EQ(r.out, "");
 }
 
 TEST(HashCli, PrintsSizeTypeAndAllDigests) {

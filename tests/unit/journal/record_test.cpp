@@ -62,6 +62,25 @@ TEST(JournalRecord, FileHitWithPdqRoundTrips) {
   EXPECT_EQ(r->hit.pdq_quality, 90u);
 }
 
+TEST(JournalRecord, StoredFileHitCarriesOwnerAndMtime) {
+  HitEvent h = testing::file_hit(4);
+  h.file_stat = FileStat{1007, -1'234'567'890'123};  // a negative mtime (before 1970) survives too
+  std::vector<std::uint8_t> framed;
+  append_framed_record(h, "a", framed);
+  const std::uint8_t flags = framed[kFrameHeaderSize + 1 + 8 + 1 + 1];
+  EXPECT_EQ(flags & 0x20, 0x20);
+  const auto r = decode_payload(std::span<const std::uint8_t>(framed).subspan(kFrameHeaderSize));
+  ASSERT_TRUE(r);
+  ASSERT_TRUE(r->hit.file_stat);
+  EXPECT_EQ(*r->hit.file_stat, *h.file_stat);
+  EXPECT_EQ(r->hit.pdq_quality, 90u);  // the fields before it still line up
+  EXPECT_EQ(r->hit.path, h.path);      // and so do the strings after it
+  // Every cut, the file stat's bytes included, is refused: never read past the payload.
+  const std::span<const std::uint8_t> payload =
+      std::span<const std::uint8_t>(framed).subspan(kFrameHeaderSize);
+  for (std::size_t n = 0; n < payload.size(); ++n) EXPECT_FALSE(decode_payload(payload.first(n))) << n;
+}
+
 TEST(JournalRecord, ApiHitCarriesCallerFields) {
   HitEvent h = testing::file_hit(3);
   h.source = HitSource::api;

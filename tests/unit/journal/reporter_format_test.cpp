@@ -96,6 +96,13 @@ TEST(ReporterFormat, OmitAndHashPoliciesKeepValuesOnTheAppliance) {
   EXPECT_FALSE(f.contains("path"));
   EXPECT_EQ(f["path_hmac"], key.hex_mac("/srv/spool/2.png"));
   EXPECT_EQ(f["pdq_distance"], 12);
+  EXPECT_FALSE(f.contains("owner_uid"));  // no stat read: nothing made up
+  // A stored file read by a scan: its owner and mtime go along.
+  HitEvent stored = journal::testing::file_hit(3);
+  stored.file_stat = FileStat{1007, 1'700'000'000'123'456'789};
+  const auto s = hit_to_json(entry(stored, 3), p, &key);
+  EXPECT_EQ(s["owner_uid"], 1007);
+  EXPECT_EQ(s["mtime_ns"], 1'700'000'000'123'456'789);
 }
 
 TEST(ReporterFormat, HashingWithoutAKeyIsAnError) {
