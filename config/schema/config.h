@@ -80,6 +80,26 @@ struct JournalConfig {
   bool operator==(const JournalConfig&) const = default;
 };
 
+// A directory tree dijk-watch checks as files are written into it ([[scan.watch]]).
+struct WatchedTree {
+  std::string path;                  // absolute; watched recursively
+  std::vector<std::string> exclude;  // globs as `dijkctl scan --exclude` takes them (e.g. "*.part")
+
+  bool operator==(const WatchedTree&) const = default;
+};
+
+// [scan]: files at rest. dijk-watch hashes each file written into a watched tree; `dijkctl scan --report`
+// and dijk-watch journal their hits into [[reporting.journals]] entries.
+struct ScanConfig {
+  std::vector<WatchedTree> watch;
+  std::string journal = "watch";  // the [[reporting.journals]] entry dijk-watch writes to
+  std::uint32_t settle_ms = 500;  // a file is read this long after its last close or rename
+  // Where dijk-watch keeps how far it had checked: after a restart, files changed since are checked.
+  std::string checkpoint = "/var/lib/dijk/state/watch-checkpoint";
+
+  bool operator==(const ScanConfig&) const = default;
+};
+
 struct ReportingConfig {
   std::string url;  // empty: hits stay in the journal only
   std::string client_cert;
@@ -176,6 +196,7 @@ struct Config {
   CheckApiConfig check_api;
   IcapConfig icap;
   PolicyConfig policy;
+  ScanConfig scan;
 
   bool operator==(const Config&) const = default;
 };

@@ -483,6 +483,44 @@ void read_journals(SchemaReader& r, const toml::table& t, const std::string& p,
                  });
 }
 
+std::vector<std::string> read_strings(SchemaReader& r, const toml::array& a, const std::string& name) {
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (const auto* s = a.get(i)->as_string()) {
+      out.push_back(s->get());
+    } else {
+      r.error_at(a.get(i)->source(),
+                 "'" + name + "[" + std::to_string(i) + "]' must be a string, not " + type_name(*a.get(i)));
+    }
+  }
+  return out;
+}
+
+void read_scan(SchemaReader& r, const toml::table& t, ScanConfig& s) {
+  const std::string p = "scan";
+  r.check_keys(t, p, {"watch", "journal", "settle_ms", "checkpoint"});
+  r.string(t, p, "journal", s.journal, [](const std::string& v) -> Problem {
+    if (!valid_journal_name(v))
+      return "must name a [[reporting.journals]] entry (1 to 32 of a-z, 0-9 and '-')";
+    return std::nullopt;
+  });
+  r.integer(t, p, "settle_ms", s.settle_ms, 0, 60'000);
+  r.string(t, p, "checkpoint", s.checkpoint, absolute_path);
+  std::set<std::string> paths;
+  for_each_table(r, t, p, "watch", "a path",
+                 [&](const toml::table& entry, const std::string& name, std::size_t) {
+                   r.check_keys(entry, name, {"path", "exclude"});
+                   WatchedTree w;
+                   r.string(entry, name, "path", w.path, absolute_path);
+                   if (entry.get("path") == nullptr) r.error_at(entry.source(), "'" + name + "' has no path");
+                   if (const auto* a = r.array(entry, name, "exclude"))
+                     w.exclude = read_strings(r, *a, name + ".exclude");
+                   if (!w.path.empty() && !paths.insert(w.path).second)
+                     r.error_at(entry.source(), "'" + name + "' watches " + w.path + " twice");
+                   s.watch.push_back(std::move(w));
+                 });
+}
+
 void read_reporting(SchemaReader& r, const toml::table& t, ReportingConfig& rep) {
   const std::string p = "reporting";
   r.check_keys(
@@ -680,7 +718,7 @@ void read_policy(SchemaReader& r, const toml::table& t, PolicyConfig& pc) {
 void read_root(SchemaReader& r, const toml::table& root, Config& c) {
   r.check_keys(root, "",
                {"appliance_id", "dataplane", "hashing", "paths", "feed", "reporting", "admin", "metrics",
-                "check_api", "icap", "policy"});
+                "check_api", "icap", "policy", "scan"});
   r.string(root, "", "appliance_id", c.appliance_id, appliance_id);
   if (const auto* t = r.table(root, "", "dataplane")) read_dataplane(r, *t, c.dataplane);
   if (const auto* t = r.table(root, "", "hashing")) read_hashing(r, *t, c.hashing);
@@ -690,6 +728,7 @@ void read_root(SchemaReader& r, const toml::table& root, Config& c) {
   if (const auto* t = r.table(root, "", "admin")) read_admin(r, *t, c.admin);
   if (const auto* t = r.table(root, "", "metrics")) read_metrics(r, *t, c.metrics);
   if (const auto* t = r.table(root, "", "check_api")) read_check_api(r, *t, c.check_api);
+  if (const auto* t = r.table(root, "", "scan")) read_scan(r, *t, c.scan);
   if (const auto* t = r.table(root, "", "icap")) read_icap(r, *t, c.icap);
   if (const auto* t = r.table(root, "", "policy")) read_policy(r, *t, c.policy);
 }

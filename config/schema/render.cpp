@@ -64,6 +64,9 @@ toml::table to_toml(const Config& c) {
   toml::array journals;
   for (const auto& j : c.reporting.journals)
     journals.push_back(toml::table{{"name", j.name}, {"dir", j.dir}});
+  toml::array watched;
+  for (const auto& w : c.scan.watch)
+    watched.push_back(toml::table{{"path", w.path}, {"exclude", to_array(w.exclude)}});
   toml::array ports;
   for (const auto& p : c.dataplane.ports)
     ports.push_back(toml::table{{"name", p.name}, {"device", p.device}});
@@ -122,8 +125,12 @@ toml::table to_toml(const Config& c) {
       {"policy", toml::table{{"default", verdict_name(c.policy.default_action)},
                              {"lists", rules_table(c.policy.lists)},
                              {"categories", rules_table(c.policy.categories)}}},
+      {"scan", toml::table{{"journal", c.scan.journal},
+                           {"settle_ms", i64(c.scan.settle_ms)},
+                           {"checkpoint", c.scan.checkpoint}}},
   };
   if (!journals.empty()) out["reporting"].as_table()->insert("journals", std::move(journals));
+  if (!watched.empty()) out["scan"].as_table()->insert("watch", std::move(watched));
   return out;
 }
 
@@ -158,6 +165,7 @@ constexpr std::string_view kRestartKeys[] = {
     "check_api.",
     "icap.",
     "policy.",
+    "scan.",
 };
 
 // 1-based line/column (columns in code points, as the parser counts them) to a byte offset.
@@ -279,6 +287,8 @@ EditResult set_key_in_text(std::string_view text, std::string_view key, std::str
     std::string why = "unknown key '" + std::string(key) + "'";
     if (key == "dataplane.ports") {
       why = "'dataplane.ports' is a list of [[dataplane.ports]] tables: edit the file";
+    } else if (key.starts_with("scan.watch")) {
+      why = "'scan.watch' is a list of [[scan.watch]] tables: edit the file";
     } else if (key == "reporting.journals") {
       why = "'reporting.journals' is a list of [[reporting.journals]] tables: edit the file";
     } else if (auto near = closest_key(key)) {

@@ -112,6 +112,15 @@ void PathWalker::visit(const std::string& path, bool is_root) {
     return;
   }
   if (is_root && !root_files_seen_.insert(key).second) return;  // the same file named twice
+  if (options_.changed_since_ns != 0) {
+    const std::int64_t changed =
+        std::max(std::int64_t{st.st_mtim.tv_sec} * 1'000'000'000 + st.st_mtim.tv_nsec,
+                 std::int64_t{st.st_ctim.tv_sec} * 1'000'000'000 + st.st_ctim.tv_nsec);
+    if (changed < options_.changed_since_ns) {
+      counters_.add(counters_.excluded);
+      return;
+    }
+  }
   const auto size = static_cast<std::uint64_t>(st.st_size);
   if (options_.max_file_bytes != 0 && size > options_.max_file_bytes) {
     on_problem_(path, ScanProblem::too_large, std::to_string(size) + " bytes");

@@ -22,6 +22,9 @@ struct ScanOptions {
   std::uint64_t pdq_max_image_bytes = 64ull << 20;
   bool pdq = false;
   scan::PathFilter filter;  // --include / --exclude
+  // Catching up after a restart: files whose mtime and ctime are both older are left out (counted as
+  // excluded). 0: every file.
+  std::int64_t changed_since_ns = 0;
 };
 
 // Why a path was not hashed. Each has a counter; each such path is named on stderr.

@@ -1,0 +1,98 @@
+#include "dataplane/filewatch/spool_watcher.h"
+
+#include <algorithm>
+#include <set>
+#include <stdexcept>
+
+namespace dijk::watch {
+
+SpoolWatcher::SpoolWatcher(std::vector<std::string> roots, std::chrono::milliseconds settle,
+                           std::size_t max_pending)
+    : roots_(std::move(roots)), settle_(settle), max_pending_(std::max<std::size_t>(max_pending, 1)) {
+  for (const auto& r : roots_) {
+    std::string why;
+    if (!tree_.add_root(r, &why)) throw std::runtime_error("cannot watch " + why);
+  }
+}
+
+std::size_t SpoolWatcher::tree_of(const std::string& path) const {
+  std::size_t best = 0, best_length = 0;
+  for (std::size_t i = 0; i < roots_.size(); ++i) {
+    const std::string& r = roots_[i];
+    if (path.starts_with(r) && (path.size() == r.size() || path[r.size()] == '/' || r.back() == '/') &&
+        r.size() >= best_length) {
+      best = i;
+      best_length = r.size();
+    }
+  }
+  return best;
+}
+
+void SpoolWatcher::add(const std::string& path, Clock::time_point due) {
+  if (pending_.size() >= max_pending_ && !pending_.contains(path)) {
+    // Too much pending: walk the whole tree instead, and forget what it covers.
+    ++stats_.pending_full;
+    const std::string& root = roots_[tree_of(path)];
+    std::erase_if(pending_, [&](const auto& p) { return tree_of(p.first) == tree_of(root); });
+    pending_[root] = due;
+    return;
+  }
+  pending_[path] = due;  // a repeat restarts the settle time
+}
+
+void SpoolWatcher::walk_all() {
+  const auto now = Clock::now();
+  pending_.clear();
+  for (const auto& r : roots_) pending_[r] = now;
+}
+
+// A file inside a directory the same batch walks (a new directory, written into at once) is read by the
+// walk: naming it again would read it, and report its hit, twice.
+void SpoolWatcher::drop_covered(std::vector<std::string>& paths) {
+  std::sort(paths.begin(), paths.end());
+  const std::set<std::string> all(paths.begin(), paths.end());
+  std::erase_if(paths, [&](const std::string& p) {
+    for (auto slash = p.rfind('/'); slash != std::string::npos && slash > 0;
+         slash = p.rfind('/', slash - 1)) {
+      if (all.contains(p.substr(0, slash))) return true;
+    }
+    return false;
+  });
+}
+
+std::vector<WatchBatch> SpoolWatcher::next(std::chrono::milliseconds max_wait) {
+  auto now = Clock::now();
+  // Sleep no longer than until the earliest pending path settles.
+  auto wait = max_wait;
+  for (const auto& [path, due] : pending_) {
+    wait = std::min(wait, std::chrono::duration_cast<std::chrono::milliseconds>(
+                              std::max(due - now, Clock::duration::zero())));
+  }
+  tree_.poll(static_cast<int>(wait.count()), [&](const TreeEvent& e) {
+    ++stats_.events;
+    if (e.kind == TreeEventKind::overflow) {
+      ++stats_.overflows;
+      walk_all();
+      return;
+    }
+    add(e.path, Clock::now() + settle_);
+  });
+  now = Clock::now();
+  std::vector<WatchBatch> batches;
+  for (auto it = pending_.begin(); it != pending_.end();) {
+    if (it->second > now) {
+      ++it;
+      continue;
+    }
+    const std::size_t tree = tree_of(it->first);
+    auto b =
+        std::find_if(batches.begin(), batches.end(), [&](const WatchBatch& w) { return w.tree == tree; });
+    if (b == batches.end()) b = batches.insert(batches.end(), WatchBatch{tree, {}});
+    b->paths.push_back(it->first);
+    it = pending_.erase(it);
+  }
+  for (auto& b : batches) drop_covered(b.paths);
+  return batches;
+}
+
+}  // namespace dijk::watch
