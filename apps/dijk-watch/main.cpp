@@ -156,9 +156,14 @@ int run(const std::string& config_file) {
     std::vector<std::string> roots;
     for (const auto& w : config.scan.watch) roots.push_back(w.path);
     // Watches first, then the catch-up: a file written during the catch-up is seen by both, never by none.
-    watch::SpoolWatcher spool(roots, std::chrono::milliseconds(config.scan.settle_ms));
-    log("watching " + std::to_string(roots.size()) + " trees (" + std::to_string(spool.directories()) +
-        " directories) with " + spool.backend() + ", journal " + target.dir);
+    const watch::WatchBackend backend = config.scan.backend == "fanotify"  ? watch::WatchBackend::fanotify
+                                        : config.scan.backend == "inotify" ? watch::WatchBackend::inotify
+                                                                           : watch::WatchBackend::automatic;
+    watch::SpoolWatcher spool(roots, std::chrono::milliseconds(config.scan.settle_ms), backend);
+    if (!spool.why_not_fanotify().empty())
+      log("fanotify unavailable (" + spool.why_not_fanotify() + "): using inotify");
+    log("watching " + std::to_string(roots.size()) + " trees with " + spool.describe() + ", journal " +
+        target.dir);
 
     Checkpoint checkpoint(config.scan.checkpoint);
     const std::int64_t started = static_cast<std::int64_t>(unix_now_ns());

@@ -94,6 +94,7 @@ struct ScanConfig {
   std::vector<WatchedTree> watch;
   std::string journal = "watch";  // the [[reporting.journals]] entry dijk-watch writes to
   std::uint32_t settle_ms = 500;  // a file is read this long after its last close or rename
+  std::string backend = "auto";   // "auto" (fanotify, else inotify), "fanotify" or "inotify"
   // Where dijk-watch keeps how far it had checked: after a restart, files changed since are checked.
   std::string checkpoint = "/var/lib/dijk/state/watch-checkpoint";
 

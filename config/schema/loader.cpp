@@ -498,7 +498,12 @@ std::vector<std::string> read_strings(SchemaReader& r, const toml::array& a, con
 
 void read_scan(SchemaReader& r, const toml::table& t, ScanConfig& s) {
   const std::string p = "scan";
-  r.check_keys(t, p, {"watch", "journal", "settle_ms", "checkpoint"});
+  r.check_keys(t, p, {"watch", "journal", "settle_ms", "checkpoint", "backend"});
+  r.string(t, p, "backend", s.backend, [](const std::string& v) -> Problem {
+    if (v != "auto" && v != "fanotify" && v != "inotify")
+      return "must be \"auto\", \"fanotify\" or \"inotify\"";
+    return std::nullopt;
+  });
   r.string(t, p, "journal", s.journal, [](const std::string& v) -> Problem {
     if (!valid_journal_name(v))
       return "must name a [[reporting.journals]] entry (1 to 32 of a-z, 0-9 and '-')";

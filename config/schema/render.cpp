@@ -127,6 +127,7 @@ toml::table to_toml(const Config& c) {
                              {"categories", rules_table(c.policy.categories)}}},
       {"scan", toml::table{{"journal", c.scan.journal},
                            {"settle_ms", i64(c.scan.settle_ms)},
+                           {"backend", c.scan.backend},
                            {"checkpoint", c.scan.checkpoint}}},
   };
   if (!journals.empty()) out["reporting"].as_table()->insert("journals", std::move(journals));

@@ -1,30 +1,20 @@
 #pragma once
-// Watches directory trees with inotify, recursively: one watch a directory, added as directories appear
-// (created or moved in), so that every file closed after writing or renamed into a tree is named. What
-// inotify cannot promise is said as events too: a directory that appeared (files may have been written
-// into it before its watch existed: walk it) and a queue overflow (events were lost: walk every tree).
+// Tree events from inotify, recursively: one watch a directory, added as directories appear (created or
+// moved in). A directory that appears is reported so that it is walked: files may have been written into
+// it before its watch existed. The fallback where fanotify cannot be had (fanotify_tree.h).
 #include <cstdint>
 #include <functional>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
+#include "dataplane/filewatch/tree_events.h"
+
 struct inotify_event;
 
 namespace dijk::watch {
 
-enum class TreeEventKind : std::uint8_t {
-  file,      // closed after writing, or renamed in: read it
-  subtree,   // a directory appeared: walk it
-  overflow,  // the kernel dropped events: walk every root
-};
-
-struct TreeEvent {
-  TreeEventKind kind = TreeEventKind::file;
-  std::string path;  // empty for overflow
-};
-
-class InotifyTree {
+class InotifyTree final : public TreeEvents {
  public:
   // Throws std::system_error when inotify cannot be had (no kernel support, instance limit).
   InotifyTree();
@@ -34,10 +24,11 @@ class InotifyTree {
 
   // Watches `root` and every directory below it. False (with the reason) when the root cannot be watched.
   bool add_root(const std::string& root, std::string* why);
-  // Waits up to timeout_ms for events and hands each to `on_event`; returns after one read.
-  void poll(int timeout_ms, const std::function<void(const TreeEvent&)>& on_event);
+  void poll(int timeout_ms, const std::function<void(const TreeEvent&)>& on_event) override;
+  std::string describe() const override {
+    return "inotify, " + std::to_string(paths_.size()) + " directories watched";
+  }
 
-  std::size_t directories() const { return paths_.size(); }
   std::uint64_t watch_failures() const { return watch_failures_; }  // e.g. fs.inotify.max_user_watches
 
  private:

@@ -7,13 +7,11 @@
 namespace dijk::watch {
 
 SpoolWatcher::SpoolWatcher(std::vector<std::string> roots, std::chrono::milliseconds settle,
-                           std::size_t max_pending)
-    : roots_(std::move(roots)), settle_(settle), max_pending_(std::max<std::size_t>(max_pending, 1)) {
-  for (const auto& r : roots_) {
-    std::string why;
-    if (!tree_.add_root(r, &why)) throw std::runtime_error("cannot watch " + why);
-  }
-}
+                           WatchBackend backend, std::size_t max_pending)
+    : roots_(std::move(roots)),
+      settle_(settle),
+      max_pending_(std::max<std::size_t>(max_pending, 1)),
+      tree_(open_tree_events(roots_, backend, &why_not_fanotify_)) {}
 
 std::size_t SpoolWatcher::tree_of(const std::string& path) const {
   std::size_t best = 0, best_length = 0;
@@ -68,7 +66,7 @@ std::vector<WatchBatch> SpoolWatcher::next(std::chrono::milliseconds max_wait) {
     wait = std::min(wait, std::chrono::duration_cast<std::chrono::milliseconds>(
                               std::max(due - now, Clock::duration::zero())));
   }
-  tree_.poll(static_cast<int>(wait.count()), [&](const TreeEvent& e) {
+  tree_->poll(static_cast<int>(wait.count()), [&](const TreeEvent& e) {
     ++stats_.events;
     if (e.kind == TreeEventKind::overflow) {
       ++stats_.overflows;

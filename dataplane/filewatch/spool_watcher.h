@@ -1,16 +1,17 @@
 #pragma once
-// Turns a watched tree's inotify events into batches of paths to read. A path is read only once it has
-// settled: `settle` after its last close or rename, so a temp-then-rename writer is read once, under the
-// final name (the temp name has vanished by then), and a file closed and reopened while being written is
+// Turns a watched tree's events (fanotify or inotify) into batches of paths to read. A path is read only once
+// it has settled: `settle` after its last close or rename, so a temp-then-rename writer is read once, under
+// the final name (the temp name has vanished by then), and a file closed and reopened while being written is
 // read when the writer is done with it. Pending paths are bounded: past the bound, the tree a path lies
 // in is walked whole instead, as after a kernel queue overflow, so no written file is ever skipped.
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
-#include "dataplane/filewatch/inotify_tree.h"
+#include "dataplane/filewatch/tree_events.h"
 
 namespace dijk::watch {
 
@@ -30,11 +31,11 @@ class SpoolWatcher {
   using Clock = std::chrono::steady_clock;
   // Throws std::runtime_error when a root cannot be watched.
   SpoolWatcher(std::vector<std::string> roots, std::chrono::milliseconds settle,
-               std::size_t max_pending = 100'000);
+               WatchBackend backend = WatchBackend::automatic, std::size_t max_pending = 100'000);
 
-  // "inotify" (fanotify is not used yet: see docs/operations.md).
-  const char* backend() const { return "inotify"; }
-  std::size_t directories() const { return tree_.directories(); }
+  // For the log: the backend in use and what it watches, and why fanotify is not used if it is not.
+  std::string describe() const { return tree_->describe(); }
+  const std::string& why_not_fanotify() const { return why_not_fanotify_; }
 
   // Walk every tree (after a restart: the caller filters by change time).
   void walk_all();
@@ -52,7 +53,8 @@ class SpoolWatcher {
   std::vector<std::string> roots_;
   std::chrono::milliseconds settle_;
   std::size_t max_pending_;
-  InotifyTree tree_;
+  std::string why_not_fanotify_;
+  std::unique_ptr<TreeEvents> tree_;
   std::unordered_map<std::string, Clock::time_point> pending_;  // path -> when it may be read
   WatchStats stats_;
 };
