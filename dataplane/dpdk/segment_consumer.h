@@ -27,6 +27,12 @@ class SegmentConsumer {
   // The capture is consumed or the daemon stops: finish what can be finished (flows still open are
   // the consumer's call: a file without its end is truncated, never reported).
   virtual void on_end(std::uint64_t /*now_ns*/) {}
+  // Prevention on the inline bridge: the worker holds a burst's frames until on_burst has seen them, and
+  // says so around that call (hold_frames(true), then false); a block verdict is possible only then. After
+  // it, take_blocks() names the connections (client to server) whose frames are to be dropped and reset;
+  // the span is valid until the next call. A consumer without prevention holds nothing and blocks nothing.
+  virtual void hold_frames(bool /*held*/) {}
+  virtual std::span<const FlowTuple> take_blocks() { return {}; }
   // Name/value pairs for the summary, appended in a stable order.
   virtual void append_counters(CounterList& /*out*/) const {}
 };

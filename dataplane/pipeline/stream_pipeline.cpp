@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "dataplane/pipeline/http_flow_app.h"
+#include "dataplane/pipeline/ips_verdicts.h"
 
 namespace dijk {
 class StreamPipeline::HttpFlows final : public FlowAppFactory {
@@ -24,13 +25,22 @@ class StreamPipeline::HttpFlows final : public FlowAppFactory {
 };
 
 StreamPipeline::StreamPipeline(const StreamPipelineConfig& config, HitSink& hits, match::ImageQueue* images)
-    : http_config_(std::make_unique<HttpParserConfig>()),
-      files_(std::make_unique<wire::UploadFiles>(config.files, hits, images, counters_)),
+    : ips_(config.ips ? std::make_unique<IpsVerdicts>(*config.ips, hits, counters_) : nullptr),
+      http_config_(std::make_unique<HttpParserConfig>()),
+      files_(std::make_unique<wire::UploadFiles>(config.files, ips_ ? *ips_ : hits, images, counters_)),
       factory_(std::make_unique<HttpFlows>(config.http_ports, *http_config_, *files_, counters_)),
       reassembler_(std::make_unique<TcpReassembler>(config.reassembly, *factory_, counters_)) {}
 
 StreamPipeline::~StreamPipeline() {
   reassembler_.reset();  // flows (and their open files) go before the matcher they use
+}
+
+void StreamPipeline::hold_frames(bool held) {
+  if (ips_) ips_->hold(held);
+}
+
+std::span<const FlowTuple> StreamPipeline::take_blocks() {
+  return ips_ ? ips_->take_blocks() : std::span<const FlowTuple>{};
 }
 
 void StreamPipeline::set_hash_set(std::shared_ptr<const HashSet> set) {
