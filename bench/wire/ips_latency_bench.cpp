@@ -5,7 +5,8 @@
 // port A's RX ring at a fixed rate, stamping each frame with the TSC, and takes the forwarded frames off
 // port B's TX ring: latency = TX-ring arrival - RX-ring arrival, every frame. No upload is listed, so every
 // frame is forwarded: this measures the price of holding, not of blocking.
-// Rounds alternate (reference: prevention off; then on) so both see the same neighbours on a shared machine.
+// Rounds alternate (reference: prevention off; and on, in turns) so both see the same neighbours on a
+// shared machine; a warm-up round is not counted.
 //
 // On a machine shared with other work, a busy-polling worker is preempted for whole time slices (ms), which
 // swamps what is measured here; --realtime (root) runs the worker lcore and the feeder SCHED_FIFO for the
@@ -293,8 +294,12 @@ int main(int argc, char** argv) {
         realtime ? "; worker and feeder SCHED_FIFO" : "; shared CPUs (no --realtime)");
     Latency off_all, on_all;
     unsigned made = 0;
+    // A warm-up round first (page faults, caches: not counted), then the order alternates round by round
+    // (off, on / on, off / ...) so neither mode always runs first.
+    (void)run_round(make_ports(made++), frames, set_path, true, mbps, pool, stamp_offset, realtime);
     for (unsigned r = 0; r < rounds; ++r) {
-      for (const bool ips : {false, true}) {
+      for (const bool second : {false, true}) {
+        const bool ips = second != (r % 2 == 1);
         Latency l = run_round(make_ports(made++), frames, set_path, ips, mbps, pool, stamp_offset, realtime);
         std::printf(
             "  round %u %-15s p50 %7.1f us  p99 %7.1f us  p99.9 %8.1f us  forwarded %zu  lost %llu  "
