@@ -2,8 +2,10 @@
 // One worker lcore: owns its RX queues, its reassembly table, its stream consumer and its counters.
 // The loop is run to completion, as in DPDK's l3fwd: receive a burst, forward it first (inline mode),
 // then decode it and hand its TCP segments to the consumer in one call (on_burst: the stream stage's
-// process_burst, which the stream benchmark measures), then housekeeping. Nothing is shared with
-// other workers. While it runs, the worker publishes a copy of its counters about once a second
+// process_burst, which the stream benchmark measures), then housekeeping. With prevention (inline mode,
+// dataplane.ips) the burst is decoded and handed over first and forwarded after, less the frames of
+// connections the consumer blocked, which are dropped and answered with a TCP reset to each end. Nothing is
+// shared with other workers. While it runs, the worker publishes a copy of its counters about once a second
 // (snapshot(), for `dijkctl stats` and the metrics endpoint); the live counters are read only after
 // the worker has returned.
 #include <array>
