@@ -121,9 +121,31 @@ void Worker::poll(QueueBinding& q) {
 
 void Worker::hand_over_burst() {
   if (burst_size_ == 0) return;
-  consumer_->on_burst({burst_segments_.data(), burst_size_});
+  deliver({burst_segments_.data(), burst_size_}, segment_frame_.data());
   for (std::size_t i = 0; i < burst_size_; ++i) rte_pktmbuf_free(burst_frames_[i]);
   burst_size_ = 0;
+}
+
+void Worker::deliver(std::span<const TcpSegment> segments, const std::uint16_t* frame_of) {
+  consumer_->on_burst(segments);
+  if (!holding_) return;
+  for (const ips::Block& b : consumer_->take_blocks()) {
+    if (new_block_count_ == new_blocks_.size() || b.segment >= segments.size()) continue;  // cannot happen
+    new_blocks_[new_block_count_++] = {b.flow, frame_of != nullptr ? frame_of[b.segment] : held_frame_};
+  }
+}
+
+// A held frame is dropped if its connection was blocked in an earlier burst, or in this one at this frame
+// or before it (the frames before the one that ended the file were sent before it was complete).
+bool Worker::drop_held(std::uint16_t i) const {
+  if (!held_flows_[i]) return false;
+  const FlowTuple& flow = *held_flows_[i];
+  if (blocked_.contains(flow, now_ns_)) return true;
+  for (std::size_t k = 0; k < new_block_count_; ++k) {
+    if (new_blocks_[k].from_frame <= i && ips::BlockedFlows::same_connection(new_blocks_[k].flow, flow))
+      return true;
+  }
+  return false;
 }
 
 void Worker::forward(const QueueBinding& q, rte_mbuf** frames, std::uint16_t n) {
@@ -150,27 +172,37 @@ void Worker::inspect_then_forward(QueueBinding& q, rte_mbuf** frames, std::uint1
   for (std::uint16_t i = 0; i < n; ++i) rte_mbuf_refcnt_update(frames[i], 1);
   if (!q.rx_timestamps && q.capture_times == nullptr) now_ns_ = wall_clock_ns();
   consumer_->hold_frames(true);
+  holding_ = true;
+  new_block_count_ = 0;
   for (std::uint16_t i = 0; i < n; ++i) {
     counters_.rx_bytes += frames[i]->pkt_len;
+    held_frame_ = i;
     held_flows_[i] = handle(frames[i], /*shared_with_tx=*/true, frame_time(q, frames[i]));
   }
   hand_over_burst();
+  holding_ = false;
   consumer_->hold_frames(false);
-  for (const FlowTuple& flow : consumer_->take_blocks()) blocked_.add(flow, now_ns_);
   std::uint16_t kept = n;
-  if (!blocked_.empty()) [[unlikely]] {
+  std::array<rte_mbuf*, kBurst> dropped{};
+  std::uint16_t n_dropped = 0;
+  if (!blocked_.empty() || new_block_count_ != 0) [[unlikely]] {
     kept = 0;
     for (std::uint16_t i = 0; i < n; ++i) {
-      if (held_flows_[i] && blocked_.contains(*held_flows_[i], now_ns_)) {
-        reset_both_ends(q, frames[i]);
-        ++counters_.ips_frames_dropped;
-        rte_pktmbuf_free(frames[i]);
-      } else {
+      if (drop_held(i))
+        dropped[n_dropped++] = frames[i];
+      else
         frames[kept++] = frames[i];
-      }
     }
+    for (std::size_t k = 0; k < new_block_count_; ++k) blocked_.add(new_blocks_[k].flow, now_ns_);
   }
   transmit(q, frames, kept);
+  // The resets go after the frames kept: a reset that overtook the segments before the dropped one would
+  // not carry the sequence number the receiver then expects, and would be ignored.
+  for (std::uint16_t i = 0; i < n_dropped; ++i) {
+    reset_both_ends(q, dropped[i]);
+    ++counters_.ips_frames_dropped;
+    rte_pktmbuf_free(dropped[i]);
+  }
 }
 
 void Worker::reset_both_ends(const QueueBinding& q, rte_mbuf* frame) {
@@ -233,13 +265,14 @@ std::optional<FlowTuple> Worker::handle(rte_mbuf* frame, bool shared_with_tx, st
       if (!in_scratch) {
         // The payload points into the frame: keep both until the burst is handed over.
         burst_segments_[burst_size_] = d.segment;
+        segment_frame_[burst_size_] = held_frame_;
         burst_frames_[burst_size_++] = frame;
         return d.segment.tuple;
       }
       // The payload is in scratch_, which the next chained frame overwrites: hand it over now, after the
       // segments received before it.
       hand_over_burst();
-      consumer_->on_burst({&d.segment, 1});
+      deliver({&d.segment, 1}, nullptr);
       rte_pktmbuf_free(frame);
       return d.segment.tuple;
     case wire::DecodeStatus::ipv4_fragment:
@@ -282,7 +315,7 @@ std::optional<FlowTuple> Worker::handle_fragment(rte_mbuf* frame, bool ipv6, boo
   const wire::DecodedFrame d = wire::decode_frame({p, len}, time_ns, counters_.decode, /*reassembled=*/true);
   std::optional<FlowTuple> flow;
   if (d.status == wire::DecodeStatus::tcp) {
-    consumer_->on_burst({&d.segment, 1});
+    deliver({&d.segment, 1}, nullptr);
     flow = d.segment.tuple;
   }
   rte_pktmbuf_free(whole);

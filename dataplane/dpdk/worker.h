@@ -105,6 +105,11 @@ class Worker {
   void inspect_then_forward(QueueBinding& q, rte_mbuf** frames, std::uint16_t n);
   void reset_both_ends(const QueueBinding& q, rte_mbuf* frame);
   bool send_rst(std::uint16_t port, std::uint16_t queue, std::span<const std::uint8_t> bytes);
+  // Hands segments to the consumer; while a burst is held, collects the blocks found, each with the index
+  // (in the held burst) of the frame whose segment ended the file: `frame_of[i]` is segment i's frame, or
+  // null for a single segment from the frame being handled now.
+  void deliver(std::span<const TcpSegment> segments, const std::uint16_t* frame_of);
+  bool drop_held(std::uint16_t i) const;
   // Returns the TCP connection the frame carried (or, for a fragment, completed), if any.
   std::optional<FlowTuple> handle(rte_mbuf* frame, bool shared_with_tx, std::uint64_t time_ns);
   void hand_over_burst();
@@ -133,6 +138,15 @@ class Worker {
   ips::BlockedFlows blocked_;
   std::array<std::optional<FlowTuple>, kBurst> held_flows_{};
   unsigned full_bursts_ = 0;
+  bool holding_ = false;
+  std::uint16_t held_frame_ = 0;                       // the held burst's frame being handled
+  std::array<std::uint16_t, kBurst> segment_frame_{};  // burst_segments_[i] came from frame segment_frame_[i]
+  struct NewBlock {
+    FlowTuple flow;
+    std::uint16_t from_frame;
+  };
+  std::array<NewBlock, kBurst> new_blocks_{};  // blocked in this burst (at most one a segment)
+  std::size_t new_block_count_ = 0;
 };
 
 }  // namespace dijk::dpdk

@@ -26,6 +26,8 @@ class BlockedFlows {
   // Forgets expired entries: empty() is the worker's one-branch fast path.
   void expire(std::uint64_t now_ns);
   bool empty() const { return size_ == 0; }
+  // Whether two tuples are the same connection, in either orientation.
+  static bool same_connection(const FlowTuple& a, const FlowTuple& b) { return key_of(a) == key_of(b); }
   std::size_t size() const { return size_; }
 
  private:

@@ -12,7 +12,7 @@ IpsVerdicts::IpsVerdicts(VerdictPolicy policy, HitSink& lane, StreamCounters& co
 }
 
 bool IpsVerdicts::blocked_now(const FlowTuple& flow) const {
-  return std::find(blocks_.begin(), blocks_.end(), flow) != blocks_.end();
+  return std::any_of(blocks_.begin(), blocks_.end(), [&](const ips::Block& b) { return b.flow == flow; });
 }
 
 void IpsVerdicts::on_hit(const HitEvent& hit) {
@@ -29,7 +29,7 @@ void IpsVerdicts::on_hit(const HitEvent& hit) {
   blocked.action = kActionBlocked;
   if (lane_.try_hit(blocked)) {
     ++counters_.ips_blocked;
-    if (!blocked_now(*hit.flow)) blocks_.push_back(*hit.flow);
+    if (!blocked_now(*hit.flow)) blocks_.push_back(ips::Block{*hit.flow, segment_});
     return;
   }
   if (blocked_now(*hit.flow)) {
@@ -43,7 +43,7 @@ void IpsVerdicts::on_hit(const HitEvent& hit) {
   lane_.on_hit(hit);
 }
 
-std::span<const FlowTuple> IpsVerdicts::take_blocks() {
+std::span<const ips::Block> IpsVerdicts::take_blocks() {
   taken_.swap(blocks_);
   blocks_.clear();
   return taken_;

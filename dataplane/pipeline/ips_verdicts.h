@@ -6,14 +6,16 @@
 //   - the worker is holding the frames it is processing (not forwarding first because it is behind), and
 //   - the hit lane takes the hit, marked action "blocked" (the journal's ring had room, its disk works).
 // Otherwise the bridge fails open: the hit is reported as usual and the reason counted. Every other hit
-// goes to the lane unchanged. The worker asks take_blocks() after each held burst and drops and resets
-// the frames of the connections it names. PDQ hits never pass here (the PDQ stage has its own lanes and
-// is too slow to hold a frame for): they are reported only.
+// goes to the lane unchanged. The worker asks take_blocks() after each span of segments it hands over
+// and drops and resets the frames of the connections it names, from the segment that ended the file. PDQ hits
+// never pass here (the PDQ stage has its own lanes and is too slow to hold a frame for): they are reported
+// only.
 #include <span>
 #include <vector>
 
 #include "core/hit_event.h"
 #include "core/verdict.h"
+#include "dataplane/ips/block.h"
 #include "dataplane/stream/stream_counters.h"
 
 namespace dijk {
@@ -29,8 +31,11 @@ class IpsVerdicts final : public HitSink {
   // Whether the frames being processed now are held until the worker has the verdicts (set around each
   // held burst; false between bursts: on ticks and at the end).
   void hold(bool held) { held_ = held; }
-  // The connections (client to server) blocked since the last call; valid until the next call.
-  std::span<const FlowTuple> take_blocks();
+  // Which segment of the span being processed the hits that follow come from (the pipeline says so before
+  // each segment), so a block names the segment that ended the file.
+  void at_segment(std::uint32_t index) { segment_ = index; }
+  // The connections blocked since the last call, each with its segment; valid until the next call.
+  std::span<const ips::Block> take_blocks();
 
  private:
   bool blocked_now(const FlowTuple& flow) const;
@@ -39,8 +44,9 @@ class IpsVerdicts final : public HitSink {
   HitSink& lane_;
   StreamCounters& counters_;
   bool held_ = false;
-  std::vector<FlowTuple> blocks_;
-  std::vector<FlowTuple> taken_;
+  std::uint32_t segment_ = 0;
+  std::vector<ips::Block> blocks_;
+  std::vector<ips::Block> taken_;
 };
 
 }  // namespace dijk

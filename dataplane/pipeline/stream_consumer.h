@@ -19,7 +19,7 @@ class StreamConsumer : public dpdk::SegmentConsumer {
   void on_tick(std::uint64_t now_ns) override;
   void on_end(std::uint64_t now_ns) override { pipeline_.flush(now_ns); }
   void hold_frames(bool held) override { pipeline_.hold_frames(held); }
-  std::span<const FlowTuple> take_blocks() override { return pipeline_.take_blocks(); }
+  std::span<const ips::Block> take_blocks() override { return pipeline_.take_blocks(); }
   void append_counters(dpdk::CounterList& out) const override;
 
  private:

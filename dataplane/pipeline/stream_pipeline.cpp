@@ -39,8 +39,8 @@ void StreamPipeline::hold_frames(bool held) {
   if (ips_) ips_->hold(held);
 }
 
-std::span<const FlowTuple> StreamPipeline::take_blocks() {
-  return ips_ ? ips_->take_blocks() : std::span<const FlowTuple>{};
+std::span<const ips::Block> StreamPipeline::take_blocks() {
+  return ips_ ? ips_->take_blocks() : std::span<const ips::Block>{};
 }
 
 void StreamPipeline::set_hash_set(std::shared_ptr<const HashSet> set) {
@@ -54,6 +54,7 @@ void prefetch_payload(const TcpSegment& s) {
 }  // namespace
 
 void StreamPipeline::process(const TcpSegment& segment) {
+  if (ips_) ips_->at_segment(0);
   reassembler_->process(segment);
 }
 
@@ -68,6 +69,7 @@ void StreamPipeline::process_burst(std::span<const TcpSegment> segments) {
       prefetch_payload(segments[i + kAhead]);
       reassembler_->prefetch(segments[i + kAhead]);
     }
+    if (ips_) ips_->at_segment(static_cast<std::uint32_t>(i));
     reassembler_->process(segments[i]);
   }
 }

@@ -13,6 +13,7 @@
 #include "core/verdict.h"
 #include "dataplane/http/http_upload_parser.h"
 #include "dataplane/http/upload_files.h"
+#include "dataplane/ips/block.h"
 #include "dataplane/match/image_queue.h"
 #include "dataplane/packet/packet_view.h"
 #include "dataplane/stream/stream_counters.h"
@@ -54,9 +55,10 @@ class StreamPipeline {
   void flush(std::uint64_t now_ns);
 
   // Prevention (config.ips set; no-ops otherwise): whether the frames being processed are held until
-  // their verdicts are known, and the connections blocked since the last call (valid until the next).
+  // their verdicts are known, and the connections blocked since the last call, each with the index of the
+  // segment (in the last process_burst span; 0 for process) that ended the file (valid until the next).
   void hold_frames(bool held);
-  std::span<const FlowTuple> take_blocks();
+  std::span<const ips::Block> take_blocks();
 
   const StreamCounters& counters() const { return counters_; }
   std::uint32_t flow_count() const;

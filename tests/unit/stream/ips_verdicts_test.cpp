@@ -56,7 +56,10 @@ struct Ips {
       pipeline->hold_frames(held);
       pipeline->process(u.segments[i].view());
       pipeline->hold_frames(false);
-      for (const FlowTuple& f : pipeline->take_blocks()) blocks.emplace_back(i, f);
+      for (const ips::Block& b : pipeline->take_blocks()) {
+        EXPECT_EQ(b.segment, 0u);  // process() hands one segment at a time
+        blocks.emplace_back(i, b.flow);
+      }
     }
     pipeline->flush(kEnd);
     return blocks;
@@ -87,6 +90,24 @@ TEST(IpsVerdicts, ABlockListHitBlocksItsConnectionAtTheSegmentThatEndsTheBody) {
   EXPECT_EQ(ips.c().ips_blocked, 2u);
   EXPECT_EQ(ips.c().ips_fail_open_journal, 0u);
   EXPECT_EQ(ips.c().ips_fail_open_unheld, 0u);
+}
+
+TEST(IpsVerdicts, InABurstTheBlockNamesTheSegmentThatEndedTheBody) {
+  TempSet sets;
+  const auto file = synthetic_file(20'000, 12);
+  Ips ips(block_list_test());
+  ips.pipeline->set_hash_set(sets.build({file}));
+  const Upload u = upload(file);
+  std::vector<TcpSegment> views;
+  for (const auto& s : u.segments) views.push_back(s.view());
+  ips.pipeline->hold_frames(true);
+  ips.pipeline->process_burst(views);
+  ips.pipeline->hold_frames(false);
+  const auto blocks = ips.pipeline->take_blocks();
+  ASSERT_EQ(blocks.size(), 1u);
+  EXPECT_EQ(blocks[0].segment, u.last_body_segment);
+  EXPECT_EQ(blocks[0].flow, u.client);
+  EXPECT_TRUE(ips.pipeline->take_blocks().empty());  // taken once
 }
 
 TEST(IpsVerdicts, ACategoryRuleBlocksAndAReportListOnlyReports) {
