@@ -71,6 +71,14 @@ class HitSink {
  public:
   virtual ~HitSink() = default;
   virtual void on_hit(const HitEvent& hit) = 0;
+  // Hands the hit over only if the sink can take it now on its way to durable storage; false (nothing
+  // taken, nothing counted) when it cannot: its queue is full or its disk is failing. The inline bridge's
+  // prevention mode enacts a block only once its hit is taken, and fails open otherwise. A sink without
+  // a queue takes every hit.
+  virtual bool try_hit(const HitEvent& hit) {
+    on_hit(hit);
+    return true;
+  }
 };
 
 }  // namespace dijk

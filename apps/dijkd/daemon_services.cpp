@@ -54,6 +54,18 @@ struct WireMetric {
   double value = 0;
 };
 
+// The worker's own prevention counters (dataplane/dpdk/worker.h); the stream stage's are in
+// stream_counters.h.
+std::string_view worker_ips_help(std::string_view name) {
+  if (name == "ips_held_bursts") return "bursts inspected before they were forwarded (prevention on)";
+  if (name == "ips_unheld_bursts")
+    return "bursts forwarded before inspection: the worker was behind (fail open)";
+  if (name == "ips_frames_dropped") return "frames of blocked connections not forwarded";
+  if (name == "ips_rsts_sent") return "TCP resets sent to the ends of blocked connections";
+  if (name == "ips_rsts_failed") return "TCP resets not sent: no mbuf or the TX queue was full";
+  return {};
+}
+
 // A worker counter as Prometheus wants it: counters end in _total, levels are gauges, time is in seconds,
 // and the help text is the one the counter was declared with (stream_counters.h) where there is one.
 WireMetric wire_metric(const std::string& name, std::uint64_t value) {
@@ -61,6 +73,7 @@ WireMetric wire_metric(const std::string& name, std::uint64_t value) {
   m.value = static_cast<double>(value);
   std::string_view help;
   if (name.starts_with("stream_")) help = stream_counter_help(std::string_view(name).substr(7));
+  if (name.starts_with("ips_")) help = worker_ips_help(name);
   for (std::size_t r = 0; r < wire::kDecodeDropCount && help.empty(); ++r) {
     const auto drop = static_cast<wire::DecodeDrop>(r);
     if (name == "drop_" + std::string(wire::decode_drop_name(drop))) help = wire::decode_drop_help(drop);

@@ -19,6 +19,13 @@ class HitLanes::QueueingLane final : public HitSink {
       owner_.count_unjournalled();
     }
   }
+  // Taken only while the journal can write (its disk is not known to be full) and the ring has room: a
+  // block the bridge enacts must be on its way to disk. Refused, nothing is counted: the caller decides.
+  bool try_hit(const HitEvent& hit) override {
+    if (owner_.journal_->disk_full() || !lane_.try_append(hit)) return false;
+    owner_.queued_.fetch_add(1, std::memory_order_relaxed);
+    return true;
+  }
 
  private:
   journal::JournalWriter::Producer& lane_;

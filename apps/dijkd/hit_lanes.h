@@ -4,7 +4,9 @@
 // thread) and hands each hit over without ever waiting, so a forwarding lcore never waits on the disk. The
 // writer thread reports a hit (prints, counts it) only once its commit has made it durable: evidence first.
 // A hit that finds its lane full (the disk is full or too slow) is not journalled: it is counted and
-// alarmed, and the bridge goes on. Without a journal, the lanes are the reporting sink itself.
+// alarmed, and the bridge goes on. Without a journal, the lanes are the reporting sink itself. A lane's
+// try_hit (prevention on the inline bridge) takes a hit only while the journal's disk is not known to be
+// full and its ring has room, so a block is enacted only for a hit on its way to disk.
 #include <atomic>
 #include <cstdint>
 #include <memory>

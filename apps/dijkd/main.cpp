@@ -138,6 +138,7 @@ int run_dataplane(const DijkdOptions& o) {
   dpdk::EalOptions eal = eal_options_for(o);
   dpdk::DataplaneConfig config;
   config.mode = o.mode;
+  config.ips = o.ips;
   if (o.verb == "replay") {
     if (const std::string error = prepare_replay(o.captures, eal, config); !error.empty())
       return fail(o, error);
@@ -157,8 +158,10 @@ int run_dataplane(const DijkdOptions& o) {
   if (o.pdq && o.digests)
     pdq.emplace(PdqStageOptions{o.pdq_threads, 256, o.pdq_radius, o.pdq_max_pixels, o.pdq_max_file_bytes},
                 set, lanes);
-  StreamFactory streams(StreamFactoryOptions{o.digests, o.max_flows, o.http_ports, o.reassembly_memory},
-                        lanes, set, pdq ? pdq->queue() : nullptr);
+  StreamFactoryOptions stream_options{o.digests, o.max_flows, o.http_ports, o.reassembly_memory,
+                                      std::nullopt};
+  if (o.ips) stream_options.ips = o.policy;
+  StreamFactory streams(std::move(stream_options), lanes, set, pdq ? pdq->queue() : nullptr);
 
   dpdk::Eal env(eal);
   std::optional<dpdk::Dataplane> dp;
@@ -168,7 +171,8 @@ int run_dataplane(const DijkdOptions& o) {
     ports += (ports.empty() ? "" : ", ") + p.info.name + " (rss " + dpdk::rss_mode_name(p.info.rss) + ")";
   const std::string description =
       std::string(o.mode == dpdk::Mode::inline_bridge ? "inline bridge" : "mirror") + " on " + ports +
-      " with " + std::to_string(dp->worker_count()) + " worker lcore(s)";
+      " with " + std::to_string(dp->worker_count()) + " worker lcore(s)" +
+      (o.ips ? ", prevention on (block-list hits stop their upload)" : "");
   std::fprintf(stderr, "dijkd: %s\n", description.c_str());
 
   std::unique_ptr<DaemonServices> services;

@@ -46,6 +46,8 @@ options:
   --pci ADDR          a PCI port (run; implies hugepages and PCI)
   --vdev DEV          a DPDK virtual device, e.g. net_af_packet0,iface=eth1 or net_tap0,iface=dijk0
   --mode MODE         mirror (receive only) or inline (bridge two ports, forward every frame)
+  --ips               inline: prevention; a hit on a list [policy] says to block drops the frame that ends
+                      the file and resets both ends (exact digests; PDQ hits are reported only)
 )";
 
 [[noreturn]] void usage_error(const std::string& what) {
@@ -82,7 +84,7 @@ std::vector<std::uint16_t> parse_ports(const std::string& flag, const std::strin
 // What the command line said explicitly, so the config fills only the rest.
 struct Given {
   bool set = false, workers = false, max_flows = false, http_ports = false, memory = false, hugepages = false,
-       ports = false, mode = false, pdq = false;
+       ports = false, mode = false, pdq = false, ips = false;
 };
 
 void apply_config(const Config& c, const Given& given, DijkdOptions& o) {
@@ -107,6 +109,8 @@ void apply_config(const Config& c, const Given& given, DijkdOptions& o) {
       (dpdk::is_pci_address(port.device) ? o.pci : o.vdevs).push_back(port.device);
   if (!given.mode) o.mode = dp.mode == CaptureMode::kInline ? dpdk::Mode::inline_bridge : dpdk::Mode::mirror;
   if (!given.pdq) o.pdq = c.hashing.pdq;
+  if (!given.ips) o.ips = dp.ips;
+  o.policy = VerdictPolicy(c.policy.default_action, c.policy.lists, c.policy.categories);
   o.pdq_radius = static_cast<int>(c.hashing.pdq_max_distance);
   o.pdq_max_pixels = c.hashing.max_pixels;
   o.pdq_max_file_bytes = c.hashing.max_file_size_mb << 20;
@@ -158,6 +162,8 @@ DijkdOptions parse_dijkd_options(int argc, char** argv) {
       o.workers = parse_unsigned(a, value()), given.workers = true;
     else if (a == "--no-digests")
       o.digests = false;
+    else if (a == "--ips")
+      o.ips = true, given.ips = true;
     else if (a == "--no-pdq")
       o.pdq = false, given.pdq = true;
     else if (a == "--max-flows")
@@ -207,6 +213,8 @@ DijkdOptions parse_dijkd_options(int argc, char** argv) {
   }
   if (o.workers == 0 || o.workers > 64) usage_error("--workers is 1..64");
   if (o.verb == "replay" && o.captures.empty()) usage_error("replay needs at least one capture");
+  if (o.ips && o.mode != dpdk::Mode::inline_bridge)
+    usage_error("--ips needs --mode inline: only a bridge has frames to drop");
   // With a config and no ports (a fresh appliance), run idles: admin socket and metrics up, nothing to poll.
   if (o.verb == "run" && !o.has_ports() && !o.config)
     usage_error("run needs --pci or --vdev ports (or --config)");

@@ -31,6 +31,10 @@ struct DijkdOptions {
   std::uint32_t max_flows = 0;
   std::uint64_t reassembly_memory = 0;    // bytes per worker; 0 = default
   std::vector<std::uint16_t> http_ports;  // server ports followed; empty = every port
+  // Prevention on the inline bridge (dataplane.ips or --ips), with the policy of [policy] (default:
+  // every list blocks).
+  bool ips = false;
+  VerdictPolicy policy;
   std::string hits_file;
   std::string journal_dir;  // empty: no journal
   // The reporter's acknowledged position (from the config): retention deletes only what it covers.

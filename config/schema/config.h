@@ -34,8 +34,11 @@ struct DataplaneConfig {
   std::vector<std::uint32_t> lcores = {1};
   std::vector<PortConfig> ports;
   std::vector<std::uint16_t> http_ports = {};  // server ports followed; empty: every port
-  std::uint64_t flow_table_cap = 1'048'576;    // concurrent TCP flows per appliance
-  std::uint64_t reassembly_memory_mb = 1024;   // out-of-order and in-flight bytes, all lcores together
+  // Prevention (inline mode only): a file on a list [policy] says to "block" is stopped on the bridge
+  // (its last segment dropped, both ends reset). Off: the bridge forwards every frame, hits are reported.
+  bool ips = false;
+  std::uint64_t flow_table_cap = 1'048'576;   // concurrent TCP flows per appliance
+  std::uint64_t reassembly_memory_mb = 1024;  // out-of-order and in-flight bytes, all lcores together
   EalConfig eal;
 
   bool operator==(const DataplaneConfig&) const = default;

@@ -331,12 +331,14 @@ void for_each_table(SchemaReader& r, const toml::table& t, const std::string& pr
 
 void read_dataplane(SchemaReader& r, const toml::table& t, DataplaneConfig& d) {
   const std::string p = "dataplane";
-  r.check_keys(t, p,
-               {"mode", "lcores", "ports", "http_ports", "flow_table_cap", "reassembly_memory_mb", "eal"});
+  r.check_keys(
+      t, p,
+      {"mode", "lcores", "ports", "http_ports", "ips", "flow_table_cap", "reassembly_memory_mb", "eal"});
   r.enumeration(t, p, "mode", d.mode, {{"mirror", CaptureMode::kMirror}, {"inline", CaptureMode::kInline}});
   // lcore 0 is the main (control) lcore; workers are the others.
   read_distinct_integers(r, t, p, "lcores", "lcore", 1, 1023, d.lcores);
   read_distinct_integers(r, t, p, "http_ports", "port", 1, 65535, d.http_ports, EmptyList::allowed);
+  r.boolean(t, p, "ips", d.ips);
   r.integer(t, p, "flow_table_cap", d.flow_table_cap, 1024, std::int64_t{1} << 28);
   r.integer(t, p, "reassembly_memory_mb", d.reassembly_memory_mb, 16, std::int64_t{1} << 20);
   std::set<std::string> names;
@@ -380,6 +382,12 @@ void read_dataplane(SchemaReader& r, const toml::table& t, DataplaneConfig& d) {
     r.error_at(mode != nullptr ? mode->source() : t.source(),
                "'dataplane.mode' = \"inline\" needs exactly 2 ports (one each side of the bridge), found " +
                    std::to_string(d.ports.size()));
+  }
+  if (d.ips && d.mode != CaptureMode::kInline) {
+    const toml::node* ips = t.get("ips");
+    r.error_at(ips != nullptr ? ips->source() : t.source(),
+               "'dataplane.ips' = true needs 'dataplane.mode' = \"inline\": a mirror port sees copies and "
+               "cannot stop an upload");
   }
 }
 

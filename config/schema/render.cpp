@@ -77,6 +77,7 @@ toml::table to_toml(const Config& c) {
       {"dataplane", toml::table{{"mode", to_string(d.mode)},
                                 {"lcores", to_array(d.lcores)},
                                 {"http_ports", to_array(d.http_ports)},
+                                {"ips", d.ips},
                                 {"flow_table_cap", i64(d.flow_table_cap)},
                                 {"reassembly_memory_mb", i64(d.reassembly_memory_mb)},
                                 {"ports", std::move(ports)},
@@ -159,6 +160,7 @@ constexpr std::string_view kRestartKeys[] = {
     "dataplane.ports",
     "dataplane.lcores",
     "dataplane.mode",
+    "dataplane.ips",
     "dataplane.flow_table_cap",
     "dataplane.reassembly_memory_mb",
     "admin.",
@@ -253,6 +255,7 @@ Config live_applicable(const Config& running, const Config& next) {
   live.dataplane.ports = running.dataplane.ports;
   live.dataplane.lcores = running.dataplane.lcores;
   live.dataplane.mode = running.dataplane.mode;
+  live.dataplane.ips = running.dataplane.ips;
   live.dataplane.flow_table_cap = running.dataplane.flow_table_cap;
   live.dataplane.reassembly_memory_mb = running.dataplane.reassembly_memory_mb;
   live.admin = running.admin;

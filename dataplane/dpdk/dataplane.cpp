@@ -36,6 +36,8 @@ void Dataplane::set_up(const ConsumerFactory& make_consumer) {
   if (config_.ports.empty()) throw DpdkError("no Ethernet ports (no PCI port bound, no --vdev)");
   if (config_.mode == Mode::inline_bridge && config_.ports.size() != 2)
     throw DpdkError("inline mode bridges exactly two ports, got " + std::to_string(config_.ports.size()));
+  if (config_.ips && config_.mode != Mode::inline_bridge)
+    throw DpdkError("prevention (ips) needs inline mode: a mirror port has no frame to drop");
 
   // The RX timestamp dynfield (net_pcap fills it with the capture time when the offload is on).
   int ts_offset = -1;
@@ -95,6 +97,9 @@ void Dataplane::set_up(const ConsumerFactory& make_consumer) {
         b.forward = true;
         b.tx_port = ports_[1 - i].port_id;
         b.tx_queue = q;
+        b.ips = config_.ips;
+        b.return_port = ports_[i].port_id;  // worker w owns TX queue w on both ports
+        b.return_queue = q;
       }
       setups[w].queues.push_back(b);
       setups[w].pool = pools_[i];

@@ -24,6 +24,9 @@ struct DataplaneConfig {
   Mode mode = Mode::mirror;
   // mirror: every port is received; inline: exactly two ports, bridged to each other. Empty = all ports.
   std::vector<std::uint16_t> ports;
+  // inline only: inspect each burst before forwarding it, so a block verdict can drop a frame and reset
+  // its connection (prevention, dataplane.ips). Off: every frame is forwarded before it is inspected.
+  bool ips = false;
   std::uint32_t mbufs_per_port = 16383;
   std::uint16_t mbuf_data_room = 2048 + 128;  // RTE_MBUF_DEFAULT_BUF_SIZE; frames up to ~1.5 KB need 1664
   // Replay from an endless source (net_pcap infinite_rx in benchmarks): each worker stops receiving after

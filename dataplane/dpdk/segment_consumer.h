@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "dataplane/ips/block.h"
 #include "dataplane/packet/packet_view.h"
 
 namespace dijk::dpdk {
@@ -27,6 +28,14 @@ class SegmentConsumer {
   // The capture is consumed or the daemon stops: finish what can be finished (flows still open are
   // the consumer's call: a file without its end is truncated, never reported).
   virtual void on_end(std::uint64_t /*now_ns*/) {}
+  // Prevention on the inline bridge: the worker holds a burst's frames until on_burst has seen them, and
+  // says so around that call (hold_frames(true), then false); a block verdict is possible only then. After
+  // each on_burst, take_blocks() names the connections (client to server) blocked in it, each with the
+  // index of the segment that ended the listed file: that segment's frame and the connection's later
+  // frames are dropped and reset. The span is valid until the next call. A consumer without prevention holds
+  // nothing and blocks nothing.
+  virtual void hold_frames(bool /*held*/) {}
+  virtual std::span<const ips::Block> take_blocks() { return {}; }
   // Name/value pairs for the summary, appended in a stable order.
   virtual void append_counters(CounterList& /*out*/) const {}
 };

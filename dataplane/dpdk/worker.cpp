@@ -1,9 +1,11 @@
 #include "dataplane/dpdk/worker.h"
 
+#include <cstring>
 #include <ctime>
 
 #include "dataplane/decode/frame_decoder.h"
 #include "dataplane/dpdk/dpdk_compat.h"
+#include "dataplane/ips/rst_frame.h"
 
 namespace dijk::dpdk {
 namespace {
@@ -46,6 +48,7 @@ void Worker::run(const std::atomic<bool>& stop) {
     reassembly_.collect();
     if (now_ns_ >= last_tick_ns_ + kTickInterval_ns) {
       consumer_->on_tick(now_ns_);
+      blocked_.expire(now_ns_);
       last_tick_ns_ = now_ns_;
       publish_snapshot(false);
     }
@@ -97,6 +100,14 @@ void Worker::poll(QueueBinding& q) {
   }
   ++counters_.rx_bursts;
   counters_.rx_packets += n;
+  if (q.ips) {
+    full_bursts_ = n == kBurst ? full_bursts_ + 1 : 0;
+    if (full_bursts_ < kFullBurstsBeforeUnheld) {
+      inspect_then_forward(q, frames.data(), n);
+      return;
+    }
+    ++counters_.ips_unheld_bursts;  // behind: forward first, as without prevention (fail open)
+  }
   // Forward first: fingerprinting never delays the bridge. The extra reference keeps each frame
   // readable here after the TX queue has taken it.
   if (q.forward) forward(q, frames.data(), n);
@@ -110,19 +121,122 @@ void Worker::poll(QueueBinding& q) {
 
 void Worker::hand_over_burst() {
   if (burst_size_ == 0) return;
-  consumer_->on_burst({burst_segments_.data(), burst_size_});
+  deliver({burst_segments_.data(), burst_size_}, segment_frame_.data());
   for (std::size_t i = 0; i < burst_size_; ++i) rte_pktmbuf_free(burst_frames_[i]);
   burst_size_ = 0;
 }
 
+void Worker::deliver(std::span<const TcpSegment> segments, const std::uint16_t* frame_of) {
+  consumer_->on_burst(segments);
+  if (!holding_) return;
+  for (const ips::Block& b : consumer_->take_blocks()) {
+    if (new_block_count_ == new_blocks_.size() || b.segment >= segments.size()) continue;  // cannot happen
+    new_blocks_[new_block_count_++] = {b.flow, frame_of != nullptr ? frame_of[b.segment] : held_frame_};
+  }
+}
+
+// A held frame is dropped if its connection was blocked in an earlier burst, or in this one at this frame
+// or before it (the frames before the one that ended the file were sent before it was complete).
+bool Worker::drop_held(std::uint16_t i) const {
+  if (!held_flows_[i]) return false;
+  const FlowTuple& flow = *held_flows_[i];
+  if (blocked_.contains(flow, now_ns_)) return true;
+  for (std::size_t k = 0; k < new_block_count_; ++k) {
+    if (new_blocks_[k].from_frame <= i && ips::BlockedFlows::same_connection(new_blocks_[k].flow, flow))
+      return true;
+  }
+  return false;
+}
+
 void Worker::forward(const QueueBinding& q, rte_mbuf** frames, std::uint16_t n) {
   for (std::uint16_t i = 0; i < n; ++i) rte_mbuf_refcnt_update(frames[i], 1);
+  transmit(q, frames, n);
+}
+
+void Worker::transmit(const QueueBinding& q, rte_mbuf** frames, std::uint16_t n) {
+  if (n == 0) return;
   const std::uint16_t sent = rte_eth_tx_burst(q.tx_port, q.tx_queue, frames, n);
   counters_.forwarded += sent;
   for (std::uint16_t i = sent; i < n; ++i) {
     ++counters_.forward_dropped;
     rte_pktmbuf_free(frames[i]);  // drops only the reference the TX queue did not take
   }
+}
+
+// Prevention: the burst is decoded and handed to the stream stage first, so a file whose body ends in
+// it is matched before its last segment leaves; then every frame goes on except those of connections
+// blocked now or before, which are dropped and answered with a reset to each end.
+void Worker::inspect_then_forward(QueueBinding& q, rte_mbuf** frames, std::uint16_t n) {
+  ++counters_.ips_held_bursts;
+  // The extra reference is the one transmitted (or dropped) below; handle() releases the other.
+  for (std::uint16_t i = 0; i < n; ++i) rte_mbuf_refcnt_update(frames[i], 1);
+  if (!q.rx_timestamps && q.capture_times == nullptr) now_ns_ = wall_clock_ns();
+  consumer_->hold_frames(true);
+  holding_ = true;
+  new_block_count_ = 0;
+  for (std::uint16_t i = 0; i < n; ++i) {
+    counters_.rx_bytes += frames[i]->pkt_len;
+    held_frame_ = i;
+    held_flows_[i] = handle(frames[i], /*shared_with_tx=*/true, frame_time(q, frames[i]));
+  }
+  hand_over_burst();
+  holding_ = false;
+  consumer_->hold_frames(false);
+  std::uint16_t kept = n;
+  std::array<rte_mbuf*, kBurst> dropped{};
+  std::uint16_t n_dropped = 0;
+  if (!blocked_.empty() || new_block_count_ != 0) [[unlikely]] {
+    kept = 0;
+    for (std::uint16_t i = 0; i < n; ++i) {
+      if (drop_held(i))
+        dropped[n_dropped++] = frames[i];
+      else
+        frames[kept++] = frames[i];
+    }
+    for (std::size_t k = 0; k < new_block_count_; ++k) blocked_.add(new_blocks_[k].flow, now_ns_);
+  }
+  transmit(q, frames, kept);
+  // The resets go after the frames kept: a reset that overtook the segments before the dropped one would
+  // not carry the sequence number the receiver then expects, and would be ignored.
+  for (std::uint16_t i = 0; i < n_dropped; ++i) {
+    reset_both_ends(q, dropped[i]);
+    ++counters_.ips_frames_dropped;
+    rte_pktmbuf_free(dropped[i]);
+  }
+}
+
+void Worker::reset_both_ends(const QueueBinding& q, rte_mbuf* frame) {
+  const std::uint32_t len = std::min<std::uint32_t>(frame->pkt_len, kScratchBytes);
+  const auto* p = static_cast<const std::uint8_t*>(rte_pktmbuf_read(frame, 0, len, scratch_.data()));
+  if (p == nullptr) return;
+  wire::DecodeCounters uncounted;  // the frame was counted when it arrived
+  const wire::DecodedFrame d = wire::decode_frame({p, len}, now_ns_, uncounted);
+  // A fragment carries no TCP header to answer: dropping it is enough (the datagram never completes).
+  // An end's own reset is dropped unanswered (a reset is never answered with one).
+  if (d.status != wire::DecodeStatus::tcp || (d.segment.flags & tcp_flags::rst) != 0) return;
+  std::array<std::uint8_t, ips::kMaxRstFrame> rst{};
+  if (const std::size_t n = ips::build_rst({p, len}, d, ips::RstTo::receiver, rst); n != 0)
+    send_rst(q.tx_port, q.tx_queue, {rst.data(), n});
+  if (const std::size_t n = ips::build_rst({p, len}, d, ips::RstTo::sender, rst); n != 0)
+    send_rst(q.return_port, q.return_queue, {rst.data(), n});
+}
+
+bool Worker::send_rst(std::uint16_t port, std::uint16_t queue, std::span<const std::uint8_t> bytes) {
+  rte_mbuf* m = rte_pktmbuf_alloc(setup_.pool);
+  char* room = m != nullptr ? rte_pktmbuf_append(m, static_cast<std::uint16_t>(bytes.size())) : nullptr;
+  if (room == nullptr) {
+    if (m != nullptr) rte_pktmbuf_free(m);
+    ++counters_.ips_rsts_failed;
+    return false;
+  }
+  std::memcpy(room, bytes.data(), bytes.size());
+  if (rte_eth_tx_burst(port, queue, &m, 1) != 1) {
+    rte_pktmbuf_free(m);
+    ++counters_.ips_rsts_failed;
+    return false;
+  }
+  ++counters_.ips_rsts_sent;
+  return true;
 }
 
 std::uint64_t Worker::frame_time(QueueBinding& q, const rte_mbuf* frame) const {
@@ -133,7 +247,7 @@ std::uint64_t Worker::frame_time(QueueBinding& q, const rte_mbuf* frame) const {
   return now_ns_;
 }
 
-void Worker::handle(rte_mbuf* frame, bool shared_with_tx, std::uint64_t time_ns) {
+std::optional<FlowTuple> Worker::handle(rte_mbuf* frame, bool shared_with_tx, std::uint64_t time_ns) {
   if (time_ns > now_ns_) now_ns_ = time_ns;
   std::span<const std::uint8_t> bytes;
   const bool in_scratch = frame->nb_segs > 1;
@@ -151,27 +265,31 @@ void Worker::handle(rte_mbuf* frame, bool shared_with_tx, std::uint64_t time_ns)
       if (!in_scratch) {
         // The payload points into the frame: keep both until the burst is handed over.
         burst_segments_[burst_size_] = d.segment;
+        segment_frame_[burst_size_] = held_frame_;
         burst_frames_[burst_size_++] = frame;
-        return;
+        return d.segment.tuple;
       }
       // The payload is in scratch_, which the next chained frame overwrites: hand it over now, after the
       // segments received before it.
       hand_over_burst();
-      consumer_->on_burst({&d.segment, 1});
-      break;
+      deliver({&d.segment, 1}, nullptr);
+      rte_pktmbuf_free(frame);
+      return d.segment.tuple;
     case wire::DecodeStatus::ipv4_fragment:
     case wire::DecodeStatus::ipv6_fragment:
       hand_over_burst();  // a datagram it completes must come after the segments received before it
       set_header_lengths(frame, d.l2_len, d.l3_len);
-      handle_fragment(frame, d.status == wire::DecodeStatus::ipv6_fragment, shared_with_tx, time_ns);
-      return;  // the reassembly table owns the frame now
+      // the reassembly table owns the frame now
+      return handle_fragment(frame, d.status == wire::DecodeStatus::ipv6_fragment, shared_with_tx, time_ns);
     case wire::DecodeStatus::dropped:
       break;
   }
   rte_pktmbuf_free(frame);
+  return std::nullopt;
 }
 
-void Worker::handle_fragment(rte_mbuf* frame, bool ipv6, bool shared_with_tx, std::uint64_t time_ns) {
+std::optional<FlowTuple> Worker::handle_fragment(rte_mbuf* frame, bool ipv6, bool shared_with_tx,
+                                                 std::uint64_t time_ns) {
   // Reassembly rewrites mbuf headers and chains them; a frame still queued for TX must not change, so
   // the table gets a private copy. Chained fragments are linearised the same way (rte_ip_frag wants
   // one segment per fragment).
@@ -184,19 +302,24 @@ void Worker::handle_fragment(rte_mbuf* frame, bool ipv6, bool shared_with_tx, st
       if (copy != nullptr) rte_pktmbuf_free(copy);
       ++counters_.reassembly_copy_failed;
       counters_.decode.drop(wire::DecodeDrop::reassembly_failed);
-      return;
+      return std::nullopt;
     }
     set_header_lengths(copy, l2_len, l3_len);
     frame = copy;
   }
   rte_mbuf* whole = reassembly_.add(frame, rte_rdtsc(), ipv6);
-  if (whole == nullptr) return;
+  if (whole == nullptr) return std::nullopt;
   ++(ipv6 ? counters_.decode.ipv6_reassembled : counters_.decode.ipv4_reassembled);
   const std::uint32_t len = std::min<std::uint32_t>(whole->pkt_len, kScratchBytes);
   const auto* p = static_cast<const std::uint8_t*>(rte_pktmbuf_read(whole, 0, len, scratch_.data()));
   const wire::DecodedFrame d = wire::decode_frame({p, len}, time_ns, counters_.decode, /*reassembled=*/true);
-  if (d.status == wire::DecodeStatus::tcp) consumer_->on_burst({&d.segment, 1});
+  std::optional<FlowTuple> flow;
+  if (d.status == wire::DecodeStatus::tcp) {
+    deliver({&d.segment, 1}, nullptr);
+    flow = d.segment.tuple;
+  }
   rte_pktmbuf_free(whole);
+  return flow;
 }
 
 CounterList Worker::counter_list() const {
@@ -208,6 +331,11 @@ CounterList Worker::counter_list() const {
   out.emplace_back("forwarded", c.forwarded);
   out.emplace_back("forward_dropped", c.forward_dropped);
   out.emplace_back("chained_frames", c.chained_frames);
+  out.emplace_back("ips_held_bursts", c.ips_held_bursts);
+  out.emplace_back("ips_unheld_bursts", c.ips_unheld_bursts);
+  out.emplace_back("ips_frames_dropped", c.ips_frames_dropped);
+  out.emplace_back("ips_rsts_sent", c.ips_rsts_sent);
+  out.emplace_back("ips_rsts_failed", c.ips_rsts_failed);
   out.emplace_back("cpu_ns", c.cpu_ns);
   out.emplace_back("vlan_frames", c.decode.vlan_frames);
   out.emplace_back("ipv4_packets", c.decode.ipv4);

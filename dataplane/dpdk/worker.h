@@ -2,8 +2,10 @@
 // One worker lcore: owns its RX queues, its reassembly table, its stream consumer and its counters.
 // The loop is run to completion, as in DPDK's l3fwd: receive a burst, forward it first (inline mode),
 // then decode it and hand its TCP segments to the consumer in one call (on_burst: the stream stage's
-// process_burst, which the stream benchmark measures), then housekeeping. Nothing is shared with
-// other workers. While it runs, the worker publishes a copy of its counters about once a second
+// process_burst, which the stream benchmark measures), then housekeeping. With prevention (inline mode,
+// dataplane.ips) the burst is decoded and handed over first and forwarded after, less the frames of
+// connections the consumer blocked, which are dropped and answered with a TCP reset to each end. Nothing is
+// shared with other workers. While it runs, the worker publishes a copy of its counters about once a second
 // (snapshot(), for `dijkctl stats` and the metrics endpoint); the live counters are read only after
 // the worker has returned.
 #include <array>
@@ -11,11 +13,13 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <vector>
 
 #include "dataplane/decode/decode_counters.h"
 #include "dataplane/dpdk/ip_reassembly.h"
 #include "dataplane/dpdk/segment_consumer.h"
+#include "dataplane/ips/blocked_flows.h"
 
 struct rte_mbuf;
 struct rte_mempool;
@@ -29,6 +33,12 @@ struct QueueBinding {
   bool forward = false;
   std::uint16_t tx_port = 0;
   std::uint16_t tx_queue = 0;
+  // Prevention (inline mode with dataplane.ips): frames are inspected before they are forwarded, so a
+  // block verdict can drop them; the reset towards the sender leaves by `return_port`/`return_queue` (the
+  // TX queue of the port the frame came in on).
+  bool ips = false;
+  std::uint16_t return_port = 0;
+  std::uint16_t return_queue = 0;
   bool rx_timestamps = false;  // the port stamps mbufs with capture time
   // Replay of a capture on a port that does not stamp mbufs: the n-th frame's capture time is
   // (*capture_times)[n] (one queue per port, frames delivered in file order).
@@ -44,6 +54,12 @@ struct WorkerCounters {
   std::uint64_t forward_dropped = 0;  // TX queue full: the frame is lost on the bridge (counted)
   std::uint64_t chained_frames = 0;   // frames in several mbufs, linearised before decoding
   std::uint64_t reassembly_copy_failed = 0;
+  // Prevention (inline mode, dataplane.ips):
+  std::uint64_t ips_held_bursts = 0;     // bursts inspected before they were forwarded
+  std::uint64_t ips_unheld_bursts = 0;   // bursts forwarded first because the worker was behind (fail open)
+  std::uint64_t ips_frames_dropped = 0;  // frames of blocked connections not forwarded
+  std::uint64_t ips_rsts_sent = 0;       // TCP resets sent (two for each dropped TCP frame)
+  std::uint64_t ips_rsts_failed = 0;     // resets not sent: no mbuf, or the TX queue was full
   // This lcore's thread CPU time from the start of run() to its frame budget (or to the end): on a shared
   // machine the benchmark divides by this as well as by wall time.
   std::uint64_t cpu_ns = 0;
@@ -80,11 +96,25 @@ class Worker {
 
  private:
   static constexpr std::uint16_t kBurst = 32;
+  // Prevention fails open when the worker falls behind: after this many full bursts in a row (its RX
+  // queue is backing up) it forwards first, as without prevention, until a burst is not full.
+  static constexpr unsigned kFullBurstsBeforeUnheld = 8;
   void poll(QueueBinding& q);
   void forward(const QueueBinding& q, rte_mbuf** frames, std::uint16_t n);
-  void handle(rte_mbuf* frame, bool shared_with_tx, std::uint64_t time_ns);
+  void transmit(const QueueBinding& q, rte_mbuf** frames, std::uint16_t n);
+  void inspect_then_forward(QueueBinding& q, rte_mbuf** frames, std::uint16_t n);
+  void reset_both_ends(const QueueBinding& q, rte_mbuf* frame);
+  bool send_rst(std::uint16_t port, std::uint16_t queue, std::span<const std::uint8_t> bytes);
+  // Hands segments to the consumer; while a burst is held, collects the blocks found, each with the index
+  // (in the held burst) of the frame whose segment ended the file: `frame_of[i]` is segment i's frame, or
+  // null for a single segment from the frame being handled now.
+  void deliver(std::span<const TcpSegment> segments, const std::uint16_t* frame_of);
+  bool drop_held(std::uint16_t i) const;
+  // Returns the TCP connection the frame carried (or, for a fragment, completed), if any.
+  std::optional<FlowTuple> handle(rte_mbuf* frame, bool shared_with_tx, std::uint64_t time_ns);
   void hand_over_burst();
-  void handle_fragment(rte_mbuf* frame, bool ipv6, bool shared_with_tx, std::uint64_t time_ns);
+  std::optional<FlowTuple> handle_fragment(rte_mbuf* frame, bool ipv6, bool shared_with_tx,
+                                           std::uint64_t time_ns);
   std::uint64_t frame_time(QueueBinding& q, const rte_mbuf* frame) const;
 
   WorkerSetup setup_;
@@ -103,6 +133,20 @@ class Worker {
   mutable std::mutex snapshot_mutex_;  // the worker only try_locks it: the packet path never waits
   CounterList snapshot_;
   std::uint64_t last_snapshot_ns_ = 0;  // linearised chains and rebuilt datagrams (<= 64 KiB + headers)
+  // Prevention: connections blocked (their frames dropped and reset while the entry lasts), each held
+  // frame's connection, and how many full bursts came in a row.
+  ips::BlockedFlows blocked_;
+  std::array<std::optional<FlowTuple>, kBurst> held_flows_{};
+  unsigned full_bursts_ = 0;
+  bool holding_ = false;
+  std::uint16_t held_frame_ = 0;                       // the held burst's frame being handled
+  std::array<std::uint16_t, kBurst> segment_frame_{};  // burst_segments_[i] came from frame segment_frame_[i]
+  struct NewBlock {
+    FlowTuple flow;
+    std::uint16_t from_frame;
+  };
+  std::array<NewBlock, kBurst> new_blocks_{};  // blocked in this burst (at most one a segment)
+  std::size_t new_block_count_ = 0;
 };
 
 }  // namespace dijk::dpdk

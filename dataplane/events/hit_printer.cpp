@@ -27,6 +27,7 @@ std::string hit_json_line(const HitEvent& hit) {
       o.add("sport", std::uint64_t{hit.flow->src_port}).add("dport", std::uint64_t{hit.flow->dst_port});
     }
     o.add("method", hit.method).add("host", hit.host).add("uri", hit.uri).add("filename", hit.filename);
+    if (!hit.action.empty()) o.add("action", hit.action);  // "blocked": the inline bridge stopped the upload
   } else if (hit.source == HitSource::file) {
     o.add("path", hit.path);
     if (hit.file_stat) {
@@ -55,6 +56,7 @@ std::string hit_human_line(const HitEvent& hit) {
       break;
     case HitSource::wire:
       where = printable_text(hit.method) + " " + printable_text(hit.host) + printable_text(hit.uri);
+      if (!hit.action.empty()) where += " (" + printable_text(hit.action) + ")";
       break;
     case HitSource::api:
     case HitSource::icap:

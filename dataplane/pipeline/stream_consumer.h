@@ -18,6 +18,8 @@ class StreamConsumer : public dpdk::SegmentConsumer {
   void on_burst(std::span<const TcpSegment> segments) override { pipeline_.process_burst(segments); }
   void on_tick(std::uint64_t now_ns) override;
   void on_end(std::uint64_t now_ns) override { pipeline_.flush(now_ns); }
+  void hold_frames(bool held) override { pipeline_.hold_frames(held); }
+  std::span<const ips::Block> take_blocks() override { return pipeline_.take_blocks(); }
   void append_counters(dpdk::CounterList& out) const override;
 
  private:

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "dataplane/pipeline/http_flow_app.h"
+#include "dataplane/pipeline/ips_verdicts.h"
 
 namespace dijk {
 class StreamPipeline::HttpFlows final : public FlowAppFactory {
@@ -24,13 +25,22 @@ class StreamPipeline::HttpFlows final : public FlowAppFactory {
 };
 
 StreamPipeline::StreamPipeline(const StreamPipelineConfig& config, HitSink& hits, match::ImageQueue* images)
-    : http_config_(std::make_unique<HttpParserConfig>()),
-      files_(std::make_unique<wire::UploadFiles>(config.files, hits, images, counters_)),
+    : ips_(config.ips ? std::make_unique<IpsVerdicts>(*config.ips, hits, counters_) : nullptr),
+      http_config_(std::make_unique<HttpParserConfig>()),
+      files_(std::make_unique<wire::UploadFiles>(config.files, ips_ ? *ips_ : hits, images, counters_)),
       factory_(std::make_unique<HttpFlows>(config.http_ports, *http_config_, *files_, counters_)),
       reassembler_(std::make_unique<TcpReassembler>(config.reassembly, *factory_, counters_)) {}
 
 StreamPipeline::~StreamPipeline() {
   reassembler_.reset();  // flows (and their open files) go before the matcher they use
+}
+
+void StreamPipeline::hold_frames(bool held) {
+  if (ips_) ips_->hold(held);
+}
+
+std::span<const ips::Block> StreamPipeline::take_blocks() {
+  return ips_ ? ips_->take_blocks() : std::span<const ips::Block>{};
 }
 
 void StreamPipeline::set_hash_set(std::shared_ptr<const HashSet> set) {
@@ -44,6 +54,7 @@ void prefetch_payload(const TcpSegment& s) {
 }  // namespace
 
 void StreamPipeline::process(const TcpSegment& segment) {
+  if (ips_) ips_->at_segment(0);
   reassembler_->process(segment);
 }
 
@@ -58,6 +69,7 @@ void StreamPipeline::process_burst(std::span<const TcpSegment> segments) {
       prefetch_payload(segments[i + kAhead]);
       reassembler_->prefetch(segments[i + kAhead]);
     }
+    if (ips_) ips_->at_segment(static_cast<std::uint32_t>(i));
     reassembler_->process(segments[i]);
   }
 }

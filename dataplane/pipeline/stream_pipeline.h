@@ -5,11 +5,15 @@
 // TCP segment it decodes. No DPDK inside.
 #include <cstdint>
 #include <memory>
+#include <optional>
+#include <span>
 #include <vector>
 
 #include "core/hit_event.h"
+#include "core/verdict.h"
 #include "dataplane/http/http_upload_parser.h"
 #include "dataplane/http/upload_files.h"
+#include "dataplane/ips/block.h"
 #include "dataplane/match/image_queue.h"
 #include "dataplane/packet/packet_view.h"
 #include "dataplane/stream/stream_counters.h"
@@ -18,12 +22,17 @@
 
 namespace dijk {
 
+class IpsVerdicts;
+
 struct StreamPipelineConfig {
   ReassemblyConfig reassembly;
   // Server ports whose flows are followed; empty (the default) is every port. Either way a flow is parsed
   // only if the first side to send opens with an HTTP/1.x request line; other flows are bypassed.
   std::vector<std::uint16_t> http_ports;
   wire::UploadFilesConfig files;
+  // Prevention on the inline bridge (dataplane.ips): the policy that says which hits block their
+  // connection. Unset: hits are only reported, as in mirror mode.
+  std::optional<VerdictPolicy> ips;
 };
 
 class StreamPipeline {
@@ -45,6 +54,12 @@ class StreamPipeline {
   // Ends every flow, e.g. when a capture is consumed: files still open are counted truncated.
   void flush(std::uint64_t now_ns);
 
+  // Prevention (config.ips set; no-ops otherwise): whether the frames being processed are held until
+  // their verdicts are known, and the connections blocked since the last call, each with the index of the
+  // segment (in the last process_burst span; 0 for process) that ended the file (valid until the next).
+  void hold_frames(bool held);
+  std::span<const ips::Block> take_blocks();
+
   const StreamCounters& counters() const { return counters_; }
   std::uint32_t flow_count() const;
   std::uint64_t out_of_order_bytes() const;  // held now, against the configured cap
@@ -53,6 +68,7 @@ class StreamPipeline {
  private:
   class HttpFlows;
   StreamCounters counters_;
+  std::unique_ptr<IpsVerdicts> ips_;  // between the files' hits and `hits`, when prevention is on
   std::unique_ptr<HttpParserConfig> http_config_;
   std::unique_ptr<wire::UploadFiles> files_;
   std::unique_ptr<HttpFlows> factory_;

@@ -18,6 +18,7 @@ std::unique_ptr<dpdk::SegmentConsumer> StreamFactory::make(unsigned /*worker_ind
   if (options_.reassembly_memory != 0) config.reassembly.out_of_order_memory = options_.reassembly_memory;
   config.files.digests = options_.digests;
   config.http_ports = options_.http_ports;
+  config.ips = options_.ips;
   return std::make_unique<StreamConsumer>(config, hits_.new_lane(), set_, images_);
 }
 

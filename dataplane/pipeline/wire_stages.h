@@ -13,9 +13,11 @@
 // the decode part calls it per burst (dpdk::SegmentConsumer), the PDQ stage has threads of its own.
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "core/verdict.h"
 #include "dataplane/dpdk/segment_consumer.h"
 
 namespace dijk {
@@ -32,6 +34,8 @@ struct StreamFactoryOptions {
   // Server ports whose flows are followed; empty = every port (HTTP is told by a flow's first bytes).
   std::vector<std::uint16_t> http_ports;
   std::uint64_t reassembly_memory = 0;  // bytes per worker; 0 = the stream stage's default
+  // Prevention on the inline bridge (dataplane.ips): which hits block their connection. Unset: report only.
+  std::optional<VerdictPolicy> ips;
 };
 
 class StreamFactory {

@@ -19,6 +19,7 @@ std::string_view stream_counter_help(std::string_view name) {
   DIJK_TCP_COUNTERS(DIJK_HELP)
   DIJK_HTTP_COUNTERS(DIJK_HELP)
   DIJK_MATCH_COUNTERS(DIJK_HELP)
+  DIJK_IPS_COUNTERS(DIJK_HELP)
 #undef DIJK_HELP
 #define DIJK_DROP_HELP(reason, help) \
   if (name == "drop_" #reason) return help;
@@ -32,6 +33,7 @@ StreamCounters& StreamCounters::operator+=(const StreamCounters& o) {
   DIJK_TCP_COUNTERS(DIJK_SUM)
   DIJK_HTTP_COUNTERS(DIJK_SUM)
   DIJK_MATCH_COUNTERS(DIJK_SUM)
+  DIJK_IPS_COUNTERS(DIJK_SUM)
 #undef DIJK_SUM
   for (std::size_t i = 0; i < kDropReasonCount; ++i) drops[i] += o.drops[i];
   return *this;

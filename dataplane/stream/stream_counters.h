@@ -42,6 +42,14 @@ namespace dijk {
   X(pdq_queued, "images handed to the PDQ stage")                           \
   X(pdq_skipped, "images not handed to the PDQ stage (too large or queue full)")
 
+// X(name, help): prevention on the inline bridge (dataplane.ips): what became of hits on a `block` list.
+#define DIJK_IPS_COUNTERS(X)                                                                                 \
+  X(ips_blocked, "block-list hits whose upload was stopped: frame dropped, both ends reset, hit journalled") \
+  X(ips_fail_open_journal,                                                                                   \
+    "block-list hits forwarded: the journal lane could not take the hit (full, disk failing)")               \
+  X(ips_fail_open_unheld,                                                                                    \
+    "block-list hits forwarded: no frame was held (worker behind, or the file ended on a timeout)")
+
 // X(name, help): why a segment, a file or a flow's data was not processed ("drop_<name>"). Multipart's
 // own reason is here too: it is one more reason a file was not taken.
 #define DIJK_DROP_REASONS(X)                                                                  \
@@ -80,6 +88,7 @@ struct StreamCounters {
   DIJK_TCP_COUNTERS(DIJK_FIELD)
   DIJK_HTTP_COUNTERS(DIJK_FIELD)
   DIJK_MATCH_COUNTERS(DIJK_FIELD)
+  DIJK_IPS_COUNTERS(DIJK_FIELD)
 #undef DIJK_FIELD
   std::array<std::uint64_t, kDropReasonCount> drops{};
 
@@ -98,6 +107,7 @@ struct StreamCounters {
     DIJK_TCP_COUNTERS(DIJK_VISIT)
     DIJK_HTTP_COUNTERS(DIJK_VISIT)
     DIJK_MATCH_COUNTERS(DIJK_VISIT)
+    DIJK_IPS_COUNTERS(DIJK_VISIT)
 #undef DIJK_VISIT
 #define DIJK_VISIT_DROP(name, help) f("drop_" #name, drops[static_cast<std::size_t>(DropReason::name)]);
     DIJK_DROP_REASONS(DIJK_VISIT_DROP)

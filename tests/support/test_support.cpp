@@ -8,8 +8,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -75,9 +77,16 @@ std::string link_up_without_offloads(const std::string& ns, const std::string& d
 }
 
 pid_t spawn_upload_server(const std::string& ns, const std::filesystem::path& out) {
-  return spawn_with_output({"ip", "netns", "exec", ns, "python3",
-                            std::string(DIJK_SOURCE_DIR) + "/tools/capture/upload_server.py", "--port", "80"},
-                           out);
+  const pid_t pid =
+      spawn_with_output({"ip", "netns", "exec", ns, "python3",
+                         std::string(DIJK_SOURCE_DIR) + "/tools/capture/upload_server.py", "--port", "80"},
+                        out);
+  // Return once it listens: on a loaded machine Python takes seconds to start, and a first upload refused
+  // meanwhile would leave curl's error text in what a test compares (up to 20 s, then let the test fail).
+  const std::string listening = "ip netns exec " + ns + " ss -Hltn 'sport = :80' | grep -q .";
+  for (int i = 0; i < 200 && std::system(listening.c_str()) != 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  return pid;
 }
 
 int stop_process(pid_t& pid, std::chrono::milliseconds patience) {

@@ -263,6 +263,167 @@ TEST_F(InlineBridge, KeepsForwardingWhileTheJournalDiskIsFull) {
       << "a hit that is not in the journal was reported: " << out;
 }
 
+// An upload server that says, for each request, whether it received the whole body: "complete N" once
+// all Content-Length bytes are read (then 201), "incomplete N of M" when the connection ends first.
+constexpr const char* kLoggingServer = R"PY(import socket, sys, threading
+log = open(sys.argv[2], "a", buffering=1)
+def serve(c):
+    data, got, length = b"", 0, 0
+    try:
+        while b"\r\n\r\n" not in data:
+            chunk = c.recv(65536)
+            if not chunk:
+                return
+            data += chunk
+        head, body = data.split(b"\r\n\r\n", 1)
+        length = 0
+        for line in head.split(b"\r\n"):
+            if line.lower().startswith(b"content-length:"):
+                length = int(line.split(b":", 1)[1])
+            if line.lower().startswith(b"expect:"):
+                c.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")
+        got = len(body)
+        while got < length:
+            chunk = c.recv(65536)
+            if not chunk:
+                break
+            got += len(chunk)
+        if got < length:
+            log.write("incomplete %d of %d\n" % (got, length))
+            return
+        log.write("complete %d\n" % got)
+        c.sendall(b"HTTP/1.1 201 Created\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+    except OSError as e:
+        log.write("incomplete %d of %d (%s)\n" % (got, length, e))
+    finally:
+        c.close()
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", int(sys.argv[1])))
+s.listen(16)
+while True:
+    c, _ = s.accept()
+    threading.Thread(target=serve, args=(c,), daemon=True).start()
+)PY";
+
+// Random bytes of `size`, written to dir/name; returns their MD5.
+Digest write_random_file(const fs::path& path, std::size_t size, unsigned seed) {
+  std::vector<std::uint8_t> file(size);
+  std::mt19937 rng(seed);
+  for (auto& b : file) b = static_cast<std::uint8_t>(rng());
+  std::ofstream out(path, std::ios::binary);
+  out.write(reinterpret_cast<const char*>(file.data()), static_cast<std::streamsize>(file.size()));
+  return digest_buffer(AlgorithmSet{}.add(Algorithm::md5), file).get(Algorithm::md5);
+}
+
+// Prevention on the live bridge (dataplane.ips = true): a listed upload is reset before the server has it
+// all, an unlisted one completes, and once the journal's disk is full a listed upload completes too (fail
+// open, counted): a block is only enacted for a hit the journal can take.
+TEST_F(InlineBridge, PreventionResetsAListedUploadAndFailsOpenWhenTheJournalCannotWrite) {
+  SmallDisk disk(dir_ / "journal-disk");
+  if (!disk.mounted()) GTEST_SKIP() << "mounting a tmpfs is not permitted here";
+  // The listed file on a list [policy] blocks (the default), a second one on a list it only reports.
+  const Digest listed = write_random_file(dir_ / "listed.bin", 96 * 1024, 11);
+  const Digest reported = write_random_file(dir_ / "reported.bin", 16 * 1024, 12);
+  write_random_file(dir_ / "unlisted.bin", 96 * 1024, 13);
+  {
+    SetBuilder builder;
+    builder.add(listed, builder.add_list("hotline-block", "A1"));
+    builder.add(reported, builder.add_list("review", "B2"));
+    builder.write((dir_ / "test.set").string(), 1);
+  }
+  const std::string listed_hex = to_hex({listed.bytes.data(), listed.size()});
+  test::write_text((dir_ / "server.py").string(), kLoggingServer);
+  const fs::path server_log = dir_ / "server.log";
+  pid_t logging_server = spawn(
+      {"ip", "netns", "exec", srv_, "python3", (dir_ / "server.py").string(), "8080", server_log.string()},
+      dir_ / "logging-server.out");
+  const fs::path socket = dir_ / "dijkd.sock";
+  const fs::path config = dir_ / "dijk.toml";
+  std::ofstream(config)
+      << "appliance_id = \"ips-test\"\n\n[dataplane]\nmode = \"inline\"\nips = true\nlcores = [1]\n\n"
+      << "[[dataplane.ports]]\nname = \"side0\"\ndevice = \"net_af_packet0,iface=" << b0_
+      << "\"\n\n[[dataplane.ports]]\nname = \"side1\"\ndevice = \"net_af_packet1,iface=" << b1_
+      << "\"\n\n[dataplane.eal]\nhugepages = false\nmemory_mb = 512\n\n"
+      << "[paths]\nset = \"" << (dir_ / "test.set").string() << "\"\njournal = \""
+      << (dir_ / "journal-disk" / "journal").string() << "\"\n\n[admin]\nsocket = \"" << socket.string()
+      << "\"\ngroup = \"root\"\n\n[metrics]\nenabled = false\n\n"
+      << "[policy]\ndefault = \"block\"\n\n[policy.lists]\nreview = \"report\"\n";
+  start_dijkd({"run", "--config", config.string()}, "ready:");
+  EXPECT_NE(test::read_text(dir_ / "dijkd.out.err").find("prevention on"), std::string::npos)
+      << test::read_text(dir_ / "dijkd.out.err");
+  // The server must be listening, or a refused connection would pass for a reset one.
+  ASSERT_TRUE(eventually([&] { return sh("ip netns exec " + srv_ + " ss -ltn | grep -q ':8080 '") == 0; }))
+      << test::read_text(dir_ / "logging-server.out.err");
+
+  // No retries: a reset upload must stay reset. Returns curl's exit status and writes its output to `out`.
+  const auto post = [&](const std::string& file, const fs::path& out, const std::string& query = "") {
+    return sh("ip netns exec " + cli_ + " curl -sS --max-time 20 -o /dev/null -w '%{http_code}' -F file=@" +
+              (dir_ / file).string() + " 'http://10.215.0.2:8080/upload" + query + "' > " + out.string() +
+              " 2>&1");
+  };
+  const auto server_lines = [&] {
+    std::vector<std::string> lines;
+    std::istringstream in(test::read_text(server_log));
+    for (std::string line; std::getline(in, line);) lines.push_back(line);
+    return lines;
+  };
+  // The server's first line may be late by a scheduling slice: wait for it (not a timing assertion).
+  const auto wait_lines = [&](std::size_t n) {
+    return eventually([&] { return server_lines().size() >= n; });
+  };
+
+  // 1. Listed: curl sees the connection reset, the server never gets the whole body.
+  EXPECT_NE(post("listed.bin", dir_ / "curl1.out"), 0) << test::read_text(dir_ / "curl1.out");
+  EXPECT_EQ(test::read_text(dir_ / "curl1.out").find("201"), std::string::npos)
+      << test::read_text(dir_ / "curl1.out");
+  EXPECT_NE(test::read_text(dir_ / "curl1.out").find("reset"), std::string::npos)
+      << test::read_text(dir_ / "curl1.out");
+  ASSERT_TRUE(wait_lines(1)) << test::read_text(server_log);
+  EXPECT_EQ(server_lines()[0].rfind("incomplete ", 0), 0u) << test::read_text(server_log);
+
+  // 2. Unlisted: through untouched.
+  EXPECT_EQ(post("unlisted.bin", dir_ / "curl2.out"), 0) << test::read_text(dir_ / "curl2.out");
+  EXPECT_EQ(test::read_text(dir_ / "curl2.out"), "201");
+  ASSERT_TRUE(wait_lines(2));
+  EXPECT_EQ(server_lines()[1].rfind("complete ", 0), 0u) << test::read_text(server_log);
+
+  // 3. The journal's disk fills; a hit on the report-only list finds it full (the writer says so). Its
+  // long URL (kept in the record) makes the record need a page of the tmpfs the journal has not yet got.
+  disk.fill();
+  EXPECT_EQ(post("reported.bin", dir_ / "curl3.out", "?note=" + std::string(8000, 'n')), 0)
+      << test::read_text(dir_ / "curl3.out");
+  EXPECT_EQ(test::read_text(dir_ / "curl3.out"), "201");
+  const std::string ctl = std::string(DIJK_BINARY_DIR) + "/apps/dijkctl/dijkctl";
+  std::string status;
+  EXPECT_TRUE(eventually([&] {
+    status = capture(ctl + " status --socket " + socket.string());
+    return status.find("journal disk full") != std::string::npos;
+  })) << status;
+
+  // 4. Listed again, with the journal unable to write: forwarded (fail open) and the server has it all.
+  EXPECT_EQ(post("listed.bin", dir_ / "curl4.out"), 0) << test::read_text(dir_ / "curl4.out");
+  EXPECT_EQ(test::read_text(dir_ / "curl4.out"), "201");
+  ASSERT_TRUE(wait_lines(4));
+  EXPECT_EQ(server_lines()[3].rfind("complete ", 0), 0u) << test::read_text(server_log);
+
+  const int exit_status = stop(dijkd_);
+  stop(logging_server);
+  EXPECT_TRUE(WIFEXITED(exit_status) && WEXITSTATUS(exit_status) == 1)
+      << exit_status << test::read_text(dir_ / "dijkd.out.err");
+  const std::string out = test::read_text(dir_ / "dijkd.out");
+  EXPECT_EQ(total_counter(out, "stream_ips_blocked"), 1u) << out;
+  EXPECT_EQ(total_counter(out, "stream_ips_fail_open_journal"), 1u) << out;
+  EXPECT_GE(total_counter(out, "ips_frames_dropped"), 1u) << out;
+  EXPECT_GE(total_counter(out, "ips_rsts_sent"), 2u) << out;
+  EXPECT_EQ(total_counter(out, "ips_rsts_failed"), 0u) << out;
+  EXPECT_EQ(total_counter(out, "forward_dropped"), 0u) << out;
+  // The block was journalled (a hit is printed only once durable) and says what the bridge did.
+  const auto blocked = out.find("\"action\":\"blocked\"");
+  EXPECT_NE(blocked, std::string::npos) << out;
+  EXPECT_NE(out.find("\"hash\":\"" + listed_hex + "\""), std::string::npos) << out;
+}
+
 TEST_F(InlineBridge, MirrorPortWithTwoWorkersOnKernelFanoutQueues) {
   // The middle namespace bridges with Linux instead; dijkd watches one bridge port through two af_packet
   // queues (the kernel's symmetric fanout hash spreads flows) on two worker lcores.

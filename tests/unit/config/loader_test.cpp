@@ -44,6 +44,24 @@ TEST(ConfigLoader, HttpPortsEmptyIsEveryPortAndAListFilters) {
             Lines{"dijk.toml:2:10: error: 'dataplane.lcores' must list at least one lcore"});
 }
 
+TEST(ConfigLoader, PreventionIsOffByDefaultAndOnlyForAnInlineBridge) {
+  EXPECT_FALSE(dijk::Config{}.dataplane.ips);
+  const std::string bridge =
+      "[dataplane]\nmode = \"inline\"\nips = true\n[[dataplane.ports]]\nname = \"a\"\ndevice = "
+      "\"net_ring0\"\n[[dataplane.ports]]\nname = \"b\"\ndevice = \"net_ring1\"\n";
+  const auto on = dijk::load_config_text(bridge, "dijk.toml");
+  ASSERT_TRUE(on.ok()) << on.error_text();
+  EXPECT_TRUE(on.config.dataplane.ips);
+  EXPECT_EQ(
+      errors_of("[dataplane]\nips = true\n"),
+      Lines{"dijk.toml:2:7: error: 'dataplane.ips' = true needs 'dataplane.mode' = \"inline\": a mirror "
+            "port sees copies and cannot stop an upload"});
+  EXPECT_EQ(errors_of("[dataplane]\nips = \"block\"\n"),
+            Lines{"dijk.toml:2:7: error: 'dataplane.ips' must be a boolean (true or false), not a string"});
+  EXPECT_EQ(errors_of("[dataplane]\nipss = true\n"),
+            Lines{"dijk.toml:2:1: error: unknown key 'dataplane.ipss', did you mean 'dataplane.ips'?"});
+}
+
 TEST(ConfigLoader, ExampleFileDocumentsExactlyTheDefaults) {
   const auto r = dijk::load_config_file(DIJK_SOURCE_DIR "/config/dijk.example.toml");
   ASSERT_TRUE(r.ok()) << r.error_text();

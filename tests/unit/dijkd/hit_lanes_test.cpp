@@ -121,6 +121,31 @@ TEST(HitLanes, AProducerNeverWaitsForAStalledJournalAndCountsWhatItCouldNotQueue
   EXPECT_EQ(in_journal, reported);
 }
 
+// Prevention enacts a block only for a hit the lane took (try_hit): with the journal stalled, the lane
+// takes what its ring holds, then refuses without waiting and without counting the hit as lost (the
+// caller fails open and hands the hit on with on_hit, which counts it if it is lost).
+TEST(HitLanes, TryHitTakesWhatTheRingHoldsThenRefusesWithoutCounting) {
+  journal::testing::TempDir tmp;
+  HoldingSink sink(true);
+  HitLanes lanes(sink, options(tmp.path() / "journal"));
+  HitSink& lane = lanes.new_lane();
+  lane.on_hit(wire_hit(0));
+  sink.wait_entered();  // the writer is stuck reporting hit 0: nothing drains the ring
+
+  std::uint64_t taken = 0, refused = 0;
+  for (std::uint64_t i = 1; i <= 5000; ++i) (lane.try_hit(wire_hit(i)) ? taken : refused) += 1;
+  EXPECT_GT(taken, 0u);
+  EXPECT_GT(refused, 0u);
+  EXPECT_EQ(lanes.unjournalled(), 0u);
+
+  sink.release();
+  lanes.close();
+  dpdk::CounterList after;
+  lanes.append_counters(after);
+  EXPECT_EQ(counter(after, "journal_hits_journalled"), taken + 1);  // every hit taken is made durable
+  EXPECT_EQ(counter(after, "journal_hits_unjournalled"), 0u);
+}
+
 TEST(HitLanes, AHitIsReportedOnceCommittedAndTheLanesCloseWithNothingPending) {
   journal::testing::TempDir tmp;
   HoldingSink sink(false);
@@ -147,7 +172,8 @@ TEST(HitLanes, WithoutAJournalTheLaneIsTheReportingSink) {
   HoldingSink sink(false);
   HitLanes lanes(sink, std::nullopt);
   lanes.new_lane().on_hit(wire_hit(7));
-  EXPECT_EQ(sink.numbers(), std::vector<std::uint64_t>{7});
+  EXPECT_TRUE(lanes.new_lane().try_hit(wire_hit(8)));  // a sink without a queue takes every hit
+  EXPECT_EQ(sink.numbers(), (std::vector<std::uint64_t>{7, 8}));
   dpdk::CounterList c;
   lanes.append_counters(c);
   EXPECT_TRUE(c.empty());

@@ -140,6 +140,30 @@ TEST_F(DijkdOptionsTest, HttpPortsAnyLiftsTheFilesPortFilter) {
   EXPECT_TRUE(parse(kProduction, {"run", "--http-ports", "any"}).http_ports.empty());
 }
 
+TEST_F(DijkdOptionsTest, PreventionComesFromTheFileWithThePolicyOrFromTheCommandLine) {
+  const std::string bridge = R"([dataplane]
+mode = "inline"
+ips = true
+[[dataplane.ports]]
+name = "a"
+device = "net_af_packet0,iface=eth1"
+[[dataplane.ports]]
+name = "b"
+device = "net_af_packet1,iface=eth2"
+[policy]
+default = "report"
+[policy.lists]
+hotline-a1 = "block"
+)";
+  const auto o = parse(bridge, {"run"});
+  EXPECT_TRUE(o.ips);
+  EXPECT_EQ(o.policy.action_for("hotline-a1", "A1"), Verdict::block);
+  EXPECT_EQ(o.policy.action_for("other", "A1"), Verdict::report);
+  EXPECT_FALSE(parse("", {"run", "--mode", "inline", "--vdev", "net_ring0", "--vdev", "net_ring1"}).ips);
+  EXPECT_TRUE(
+      parse("", {"run", "--mode", "inline", "--vdev", "net_ring0", "--vdev", "net_ring1", "--ips"}).ips);
+}
+
 TEST_F(DijkdOptionsTest, NoVerbIsRunAndReplayWritesNoJournalUnlessTold) {
   auto o = parse(kProduction, {});
   EXPECT_EQ(o.verb, "run");

@@ -101,6 +101,20 @@ TEST(JournalRecord, ApiHitCarriesCallerFields) {
   EXPECT_EQ(r->hit.pdq_distance, 12u);
 }
 
+TEST(JournalRecord, AWireHitTheBridgeBlockedKeepsItsFlowAndAction) {
+  HitEvent h = testing::wire_hit(4);
+  h.action = "blocked";
+  std::vector<std::uint8_t> framed;
+  append_framed_record(h, "a", framed);
+  const auto r = decode_payload(std::span<const std::uint8_t>(framed).subspan(kFrameHeaderSize));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->hit.source, HitSource::wire);
+  EXPECT_EQ(r->hit.action, "blocked");
+  EXPECT_EQ(r->hit.flow, h.flow);
+  EXPECT_EQ(r->hit.filename, h.filename);
+  EXPECT_TRUE(r->hit.customer.empty());
+}
+
 TEST(JournalRecord, RecordWithoutCallerFieldsIsTheOldLayout) {
   // A hit with no caller fields leaves flag bit 4 clear and adds no bytes: records written before the
   // check API existed and records written now for the wire and file paths are the same bytes.

@@ -74,6 +74,18 @@ TEST(ReporterFormat, SendPolicyCarriesEveryField) {
   EXPECT_EQ(j["source"], "wire");
 }
 
+TEST(ReporterFormat, AWireHitTheBridgeBlockedSaysSo) {
+  HitEvent h = journal::testing::wire_hit(6);
+  h.action = "blocked";  // the inline bridge stopped the upload (dataplane.ips)
+  const auto j = hit_to_json(entry(h, 778), PrivacyPolicy::send_everything(), nullptr);
+  EXPECT_EQ(j["action"], "blocked");
+  EXPECT_EQ(j["source"], "wire");
+  EXPECT_FALSE(j.contains("customer"));
+  EXPECT_FALSE(
+      hit_to_json(entry(journal::testing::wire_hit(7), 779), PrivacyPolicy::send_everything(), nullptr)
+          .contains("action"));
+}
+
 TEST(ReporterFormat, OmitAndHashPoliciesKeepValuesOnTheAppliance) {
   PrivacyPolicy p;
   p.client_ip = FieldPolicy::omit;
