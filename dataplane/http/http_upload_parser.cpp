@@ -64,10 +64,12 @@ HttpParserConfig::~HttpParserConfig() {
   htp_config_destroy(cfg_);
 }
 
-HttpUploadParser::HttpUploadParser(const HttpParserConfig& config, UploadSink& sink, StreamCounters& counters)
-    : config_(config), sink_(sink), counters_(counters) {}
+HttpUploadParser::HttpUploadParser(const HttpParserConfig& config, UploadSink& sink, StreamCounters& counters,
+                                   UploadSink* embedded)
+    : config_(config), sink_(sink), counters_(counters), embedded_sink_(embedded) {}
 
 HttpUploadParser::~HttpUploadParser() {
+  if (request_.embedded) request_.embedded->finish(false, now_ns_);
   if (file_open_) close_file(false);
   if (connp_ != nullptr) htp_connp_destroy_all(connp_);
 }
@@ -183,6 +185,10 @@ int HttpUploadParser::on_request_headers(htp_tx_t* tx) {
     // client's word (curl --data-binary sends a JPEG as a form), the file is sniffed and hashed as it is.
     request_.kind = BodyKind::raw;
     request_.filename = filename_from_uri(request_.uri);
+    if (embedded_sink_ != nullptr) {
+      const UploadInfo info{request_.method, request_.host, request_.uri, {}, request_.content_type};
+      request_.embedded = std::make_unique<EmbeddedFiles>(*embedded_sink_, counters_, info);
+    }
   }
   switch (const BodyEncoding encoding = body_encoding(header(tx, "content-encoding"))) {
     case BodyEncoding::identity:
@@ -234,6 +240,7 @@ void HttpUploadParser::decoded_body_bytes(std::span<const std::uint8_t> bytes) {
       if (request_.lost_bytes) break;  // the file was already ended as truncated
       if (!file_open_) open_file(request_.filename, request_.content_type);
       sink_.file_data(bytes);
+      if (request_.embedded) request_.embedded->feed(bytes, now_ns_);
       break;
     case BodyKind::multipart:
       request_.multipart->feed(bytes);
@@ -246,6 +253,7 @@ void HttpUploadParser::lose_body() {
   if (request_.kind == BodyKind::raw && !request_.lost_bytes) {
     if (!file_open_) open_file(request_.filename, request_.content_type);
     close_file(false);
+    if (request_.embedded) request_.embedded->lose(now_ns_);
   }
   if (request_.kind == BodyKind::multipart && !(request_.inflater && request_.lost_bytes)) {
     request_.multipart->gap();
@@ -273,6 +281,10 @@ void HttpUploadParser::end_request(bool complete) {
   if (request_.kind == BodyKind::multipart && request_.multipart) {
     if (!request_.multipart->finish(complete)) counters_.drop(DropReason::multipart_malformed);
     request_.multipart.reset();
+  }
+  if (request_.embedded) {
+    request_.embedded->finish(complete && !request_.lost_bytes, now_ns_);
+    request_.embedded.reset();
   }
   if (file_open_) close_file(complete && !request_.lost_bytes);
   request_.kind = BodyKind::ignored;
