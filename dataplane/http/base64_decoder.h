@@ -15,8 +15,9 @@ class Base64Decoder {
  public:
   enum class Status : std::uint8_t { ok, malformed };
 
-  // Decodes `text`, handing each piece of output to out(std::span<const std::uint8_t>). Pieces are at
-  // most kBufferSize bytes and are only valid during the call.
+  // Decodes `text`, handing output to out(std::span<const std::uint8_t>) in pieces of kBufferSize bytes
+  // (fewer may wait in the buffer until more text or finish()); on malformed text, what was decoded
+  // before it. Pieces are only valid during the call.
   template <typename Out>
   Status feed(std::span<const std::uint8_t> text, Out&& out);
   // The text ended: the bytes of a last group without padding are given out, and the group is checked
@@ -61,9 +62,11 @@ void Base64Decoder::give(Out& out) {
 
 template <typename Out>
 Base64Decoder::Status Base64Decoder::feed(std::span<const std::uint8_t> text, Out&& out) {
+  // Output is handed on in whole buffers (and at the end): a digest fed in large pieces runs faster than
+  // one fed a segment's worth at a time.
   while (status_ == Status::ok && !text.empty()) {
     text = text.subspan(decode_some(text));
-    give(out);
+    if (out_len_ >= kBufferSize || status_ != Status::ok) give(out);
   }
   return status_;
 }

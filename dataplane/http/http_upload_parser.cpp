@@ -200,6 +200,7 @@ int HttpUploadParser::on_request_headers(htp_tx_t* tx) {
       break;
     case BodyEncoding::unsupported:
       counters_.drop(DropReason::encoding_unsupported);
+      request_.embedded.reset();  // compressed text we cannot read holds no values to find
       break;
   }
   return HTP_OK;
