@@ -113,8 +113,10 @@ void Base64ValueFiles::sniff(std::span<const std::uint8_t> bytes) {
       if (n == kData.size()) state_ = State::data_uri_header;
       continue;
     }
-    // "d", "a", "t" are base64 letters: only this byte can be the first that is not.
-    if (Base64Decoder::class_of(c) == Base64Decoder::kBad) {
+    // "d", "a", "t" are base64 letters: only this byte can be the first that is not. Of whitespace, only
+    // line breaks: a long run of words and spaces is text, not a file.
+    const std::uint8_t kind = Base64Decoder::class_of(c);
+    if (kind == Base64Decoder::kBad || (kind == Base64Decoder::kSkip && c != '\n' && c != '\r')) {
       state_ = State::ignored;
       return;
     }

@@ -138,12 +138,16 @@ TEST(EmbeddedBase64, ShortValuesAndBinaryFormsAreNotDecoded) {
   const auto jpeg = synthetic_file(20'000, 49);
   Harness h;
   h.pipeline.set_hash_set(sets.build({a, jpeg}));
+  std::string words;  // 1.2 KiB of letters and spaces: text, though every byte could be in base64
+  while (words.size() < 1200) words += "lorem ipsum dolor sit amet ";
   upload(h,
-         {request("/api", "application/json", R"({"small": ")" + base64_text(a) + R"(", "id": "deadbeef"})"),
+         {request("/api", "application/json",
+                  R"({"small": ")" + base64_text(a) + R"(", "id": "deadbeef", "text": ")" + words + R"("})"),
           // curl --data-binary @photo.jpg: a JPEG labelled as a form, hashed as sent, no value in it
-          raw_request("POST", "/photo.jpg", "api.example", jpeg)});
+          request("/photo.jpg", "application/x-www-form-urlencoded", std::string(jpeg.begin(), jpeg.end()))});
   EXPECT_EQ(h.hits(), md5_sha1_keys({jpeg}));
   EXPECT_EQ(h.c().embedded_files, 0u);
+  EXPECT_EQ(h.c().files, 2u);
   // But a data: URI is taken at any length.
   Harness h2;
   h2.pipeline.set_hash_set(sets.build({a}));
@@ -282,14 +286,20 @@ TEST(EmbeddedBase64, FiftyMegabyteJsonBodyStreamsInBoundedMemory) {
     if (i % 256 == 0) heap_peak = std::max(heap_peak, mallinfo2().uordblks);
   }
   feed(tail);
+  // The next request on the connection is parsed as usual.
+  const auto small = synthetic_file(2'000, 58);
+  feed(request("/api/next", "application/json", R"({"next": ")" + base64_text(small) + R"("})"));
   parser.close(2);
   const auto r = expected.finish();
   const auto& m = r.get(Algorithm::md5);
-  ASSERT_EQ(embedded.md5s.size(), 1u);
+  const auto s = digest_buffer(AlgorithmSet{}.add(Algorithm::md5), small).get(Algorithm::md5);
+  ASSERT_EQ(embedded.md5s.size(), 2u);
   EXPECT_EQ(embedded.md5s[0], to_hex({m.bytes.data(), m.size()}));
-  EXPECT_EQ(embedded.names[0], "image");
-  EXPECT_EQ(body.md5s.size(), 1u);
-  EXPECT_EQ(counters.embedded_files, 1u);
+  EXPECT_EQ(embedded.md5s[1], to_hex({s.bytes.data(), s.size()}));
+  EXPECT_EQ(embedded.names, (std::vector<std::string>{"image", "next"}));
+  EXPECT_EQ(body.md5s.size(), 2u);
+  EXPECT_EQ(counters.embedded_files, 2u);
+  EXPECT_EQ(counters.http_requests, 2u);
   EXPECT_LT(heap_peak - heap_before, 1u << 20);  // nothing near the body's size is held
 }
 
