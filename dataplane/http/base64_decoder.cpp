@@ -29,8 +29,27 @@ std::size_t Base64Decoder::decode_some(std::span<const std::uint8_t> text) {
   std::uint8_t* o = buffer_.data() + out_len_;
   std::uint8_t* const o_end = buffer_.data() + kBufferSize;
   while (p < end && o < o_end) {
-    // Fast path: whole groups of four alphabet bytes, the bulk of any value.
+    // Fast path: whole groups of four alphabet bytes, the bulk of any value; four groups a step while
+    // there is room, with one check for all sixteen bytes.
     if (have_ == 0 && padding_ == 0) {
+      while (end - p >= 16 && o_end - o >= 12) {
+        std::uint32_t v[4];
+        std::uint32_t any = 0;
+        for (int g = 0; g < 4; ++g) {
+          const std::uint32_t a = kTable[p[4 * g]], b = kTable[p[4 * g + 1]], c = kTable[p[4 * g + 2]],
+                              d = kTable[p[4 * g + 3]];
+          any |= a | b | c | d;
+          v[g] = (a << 18) | (b << 12) | (c << 6) | d;
+        }
+        if (any >= 64) break;
+        for (int g = 0; g < 4; ++g) {
+          o[3 * g] = static_cast<std::uint8_t>(v[g] >> 16);
+          o[3 * g + 1] = static_cast<std::uint8_t>(v[g] >> 8);
+          o[3 * g + 2] = static_cast<std::uint8_t>(v[g]);
+        }
+        o += 12;
+        p += 16;
+      }
       while (end - p >= 4 && o_end - o >= 3) {
         const std::uint32_t a = kTable[p[0]], b = kTable[p[1]], c = kTable[p[2]], d = kTable[p[3]];
         if ((a | b | c | d) >= 64) break;

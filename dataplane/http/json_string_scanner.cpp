@@ -1,5 +1,9 @@
 #include "dataplane/http/json_string_scanner.h"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace dijk {
 namespace {
 
@@ -16,6 +20,25 @@ int hex_value(std::uint8_t c) {
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
   return -1;
+}
+
+// Where the plain bytes of a string end: the first quote, backslash or control byte, or `end`. A base64
+// value is megabytes of plain bytes, so with SSE2 (every x86-64) 16 are looked at in one step.
+const std::uint8_t* plain_end(const std::uint8_t* q, const std::uint8_t* end) {
+#if defined(__SSE2__)
+  const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\'), control = _mm_set1_epi8(0x1f);
+  while (end - q >= 16) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q));
+    // A byte is a control byte when the unsigned max of it and 0x1f is 0x1f.
+    const __m128i stop = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)),
+                                      _mm_cmpeq_epi8(_mm_max_epu8(v, control), control));
+    const auto mask = static_cast<unsigned>(_mm_movemask_epi8(stop));
+    if (mask != 0) return q + __builtin_ctz(mask);
+    q += 16;
+  }
+#endif
+  while (q < end && *q != '"' && *q != '\\' && *q >= 0x20) ++q;
+  return q;
 }
 
 }  // namespace
@@ -92,8 +115,7 @@ void JsonStringScanner::end_string() {
 
 // The plain bytes of a string up to its next quote, backslash or control byte, handed on in one piece.
 std::size_t JsonStringScanner::string_run(const std::uint8_t* p, const std::uint8_t* end) {
-  const std::uint8_t* q = p;
-  while (q < end && *q != '"' && *q != '\\' && *q >= 0x20) ++q;
+  const std::uint8_t* q = plain_end(p, end);
   string_bytes({p, static_cast<std::size_t>(q - p)});
   if (q == end) return static_cast<std::size_t>(q - p);
   if (*q == '"') {

@@ -81,6 +81,14 @@ TEST(Base64Decoder, MalformedTextIsRefusedAndStaysSo) {
       EXPECT_FALSE(decode(bad, piece).ok) << bad << " piece " << piece;
     }
   }
+  // A bad byte anywhere in a fast-path step of 16 is found, fed whole or cut.
+  const std::string good = base64_text(random_bytes(300, 9));
+  for (std::size_t at = 0; at < 48; ++at) {
+    std::string bad = good;
+    bad[at] = '*';
+    EXPECT_FALSE(decode(bad, bad.size()).ok) << at;
+    EXPECT_FALSE(decode(bad, 5).ok) << at;
+  }
   // Nothing is decoded after the first bad byte.
   Base64Decoder d;
   std::vector<std::uint8_t> out;
@@ -151,6 +159,21 @@ TEST(JsonStringScanner, UnescapesValues) {
   ASSERT_EQ(r.values.size(), 2u);
   EXPECT_EQ(r.values[0], "a=QU\nJD/+A\"\\\t");
   EXPECT_EQ(r.values[1], "b=\xc3\xa9\xe2\x82\xac");
+}
+
+TEST(JsonStringScanner, LongRunsFindTheirQuoteEscapeOrControlByteAtAnyOffset) {
+  // Plain runs are scanned 16 bytes a step: the byte that ends one may sit anywhere in a step.
+  for (std::size_t at = 0; at < 40; ++at) {
+    const std::string run(at, 'Q');
+    const std::string high = "\xc3\xa9";  // bytes past ASCII are plain
+    EXPECT_EQ(scan_json_all_pieces("[\"" + run + high + "\"]").values,
+              std::vector<std::string>{"=" + run + high});
+    EXPECT_EQ(scan_json_all_pieces("[\"" + run + "\\/" + run + "\"]").values,
+              std::vector<std::string>{"=" + run + "/" + run});
+    const auto broken = scan_json_all_pieces("[\"" + run + "\x1f" + run + "\"]");
+    EXPECT_EQ(broken.status, JsonStringScanner::Status::malformed);
+    EXPECT_EQ(broken.values, std::vector<std::string>{"=" + run + "!"});
+  }
 }
 
 TEST(JsonStringScanner, TopLevelValuesAndJsonLines) {
