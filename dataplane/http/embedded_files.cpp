@@ -109,7 +109,9 @@ void Base64ValueFiles::sniff(std::span<const std::uint8_t> bytes) {
     }
     head_.push_back(static_cast<char>(c));
     const std::size_t n = head_.size();
-    if (n <= kData.size() && std::tolower(c) == kData[n - 1]) {
+    if (n <= kData.size() && std::tolower(c) == kData[n - 1] &&
+        std::equal(head_.begin(), head_.end() - 1, kData.begin(),
+                   [](char h, char d) { return std::tolower(static_cast<unsigned char>(h)) == d; })) {
       if (n == kData.size()) state_ = State::data_uri_header;
       continue;
     }

@@ -148,11 +148,17 @@ TEST(EmbeddedBase64, ShortValuesAndBinaryFormsAreNotDecoded) {
   EXPECT_EQ(h.hits(), md5_sha1_keys({jpeg}));
   EXPECT_EQ(h.c().embedded_files, 0u);
   EXPECT_EQ(h.c().files, 2u);
-  // But a data: URI is taken at any length.
+  // But a data: URI is taken at any length (and only one that starts with "data:").
   Harness h2;
   h2.pipeline.set_hash_set(sets.build({a}));
   upload(h2, {request("/api", "application/json",
-                      R"({"small": "data:image/gif;base64,)" + base64_text(a) + "\"}")});
+                      R"({"small": "DxtA:image/gif;base64,)" + base64_text(a) + "\"}")});
+  EXPECT_TRUE(h2.sink.hits.empty());
+  EXPECT_EQ(h2.c().embedded_files, 0u);
+  upload(
+      h2,
+      {request("/api", "application/json", R"({"small": "data:image/gif;base64,)" + base64_text(a) + "\"}")},
+      42002);
   EXPECT_EQ(h2.hits(), md5_sha1_keys({a}));
 }
 
