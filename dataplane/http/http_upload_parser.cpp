@@ -180,6 +180,10 @@ int HttpUploadParser::on_request_headers(htp_tx_t* tx) {
     }
     request_.kind = BodyKind::multipart;
     request_.multipart.emplace(boundary, static_cast<MultipartHandler&>(*this));
+    if (embedded_sink_ != nullptr) {
+      const UploadInfo info{request_.method, request_.host, request_.uri, {}, {}};
+      request_.fields = std::make_unique<Base64ValueFiles>(*embedded_sink_, counters_, info);
+    }
   } else {
     // Any other label, application/x-www-form-urlencoded included, is a raw file: the label is the
     // client's word (curl --data-binary sends a JPEG as a form), the file is sniffed and hashed as it is.
@@ -201,6 +205,7 @@ int HttpUploadParser::on_request_headers(htp_tx_t* tx) {
     case BodyEncoding::unsupported:
       counters_.drop(DropReason::encoding_unsupported);
       request_.embedded.reset();  // compressed text we cannot read holds no values to find
+      request_.fields.reset();
       break;
   }
   return HTP_OK;
@@ -287,6 +292,11 @@ void HttpUploadParser::end_request(bool complete) {
     request_.embedded->finish(complete && !request_.lost_bytes, now_ns_);
     request_.embedded.reset();
   }
+  if (request_.fields) {
+    if (request_.field_open) request_.fields->value_end(false);  // the splitter never ended it
+    request_.field_open = false;
+    request_.fields.reset();
+  }
   if (file_open_) close_file(complete && !request_.lost_bytes);
   request_.kind = BodyKind::ignored;
 }
@@ -303,15 +313,31 @@ void HttpUploadParser::close_file(bool complete) {
 }
 
 void HttpUploadParser::part_begin(const MultipartPartHeaders& headers) {
-  if (headers.has_filename) open_file(headers.filename, headers.content_type);
+  if (headers.has_filename) {
+    open_file(headers.filename, headers.content_type);
+  } else if (request_.fields) {
+    request_.fields->set_time(now_ns_);
+    request_.fields->value_begin(headers.name);
+    request_.field_open = true;
+  }
 }
 
 void HttpUploadParser::part_data(std::span<const std::uint8_t> bytes) {
-  if (file_open_) sink_.file_data(bytes);
+  if (file_open_) {
+    sink_.file_data(bytes);
+  } else if (request_.field_open) {
+    request_.fields->set_time(now_ns_);
+    request_.fields->value_data(bytes);
+  }
 }
 
 void HttpUploadParser::part_end(bool complete) {
   if (file_open_) close_file(complete && !closing_);
+  if (request_.field_open) {
+    request_.fields->set_time(now_ns_);
+    request_.fields->value_end(complete && !closing_);
+    request_.field_open = false;
+  }
 }
 
 }  // namespace dijk

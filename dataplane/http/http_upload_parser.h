@@ -4,8 +4,9 @@
 // become files: each multipart/form-data part with a filename (split by our streaming MultipartSplitter),
 // or the whole raw body, whatever its Content-Type says (url-encoded included: labels are not trusted).
 // A body sent with Content-Encoding gzip or deflate is inflated first (BodyInflater, bounded). A raw body
-// that is JSON or a form is also scanned for base64 values (EmbeddedFiles): each is a file of its own,
-// sent to a second sink, because the body's own file is still open while it streams.
+// that is JSON or a form, and a multipart body's text fields, are also looked at for base64 values
+// (EmbeddedFiles, Base64ValueFiles): each is a file of its own, sent to a second sink, because the body's
+// own file is still open while a raw body streams.
 // Form fields of a multipart body are not files. Responses are parsed too, only
 // so that libhtp can retire finished transactions and keep its memory per connection bounded.
 #include <htp/htp.h>
@@ -75,6 +76,9 @@ class HttpUploadParser : private MultipartHandler {
     std::unique_ptr<BodyInflater> inflater;
     // A raw body's base64 values (JSON, forms). On the heap: only raw bodies with a second sink need it.
     std::unique_ptr<EmbeddedFiles> embedded;
+    // A multipart body's text fields, each a value that may be base64 (`curl -F image=<photo.b64`).
+    std::unique_ptr<Base64ValueFiles> fields;
+    bool field_open = false;
   };
 
   void part_begin(const MultipartPartHeaders& headers) override;

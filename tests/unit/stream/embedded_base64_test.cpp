@@ -132,6 +132,27 @@ TEST(EmbeddedBase64, UrlencodedFormValuesAreDecoded) {
   EXPECT_EQ(h.c().embedded_files, 2u);
 }
 
+TEST(EmbeddedBase64, MultipartTextFieldsAreDecodedToo) {
+  TempSet sets;
+  const auto a = synthetic_file(15'000, 59), b = synthetic_file(7'000, 60), file = synthetic_file(9'000, 61);
+  std::string cut = base64_text(b);
+  cut[3000] = '!';
+  // `curl -F image=<photo.b64 -F title=x -F photo=@photo.jpg`: base64(1) output as a text field.
+  const std::string body =
+      multipart_body("zz", {{"title", "holiday"}, {"image", base64_text(a, {.wrap = 76})}, {"broken", cut}},
+                     {{"photo.jpg", file}});
+  Harness h;
+  h.pipeline.set_hash_set(sets.build({a, b, file}));
+  upload(h, {multipart_request("/up", "api.example", "zz", body)});
+  EXPECT_EQ(h.hits(), md5_sha1_keys({a, file}));
+  std::set<std::string> names;
+  for (const auto& e : h.sink.hits) names.insert(e.filename);
+  EXPECT_EQ(names, (std::set<std::string>{"image", "photo.jpg"}));
+  EXPECT_EQ(h.c().embedded_files, 2u);
+  EXPECT_EQ(h.c().dropped(DropReason::base64_malformed), 1u);
+  EXPECT_EQ(h.c().truncated_files, 1u);
+}
+
 TEST(EmbeddedBase64, ShortValuesAndBinaryFormsAreNotDecoded) {
   TempSet sets;
   const auto a = synthetic_file(600, 48);  // 800 characters of base64: under the 1 KiB floor
