@@ -64,10 +64,12 @@ HttpParserConfig::~HttpParserConfig() {
   htp_config_destroy(cfg_);
 }
 
-HttpUploadParser::HttpUploadParser(const HttpParserConfig& config, UploadSink& sink, StreamCounters& counters)
-    : config_(config), sink_(sink), counters_(counters) {}
+HttpUploadParser::HttpUploadParser(const HttpParserConfig& config, UploadSink& sink, StreamCounters& counters,
+                                   UploadSink* embedded)
+    : config_(config), sink_(sink), counters_(counters), embedded_sink_(embedded) {}
 
 HttpUploadParser::~HttpUploadParser() {
+  if (request_.embedded) request_.embedded->finish(false, now_ns_);
   if (file_open_) close_file(false);
   if (connp_ != nullptr) htp_connp_destroy_all(connp_);
 }
@@ -178,11 +180,19 @@ int HttpUploadParser::on_request_headers(htp_tx_t* tx) {
     }
     request_.kind = BodyKind::multipart;
     request_.multipart.emplace(boundary, static_cast<MultipartHandler&>(*this));
+    if (embedded_sink_ != nullptr) {
+      const UploadInfo info{request_.method, request_.host, request_.uri, {}, {}};
+      request_.fields = std::make_unique<Base64ValueFiles>(*embedded_sink_, counters_, info);
+    }
   } else {
     // Any other label, application/x-www-form-urlencoded included, is a raw file: the label is the
     // client's word (curl --data-binary sends a JPEG as a form), the file is sniffed and hashed as it is.
     request_.kind = BodyKind::raw;
     request_.filename = filename_from_uri(request_.uri);
+    if (embedded_sink_ != nullptr) {
+      const UploadInfo info{request_.method, request_.host, request_.uri, {}, request_.content_type};
+      request_.embedded = std::make_unique<EmbeddedFiles>(*embedded_sink_, counters_, info);
+    }
   }
   switch (const BodyEncoding encoding = body_encoding(header(tx, "content-encoding"))) {
     case BodyEncoding::identity:
@@ -194,6 +204,8 @@ int HttpUploadParser::on_request_headers(htp_tx_t* tx) {
       break;
     case BodyEncoding::unsupported:
       counters_.drop(DropReason::encoding_unsupported);
+      request_.embedded.reset();  // compressed text we cannot read holds no values to find
+      request_.fields.reset();
       break;
   }
   return HTP_OK;
@@ -234,6 +246,7 @@ void HttpUploadParser::decoded_body_bytes(std::span<const std::uint8_t> bytes) {
       if (request_.lost_bytes) break;  // the file was already ended as truncated
       if (!file_open_) open_file(request_.filename, request_.content_type);
       sink_.file_data(bytes);
+      if (request_.embedded) request_.embedded->feed(bytes, now_ns_);
       break;
     case BodyKind::multipart:
       request_.multipart->feed(bytes);
@@ -246,6 +259,7 @@ void HttpUploadParser::lose_body() {
   if (request_.kind == BodyKind::raw && !request_.lost_bytes) {
     if (!file_open_) open_file(request_.filename, request_.content_type);
     close_file(false);
+    if (request_.embedded) request_.embedded->lose(now_ns_);
   }
   if (request_.kind == BodyKind::multipart && !(request_.inflater && request_.lost_bytes)) {
     request_.multipart->gap();
@@ -274,6 +288,15 @@ void HttpUploadParser::end_request(bool complete) {
     if (!request_.multipart->finish(complete)) counters_.drop(DropReason::multipart_malformed);
     request_.multipart.reset();
   }
+  if (request_.embedded) {
+    request_.embedded->finish(complete && !request_.lost_bytes, now_ns_);
+    request_.embedded.reset();
+  }
+  if (request_.fields) {
+    if (request_.field_open) request_.fields->value_end(false);  // the splitter never ended it
+    request_.field_open = false;
+    request_.fields.reset();
+  }
   if (file_open_) close_file(complete && !request_.lost_bytes);
   request_.kind = BodyKind::ignored;
 }
@@ -290,15 +313,31 @@ void HttpUploadParser::close_file(bool complete) {
 }
 
 void HttpUploadParser::part_begin(const MultipartPartHeaders& headers) {
-  if (headers.has_filename) open_file(headers.filename, headers.content_type);
+  if (headers.has_filename) {
+    open_file(headers.filename, headers.content_type);
+  } else if (request_.fields) {
+    request_.fields->set_time(now_ns_);
+    request_.fields->value_begin(headers.name);
+    request_.field_open = true;
+  }
 }
 
 void HttpUploadParser::part_data(std::span<const std::uint8_t> bytes) {
-  if (file_open_) sink_.file_data(bytes);
+  if (file_open_) {
+    sink_.file_data(bytes);
+  } else if (request_.field_open) {
+    request_.fields->set_time(now_ns_);
+    request_.fields->value_data(bytes);
+  }
 }
 
 void HttpUploadParser::part_end(bool complete) {
   if (file_open_) close_file(complete && !closing_);
+  if (request_.field_open) {
+    request_.fields->set_time(now_ns_);
+    request_.fields->value_end(complete && !closing_);
+    request_.field_open = false;
+  }
 }
 
 }  // namespace dijk

@@ -3,7 +3,10 @@
 // and chunked bodies, Expect: 100-continue, keep-alive and pipelining. Bodies of POST, PUT and PATCH
 // become files: each multipart/form-data part with a filename (split by our streaming MultipartSplitter),
 // or the whole raw body, whatever its Content-Type says (url-encoded included: labels are not trusted).
-// A body sent with Content-Encoding gzip or deflate is inflated first (BodyInflater, bounded).
+// A body sent with Content-Encoding gzip or deflate is inflated first (BodyInflater, bounded). A raw body
+// that is JSON or a form, and a multipart body's text fields, are also looked at for base64 values
+// (EmbeddedFiles, Base64ValueFiles): each is a file of its own, sent to a second sink, because the body's
+// own file is still open while a raw body streams.
 // Form fields of a multipart body are not files. Responses are parsed too, only
 // so that libhtp can retire finished transactions and keep its memory per connection bounded.
 #include <htp/htp.h>
@@ -16,6 +19,7 @@
 #include <vector>
 
 #include "dataplane/http/body_inflater.h"
+#include "dataplane/http/embedded_files.h"
 #include "dataplane/http/multipart_splitter.h"
 #include "dataplane/http/upload_sink.h"
 #include "dataplane/stream/stream_counters.h"
@@ -37,7 +41,10 @@ class HttpParserConfig {
 
 class HttpUploadParser : private MultipartHandler {
  public:
-  HttpUploadParser(const HttpParserConfig& config, UploadSink& sink, StreamCounters& counters);
+  // `embedded`: where files decoded from base64 values go (null: such values are not looked for). It
+  // must outlive the parser, as `sink` must.
+  HttpUploadParser(const HttpParserConfig& config, UploadSink& sink, StreamCounters& counters,
+                   UploadSink* embedded = nullptr);
   ~HttpUploadParser() override;
   HttpUploadParser(const HttpUploadParser&) = delete;
   HttpUploadParser& operator=(const HttpUploadParser&) = delete;
@@ -67,6 +74,11 @@ class HttpUploadParser : private MultipartHandler {
     std::optional<MultipartSplitter> multipart;
     // Content-Encoding gzip or deflate. On the heap: ~24 KiB that only compressed bodies need.
     std::unique_ptr<BodyInflater> inflater;
+    // A raw body's base64 values (JSON, forms). On the heap: only raw bodies with a second sink need it.
+    std::unique_ptr<EmbeddedFiles> embedded;
+    // A multipart body's text fields, each a value that may be base64 (`curl -F image=<photo.b64`).
+    std::unique_ptr<Base64ValueFiles> fields;
+    bool field_open = false;
   };
 
   void part_begin(const MultipartPartHeaders& headers) override;
@@ -89,6 +101,7 @@ class HttpUploadParser : private MultipartHandler {
   const HttpParserConfig& config_;
   UploadSink& sink_;
   StreamCounters& counters_;
+  UploadSink* embedded_sink_;
   htp_connp_t* connp_ = nullptr;
   Request request_;
   std::uint64_t now_ns_ = 0;

@@ -49,8 +49,13 @@ class HttpFlowApp final : public FlowApp {
   // The parser of a flow found to be HTTP, with its client first.
   struct Http {
     Http(const HttpFlowShared& shared, const FlowTuple& client_to_server)
-        : files(shared.files, client_to_server), parser(shared.http, files, shared.counters) {}
-    wire::FlowFiles files;  // declared first: the parser ends its files through it
+        : files(shared.files, client_to_server),
+          embedded(shared.files, client_to_server),
+          parser(shared.http, files, shared.counters, &embedded) {}
+    // Declared before the parser: it ends its files through them. Two slots, because a file decoded
+    // from a base64 value in a body is open while the body's own file is.
+    wire::FlowFiles files;
+    wire::FlowFiles embedded;
     HttpUploadParser parser;
   };
 

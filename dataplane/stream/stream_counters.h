@@ -26,10 +26,11 @@ namespace dijk {
   X(gap_bytes, "bytes skipped over holes")
 
 // X(name, help): HTTP requests.
-#define DIJK_HTTP_COUNTERS(X)                                            \
-  X(http_flows, "flows whose first bytes were an HTTP/1.x request line") \
-  X(http_requests, "HTTP requests parsed")                               \
-  X(http_bodies_inflated, "request bodies sent with Content-Encoding gzip or deflate, inflated")
+#define DIJK_HTTP_COUNTERS(X)                                                                    \
+  X(http_flows, "flows whose first bytes were an HTTP/1.x request line")                         \
+  X(http_requests, "HTTP requests parsed")                                                       \
+  X(http_bodies_inflated, "request bodies sent with Content-Encoding gzip or deflate, inflated") \
+  X(embedded_files, "base64 values in JSON or form bodies (data: URIs too) decoded as files")
 
 // X(name, help): files found in request bodies and matched against the set.
 #define DIJK_MATCH_COUNTERS(X)                                              \
@@ -66,6 +67,9 @@ namespace dijk {
   X(inflate_limit, "compressed body past the inflated size or ratio cap: truncated")          \
   X(inflate_malformed, "compressed body zlib cannot decode, or cut short: truncated")         \
   X(encoding_unsupported, "body Content-Encoding other than gzip or deflate: hashed as sent") \
+  X(json_malformed, "JSON body that breaks the grammar or ends early: scan stopped")          \
+  X(json_too_deep, "JSON body nested deeper than 64: scan stopped")                           \
+  X(base64_malformed, "base64 value with a byte or an end base64 cannot have: truncated")     \
   X(image_too_large, "image bigger than the PDQ copy cap: PDQ skipped")                       \
   X(image_queue_full, "PDQ queue or image copy memory full: PDQ skipped")
 

@@ -124,8 +124,7 @@ void IcapSession::http_head(std::string_view head) {
   Request& r = *request_;
   r.http_method = std::string(http_method(head));
   if (!r.head.allow_204) r.http_head = std::string(head);
-  UploadSink& sink = *this;
-  r.http = std::make_unique<HttpUploadParser>(http_config_, sink, http_counters_);
+  r.http = std::make_unique<HttpUploadParser>(http_config_, body_files_, http_counters_, &embedded_files_);
   const std::string normalised = head_for_wire_parser(head, r.head.has_body);
   r.http->request_data(as_bytes(normalised), unix_now_ns());
 }
@@ -251,32 +250,38 @@ void IcapSession::answer_reqmod() {
   }
 }
 
-void IcapSession::begin_file(const UploadInfo& info, std::uint64_t /*time_ns*/) {
+void IcapSession::FileCollector::begin_file(const UploadInfo& info, std::uint64_t /*time_ns*/) {
   File f;
   f.method = std::string(info.method);
   f.host = std::string(info.host);
   f.uri = std::string(info.uri);
   f.filename = std::string(info.filename);
-  files_.push_back(std::move(f));
+  session_.files_.push_back(std::move(f));
+  open_ = session_.files_.size() - 1;
 }
 
-void IcapSession::file_data(std::span<const std::uint8_t> bytes) {
-  if (files_.empty()) return;
-  File& f = files_.back();
-  if (f.too_large) return;
+IcapSession::File* IcapSession::FileCollector::open_file() {
+  if (!open_ || *open_ >= session_.files_.size()) return nullptr;
+  return &session_.files_[*open_];
+}
+
+void IcapSession::FileCollector::file_data(std::span<const std::uint8_t> bytes) {
+  File* f = open_file();
+  if (f == nullptr || f->too_large) return;
   // One cap for the files of a request together: many small parts cannot add up past it.
-  if (files_bytes_ + bytes.size() > options_.max_file_bytes) {
-    f.too_large = true;
-    f.bytes.clear();
-    f.bytes.shrink_to_fit();
+  if (session_.files_bytes_ + bytes.size() > session_.options_.max_file_bytes) {
+    f->too_large = true;
+    f->bytes.clear();
+    f->bytes.shrink_to_fit();
     return;
   }
-  f.bytes.insert(f.bytes.end(), bytes.begin(), bytes.end());
-  files_bytes_ += bytes.size();
+  f->bytes.insert(f->bytes.end(), bytes.begin(), bytes.end());
+  session_.files_bytes_ += bytes.size();
 }
 
-void IcapSession::end_file(bool complete, std::uint64_t /*time_ns*/) {
-  if (!files_.empty()) files_.back().complete = complete;
+void IcapSession::FileCollector::end_file(bool complete, std::uint64_t /*time_ns*/) {
+  if (File* f = open_file()) f->complete = complete;
+  open_.reset();
 }
 
 }  // namespace dijk::icap

@@ -1,7 +1,8 @@
 #pragma once
 // What one proxy connection's ICAP requests mean, and the answers: OPTIONS advertises the service, and a
 // REQMOD's encapsulated HTTP request goes through the wire path's own HTTP upload parser (libhtp and our
-// multipart splitter: the same files a capture of that request would give), each file through the check
+// multipart splitter: the same files a capture of that request would give, base64 values in JSON and form
+// bodies decoded included), each file through the check
 // API's CheckService (the house's one matcher, the policy, the journal with source "icap"). A block
 // verdict answers an HTTP 403 page in place of the request; report and allow answer 204.
 //
@@ -32,7 +33,7 @@ struct IcapSessionOptions {
   std::string block_page;                   // HTML of the 403 (default_block_page() when empty)
 };
 
-class IcapSession : private IcapHandler, private UploadSink {
+class IcapSession : private IcapHandler {
  public:
   IcapSession(const IcapSessionOptions& options, const check::CheckService& service,
               const check::CheckEngine& engine, check::ApiMetrics& metrics);
@@ -63,10 +64,21 @@ class IcapSession : private IcapHandler, private UploadSink {
   void body_data(std::span<const std::uint8_t> bytes) override;
   bool preview_end() override;
   void request_end(bool ieof) override;
-  // UploadSink: files of the encapsulated request, as the wire path finds them
-  void begin_file(const UploadInfo& info, std::uint64_t time_ns) override;
-  void file_data(std::span<const std::uint8_t> bytes) override;
-  void end_file(bool complete, std::uint64_t time_ns) override;
+  // Files of the encapsulated request, as the wire path finds them, appended to files_. Two of them: the
+  // parser sends the body's own files to one and files decoded from base64 values in the body to the
+  // other, and one of each can be open at the same time.
+  class FileCollector final : public UploadSink {
+   public:
+    explicit FileCollector(IcapSession& session) : session_(session) {}
+    void begin_file(const UploadInfo& info, std::uint64_t time_ns) override;
+    void file_data(std::span<const std::uint8_t> bytes) override;
+    void end_file(bool complete, std::uint64_t time_ns) override;
+
+   private:
+    File* open_file();
+    IcapSession& session_;
+    std::optional<std::size_t> open_;  // index in session_.files_
+  };
 
   void answer_reqmod();
   void respond(const std::string& endpoint, unsigned status, std::string text);
@@ -79,9 +91,11 @@ class IcapSession : private IcapHandler, private UploadSink {
   HttpParserConfig http_config_;
   StreamCounters http_counters_;
   IcapParser parser_;
-  std::unique_ptr<Request> request_;
+  // Declared before request_: its HTTP parser ends its open files through the collectors when it goes.
   std::vector<File> files_;
   std::uint64_t files_bytes_ = 0;
+  FileCollector body_files_{*this}, embedded_files_{*this};
+  std::unique_ptr<Request> request_;
   std::string output_;
   bool close_ = false;
   bool close_after_ = false;  // the client asked for "Connection: close": close after this answer

@@ -1,6 +1,7 @@
 // Hostile HTTP request bytes into the upload parser (libhtp + our multipart splitter), cut into pieces
-// where the input says, with responses and gaps mixed in. The sink checks the file protocol: data only
-// inside a file, every begin matched by one end.
+// where the input says, with responses and gaps mixed in. The sinks (the body's files, and files decoded
+// from base64 values in JSON and form bodies) check the file protocol: data only inside a file, every
+// begin matched by one end.
 #include <cstdint>
 #include <cstdlib>
 #include <span>
@@ -46,9 +47,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   static const dijk::HttpParserConfig config;  // libhtp config: immutable after construction
   dijk::StreamCounters counters;
-  CheckingSink sink;
+  CheckingSink sink, embedded;
   {
-    dijk::HttpUploadParser parser(config, sink, counters);
+    dijk::HttpUploadParser parser(config, sink, counters, &embedded);
     std::uint64_t t = 0;
     for (std::size_t off = 0, n = 0; off < in.size(); off += piece, ++n) {
       const auto chunk = in.subspan(off, std::min(piece, in.size() - off));
@@ -65,6 +66,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     parser.close(++t);
   }
-  if (sink.open_) std::abort();  // close() must end a file left open
+  if (sink.open_ || embedded.open_) std::abort();  // close() must end a file left open
   return 0;
 }

@@ -12,6 +12,7 @@
 #include <optional>
 
 #include "tests/integration/check/check_daemon.h"
+#include "tests/support/base64_text.h"
 
 namespace dijk::test {
 namespace {
@@ -278,6 +279,23 @@ TEST_F(Icap, MultipartUploadIsSplitAsOnTheWire) {
   const auto hits = hits_from(*daemon_, "192.0.2.103");
   ASSERT_EQ(hits.size(), 1u);
   EXPECT_EQ(hits[0].record.hit.filename, "a.jpg");
+}
+
+TEST_F(Icap, Base64ImageInJsonIsDecodedAsOnTheWire) {
+  const std::string image = listed();
+  Reqmod m;
+  m.body = R"({"title": "holiday", "photo": "data:image/jpeg;base64,)" +
+           base64_text({reinterpret_cast<const std::uint8_t*>(image.data()), image.size()},
+                       {.wrap = 76, .newline = "\\n"}) +
+           R"("})";
+  m.http_head = http_post(m.body, "application/json");
+  m.client_ip = "192.0.2.110";
+  IcapConnection c(port_);
+  ASSERT_TRUE(c.send(m.whole()));
+  EXPECT_EQ(c.read_reply().http_head.rfind("HTTP/1.1 403 ", 0), 0u);
+  const auto hits = hits_from(*daemon_, "192.0.2.110");
+  ASSERT_EQ(hits.size(), 1u);
+  EXPECT_EQ(hits[0].record.hit.filename, "photo");
 }
 
 TEST_F(Icap, PreviewAsksForTheRestOfAnUploadThenBlocks) {
