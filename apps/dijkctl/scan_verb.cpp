@@ -107,7 +107,11 @@ class ScanHits final : public HitSink {
 Config load_scan_config(const cli::ParsedArgs& args) {
   const std::string path = args.value("--config").value_or(kDefaultConfigPath);
   const auto loaded = load_config_file(path);
-  if (!loaded.ok()) throw std::runtime_error(loaded.error_text());
+  if (!loaded.ok()) {
+    const std::string why = args.value("--set") ? "--report needs the config"
+                                                : "no --set given, so the set comes from the config";
+    throw std::runtime_error(why + ", and " + path + " cannot be used:\n" + loaded.error_text());
+  }
   return loaded.config;
 }
 

@@ -5,15 +5,16 @@
 #include <iostream>
 #include <mutex>
 
+#include "apps/dijkd/hit_lanes.h"
 #include "config/admin/status.h"
 #include "config/cli/version.h"
 #include "config/daemon/daemon_shell.h"
 #include "config/metrics/registry.h"
 #include "core/unix_time.h"
-#include "dataplane/decode/decode_counters.h"
+#include "dataplane/dpdk/worker.h"
 #include "dataplane/pipeline/live_set.h"
 #include "dataplane/pipeline/pdq_stage.h"
-#include "dataplane/stream/stream_counters.h"
+#include "dataplane/pipeline/stream_consumer.h"
 #include "hashcore/pdq_index/pdq_set_section.h"
 
 namespace dijk {
@@ -41,12 +42,6 @@ admin::Drops drops_of(const CounterView& view) {
   return d;
 }
 
-// Levels, not counts: exported as gauges, without `_total` (Prometheus naming conventions).
-bool is_level(std::string_view name) {
-  return name == "stream_flows_open" || name == "stream_out_of_order_peak_bytes" ||
-         name == "journal_hits_pending" || name == "journal_disk_full";
-}
-
 struct WireMetric {
   std::string name;
   std::string help;
@@ -54,42 +49,36 @@ struct WireMetric {
   double value = 0;
 };
 
-// The worker's own prevention counters (dataplane/dpdk/worker.h); the stream stage's are in
-// stream_counters.h.
-std::string_view worker_ips_help(std::string_view name) {
-  if (name == "ips_held_bursts") return "bursts inspected before they were forwarded (prevention on)";
-  if (name == "ips_unheld_bursts")
-    return "bursts forwarded before inspection: the worker was behind (fail open)";
-  if (name == "ips_frames_dropped") return "frames of blocked connections not forwarded";
-  if (name == "ips_rsts_sent") return "TCP resets sent to the ends of blocked connections";
-  if (name == "ips_rsts_failed") return "TCP resets not sent: no mbuf or the TX queue was full";
-  return {};
+// What a worker's counter is, from the list that declares it: the worker's own and decoding's, the
+// stream consumer's (stream_counters.h and its levels).
+dpdk::CounterInfo worker_counter_info(std::string_view name) {
+  if (const std::string_view help = dpdk::worker_counter_help(name); !help.empty()) return {help, false};
+  return StreamConsumer::counter_info(name);
 }
 
-// A worker counter as Prometheus wants it: counters end in _total, levels are gauges, time is in seconds,
-// and the help text is the one the counter was declared with (stream_counters.h) where there is one.
-WireMetric wire_metric(const std::string& name, std::uint64_t value) {
+// The daemon's own counters: the PDQ stage's and the journal's.
+dpdk::CounterInfo daemon_counter_info(std::string_view name) {
+  if (const std::string_view help = pdq_stage_counter_help(name); !help.empty()) return {help, false};
+  if (name == "hits_reported") return {"hits handed to the hit sinks", false};
+  return HitLanes::counter_info(name);
+}
+
+// A counter as Prometheus wants it: counters end in _total, levels are gauges, time is in seconds, and the
+// help text is the one the counter was declared with.
+WireMetric metric_of(const std::string& prefix, const std::string& name, std::uint64_t value,
+                     const dpdk::CounterInfo& info) {
   WireMetric m;
   m.value = static_cast<double>(value);
-  std::string_view help;
-  if (name.starts_with("stream_")) help = stream_counter_help(std::string_view(name).substr(7));
-  if (name.starts_with("ips_")) help = worker_ips_help(name);
-  for (std::size_t r = 0; r < wire::kDecodeDropCount && help.empty(); ++r) {
-    const auto drop = static_cast<wire::DecodeDrop>(r);
-    if (name == "drop_" + std::string(wire::decode_drop_name(drop))) help = wire::decode_drop_help(drop);
-  }
-  m.help = help.empty() ? "dijkd worker counter " + name : std::string(help);
+  m.help = info.help.empty() ? "dijkd counter " + name : std::string(info.help);
   if (name == "cpu_ns") {
-    m.name = "dijk_wire_cpu_seconds_total";
+    m.name = prefix + "cpu_seconds_total";
     m.help = "CPU time the worker lcore has used since it started";
     m.value = static_cast<double>(value) / 1e9;
-  } else if (is_level(name)) {
-    m.name = "dijk_wire_" + name;
+  } else if (info.gauge) {
+    m.name = prefix + name;
     m.type = metrics::Type::kGauge;
-    if (name == "stream_flows_open") m.help = "TCP flows being tracked now";
-    if (name == "stream_out_of_order_peak_bytes") m.help = "most out-of-order bytes held at once";
   } else {
-    m.name = "dijk_wire_" + name + "_total";
+    m.name = prefix + name + "_total";
   }
   return m;
 }
@@ -169,7 +158,7 @@ struct DaemonServices::Impl {
     const CounterView view = counters();
     for (const auto& [lcore, list] : view.workers)
       for (const auto& [name, value] : list) {
-        const WireMetric m = wire_metric(name, value);
+        const WireMetric m = metric_of("dijk_wire_", name, value, worker_counter_info(name));
         out.push_back({m.name, m.help, m.type, {{"lcore", std::to_string(lcore)}}, m.value});
       }
     for (const auto& [port, list] : view.ports)
@@ -180,14 +169,8 @@ struct DaemonServices::Impl {
                        {{"port", port}},
                        static_cast<double>(value)});
     for (const auto& [name, value] : view.daemon) {
-      const bool level = is_level(name);
-      const std::string_view declared = pdq_stage_counter_help(name);
-      out.push_back({"dijk_" + name + (level ? "" : "_total"),
-                     declared.empty() ? "dijkd " + std::string(level ? "gauge " : "counter ") + name
-                                      : std::string(declared),
-                     level ? metrics::Type::kGauge : metrics::Type::kCounter,
-                     {},
-                     static_cast<double>(value)});
+      const WireMetric m = metric_of("dijk_", name, value, daemon_counter_info(name));
+      out.push_back({m.name, m.help, m.type, {}, m.value});
     }
     const SetWatchStatus w = set.status();
     out.push_back({"dijk_set_swaps_total",

@@ -107,19 +107,33 @@ std::vector<std::string> HitLanes::alarms() const {
   return out;
 }
 
+// X(name, gauge, help, value): the journal's counters as the daemon reports them (s: the writer's stats).
+#define DIJK_JOURNAL_COUNTERS(X)                                                                          \
+  X(journal_hits_journalled, false, "hits made durable in the journal", journalled_.load())               \
+  X(journal_hits_unjournalled, false, "hits the journal could not take (never reported)", unjournalled()) \
+  X(journal_hits_pending, true, "hits handed to the journal, not yet durable", pending())                 \
+  X(journal_hits_undecodable, false, "hits the journal could not encode", undecodable_.load())            \
+  X(journal_records_committed, false, "journal records committed", s.records_committed)                   \
+  X(journal_commits, false, "journal commits (fdatasync calls that succeeded)", s.commits)                \
+  X(journal_disk_full_events, false, "journal writes refused for lack of space", s.disk_full_events)      \
+  X(journal_io_errors, false, "journal writes or syncs that failed otherwise", s.io_errors)               \
+  X(journal_recovered_cut_bytes, false, "torn journal tail bytes cut at open", s.recovered_cut_bytes)     \
+  X(journal_disk_full, true, "1 while journal commits fail for lack of space", s.disk_full ? 1u : 0u)
+
 void HitLanes::append_counters(dpdk::CounterList& out) const {
   if (!journal_) return;
   const auto s = journal_->stats();
-  out.emplace_back("journal_hits_journalled", journalled_.load());
-  out.emplace_back("journal_hits_unjournalled", unjournalled());
-  out.emplace_back("journal_hits_pending", pending());
-  out.emplace_back("journal_hits_undecodable", undecodable_.load());
-  out.emplace_back("journal_records_committed", s.records_committed);
-  out.emplace_back("journal_commits", s.commits);
-  out.emplace_back("journal_disk_full_events", s.disk_full_events);
-  out.emplace_back("journal_io_errors", s.io_errors);
-  out.emplace_back("journal_recovered_cut_bytes", s.recovered_cut_bytes);
-  out.emplace_back("journal_disk_full", s.disk_full ? 1 : 0);
+#define DIJK_APPEND(name, gauge, help, value) out.emplace_back(#name, value);
+  DIJK_JOURNAL_COUNTERS(DIJK_APPEND)
+#undef DIJK_APPEND
+}
+
+dpdk::CounterInfo HitLanes::counter_info(std::string_view name) {
+#define DIJK_INFO(counter, gauge, help, value) \
+  if (name == #counter) return {help, gauge};
+  DIJK_JOURNAL_COUNTERS(DIJK_INFO)
+#undef DIJK_INFO
+  return {};
 }
 
 }  // namespace dijk

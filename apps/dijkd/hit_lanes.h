@@ -44,6 +44,7 @@ class HitLanes final : public HitLaneSource {
   // What an operator must act on, for `dijkctl status`: empty while the journal keeps up.
   std::vector<std::string> alarms() const;
   void append_counters(dpdk::CounterList& out) const;
+  static dpdk::CounterInfo counter_info(std::string_view name);
 
  private:
   class QueueingLane;

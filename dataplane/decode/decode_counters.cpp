@@ -28,6 +28,20 @@ std::string_view decode_drop_help(DecodeDrop r) {
   return {};
 }
 
+std::string_view decode_counter_help(std::string_view name) {
+#define DIJK_HELP(counter, help) \
+  if (name == #counter) return help;
+  DIJK_DECODE_COUNTERS(DIJK_HELP)
+#undef DIJK_HELP
+  if (name.starts_with("drop_")) {
+    for (std::size_t r = 0; r < kDecodeDropCount; ++r) {
+      const auto drop = static_cast<DecodeDrop>(r);
+      if (name.substr(5) == decode_drop_name(drop)) return decode_drop_help(drop);
+    }
+  }
+  return {};
+}
+
 std::uint64_t DecodeCounters::total_drops() const {
   std::uint64_t sum = 0;
   for (auto d : drops) sum += d;
@@ -37,14 +51,9 @@ std::uint64_t DecodeCounters::total_drops() const {
 DecodeCounters& DecodeCounters::operator+=(const DecodeCounters& o) {
   frames += o.frames;
   bytes += o.bytes;
-  vlan_frames += o.vlan_frames;
-  ipv4 += o.ipv4;
-  ipv6 += o.ipv6;
-  ipv4_fragments += o.ipv4_fragments;
-  ipv4_reassembled += o.ipv4_reassembled;
-  ipv6_fragments += o.ipv6_fragments;
-  ipv6_reassembled += o.ipv6_reassembled;
-  tcp_segments += o.tcp_segments;
+#define DIJK_ADD(name, help) name += o.name;
+  DIJK_DECODE_COUNTERS(DIJK_ADD)
+#undef DIJK_ADD
   for (std::size_t i = 0; i < kDecodeDropCount; ++i) drops[i] += o.drops[i];
   return *this;
 }

@@ -24,6 +24,18 @@ namespace dijk::wire {
   X(bad_tcp_header, "TCP data offsets below 5 words or beyond the segment")                    \
   X(reassembly_failed, "IPv4 fragments the reassembly table gave up on")
 
+// X(name, help): what decoding saw, a worker counter each ("<name>"). The fields, the sum and the walk
+// the summary and the metrics use are generated from this list.
+#define DIJK_DECODE_COUNTERS(X)                                                           \
+  X(vlan_frames, "frames with one or two VLAN tags")                                      \
+  X(ipv4_packets, "IPv4 packets decoded (a datagram rebuilt from fragments counts once)") \
+  X(ipv6_packets, "IPv6 packets decoded (a datagram rebuilt from fragments counts once)") \
+  X(ipv4_fragments, "IPv4 fragments handed to reassembly")                                \
+  X(ipv4_reassembled, "IPv4 datagrams rebuilt from fragments")                            \
+  X(ipv6_fragments, "IPv6 fragments handed to reassembly")                                \
+  X(ipv6_reassembled, "IPv6 datagrams rebuilt from fragments")                            \
+  X(tcp_segments, "TCP segments handed to the stream stage")
+
 enum class DecodeDrop : std::uint8_t {
 #define DIJK_ENUM(name, help) name,
   DIJK_DECODE_DROPS(DIJK_ENUM)
@@ -34,22 +46,23 @@ inline constexpr std::size_t kDecodeDropCount = static_cast<std::size_t>(DecodeD
 
 std::string_view decode_drop_name(DecodeDrop r);
 std::string_view decode_drop_help(DecodeDrop r);
+// The help text of a DIJK_DECODE_COUNTERS name, or of "drop_<reason>"; empty for any other name.
+std::string_view decode_counter_help(std::string_view name);
 
 struct DecodeCounters {
   std::uint64_t frames = 0;
   std::uint64_t bytes = 0;
-  std::uint64_t vlan_frames = 0;
-  std::uint64_t ipv4 = 0;
-  std::uint64_t ipv6 = 0;
-  std::uint64_t ipv4_fragments = 0;    // handed to reassembly
-  std::uint64_t ipv4_reassembled = 0;  // datagrams rebuilt from fragments
-  std::uint64_t ipv6_fragments = 0;
-  std::uint64_t ipv6_reassembled = 0;
-  std::uint64_t tcp_segments = 0;
+#define DIJK_FIELD(name, help) std::uint64_t name = 0;
+  DIJK_DECODE_COUNTERS(DIJK_FIELD)
+#undef DIJK_FIELD
   std::array<std::uint64_t, kDecodeDropCount> drops{};
 
-  void drop(DecodeDrop r) { ++drops[static_cast<std::size_t>(r)]; }
-  std::uint64_t dropped(DecodeDrop r) const { return drops[static_cast<std::size_t>(r)]; }
+  void drop(DecodeDrop r) {
+    ++drops[static_cast<std::size_t>(r)];
+  }
+  std::uint64_t dropped(DecodeDrop r) const {
+    return drops[static_cast<std::size_t>(r)];
+  }
   std::uint64_t total_drops() const;
   DecodeCounters& operator+=(const DecodeCounters& o);
 };

@@ -62,7 +62,7 @@ DecodedFrame decode_ipv4(std::span<const std::uint8_t> l3, DecodedFrame d, Decod
   if ((h[0] >> 4) != 4 || header_len < kIpv4MinHeader || total_len < header_len)
     return dropped(c, DecodeDrop::bad_ip_header);
   if (total_len > l3.size()) return dropped(c, DecodeDrop::truncated_ip);
-  if (!reassembled) ++c.ipv4;  // the fragments were counted
+  if (!reassembled) ++c.ipv4_packets;  // the fragments were counted
   d.l3_len = static_cast<std::uint16_t>(header_len);
   const std::uint16_t frag = load16(h + 6);
   const bool more_fragments = (frag & 0x2000) != 0;
@@ -89,7 +89,7 @@ DecodedFrame decode_ipv6(std::span<const std::uint8_t> l3, DecodedFrame d, Decod
   const std::size_t payload_len = load16(h + 4);
   if (payload_len == 0) return dropped(c, DecodeDrop::bad_ip_header);  // jumbograms are not carried here
   if (kIpv6Header + payload_len > l3.size()) return dropped(c, DecodeDrop::truncated_ip);
-  if (!reassembled) ++c.ipv6;  // the fragments were counted
+  if (!reassembled) ++c.ipv6_packets;  // the fragments were counted
   d.l3_len = kIpv6Header;
   d.segment.tuple.src = ipv6(h + 8);
   d.segment.tuple.dst = ipv6(h + 24);

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -13,6 +14,13 @@
 namespace dijk::dpdk {
 
 using CounterList = std::vector<std::pair<std::string, std::uint64_t>>;
+
+// What a counter in a CounterList is, from where it is declared: a count (Prometheus: a counter, `_total`)
+// or a level (a gauge: open flows, a peak, a backlog), and what it counts.
+struct CounterInfo {
+  std::string_view help;  // empty: not declared here
+  bool gauge = false;
+};
 
 class SegmentConsumer {
  public:

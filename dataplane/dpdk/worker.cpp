@@ -322,30 +322,26 @@ std::optional<FlowTuple> Worker::handle_fragment(rte_mbuf* frame, bool ipv6, boo
   return flow;
 }
 
+std::string_view worker_counter_help(std::string_view name) {
+#define DIJK_HELP(counter, help) \
+  if (name == #counter) return help;
+  DIJK_WORKER_COUNTERS(DIJK_HELP)
+#undef DIJK_HELP
+  if (name == "fragments_expired") return "fragment chains the reassembly table expired unfinished";
+  return wire::decode_counter_help(name);
+}
+
 CounterList Worker::counter_list() const {
   CounterList out;
   const auto& c = counters_;
-  out.emplace_back("rx_packets", c.rx_packets);
-  out.emplace_back("rx_bytes", c.rx_bytes);
-  out.emplace_back("rx_bursts", c.rx_bursts);
-  out.emplace_back("forwarded", c.forwarded);
-  out.emplace_back("forward_dropped", c.forward_dropped);
-  out.emplace_back("chained_frames", c.chained_frames);
-  out.emplace_back("ips_held_bursts", c.ips_held_bursts);
-  out.emplace_back("ips_unheld_bursts", c.ips_unheld_bursts);
-  out.emplace_back("ips_frames_dropped", c.ips_frames_dropped);
-  out.emplace_back("ips_rsts_sent", c.ips_rsts_sent);
-  out.emplace_back("ips_rsts_failed", c.ips_rsts_failed);
+#define DIJK_APPEND(name, help) out.emplace_back(#name, c.name);
+  DIJK_WORKER_COUNTERS(DIJK_APPEND)
+#undef DIJK_APPEND
   out.emplace_back("cpu_ns", c.cpu_ns);
-  out.emplace_back("vlan_frames", c.decode.vlan_frames);
-  out.emplace_back("ipv4_packets", c.decode.ipv4);
-  out.emplace_back("ipv6_packets", c.decode.ipv6);
-  out.emplace_back("ipv4_fragments", c.decode.ipv4_fragments);
-  out.emplace_back("ipv4_reassembled", c.decode.ipv4_reassembled);
-  out.emplace_back("ipv6_fragments", c.decode.ipv6_fragments);
-  out.emplace_back("ipv6_reassembled", c.decode.ipv6_reassembled);
+#define DIJK_APPEND(name, help) out.emplace_back(#name, c.decode.name);
+  DIJK_DECODE_COUNTERS(DIJK_APPEND)
+#undef DIJK_APPEND
   out.emplace_back("fragments_expired", reassembly_.counters().freed);
-  out.emplace_back("tcp_segments", c.decode.tcp_segments);
   for (std::size_t r = 0; r < wire::kDecodeDropCount; ++r)
     out.emplace_back("drop_" + std::string(wire::decode_drop_name(static_cast<wire::DecodeDrop>(r))),
                      c.decode.drops[r]);

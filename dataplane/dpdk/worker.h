@@ -46,20 +46,26 @@ struct QueueBinding {
   std::size_t next_time = 0;
 };
 
+// X(name, help): the worker lcore's own counters, each declared once; the fields, the walk the summary and
+// the metrics use, and the metrics' help text are generated from this list.
+#define DIJK_WORKER_COUNTERS(X)                                                                        \
+  X(rx_packets, "frames received")                                                                     \
+  X(rx_bytes, "bytes received")                                                                        \
+  X(rx_bursts, "receive bursts that held at least one frame")                                          \
+  X(forwarded, "frames forwarded to the other port (inline bridge)")                                   \
+  X(forward_dropped, "frames lost on the bridge: the TX queue was full")                               \
+  X(chained_frames, "frames in several mbufs, linearised before decoding")                             \
+  X(reassembly_copy_failed, "forwarded fragments that could not be copied for reassembly (no mbuf)")   \
+  X(ips_held_bursts, "bursts inspected before they were forwarded (dataplane.ips)")                    \
+  X(ips_unheld_bursts, "bursts forwarded first because the worker was behind (prevention fails open)") \
+  X(ips_frames_dropped, "frames of blocked connections not forwarded")                                 \
+  X(ips_rsts_sent, "TCP resets sent to the ends of blocked connections")                               \
+  X(ips_rsts_failed, "TCP resets not sent: no mbuf, or the TX queue was full")
+
 struct WorkerCounters {
-  std::uint64_t rx_packets = 0;
-  std::uint64_t rx_bytes = 0;
-  std::uint64_t rx_bursts = 0;
-  std::uint64_t forwarded = 0;
-  std::uint64_t forward_dropped = 0;  // TX queue full: the frame is lost on the bridge (counted)
-  std::uint64_t chained_frames = 0;   // frames in several mbufs, linearised before decoding
-  std::uint64_t reassembly_copy_failed = 0;
-  // Prevention (inline mode, dataplane.ips):
-  std::uint64_t ips_held_bursts = 0;     // bursts inspected before they were forwarded
-  std::uint64_t ips_unheld_bursts = 0;   // bursts forwarded first because the worker was behind (fail open)
-  std::uint64_t ips_frames_dropped = 0;  // frames of blocked connections not forwarded
-  std::uint64_t ips_rsts_sent = 0;       // TCP resets sent (two for each dropped TCP frame)
-  std::uint64_t ips_rsts_failed = 0;     // resets not sent: no mbuf, or the TX queue was full
+#define DIJK_FIELD(name, help) std::uint64_t name = 0;
+  DIJK_WORKER_COUNTERS(DIJK_FIELD)
+#undef DIJK_FIELD
   // This lcore's thread CPU time from the start of run() to its frame budget (or to the end): on a shared
   // machine the benchmark divides by this as well as by wall time.
   std::uint64_t cpu_ns = 0;
@@ -77,6 +83,10 @@ struct WorkerSetup {
   std::uint64_t timestamp_flag = 0;  // ol_flags bit saying the field is set
   std::uint64_t frame_budget = 0;    // stop receiving after this many frames (0 = never)
 };
+
+// The help text of a worker counter by the name counter_list() gives it (its own, decoding's, and
+// "fragments_expired"); empty for any other name, e.g. the consumer's.
+std::string_view worker_counter_help(std::string_view name);
 
 class Worker {
  public:

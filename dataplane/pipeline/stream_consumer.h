@@ -21,6 +21,8 @@ class StreamConsumer : public dpdk::SegmentConsumer {
   void hold_frames(bool held) override { pipeline_.hold_frames(held); }
   std::span<const ips::Block> take_blocks() override { return pipeline_.take_blocks(); }
   void append_counters(dpdk::CounterList& out) const override;
+  // What each name append_counters gives is (declared there, or in stream_counters.h).
+  static dpdk::CounterInfo counter_info(std::string_view name);
 
  private:
   void follow_set();

@@ -132,12 +132,19 @@ TEST(JsonFailures, AreJsonObjectsOnStdoutWithTheExitCodeUnchanged) {
   EXPECT_NE(docs[0].at("error").get<std::string>().find("no-such.set"), std::string::npos) << r.out;
   EXPECT_EQ(docs[0].at("exit"), 2);
 
-  r = run_command({dijkctl(), "scan", "--json", dir.path().string()});  // no --set
+  r = run_command({dijkctl(), "scan", "--json", "--set", dir.file("no-such.set")});  // no paths
   EXPECT_EQ(r.status, 64);
   docs = json_lines(r.out);
   ASSERT_EQ(docs.size(), 1u) << r.out;
-  EXPECT_NE(docs[0].at("error").get<std::string>().find("--set"), std::string::npos) << r.out;
+  EXPECT_NE(docs[0].at("error").get<std::string>().find("no paths"), std::string::npos) << r.out;
   EXPECT_EQ(docs[0].at("exit"), 64);
+
+  // No --set and no readable config: the error says both.
+  r = run_command({dijkctl(), "scan", "--json", "--config", dir.file("no-such.toml"), dir.path().string()});
+  EXPECT_EQ(r.status, 2);
+  docs = json_lines(r.out);
+  ASSERT_EQ(docs.size(), 1u) << r.out;
+  EXPECT_NE(docs[0].at("error").get<std::string>().find("--set"), std::string::npos) << r.out;
 }
 
 // A file that shrinks while hashed: the digest would be of no state the file ever had (issue #13.14).

@@ -110,6 +110,11 @@ TEST(HitLanes, AProducerNeverWaitsForAStalledJournalAndCountsWhatItCouldNotQueue
   EXPECT_EQ(journalled + unjournalled, kHits + 1);
   EXPECT_EQ(counter(after, "journal_hits_pending"), 0u);
   EXPECT_EQ(counter(after, "journal_hits_unjournalled"), unjournalled);
+  // Every counter is declared with what it counts; levels are gauges, the rest counts.
+  for (const auto& [name, value] : after) EXPECT_FALSE(HitLanes::counter_info(name).help.empty()) << name;
+  EXPECT_TRUE(HitLanes::counter_info("journal_hits_pending").gauge);
+  EXPECT_TRUE(HitLanes::counter_info("journal_disk_full").gauge);
+  EXPECT_FALSE(HitLanes::counter_info("journal_hits_journalled").gauge);
 
   // Reported exactly what the journal holds, in the order the lane queued it.
   const auto reported = sink.numbers();

@@ -157,7 +157,7 @@ TEST(FrameDecoder, Ipv6WithExtensionHeaders) {
   ASSERT_EQ(d.status, DecodeStatus::tcp);
   EXPECT_EQ(payload_of(d), "hello");
   EXPECT_EQ(d.segment.tuple.src.bytes[0], 0xfd);
-  EXPECT_EQ(c.ipv6, 1u);
+  EXPECT_EQ(c.ipv6_packets, 1u);
 }
 
 TEST(FrameDecoder, Ipv6FragmentsGoToReassemblyAtomicFragmentsPass) {
@@ -210,7 +210,7 @@ TEST(FrameDecoder, ReassembledDatagramIsNotCountedTwice) {
   const auto d = decode_frame(f, 0, c, /*reassembled=*/true);
   EXPECT_EQ(d.status, DecodeStatus::tcp);
   EXPECT_EQ(c.frames, 0u);
-  EXPECT_EQ(c.ipv4, 0u);
+  EXPECT_EQ(c.ipv4_packets, 0u);
   EXPECT_EQ(c.tcp_segments, 1u);
 }
 

@@ -21,7 +21,9 @@
 #include "dataplane/decode/frame_decoder.h"
 #include "dataplane/dpdk/dataplane.h"
 #include "dataplane/dpdk/eal.h"
+#include "dataplane/dpdk/worker.h"
 #include "dataplane/pipeline/live_set.h"
+#include "dataplane/pipeline/stream_consumer.h"
 #include "dataplane/pipeline/wire_stages.h"
 #include "hashcore/digest/streaming_digests.h"
 #include "hashcore/set/set_builder.h"
@@ -230,6 +232,14 @@ TEST_F(IpsWorker, AnUnlistedUploadPassesWhole) {
   EXPECT_EQ(run.towards_server, frames);
   EXPECT_TRUE(run.towards_client.empty());
   EXPECT_EQ(run.counter("ips_frames_dropped"), 0u);
+  // Every counter a worker and its stream stage give is declared with what it counts (metrics' help).
+  for (const auto& [name, value] : run.counters) {
+    const bool declared =
+        !dpdk::worker_counter_help(name).empty() || !StreamConsumer::counter_info(name).help.empty();
+    EXPECT_TRUE(declared || name == "cpu_ns") << name;
+  }
+  EXPECT_TRUE(StreamConsumer::counter_info("stream_flows_open").gauge);
+  EXPECT_FALSE(StreamConsumer::counter_info("stream_files").gauge);
 }
 
 TEST_F(IpsWorker, AWorkerBehindForwardsFirstAndCountsTheBlockItCouldNotEnact) {
