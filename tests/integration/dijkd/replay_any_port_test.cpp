@@ -4,6 +4,8 @@
 // a port filter that leaves 5000 out, neither flow is followed.
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include "hashcore/digest/streaming_digests.h"
 #include "tests/integration/dijkd/dijkd_harness.h"
 
@@ -63,6 +65,36 @@ TEST_F(DijkdAnyPort, APortFilterWithoutTheUploadsPortFindsNothing) {
   EXPECT_EQ(only5000.hits.size(), 1u);
   EXPECT_EQ(only5000.total("stream_flows"), 1u);
   EXPECT_EQ(only5000.total("stream_flows_bypassed"), 0u);
+}
+
+// tests/data/captures/coverage.pcap (tools/capture/make-coverage-capture): real curl and wget uploads on
+// ports 3000 and 8081 with their default types (urlencoded raw bodies), multipart, PUT and a gzip body,
+// beside HTTPS and random bytes on port 80. Every upload is found exactly; the two others are bypassed.
+TEST(DijkdCoverage, EveryUploadIsFoundWhateverItsPortTypeOrEncoding) {
+  const fs::path dir = fs::temp_directory_path() / ("dijkd_coverage_it_" + std::to_string(getpid()));
+  fs::create_directories(dir);
+  std::ifstream expected(kCaptures / "expected/coverage.txt");
+  std::map<std::string, std::string> want;  // md5 -> filename
+  std::vector<std::string> md5s;
+  for (std::string alg, md5, name; expected >> alg >> md5 >> name;) {
+    want[md5] = name;
+    md5s.push_back(md5);
+  }
+  ASSERT_EQ(want.size(), 5u);
+  const fs::path set = dir / "coverage.set";
+  write_set(set, md5s, {});
+  const auto r =
+      run_dijkd("replay " + (kCaptures / "coverage.pcap").string() + " --set " + set.string() + " --no-pdq");
+  fs::remove_all(dir);
+  ASSERT_EQ(r.exit_code, 1) << r.output;
+  std::map<std::string, std::string> got;
+  for (const auto& h : r.hits) got[h["hash"].get<std::string>()] = h["filename"].get<std::string>();
+  EXPECT_EQ(got, want) << r.output;
+  EXPECT_EQ(r.hits.size(), 5u) << r.output;
+  EXPECT_EQ(r.total("stream_http_flows"), 5u) << r.output;
+  EXPECT_EQ(r.total("stream_flows_bypassed"), 2u) << "HTTPS and random bytes on port 80: " << r.output;
+  EXPECT_EQ(r.total("stream_http_bodies_inflated"), 1u) << r.output;
+  EXPECT_EQ(r.total("stream_truncated_files"), 0u) << r.output;
 }
 
 }  // namespace
