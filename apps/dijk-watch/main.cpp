@@ -132,14 +132,22 @@ int run(const std::string& config_file) {
     return 2;
   }
   const Config& config = loaded.config;
-  if (config.scan.watch.empty()) {
-    std::cerr << "dijk-watch: no [[scan.watch]] tree in " << config_file << ": nothing to watch\n";
-    return 2;
-  }
   sigset_t signals;
   sigemptyset(&signals);
   for (int s : {SIGHUP, SIGTERM, SIGINT}) sigaddset(&signals, s);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  if (config.scan.watch.empty()) {
+    // A fresh appliance: the unit is enabled everywhere, and a daemon that failed would count against
+    // the appliance's health. Idle until stopped, as dijkd does without ports.
+    log("idle: no [[scan.watch]] tree in " + config_file + "; add one and restart");
+    sd::ready("idle: no [[scan.watch]] tree");
+    for (;;) {
+      int sig = 0;
+      if (sigwait(&signals, &sig) == 0 && sig != SIGHUP) break;
+    }
+    sd::stopping();
+    return 0;
+  }
 
   try {
     LiveSet live(config.paths.set, /*serve_later=*/true, "dijk-watch");

@@ -208,16 +208,23 @@ TEST_P(WatchDaemon, WhatIsWrittenWhileItIsDownIsCheckedAtTheNextStart) {
       << read_text_or_empty(log + ".err");
 }
 
-TEST_P(WatchDaemon, RefusesAConfigWithoutTreesOrWithoutItsJournal) {
+TEST_P(WatchDaemon, IdlesWithoutTreesAndRefusesTreesWithoutTheirJournal) {
   make_set({"x"});
+  // A fresh appliance: no tree configured. It idles (a failed unit would count against the appliance's
+  // health) until stopped, and says why.
   write_text(dir.file("empty.toml"), "[paths]\nset = \"" + dir.file("t.set") + "\"\n");
-  auto r = run_command({DIJK_WATCH_BIN, "--config", dir.file("empty.toml")});
-  EXPECT_EQ(r.status, 2);
-  EXPECT_NE(r.err.find("no [[scan.watch]] tree"), std::string::npos) << r.err;
+  pid = spawn_with_output({DIJK_WATCH_BIN, "--config", dir.file("empty.toml")}, dir.file("idle.log"));
+  for (int i = 0; i < 100 && read_text_or_empty(dir.file("idle.log.err")).find("idle") == std::string::npos;
+       ++i)
+    std::this_thread::sleep_for(50ms);
+  EXPECT_NE(read_text_or_empty(dir.file("idle.log.err")).find("idle: no [[scan.watch]] tree"),
+            std::string::npos);
+  EXPECT_EQ(stop_process(pid, 10s), 0);
+  // A tree, but no journal for its hits: refused, saying what to add.
   std::filesystem::create_directories(spool);
   write_text(dir.file("nojournal.toml"),
              "[paths]\nset = \"" + dir.file("t.set") + "\"\n[[scan.watch]]\npath = \"" + spool + "\"\n");
-  r = run_command({DIJK_WATCH_BIN, "--config", dir.file("nojournal.toml")});
+  const auto r = run_command({DIJK_WATCH_BIN, "--config", dir.file("nojournal.toml")});
   EXPECT_EQ(r.status, 2);
   EXPECT_NE(r.err.find("names no [[reporting.journals]] entry"), std::string::npos) << r.err;
 }
