@@ -201,11 +201,26 @@ std::vector<journal::JournalEntry> hits_from(const CheckDaemon& d, const std::st
   return out;
 }
 
+// dijk-check answers /v1/health before its ICAP listener is up: a test waits for both.
+bool accepts(std::uint16_t port) {
+  IcapConnection c(port);
+  return c.connected();
+}
+
+bool wait_until_accepting(std::uint16_t port) {
+  for (int i = 0; i < 400; ++i) {
+    if (accepts(port)) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return false;
+}
+
 class Icap : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     port_ = free_port();
     daemon_ = new CheckDaemon("icap", 100000, icap_config(port_));
+    EXPECT_TRUE(wait_until_accepting(port_)) << "the ICAP listener never came up";
   }
   static void TearDownTestSuite() {
     delete daemon_;
@@ -411,6 +426,7 @@ TEST_F(Icap, MalformedFramingGets400AndACloseWhileTheServiceStaysUp) {
 TEST(IcapSet, IstagFollowsTheSetVersion) {
   const std::uint16_t port = free_port();
   CheckDaemon daemon("icap-istag", 100000, icap_config(port));
+  ASSERT_TRUE(wait_until_accepting(port));
   auto istag = [&] {
     IcapConnection c(port);
     c.send(options_request());
@@ -426,19 +442,6 @@ TEST(IcapSet, IstagFollowsTheSetVersion) {
 }
 
 // --- Through Squid -------------------------------------------------------------------------------------
-
-bool accepts(std::uint16_t port) {
-  IcapConnection c(port);
-  return c.connected();
-}
-
-bool wait_until_accepting(std::uint16_t port) {
-  for (int i = 0; i < 400; ++i) {
-    if (accepts(port)) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return false;
-}
 
 // Squid from Debian, configured as a provider would (docs/icap.md): every request goes through dijk's
 // REQMOD service, bypass=0 so an upload is never let through unchecked.
@@ -506,6 +509,7 @@ Upload upload_through(std::uint16_t proxy, std::uint16_t origin, const std::stri
 TEST(IcapThroughSquid, ListedUploadIsStoppedAndAnUnlistedOneReachesTheOrigin) {
   const std::uint16_t icap_port = free_port();
   CheckDaemon daemon("icap-squid", 100000, icap_config(icap_port));
+  ASSERT_TRUE(wait_until_accepting(icap_port));
   const fs::path dir = daemon.dir() / "squid";
   SquidProxy squid(dir, icap_port);
   const std::uint16_t origin_port = free_port();
