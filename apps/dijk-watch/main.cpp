@@ -114,17 +114,6 @@ class Watcher {
   std::uint64_t files_ = 0, hits_seen_ = 0;
 };
 
-ReportedJournal watch_journal(const Config& config) {
-  for (const auto& j : journals_to_report(config)) {
-    if (j.name == config.scan.journal && j.name != kWireJournal) return j;
-  }
-  throw std::runtime_error(
-      "[scan] journal = \"" + config.scan.journal +
-      "\" names no [[reporting.journals]] entry; add one, e.g.\n  [[reporting.journals]]\n"
-      "  name = \"" +
-      config.scan.journal + "\"\n  dir = \"/var/lib/dijk/journal-" + config.scan.journal + "\"");
-}
-
 int run(const std::string& config_file) {
   const auto loaded = load_config_file(config_file);
   if (!loaded.ok()) {
@@ -152,7 +141,7 @@ int run(const std::string& config_file) {
   try {
     LiveSet live(config.paths.set, /*serve_later=*/true, "dijk-watch");
     live.watch(std::chrono::milliseconds(1000));
-    const ReportedJournal target = watch_journal(config);
+    const ReportedJournal target = reported_journal_named(config, config.scan.journal, "[scan] journal");
     journal::JournalOptions jopts;
     jopts.dir = target.dir;
     jopts.appliance_id = config.appliance_id;

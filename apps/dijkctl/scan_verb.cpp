@@ -115,16 +115,6 @@ Config load_scan_config(const cli::ParsedArgs& args) {
   return loaded.config;
 }
 
-// The [[reporting.journals]] entry --report writes to: the reporter delivers it like the wire journal.
-ReportedJournal report_journal(const Config& config, const std::string& name) {
-  for (const auto& j : journals_to_report(config)) {
-    if (j.name == name && name != kWireJournal) return j;
-  }
-  throw std::runtime_error("--report: no [[reporting.journals]] entry named \"" + name +
-                           "\" in the config; add one, e.g.\n  [[reporting.journals]]\n  name = \"" + name +
-                           "\"\n  dir = \"/var/lib/dijk/journal-" + name + "\"");
-}
-
 std::string clock_text(double seconds) {
   const auto s = static_cast<unsigned long long>(seconds + 0.5);
   char buf[32];
@@ -191,7 +181,9 @@ int run_scan(const cli::ParsedArgs& args) {
 
   std::unique_ptr<journal::JournalWriter> journal;
   if (report) {
-    const ReportedJournal target = report_journal(*config, args.value("--journal").value_or("scan"));
+    // The reporter delivers this journal like the wire one.
+    const ReportedJournal target =
+        reported_journal_named(*config, args.value("--journal").value_or("scan"), "dijkctl scan --report");
     journal::JournalOptions jopts;
     jopts.dir = target.dir;
     jopts.appliance_id = config->appliance_id;

@@ -1,5 +1,7 @@
 #include "config/schema/journals.h"
 
+#include <stdexcept>
+
 namespace dijk {
 
 std::vector<ReportedJournal> journals_to_report(const Config& config) {
@@ -12,6 +14,16 @@ std::vector<ReportedJournal> journals_to_report(const Config& config) {
         {j.name, j.dir, state + "/reporter-ack-" + j.name, state + "/reporter-quarantine-" + j.name});
   }
   return out;
+}
+
+ReportedJournal reported_journal_named(const Config& config, std::string_view name, std::string_view who) {
+  for (const auto& j : journals_to_report(config)) {
+    if (j.name == name && name != kWireJournal) return j;
+  }
+  const std::string n(name);
+  throw std::runtime_error(std::string(who) + " names no [[reporting.journals]] entry \"" + n +
+                           "\"; add one, e.g.\n  [[reporting.journals]]\n  name = \"" + n +
+                           "\"\n  dir = \"/var/lib/dijk/journal-" + n + "\"");
 }
 
 bool valid_journal_name(std::string_view name) {

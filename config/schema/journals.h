@@ -22,6 +22,11 @@ struct ReportedJournal {
 
 std::vector<ReportedJournal> journals_to_report(const Config& config);
 
+// The [[reporting.journals]] entry named `name`, for a writer of hits other than dijkd (dijkctl scan
+// --report, dijk-watch). Throws std::runtime_error when there is none, saying that `who` names it and
+// what to add to the config.
+ReportedJournal reported_journal_named(const Config& config, std::string_view name, std::string_view who);
+
 // A journal name as [[reporting.journals]] accepts it: 1 to 32 of [a-z0-9-], and not "wire".
 bool valid_journal_name(std::string_view name);
 
