@@ -17,6 +17,7 @@
 #include "apps/dijk-check/check_service.h"
 #include "apps/dijk-check/http_server.h"
 #include "apps/dijk-check/icap/icap_server.h"
+#include "config/cli/daemon_args.h"
 #include "config/metrics/http_exporter.h"
 #include "config/notify/sd_notify.h"
 #include "config/schema/loader.h"
@@ -169,21 +170,9 @@ int run(const std::string& config_file) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string config_file = kDefaultConfigPath;
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    if (arg == "--config" && i + 1 < argc) {
-      config_file = argv[++i];
-    } else if (arg == "--help" || arg == "-h") {
-      std::cout
-          << "usage: dijk-check [--config FILE]\n"
-             "The local check API: POST /v1/check, GET /v1/hash/ALG/HEX, POST /v1/hashes, POST /v1/pdq,\n"
-             "GET /v1/health. Configured in [check_api] and [policy]; see docs/check-api.md.\n";
-      return 0;
-    } else {
-      std::cerr << "dijk-check: unknown argument '" << arg << "' (usage: dijk-check [--config FILE])\n";
-      return 64;
-    }
-  }
-  return run(config_file);
+  const auto args = cli::parse_daemon_args(
+      argc, argv, "dijk-check",
+      "The local check API: POST /v1/check, GET /v1/hash/ALG/HEX, POST /v1/hashes, POST /v1/pdq,\n"
+      "GET /v1/health. Configured in [check_api] and [policy]; see docs/check-api.md.\n");
+  return args.exit ? *args.exit : run(args.config);
 }

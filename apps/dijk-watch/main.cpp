@@ -16,6 +16,7 @@
 #include <string>
 #include <thread>
 
+#include "config/cli/daemon_args.h"
 #include "config/notify/sd_notify.h"
 #include "config/schema/journals.h"
 #include "config/schema/loader.h"
@@ -208,20 +209,9 @@ int run(const std::string& config_file) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string config_file = kDefaultConfigPath;
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    if (arg == "--config" && i + 1 < argc) {
-      config_file = argv[++i];
-    } else if (arg == "--help" || arg == "-h") {
-      std::cout << "usage: dijk-watch [--config FILE]\n"
-                   "Checks every file written into the [[scan.watch]] trees against the live set and\n"
-                   "journals hits for the reporter. See docs/operations.md.\n";
-      return 0;
-    } else {
-      std::cerr << "dijk-watch: unknown argument '" << arg << "' (usage: dijk-watch [--config FILE])\n";
-      return 64;
-    }
-  }
-  return run(config_file);
+  const auto args = cli::parse_daemon_args(
+      argc, argv, "dijk-watch",
+      "Checks every file written into the [[scan.watch]] trees against the live set and\n"
+      "journals hits for the reporter. See docs/operations.md.\n");
+  return args.exit ? *args.exit : run(args.config);
 }
