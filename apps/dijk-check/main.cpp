@@ -112,7 +112,6 @@ int run(const std::string& config_file) {
       options.tls_client_names.insert(api.tls_client_names.begin(), api.tls_client_names.end());
     }
     check::HttpServer server(options, service, api_metrics);
-    server.start();
 
     // ICAP for proxies: the same service (matcher, policy, journal) behind a second front door.
     std::unique_ptr<icap::IcapServer> icap_server;
@@ -134,6 +133,8 @@ int run(const std::string& config_file) {
           api_metrics);
       icap_server->start();
     }
+    // The check API last: once /v1/health answers, every front door is listening.
+    server.start();
 
     std::unique_ptr<metrics::HttpExporter> exporter;
     if (config.metrics.enabled && !api.metrics_listen.empty()) {

@@ -201,7 +201,7 @@ std::vector<journal::JournalEntry> hits_from(const CheckDaemon& d, const std::st
   return out;
 }
 
-// dijk-check answers /v1/health before its ICAP listener is up: a test waits for both.
+// A connection the ICAP listener accepts (dijk-check starts it before it answers /v1/health).
 bool accepts(std::uint16_t port) {
   IcapConnection c(port);
   return c.connected();
