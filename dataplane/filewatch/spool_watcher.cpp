@@ -30,9 +30,9 @@ void SpoolWatcher::add(const std::string& path, Clock::time_point due) {
   if (pending_.size() >= max_pending_ && !pending_.contains(path)) {
     // Too much pending: walk the whole tree instead, and forget what it covers.
     ++stats_.pending_full;
-    const std::string& root = roots_[tree_of(path)];
-    std::erase_if(pending_, [&](const auto& p) { return tree_of(p.first) == tree_of(root); });
-    pending_[root] = due;
+    const std::size_t tree = tree_of(path);
+    std::erase_if(pending_, [&](const auto& p) { return tree_of(p.first) == tree; });
+    pending_[roots_[tree]] = due;
     return;
   }
   pending_[path] = due;  // a repeat restarts the settle time
