@@ -40,7 +40,6 @@
 #include "dataplane/dpdk/eal.h"
 #include "dataplane/pipeline/live_set.h"
 #include "dataplane/pipeline/wire_stages.h"
-#include "hashcore/set/set_builder.h"
 
 namespace {
 
@@ -261,17 +260,7 @@ int main(int argc, char** argv) {
     std::filesystem::remove(capture);
     // A set with MD5 and SHA-1 entries that match nothing: the stream stage computes both for every file.
     const std::string set_path = capture + ".set";
-    {
-      dijk::SetBuilder builder;
-      const auto list = builder.add_list("bench", "none");
-      dijk::Digest md5{dijk::Algorithm::md5, {}};
-      md5.bytes[0] = 1;
-      dijk::Digest sha1{dijk::Algorithm::sha1, {}};
-      sha1.bytes[0] = 1;
-      builder.add(md5, list);
-      builder.add(sha1, list);
-      builder.write(set_path, 1);
-    }
+    dijk::bench::write_md5_sha1_decoy_set(set_path);
 
     dijk::dpdk::EalOptions eal;
     eal.memory_mb = 512;

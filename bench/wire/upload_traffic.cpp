@@ -6,6 +6,8 @@
 #include <stdexcept>
 #include <vector>
 
+#include "hashcore/set/set_builder.h"
+
 namespace dijk::bench {
 namespace {
 
@@ -182,6 +184,18 @@ TrafficStats write_upload_capture(const std::string& path, const TrafficSpec& sp
   }
   pcap.close();
   return stats;
+}
+
+void write_md5_sha1_decoy_set(const std::string& path) {
+  SetBuilder builder;
+  const auto list = builder.add_list("bench", "none");
+  Digest md5{Algorithm::md5, {}};
+  md5.bytes[0] = 1;
+  Digest sha1{Algorithm::sha1, {}};
+  sha1.bytes[0] = 1;
+  builder.add(md5, list);
+  builder.add(sha1, list);
+  builder.write(path, 1);
 }
 
 }  // namespace dijk::bench

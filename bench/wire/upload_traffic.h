@@ -25,4 +25,8 @@ struct TrafficStats {
 
 TrafficStats write_upload_capture(const std::string& path, const TrafficSpec& spec);
 
+// A set file with one MD5 and one SHA-1 entry that match nothing: the stream stage computes exactly
+// MD5+SHA-1 for every file, and no upload is a hit.
+void write_md5_sha1_decoy_set(const std::string& path);
+
 }  // namespace dijk::bench

@@ -24,7 +24,6 @@
 #include "dataplane/pipeline/pcap_count.h"
 #include "dataplane/pipeline/wire_stages.h"
 #include "hashcore/digest/streaming_digests.h"
-#include "hashcore/set/set_builder.h"
 
 namespace {
 
@@ -161,17 +160,7 @@ int main(int argc, char** argv) {
 
     // A set with MD5 and SHA-1 entries, so the stream stage computes exactly MD5+SHA-1 per file.
     const std::string set_path = capture + ".set";
-    {
-      dijk::SetBuilder builder;
-      const auto list = builder.add_list("bench", "none");
-      dijk::Digest md5{dijk::Algorithm::md5, {}};
-      md5.bytes[0] = 1;
-      dijk::Digest sha1{dijk::Algorithm::sha1, {}};
-      sha1.bytes[0] = 1;
-      builder.add(md5, list);
-      builder.add(sha1, list);
-      builder.write(set_path, 1);
-    }
+    dijk::bench::write_md5_sha1_decoy_set(set_path);
 
     // Memory: the whole capture in mbufs (2 KiB data room each) plus the copies net_pcap makes per burst.
     const auto memory_mb = static_cast<unsigned>((traffic.frames + 65536) * 2000 / (1u << 20) + 512);
