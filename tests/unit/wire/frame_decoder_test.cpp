@@ -6,19 +6,14 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/frame_bytes.h"
+
 namespace dijk::wire {
 namespace {
 
-using Bytes = std::vector<std::uint8_t>;
-
-void put16(Bytes& b, std::uint16_t v) {
-  b.push_back(static_cast<std::uint8_t>(v >> 8));
-  b.push_back(static_cast<std::uint8_t>(v));
-}
-void put32(Bytes& b, std::uint32_t v) {
-  put16(b, static_cast<std::uint16_t>(v >> 16));
-  put16(b, static_cast<std::uint16_t>(v));
-}
+using test::Bytes;
+using test::put16;
+using test::put32;
 
 Bytes ethernet(std::vector<std::uint16_t> tags, std::uint16_t ether_type) {
   Bytes b(12, 0x02);

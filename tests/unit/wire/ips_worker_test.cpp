@@ -27,21 +27,15 @@
 #include "dataplane/pipeline/wire_stages.h"
 #include "hashcore/digest/streaming_digests.h"
 #include "hashcore/set/set_builder.h"
+#include "tests/support/frame_bytes.h"
 #include "tests/support/tcp_script.h"
 
 namespace dijk::dpdk {
 namespace {
 
-using Bytes = std::vector<std::uint8_t>;
-
-void put16(Bytes& b, std::uint16_t v) {
-  b.push_back(static_cast<std::uint8_t>(v >> 8));
-  b.push_back(static_cast<std::uint8_t>(v));
-}
-void put32(Bytes& b, std::uint32_t v) {
-  put16(b, static_cast<std::uint16_t>(v >> 16));
-  put16(b, static_cast<std::uint16_t>(v));
-}
+using test::Bytes;
+using test::put16;
+using test::put32;
 
 // An Ethernet/IPv4/TCP frame of a scripted segment (checksums zero: the dataplane does not check them).
 Bytes frame_of(const test::OwnedSegment& s) {
