@@ -11,7 +11,8 @@
 namespace dijk {
 
 // The values are stored in journal records: never renumber.
-enum class HitSource : std::uint8_t { wire = 1, file = 2, api = 3, icap = 4 };
+// retrohunt: a stored file the fingerprint catalog found when a set version added its hash.
+enum class HitSource : std::uint8_t { wire = 1, file = 2, api = 3, icap = 4, retrohunt = 5 };
 inline constexpr const char* hit_source_name(HitSource s) {
   switch (s) {
     case HitSource::wire:
@@ -22,12 +23,14 @@ inline constexpr const char* hit_source_name(HitSource s) {
       return "api";
     case HitSource::icap:
       return "icap";
+    case HitSource::retrohunt:
+      return "retrohunt";
   }
   return "unknown";
 }
 // Every source a record may hold (the journal decoder refuses any other byte).
 inline constexpr bool is_hit_source(std::uint8_t v) {
-  return v >= 1 && v <= 4;
+  return v >= 1 && v <= 5;
 }
 enum class HitKind : std::uint8_t { exact = 1, pdq = 2 };
 

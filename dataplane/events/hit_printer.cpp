@@ -54,6 +54,9 @@ std::string hit_human_line(const HitEvent& hit) {
     case HitSource::file:
       where = printable_text(hit.path);
       break;
+    case HitSource::retrohunt:
+      where = "retro-hunt " + printable_text(hit.path);
+      break;
     case HitSource::wire:
       where = printable_text(hit.method) + " " + printable_text(hit.host) + printable_text(hit.uri);
       if (!hit.action.empty()) where += " (" + printable_text(hit.action) + ")";

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "core/hit_event.h"
+#include "dataplane/catalog/catalog_store.h"
 #include "dataplane/filescan/scan_types.h"
 #include "dataplane/match/matcher.h"
 
@@ -39,8 +40,10 @@ using ProblemFn =
 
 class FileMatcher {
  public:
-  FileMatcher(std::shared_ptr<const HashSet> set, HitSink& hits, ScanCounters& counters,
-              ProblemFn on_problem);
+  // With a catalog, each file read is recorded in it (through this thread's own writer).
+  FileMatcher(std::shared_ptr<const HashSet> set, HitSink& hits, ScanCounters& counters, ProblemFn on_problem,
+              catalog::CatalogStore* catalog = nullptr, HitSource source = HitSource::file);
+  ~FileMatcher();
 
   // The algorithms worth computing: those the set holds hashes (or allow-list entries) for.
   AlgorithmSet algorithms() const { return matcher_.algorithms(); }
@@ -53,7 +56,12 @@ class FileMatcher {
   HitSink& hits_;
   ScanCounters& counters_;
   ProblemFn on_problem_;
+  void catalogue(FileHashState& file, const match::CheckResult& r);
+
   std::unique_ptr<PdqHasher> pdq_;  // when the set has PDQ hashes: this thread's hasher (buffers reused)
+  HitSource source_;
+  std::unique_ptr<catalog::CatalogStore::Writer> catalog_;
+  std::unique_ptr<PdqHasher> catalog_pdq_;  // images the set's own look did not hash (made when first needed)
 };
 
 }  // namespace dijk::scan

@@ -8,6 +8,8 @@
 #include <cstring>
 #include <iterator>
 
+#include "dataplane/catalog/catalog_store.h"
+
 namespace dijk {
 
 void FileTaskQueue::push(FileTask task) {
@@ -128,9 +130,19 @@ void PathWalker::visit(const std::string& path, bool is_root) {
   }
   const FileStat file_stat{static_cast<std::uint32_t>(st.st_uid),
                            std::int64_t{st.st_mtim.tv_sec} * 1'000'000'000 + st.st_mtim.tv_nsec};
+  const catalog::CatalogKey catalog_key{key.first, key.second};
+  const catalog::StatStamp stamp{size, file_stat.mtime_ns,
+                                 std::int64_t{st.st_ctim.tv_sec} * 1'000'000'000 + st.st_ctim.tv_nsec};
+  if (options_.catalog != nullptr && !options_.reread_unchanged) {
+    const auto known = options_.catalog->get(catalog_key);
+    if (known && known->stat == stamp) {
+      counters_.add(counters_.unchanged);
+      return;
+    }
+  }
   counters_.add(counters_.listed_files);
   counters_.add(counters_.listed_bytes, size);
-  queue_.push({path, size, file_stat});
+  queue_.push({path, size, file_stat, catalog_key, stamp});
 }
 
 void PathWalker::walk_directory(const std::string& path) {

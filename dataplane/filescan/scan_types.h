@@ -6,9 +6,14 @@
 #include <string>
 
 #include "core/hit_event.h"
+#include "dataplane/catalog/catalog_record.h"
 #include "dataplane/filescan/path_filter.h"
 
 namespace dijk {
+
+namespace catalog {
+class CatalogStore;
+}
 
 struct ScanOptions {
   unsigned threads = 0;           // 0: one per core
@@ -25,6 +30,14 @@ struct ScanOptions {
   // Catching up after a restart: files whose mtime and ctime are both older are left out (counted as
   // excluded). 0: every file.
   std::int64_t changed_since_ns = 0;
+  // The fingerprint catalog (dataplane/catalog), if any. Every file read is recorded in it with all three
+  // digests and, for an image, its PDQ hash, whatever the set holds, so that a later set version can be
+  // hunted for. A file whose size, mtime and ctime match its record is not read (counted as unchanged)
+  // unless reread_unchanged is set: what it could match was matched when it was read, and what later
+  // set versions added is the retro-hunt's (docs/catalog.md).
+  catalog::CatalogStore* catalog = nullptr;
+  bool reread_unchanged = false;
+  HitSource hit_source = HitSource::file;  // retrohunt when a retro-hunt reads its candidates again
 };
 
 // Why a path was not hashed. Each has a counter; each such path is named on stderr.
@@ -59,6 +72,8 @@ struct ScanCounters {
   std::atomic<std::uint64_t> listed_files{0};
   std::atomic<std::uint64_t> listed_bytes{0};
   std::atomic<std::uint64_t> excluded{0};
+  std::atomic<std::uint64_t> unchanged{0};   // the walker's: left unread, as the catalog knows them
+  std::atomic<std::uint64_t> catalogued{0};  // records written to the catalog
 
   void add(std::atomic<std::uint64_t>& c, std::uint64_t n = 1) { c.fetch_add(n, std::memory_order_relaxed); }
 };
@@ -67,6 +82,9 @@ struct FileTask {
   std::string path;
   std::uint64_t size = 0;        // from the walker's stat
   std::optional<FileStat> stat;  // owner and mtime, from the same stat (absent for tasks made by hand)
+  // The catalog's key and stat stamp, from the same stat (inode 0 for tasks made by hand: not catalogued).
+  catalog::CatalogKey key;
+  catalog::StatStamp stamp;
 };
 
 }  // namespace dijk

@@ -24,6 +24,8 @@ void add_counters(ScanSummary& s, const ScanCounters& c) {
   s.listed_files += c.listed_files.load(std::memory_order_relaxed);
   s.listed_bytes += c.listed_bytes.load(std::memory_order_relaxed);
   s.excluded += c.excluded.load(std::memory_order_relaxed);
+  s.unchanged += c.unchanged.load(std::memory_order_relaxed);
+  s.catalogued += c.catalogued.load(std::memory_order_relaxed);
 }
 
 }  // namespace
@@ -40,8 +42,10 @@ ScanSummary Scanner::run(const ScanRoots& roots, const ProgressFn& progress) {
   const auto started = std::chrono::steady_clock::now();
   const unsigned threads =
       options_.threads != 0 ? options_.threads : std::max(1u, std::thread::hardware_concurrency());
-  const AlgorithmSet algorithms =
-      set_->algorithms().empty() ? AlgorithmSet{}.add(Algorithm::md5) : set_->algorithms();
+  // A catalog records every digest, so that a later set holding any algorithm can be hunted for.
+  const AlgorithmSet algorithms = options_.catalog != nullptr  ? AlgorithmSet::all()
+                                  : set_->algorithms().empty() ? AlgorithmSet{}.add(Algorithm::md5)
+                                                               : set_->algorithms();
 
   // Problems come from the walker and from every reader; one mutex keeps the named lines whole.
   std::mutex problem_mutex;
@@ -54,7 +58,9 @@ ScanSummary Scanner::run(const ScanRoots& roots, const ProgressFn& progress) {
   summary.threads = threads;
   // With PDQ hashes in the set, readers keep each image's bytes for the decoder.
   ScanOptions reader_options = options_;
-  reader_options.pdq = set_->section(setfile::SectionKind::pdq_hashes).has_value();
+  // With a catalog, every image is kept for its PDQ hash too.
+  reader_options.pdq =
+      options_.catalog != nullptr || set_->section(setfile::SectionKind::pdq_hashes).has_value();
   std::vector<std::unique_ptr<FileReader>> readers;
   std::string why_not_uring;
   for (unsigned i = 0; i < threads; ++i) {
@@ -72,7 +78,7 @@ ScanSummary Scanner::run(const ScanRoots& roots, const ProgressFn& progress) {
   std::vector<std::thread> workers;
   for (unsigned i = 0; i < threads; ++i) {
     workers.emplace_back([&, i] {
-      scan::FileMatcher matcher(set_, hits_, counters[i], serialized);
+      scan::FileMatcher matcher(set_, hits_, counters[i], serialized, options_.catalog, options_.hit_source);
       readers[i]->run(queue, matcher);
     });
   }

@@ -22,7 +22,9 @@ struct ScanSummary {
   std::uint64_t errors() const;
   std::uint64_t listed_files = 0, listed_bytes = 0;  // handed to the readers by the walker so far
   std::uint64_t excluded = 0;                        // left out by --include / --exclude
-  bool walk_done = false;                            // listed_* are final: an ETA can be given
+  std::uint64_t unchanged = 0;   // not read: the catalog's record of the file still matched its stat
+  std::uint64_t catalogued = 0;  // records written to the catalog
+  bool walk_done = false;        // listed_* are final: an ETA can be given
   double seconds = 0;
   unsigned threads = 0;
   std::string reader;  // "io_uring" or "pread" (and why)

@@ -102,6 +102,7 @@ CheckResult Matcher::settle(FileFingerprint fingerprint, std::span<const std::ui
     r.pdq = PdqLook::undecodable;
     return r;
   }
+  r.pdq_hash = pdq;
   PdqHits found = pdq_hits(pdq->hash, pdq->quality, radius);
   r.pdq = found.look;
   for (const SetHit& h : found.hits) r.hits.push_back(make_hit(where, r.fingerprint.size, type, h, *set_));

@@ -67,6 +67,7 @@ struct CheckResult {
   FileFingerprint fingerprint;
   bool allow_listed = false;
   PdqLook pdq = PdqLook::not_tried;
+  std::optional<PdqResult> pdq_hash;  // when the look hashed the image (the catalog keeps it)
   std::vector<HitEvent> hits;
 };
 
