@@ -1,8 +1,9 @@
 #include "dataplane/catalog/retro_hunt.h"
 
 #include <algorithm>
+#include <chrono>
 
-#include "hashcore/pdq_index/pdq_index.h"
+#include "dataplane/catalog/pdq_join.h"
 
 namespace dijk::catalog {
 namespace {
@@ -33,10 +34,6 @@ class PrefixFilter {
   std::vector<std::uint64_t> bits_;
 };
 
-bool less_hash(const PdqHash& a, const PdqHash& b) {
-  return a.bytes < b.bytes;
-}
-
 }  // namespace
 
 std::vector<CatalogKey> hunt_candidates(const CatalogStore& store, const SetAdditions& added,
@@ -46,12 +43,20 @@ std::vector<CatalogKey> hunt_candidates(const CatalogStore& store, const SetAddi
   const bool want_pdq = !added.pdq.empty();
 
   std::vector<CatalogKey> out;
-  // The images' hashes and keys, kept for the PDQ search after the pass (sorted together below).
-  struct Image {
-    PdqHash hash;
-    CatalogKey key;
+  // The images' hashes and keys, kept for the PDQ join after the pass.
+  std::vector<PdqHash> image_hashes;
+  std::vector<CatalogKey> image_keys;
+  if (want_pdq) {
+    const std::uint64_t expected = store.stats().records;  // an estimate: most records are images at most
+    image_hashes.reserve(expected);
+    image_keys.reserve(expected);
+  }
+  auto t0 = std::chrono::steady_clock::now();
+  auto lap = [&t0](double& into) {
+    const auto now = std::chrono::steady_clock::now();
+    into = std::chrono::duration<double>(now - t0).count();
+    t0 = now;
   };
-  std::vector<Image> images;
   store.for_each(
       [&](const CatalogKey& key, const CatalogRecord& r) {
         ++counts.records;
@@ -62,37 +67,20 @@ std::vector<CatalogKey> hunt_candidates(const CatalogStore& store, const SetAddi
             break;
           }
         }
-        if (want_pdq && r.pdq && r.pdq_quality >= options.pdq_min_quality) images.push_back({*r.pdq, key});
+        if (want_pdq && r.pdq && r.pdq_quality >= options.pdq_min_quality) {
+          image_hashes.push_back(*r.pdq);
+          image_keys.push_back(key);
+        }
       },
       [&](const CatalogKey&, const std::string&) { ++counts.bad_records; });
-  counts.images = images.size();
+  counts.images = image_hashes.size();
+  lap(counts.pass_seconds);
 
-  if (want_pdq && !images.empty()) {
-    // Index the catalog's images (the larger side), search each added hash in it: the index's ids are
-    // its sorted, folded hashes, so a match's hash is looked up among the images sorted the same way.
-    std::sort(images.begin(), images.end(),
-              [](const Image& a, const Image& b) { return less_hash(a.hash, b.hash); });
-    PdqIndexBuilder builder;
-    builder.reserve(images.size());
-    for (const Image& i : images) builder.add(i.hash, 0);
-    const std::vector<std::uint8_t> section = builder.build();
-    const auto index = PdqIndex::open(section);
-    if (index) {
-      PdqSearchOptions search;
-      search.radius = options.pdq_radius;
-      for (const PdqHash& q : added.pdq) {
-        index->search(q, search, [&](const PdqMatch& m) {
-          const PdqHash h = index->hash(m.id);
-          auto [lo, hi] =
-              std::equal_range(images.begin(), images.end(), Image{h, {}},
-                               [](const Image& a, const Image& b) { return less_hash(a.hash, b.hash); });
-          for (auto it = lo; it != hi; ++it) {
-            out.push_back(it->key);
-            ++counts.pdq_candidates;
-          }
-        });
-      }
-    }
+  if (want_pdq && !image_hashes.empty()) {
+    const auto near = stored_within_radius(image_hashes, added.pdq, options.pdq_radius);
+    for (std::uint32_t i : near) out.push_back(image_keys[i]);
+    counts.pdq_candidates = near.size();
+    lap(counts.search_seconds);
   }
   std::sort(out.begin(), out.end());
   out.erase(std::unique(out.begin(), out.end()), out.end());
