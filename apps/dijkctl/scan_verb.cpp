@@ -4,17 +4,16 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <memory>
 #include <optional>
 #include <thread>
 
+#include "apps/dijkctl/scan_output.h"
 #include "apps/dijkctl/verbs.h"
-#include "config/schema/journals.h"
-#include "config/schema/loader.h"
-#include "control/journal/journal_writer.h"
-#include "dataplane/events/hit_printer.h"
+#include "dataplane/catalog/catalog_store.h"
 #include "dataplane/events/json_text.h"
 #include "dataplane/filescan/scanner.h"
 #include "hashcore/util/safe_text.h"
@@ -47,7 +46,7 @@ void print_summary(const ScanSummary& s, bool json, std::FILE* out, bool journal
     o.add("pdq_images", s.pdq_images).add("pdq_low_quality", s.pdq_low_quality);
     o.add("pdq_undecodable", s.pdq_undecodable).add("pdq_skipped_large", s.pdq_skipped_large);
     o.add("threads", std::uint64_t{s.threads}).add("reader", s.reader).add("excluded", s.excluded);
-    o.add("journalled", journalled);
+    o.add("journalled", journalled).add("unchanged", s.unchanged).add("catalogued", s.catalogued);
     std::fprintf(out, "%s\n", o.str().c_str());
     return;
   }
@@ -62,6 +61,9 @@ void print_summary(const ScanSummary& s, bool json, std::FILE* out, bool journal
   if (s.excluded > 0)
     std::fprintf(out, "Excluded:        %llu\n", static_cast<unsigned long long>(s.excluded));
   if (journalled) std::fprintf(out, "Hits journalled for the reporter.\n");
+  if (s.unchanged + s.catalogued > 0)
+    std::fprintf(out, "Catalog:         %llu files recorded, %llu unchanged since it read them (not read)\n",
+                 static_cast<unsigned long long>(s.catalogued), static_cast<unsigned long long>(s.unchanged));
   if (s.pdq_images + s.pdq_undecodable + s.pdq_skipped_large > 0) {
     std::fprintf(out, "PDQ images:      %llu (%llu too flat to match, %llu undecodable, %llu too large)\n",
                  static_cast<unsigned long long>(s.pdq_images),
@@ -79,40 +81,26 @@ void print_summary(const ScanSummary& s, bool json, std::FILE* out, bool journal
   }
 }
 
-// Where a scan's hits go: printed, and with --report also journalled for dijk-control's reporter.
-// Called from every reader thread: the printer writes each hit in one stdio call, and the journal's
-// shared lane takes a mutex (hits are rare).
-class ScanHits final : public HitSink {
- public:
-  ScanHits(PrintingHitSink& printer, journal::JournalWriter* journal)
-      : printer_(printer), journal_(journal) {}
-  void on_hit(const HitEvent& hit) override {
-    printer_.on_hit(hit);
-    if (journal_ == nullptr) return;
-    const std::uint64_t ticket = journal_->append_shared(hit);
-    std::uint64_t seen = last_ticket_.load(std::memory_order_relaxed);
-    while (ticket > seen && !last_ticket_.compare_exchange_weak(seen, ticket)) {
-    }
-  }
-  std::uint64_t last_ticket() const { return last_ticket_.load(); }
+// The config, read only when a verb's options need it (no --set, --report, or --catalog): a scan with
+// --set alone runs on any machine.
+std::optional<Config> scan_config(const cli::ParsedArgs& args) {
+  if (args.value("--set") && !args.flag("--report") && !args.flag("--catalog")) return std::nullopt;
+  const std::string why = args.flag("--report")    ? "--report needs the config"
+                          : args.flag("--catalog") ? "--catalog takes the catalog from the config"
+                                                   : "no --set given, so the set comes from the config";
+  return load_config_for(args, why);
+}
 
- private:
-  PrintingHitSink& printer_;
-  journal::JournalWriter* journal_;
-  std::atomic<std::uint64_t> last_ticket_{0};
-};
-
-// The config, read only when a verb's options need it (no --set, or --report): a scan with --set alone
-// runs on any machine.
-Config load_scan_config(const cli::ParsedArgs& args) {
-  const std::string path = args.value("--config").value_or(kDefaultConfigPath);
-  const auto loaded = load_config_file(path);
-  if (!loaded.ok()) {
-    const std::string why = args.value("--set") ? "--report needs the config"
-                                                : "no --set given, so the set comes from the config";
-    throw std::runtime_error(why + ", and " + path + " cannot be used:\n" + loaded.error_text());
+// --catalog-dir DIR, or with --catalog the config's [scan] catalog; none without either.
+std::unique_ptr<catalog::CatalogStore> open_scan_catalog(const cli::ParsedArgs& args,
+                                                         const std::optional<Config>& config) {
+  std::string dir = args.value("--catalog-dir").value_or("");
+  if (dir.empty() && args.flag("--catalog")) {
+    dir = config->scan.catalog;
+    if (dir.empty()) throw std::runtime_error("--catalog: the config's [scan] catalog is empty (no catalog)");
   }
-  return loaded.config;
+  if (dir.empty()) return nullptr;
+  return std::make_unique<catalog::CatalogStore>(dir, catalog::CatalogStore::Mode::read_write);
 }
 
 std::string clock_text(double seconds) {
@@ -161,8 +149,7 @@ int run_scan(const cli::ParsedArgs& args) {
       throw cli::UsageError("--in-flight must be 1..1024");
   }
 
-  std::optional<Config> config;
-  if (!args.value("--set") || report) config = load_scan_config(args);
+  const std::optional<Config> config = scan_config(args);
   const std::string set_path = args.value("--set").value_or(config ? config->paths.set : "");
   const auto set =
       HashSet::open(set_path, SetVerification::full, std::max(1u, std::thread::hardware_concurrency()));
@@ -180,15 +167,20 @@ int run_scan(const cli::ParsedArgs& args) {
   }
 
   std::unique_ptr<journal::JournalWriter> journal;
-  if (report) {
-    // The reporter delivers this journal like the wire one.
-    const ReportedJournal target =
-        reported_journal_named(*config, args.value("--journal").value_or("scan"), "dijkctl scan --report");
-    journal::JournalOptions jopts;
-    jopts.dir = target.dir;
-    jopts.appliance_id = config->appliance_id;
-    jopts.ack_state = target.ack_state;
-    journal = std::make_unique<journal::JournalWriter>(jopts);  // throws: unwritable, or another writer
+  if (report)
+    journal = open_report_journal(*config, args.value("--journal").value_or("scan"), "dijkctl scan --report");
+  const std::unique_ptr<catalog::CatalogStore> catalog = open_scan_catalog(args, config);
+  if (catalog) {
+    options.catalog = catalog.get();
+    options.reread_unchanged = args.flag("--reread");
+    // Only whole trees: a retro-hunt looks for its candidates under them.
+    std::vector<std::string> trees;
+    for (const auto& p : args.positional()) {
+      std::error_code ec;
+      const auto abs = std::filesystem::absolute(p, ec).lexically_normal();
+      if (!ec && std::filesystem::is_directory(abs, ec)) trees.push_back(abs.string());
+    }
+    catalog->add_roots(trees);
   }
 
   PrintingHitSink printer(stdout, json ? PrintingHitSink::Style::json : PrintingHitSink::Style::human);
@@ -217,14 +209,7 @@ int run_scan(const cli::ParsedArgs& args) {
   const ScanSummary summary = scanner.run(roots, progress);
   clear_progress();
 
-  bool journal_failed = false;
-  if (journal) {
-    // Every hit is on disk before the verb says so: the reporter delivers what the journal holds.
-    const bool durable = hits.last_ticket() == 0 || journal->wait_durable_shared(hits.last_ticket());
-    journal->close();
-    journal_failed = !durable || journal->stats().records_lost > 0;
-    if (journal_failed) std::fprintf(stderr, "dijkctl scan: hits could not all be journalled (disk full?)\n");
-  }
+  const bool journal_failed = journal && !close_report_journal(*journal, hits, "dijkctl scan");
   if (!args.flag("--quiet")) print_summary(summary, json, json ? stdout : stderr, journal != nullptr);
   if (journal_failed) return cli::kExitError;
   // Hits matter more than errors to whoever checks the status: 1 whenever something matched.
@@ -238,7 +223,7 @@ cli::Verb scan_verb() {
   return {
       "scan",
       "check every file under PATHs against a set file",
-      "scan [--json] [--set SET | --config FILE] [--report] PATH...",
+      "scan [--json] [--set SET | --config FILE] [--report] [--catalog | --catalog-dir DIR] PATH...",
       "Walks each PATH recursively (following symlinks; loops are detected, a path named twice is walked\n"
       "once), reads many files in flight on every core with io_uring (pread where io_uring is\n"
       "unavailable), hashes each file with the algorithms the set holds and reports hits, one a line\n"
@@ -247,6 +232,10 @@ cli::Verb scan_verb() {
       "[[reporting.journals]] entry named \"scan\" (or --journal NAME), which dijk-control reports to the\n"
       "hotline. Unreadable, vanished and special files and symlink loops are named on stderr (with\n"
       "--json: {\"problem\", \"path\", \"detail\", \"error\"} lines on stdout) and counted, never fatal.\n"
+      "With --catalog (the config's [scan] catalog) or --catalog-dir DIR, each file read is recorded in\n"
+      "the fingerprint catalog (docs/catalog.md) and a file whose size, mtime and ctime are as recorded is\n"
+      "not read again (--reread reads it anyway); `dijkctl catalog hunt` then checks stored files against\n"
+      "what a new set version adds without reading them.\n"
       "On a terminal a progress line shows the rate and, once the walk is listed, the time left.\n"
       "A summary follows (stderr; stdout with --json).\n"
       "Exit status: 0 no hits, 1 hits (even if some files failed), 2 errors and no hits, or hits that\n"
@@ -256,6 +245,9 @@ cli::Verb scan_verb() {
         "the config file (default /etc/dijk/dijk.toml), read without --set or with --report", "FILE"},
        {"--report", false, "journal hits too, so the reporter delivers them to the hotline", ""},
        {"--journal", true, "the [[reporting.journals]] entry --report writes to (default scan)", "NAME"},
+       {"--catalog", false, "record files in the config's [scan] catalog; read only what changed", ""},
+       {"--catalog-dir", true, "record files in this catalog; read only what changed", "DIR"},
+       {"--reread", false, "with a catalog: read unchanged files too", ""},
        {"--files-from", true, "read more paths, one a line, from FILE (- for stdin)", "FILE"},
        {"--include", true, "take only files matching GLOB (repeatable; a GLOB with / matches the path)",
         "GLOB"},

@@ -18,5 +18,7 @@ namespace dijk::ctl {
 std::vector<cli::Verb> admin_verbs();
 // config validate|show|set|confirm|reload|undo (verbs_config.cpp).
 std::vector<cli::Verb> config_verbs();
+// catalog stats|verify|hunt|compact (catalog_verbs.cpp).
+std::vector<cli::Verb> catalog_verbs();
 
 }  // namespace dijk::ctl

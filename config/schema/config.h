@@ -100,6 +100,9 @@ struct ScanConfig {
   std::string backend = "auto";   // "auto" (fanotify, else inotify), "fanotify" or "inotify"
   // Where dijk-watch keeps how far it had checked: after a restart, files changed since are checked.
   std::string checkpoint = "/var/lib/dijk/state/watch-checkpoint";
+  // The fingerprint catalog (docs/catalog.md): empty, none. With a folder, dijk-watch records every file
+  // it reads and hunts the catalog for what each new set version adds; `dijkctl scan --catalog` uses it.
+  std::string catalog;
 
   bool operator==(const ScanConfig&) const = default;
 };

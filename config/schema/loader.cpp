@@ -506,7 +506,8 @@ std::vector<std::string> read_strings(SchemaReader& r, const toml::array& a, con
 
 void read_scan(SchemaReader& r, const toml::table& t, ScanConfig& s) {
   const std::string p = "scan";
-  r.check_keys(t, p, {"watch", "journal", "settle_ms", "checkpoint", "backend"});
+  r.check_keys(t, p, {"watch", "journal", "settle_ms", "checkpoint", "backend", "catalog"});
+  r.string(t, p, "catalog", s.catalog, absolute_path_or_empty);
   r.string(t, p, "backend", s.backend, [](const std::string& v) -> Problem {
     if (v != "auto" && v != "fanotify" && v != "inotify")
       return "must be \"auto\", \"fanotify\" or \"inotify\"";

@@ -129,7 +129,8 @@ toml::table to_toml(const Config& c) {
       {"scan", toml::table{{"journal", c.scan.journal},
                            {"settle_ms", i64(c.scan.settle_ms)},
                            {"backend", c.scan.backend},
-                           {"checkpoint", c.scan.checkpoint}}},
+                           {"checkpoint", c.scan.checkpoint},
+                           {"catalog", c.scan.catalog}}},
   };
   if (!journals.empty()) out["reporting"].as_table()->insert("journals", std::move(journals));
   if (!watched.empty()) out["scan"].as_table()->insert("watch", std::move(watched));
