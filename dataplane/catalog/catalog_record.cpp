@@ -104,4 +104,26 @@ std::optional<CatalogRecord> decode_record(std::span<const std::uint8_t> b, std:
   return r;
 }
 
+bool view_record(std::span<const std::uint8_t> b, RecordView& out) {
+  if (b.size() < kFixedBytes || b[0] != kFormat || (b[1] & ~kKnownFlags) != 0) return false;
+  const std::uint8_t flags = b[1];
+  std::size_t at = kFixedBytes;
+  for (std::size_t a = 0; a < kAlgorithmCount; ++a) {
+    out.digests[a].reset();
+    if ((flags & (1u << a)) == 0) continue;
+    if (b.size() < at + 8) return false;
+    out.digests[a] = get_be(b.data() + at, 8);
+    at += 8;
+  }
+  out.pdq = nullptr;
+  out.pdq_quality = 0;
+  if ((flags & kHasPdq) != 0) {
+    if (b.size() != at + kPdqBytes || b[at + 32] > 100) return false;
+    out.pdq = b.data() + at;
+    out.pdq_quality = b[at + 32];
+    return true;
+  }
+  return b.size() == at;
+}
+
 }  // namespace dijk::catalog

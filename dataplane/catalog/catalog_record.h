@@ -63,4 +63,13 @@ std::vector<std::uint8_t> encode_record(const CatalogRecord& record);
 // length), with the reason in `error`.
 std::optional<CatalogRecord> decode_record(std::span<const std::uint8_t> bytes, std::string* error = nullptr);
 
+// The parts of an encoded record a retro-hunt's pass reads, found in place: no CatalogRecord is built,
+// nothing is copied. False for bytes decode_record would refuse.
+struct RecordView {
+  std::array<std::optional<std::uint64_t>, kAlgorithmCount> digests{};
+  const std::uint8_t* pdq = nullptr;  // 32 bytes, or null
+  std::uint8_t pdq_quality = 0;
+};
+bool view_record(std::span<const std::uint8_t> bytes, RecordView& out);
+
 }  // namespace dijk::catalog

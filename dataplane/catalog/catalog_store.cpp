@@ -98,25 +98,38 @@ std::optional<CatalogRecord> CatalogStore::get(const CatalogKey& key) const {
   return decode_record(bytes(value));
 }
 
+namespace {
+
+// One pass over everything: keep the cache for lookups. A bad record is skipped and its file read again
+// by the next scan, so the blocks' checksums are left to `verify`, which checks them all.
+rocksdb::ReadOptions pass_options() {
+  rocksdb::ReadOptions ro;
+  ro.fill_cache = false;
+  ro.readahead_size = 2 << 20;
+  ro.verify_checksums = false;
+  return ro;
+}
+
+}  // namespace
+
 void CatalogStore::for_each(const RecordFn& fn,
                             const std::function<void(const CatalogKey&, const std::string&)>& on_bad) const {
-  rocksdb::ReadOptions ro;
-  ro.fill_cache = false;  // one pass over everything: keep the cache for lookups
-  ro.readahead_size = 2 << 20;
-  // A retro-hunt's pass: a bad record is skipped and its file read again by the next scan, so the
-  // blocks' checksums are left to `verify`, which checks them all.
-  ro.verify_checksums = false;
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, records_));
   std::string why;
-  for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    const auto key = decode_key(bytes(it->key()));
-    const auto record = key ? decode_record(bytes(it->value()), &why) : std::nullopt;
+  for_each_raw([&](std::span<const std::uint8_t> k, std::span<const std::uint8_t> v) {
+    const auto key = decode_key(k);
+    const auto record = key ? decode_record(v, &why) : std::nullopt;
     if (key && record) {
       fn(*key, *record);
     } else if (on_bad) {
-      on_bad(key.value_or(CatalogKey{}), key ? why : "key of " + std::to_string(it->key().size()) + " bytes");
+      on_bad(key.value_or(CatalogKey{}), key ? why : "key of " + std::to_string(k.size()) + " bytes");
     }
-  }
+  });
+}
+
+void CatalogStore::for_each_raw(
+    const std::function<void(std::span<const std::uint8_t>, std::span<const std::uint8_t>)>& fn) const {
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(pass_options(), records_));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) fn(bytes(it->key()), bytes(it->value()));
   check(it->status(), "read");
 }
 

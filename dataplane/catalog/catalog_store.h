@@ -73,6 +73,10 @@ class CatalogStore {
   void for_each(const RecordFn& fn,
                 const std::function<void(const CatalogKey&, const std::string& why)>& on_bad = {}) const;
 
+  // Every record's raw key and value bytes in key order (a retro-hunt's pass: no decoding on the way).
+  void for_each_raw(const std::function<void(std::span<const std::uint8_t> key,
+                                             std::span<const std::uint8_t> value)>& fn) const;
+
   // Batched puts from one thread (each thread its own writer): written every `batch` records, and when
   // flushed or destroyed.
   class Writer {

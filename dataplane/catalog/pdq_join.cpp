@@ -81,40 +81,43 @@ std::vector<std::uint32_t> stored_within_radius(std::span<const PdqHash> stored,
   for (std::size_t i = 0; i < stored.size(); ++i) s_words[i] = stored[i].words();
   for (std::size_t i = 0; i < queries.size(); ++i) q_words[i] = queries[i].words();
 
-  std::vector<bool> matched(stored.size(), false);
+  std::vector<std::uint8_t> matched(stored.size(), 0);
+  // Per chunk, the stored hashes laid out in key order, so that the walk along the sorted probes reads
+  // them forward, never at random.
+  std::vector<Words> by_key(stored.size());
+  std::vector<std::uint32_t> by_key_index(stored.size());
+  std::vector<std::uint32_t> starts;
   std::vector<std::uint64_t> s_keys, q_keys, scratch;
+  s_keys.reserve(stored.size());
   for (const Chunk& c : plan_chunks(stored.size(), radius)) {
     if (c.radius < 0) continue;
+    // The stored hashes' (key, index) pairs radix-sorted (cache-friendly passes of 12 bits), then their
+    // words gathered in that order, and each key's first position found by one forward pass.
     s_keys.clear();
     for (std::uint32_t i = 0; i < stored.size(); ++i)
-      if (!matched[i]) s_keys.push_back(std::uint64_t{chunk_key(s_words[i], c)} << 32 | i);
+      s_keys.push_back(std::uint64_t{chunk_key(s_words[i], c)} << 32 | i);
+    sort_by_key(s_keys, scratch, c.key_bits);
+    const std::size_t buckets = std::size_t{1} << c.key_bits;
+    starts.assign(buckets + 1, 0);
+    for (std::size_t at = 0; at < s_keys.size(); ++at) {
+      const auto i = static_cast<std::uint32_t>(s_keys[at]);
+      by_key[at] = s_words[i];
+      by_key_index[at] = i;
+      ++starts[(s_keys[at] >> 32) + 1];
+    }
+    for (std::size_t k = 1; k <= buckets; ++k) starts[k] += starts[k - 1];
+    // The queries' probe keys (every key within the chunk's radius of theirs), sorted; walking them
+    // reads the stored side forward, and the queries' words are few and stay in cache.
     q_keys.clear();
     for (std::uint32_t q = 0; q < queries.size(); ++q)
       keys_within(chunk_key(q_words[q], c), c.key_bits, c.radius, 0,
                   [&](std::uint32_t k) { q_keys.push_back(std::uint64_t{k} << 32 | q); });
-    sort_by_key(s_keys, scratch, c.key_bits);
     sort_by_key(q_keys, scratch, c.key_bits);
-    // Walk both in key order; each equal-key run of one side meets the same run of the other.
-    std::size_t si = 0, qi = 0;
-    while (si < s_keys.size() && qi < q_keys.size()) {
-      const std::uint64_t sk = s_keys[si] >> 32, qk = q_keys[qi] >> 32;
-      if (sk < qk) {
-        ++si;
-      } else if (qk < sk) {
-        ++qi;
-      } else {
-        std::size_t s_end = si, q_end = qi;
-        while (s_end < s_keys.size() && s_keys[s_end] >> 32 == sk) ++s_end;
-        while (q_end < q_keys.size() && q_keys[q_end] >> 32 == qk) ++q_end;
-        for (std::size_t a = si; a < s_end; ++a) {
-          const auto s = static_cast<std::uint32_t>(s_keys[a]);
-          for (std::size_t b = qi; b < q_end && !matched[s]; ++b) {
-            if (pdq_distance(s_words[s], q_words[static_cast<std::uint32_t>(q_keys[b])]) <= radius)
-              matched[s] = true;
-          }
-        }
-        si = s_end;
-        qi = q_end;
+    for (const std::uint64_t qk : q_keys) {
+      const auto k = static_cast<std::uint32_t>(qk >> 32);
+      const Words& q = q_words[static_cast<std::uint32_t>(qk)];
+      for (std::uint32_t at = starts[k], end = starts[k + 1]; at < end; ++at) {
+        if (pdq_distance(by_key[at], q) <= radius) matched[by_key_index[at]] = 1;
       }
     }
   }

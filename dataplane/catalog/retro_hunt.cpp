@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstring>
 
 #include "dataplane/catalog/pdq_join.h"
 
@@ -57,22 +58,28 @@ std::vector<CatalogKey> hunt_candidates(const CatalogStore& store, const SetAddi
     into = std::chrono::duration<double>(now - t0).count();
     t0 = now;
   };
-  store.for_each(
-      [&](const CatalogKey& key, const CatalogRecord& r) {
-        ++counts.records;
-        for (std::size_t a = 0; a < kAlgorithmCount; ++a) {
-          if (r.digests[a] && filters[a].contains(*r.digests[a])) {
-            out.push_back(key);
-            ++counts.exact_candidates;
-            break;
-          }
-        }
-        if (want_pdq && r.pdq && r.pdq_quality >= options.pdq_min_quality) {
-          image_hashes.push_back(*r.pdq);
-          image_keys.push_back(key);
-        }
-      },
-      [&](const CatalogKey&, const std::string&) { ++counts.bad_records; });
+  RecordView view;
+  store.for_each_raw([&](std::span<const std::uint8_t> k, std::span<const std::uint8_t> v) {
+    ++counts.records;
+    const auto key = decode_key(k);
+    if (!key || !view_record(v, view)) {
+      ++counts.bad_records;
+      return;
+    }
+    for (std::size_t a = 0; a < kAlgorithmCount; ++a) {
+      if (view.digests[a] && filters[a].contains(*view.digests[a])) {
+        out.push_back(*key);
+        ++counts.exact_candidates;
+        break;
+      }
+    }
+    if (want_pdq && view.pdq != nullptr && view.pdq_quality >= options.pdq_min_quality) {
+      PdqHash h;
+      std::memcpy(h.bytes.data(), view.pdq, h.bytes.size());
+      image_hashes.push_back(h);
+      image_keys.push_back(*key);
+    }
+  });
   counts.images = image_hashes.size();
   lap(counts.pass_seconds);
 

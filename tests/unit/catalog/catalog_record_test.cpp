@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
+
 namespace dijk::catalog {
 namespace {
 
@@ -90,6 +92,34 @@ TEST(CatalogRecord, KeysSortByDeviceThenInode) {
 TEST(CatalogRecord, DigestPrefixIsTheFirstEightBytesBigEndian) {
   const std::uint8_t d[16] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 9, 9, 9, 9, 9, 9, 9};
   EXPECT_EQ(digest_prefix(d), 0x0102030405060708ull);
+}
+
+}  // namespace
+}  // namespace dijk::catalog
+
+namespace dijk::catalog {
+namespace {
+
+TEST(CatalogRecordView, AgreesWithTheDecoderAndRefusesWhatItRefuses) {
+  CatalogRecord r = full_record();
+  for (int variant = 0; variant < 2; ++variant) {
+    const auto bytes = encode_record(r);
+    RecordView v;
+    ASSERT_TRUE(view_record(bytes, v));
+    EXPECT_EQ(v.digests, r.digests);
+    ASSERT_EQ(v.pdq != nullptr, r.pdq.has_value());
+    if (r.pdq) {
+      EXPECT_EQ(std::memcmp(v.pdq, r.pdq->bytes.data(), 32), 0);
+      EXPECT_EQ(v.pdq_quality, r.pdq_quality);
+    }
+    for (std::size_t n = 0; n < bytes.size(); ++n)
+      EXPECT_FALSE(view_record(std::span(bytes.data(), n), v)) << n;
+    auto bad = bytes;
+    bad[1] |= 0x20;
+    EXPECT_FALSE(view_record(bad, v));
+    r.pdq.reset();
+    r.digests[2].reset();
+  }
 }
 
 }  // namespace
