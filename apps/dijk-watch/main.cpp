@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -16,6 +17,7 @@
 #include <string>
 #include <thread>
 
+#include "apps/dijk-watch/catalog_hunter.h"
 #include "config/cli/daemon_args.h"
 #include "config/notify/sd_notify.h"
 #include "config/schema/journals.h"
@@ -85,7 +87,8 @@ class Checkpoint {
 
 class Watcher {
  public:
-  Watcher(const Config& config, LiveSet& set, HitSink& hits) : config_(config), set_(set), hits_(hits) {}
+  Watcher(const Config& config, LiveSet& set, HitSink& hits, catalog::CatalogStore* catalog)
+      : config_(config), set_(set), hits_(hits), catalog_(catalog) {}
 
   // Reads `paths` (files, and directories to walk) of one tree; `since`: only files changed after it.
   void check(std::size_t tree, const std::vector<std::string>& paths, std::int64_t since = 0) {
@@ -95,6 +98,7 @@ class Watcher {
     options.filter = scan::PathFilter({}, config_.scan.watch[tree].exclude);
     options.changed_since_ns = since;
     options.max_file_bytes = config_.hashing.max_file_size_mb << 20;
+    options.catalog = catalog_;  // a file that was written is read; a walked one only if its stat changed
     // A temp file renamed away before it settled has vanished: that is the normal case, not a problem.
     Scanner scanner(options, current, hits_,
                     [](const std::string& path, ScanProblem p, const std::string& detail) {
@@ -112,6 +116,7 @@ class Watcher {
   const Config& config_;
   LiveSet& set_;
   HitSink& hits_;
+  catalog::CatalogStore* catalog_;
   std::uint64_t files_ = 0, hits_seen_ = 0;
 };
 
@@ -149,10 +154,20 @@ int run(const std::string& config_file) {
     jopts.ack_state = target.ack_state;
     journal::JournalWriter journal(jopts);
     WatchHits hits(journal);
-    Watcher watcher(config, live, hits);
-
     std::vector<std::string> roots;
     for (const auto& w : config.scan.watch) roots.push_back(w.path);
+    std::unique_ptr<catalog::CatalogStore> catalog;
+    std::unique_ptr<watch::CatalogHunter> hunter;
+    if (!config.scan.catalog.empty()) {
+      catalog = std::make_unique<catalog::CatalogStore>(config.scan.catalog,
+                                                        catalog::CatalogStore::Mode::read_write);
+      catalog->add_roots(roots);
+      ScanOptions hunt_options;
+      hunt_options.max_file_bytes = config.hashing.max_file_size_mb << 20;
+      hunter = std::make_unique<watch::CatalogHunter>(*catalog, hits, hunt_options);
+      log("catalog " + config.scan.catalog + ": new set versions are hunted for in it");
+    }
+    Watcher watcher(config, live, hits, catalog.get());
     // Watches first, then the catch-up: a file written during the catch-up is seen by both, never by none.
     const watch::WatchBackend backend = config.scan.backend == "fanotify"  ? watch::WatchBackend::fanotify
                                         : config.scan.backend == "inotify" ? watch::WatchBackend::inotify
@@ -175,6 +190,11 @@ int run(const std::string& config_file) {
     }
     checkpoint.reached(started);
     checkpoint.flush();
+    if (hunter) {
+      const std::string previous =
+          (std::filesystem::path(config.paths.set).parent_path() / "previous.set").string();
+      hunter->start(live.current(), previous);
+    }
     sd::ready("watching");
 
     const timespec no_wait{0, 0};
@@ -188,6 +208,9 @@ int run(const std::string& config_file) {
       const auto before = static_cast<std::int64_t>(unix_now_ns());
       for (const auto& batch : spool.next(std::chrono::milliseconds(200)))
         watcher.check(batch.tree, batch.paths);
+      // A new set version: the catalog's files are hunted for what it added (events wait in the kernel's
+      // queue meanwhile; an overflow is walked as always).
+      if (hunter) hunter->on_set(live.current());
       // Every event read in next() came from a write before `before`; with nothing pending, each has
       // been checked.
       if (spool.idle()) checkpoint.reached(before);

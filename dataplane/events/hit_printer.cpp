@@ -28,7 +28,8 @@ std::string hit_json_line(const HitEvent& hit) {
     }
     o.add("method", hit.method).add("host", hit.host).add("uri", hit.uri).add("filename", hit.filename);
     if (!hit.action.empty()) o.add("action", hit.action);  // "blocked": the inline bridge stopped the upload
-  } else if (hit.source == HitSource::file) {
+  } else if (hit.source == HitSource::file || hit.source == HitSource::retrohunt) {
+    if (hit.source == HitSource::retrohunt) o.add("source", "retrohunt");  // a stored file, found later
     o.add("path", hit.path);
     if (hit.file_stat) {
       o.add("owner_uid", std::uint64_t{hit.file_stat->owner_uid});

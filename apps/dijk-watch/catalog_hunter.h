@@ -1,0 +1,32 @@
+#pragma once
+// dijk-watch's retro-hunts: whenever a new set version goes live, the fingerprint catalog is hunted for
+// what it added (dataplane/catalog/hunt_run.h), and hits are reported with source `retrohunt`. At start,
+// a catalog last hunted against the set now in previous.set is hunted from there, so a version that went
+// live while dijk-watch was down is not missed; one further behind is logged for `dijkctl catalog hunt`.
+#include <memory>
+#include <string>
+
+#include "dataplane/catalog/hunt_run.h"
+
+namespace dijk::watch {
+
+class CatalogHunter {
+ public:
+  CatalogHunter(catalog::CatalogStore& store, HitSink& hits, ScanOptions options)
+      : store_(store), hits_(hits), options_(std::move(options)) {}
+
+  // The set live at start, and the folder's previous.set (may not exist).
+  void start(std::shared_ptr<const HashSet> live, const std::string& previous_path);
+  // Called with the live set as it is now: hunts if it is a new one.
+  void on_set(std::shared_ptr<const HashSet> live);
+
+ private:
+  void hunt(const HashSet* before, std::shared_ptr<const HashSet> after);
+
+  catalog::CatalogStore& store_;
+  HitSink& hits_;
+  ScanOptions options_;
+  std::shared_ptr<const HashSet> hunted_;  // the version the catalog has been hunted against
+};
+
+}  // namespace dijk::watch
