@@ -44,6 +44,7 @@ int run_inbox(const cli::ParsedArgs& a) {
   o.key = a.required("--key");
   o.client_ca = a.required("--client-ca");
   o.db = a.required("--db");
+  if (auto crl = a.value("--crl")) o.crl = *crl;
   const auto colon = listen.rfind(':');
   if (colon == std::string::npos) throw cli::UsageError("--listen wants ADDRESS:PORT");
   o.listen_host = listen.substr(0, colon);
@@ -85,6 +86,7 @@ int run_inbox(const cli::ParsedArgs& a) {
             << s.handshakes_evicted << " handshakes evicted, " << s.request_timeouts
             << " request timeouts; refused " << s.refused_busy << " (all slots busy), " << s.refused_appliance
             << " (appliance's slots busy), " << s.refused_memory << " (body memory)\n";
+  std::cerr << "inbox: refused " << s.revoked << " connections and requests on revoked certificates\n";
   return cli::kExitOk;
 }
 
@@ -125,11 +127,14 @@ cli::Verb inbox_verb() {
   return {
       "inbox",
       "run the reference inbox that appliances report hits to",
-      "inbox --listen ADDRESS:PORT --cert FILE --key FILE --client-ca FILE --db FILE [LIMIT OPTIONS]",
+      "inbox --listen ADDRESS:PORT --cert FILE --key FILE --client-ca FILE [--crl FILE] --db FILE\n"
+      "      [LIMIT OPTIONS]",
       "An HTTPS server (TLS 1.2+) for POST /v1/hits. Only appliances with a certificate issued by\n"
       "--client-ca get in; the certificate's common name is the appliance id and must match every hit.\n"
       "Reports are stored in the SQLite database --db, deduplicated by idempotency key, before the\n"
       "appliance is told so. Runs until SIGINT/SIGTERM. Schema and report format: docs/journal.md.\n"
+      "With --crl (the appliance CA's crl.pem, docs/enrollment.md), a revoked certificate's connections and\n"
+      "requests are refused with 403, logged and counted; the list is read again whenever it changes.\n"
       "Handshakes run on one thread with a short deadline; over a cap the oldest is dropped for the newest.\n"
       "Authenticated connections are served within per-appliance and total caps (503 beyond), each request\n"
       "within one deadline (408 beyond), bodies within one memory budget (503 beyond, 413 if larger).",
@@ -137,6 +142,7 @@ cli::Verb inbox_verb() {
        {"--cert", true, "the inbox's server certificate chain (PEM)", "FILE"},
        {"--key", true, "its private key (PEM)", "FILE"},
        {"--client-ca", true, "the CA that issues appliance certificates (PEM)", "FILE"},
+       {"--crl", true, "revoked appliance certificates (PEM CRL signed by --client-ca)", "FILE"},
        {"--db", true, "the SQLite database (created if missing)", "FILE"},
        {"--handshake-timeout-ms", true, "a TLS handshake must complete within this (default 2000)", "MS"},
        {"--max-handshakes", true, "handshakes under way at once (default 512)", "N"},
