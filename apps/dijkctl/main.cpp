@@ -8,5 +8,6 @@ int main(int argc, char** argv) {
   verbs.add(dijk::ctl::quarantine_verb());
   for (auto& v : dijk::ctl::admin_verbs()) verbs.add(std::move(v));
   for (auto& v : dijk::ctl::config_verbs()) verbs.add(std::move(v));
+  for (auto& v : dijk::ctl::enroll_verbs()) verbs.add(std::move(v));
   return verbs.dispatch(argc, argv);
 }

@@ -18,5 +18,7 @@ namespace dijk::ctl {
 std::vector<cli::Verb> admin_verbs();
 // config validate|show|set|confirm|reload|undo (verbs_config.cpp).
 std::vector<cli::Verb> config_verbs();
+// enroll request|install (enroll_verbs.cpp): the appliance's key, its request, the hotline's bundle.
+std::vector<cli::Verb> enroll_verbs();
 
 }  // namespace dijk::ctl
