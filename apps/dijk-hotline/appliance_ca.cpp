@@ -1,9 +1,12 @@
 #include "apps/dijk-hotline/appliance_ca.h"
 
+#include <fcntl.h>
 #include <openssl/bn.h>
 #include <openssl/err.h>
 #include <openssl/rand.h>
 #include <openssl/x509v3.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <fstream>
@@ -125,10 +128,29 @@ void ApplianceCa::create(const std::filesystem::path& dir, const std::string& na
   ApplianceCa(dir).write_crl(now);
 }
 
-ApplianceCa::ApplianceCa(std::filesystem::path dir) : dir_(std::move(dir)) {
-  if (!std::filesystem::exists(dir_ / "ca.key")) {
-    throw PkiError(dir_.string() + " holds no CA (make one with `dijk-hotline ca init`)");
+ApplianceCa::Lock::Lock(const std::filesystem::path& file) {
+  fd_ = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd_ < 0 || ::flock(fd_, LOCK_EX) != 0) {
+    if (fd_ >= 0) ::close(fd_);
+    throw PkiError("cannot lock " + file.string());
   }
+}
+
+ApplianceCa::Lock::~Lock() {
+  ::close(fd_);  // releases the lock
+}
+
+namespace {
+// The directory, once it is known to hold a CA (so that no lock file is made elsewhere).
+std::filesystem::path ca_dir(std::filesystem::path dir) {
+  if (!std::filesystem::exists(dir / "ca.key")) {
+    throw PkiError(dir.string() + " holds no CA (make one with `dijk-hotline ca init`)");
+  }
+  return dir;
+}
+}  // namespace
+
+ApplianceCa::ApplianceCa(std::filesystem::path dir) : dir_(ca_dir(std::move(dir))), lock_(dir_ / "lock") {
   key_ = enroll::read_private_key_pem(feed::read_text_file((dir_ / "ca.key").string(), kMaxPemBytes),
                                       (dir_ / "ca.key").string());
   cert_ = enroll::read_certificate_pem(feed::read_text_file((dir_ / "ca.crt").string(), kMaxPemBytes),
@@ -137,6 +159,8 @@ ApplianceCa::ApplianceCa(std::filesystem::path dir) : dir_(std::move(dir)) {
     throw PkiError(dir_.string() + ": ca.key is not the key of ca.crt");
   }
 }
+
+ApplianceCa::~ApplianceCa() = default;
 
 enroll::CertPtr ApplianceCa::issue(const enroll::CertificateRequest& request, int days, std::int64_t now) {
   enroll::CertPtr cert(X509_new());

@@ -8,6 +8,7 @@
 //   issued.log   one line an issued certificate: SERIAL TAB APPLIANCE TAB NOT-AFTER TAB ISSUED-AT
 //   revoked.log  one line a revocation: SERIAL TAB REVOKED-AT TAB REASON
 //   crl.pem      the signed revocation list, rewritten on every revocation: the inbox's --crl
+//   lock         held (flock) by whoever has the CA open, so two engineers' commands never interleave
 #include <cstdint>
 #include <filesystem>
 #include <string>
@@ -33,6 +34,9 @@ class ApplianceCa {
   static void create(const std::filesystem::path& dir, const std::string& name, int days);
   // Opens the CA in `dir` (throws enroll::PkiError if it is not one).
   explicit ApplianceCa(std::filesystem::path dir);
+  ~ApplianceCa();
+  ApplianceCa(const ApplianceCa&) = delete;
+  ApplianceCa& operator=(const ApplianceCa&) = delete;
 
   // Signs `request` for `days`: a TLS client certificate whose CN is the request's. Recorded in issued.log.
   enroll::CertPtr issue(const enroll::CertificateRequest& request, int days, std::int64_t now);
@@ -50,7 +54,19 @@ class ApplianceCa {
   std::filesystem::path crl_path() const { return dir_ / "crl.pem"; }
 
  private:
+  // An exclusive flock on DIR/lock for the object's lifetime.
+  class Lock {
+   public:
+    explicit Lock(const std::filesystem::path& file);
+    ~Lock();
+    Lock(const Lock&) = delete;
+    Lock& operator=(const Lock&) = delete;
+
+   private:
+    int fd_ = -1;
+  };
   std::filesystem::path dir_;
+  Lock lock_;
   enroll::KeyPtr key_;
   enroll::CertPtr cert_;
 };

@@ -54,17 +54,17 @@ std::pair<std::string, std::uint16_t> listen_address(const std::string& listen, 
 }
 
 // The analysts' web view beside the inbox, when --web-listen asks for it.
-std::unique_ptr<web::AnalystWeb> start_web_view(const cli::ParsedArgs& a, const inbox::InboxOptions& o,
-                                                inbox::InboxStore& store) {
+std::unique_ptr<web::AnalystWeb> start_web_view(const cli::ParsedArgs& a, const inbox::InboxOptions& o) {
   const auto listen = a.value("--web-listen");
   if (!listen) return nullptr;
   web::AnalystWebOptions w;
   std::tie(w.listen_host, w.port) = listen_address(*listen, "--web-listen");
   w.cert = o.cert;
   w.key = o.key;
+  w.db = o.db;
   w.tokens = a.required("--web-tokens");
   w.feed_keys = a.value("--web-feed-keys").value_or("");
-  auto view = std::make_unique<web::AnalystWeb>(w, store);
+  auto view = std::make_unique<web::AnalystWeb>(w);
   view->start();
   std::cerr << "inbox: analysts' web view on https://" << w.listen_host << ":" << view->port() << "/"
             << std::endl;
@@ -101,7 +101,7 @@ int run_inbox(const cli::ParsedArgs& a) {
   server.start();
   std::cerr << "inbox: listening on " << o.listen_host << ":" << server.port() << ", database "
             << o.db.string() << std::endl;
-  auto web_view = start_web_view(a, o, server.store());
+  auto web_view = start_web_view(a, o);
   while (!g_stop.load()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   if (web_view) web_view->stop();
   server.stop();

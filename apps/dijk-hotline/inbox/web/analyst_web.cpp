@@ -89,8 +89,8 @@ std::optional<std::string> filled(const std::map<std::string, std::string>& quer
 
 }  // namespace
 
-AnalystWeb::AnalystWeb(AnalystWebOptions options, inbox::InboxStore& store)
-    : options_(std::move(options)), store_(store), tokens_(AnalystTokens::load(options_.tokens)) {
+AnalystWeb::AnalystWeb(AnalystWebOptions options)
+    : options_(std::move(options)), store_(options_.db), tokens_(AnalystTokens::load(options_.tokens)) {
   if (!options_.log) options_.log = [](std::string_view m) { std::cerr << "inbox web: " << m << std::endl; };
   if (!options_.fleet) options_.fleet = std::make_shared<FleetFromHits>(store_);
   ctx_ = SSL_CTX_new(TLS_server_method());

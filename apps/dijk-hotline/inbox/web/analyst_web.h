@@ -29,6 +29,7 @@ struct AnalystWebOptions {
   std::string listen_host = "127.0.0.1";
   std::uint16_t port = 0;  // 0: a free port (see port())
   std::filesystem::path cert, key;
+  std::filesystem::path db;         // the inbox's database, read through a connection of the view's own
   std::filesystem::path tokens;     // analysts: NAME SECRET a line
   std::filesystem::path feed_keys;  // the feed's keys directory, for its history; empty: none
   std::size_t max_connections = 16;
@@ -40,7 +41,7 @@ struct AnalystWebOptions {
 
 class AnalystWeb {
  public:
-  AnalystWeb(AnalystWebOptions options, inbox::InboxStore& store);  // binds; throws on failure
+  explicit AnalystWeb(AnalystWebOptions options);  // binds; throws on failure
   ~AnalystWeb();
   AnalystWeb(const AnalystWeb&) = delete;
   AnalystWeb& operator=(const AnalystWeb&) = delete;
@@ -68,7 +69,8 @@ class AnalystWeb {
   void reap_finished();
 
   AnalystWebOptions options_;
-  inbox::InboxStore& store_;
+  // Its own connection: with the inbox's WAL journal, a page that reads many hits never holds up a report.
+  inbox::InboxStore store_;
   AnalystTokens tokens_;
   SSL_CTX* ctx_ = nullptr;
   int listen_fd_ = -1;
