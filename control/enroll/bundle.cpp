@@ -2,7 +2,9 @@
 
 #include <toml++/toml.h>
 
+#include <algorithm>
 #include <array>
+#include <cctype>
 #include <regex>
 #include <sstream>
 

@@ -20,6 +20,7 @@
 
 #include "apps/dijk-hotline/inbox/http_request.h"
 #include "apps/dijk-hotline/inbox/report_parse.h"
+#include "hashcore/util/safe_text.h"
 
 namespace dijk::inbox {
 namespace {
@@ -239,7 +240,7 @@ bool InboxServer::revoked(SSL* ssl, const std::string& appliance) {
   const std::string serial = revocations_.revoked_serial(cert);
   if (serial.empty()) return false;
   ++stats_.revoked;
-  log("refused appliance " + appliance + ": certificate " + serial + " is revoked");
+  log("refused appliance " + printable_text(appliance) + ": certificate " + serial + " is revoked");
   return true;
 }
 
