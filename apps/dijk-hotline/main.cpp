@@ -3,8 +3,8 @@
 #include "apps/dijk-hotline/verbs.h"
 
 int main(int argc, char** argv) {
-  dijk::cli::VerbTable verbs("dijk-hotline",
-                             "dijk-hotline: build hash sets, publish signed feeds, read hits.");
+  dijk::cli::VerbTable verbs(
+      "dijk-hotline", "dijk-hotline: build hash sets, publish signed feeds, enroll appliances, read hits.");
   verbs.add(dijk::hotline::import_verb());
   for (auto& v : dijk::hotline::set_verbs()) verbs.add(std::move(v));
   verbs.add(dijk::hotline::keygen_verb());
@@ -13,6 +13,7 @@ int main(int argc, char** argv) {
   verbs.add(dijk::hotline::unretract_verb());
   verbs.add(dijk::hotline::history_verb());
   verbs.add(dijk::hotline::rotate_key_verb());
+  for (auto& v : dijk::hotline::enroll_verbs()) verbs.add(std::move(v));
   verbs.add(dijk::hotline::inbox_verb());
   verbs.add(dijk::hotline::hits_verb());
   return verbs.dispatch(argc, argv);

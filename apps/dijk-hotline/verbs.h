@@ -13,6 +13,10 @@ cli::Verb unretract_verb();
 cli::Verb history_verb();
 cli::Verb rotate_key_verb();
 
+// The appliance CA and enrollment (apps/dijk-hotline/enroll_verbs.cpp): ca init, enroll, enroll revoke,
+// enroll list.
+std::vector<cli::Verb> enroll_verbs();
+
 // Looking inside set files (apps/dijk-hotline/set_verbs.cpp).
 std::vector<cli::Verb> set_verbs();
 

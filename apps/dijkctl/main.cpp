@@ -9,5 +9,6 @@ int main(int argc, char** argv) {
   for (auto& v : dijk::ctl::admin_verbs()) verbs.add(std::move(v));
   for (auto& v : dijk::ctl::config_verbs()) verbs.add(std::move(v));
   for (auto& v : dijk::ctl::catalog_verbs()) verbs.add(std::move(v));
+  for (auto& v : dijk::ctl::enroll_verbs()) verbs.add(std::move(v));
   return verbs.dispatch(argc, argv);
 }

@@ -20,5 +20,7 @@ std::vector<cli::Verb> admin_verbs();
 std::vector<cli::Verb> config_verbs();
 // catalog stats|verify|hunt|compact (catalog_verbs.cpp).
 std::vector<cli::Verb> catalog_verbs();
+// enroll request|install (enroll_verbs.cpp): the appliance's key, its request, the hotline's bundle.
+std::vector<cli::Verb> enroll_verbs();
 
 }  // namespace dijk::ctl

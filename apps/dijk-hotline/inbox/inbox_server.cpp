@@ -20,6 +20,7 @@
 
 #include "apps/dijk-hotline/inbox/http_request.h"
 #include "apps/dijk-hotline/inbox/report_parse.h"
+#include "hashcore/util/safe_text.h"
 
 namespace dijk::inbox {
 namespace {
@@ -177,6 +178,7 @@ void refuse(int fd, SSL* ssl, int status, std::string_view reason) {
 InboxServer::InboxServer(InboxOptions options)
     : options_(std::move(options)),
       store_(options_.db),
+      revocations_(options_.crl, options_.client_ca, [this](std::string_view m) { log(m); }),
       slots_(options_.max_connections, options_.max_per_appliance),
       body_budget_(options_.body_memory) {
   if (!options_.log) options_.log = [](std::string_view m) { std::cerr << "inbox: " << m << std::endl; };
@@ -233,6 +235,15 @@ void InboxServer::log(std::string_view m) const {
   options_.log(m);
 }
 
+bool InboxServer::revoked(SSL* ssl, const std::string& appliance) {
+  X509* cert = SSL_get0_peer_certificate(ssl);
+  const std::string serial = revocations_.revoked_serial(cert);
+  if (serial.empty()) return false;
+  ++stats_.revoked;
+  log("refused appliance " + printable_text(appliance) + ": certificate " + serial + " is revoked");
+  return true;
+}
+
 void InboxServer::start() {
   acceptor_ = std::thread([this] { accept_loop(); });
 }
@@ -263,6 +274,10 @@ void InboxServer::admit(int fd, SSL* ssl, std::chrono::steady_clock::time_point 
   if (appliance.empty()) {
     ++stats_.forbidden;
     refuse(fd, ssl, 403, "client certificate has no common name");
+    return;
+  }
+  if (revoked(ssl, appliance)) {
+    refuse(fd, ssl, 403, "client certificate revoked");
     return;
   }
   switch (slots_.acquire(appliance)) {
@@ -375,6 +390,11 @@ void InboxServer::serve(int fd, SSL* ssl, const std::string& appliance,
     }
     const RequestHead& head = parsed.head;
     const bool close = head.close;
+    // A kept-alive connection outlives a revocation: every request asks again.
+    if (revoked(ssl, appliance)) {
+      io.write_all(response(403, error_body("client certificate revoked"), true), deadline());
+      break;
+    }
     if (head.target == "/v1/health" && head.method == "GET") {
       if (!io.write_all(response(200, "{\"ok\":true}", close), deadline()) || close) break;
       continue;

@@ -19,6 +19,7 @@
 #include "apps/dijk-hotline/inbox/inbox_limits.h"
 #include "apps/dijk-hotline/inbox/inbox_stats.h"
 #include "apps/dijk-hotline/inbox/inbox_store.h"
+#include "apps/dijk-hotline/inbox/revocation_list.h"
 
 namespace dijk::inbox {
 
@@ -30,6 +31,7 @@ struct InboxOptions {
   std::string listen_host = "127.0.0.1";
   std::uint16_t port = 0;  // 0: pick a free port (see InboxServer::port())
   std::filesystem::path cert, key, client_ca;
+  std::filesystem::path crl;  // revoked appliance certificates (a CRL by the client CA); empty: none
   std::filesystem::path db;
   HandshakeLimits handshakes;         // connections not yet authenticated
   std::size_t max_connections = 64;   // authenticated connections served at once
@@ -39,7 +41,7 @@ struct InboxOptions {
   std::uint64_t body_memory = 64ull << 20;            // bytes of request bodies held at once
   std::chrono::milliseconds hang_time{3'000};         // how long Fault::hang stalls before closing
   std::function<Fault(std::string_view body)> fault;  // test hook: a fault for this report
-  std::function<void(std::string_view)> log;  // default: stderr
+  std::function<void(std::string_view)> log;          // default: stderr
 };
 
 class InboxServer {
@@ -68,9 +70,12 @@ class InboxServer {
   void admit(int fd, SSL* ssl, std::chrono::steady_clock::time_point accepted);
   void serve(int fd, SSL* ssl, const std::string& appliance, std::chrono::steady_clock::time_point accepted);
   void log(std::string_view m) const;
+  // True (logged and counted) if the revocation list names the connection's certificate.
+  bool revoked(SSL* ssl, const std::string& appliance);
 
   InboxOptions options_;
   InboxStore store_;
+  RevocationList revocations_;
   SSL_CTX* ctx_ = nullptr;
   int listen_fd_ = -1;
   std::uint16_t port_ = 0;

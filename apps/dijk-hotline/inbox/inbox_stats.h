@@ -17,6 +17,7 @@ struct InboxStats {
   std::atomic<std::uint64_t> requests{0};
   std::atomic<std::uint64_t> bad_requests{0};  // answered 4xx/5xx because of what the client sent
   std::atomic<std::uint64_t> forbidden{0};     // hits for an appliance other than the certificate's
+  std::atomic<std::uint64_t> revoked{0};       // connections and requests on a revoked certificate: 403
   std::atomic<std::uint64_t> hits_accepted{0};
   std::atomic<std::uint64_t> duplicates{0};
 };

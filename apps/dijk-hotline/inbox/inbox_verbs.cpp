@@ -7,9 +7,11 @@
 #include <iostream>
 #include <string>
 #include <thread>
+#include <tuple>
 
 #include "apps/dijk-hotline/inbox/hits_listing.h"
 #include "apps/dijk-hotline/inbox/inbox_server.h"
+#include "apps/dijk-hotline/inbox/web/analyst_web.h"
 #include "config/cli/time_arg.h"
 #include "core/unix_time.h"
 
@@ -37,6 +39,38 @@ std::chrono::milliseconds ms_option(const cli::ParsedArgs& a, const std::string&
   return std::chrono::milliseconds(count_option(a, name, static_cast<std::uint64_t>(fallback.count())));
 }
 
+// ADDRESS:PORT of a listener option.
+std::pair<std::string, std::uint16_t> listen_address(const std::string& listen, const std::string& option) {
+  const auto colon = listen.rfind(':');
+  if (colon == std::string::npos) throw cli::UsageError(option + " wants ADDRESS:PORT");
+  unsigned long port = 0;
+  try {
+    port = std::stoul(listen.substr(colon + 1));
+  } catch (...) {
+    port = 70000;
+  }
+  if (port > 65535) throw cli::UsageError("bad port in " + option + " " + listen);
+  return {listen.substr(0, colon), static_cast<std::uint16_t>(port)};
+}
+
+// The analysts' web view beside the inbox, when --web-listen asks for it.
+std::unique_ptr<web::AnalystWeb> start_web_view(const cli::ParsedArgs& a, const inbox::InboxOptions& o) {
+  const auto listen = a.value("--web-listen");
+  if (!listen) return nullptr;
+  web::AnalystWebOptions w;
+  std::tie(w.listen_host, w.port) = listen_address(*listen, "--web-listen");
+  w.cert = o.cert;
+  w.key = o.key;
+  w.db = o.db;
+  w.tokens = a.required("--web-tokens");
+  w.feed_keys = a.value("--web-feed-keys").value_or("");
+  auto view = std::make_unique<web::AnalystWeb>(w);
+  view->start();
+  std::cerr << "inbox: analysts' web view on https://" << w.listen_host << ":" << view->port() << "/"
+            << std::endl;
+  return view;
+}
+
 int run_inbox(const cli::ParsedArgs& a) {
   inbox::InboxOptions o;
   const std::string listen = a.required("--listen");
@@ -44,17 +78,8 @@ int run_inbox(const cli::ParsedArgs& a) {
   o.key = a.required("--key");
   o.client_ca = a.required("--client-ca");
   o.db = a.required("--db");
-  const auto colon = listen.rfind(':');
-  if (colon == std::string::npos) throw cli::UsageError("--listen wants ADDRESS:PORT");
-  o.listen_host = listen.substr(0, colon);
-  unsigned long port = 0;
-  try {
-    port = std::stoul(listen.substr(colon + 1));
-  } catch (...) {
-    port = 70000;
-  }
-  if (port > 65535) throw cli::UsageError("bad port in --listen " + listen);
-  o.port = static_cast<std::uint16_t>(port);
+  if (auto crl = a.value("--crl")) o.crl = *crl;
+  std::tie(o.listen_host, o.port) = listen_address(listen, "--listen");
   o.handshakes.timeout = ms_option(a, "--handshake-timeout-ms", o.handshakes.timeout);
   o.handshakes.max_pending = count_option(a, "--max-handshakes", o.handshakes.max_pending);
   o.handshakes.max_per_source = count_option(a, "--max-handshakes-per-source", o.handshakes.max_per_source);
@@ -76,7 +101,9 @@ int run_inbox(const cli::ParsedArgs& a) {
   server.start();
   std::cerr << "inbox: listening on " << o.listen_host << ":" << server.port() << ", database "
             << o.db.string() << std::endl;
+  auto web_view = start_web_view(a, o);
   while (!g_stop.load()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  if (web_view) web_view->stop();
   server.stop();
   const auto& s = server.stats();
   std::cerr << "inbox: stopped; " << s.hits_accepted << " hits stored, " << s.duplicates << " duplicates, "
@@ -85,6 +112,7 @@ int run_inbox(const cli::ParsedArgs& a) {
             << s.handshakes_evicted << " handshakes evicted, " << s.request_timeouts
             << " request timeouts; refused " << s.refused_busy << " (all slots busy), " << s.refused_appliance
             << " (appliance's slots busy), " << s.refused_memory << " (body memory)\n";
+  std::cerr << "inbox: refused " << s.revoked << " connections and requests on revoked certificates\n";
   return cli::kExitOk;
 }
 
@@ -125,11 +153,16 @@ cli::Verb inbox_verb() {
   return {
       "inbox",
       "run the reference inbox that appliances report hits to",
-      "inbox --listen ADDRESS:PORT --cert FILE --key FILE --client-ca FILE --db FILE [LIMIT OPTIONS]",
+      "inbox --listen ADDRESS:PORT --cert FILE --key FILE --client-ca FILE [--crl FILE] --db FILE\n"
+      "      [--web-listen ADDRESS:PORT --web-tokens FILE [--web-feed-keys DIR]] [LIMIT OPTIONS]",
       "An HTTPS server (TLS 1.2+) for POST /v1/hits. Only appliances with a certificate issued by\n"
       "--client-ca get in; the certificate's common name is the appliance id and must match every hit.\n"
       "Reports are stored in the SQLite database --db, deduplicated by idempotency key, before the\n"
       "appliance is told so. Runs until SIGINT/SIGTERM. Schema and report format: docs/journal.md.\n"
+      "With --crl (the appliance CA's crl.pem, docs/enrollment.md), a revoked certificate's connections and\n"
+      "requests are refused with 403, logged and counted; the list is read again whenever it changes.\n"
+      "With --web-listen, analysts read hits, the fleet and the feed's history in a browser (read-only, the\n"
+      "same certificate; sign-in with a name and secret from --web-tokens, one NAME SECRET a line).\n"
       "Handshakes run on one thread with a short deadline; over a cap the oldest is dropped for the newest.\n"
       "Authenticated connections are served within per-appliance and total caps (503 beyond), each request\n"
       "within one deadline (408 beyond), bodies within one memory budget (503 beyond, 413 if larger).",
@@ -137,7 +170,12 @@ cli::Verb inbox_verb() {
        {"--cert", true, "the inbox's server certificate chain (PEM)", "FILE"},
        {"--key", true, "its private key (PEM)", "FILE"},
        {"--client-ca", true, "the CA that issues appliance certificates (PEM)", "FILE"},
+       {"--crl", true, "revoked appliance certificates (PEM CRL signed by --client-ca)", "FILE"},
        {"--db", true, "the SQLite database (created if missing)", "FILE"},
+       {"--web-listen", true, "also serve the analysts' web view here (IPv4), e.g. 127.0.0.1:8444",
+        "ADDRESS:PORT"},
+       {"--web-tokens", true, "the analysts who may sign in: NAME SECRET a line (mode 0600)", "FILE"},
+       {"--web-feed-keys", true, "the feed's keys directory, for the feed history page", "DIR"},
        {"--handshake-timeout-ms", true, "a TLS handshake must complete within this (default 2000)", "MS"},
        {"--max-handshakes", true, "handshakes under way at once (default 512)", "N"},
        {"--max-handshakes-per-source", true, "of which from one address (default 32)", "N"},
