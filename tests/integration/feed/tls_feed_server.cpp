@@ -85,6 +85,15 @@ TlsFeedServer::TlsFeedServer() {
       " && printf 'subjectAltName=IP:127.0.0.1\\n' > san.ext"
       " && openssl x509 -req -in server.csr -CA test-ca.pem -CAkey test-ca.key -CAcreateserial -days 2"
       " -extfile san.ext -out server.pem 2>&1");
+  // A port free a moment ago may be taken by another test's server before nginx binds it; then nginx
+  // exits, and a connection would reach the other server. Our nginx must be the one alive on the port.
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    if (start_nginx()) return;
+  }
+  throw std::runtime_error("nginx did not start; see " + dir_ + "/nginx/logs/error.log");
+}
+
+bool TlsFeedServer::start_nginx() {
   port_ = free_port();
   {
     std::ofstream conf(dir_ + "/nginx/nginx.conf");
@@ -110,10 +119,19 @@ TlsFeedServer::TlsFeedServer() {
              static_cast<char*>(nullptr));
     ::_exit(127);
   }
-  for (int i = 0; i < 100 && !can_connect(port_); ++i)
+  for (int i = 0; i < 100 && !can_connect(port_); ++i) {
+    if (::waitpid(pid_, nullptr, WNOHANG) == pid_) break;  // exited: the port was taken
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  if (!can_connect(port_))
-    throw std::runtime_error("nginx did not start; see " + dir_ + "/nginx/logs/error.log");
+  }
+  if (::waitpid(pid_, nullptr, WNOHANG) == pid_) {
+    pid_ = -1;
+    return false;
+  }
+  if (can_connect(port_)) return true;
+  ::kill(pid_, SIGTERM);  // alive but not answering: try again elsewhere
+  ::waitpid(pid_, nullptr, 0);
+  pid_ = -1;
+  return false;
 }
 
 TlsFeedServer::~TlsFeedServer() {

@@ -23,6 +23,8 @@ class TlsFeedServer {
   int port() const { return port_; }
 
  private:
+  bool start_nginx();  // on a fresh port; false if nginx exited (the port was taken meanwhile)
+
   std::string dir_;
   std::string root_;
   std::string ca_;
