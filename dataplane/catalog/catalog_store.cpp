@@ -98,6 +98,26 @@ std::optional<CatalogRecord> CatalogStore::get(const CatalogKey& key) const {
   return decode_record(bytes(value));
 }
 
+std::vector<std::optional<StatStamp>> CatalogStore::stamps(std::span<const CatalogKey> keys) const {
+  std::vector<std::optional<StatStamp>> out(keys.size());
+  if (keys.empty()) return out;
+  std::vector<std::array<std::uint8_t, kKeyBytes>> encoded(keys.size());
+  std::vector<rocksdb::Slice> slices(keys.size());
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    encoded[i] = encode_key(keys[i]);
+    slices[i] = slice(encoded[i]);
+  }
+  std::vector<rocksdb::PinnableSlice> values(keys.size());
+  std::vector<rocksdb::Status> statuses(keys.size());
+  db_->MultiGet(rocksdb::ReadOptions(), records_, keys.size(), slices.data(), values.data(), statuses.data());
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    if (statuses[i].IsNotFound()) continue;
+    check(statuses[i], "read");
+    if (const auto r = decode_record(bytes(values[i]))) out[i] = r->stat;
+  }
+  return out;
+}
+
 namespace {
 
 // One pass over everything: keep the cache for lookups. A bad record is skipped and its file read again

@@ -69,6 +69,9 @@ class CatalogStore {
 
   // nullopt: no record, or one that does not decode (a re-scan then reads the file, which rewrites it).
   std::optional<CatalogRecord> get(const CatalogKey& key) const;
+  // The stat stamps of many records at once (RocksDB's MultiGet: blocks shared by neighbouring keys are
+  // read once), one per key in order; nullopt where there is no record or it does not decode.
+  std::vector<std::optional<StatStamp>> stamps(std::span<const CatalogKey> keys) const;
   // Every record in key order; one that does not decode goes to on_bad (if given) and is skipped.
   void for_each(const RecordFn& fn,
                 const std::function<void(const CatalogKey&, const std::string& why)>& on_bad = {}) const;

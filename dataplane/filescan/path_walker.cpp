@@ -1,6 +1,7 @@
 #include "dataplane/filescan/path_walker.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -61,6 +62,7 @@ void FileTaskQueue::close() {
 
 void PathWalker::walk(const std::vector<std::string>& roots) {
   for (const auto& r : roots) visit(r, true);
+  flush_unchanged();
 }
 
 void PathWalker::walk_list(std::istream& list) {
@@ -68,18 +70,23 @@ void PathWalker::walk_list(std::istream& list) {
   while (std::getline(list, line)) {
     if (!line.empty()) visit(line, true);
   }
+  flush_unchanged();
 }
 
-void PathWalker::visit(const std::string& path, bool is_root) {
+void PathWalker::visit(const std::string& path, bool is_root, int dir_fd, const char* name) {
+  // Below a directory, stat by name relative to it: the kernel then looks up one name, not every
+  // component of the path again (a re-scan with the catalog is mostly these stats).
+  const int at = name != nullptr ? dir_fd : AT_FDCWD;
+  const char* what = name != nullptr ? name : path.c_str();
   struct stat st {};
-  const int rc = options_.follow_symlinks || is_root ? ::stat(path.c_str(), &st) : ::lstat(path.c_str(), &st);
+  const int rc = ::fstatat(at, what, &st, options_.follow_symlinks || is_root ? 0 : AT_SYMLINK_NOFOLLOW);
   if (rc != 0) {
     const int err = errno;
     if (err == ELOOP) {
       on_problem_(path, ScanProblem::symlink_loop, std::strerror(err));
     } else if (err == ENOENT || err == ENOTDIR) {
       struct stat lst {};
-      const bool dangling = ::lstat(path.c_str(), &lst) == 0 && S_ISLNK(lst.st_mode);
+      const bool dangling = ::fstatat(at, what, &lst, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(lst.st_mode);
       on_problem_(path, ScanProblem::vanished, dangling ? "dangling symbolic link" : std::strerror(err));
     } else {
       on_problem_(path, ScanProblem::unreadable, std::strerror(err));
@@ -133,16 +140,37 @@ void PathWalker::visit(const std::string& path, bool is_root) {
   const catalog::CatalogKey catalog_key{key.first, key.second};
   const catalog::StatStamp stamp{size, file_stat.mtime_ns,
                                  std::int64_t{st.st_ctim.tv_sec} * 1'000'000'000 + st.st_ctim.tv_nsec};
+  hand_over({path, size, file_stat, catalog_key, stamp});
+}
+
+void PathWalker::hand_over(FileTask task) {
   if (options_.catalog != nullptr && !options_.reread_unchanged) {
-    const auto known = options_.catalog->get(catalog_key);
-    if (known && known->stat == stamp) {
-      counters_.add(counters_.unchanged);
-      return;
-    }
+    awaiting_catalog_.push_back(std::move(task));
+    if (awaiting_catalog_.size() >= 1024) flush_unchanged();
+    return;
   }
   counters_.add(counters_.listed_files);
-  counters_.add(counters_.listed_bytes, size);
-  queue_.push({path, size, file_stat, catalog_key, stamp});
+  counters_.add(counters_.listed_bytes, task.size);
+  queue_.push(std::move(task));
+}
+
+void PathWalker::flush_unchanged() {
+  if (awaiting_catalog_.empty()) return;
+  std::vector<catalog::CatalogKey> keys;
+  keys.reserve(awaiting_catalog_.size());
+  for (const auto& t : awaiting_catalog_) keys.push_back(t.key);
+  const auto known = options_.catalog->stamps(keys);
+  for (std::size_t i = 0; i < awaiting_catalog_.size(); ++i) {
+    FileTask& t = awaiting_catalog_[i];
+    if (known[i] && *known[i] == t.stamp) {
+      counters_.add(counters_.unchanged);
+      continue;
+    }
+    counters_.add(counters_.listed_files);
+    counters_.add(counters_.listed_bytes, t.size);
+    queue_.push(std::move(t));
+  }
+  awaiting_catalog_.clear();
 }
 
 void PathWalker::walk_directory(const std::string& path) {
@@ -157,10 +185,19 @@ void PathWalker::walk_directory(const std::string& path) {
     if (std::strcmp(e->d_name, ".") == 0 || std::strcmp(e->d_name, "..") == 0) continue;
     names.emplace_back(e->d_name);
   }
-  ::closedir(dir);
   std::sort(names.begin(), names.end());  // a stable order makes runs comparable
   const std::string prefix = path.back() == '/' ? path : path + "/";
-  for (const auto& n : names) visit(prefix + n, false);
+  // The directory stays open while its entries are visited, for stats relative to it; past a depth
+  // of 64 it is closed first (a descriptor a level), and entries are stat'ed by their whole path.
+  const bool keep_open = ++depth_ <= 64;
+  if (!keep_open) {
+    ::closedir(dir);
+    dir = nullptr;
+  }
+  for (const auto& n : names)
+    visit(prefix + n, false, dir != nullptr ? ::dirfd(dir) : AT_FDCWD, dir != nullptr ? n.c_str() : nullptr);
+  --depth_;
+  if (dir != nullptr) ::closedir(dir);
 }
 
 namespace {

@@ -56,8 +56,13 @@ class PathWalker {
 
  private:
   using FileKey = std::pair<std::uint64_t, std::uint64_t>;  // device, inode
-  void visit(const std::string& path, bool is_root);
+  // `name` (with `dir_fd`): the path's last component, stat'ed relative to its open directory.
+  void visit(const std::string& path, bool is_root, int dir_fd = -1, const char* name = nullptr);
   void walk_directory(const std::string& path);
+  // With a catalog: files wait here until a batch of them is looked up at once (flush_unchanged), and
+  // those whose stat is as recorded are left unread.
+  void hand_over(FileTask task);
+  void flush_unchanged();
 
   const ScanOptions& options_;
   FileTaskQueue& queue_;
@@ -65,6 +70,8 @@ class PathWalker {
   ProblemFn on_problem_;
   std::set<FileKey> directories_seen_;
   std::set<FileKey> root_files_seen_;
+  std::vector<FileTask> awaiting_catalog_;
+  int depth_ = 0;  // directories open below the roots
 };
 
 }  // namespace dijk
