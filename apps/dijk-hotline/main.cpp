@@ -15,5 +15,6 @@ int main(int argc, char** argv) {
   verbs.add(dijk::hotline::rotate_key_verb());
   verbs.add(dijk::hotline::inbox_verb());
   verbs.add(dijk::hotline::hits_verb());
+  verbs.add(dijk::hotline::inbox_migrate_verb());
   return verbs.dispatch(argc, argv);
 }

@@ -176,7 +176,7 @@ void refuse(int fd, SSL* ssl, int status, std::string_view reason) {
 
 InboxServer::InboxServer(InboxOptions options)
     : options_(std::move(options)),
-      store_(options_.db),
+      store_(open_inbox_store(options_.db)),
       slots_(options_.max_connections, options_.max_per_appliance),
       body_budget_(options_.body_memory) {
   if (!options_.log) options_.log = [](std::string_view m) { std::cerr << "inbox: " << m << std::endl; };
@@ -451,7 +451,7 @@ void InboxServer::serve(int fd, SSL* ssl, const std::string& appliance,
     }
     StoreResult stored;
     try {
-      stored = store_.store(report.hits, static_cast<std::int64_t>(std::time(nullptr)));
+      stored = store_->store(report.hits, static_cast<std::int64_t>(std::time(nullptr)));
     } catch (const std::exception& e) {
       log(std::string("store failed: ") + e.what());
       io.write_all(response(500, error_body("could not store the report"), true), deadline());

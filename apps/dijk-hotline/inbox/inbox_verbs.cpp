@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "apps/dijk-hotline/inbox/hits_listing.h"
+#include "apps/dijk-hotline/inbox/inbox_migrate.h"
 #include "apps/dijk-hotline/inbox/inbox_server.h"
 #include "config/cli/time_arg.h"
 #include "core/unix_time.h"
@@ -75,7 +76,7 @@ int run_inbox(const cli::ParsedArgs& a) {
   inbox::InboxServer server(o);
   server.start();
   std::cerr << "inbox: listening on " << o.listen_host << ":" << server.port() << ", database "
-            << o.db.string() << std::endl;
+            << server.store().describe() << std::endl;
   while (!g_stop.load()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   server.stop();
   const auto& s = server.stats();
@@ -89,7 +90,7 @@ int run_inbox(const cli::ParsedArgs& a) {
 }
 
 int run_hits(const cli::ParsedArgs& a) {
-  const std::filesystem::path db = a.required("--db");
+  const std::string db = a.required("--db");
   const int formats = (a.flag("--json") ? 1 : 0) + (a.flag("--csv") ? 1 : 0) + (a.flag("--counts") ? 1 : 0);
   if (formats > 1) throw cli::UsageError("one of --json, --csv and --counts");
   HitsQuery q;
@@ -114,8 +115,27 @@ int run_hits(const cli::ParsedArgs& a) {
   q.source = a.value("--source");
   q.hash = a.value("--hash");
   if (a.value("--limit")) q.limit = count_option(a, "--limit", 0);
-  if (!std::filesystem::exists(db)) throw std::runtime_error("no inbox database at " + db.string());
-  print_hits(db, q, std::cout);
+  if (!inbox::is_postgres_url(db) && !std::filesystem::exists(db))
+    throw std::runtime_error("no inbox database at " + db);
+  print_hits(*inbox::open_inbox_store(db), q, std::cout);
+  return cli::kExitOk;
+}
+
+int run_migrate(const cli::ParsedArgs& a) {
+  const std::string from = a.required("--from");
+  const std::string to = a.required("--to");
+  if (from == to) throw cli::UsageError("--from and --to name the same database");
+  // Never create an empty source: a mistyped path would "migrate" nothing and look fine.
+  if (!inbox::is_postgres_url(from) && !std::filesystem::exists(from))
+    throw std::runtime_error("no inbox database at " + from);
+  const auto source = inbox::open_inbox_store(from);
+  const auto destination = inbox::open_inbox_store(to);
+  const std::uint64_t before = destination->count();
+  const inbox::MigrateResult r = inbox::migrate_hits(*source, *destination);
+  std::cout << "migrated " << r.read << " hits from " << source->describe() << " to "
+            << destination->describe() << ": " << r.copied << " copied, " << r.present
+            << " already there; the destination held " << before << " and now holds " << destination->count()
+            << "\n";
   return cli::kExitOk;
 }
 
@@ -125,11 +145,13 @@ cli::Verb inbox_verb() {
   return {
       "inbox",
       "run the reference inbox that appliances report hits to",
-      "inbox --listen ADDRESS:PORT --cert FILE --key FILE --client-ca FILE --db FILE [LIMIT OPTIONS]",
+      "inbox --listen ADDRESS:PORT --cert FILE --key FILE --client-ca FILE --db FILE|URL [LIMIT OPTIONS]",
       "An HTTPS server (TLS 1.2+) for POST /v1/hits. Only appliances with a certificate issued by\n"
       "--client-ca get in; the certificate's common name is the appliance id and must match every hit.\n"
-      "Reports are stored in the SQLite database --db, deduplicated by idempotency key, before the\n"
-      "appliance is told so. Runs until SIGINT/SIGTERM. Schema and report format: docs/journal.md.\n"
+      "Reports are stored in --db, deduplicated by idempotency key, before the appliance is told so: a\n"
+      "SQLite file, or a PostgreSQL URL (postgresql://USER@HOST/DB?sslmode=verify-full; the password from\n"
+      "~/.pgpass or PGPASSWORD), which several inboxes may share. Runs until SIGINT/SIGTERM. Schema and\n"
+      "report format: docs/journal.md.\n"
       "Handshakes run on one thread with a short deadline; over a cap the oldest is dropped for the newest.\n"
       "Authenticated connections are served within per-appliance and total caps (503 beyond), each request\n"
       "within one deadline (408 beyond), bodies within one memory budget (503 beyond, 413 if larger).",
@@ -137,7 +159,7 @@ cli::Verb inbox_verb() {
        {"--cert", true, "the inbox's server certificate chain (PEM)", "FILE"},
        {"--key", true, "its private key (PEM)", "FILE"},
        {"--client-ca", true, "the CA that issues appliance certificates (PEM)", "FILE"},
-       {"--db", true, "the SQLite database (created if missing)", "FILE"},
+       {"--db", true, "a SQLite file (created if missing) or a postgresql:// URL", "FILE|URL"},
        {"--handshake-timeout-ms", true, "a TLS handshake must complete within this (default 2000)", "MS"},
        {"--max-handshakes", true, "handshakes under way at once (default 512)", "N"},
        {"--max-handshakes-per-source", true, "of which from one address (default 32)", "N"},
@@ -156,7 +178,7 @@ cli::Verb hits_verb() {
   return {
       "hits",
       "list the hits the inbox holds",
-      "hits --db FILE [--since T] [--until T] [--appliance ID] [--list NAME] [--source S] [--hash HEX]\n"
+      "hits --db FILE|URL [--since T] [--until T] [--appliance ID] [--list NAME] [--source S] [--hash HEX]\n"
       "     [--limit N] [--json|--csv|--counts]",
       "Prints the stored hits that match every filter given, oldest first: a table with ISO 8601 UTC times\n"
       "(default), CSV with a header (--csv, quoted per RFC 4180), or one JSON object a line (--json) with "
@@ -165,7 +187,7 @@ cli::Verb hits_verb() {
       "per list instead. Times (received at the inbox): YYYY-MM-DD[THH:MM[:SS]][Z] in UTC, a time ago (90s,\n"
       "45m, 2h, 7d, 2w), now, @SECONDS or plain unix seconds; --since is inclusive, --until exclusive.\n"
       "--limit keeps the newest N matches. Table cells are escaped for the terminal.",
-      {{"--db", true, "the inbox database", "FILE"},
+      {{"--db", true, "the inbox database: a SQLite file or a postgresql:// URL", "FILE|URL"},
        {"--since", true, "only hits received at or after this time", "T"},
        {"--until", true, "only hits received before this time", "T"},
        {"--appliance", true, "only this appliance's hits", "ID"},
@@ -177,6 +199,21 @@ cli::Verb hits_verb() {
        {"--csv", false, "CSV with a header", ""},
        {"--counts", false, "hits per appliance and per list", ""}},
       run_hits,
+  };
+}
+
+cli::Verb inbox_migrate_verb() {
+  return {
+      "inbox migrate",
+      "copy an inbox's hits to another database (SQLite to PostgreSQL)",
+      "inbox migrate --from FILE|URL --to FILE|URL",
+      "Copies every stored hit from --from to --to, as it is: key, first-received time, report. A hit the\n"
+      "destination holds already is skipped, so the verb is safe to run again: stop the old inbox, migrate,\n"
+      "start the inboxes on the new database, and a second run copies anything that arrived in between.\n"
+      "Each batch of 1000 is one transaction. Prints how many were read, copied and already there.",
+      {{"--from", true, "the inbox database to copy from (must exist)", "FILE|URL"},
+       {"--to", true, "the database to copy into (schema created if missing)", "FILE|URL"}},
+      run_migrate,
   };
 }
 

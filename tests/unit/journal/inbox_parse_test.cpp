@@ -1,8 +1,8 @@
 #include <gtest/gtest.h>
 
 #include "apps/dijk-hotline/inbox/http_request.h"
-#include "apps/dijk-hotline/inbox/inbox_store.h"
 #include "apps/dijk-hotline/inbox/report_parse.h"
+#include "apps/dijk-hotline/inbox/sqlite_inbox_store.h"
 #include "tests/unit/journal/journal_test_dir.h"
 
 namespace dijk::inbox {
@@ -104,7 +104,7 @@ TEST(InboxReportParse, HostileJournalNamesAndKeysAreRefused) {
 
 TEST(InboxStore, DeduplicatesByIdempotencyKey) {
   journal::testing::TempDir tmp;
-  InboxStore store(tmp.path() / "inbox.db");
+  SqliteInboxStore store(tmp.path() / "inbox.db");
   const std::string body = R"({"format":"dijk-hits/1","hits":[)" + hit("a1", 0) + "," + hit("a1", 90) + "]}";
   const auto r = parse_report(body, "a1");
   auto s = store.store(r.hits, 100);
