@@ -16,5 +16,6 @@ int main(int argc, char** argv) {
   verbs.add(dijk::hotline::inbox_verb());
   verbs.add(dijk::hotline::hits_verb());
   verbs.add(dijk::hotline::inbox_migrate_verb());
+  verbs.add(dijk::hotline::fleet_verb());
   return verbs.dispatch(argc, argv);
 }

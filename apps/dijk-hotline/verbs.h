@@ -13,6 +13,9 @@ cli::Verb unretract_verb();
 cli::Verb history_verb();
 cli::Verb rotate_key_verb();
 
+// The appliances as their heartbeats describe them (apps/dijk-hotline/fleet_verb.cpp).
+cli::Verb fleet_verb();
+
 // Looking inside set files (apps/dijk-hotline/set_verbs.cpp).
 std::vector<cli::Verb> set_verbs();
 

@@ -20,6 +20,11 @@ MigrateResult migrate_hits(InboxStore& from, InboxStore& to, std::size_t batch) 
     if (rows.size() >= batch) flush();
   });
   if (!rows.empty()) flush();
+  // The fleet's latest heartbeats too (a newer one at the destination stays).
+  from.list_heartbeats([&](const StoredHeartbeat& b) {
+    to.store_heartbeat(b);
+    ++r.heartbeats;
+  });
   return r;
 }
 

@@ -459,6 +459,11 @@ void InboxServer::serve(int fd, SSL* ssl, const std::string& appliance,
     }
     stats_.hits_accepted += stored.accepted;
     stats_.duplicates += stored.duplicates;
+    if (report.heartbeat) store_heartbeat(*report.heartbeat);
+    if (!report.heartbeat_error.empty()) {
+      ++stats_.heartbeats_refused;
+      log("dropped a heartbeat from " + appliance + ": " + report.heartbeat_error);
+    }
     if (fault == Fault::store_then_drop) break;
     if (fault == Fault::store_then_500) {
       io.write_all(response(500, error_body("injected failure after storing"), close), deadline());
@@ -483,6 +488,17 @@ void InboxServer::serve(int fd, SSL* ssl, const std::string& appliance,
     if (::poll(&p, 1, 50) < 0) break;
     if ((p.revents & (POLLIN | POLLHUP | POLLERR)) == 0) continue;
     if (::recv(fd, sink, sizeof sink, 0) <= 0) break;
+  }
+}
+
+void InboxServer::store_heartbeat(const Heartbeat& beat) {
+  // The hits are stored already: a heartbeat that cannot be stored is logged, and the next one will do.
+  try {
+    store_->store_heartbeat({beat.appliance, static_cast<std::int64_t>(std::time(nullptr)),
+                             to_json(beat).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)});
+    ++stats_.heartbeats;
+  } catch (const std::exception& e) {
+    log(std::string("heartbeat from ") + beat.appliance + " not stored: " + e.what());
   }
 }
 

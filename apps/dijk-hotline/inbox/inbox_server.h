@@ -70,6 +70,7 @@ class InboxServer {
   void admit(int fd, SSL* ssl, std::chrono::steady_clock::time_point accepted);
   void serve(int fd, SSL* ssl, const std::string& appliance, std::chrono::steady_clock::time_point accepted);
   void log(std::string_view m) const;
+  void store_heartbeat(const Heartbeat& beat);
 
   InboxOptions options_;
   std::unique_ptr<InboxStore> store_;

@@ -19,6 +19,8 @@ struct InboxStats {
   std::atomic<std::uint64_t> forbidden{0};     // hits for an appliance other than the certificate's
   std::atomic<std::uint64_t> hits_accepted{0};
   std::atomic<std::uint64_t> duplicates{0};
+  std::atomic<std::uint64_t> heartbeats{0};          // appliance heartbeats stored
+  std::atomic<std::uint64_t> heartbeats_refused{0};  // malformed, or another appliance's: dropped, hits kept
 };
 
 }  // namespace dijk::inbox

@@ -28,6 +28,13 @@ struct StoredHit {
   std::string report;  // JSON
 };
 
+// The latest heartbeat of one appliance (heartbeat.h), as stored JSON.
+struct StoredHeartbeat {
+  std::string appliance;
+  std::int64_t received_at = 0;  // unix seconds, inbox clock
+  std::string heartbeat;         // JSON, to_json(Heartbeat)
+};
+
 class InboxStore {
  public:
   virtual ~InboxStore() = default;
@@ -40,6 +47,10 @@ class InboxStore {
   // In received order (then appliance, position).
   virtual void list(std::int64_t since, const std::function<void(const StoredHit&)>& each) = 0;
   virtual std::uint64_t count() = 0;
+  // Keeps the newest heartbeat per appliance (by received_at; an older one arriving late is ignored).
+  virtual void store_heartbeat(const StoredHeartbeat& beat) = 0;
+  // By appliance name.
+  virtual void list_heartbeats(const std::function<void(const StoredHeartbeat&)>& each) = 0;
   // For logs: the file, or the PostgreSQL URL without its password.
   virtual std::string describe() const = 0;
 };

@@ -5,13 +5,18 @@
 #include <csignal>
 #include <ctime>
 #include <iostream>
+#include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
+#include "apps/dijk-hotline/inbox/fleet_view.h"
 #include "apps/dijk-hotline/inbox/hits_listing.h"
 #include "apps/dijk-hotline/inbox/inbox_migrate.h"
 #include "apps/dijk-hotline/inbox/inbox_server.h"
+#include "apps/dijk-hotline/inbox/published_version.h"
 #include "config/cli/time_arg.h"
+#include "config/metrics/http_exporter.h"
 #include "core/unix_time.h"
 
 namespace dijk::hotline {
@@ -36,6 +41,21 @@ std::uint64_t count_option(const cli::ParsedArgs& a, const std::string& name, st
 std::chrono::milliseconds ms_option(const cli::ParsedArgs& a, const std::string& name,
                                     std::chrono::milliseconds fallback) {
   return std::chrono::milliseconds(count_option(a, name, static_cast<std::uint64_t>(fallback.count())));
+}
+
+void add_inbox_counters(const inbox::InboxStats& s, std::vector<metrics::Sample>& out) {
+  const auto counter = [&](const char* name, const char* help, const std::atomic<std::uint64_t>& v) {
+    out.push_back({name, help, metrics::Type::kCounter, {}, static_cast<double>(v.load())});
+  };
+  counter("dijk_inbox_hits_stored_total", "Hits stored (first deliveries).", s.hits_accepted);
+  counter("dijk_inbox_duplicates_total", "Hits delivered again and stored once.", s.duplicates);
+  counter("dijk_inbox_requests_total", "HTTP requests read.", s.requests);
+  counter("dijk_inbox_bad_requests_total", "Requests answered 4xx/5xx for what the client sent.",
+          s.bad_requests);
+  counter("dijk_inbox_tls_failures_total", "TLS handshakes that failed.", s.tls_failures);
+  counter("dijk_inbox_heartbeats_total", "Appliance heartbeats stored.", s.heartbeats);
+  counter("dijk_inbox_heartbeats_refused_total", "Heartbeats dropped as malformed or another's.",
+          s.heartbeats_refused);
 }
 
 int run_inbox(const cli::ParsedArgs& a) {
@@ -75,9 +95,30 @@ int run_inbox(const cli::ParsedArgs& a) {
   std::signal(SIGPIPE, SIG_IGN);
   inbox::InboxServer server(o);
   server.start();
+  // Prometheus: the inbox's counters and the fleet, read from the database at each scrape.
+  metrics::Registry registry;
+  std::unique_ptr<metrics::HttpExporter> exporter;
+  if (const auto listen_metrics = a.value("--metrics-listen")) {
+    const auto feed_dir = a.value("--feed");
+    registry.add_collector([&server, feed_dir](std::vector<metrics::Sample>& out) {
+      add_inbox_counters(server.stats(), out);
+      FleetPolicy policy;
+      policy.now = unix_now();
+      try {
+        if (feed_dir) policy.published = published_version(*feed_dir);
+        fleet_metrics(fleet_of(server.store(), policy), out);
+      } catch (const std::exception& e) {
+        std::cerr << "inbox: fleet metrics: " << e.what() << std::endl;  // the counters still answer
+      }
+    });
+    exporter = std::make_unique<metrics::HttpExporter>(registry, *listen_metrics);
+    exporter->start();
+    std::cerr << "inbox: metrics on http://" << *listen_metrics << "/metrics" << std::endl;
+  }
   std::cerr << "inbox: listening on " << o.listen_host << ":" << server.port() << ", database "
             << server.store().describe() << std::endl;
   while (!g_stop.load()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  if (exporter) exporter->stop();
   server.stop();
   const auto& s = server.stats();
   std::cerr << "inbox: stopped; " << s.hits_accepted << " hits stored, " << s.duplicates << " duplicates, "
@@ -154,7 +195,9 @@ cli::Verb inbox_verb() {
       "report format: docs/journal.md.\n"
       "Handshakes run on one thread with a short deadline; over a cap the oldest is dropped for the newest.\n"
       "Authenticated connections are served within per-appliance and total caps (503 beyond), each request\n"
-      "within one deadline (408 beyond), bodies within one memory budget (503 beyond, 413 if larger).",
+      "within one deadline (408 beyond), bodies within one memory budget (503 beyond, 413 if larger).\n"
+      "Each report may carry the appliance's heartbeat; the latest per appliance is kept (see `fleet`),\n"
+      "and --metrics-listen serves it with the inbox's counters to Prometheus (plain HTTP: keep it local).",
       {{"--listen", true, "address and port to listen on (IPv4), e.g. 127.0.0.1:8443", "ADDRESS:PORT"},
        {"--cert", true, "the inbox's server certificate chain (PEM)", "FILE"},
        {"--key", true, "its private key (PEM)", "FILE"},
@@ -169,7 +212,10 @@ cli::Verb inbox_verb() {
         "MS"},
        {"--idle-timeout-ms", true, "a kept-alive connection waits this for its next request (default 15000)",
         "MS"},
-       {"--body-memory-mb", true, "request bodies held at once, in MiB (default 64)", "N"}},
+       {"--body-memory-mb", true, "request bodies held at once, in MiB (default 64)", "N"},
+       {"--metrics-listen", true, "serve Prometheus metrics (the inbox's and the fleet's) on HOST:PORT",
+        "HOST:PORT"},
+       {"--feed", true, "the feed directory whose version the fleet's set lag is measured against", "DIR"}},
       run_inbox,
   };
 }

@@ -23,6 +23,11 @@ CREATE TABLE IF NOT EXISTS hits (
 );
 CREATE INDEX IF NOT EXISTS hits_by_received ON hits (received_at);
 CREATE INDEX IF NOT EXISTS hits_by_hash ON hits (hash);
+CREATE TABLE IF NOT EXISTS heartbeats (
+  appliance   TEXT PRIMARY KEY,
+  received_at BIGINT NOT NULL,
+  heartbeat   TEXT NOT NULL
+);
 )sql";
 
 // Any fixed number: it only has to be the same in every inbox, so that two starting at once do not both
@@ -211,6 +216,37 @@ std::uint64_t PostgresInboxStore::count() {
   auto conn = connections_.take();
   const PgResult r = conn.exec_params("SELECT count(*) FROM hits", {}, PGRES_TUPLES_OK);
   return to_u64(PQgetvalue(r.get(), 0, 0));
+}
+
+void PostgresInboxStore::store_heartbeat(const StoredHeartbeat& beat) {
+  const std::string received = std::to_string(beat.received_at);
+  std::vector<std::string> text{beat.appliance, beat.heartbeat};
+  for (auto& t : text) {
+    // As in pg_text_array: PostgreSQL text holds no NUL (the JSON is escaped; the name comes from a
+    // certificate).
+    for (std::size_t at; (at = t.find('\0')) != std::string::npos;) t.replace(at, 1, "\xEF\xBF\xBD");
+  }
+  auto conn = connections_.take();
+  conn.exec_params(
+      "INSERT INTO heartbeats (appliance, received_at, heartbeat) VALUES ($1, $2::bigint, $3) "
+      "ON CONFLICT (appliance) DO UPDATE SET received_at = excluded.received_at, heartbeat = "
+      "excluded.heartbeat "
+      "WHERE excluded.received_at >= heartbeats.received_at",
+      {text[0].c_str(), received.c_str(), text[1].c_str()}, PGRES_COMMAND_OK);
+}
+
+void PostgresInboxStore::list_heartbeats(const std::function<void(const StoredHeartbeat&)>& each) {
+  auto conn = connections_.take();
+  const PgResult r = conn.exec_params(
+      "SELECT appliance, received_at, heartbeat FROM heartbeats ORDER BY appliance COLLATE \"C\"", {},
+      PGRES_TUPLES_OK);
+  for (int i = 0; i < PQntuples(r.get()); ++i) {
+    StoredHeartbeat b;
+    b.appliance = PQgetvalue(r.get(), i, 0);
+    b.received_at = std::stoll(PQgetvalue(r.get(), i, 1));
+    b.heartbeat = PQgetvalue(r.get(), i, 2);
+    each(b);
+  }
 }
 
 }  // namespace dijk::inbox

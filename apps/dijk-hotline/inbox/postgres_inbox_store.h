@@ -20,6 +20,8 @@ class PostgresInboxStore final : public InboxStore {
   StoreResult copy_in(const std::vector<StoredHit>& rows) override;
   void list(std::int64_t since, const std::function<void(const StoredHit&)>& each) override;
   std::uint64_t count() override;
+  void store_heartbeat(const StoredHeartbeat& beat) override;
+  void list_heartbeats(const std::function<void(const StoredHeartbeat&)>& each) override;
   std::string describe() const override { return connections_.description(); }
 
  private:

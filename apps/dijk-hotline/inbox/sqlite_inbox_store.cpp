@@ -21,6 +21,11 @@ CREATE TABLE IF NOT EXISTS hits (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS hits_by_received ON hits (received_at);
 CREATE INDEX IF NOT EXISTS hits_by_hash ON hits (hash);
+CREATE TABLE IF NOT EXISTS heartbeats (
+  appliance   TEXT PRIMARY KEY,       -- client certificate common name
+  received_at INTEGER NOT NULL,       -- unix seconds, inbox clock
+  heartbeat   TEXT NOT NULL           -- the latest heartbeat, as checked (JSON)
+) WITHOUT ROWID;
 )sql";
 
 struct Statement {
@@ -155,6 +160,35 @@ std::uint64_t SqliteInboxStore::count() {
   Statement st(db_, "SELECT COUNT(*) FROM hits");
   if (sqlite3_step(st.s) != SQLITE_ROW) return 0;
   return static_cast<std::uint64_t>(sqlite3_column_int64(st.s, 0));
+}
+
+void SqliteInboxStore::store_heartbeat(const StoredHeartbeat& beat) {
+  std::lock_guard lock(mutex_);
+  Statement st(db_,
+               "INSERT INTO heartbeats (appliance, received_at, heartbeat) VALUES (?1, ?2, ?3) "
+               "ON CONFLICT (appliance) DO UPDATE SET received_at = excluded.received_at, "
+               "heartbeat = excluded.heartbeat WHERE excluded.received_at >= heartbeats.received_at");
+  bind_text(st.s, 1, beat.appliance);
+  sqlite3_bind_int64(st.s, 2, beat.received_at);
+  bind_text(st.s, 3, beat.heartbeat);
+  if (sqlite3_step(st.s) != SQLITE_DONE)
+    throw std::runtime_error(std::string("sqlite heartbeat: ") + sqlite3_errmsg(db_));
+}
+
+void SqliteInboxStore::list_heartbeats(const std::function<void(const StoredHeartbeat&)>& each) {
+  std::lock_guard lock(mutex_);
+  Statement st(db_, "SELECT appliance, received_at, heartbeat FROM heartbeats ORDER BY appliance");
+  const auto text = [&](int column) {
+    const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(st.s, column));
+    return std::string(p ? p : "", static_cast<std::size_t>(sqlite3_column_bytes(st.s, column)));
+  };
+  while (sqlite3_step(st.s) == SQLITE_ROW) {
+    StoredHeartbeat b;
+    b.appliance = text(0);
+    b.received_at = sqlite3_column_int64(st.s, 1);
+    b.heartbeat = text(2);
+    each(b);
+  }
 }
 
 }  // namespace dijk::inbox
