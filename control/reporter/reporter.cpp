@@ -1,5 +1,6 @@
 #include "control/reporter/reporter.h"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <stdexcept>
@@ -43,7 +44,19 @@ void Reporter::log(std::string_view m) const {
 
 Reporter::Answer Reporter::send(const std::vector<nlohmann::json>& hits, std::size_t count) {
   ++stats_.batches_sent;
-  const HttpResult r = client_.post_json(build_report(hits, count));
+  std::optional<nlohmann::json> beat;
+  if (options_.heartbeat) {
+    try {
+      beat = options_.heartbeat();
+    } catch (const std::exception& e) {
+      log(std::string("heartbeat not sent: ") + e.what());  // the hits go anyway
+    }
+  }
+  const HttpResult r = client_.post_json(build_report(hits, count, beat ? &*beat : nullptr));
+  if (beat && r.status == 200) {
+    next_heartbeat_ = std::chrono::steady_clock::now() + options_.heartbeat_interval;
+    ++stats_.heartbeats_sent;
+  }
   Answer a;
   a.status = r.status;
   a.verdict = classify_status(r.status);
@@ -157,6 +170,31 @@ std::optional<std::size_t> Reporter::deliver_once() {
   }
 }
 
+bool Reporter::send_heartbeat_if_due() {
+  const auto now = std::chrono::steady_clock::now();
+  if (!options_.heartbeat || now < next_heartbeat_) return true;
+  std::optional<nlohmann::json> beat;
+  try {
+    beat = options_.heartbeat();
+  } catch (const std::exception& e) {
+    log(std::string("heartbeat not sent: ") + e.what());
+  }
+  // A failed heartbeat is tried again within half a minute, not every poll: an inbox that is down gets
+  // no storm of them, and the log no flood.
+  next_heartbeat_ =
+      now + std::min<std::chrono::milliseconds>(options_.heartbeat_interval, std::chrono::seconds(30));
+  if (!beat) return false;
+  const HttpResult r = client_.post_json(build_report({}, 0, &*beat));
+  if (r.status != 200) {
+    log(r.status == 0 ? "heartbeat failed: " + r.error
+                      : "inbox answered a heartbeat " + std::to_string(r.status));
+    return false;
+  }
+  next_heartbeat_ = now + options_.heartbeat_interval;
+  ++stats_.heartbeats_sent;
+  return true;
+}
+
 void Reporter::run(const std::atomic<bool>& stop, const RunHooks& hooks) {
   RetryBackoff backoff(options_.backoff_initial, options_.backoff_max);
   const auto tick = [&] {
@@ -183,7 +221,12 @@ void Reporter::run(const std::atomic<bool>& stop, const RunHooks& hooks) {
       continue;
     }
     backoff.reset();
-    if (*delivered == 0) sleep_unless_stopped(options_.poll_interval);
+    if (*delivered == 0) {
+      // Nothing to send: the heartbeat goes alone when it is due. A failure to send it is logged by
+      // send() and tried again next turn; it never delays the hits.
+      send_heartbeat_if_due();
+      sleep_unless_stopped(options_.poll_interval);
+    }
   }
 }
 
