@@ -174,9 +174,9 @@ int run_migrate(const cli::ParsedArgs& a) {
   const std::uint64_t before = destination->count();
   const inbox::MigrateResult r = inbox::migrate_hits(*source, *destination);
   std::cout << "migrated " << r.read << " hits from " << source->describe() << " to "
-            << destination->describe() << ": " << r.copied << " copied, " << r.present
-            << " already there; the destination held " << before << " and now holds " << destination->count()
-            << "\n";
+            << destination->describe() << ": " << r.copied << " copied, " << r.present << " already there, "
+            << r.heartbeats << " heartbeats offered; the destination held " << before << " and now holds "
+            << destination->count() << "\n";
   return cli::kExitOk;
 }
 
@@ -256,7 +256,8 @@ cli::Verb inbox_migrate_verb() {
       "Copies every stored hit from --from to --to, as it is: key, first-received time, report. A hit the\n"
       "destination holds already is skipped, so the verb is safe to run again: stop the old inbox, migrate,\n"
       "start the inboxes on the new database, and a second run copies anything that arrived in between.\n"
-      "Each batch of 1000 is one transaction. Prints how many were read, copied and already there.",
+      "Each batch of 1000 is one transaction. Prints how many were read, copied and already there. Each\n"
+      "appliance's latest heartbeat goes too (a newer one at the destination stays).",
       {{"--from", true, "the inbox database to copy from (must exist)", "FILE|URL"},
        {"--to", true, "the database to copy into (schema created if missing)", "FILE|URL"}},
       run_migrate,

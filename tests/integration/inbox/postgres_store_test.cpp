@@ -199,6 +199,32 @@ TEST_F(PostgresStore, MigrationCopiesASqliteInboxAcrossAndBackAndIsRerunnable) {
   for (std::size_t i = 0; i < from_rows.size(); ++i) ASSERT_TRUE(same_row(from_rows[i], back_rows[i])) << i;
 }
 
+TEST_F(PostgresStore, KeepsTheNewestHeartbeatPerApplianceAndMigratesThem) {
+  inbox::PostgresInboxStore store(url_);
+  store.store_heartbeat({"a2", 100, R"({"v":1})"});
+  store.store_heartbeat({"a1", 300, R"({"v":3})"});
+  store.store_heartbeat({"a1", 200, R"({"v":2})"});  // late, older: ignored
+  store.store_heartbeat({"a1", 300, R"({"v":"3b"})"});
+  std::vector<inbox::StoredHeartbeat> beats;
+  store.list_heartbeats([&](const inbox::StoredHeartbeat& b) { beats.push_back(b); });
+  ASSERT_EQ(beats.size(), 2u);
+  EXPECT_EQ(beats[0].appliance, "a1");
+  EXPECT_EQ(beats[0].received_at, 300);
+  EXPECT_EQ(beats[0].heartbeat, R"({"v":"3b"})");
+  EXPECT_EQ(store.count(), 0u);
+  // From a SQLite inbox, with a newer heartbeat for a1 and an older one for a2 than PostgreSQL holds.
+  TempDir tmp;
+  inbox::SqliteInboxStore sqlite(tmp.file("inbox.db"));
+  sqlite.store_heartbeat({"a1", 400, R"({"v":4})"});
+  sqlite.store_heartbeat({"a2", 50, R"({"v":0})"});
+  EXPECT_EQ(inbox::migrate_hits(sqlite, store).heartbeats, 2u);
+  beats.clear();
+  store.list_heartbeats([&](const inbox::StoredHeartbeat& b) { beats.push_back(b); });
+  ASSERT_EQ(beats.size(), 2u);
+  EXPECT_EQ(beats[0].heartbeat, R"({"v":4})");
+  EXPECT_EQ(beats[1].heartbeat, R"({"v":1})");
+}
+
 TEST_F(PostgresStore, MigrateRefusesAMissingSourceAndTheSameDatabaseTwice) {
   TempDir tmp;
   const auto missing =
