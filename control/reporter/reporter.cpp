@@ -44,14 +44,7 @@ void Reporter::log(std::string_view m) const {
 
 Reporter::Answer Reporter::send(const std::vector<nlohmann::json>& hits, std::size_t count) {
   ++stats_.batches_sent;
-  std::optional<nlohmann::json> beat;
-  if (options_.heartbeat) {
-    try {
-      beat = options_.heartbeat();
-    } catch (const std::exception& e) {
-      log(std::string("heartbeat not sent: ") + e.what());  // the hits go anyway
-    }
-  }
+  const std::optional<nlohmann::json> beat = current_heartbeat();
   const HttpResult r = client_.post_json(build_report(hits, count, beat ? &*beat : nullptr));
   if (beat && r.status == 200) {
     next_heartbeat_ = std::chrono::steady_clock::now() + options_.heartbeat_interval;
@@ -170,15 +163,29 @@ std::optional<std::size_t> Reporter::deliver_once() {
   }
 }
 
+std::optional<nlohmann::json> Reporter::current_heartbeat() {
+  if (!options_.heartbeat) return std::nullopt;
+  // Made afresh at most every 10 s (or heartbeat interval): a burst of batches must not ask dijkd and
+  // read the journals' backlog for each one.
+  const auto now = std::chrono::steady_clock::now();
+  const auto fresh_for =
+      std::min<std::chrono::milliseconds>(options_.heartbeat_interval, std::chrono::seconds(10));
+  if (heartbeat_ && now - heartbeat_made_ < fresh_for) return heartbeat_;
+  try {
+    if (auto beat = options_.heartbeat()) {
+      heartbeat_ = std::move(beat);
+      heartbeat_made_ = now;
+    }
+  } catch (const std::exception& e) {
+    log(std::string("heartbeat not made: ") + e.what());  // the last one goes, or none; hits go anyway
+  }
+  return heartbeat_;
+}
+
 bool Reporter::send_heartbeat_if_due() {
   const auto now = std::chrono::steady_clock::now();
   if (!options_.heartbeat || now < next_heartbeat_) return true;
-  std::optional<nlohmann::json> beat;
-  try {
-    beat = options_.heartbeat();
-  } catch (const std::exception& e) {
-    log(std::string("heartbeat not sent: ") + e.what());
-  }
+  const std::optional<nlohmann::json> beat = current_heartbeat();
   // A failed heartbeat is tried again within half a minute, not every poll: an inbox that is down gets
   // no storm of them, and the log no flood.
   next_heartbeat_ =
@@ -222,8 +229,8 @@ void Reporter::run(const std::atomic<bool>& stop, const RunHooks& hooks) {
     }
     backoff.reset();
     if (*delivered == 0) {
-      // Nothing to send: the heartbeat goes alone when it is due. A failure to send it is logged by
-      // send() and tried again next turn; it never delays the hits.
+      // Nothing to send: the heartbeat goes alone when it is due. A failure to send it is logged and
+      // tried again within 30 s; it never delays the hits.
       send_heartbeat_if_due();
       sleep_unless_stopped(options_.poll_interval);
     }

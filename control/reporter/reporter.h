@@ -37,9 +37,10 @@ struct ReporterOptions {
   std::chrono::milliseconds backoff_initial{250};
   std::chrono::milliseconds backoff_max{60'000};
   std::function<void(std::string_view)> log;  // default: stderr
-  // The appliance's heartbeat (docs/journal.md), called on the reporter's thread for each report sent; it
-  // rides in the report, and alone in an empty report when no report went out for heartbeat_interval.
-  // Unset: no heartbeats. Returning nullopt skips one (its source was busy).
+  // The appliance's heartbeat (docs/journal.md), called on the reporter's thread, at most every 10 s (or
+  // heartbeat_interval); the last one made rides in every report, and alone in an empty report when none
+  // was answered 200 for heartbeat_interval. Unset: no heartbeats. nullopt: its source was busy (the last
+  // one made goes again).
   std::function<std::optional<nlohmann::json>()> heartbeat;
   std::chrono::milliseconds heartbeat_interval{300'000};
 };
@@ -105,6 +106,9 @@ class Reporter {
   // When a heartbeat is due alone: heartbeat_interval after the last report that carried one was answered
   // 200; at once at start, so the hotline sees an appliance as soon as it runs.
   std::chrono::steady_clock::time_point next_heartbeat_{};
+  std::optional<nlohmann::json> current_heartbeat();  // the last one made, remade when 10 s old
+  std::optional<nlohmann::json> heartbeat_;
+  std::chrono::steady_clock::time_point heartbeat_made_{};
   ReporterStats stats_;
 };
 

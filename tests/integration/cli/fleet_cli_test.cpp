@@ -89,6 +89,25 @@ TEST_F(FleetCli, TheTableEscapesWhatAnApplianceSent) {
   EXPECT_NE(healthy[0].find("  ok"), std::string::npos) << healthy[0];
 }
 
+// Lag is measured against what the feed publishes when it is named, not the newest in the fleet.
+TEST_F(FleetCli, LagIsMeasuredAgainstThePublishedVersionWithFeed) {
+  const std::string keys = tmp.file("keys"), feed = tmp.file("feed");
+  ASSERT_EQ(run_command({hotline(), "keygen", "--keys", keys, "--feed-name", "demo"}).status, 0);
+  write_text(tmp.file("list.txt"), "0123456789abcdef0123456789abcdef\n");
+  ASSERT_EQ(
+      run_command({hotline(), "import", "--name", "A", "--out", tmp.file("a.set"), tmp.file("list.txt")})
+          .status,
+      0);
+  const auto published = run_command(
+      {hotline(), "publish", "--feed", feed, "--keys", keys, "--set", tmp.file("a.set"), "--by", "ann"});
+  ASSERT_EQ(published.status, 0) << published.err;
+  const auto r = fleet({"--feed", feed, "--silent-after", "4h"});
+  EXPECT_NE(r.out.find("set lag against version 1 (published)"), std::string::npos) << r.out;
+  // Every appliance is ahead of version 1: none lags, and only a3's failing feed is left.
+  EXPECT_NE(r.out.find("3 appliances, 1 unhealthy (0 silent, 0 lagging)"), std::string::npos) << r.out;
+  EXPECT_NE(fleet({"--feed", tmp.file("nowhere")}).status, 0);
+}
+
 TEST_F(FleetCli, TheInboxServesTheFleetToPrometheus) {
   const auto pki = make_client_cert_pki(tmp.path() / "pki", "a1");
   const std::uint16_t metrics_port = free_port();
