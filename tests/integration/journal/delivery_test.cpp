@@ -424,6 +424,10 @@ TEST_F(ReporterDelivery, HeartbeatsArriveWhileThereAreNoHitsAndRideWithEachBatch
 
   // Another appliance's heartbeat on this certificate is dropped and counted; hits still arrive.
   foreign = true;
+  // The reporter keeps the heartbeat it made for up to the interval: wait for one made after the switch.
+  const std::uint64_t made = beats;
+  for (int i = 0; i < 1000 && beats < made + 2; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
   write_hits(100, 5);
   for (int i = 0; i < 1000 && inbox_hits(inbox).size() < 15; ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
