@@ -76,6 +76,17 @@ PgConnections::Lease PgConnections::take() {
   }
 }
 
+void PgConnections::forget_idle() {
+  std::vector<PGconn*> closing;
+  {
+    std::lock_guard lock(mutex_);
+    closing.swap(idle_);
+    open_ -= closing.size();
+  }
+  for (PGconn* c : closing) PQfinish(c);
+  returned_.notify_all();
+}
+
 void PgConnections::give_back(PGconn* conn, bool usable) {
   {
     std::lock_guard lock(mutex_);
@@ -116,8 +127,10 @@ PgResult PgConnections::Lease::check(PgResult r, int expect) {
   if (r == nullptr || PQresultStatus(r.get()) != expect) {
     std::string m = r ? PQresultErrorMessage(r.get()) : trimmed_error(conn_);
     while (!m.empty() && (m.back() == '\n' || m.back() == ' ')) m.pop_back();
+    const bool lost = PQstatus(conn_) != CONNECTION_OK;
     // A failed statement inside a transaction block leaves it aborted; nobody should inherit that.
-    if (PQstatus(conn_) != CONNECTION_OK || PQtransactionStatus(conn_) != PQTRANS_IDLE) discard();
+    if (lost || PQtransactionStatus(conn_) != PQTRANS_IDLE) discard();
+    if (lost) throw PgConnectionLost("PostgreSQL connection lost: " + m);
     throw std::runtime_error("PostgreSQL: " + m);
   }
   return r;

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <memory>
 #include <mutex>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -13,6 +14,13 @@ struct pg_conn;
 struct pg_result;
 
 namespace dijk::inbox {
+
+// The connection broke under a statement (the server restarted, the network dropped, an administrator
+// ended the session). The statement may or may not have committed.
+class PgConnectionLost : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
 
 // A query result, cleared when it goes.
 struct PgResultFree {
@@ -38,7 +46,8 @@ class PgConnections {
     // Runs statements (one or several, no parameters) that return no rows; throws with the server's message,
     // closing the connection if it broke.
     void exec(const char* sql);
-    // Runs `sql` with text parameters; returns the result or throws as exec does. `expect`: PGRES_* code.
+    // Runs `sql` with text parameters; returns the result or throws as exec does (PgConnectionLost when
+    // the connection broke). `expect`: PGRES_* code.
     PgResult exec_params(const char* sql, const std::vector<const char*>& params, int expect);
     // The connection is in an unknown state (an exception mid-result): close it instead of reusing it.
     void discard();
@@ -50,6 +59,9 @@ class PgConnections {
   };
 
   Lease take();  // waits while max_open connections are taken; throws when none can be opened
+  // Closes every idle connection: after one was found broken, the others likely are too (a server
+  // restart ends them all), and the next take() opens a fresh one.
+  void forget_idle();
   // host, port, database and user of the URL, never its password: for logs.
   const std::string& description() const { return description_; }
 

@@ -76,6 +76,19 @@ class BatchParams {
     lists_.push_back(&list);
     reports_.push_back(&report);
   }
+  // On a connection that broke, once more on a fresh one: after a server restart every idle pooled
+  // connection is dead, and the batch is idempotent (a part the lost attempt committed counts as
+  // duplicates, as a redelivery would).
+  StoreResult insert(PgConnections& connections) {
+    auto conn = connections.take();
+    try {
+      return insert(conn);
+    } catch (const PgConnectionLost&) {
+      connections.forget_idle();
+      auto fresh = connections.take();
+      return insert(fresh);
+    }
+  }
   StoreResult insert(PgConnections::Lease& conn) {
     if (keys_.empty()) return {};
     const std::string text[] = {
@@ -147,8 +160,7 @@ StoreResult PostgresInboxStore::store(const std::vector<InboxHit>& hits, std::in
     const InboxHit& h = hits[i];
     batch.add(h.key, h.appliance, h.position, received_at, h.time_ns, h.algorithm, h.hash, h.list, h.report);
   }
-  auto conn = connections_.take();
-  return batch.insert(conn);
+  return batch.insert(connections_);
 }
 
 StoreResult PostgresInboxStore::copy_in(const std::vector<StoredHit>& rows) {
@@ -158,8 +170,7 @@ StoreResult PostgresInboxStore::copy_in(const std::vector<StoredHit>& rows) {
     batch.add(h.key, h.appliance, h.position, h.received_at, h.time_ns, h.algorithm, h.hash, h.list,
               h.report);
   }
-  auto conn = connections_.take();
-  return batch.insert(conn);
+  return batch.insert(connections_);
 }
 
 void PostgresInboxStore::list(std::int64_t since, const std::function<void(const StoredHit&)>& each) {

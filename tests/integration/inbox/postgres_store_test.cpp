@@ -98,6 +98,23 @@ TEST_F(PostgresStore, TextFromAnApplianceArrivesAsItWasThroughTheArrayEncoding) 
   EXPECT_EQ(rows[0].hash, h.hash);
 }
 
+// Every session of the inbox ended under it (a server restart or failover does that): the next batch
+// still goes in, on a fresh connection, rather than failing once for each dead pooled one.
+TEST_F(PostgresStore, ABatchSurvivesTheServerEndingEverySession) {
+  inbox::PostgresInboxStore store(url_);
+  // Several pooled connections, all idle afterwards.
+  std::vector<std::thread> threads;
+  for (std::uint64_t t = 0; t < 4; ++t) threads.emplace_back([&, t] { store.store({hit("a1", t)}, 1); });
+  for (auto& t : threads) t.join();
+  const auto ended = query("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = '" +
+                           database_ + "' AND pid <> pg_backend_pid()");
+  ASSERT_NE(ended.at(0), "0");
+  const auto r = store.store({hit("a1", 10), hit("a1", 0)}, 2);
+  EXPECT_EQ(r.accepted, 1u);
+  EXPECT_EQ(r.duplicates, 1u);
+  EXPECT_EQ(store.count(), 5u);
+}
+
 TEST_F(PostgresStore, AWrongDatabaseIsAClearErrorNotAnEmptyInbox) {
   const std::string missing = url_;
   const auto at = missing.find(database_);
