@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <optional>
 
+#include "apps/dijk-control/heartbeat.h"
 #include "apps/dijk-control/journal_view.h"
 #include "config/admin/server.h"
 #include "config/cli/version.h"
@@ -81,7 +82,10 @@ void ControlDaemon::apply(const Config& old_config, const Config& next, bool fir
       Reported r{std::move(journal), nullptr};
       if (!next.reporting.url.empty()) {
         try {
-          r.link = std::make_unique<ReportLink>(next, r.journal);
+          // The first journal reported ("wire") carries the appliance's heartbeat.
+          ReportLink::Heartbeat beat;
+          if (reports_.empty()) beat = [this] { return heartbeat(); };
+          r.link = std::make_unique<ReportLink>(next, r.journal, std::move(beat));
         } catch (const std::exception& e) {
           // One journal's reporter failing to start leaves the others running; status names it.
           const std::string why = std::string("reporter not started: ") + e.what();
@@ -96,6 +100,23 @@ void ControlDaemon::apply(const Config& old_config, const Config& next, bool fir
 
 admin::DaemonStatus ControlDaemon::status(std::int64_t started_unix) {
   std::lock_guard lock(mutex_);
+  return status_locked(started_unix);
+}
+
+std::optional<nlohmann::json> ControlDaemon::heartbeat() {
+  admin::DaemonStatus s;
+  std::string dijkd_socket;
+  {
+    std::unique_lock lock(mutex_, std::try_to_lock);
+    if (!lock.owns_lock()) return std::nullopt;
+    s = status_locked(unix_now());
+    dijkd_socket = config_.admin.socket;
+  }
+  // dijkd is asked outside the lock: it may take its time-out to answer, or not answer at all.
+  return heartbeat_of(s, ask_dijkd(dijkd_socket), unix_now());
+}
+
+admin::DaemonStatus ControlDaemon::status_locked(std::int64_t started_unix) {
   const auto now = unix_now();
   admin::DaemonStatus s;
   s.daemon = "dijk-control";

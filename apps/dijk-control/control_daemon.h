@@ -12,6 +12,7 @@
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,10 @@ class ControlDaemon {
   void apply(const Config& old_config, const Config& next, bool first = false);
 
   admin::DaemonStatus status(std::int64_t started_unix);
+  // The appliance's heartbeat for the inbox (apps/dijk-control/heartbeat.h), or nullopt while a config
+  // change holds the daemon: the reporter's thread asks, and a rebuild joins that thread, so this never
+  // waits for the daemon's lock.
+  std::optional<json> heartbeat();
   // `sync now`: wakes the feed's thread for a sync and answers at once ("sync requested", or "already
   // running" and another follows it) with the ticket sync_status() shows completed; never waits on the
   // network. Throws AdminError when no feed runs.
@@ -65,6 +70,7 @@ class ControlDaemon {
   // Stops the running feed link without waiting for it (the next link's first sync waits for its set
   // directory lock instead), and drops stopped links that have finished.
   void retire_feed_locked();
+  admin::DaemonStatus status_locked(std::int64_t started_unix);
 
   std::mutex mutex_;
   Config config_;

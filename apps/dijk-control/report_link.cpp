@@ -50,12 +50,14 @@ reporter::ReporterOptions reporter_options_of(const Config& config, const Report
   o.tls.ca = r.ca;
   o.privacy = r.privacy;
   o.batch_max_hits = r.batch_size;
+  o.heartbeat_interval = std::chrono::seconds(r.heartbeat_s);
   return o;
 }
 
-ReportLink::ReportLink(const Config& config, const ReportedJournal& journal)
+ReportLink::ReportLink(const Config& config, const ReportedJournal& journal, Heartbeat heartbeat)
     : options_([&] {
         auto o = reporter_options_of(config, journal);
+        o.heartbeat = std::move(heartbeat);
         // The reporter's log lines become the status's last error too.
         const std::string who =
             reporter::is_wire_journal(journal.name) ? "reporter: " : "reporter " + journal.name + ": ";

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -36,8 +37,10 @@ reporter::ReporterOptions reporter_options_of(const Config& config, const Report
 
 class ReportLink {
  public:
-  // One journal's reporter. Throws if the HMAC key or certificates are unusable.
-  ReportLink(const Config& config, const ReportedJournal& journal);
+  using Heartbeat = std::function<std::optional<nlohmann::json>()>;
+  // One journal's reporter. Throws if the HMAC key or certificates are unusable. heartbeat: what the
+  // reporter sends as the appliance's heartbeat (every [reporting] heartbeat_s at the least); unset: none.
+  ReportLink(const Config& config, const ReportedJournal& journal, Heartbeat heartbeat = {});
   ~ReportLink();
   ReportLink(const ReportLink&) = delete;
   ReportLink& operator=(const ReportLink&) = delete;

@@ -16,5 +16,7 @@ int main(int argc, char** argv) {
   for (auto& v : dijk::hotline::enroll_verbs()) verbs.add(std::move(v));
   verbs.add(dijk::hotline::inbox_verb());
   verbs.add(dijk::hotline::hits_verb());
+  verbs.add(dijk::hotline::inbox_migrate_verb());
+  verbs.add(dijk::hotline::fleet_verb());
   return verbs.dispatch(argc, argv);
 }

@@ -16,6 +16,8 @@ cli::Verb rotate_key_verb();
 // The appliance CA and enrollment (apps/dijk-hotline/enroll_verbs.cpp): ca init, enroll, enroll revoke,
 // enroll list.
 std::vector<cli::Verb> enroll_verbs();
+// The appliances as their heartbeats describe them (apps/dijk-hotline/fleet_verb.cpp).
+cli::Verb fleet_verb();
 
 // Looking inside set files (apps/dijk-hotline/set_verbs.cpp).
 std::vector<cli::Verb> set_verbs();

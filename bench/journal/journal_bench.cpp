@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "apps/dijk-hotline/inbox/inbox_server.h"
+#include "apps/dijk-hotline/inbox/sqlite_inbox_store.h"
 #include "control/journal/journal_reader.h"
 #include "control/journal/journal_writer.h"
 #include "control/journal/record.h"
@@ -232,7 +233,7 @@ int main(int argc, char** argv) {
       static_cast<double>(sent) / std::chrono::duration<double>(Clock::now() - start).count();
   server.stop();
   // Reference: the same hits stored straight into an inbox database in the same batch size.
-  inbox::InboxStore direct(root / "direct.db");
+  inbox::SqliteInboxStore direct(root / "direct.db");
   JournalReader reader(root / "deliver");
   std::vector<inbox::InboxHit> batch;
   start = Clock::now();

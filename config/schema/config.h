@@ -114,6 +114,7 @@ struct ReportingConfig {
   std::string ca;
   std::uint32_t batch_size = 100;
   std::uint32_t alarm_after_s = 3600;  // hits waiting and no delivery for this long: the reporter alarm
+  std::uint32_t heartbeat_s = 300;  // the appliance's heartbeat goes alone when no report went for this long
   PrivacyPolicy privacy;
   std::vector<JournalConfig> journals;  // [[reporting.journals]]; "wire" is always reported
 

@@ -537,14 +537,16 @@ void read_scan(SchemaReader& r, const toml::table& t, ScanConfig& s) {
 
 void read_reporting(SchemaReader& r, const toml::table& t, ReportingConfig& rep) {
   const std::string p = "reporting";
-  r.check_keys(
-      t, p, {"url", "client_cert", "client_key", "ca", "batch_size", "alarm_after_s", "privacy", "journals"});
+  r.check_keys(t, p,
+               {"url", "client_cert", "client_key", "ca", "batch_size", "alarm_after_s", "heartbeat_s",
+                "privacy", "journals"});
   r.string(t, p, "url", rep.url, https_url);
   r.string(t, p, "client_cert", rep.client_cert, absolute_path_or_empty);
   r.string(t, p, "client_key", rep.client_key, absolute_path_or_empty);
   r.string(t, p, "ca", rep.ca, absolute_path_or_empty);
   r.integer(t, p, "batch_size", rep.batch_size, 1, 10000);
   r.integer(t, p, "alarm_after_s", rep.alarm_after_s, 60, 30 * 86400);
+  r.integer(t, p, "heartbeat_s", rep.heartbeat_s, 5, 86400);
   if (t.get("client_cert") != nullptr || t.get("client_key") != nullptr) {
     check_cert_pair(r, t, p, rep.client_cert, rep.client_key);
   }

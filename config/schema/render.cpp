@@ -105,6 +105,7 @@ toml::table to_toml(const Config& c) {
            {"ca", rep.ca},
            {"batch_size", i64(rep.batch_size)},
            {"alarm_after_s", i64(rep.alarm_after_s)},
+           {"heartbeat_s", i64(rep.heartbeat_s)},
            {"privacy", toml::table{{"client_ip", std::string(field_policy_name(rep.privacy.client_ip))},
                                    {"url", std::string(field_policy_name(rep.privacy.url))},
                                    {"filename", std::string(field_policy_name(rep.privacy.filename))},

@@ -96,12 +96,14 @@ std::string build_report(const std::vector<journal::JournalEntry>& entries, cons
   return build_report(hits, hits.size());
 }
 
-std::string build_report(const std::vector<nlohmann::json>& hits, std::size_t count) {
+std::string build_report(const std::vector<nlohmann::json>& hits, std::size_t count,
+                         const nlohmann::json* heartbeat) {
   nlohmann::json report;
   report["format"] = kReportFormat;
   nlohmann::json sent = nlohmann::json::array();
   for (std::size_t i = 0; i < count && i < hits.size(); ++i) sent.push_back(hits[i]);
   report["hits"] = std::move(sent);
+  if (heartbeat != nullptr) report["heartbeat"] = *heartbeat;
   // Replace invalid UTF-8 (URIs and filenames are raw bytes off the wire) rather than fail.
   return report.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }

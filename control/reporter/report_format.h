@@ -34,7 +34,9 @@ nlohmann::json hit_to_json(const journal::JournalEntry& entry, const PrivacyPoli
                            const HmacKey* key, std::string_view journal = {});
 std::string build_report(const std::vector<journal::JournalEntry>& entries, const PrivacyPolicy& policy,
                          const HmacKey* key);
-// The report around hits already made by hit_to_json (the first count of them).
-std::string build_report(const std::vector<nlohmann::json>& hits, std::size_t count);
+// The report around hits already made by hit_to_json (the first count of them), with the appliance's
+// heartbeat when there is one.
+std::string build_report(const std::vector<nlohmann::json>& hits, std::size_t count,
+                         const nlohmann::json* heartbeat = nullptr);
 
 }  // namespace dijk::reporter

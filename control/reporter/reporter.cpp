@@ -1,5 +1,6 @@
 #include "control/reporter/reporter.h"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <stdexcept>
@@ -43,7 +44,12 @@ void Reporter::log(std::string_view m) const {
 
 Reporter::Answer Reporter::send(const std::vector<nlohmann::json>& hits, std::size_t count) {
   ++stats_.batches_sent;
-  const HttpResult r = client_.post_json(build_report(hits, count));
+  const std::optional<nlohmann::json> beat = current_heartbeat();
+  const HttpResult r = client_.post_json(build_report(hits, count, beat ? &*beat : nullptr));
+  if (beat && r.status == 200) {
+    next_heartbeat_ = std::chrono::steady_clock::now() + options_.heartbeat_interval;
+    ++stats_.heartbeats_sent;
+  }
   Answer a;
   a.status = r.status;
   a.verdict = classify_status(r.status);
@@ -157,6 +163,45 @@ std::optional<std::size_t> Reporter::deliver_once() {
   }
 }
 
+std::optional<nlohmann::json> Reporter::current_heartbeat() {
+  if (!options_.heartbeat) return std::nullopt;
+  // Made afresh at most every 10 s (or heartbeat interval): a burst of batches must not ask dijkd and
+  // read the journals' backlog for each one.
+  const auto now = std::chrono::steady_clock::now();
+  const auto fresh_for =
+      std::min<std::chrono::milliseconds>(options_.heartbeat_interval, std::chrono::seconds(10));
+  if (heartbeat_ && now - heartbeat_made_ < fresh_for) return heartbeat_;
+  try {
+    if (auto beat = options_.heartbeat()) {
+      heartbeat_ = std::move(beat);
+      heartbeat_made_ = now;
+    }
+  } catch (const std::exception& e) {
+    log(std::string("heartbeat not made: ") + e.what());  // the last one goes, or none; hits go anyway
+  }
+  return heartbeat_;
+}
+
+bool Reporter::send_heartbeat_if_due() {
+  const auto now = std::chrono::steady_clock::now();
+  if (!options_.heartbeat || now < next_heartbeat_) return true;
+  const std::optional<nlohmann::json> beat = current_heartbeat();
+  // A failed heartbeat is tried again within half a minute, not every poll: an inbox that is down gets
+  // no storm of them, and the log no flood.
+  next_heartbeat_ =
+      now + std::min<std::chrono::milliseconds>(options_.heartbeat_interval, std::chrono::seconds(30));
+  if (!beat) return false;
+  const HttpResult r = client_.post_json(build_report({}, 0, &*beat));
+  if (r.status != 200) {
+    log(r.status == 0 ? "heartbeat failed: " + r.error
+                      : "inbox answered a heartbeat " + std::to_string(r.status));
+    return false;
+  }
+  next_heartbeat_ = now + options_.heartbeat_interval;
+  ++stats_.heartbeats_sent;
+  return true;
+}
+
 void Reporter::run(const std::atomic<bool>& stop, const RunHooks& hooks) {
   RetryBackoff backoff(options_.backoff_initial, options_.backoff_max);
   const auto tick = [&] {
@@ -183,7 +228,12 @@ void Reporter::run(const std::atomic<bool>& stop, const RunHooks& hooks) {
       continue;
     }
     backoff.reset();
-    if (*delivered == 0) sleep_unless_stopped(options_.poll_interval);
+    if (*delivered == 0) {
+      // Nothing to send: the heartbeat goes alone when it is due. A failure to send it is logged and
+      // tried again within 30 s; it never delays the hits.
+      send_heartbeat_if_due();
+      sleep_unless_stopped(options_.poll_interval);
+    }
   }
 }
 

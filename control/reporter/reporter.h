@@ -37,6 +37,12 @@ struct ReporterOptions {
   std::chrono::milliseconds backoff_initial{250};
   std::chrono::milliseconds backoff_max{60'000};
   std::function<void(std::string_view)> log;  // default: stderr
+  // The appliance's heartbeat (docs/journal.md), called on the reporter's thread, at most every 10 s (or
+  // heartbeat_interval); the last one made rides in every report, and alone in an empty report when none
+  // was answered 200 for heartbeat_interval. Unset: no heartbeats. nullopt: its source was busy (the last
+  // one made goes again).
+  std::function<std::optional<nlohmann::json>()> heartbeat;
+  std::chrono::milliseconds heartbeat_interval{300'000};
 };
 
 struct ReporterStats {
@@ -48,6 +54,7 @@ struct ReporterStats {
   std::uint64_t quarantined = 0;        // hits moved to the quarantine
   std::uint64_t retries_delivered = 0;  // quarantined hits an admin retried that the inbox then stored
   std::uint64_t acked_position = 0;
+  std::uint64_t heartbeats_sent = 0;  // reports that carried a heartbeat and were answered 200
 };
 
 // What a caller of Reporter::run may watch. Both run on the reporter's thread.
@@ -71,6 +78,9 @@ class Reporter {
   // the inbox, or quarantined); nullopt when a delivery failed and will be retried; 0 when there was
   // nothing to send.
   std::optional<std::size_t> deliver_once();
+  // An empty report with only the heartbeat, when one is due (none was answered 200 for
+  // heartbeat_interval). Returns false when it was due and did not go through (tried again in 30 s).
+  bool send_heartbeat_if_due();
   const ReporterStats& stats() const { return stats_; }
   QuarantineStore& quarantine() { return quarantine_; }
 
@@ -93,6 +103,12 @@ class Reporter {
   // After a refusal: how many hits from acked_ on still hold the refused one (0: none known). In memory
   // only; after a restart the search starts again from a full batch.
   std::size_t suspect_hits_ = 0;
+  // When a heartbeat is due alone: heartbeat_interval after the last report that carried one was answered
+  // 200; at once at start, so the hotline sees an appliance as soon as it runs.
+  std::chrono::steady_clock::time_point next_heartbeat_{};
+  std::optional<nlohmann::json> current_heartbeat();  // the last one made, remade when 10 s old
+  std::optional<nlohmann::json> heartbeat_;
+  std::chrono::steady_clock::time_point heartbeat_made_{};
   ReporterStats stats_;
 };
 

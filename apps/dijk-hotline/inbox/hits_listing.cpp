@@ -119,8 +119,7 @@ void print_counts(const std::vector<HitRow>& rows, std::ostream& out) {
 
 }  // namespace
 
-std::uint64_t print_hits(const std::filesystem::path& db, const HitsQuery& q, std::ostream& out) {
-  inbox::InboxStore store(db);
+std::uint64_t print_hits(inbox::InboxStore& store, const HitsQuery& q, std::ostream& out) {
   std::deque<HitRow> kept;
   store.list(q.since, [&](const inbox::StoredHit& h) {
     HitRow r = row_of(h);

@@ -4,10 +4,13 @@
 // Every field comes from an appliance: the table escapes each for the terminal (printable_text), CSV quotes
 // per RFC 4180, JSON escapes per JSON.
 #include <cstdint>
-#include <filesystem>
 #include <iosfwd>
 #include <optional>
 #include <string>
+
+namespace dijk::inbox {
+class InboxStore;
+}
 
 namespace dijk::hotline {
 
@@ -38,6 +41,6 @@ inline constexpr const char* kHitFields[] = {
     "client_port",    "customer",    "upload_id",        "action"};
 
 // Returns the number of hits printed (or counted).
-std::uint64_t print_hits(const std::filesystem::path& db, const HitsQuery& query, std::ostream& out);
+std::uint64_t print_hits(inbox::InboxStore& store, const HitsQuery& query, std::ostream& out);
 
 }  // namespace dijk::hotline

@@ -177,7 +177,7 @@ void refuse(int fd, SSL* ssl, int status, std::string_view reason) {
 
 InboxServer::InboxServer(InboxOptions options)
     : options_(std::move(options)),
-      store_(options_.db),
+      store_(open_inbox_store(options_.db)),
       revocations_(options_.crl, options_.client_ca, [this](std::string_view m) { log(m); }),
       slots_(options_.max_connections, options_.max_per_appliance),
       body_budget_(options_.body_memory) {
@@ -471,7 +471,7 @@ void InboxServer::serve(int fd, SSL* ssl, const std::string& appliance,
     }
     StoreResult stored;
     try {
-      stored = store_.store(report.hits, static_cast<std::int64_t>(std::time(nullptr)));
+      stored = store_->store(report.hits, static_cast<std::int64_t>(std::time(nullptr)));
     } catch (const std::exception& e) {
       log(std::string("store failed: ") + e.what());
       io.write_all(response(500, error_body("could not store the report"), true), deadline());
@@ -479,6 +479,11 @@ void InboxServer::serve(int fd, SSL* ssl, const std::string& appliance,
     }
     stats_.hits_accepted += stored.accepted;
     stats_.duplicates += stored.duplicates;
+    if (report.heartbeat) store_heartbeat(*report.heartbeat);
+    if (!report.heartbeat_error.empty()) {
+      ++stats_.heartbeats_refused;
+      log("dropped a heartbeat from " + appliance + ": " + report.heartbeat_error);
+    }
     if (fault == Fault::store_then_drop) break;
     if (fault == Fault::store_then_500) {
       io.write_all(response(500, error_body("injected failure after storing"), close), deadline());
@@ -503,6 +508,17 @@ void InboxServer::serve(int fd, SSL* ssl, const std::string& appliance,
     if (::poll(&p, 1, 50) < 0) break;
     if ((p.revents & (POLLIN | POLLHUP | POLLERR)) == 0) continue;
     if (::recv(fd, sink, sizeof sink, 0) <= 0) break;
+  }
+}
+
+void InboxServer::store_heartbeat(const Heartbeat& beat) {
+  // The hits are stored already: a heartbeat that cannot be stored is logged, and the next one will do.
+  try {
+    store_->store_heartbeat({beat.appliance, static_cast<std::int64_t>(std::time(nullptr)),
+                             to_json(beat).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)});
+    ++stats_.heartbeats;
+  } catch (const std::exception& e) {
+    log(std::string("heartbeat from ") + beat.appliance + " not stored: " + e.what());
   }
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 // The reference inbox: an HTTPS server (OpenSSL, TLS 1.2+) that accepts reports only from appliances
-// presenting a certificate issued by the hotline's client CA, and stores them deduplicated (InboxStore).
+// presenting a certificate issued by the hotline's client CA, and stores them deduplicated (InboxStore:
+// SQLite or PostgreSQL).
 // Nobody who reaches its port can starve it: handshakes run on one thread with a short deadline and caps
 // (HandshakeStage); only authenticated connections get a serving thread, within per-appliance and total
 // caps; each request has a whole-request deadline; request bodies share one memory budget (inbox_limits.h).
@@ -11,6 +12,7 @@
 #include <filesystem>
 #include <functional>
 #include <list>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -31,8 +33,8 @@ struct InboxOptions {
   std::string listen_host = "127.0.0.1";
   std::uint16_t port = 0;  // 0: pick a free port (see InboxServer::port())
   std::filesystem::path cert, key, client_ca;
-  std::filesystem::path crl;  // revoked appliance certificates (a CRL by the client CA); empty: none
-  std::filesystem::path db;
+  std::filesystem::path crl;          // revoked appliance certificates (a CRL by the client CA); empty: none
+  std::string db;                     // a SQLite file, or a postgresql:// URL (open_inbox_store)
   HandshakeLimits handshakes;         // connections not yet authenticated
   std::size_t max_connections = 64;   // authenticated connections served at once
   std::size_t max_per_appliance = 4;  // of which one appliance (certificate common name) may hold
@@ -57,7 +59,7 @@ class InboxServer {
   const InboxStats& stats() const { return stats_; }
   std::uint64_t body_bytes_in_use() const { return body_budget_.in_use(); }
   std::size_t serving() const { return slots_.in_use(); }
-  InboxStore& store() { return store_; }
+  InboxStore& store() { return *store_; }
 
  private:
   struct Connection {
@@ -72,9 +74,10 @@ class InboxServer {
   void log(std::string_view m) const;
   // True (logged and counted) if the revocation list names the connection's certificate.
   bool revoked(SSL* ssl, const std::string& appliance);
+  void store_heartbeat(const Heartbeat& beat);
 
   InboxOptions options_;
-  InboxStore store_;
+  std::unique_ptr<InboxStore> store_;
   RevocationList revocations_;
   SSL_CTX* ctx_ = nullptr;
   int listen_fd_ = -1;

@@ -20,6 +20,8 @@ struct InboxStats {
   std::atomic<std::uint64_t> revoked{0};       // connections and requests on a revoked certificate: 403
   std::atomic<std::uint64_t> hits_accepted{0};
   std::atomic<std::uint64_t> duplicates{0};
+  std::atomic<std::uint64_t> heartbeats{0};          // appliance heartbeats stored
+  std::atomic<std::uint64_t> heartbeats_refused{0};  // malformed, or another appliance's: dropped, hits kept
 };
 
 }  // namespace dijk::inbox

@@ -5,14 +5,20 @@
 #include <csignal>
 #include <ctime>
 #include <iostream>
+#include <memory>
 #include <string>
 #include <thread>
 #include <tuple>
+#include <vector>
 
+#include "apps/dijk-hotline/inbox/fleet_view.h"
 #include "apps/dijk-hotline/inbox/hits_listing.h"
+#include "apps/dijk-hotline/inbox/inbox_migrate.h"
 #include "apps/dijk-hotline/inbox/inbox_server.h"
+#include "apps/dijk-hotline/inbox/published_version.h"
 #include "apps/dijk-hotline/inbox/web/analyst_web.h"
 #include "config/cli/time_arg.h"
+#include "config/metrics/http_exporter.h"
 #include "core/unix_time.h"
 
 namespace dijk::hotline {
@@ -71,6 +77,21 @@ std::unique_ptr<web::AnalystWeb> start_web_view(const cli::ParsedArgs& a, const 
   return view;
 }
 
+void add_inbox_counters(const inbox::InboxStats& s, std::vector<metrics::Sample>& out) {
+  const auto counter = [&](const char* name, const char* help, const std::atomic<std::uint64_t>& v) {
+    out.push_back({name, help, metrics::Type::kCounter, {}, static_cast<double>(v.load())});
+  };
+  counter("dijk_inbox_hits_stored_total", "Hits stored (first deliveries).", s.hits_accepted);
+  counter("dijk_inbox_duplicates_total", "Hits delivered again and stored once.", s.duplicates);
+  counter("dijk_inbox_requests_total", "HTTP requests read.", s.requests);
+  counter("dijk_inbox_bad_requests_total", "Requests answered 4xx/5xx for what the client sent.",
+          s.bad_requests);
+  counter("dijk_inbox_tls_failures_total", "TLS handshakes that failed.", s.tls_failures);
+  counter("dijk_inbox_heartbeats_total", "Appliance heartbeats stored.", s.heartbeats);
+  counter("dijk_inbox_heartbeats_refused_total", "Heartbeats dropped as malformed or another's.",
+          s.heartbeats_refused);
+}
+
 int run_inbox(const cli::ParsedArgs& a) {
   inbox::InboxOptions o;
   const std::string listen = a.required("--listen");
@@ -99,11 +120,32 @@ int run_inbox(const cli::ParsedArgs& a) {
   std::signal(SIGPIPE, SIG_IGN);
   inbox::InboxServer server(o);
   server.start();
+  // Prometheus: the inbox's counters and the fleet, read from the database at each scrape.
+  metrics::Registry registry;
+  std::unique_ptr<metrics::HttpExporter> exporter;
+  if (const auto listen_metrics = a.value("--metrics-listen")) {
+    const auto feed_dir = a.value("--feed");
+    registry.add_collector([&server, feed_dir](std::vector<metrics::Sample>& out) {
+      add_inbox_counters(server.stats(), out);
+      FleetPolicy policy;
+      policy.now = unix_now();
+      try {
+        if (feed_dir) policy.published = published_version(*feed_dir);
+        fleet_metrics(fleet_of(server.store(), policy), out);
+      } catch (const std::exception& e) {
+        std::cerr << "inbox: fleet metrics: " << e.what() << std::endl;  // the counters still answer
+      }
+    });
+    exporter = std::make_unique<metrics::HttpExporter>(registry, *listen_metrics);
+    exporter->start();
+    std::cerr << "inbox: metrics on http://" << *listen_metrics << "/metrics" << std::endl;
+  }
   std::cerr << "inbox: listening on " << o.listen_host << ":" << server.port() << ", database "
-            << o.db.string() << std::endl;
+            << server.store().describe() << std::endl;
   auto web_view = start_web_view(a, o);
   while (!g_stop.load()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   if (web_view) web_view->stop();
+  if (exporter) exporter->stop();
   server.stop();
   const auto& s = server.stats();
   std::cerr << "inbox: stopped; " << s.hits_accepted << " hits stored, " << s.duplicates << " duplicates, "
@@ -117,7 +159,7 @@ int run_inbox(const cli::ParsedArgs& a) {
 }
 
 int run_hits(const cli::ParsedArgs& a) {
-  const std::filesystem::path db = a.required("--db");
+  const std::string db = a.required("--db");
   const int formats = (a.flag("--json") ? 1 : 0) + (a.flag("--csv") ? 1 : 0) + (a.flag("--counts") ? 1 : 0);
   if (formats > 1) throw cli::UsageError("one of --json, --csv and --counts");
   HitsQuery q;
@@ -142,8 +184,27 @@ int run_hits(const cli::ParsedArgs& a) {
   q.source = a.value("--source");
   q.hash = a.value("--hash");
   if (a.value("--limit")) q.limit = count_option(a, "--limit", 0);
-  if (!std::filesystem::exists(db)) throw std::runtime_error("no inbox database at " + db.string());
-  print_hits(db, q, std::cout);
+  if (!inbox::is_postgres_url(db) && !std::filesystem::exists(db))
+    throw std::runtime_error("no inbox database at " + db);
+  print_hits(*inbox::open_inbox_store(db), q, std::cout);
+  return cli::kExitOk;
+}
+
+int run_migrate(const cli::ParsedArgs& a) {
+  const std::string from = a.required("--from");
+  const std::string to = a.required("--to");
+  if (from == to) throw cli::UsageError("--from and --to name the same database");
+  // Never create an empty source: a mistyped path would "migrate" nothing and look fine.
+  if (!inbox::is_postgres_url(from) && !std::filesystem::exists(from))
+    throw std::runtime_error("no inbox database at " + from);
+  const auto source = inbox::open_inbox_store(from);
+  const auto destination = inbox::open_inbox_store(to);
+  const std::uint64_t before = destination->count();
+  const inbox::MigrateResult r = inbox::migrate_hits(*source, *destination);
+  std::cout << "migrated " << r.read << " hits from " << source->describe() << " to "
+            << destination->describe() << ": " << r.copied << " copied, " << r.present << " already there, "
+            << r.heartbeats << " heartbeats offered; the destination held " << before << " and now holds "
+            << destination->count() << "\n";
   return cli::kExitOk;
 }
 
@@ -153,25 +214,29 @@ cli::Verb inbox_verb() {
   return {
       "inbox",
       "run the reference inbox that appliances report hits to",
-      "inbox --listen ADDRESS:PORT --cert FILE --key FILE --client-ca FILE [--crl FILE] --db FILE\n"
+      "inbox --listen ADDRESS:PORT --cert FILE --key FILE --client-ca FILE [--crl FILE] --db FILE|URL\n"
       "      [--web-listen ADDRESS:PORT --web-tokens FILE [--web-feed-keys DIR]] [LIMIT OPTIONS]",
       "An HTTPS server (TLS 1.2+) for POST /v1/hits. Only appliances with a certificate issued by\n"
       "--client-ca get in; the certificate's common name is the appliance id and must match every hit.\n"
-      "Reports are stored in the SQLite database --db, deduplicated by idempotency key, before the\n"
-      "appliance is told so. Runs until SIGINT/SIGTERM. Schema and report format: docs/journal.md.\n"
+      "Reports are stored in --db, deduplicated by idempotency key, before the appliance is told so: a\n"
+      "SQLite file, or a PostgreSQL URL (postgresql://USER@HOST/DB?sslmode=verify-full; the password from\n"
+      "~/.pgpass or PGPASSWORD), which several inboxes may share. Runs until SIGINT/SIGTERM. Schema and\n"
+      "report format: docs/journal.md.\n"
       "With --crl (the appliance CA's crl.pem, docs/enrollment.md), a revoked certificate's connections and\n"
       "requests are refused with 403, logged and counted; the list is read again whenever it changes.\n"
       "With --web-listen, analysts read hits, the fleet and the feed's history in a browser (read-only, the\n"
       "same certificate; sign-in with a name and secret from --web-tokens, one NAME SECRET a line).\n"
       "Handshakes run on one thread with a short deadline; over a cap the oldest is dropped for the newest.\n"
       "Authenticated connections are served within per-appliance and total caps (503 beyond), each request\n"
-      "within one deadline (408 beyond), bodies within one memory budget (503 beyond, 413 if larger).",
+      "within one deadline (408 beyond), bodies within one memory budget (503 beyond, 413 if larger).\n"
+      "Each report may carry the appliance's heartbeat; the latest per appliance is kept (see `fleet`),\n"
+      "and --metrics-listen serves it with the inbox's counters to Prometheus (plain HTTP: keep it local).",
       {{"--listen", true, "address and port to listen on (IPv4), e.g. 127.0.0.1:8443", "ADDRESS:PORT"},
        {"--cert", true, "the inbox's server certificate chain (PEM)", "FILE"},
        {"--key", true, "its private key (PEM)", "FILE"},
        {"--client-ca", true, "the CA that issues appliance certificates (PEM)", "FILE"},
        {"--crl", true, "revoked appliance certificates (PEM CRL signed by --client-ca)", "FILE"},
-       {"--db", true, "the SQLite database (created if missing)", "FILE"},
+       {"--db", true, "a SQLite file (created if missing) or a postgresql:// URL", "FILE|URL"},
        {"--web-listen", true, "also serve the analysts' web view here (IPv4), e.g. 127.0.0.1:8444",
         "ADDRESS:PORT"},
        {"--web-tokens", true, "the analysts who may sign in: NAME SECRET a line (mode 0600)", "FILE"},
@@ -185,7 +250,10 @@ cli::Verb inbox_verb() {
         "MS"},
        {"--idle-timeout-ms", true, "a kept-alive connection waits this for its next request (default 15000)",
         "MS"},
-       {"--body-memory-mb", true, "request bodies held at once, in MiB (default 64)", "N"}},
+       {"--body-memory-mb", true, "request bodies held at once, in MiB (default 64)", "N"},
+       {"--metrics-listen", true, "serve Prometheus metrics (the inbox's and the fleet's) on HOST:PORT",
+        "HOST:PORT"},
+       {"--feed", true, "the feed directory whose version the fleet's set lag is measured against", "DIR"}},
       run_inbox,
   };
 }
@@ -194,7 +262,7 @@ cli::Verb hits_verb() {
   return {
       "hits",
       "list the hits the inbox holds",
-      "hits --db FILE [--since T] [--until T] [--appliance ID] [--list NAME] [--source S] [--hash HEX]\n"
+      "hits --db FILE|URL [--since T] [--until T] [--appliance ID] [--list NAME] [--source S] [--hash HEX]\n"
       "     [--limit N] [--json|--csv|--counts]",
       "Prints the stored hits that match every filter given, oldest first: a table with ISO 8601 UTC times\n"
       "(default), CSV with a header (--csv, quoted per RFC 4180), or one JSON object a line (--json) with "
@@ -203,7 +271,7 @@ cli::Verb hits_verb() {
       "per list instead. Times (received at the inbox): YYYY-MM-DD[THH:MM[:SS]][Z] in UTC, a time ago (90s,\n"
       "45m, 2h, 7d, 2w), now, @SECONDS or plain unix seconds; --since is inclusive, --until exclusive.\n"
       "--limit keeps the newest N matches. Table cells are escaped for the terminal.",
-      {{"--db", true, "the inbox database", "FILE"},
+      {{"--db", true, "the inbox database: a SQLite file or a postgresql:// URL", "FILE|URL"},
        {"--since", true, "only hits received at or after this time", "T"},
        {"--until", true, "only hits received before this time", "T"},
        {"--appliance", true, "only this appliance's hits", "ID"},
@@ -215,6 +283,22 @@ cli::Verb hits_verb() {
        {"--csv", false, "CSV with a header", ""},
        {"--counts", false, "hits per appliance and per list", ""}},
       run_hits,
+  };
+}
+
+cli::Verb inbox_migrate_verb() {
+  return {
+      "inbox migrate",
+      "copy an inbox's hits to another database (SQLite to PostgreSQL)",
+      "inbox migrate --from FILE|URL --to FILE|URL",
+      "Copies every stored hit from --from to --to, as it is: key, first-received time, report. A hit the\n"
+      "destination holds already is skipped, so the verb is safe to run again: stop the old inbox, migrate,\n"
+      "start the inboxes on the new database, and a second run copies anything that arrived in between.\n"
+      "Each batch of 1000 is one transaction. Prints how many were read, copied and already there. Each\n"
+      "appliance's latest heartbeat goes too (a newer one at the destination stays).",
+      {{"--from", true, "the inbox database to copy from (must exist)", "FILE|URL"},
+       {"--to", true, "the database to copy into (schema created if missing)", "FILE|URL"}},
+      run_migrate,
   };
 }
 

@@ -100,6 +100,11 @@ ReportParse parse_report(std::string_view body, std::string_view appliance) {
     out.report = h.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     r.hits.push_back(std::move(out));
   }
+  if (const auto beat = doc.find("heartbeat"); beat != doc.end()) {
+    auto parsed = parse_heartbeat(*beat, appliance);
+    r.heartbeat = std::move(parsed.heartbeat);
+    r.heartbeat_error = std::move(parsed.error);
+  }
   return r;
 }
 

@@ -1,9 +1,12 @@
 #pragma once
 // Validates a report body ("dijk-hits/1", see docs/journal.md) from an authenticated appliance.
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "apps/dijk-hotline/inbox/heartbeat.h"
 
 namespace dijk::inbox {
 
@@ -23,6 +26,9 @@ struct ReportParse {
   int status = 0;  // 0: fine; otherwise 400 (not JSON / wrong shape), 403 (another appliance's hits), 422
   std::string reason;
   std::vector<InboxHit> hits;
+  // The report's "heartbeat", when it has one that passes; a refused one is only noted (the hits stand).
+  std::optional<Heartbeat> heartbeat;
+  std::string heartbeat_error;
 };
 
 // appliance: the authenticated identity (client certificate common name). Every hit must carry it.

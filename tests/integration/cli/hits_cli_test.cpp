@@ -5,7 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "apps/dijk-hotline/inbox/inbox_store.h"
+#include "apps/dijk-hotline/inbox/sqlite_inbox_store.h"
 #include "tests/integration/cli/cli_paths.h"
 #include "tests/support/test_support.h"
 
@@ -17,7 +17,7 @@ constexpr std::int64_t kDay = 1'764'892'800;  // 2025-12-05T00:00:00Z
 class InboxHitsCli : public ::testing::Test {
  protected:
   void SetUp() override {
-    inbox::InboxStore store(db);
+    inbox::SqliteInboxStore store(db);
     // a1: two wire hits on A at 01:00 and 03:00; a2: one scan hit on B at 05:00, with a hostile URL.
     add(store, "a1", 0, "wire", "A", "0123456789abcdef0123456789abcdef", "http://up.example/x.jpg",
         kDay + 3600);

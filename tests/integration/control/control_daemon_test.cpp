@@ -134,8 +134,8 @@ class ControlDaemon : public ::testing::Test {
                            << "/v1/hits\"\nclient_cert = \"" << pki_.client_cert.string()
                            << "\"\nclient_key = \"" << pki_.client_key.string() << "\"\nca = \""
                            << pki_.ca.string() << "\"\n"
-                           << "[reporting.privacy]\nclient_ip = \"hmac\"\nhmac_key = \"" << work_
-                           << "/state/hmac.key\"\n"
+                           << extra_reporting_ << "[reporting.privacy]\nclient_ip = \"hmac\"\nhmac_key = \""
+                           << work_ << "/state/hmac.key\"\n"
                            << "[admin]\nsocket = \"" << work_ << "/dijkd.sock\"\ncontrol_socket = \"" << work_
                            << "/control.sock\"\ngroup = \"" << (g ? g->gr_name : "root") << "\"\n"
                            << "[metrics]\n"
@@ -195,8 +195,9 @@ class ControlDaemon : public ::testing::Test {
 
   static test::TlsFeedServer* nginx_;
   std::string name_, work_, feed_dir_;
-  std::string url_prefix_;  // "trickle/": the same feed at one byte a second
-  std::string extra_toml_;  // appended to the config, e.g. [[reporting.journals]]
+  std::string url_prefix_;       // "trickle/": the same feed at one byte a second
+  std::string extra_toml_;       // appended to the config, e.g. [[reporting.journals]]
+  std::string extra_reporting_;  // keys added to [reporting]
   std::string config_ = "";
   journal::testing::TestPki pki_;
   std::uint16_t inbox_port_ = 0;
@@ -349,6 +350,42 @@ TEST_F(ControlDaemon, JournalHitsReachTheInboxOnceAndShowInDijkctlHits) {
   std::set<std::string> keys;
   for (const auto& h : stored) keys.insert(h.dump());
   EXPECT_EQ(keys.size(), 6u);
+  stop_daemon();
+}
+
+// No hits at all, and the hotline still hears the appliance: its heartbeat goes at start and every
+// heartbeat_s, and `dijk-hotline fleet` shows it with its set version, feed state and last sync. No dijkd
+// runs here, so dijkd's counters are absent rather than zero.
+TEST_F(ControlDaemon, HeartbeatsArriveWhileThereAreNoHits) {
+  publish({"A"});
+  extra_reporting_ = "heartbeat_s = 5\n";
+  write_config();
+  start_daemon();
+  const auto fleet = [&] {
+    const auto r = run(std::string(DIJK_HOTLINE_BIN) + " fleet --json --db " + work_ + "/inbox.db");
+    const auto j = json::parse(r.out, nullptr, false);
+    return j.is_object() ? j : json();
+  };
+  json first;
+  ASSERT_TRUE(eventually([&] {
+    first = fleet();
+    return first.is_object() && first["set_version"] == 1 && first["feed_state"] == "ok";
+  })) << fleet()
+      << log();
+  EXPECT_EQ(first["appliance"], "appliance-1");
+  EXPECT_GT(first["last_sync_unix"].get<std::int64_t>(), 0);
+  EXPECT_EQ(first["backlog"], 0);
+  EXPECT_TRUE(first["healthy"].get<bool>()) << first;
+  EXPECT_FALSE(first.contains("files_hashed")) << first;
+  EXPECT_FALSE(first["software"].get<std::string>().empty());
+  // And again, later, with still no hits.
+  ASSERT_TRUE(eventually([&] {
+    return fleet().value("sent_unix", 0) > first["sent_unix"].get<std::int64_t>();
+  })) << fleet();
+  EXPECT_TRUE(inbox_hits().empty());
+  const auto table = run(std::string(DIJK_HOTLINE_BIN) + " fleet --db " + work_ + "/inbox.db");
+  EXPECT_EQ(table.code, 0) << table.out;
+  EXPECT_NE(table.out.find("1 appliances, 0 unhealthy"), std::string::npos) << table.out;
   stop_daemon();
 }
 

@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdio>
 #include <fstream>
 #include <map>
@@ -377,6 +378,64 @@ TEST_F(ReporterDelivery, HostileRequestsGetAClear4xxAndACountAndNothingIsLost) {
   reporter::Reporter r(reporter_options(inbox));
   EXPECT_EQ(deliver_until_idle(r), 5u);
   expect_exactly_once(inbox, 0, 5);
+}
+
+// An appliance with nothing to report is still heard: its heartbeat goes alone, in an empty report, every
+// heartbeat interval, and the inbox keeps the newest; with hits it rides in every batch instead. A
+// heartbeat the inbox cannot take (another appliance's) costs nothing but itself.
+TEST_F(ReporterDelivery, HeartbeatsArriveWhileThereAreNoHitsAndRideWithEachBatch) {
+  TestInbox inbox(pki_, db_);
+  auto o = reporter_options(inbox);
+  o.heartbeat_interval = std::chrono::milliseconds(100);
+  std::atomic<std::uint64_t> beats{0};
+  std::atomic<bool> foreign{false};
+  o.heartbeat = [&]() -> std::optional<nlohmann::json> {
+    return nlohmann::json{{"appliance", foreign ? "appliance-9" : "appliance-1"},
+                          {"set_version", 40 + beats++},
+                          {"feed_state", "ok"},
+                          {"backlog", 0}};
+  };
+  reporter::Reporter r(o);
+  std::atomic<bool> stop{false};
+  std::thread loop([&] { r.run(stop); });
+  const auto latest = [&] {
+    nlohmann::json beat;
+    inbox.server().store().list_heartbeats([&](const inbox::StoredHeartbeat& b) {
+      EXPECT_EQ(b.appliance, "appliance-1");
+      beat = nlohmann::json::parse(b.heartbeat);
+    });
+    return beat;
+  };
+  // No hits in the journal at all: heartbeats still come, one after another.
+  for (int i = 0; i < 1000 && inbox.server().stats().heartbeats < 3; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_GE(inbox.server().stats().heartbeats.load(), 3u);
+  EXPECT_EQ(inbox.server().store().count(), 0u) << "heartbeats store no hits";
+  const auto first = latest();
+  ASSERT_TRUE(first.is_object());
+  EXPECT_GE(first["set_version"].get<std::uint64_t>(), 42u) << "the newest is kept: " << first;
+  EXPECT_EQ(r.stats().batches_sent, 0u) << "a heartbeat alone is no batch";
+
+  // Hits: the heartbeat travels with them.
+  write_hits(0, 10);
+  for (int i = 0; i < 1000 && inbox_hits(inbox).size() < 10; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  expect_exactly_once(inbox, 0, 10);
+
+  // Another appliance's heartbeat on this certificate is dropped and counted; hits still arrive.
+  foreign = true;
+  // The reporter keeps the heartbeat it made for up to the interval: wait for one made after the switch.
+  const std::uint64_t made = beats;
+  for (int i = 0; i < 1000 && beats < made + 2; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  write_hits(100, 5);
+  for (int i = 0; i < 1000 && inbox_hits(inbox).size() < 15; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  stop = true;
+  loop.join();
+  EXPECT_EQ(inbox_hits(inbox).size(), 15u);
+  EXPECT_GE(inbox.server().stats().heartbeats_refused.load(), 1u);
+  EXPECT_EQ(inbox.server().stats().bad_requests.load(), 0u);
 }
 
 }  // namespace

@@ -11,7 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "apps/dijk-hotline/inbox/inbox_store.h"
+#include "apps/dijk-hotline/inbox/sqlite_inbox_store.h"
 #include "control/feed/ledger.h"
 #include "control/feed/publisher.h"
 #include "hashcore/image/image_decoder.h"
@@ -65,7 +65,7 @@ class WebView : public ::testing::Test {
     if (browser_.empty()) GTEST_SKIP() << "chromium is not installed (tools/setup installs it)";
     const auto pki = journal::testing::make_test_pki(dir_.path() / "tls");
     {
-      inbox::InboxStore store(dir_.path() / "inbox.db");
+      inbox::SqliteInboxStore store(dir_.path() / "inbox.db");
       store.store({hit("box-1", 1, "hotline-a"), hit("box-1", 2, "hotline-b")}, 1'764'000'100);
       store.store({hit(kHostileAppliance, 1, "hotline-a")}, 1'764'000'200);
     }

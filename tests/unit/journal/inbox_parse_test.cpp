@@ -1,8 +1,8 @@
 #include <gtest/gtest.h>
 
 #include "apps/dijk-hotline/inbox/http_request.h"
-#include "apps/dijk-hotline/inbox/inbox_store.h"
 #include "apps/dijk-hotline/inbox/report_parse.h"
+#include "apps/dijk-hotline/inbox/sqlite_inbox_store.h"
 #include "tests/unit/journal/journal_test_dir.h"
 
 namespace dijk::inbox {
@@ -104,7 +104,7 @@ TEST(InboxReportParse, HostileJournalNamesAndKeysAreRefused) {
 
 TEST(InboxStore, DeduplicatesByIdempotencyKey) {
   journal::testing::TempDir tmp;
-  InboxStore store(tmp.path() / "inbox.db");
+  SqliteInboxStore store(tmp.path() / "inbox.db");
   const std::string body = R"({"format":"dijk-hits/1","hits":[)" + hit("a1", 0) + "," + hit("a1", 90) + "]}";
   const auto r = parse_report(body, "a1");
   auto s = store.store(r.hits, 100);
@@ -121,6 +121,79 @@ TEST(InboxStore, DeduplicatesByIdempotencyKey) {
   });
   EXPECT_EQ(listed, 2);
   store.list(101, [&](const StoredHit&) { ADD_FAILURE(); });
+}
+
+// A heartbeat rides in a report, or alone in one without hits; the inbox keeps only the members it knows,
+// checked. One that is wrong costs the heartbeat, never the hits it came with.
+std::string with_heartbeat(const std::string& hits, const std::string& beat) {
+  return R"({"format":"dijk-hits/1","hits":[)" + hits + R"(],"heartbeat":)" + beat + "}";
+}
+
+TEST(InboxHeartbeat, ARecognisedHeartbeatIsKeptWithOrWithoutHits) {
+  const std::string beat =
+      R"({"appliance":"a1","sent_unix":1764892800,"software":"0.1.0","set_version":42,"feed_state":"ok",)"
+      R"("last_sync_unix":1764892700,"backlog":3,"files_hashed":1000,"hits":7,"drops":2,"newer":"x"})";
+  for (const std::string& hits : {std::string(), hit("a1", 5)}) {
+    const auto r = parse_report(with_heartbeat(hits, beat), "a1");
+    ASSERT_EQ(r.status, 0) << r.reason;
+    EXPECT_EQ(r.hits.size(), hits.empty() ? 0u : 1u);
+    ASSERT_TRUE(r.heartbeat) << r.heartbeat_error;
+    EXPECT_EQ(r.heartbeat->set_version, 42u);
+    EXPECT_EQ(r.heartbeat->backlog, 3u);
+    EXPECT_EQ(r.heartbeat->files_hashed, 1000u);
+    EXPECT_EQ(r.heartbeat->last_sync_unix, 1764892700);
+    EXPECT_FALSE(to_json(*r.heartbeat).contains("newer")) << "only known members are stored";
+  }
+  // Without dijkd's counters (dijkd not answering): they stay absent, not zero.
+  const auto bare = parse_report(with_heartbeat("", R"({"appliance":"a1","set_version":1})"), "a1");
+  ASSERT_TRUE(bare.heartbeat);
+  EXPECT_FALSE(bare.heartbeat->files_hashed);
+  EXPECT_FALSE(to_json(*bare.heartbeat).contains("drops"));
+}
+
+TEST(InboxHeartbeat, AHostileHeartbeatIsDroppedAndTheHitsStand) {
+  const std::pair<std::string, std::string> cases[] = {
+      {R"({"appliance":"a2","set_version":1})", "another appliance"},
+      {R"({"set_version":1})", "no appliance"},
+      {R"("a1")", "not an object"},
+      {R"({"appliance":"a1","set_version":-1})", "a negative version"},
+      {R"({"appliance":"a1","set_version":1.5})", "a fractional version"},
+      {R"({"appliance":"a1","backlog":9223372036854775808})", "a count beyond 2^63-1"},
+      {R"({"appliance":"a1","software":")" + std::string(65, 'v') + R"("})", "a long software string"},
+      {R"({"appliance":"a1","feed_error":")" + std::string(513, 'e') + R"("})", "a long error"},
+      {R"({"appliance":"a1","feed_state":["ok"]})", "a state that is no string"},
+      {R"({"appliance":"a1","hits":"7"})", "a count that is a string"},
+  };
+  for (const auto& [beat, what] : cases) {
+    const auto r = parse_report(with_heartbeat(hit("a1", 5), beat), "a1");
+    EXPECT_EQ(r.status, 0) << what;
+    EXPECT_EQ(r.hits.size(), 1u) << what;
+    EXPECT_FALSE(r.heartbeat) << what;
+    EXPECT_FALSE(r.heartbeat_error.empty()) << what;
+  }
+  // Text from the appliance is kept as it was: the table escapes it when printed.
+  const auto r = parse_report(
+      with_heartbeat("", R"({"appliance":"a1","feed_state":"failing","feed_error":"\u001b[2J\nforged"})"),
+      "a1");
+  ASSERT_TRUE(r.heartbeat);
+  EXPECT_EQ(r.heartbeat->feed_error, "\x1b[2J\nforged");
+}
+
+TEST(InboxStore, KeepsTheNewestHeartbeatOfEachAppliance) {
+  journal::testing::TempDir tmp;
+  SqliteInboxStore store(tmp.path() / "inbox.db");
+  store.store_heartbeat({"a2", 100, R"({"v":1})"});
+  store.store_heartbeat({"a1", 100, R"({"v":1})"});
+  store.store_heartbeat({"a1", 300, R"({"v":3})"});
+  store.store_heartbeat({"a1", 200, R"({"v":2})"});  // late, older: ignored
+  std::vector<StoredHeartbeat> beats;
+  store.list_heartbeats([&](const StoredHeartbeat& b) { beats.push_back(b); });
+  ASSERT_EQ(beats.size(), 2u);
+  EXPECT_EQ(beats[0].appliance, "a1");
+  EXPECT_EQ(beats[0].received_at, 300);
+  EXPECT_EQ(beats[0].heartbeat, R"({"v":3})");
+  EXPECT_EQ(beats[1].appliance, "a2");
+  EXPECT_EQ(store.count(), 0u) << "heartbeats are no hits";
 }
 
 }  // namespace

@@ -129,5 +129,19 @@ TEST(ReporterFormat, Ipv6AddressesPrintInTextForm) {
   EXPECT_EQ(format_ip(a), "2001:db8::1");
 }
 
+// The heartbeat rides as a top-level member, beside the hits or alone, and the inbox reads it from there.
+TEST(ReporterFormat, AHeartbeatRidesBesideTheHitsOrAlone) {
+  const nlohmann::json beat{{"appliance", "a1"}, {"set_version", 7}};
+  const std::vector<nlohmann::json> hits{nlohmann::json{{"key", "a1:0"}}};
+  auto report = nlohmann::json::parse(build_report(hits, 1, &beat));
+  EXPECT_EQ(report["format"], kReportFormat);
+  EXPECT_EQ(report["hits"].size(), 1u);
+  EXPECT_EQ(report["heartbeat"], beat);
+  report = nlohmann::json::parse(build_report({}, 0, &beat));
+  EXPECT_TRUE(report["hits"].empty());
+  EXPECT_EQ(report["heartbeat"]["set_version"], 7);
+  EXPECT_FALSE(nlohmann::json::parse(build_report(hits, 1)).contains("heartbeat"));
+}
+
 }  // namespace
 }  // namespace dijk::reporter

@@ -1,9 +1,12 @@
 #include "apps/dijk-hotline/inbox/web/analyst_data.h"
 
 #include <algorithm>
+#include <ctime>
 #include <deque>
 #include <map>
 #include <nlohmann/json.hpp>
+
+#include "apps/dijk-hotline/inbox/fleet_view.h"
 
 namespace dijk::web {
 namespace {
@@ -75,6 +78,17 @@ std::vector<ApplianceStatus> FleetFromHits::appliances() {
       a.last_list = report.is_object() ? text_field(report, "list") : std::string();
     }
   });
+  hotline::FleetPolicy policy;
+  policy.now = static_cast<std::int64_t>(std::time(nullptr));
+  for (const auto& e : hotline::fleet_of(store_, policy).entries) {
+    auto& a = seen[e.appliance];
+    a.id = e.appliance;
+    a.last_seen = std::max(a.last_seen, e.last_seen);
+    if (e.beat) a.set_version = e.beat->set_version;
+    std::string health;
+    for (const auto& p : e.problems) health += (health.empty() ? "" : "; ") + p;
+    a.health = health.empty() ? "healthy" : health;
+  }
   std::vector<ApplianceStatus> out;
   for (auto& [id, a] : seen) out.push_back(std::move(a));
   std::stable_sort(out.begin(), out.end(), [](const ApplianceStatus& a, const ApplianceStatus& b) {
@@ -84,7 +98,7 @@ std::vector<ApplianceStatus> FleetFromHits::appliances() {
 }
 
 std::string FleetFromHits::origin() const {
-  return "Appliances as seen in their hit reports: an appliance without hits does not show yet.";
+  return "Appliances as seen in their heartbeats (every few minutes) and hit reports.";
 }
 
 FeedHistory read_feed_history(const std::filesystem::path& keys_dir) {

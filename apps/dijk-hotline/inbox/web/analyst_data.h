@@ -43,6 +43,9 @@ struct ApplianceStatus {
   std::int64_t last_seen = 0;  // unix seconds
   std::uint64_t hits = 0;
   std::string last_list;
+  // From the appliance's latest heartbeat (fleet_view): absent for an appliance only seen in hits.
+  std::optional<std::uint64_t> set_version;
+  std::string health;  // "healthy", or the problems (silent, lagging, feed failing)
 };
 
 class FleetSource {
@@ -54,7 +57,8 @@ class FleetSource {
   virtual std::string origin() const = 0;
 };
 
-// The appliances seen in hits: last seen is the last report stored.
+// The appliances seen in hits and in heartbeats (fleet_view): last seen is the later of the last report
+// and the last heartbeat; set version and health come from the heartbeat.
 class FleetFromHits : public FleetSource {
  public:
   explicit FleetFromHits(inbox::InboxStore& store) : store_(store) {}

@@ -139,11 +139,13 @@ std::string fleet_page(const std::string& analyst, const std::vector<ApplianceSt
   if (fleet.empty())
     return layout("Fleet", "Fleet", analyst, b.str() + "<p class=\"empty\">No appliance yet.</p>\n");
   b << "<table class=\"fleet\">\n<thead><tr><th>Appliance</th><th>Last seen</th><th></th><th>Hits</th>"
-       "<th>Last list</th></tr></thead>\n<tbody>\n";
+       "<th>Last list</th><th>Set version</th><th>Health</th></tr></thead>\n<tbody>\n";
   for (const auto& a : fleet) {
     b << "<tr><td><a href=\"/hits?appliance=" << html_escape(url_component(a.id)) << "\">" << html_text(a.id)
       << "</a></td><td>" << iso(a.last_seen) << "</td><td>" << ago(a.last_seen, now) << "</td><td>" << a.hits
-      << "</td><td>" << html_text(a.last_list) << "</td></tr>\n";
+      << "</td><td>" << html_text(a.last_list) << "</td><td>"
+      << (a.set_version ? std::to_string(*a.set_version) : std::string("-")) << "</td><td>"
+      << (a.health.empty() ? std::string("-") : html_text(a.health)) << "</td></tr>\n";
   }
   b << "</tbody>\n</table>\n";
   return layout("Fleet", "Fleet", analyst, b.str());

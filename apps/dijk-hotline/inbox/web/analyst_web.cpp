@@ -90,9 +90,11 @@ std::optional<std::string> filled(const std::map<std::string, std::string>& quer
 }  // namespace
 
 AnalystWeb::AnalystWeb(AnalystWebOptions options)
-    : options_(std::move(options)), store_(options_.db), tokens_(AnalystTokens::load(options_.tokens)) {
+    : options_(std::move(options)),
+      store_(inbox::open_inbox_store(options_.db)),
+      tokens_(AnalystTokens::load(options_.tokens)) {
   if (!options_.log) options_.log = [](std::string_view m) { std::cerr << "inbox web: " << m << std::endl; };
-  if (!options_.fleet) options_.fleet = std::make_shared<FleetFromHits>(store_);
+  if (!options_.fleet) options_.fleet = std::make_shared<FleetFromHits>(*store_);
   ctx_ = SSL_CTX_new(TLS_server_method());
   if (ctx_ == nullptr) throw std::runtime_error("SSL_CTX_new: " + openssl_error());
   SSL_CTX_set_min_proto_version(ctx_, TLS1_2_VERSION);
@@ -281,7 +283,7 @@ AnalystWeb::Response AnalystWeb::hits(const std::string& analyst,
     }
     f.limit = std::stoul(*l);
   }
-  return {200, "text/html; charset=utf-8", hits_page(analyst, newest_hits(store_, f), query, t)};
+  return {200, "text/html; charset=utf-8", hits_page(analyst, newest_hits(*store_, f), query, t)};
 }
 
 }  // namespace dijk::web

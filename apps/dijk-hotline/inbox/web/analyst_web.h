@@ -29,8 +29,8 @@ struct AnalystWebOptions {
   std::string listen_host = "127.0.0.1";
   std::uint16_t port = 0;  // 0: a free port (see port())
   std::filesystem::path cert, key;
-  std::filesystem::path db;         // the inbox's database, read through a connection of the view's own
-  std::filesystem::path tokens;     // analysts: NAME SECRET a line
+  std::string db;                // the inbox's database (file or URL), read through a connection of its own
+  std::filesystem::path tokens;  // analysts: NAME SECRET a line
   std::filesystem::path feed_keys;  // the feed's keys directory, for its history; empty: none
   std::size_t max_connections = 16;
   std::chrono::milliseconds request_timeout{10'000};
@@ -70,7 +70,7 @@ class AnalystWeb {
 
   AnalystWebOptions options_;
   // Its own connection: with the inbox's WAL journal, a page that reads many hits never holds up a report.
-  inbox::InboxStore store_;
+  std::unique_ptr<inbox::InboxStore> store_;
   AnalystTokens tokens_;
   SSL_CTX* ctx_ = nullptr;
   int listen_fd_ = -1;
