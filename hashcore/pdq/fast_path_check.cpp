@@ -6,8 +6,10 @@ namespace dijk {
 
 float flat_share(const float* luma, std::uint32_t width, std::uint32_t height) {
   if (width < 2 || height < 2) return 0.0f;
-  std::uint64_t flat = 0;
-  for (std::uint32_t y = 0; y + 1 < height; ++y) {
+  // Every fourth row is plenty for a share (64 rows or more on any scaled plane) and a quarter the cost.
+  constexpr std::uint32_t kRowStep = 4;
+  std::uint64_t flat = 0, seen = 0;
+  for (std::uint32_t y = 0; y + 1 < height; y += kRowStep) {
     const float* row = luma + std::size_t{y} * width;
     const float* below = row + width;
     std::uint32_t in_row = 0;  // a branch-free count per row, so the loop vectorises
@@ -15,9 +17,9 @@ float flat_share(const float* luma, std::uint32_t width, std::uint32_t height) {
       in_row +=
           static_cast<std::uint32_t>(row[x] == row[x + 1]) & static_cast<std::uint32_t>(row[x] == below[x]);
     flat += in_row;
+    seen += width - 1;
   }
-  return static_cast<float>(static_cast<double>(flat) /
-                            (static_cast<double>(width - 1) * static_cast<double>(height - 1)));
+  return static_cast<float>(static_cast<double>(flat) / static_cast<double>(seen));
 }
 
 float low_frequency_share(const float (&dct)[16][16]) {

@@ -112,11 +112,19 @@ class Draw {
   std::mt19937_64 rng_;
 };
 
-// Panels of fine square-wave stripes (2..8 px periods, four orientations) on a flat background, as in
-// striped fabric, blinds, halftone-like textures and test charts.
+// Panels of fine square-wave stripes (2..8 px periods, four orientations) over a gradient, as in striped
+// fabric, blinds, halftone-like textures and test charts. Each panel has its own mean brightness, so the
+// picture has large-scale structure (PDQ quality >= 50 for most) besides the fine one.
 RgbPicture draw_stripes(std::uint32_t width, std::uint32_t height, Draw& d) {
-  Canvas canvas(width, height, d.colour(120, 230));
+  Canvas canvas(width, height, {0, 0, 0});
   const int w = canvas.width(), h = canvas.height();
+  const Colour top = d.colour(0, 255), bottom = d.colour(0, 255);
+  for (int y = 0; y < h; ++y) {
+    const auto mix = [&](std::uint8_t a, std::uint8_t b) {
+      return static_cast<std::uint8_t>(a + (b - a) * y / std::max(h - 1, 1));
+    };
+    canvas.fill_rect(0, y, w, y + 1, {mix(top.r, bottom.r), mix(top.g, bottom.g), mix(top.b, bottom.b)});
+  }
   const int panels = d.between(3, 7);
   for (int i = 0; i < panels; ++i) {
     const int pw = static_cast<int>(w * (0.15 + 0.45 * d.fraction()));
@@ -124,8 +132,10 @@ RgbPicture draw_stripes(std::uint32_t width, std::uint32_t height, Draw& d) {
     const int x0 = d.between(0, w - pw), y0 = d.between(0, h - ph);
     static constexpr int kDirections[4][2] = {{1, 0}, {0, 1}, {1, 1}, {1, -1}};
     const auto& dir = kDirections[d.between(0, 3)];
-    canvas.stripes(x0, y0, x0 + pw, y0 + ph, dir[0], dir[1], d.between(2, 8), d.colour(0, 90),
-                   d.colour(160, 255));
+    const int level = d.between(40, 215), swing = d.between(25, 40);
+    const Colour dark = d.colour(level - swing, level - swing),
+                 light = d.colour(level + swing, level + swing);
+    canvas.stripes(x0, y0, x0 + pw, y0 + ph, dir[0], dir[1], d.between(2, 8), dark, light);
   }
   return canvas.take();
 }
