@@ -34,11 +34,12 @@ float low_frequency_share(const float (&dct)[16][16]) {
   return all > 0 ? static_cast<float>(low / all) : 1.0f;
 }
 
-bool FastPathCheck::plane_may_be_scaled(const float* luma, std::uint32_t width, std::uint32_t height) const {
+bool FastPathCheck::scaled_plane_is_usable(const float* luma, std::uint32_t width,
+                                           std::uint32_t height) const {
   return max_flat_share <= 0 || flat_share(luma, width, height) < max_flat_share;
 }
 
-bool FastPathCheck::dct_may_be_scaled(const float (&dct)[16][16]) const {
+bool FastPathCheck::scaled_dct_is_usable(const float (&dct)[16][16]) const {
   return low_frequency_share(dct) >= min_low_frequency_share;
 }
 

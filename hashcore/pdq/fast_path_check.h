@@ -3,7 +3,8 @@
 // full-resolution one. On photographs it can (within 8 bits: their energy sits at low frequencies and
 // their surfaces are textured). On flat graphics, thin-line art and fine stripes it cannot at any scale
 // below 8/8 (up to 32 bits off, docs/pdq.md): their hashes hang on detail that any change of sampling
-// moves. Two cheap signs tell them apart, each enough to send the image back for a full decode.
+// moves. Two cheap signs tell them apart, each enough to send the image back for a full decode; a
+// threshold of 0 turns its sign off.
 #include <cstdint>
 
 namespace dijk {
@@ -17,8 +18,9 @@ struct FastPathCheck {
   // 0.45 to 0.8 here; thin lines spread their energy evenly, under 0.2, and alias under any resampling.
   float min_low_frequency_share = 0.35f;
 
-  bool plane_may_be_scaled(const float* luma, std::uint32_t width, std::uint32_t height) const;
-  bool dct_may_be_scaled(const float (&dct)[16][16]) const;
+  // Whether the hash may be taken from this scaled plane, and then from the DCT computed from it.
+  bool scaled_plane_is_usable(const float* luma, std::uint32_t width, std::uint32_t height) const;
+  bool scaled_dct_is_usable(const float (&dct)[16][16]) const;
 };
 
 float flat_share(const float* luma, std::uint32_t width, std::uint32_t height);

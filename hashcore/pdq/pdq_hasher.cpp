@@ -423,9 +423,9 @@ std::optional<bool> PdqHasher::decode_and_transform(std::span<const std::uint8_t
   if (plane.pixels == nullptr) return std::nullopt;
   if (plane.scaled) {
     // The plane's check comes first: it is cheaper than the transform it may save.
-    if (options_.fast_check.plane_may_be_scaled(plane.pixels, plane.width, plane.height)) {
+    if (options_.fast_check.scaled_plane_is_usable(plane.pixels, plane.width, plane.height)) {
       const bool hashable = transform(plane.pixels, plane.width, plane.height, quality);
-      if (!hashable || options_.fast_check.dct_may_be_scaled(dct_)) return hashable;
+      if (!hashable || options_.fast_check.scaled_dct_is_usable(dct_)) return hashable;
     }
     ++full_resolution_redecodes_;
     plane = decode(file, 0);
