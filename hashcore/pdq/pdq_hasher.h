@@ -62,20 +62,19 @@ class PdqHasher {
   // Decodes (scaled on the fast path) and fills dct_, again from a full decode when the check says so.
   // nullopt: did not decode; otherwise transform()'s answer.
   std::optional<bool> decode_and_transform(std::span<const std::uint8_t> file, int& quality);
-  void apply_orientation();
+  void apply_orientation();  // turns dct_ into the DCT of the image as its EXIF orientation displays it
   // The hash of dct_ (or its eight dihedral hashes) under the file's orientation.
   PdqHash oriented_hash();
-  std::array<PdqHash, kPdqDihedralCount>
-  oriented_dihedral_hashes();  // turns dct_ into the DCT of the image as its EXIF orientation displays it
+  std::array<PdqHash, kPdqDihedralCount> oriented_dihedral_hashes();
 
   PdqOptions options_;
   image::ImageDecoder decoder_;
   image::DecodeStatus last_status_ = image::DecodeStatus::ok;
-  std::uint8_t orientation_ = 1;  // of the file being hashed
-  std::uint64_t full_resolution_redecodes_ = 0;
-  std::vector<float> plane_a_, plane_b_;     // filter ping-pong buffers, as large as the largest image
-  std::vector<float> column_sums_;           // one running sum per column for the vertical pass
-  std::vector<float> strip_in_, strip_out_;  // eight rows, transposed, for the horizontal pass
+  std::uint8_t orientation_ = 1;                 // of the file being hashed
+  std::uint64_t full_resolution_redecodes_ = 0;  // see full_resolution_redecodes()
+  std::vector<float> plane_a_, plane_b_;         // filter ping-pong buffers, as large as the largest image
+  std::vector<float> column_sums_;               // one running sum per column for the vertical pass
+  std::vector<float> strip_in_, strip_out_;      // eight rows, transposed, for the horizontal pass
   float samples_[64][64];
   float partial_[16][64];
   float dct_[16][16];
