@@ -376,56 +376,78 @@ void PdqHasher::apply_orientation() {
   std::memcpy(dct_, oriented, sizeof dct_);
 }
 
+PdqHash PdqHasher::oriented_hash() {
+  apply_orientation();
+  return threshold(dct_);
+}
+
+std::array<PdqHash, kPdqDihedralCount> PdqHasher::oriented_dihedral_hashes() {
+  apply_orientation();
+  std::array<PdqHash, kPdqDihedralCount> hashes;
+  float variant[16][16];
+  for (int d = 0; d < kPdqDihedralCount; ++d) {
+    dihedral_dct(dct_, static_cast<PdqDihedral>(d), variant);
+    hashes[static_cast<std::size_t>(d)] = threshold(variant);
+  }
+  return hashes;
+}
+
 PdqResult PdqHasher::hash_luma(const float* luma, std::uint32_t width, std::uint32_t height) {
   PdqResult result;
-  if (transform(luma, width, height, result.quality)) {
-    apply_orientation();
-    result.hash = threshold(dct_);
-  }
+  if (transform(luma, width, height, result.quality)) result.hash = oriented_hash();
   return result;
 }
 
 PdqDihedralResult PdqHasher::hash_luma_dihedral(const float* luma, std::uint32_t width,
                                                 std::uint32_t height) {
   PdqDihedralResult result;
-  if (!transform(luma, width, height, result.quality)) return result;
-  apply_orientation();
-  float variant[16][16];
-  for (int d = 0; d < kPdqDihedralCount; ++d) {
-    dihedral_dct(dct_, static_cast<PdqDihedral>(d), variant);
-    result.hashes[static_cast<std::size_t>(d)] = threshold(variant);
-  }
+  if (transform(luma, width, height, result.quality)) result.hashes = oriented_dihedral_hashes();
   return result;
 }
 
-const float* PdqHasher::decode(std::span<const std::uint8_t> file, std::uint32_t& width,
-                               std::uint32_t& height) {
+PdqHasher::Plane PdqHasher::decode(std::span<const std::uint8_t> file, std::uint32_t jpeg_min_side) {
   image::DecodeOptions decode_options;
-  if (options_.fast) decode_options.jpeg_min_side = options_.fast_min_side;
+  decode_options.jpeg_min_side = jpeg_min_side;
   decode_options.read_exif_orientation = options_.apply_exif_orientation;
   const image::DecodeResult decoded = decoder_.decode(file, decode_options);
   last_status_ = decoded.status;
   orientation_ = decoded.luma.exif_orientation;
-  if (!decoded.ok()) return nullptr;
-  width = decoded.luma.width;
-  height = decoded.luma.height;
-  return decoded.luma.pixels;
+  if (!decoded.ok()) return {};
+  return {
+      decoded.luma.pixels, decoded.luma.width, decoded.luma.height,
+      decoded.luma.width != decoded.luma.source_width || decoded.luma.height != decoded.luma.source_height};
+}
+
+std::optional<bool> PdqHasher::decode_and_transform(std::span<const std::uint8_t> file, int& quality) {
+  Plane plane = decode(file, options_.fast ? options_.fast_min_side : 0);
+  if (plane.pixels == nullptr) return std::nullopt;
+  if (plane.scaled) {
+    // The plane's check comes first: it is cheaper than the transform it may save.
+    if (options_.fast_check.scaled_plane_is_usable(plane.pixels, plane.width, plane.height)) {
+      const bool hashable = transform(plane.pixels, plane.width, plane.height, quality);
+      if (!hashable || options_.fast_check.scaled_dct_is_usable(dct_)) return hashable;
+    }
+    ++full_resolution_redecodes_;
+    plane = decode(file, 0);
+    if (plane.pixels == nullptr) return std::nullopt;
+  }
+  return transform(plane.pixels, plane.width, plane.height, quality);
 }
 
 std::optional<PdqResult> PdqHasher::hash_file_bytes(std::span<const std::uint8_t> file) {
-  std::uint32_t w = 0, h = 0;
-  const float* luma = decode(file, w, h);
-  if (luma == nullptr) return std::nullopt;
-  const PdqResult result = hash_luma(luma, w, h);
+  PdqResult result;
+  const std::optional<bool> hashable = decode_and_transform(file, result.quality);
+  if (!hashable) return std::nullopt;
+  if (*hashable) result.hash = oriented_hash();
   orientation_ = 1;  // hash_luma on a caller's plane has no orientation
   return result;
 }
 
 std::optional<PdqDihedralResult> PdqHasher::hash_file_bytes_dihedral(std::span<const std::uint8_t> file) {
-  std::uint32_t w = 0, h = 0;
-  const float* luma = decode(file, w, h);
-  if (luma == nullptr) return std::nullopt;
-  const PdqDihedralResult result = hash_luma_dihedral(luma, w, h);
+  PdqDihedralResult result;
+  const std::optional<bool> hashable = decode_and_transform(file, result.quality);
+  if (!hashable) return std::nullopt;
+  if (*hashable) result.hashes = oriented_dihedral_hashes();
   orientation_ = 1;
   return result;
 }
