@@ -1,10 +1,10 @@
 // `dijkctl catalog stats|verify|hunt|compact`: the fingerprint catalog of stored files (docs/catalog.md).
 #include <cstdio>
-#include <ctime>
 #include <thread>
 
 #include "apps/dijkctl/scan_output.h"
 #include "apps/dijkctl/verbs.h"
+#include "config/cli/time_arg.h"
 #include "dataplane/catalog/hunt_run.h"
 #include "dataplane/events/json_text.h"
 #include "hashcore/util/safe_text.h"
@@ -35,12 +35,7 @@ std::string json_strings(const std::vector<std::string>& items) {
 }
 
 std::string iso_time(std::int64_t ns) {
-  const std::time_t t = static_cast<std::time_t>(ns / 1'000'000'000);
-  std::tm tm{};
-  ::gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
+  return cli::format_iso_utc(ns / 1'000'000'000);
 }
 
 int run_stats(const cli::ParsedArgs& args) {
