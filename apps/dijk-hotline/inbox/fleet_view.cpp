@@ -4,8 +4,8 @@
 #include <nlohmann/json.hpp>
 #include <ostream>
 
+#include "apps/dijk-hotline/inbox/text_table.h"
 #include "config/cli/time_arg.h"
-#include "hashcore/util/safe_text.h"
 
 namespace dijk::hotline {
 namespace {
@@ -19,11 +19,6 @@ std::string ago(std::int64_t s) {
 
 std::string count_text(const std::optional<std::uint64_t>& v) {
   return v ? std::to_string(*v) : "-";
-}
-
-std::size_t width(const std::string& s) {
-  return static_cast<std::size_t>(std::count_if(
-      s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
 }
 
 }  // namespace
@@ -102,19 +97,9 @@ void print_fleet(const Fleet& fleet, bool json, std::ostream& out) {
       for (const auto& p : e.problems) health += (health.empty() ? "" : "; ") + p;
     }
     line.push_back(health);
-    for (auto& c : line) c = printable_text(c.empty() ? "-" : c);
     cells.push_back(std::move(line));
   }
-  std::vector<std::size_t> widths(cells[0].size(), 0);
-  for (const auto& line : cells)
-    for (std::size_t i = 0; i < line.size(); ++i) widths[i] = std::max(widths[i], width(line[i]));
-  for (const auto& line : cells) {
-    for (std::size_t i = 0; i < line.size(); ++i) {
-      out << line[i];
-      if (i + 1 < line.size()) out << std::string(widths[i] - width(line[i]) + 2, ' ');
-    }
-    out << "\n";
-  }
+  print_text_table(std::move(cells), out);
   std::size_t silent = 0, lagging = 0, unhealthy = 0;
   for (const auto& e : fleet.entries) {
     silent += e.silent;

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "apps/dijk-hotline/inbox/inbox_store.h"
+#include "apps/dijk-hotline/inbox/text_table.h"
 #include "config/cli/time_arg.h"
 #include "hashcore/util/safe_text.h"
 
@@ -62,12 +63,6 @@ bool matches(const HitRow& r, const HitsQuery& q) {
   return true;
 }
 
-// Display width of printable text: code points (the escaped form is ASCII but for printable UTF-8).
-std::size_t width(const std::string& s) {
-  return static_cast<std::size_t>(std::count_if(
-      s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
-}
-
 void print_table(const std::vector<HitRow>& rows, std::ostream& out) {
   // The name of what was uploaded: the URL on the wire, the path in a scan, else the form's file name.
   const auto name_of = [](const HitRow& r) {
@@ -82,19 +77,8 @@ void print_table(const std::vector<HitRow>& rows, std::ostream& out) {
   for (const HitRow& r : rows) {
     cells.push_back({r.get("received"), r.get("time"), r.get("appliance"), r.get("source"), r.get("list"),
                      r.get("category"), r.get("algorithm"), r.get("hash"), name_of(r)});
-    for (std::string& c : cells.back()) c = printable_text(c.empty() ? "-" : c);
   }
-  std::vector<std::size_t> widths(header.size(), 0);
-  for (const auto& line : cells) {
-    for (std::size_t i = 0; i < line.size(); ++i) widths[i] = std::max(widths[i], width(line[i]));
-  }
-  for (const auto& line : cells) {
-    for (std::size_t i = 0; i < line.size(); ++i) {
-      out << line[i];
-      if (i + 1 < line.size()) out << std::string(widths[i] - width(line[i]) + 2, ' ');
-    }
-    out << "\n";
-  }
+  print_text_table(std::move(cells), out);
 }
 
 void print_counts(const std::vector<HitRow>& rows, std::ostream& out) {
@@ -104,14 +88,9 @@ void print_counts(const std::vector<HitRow>& rows, std::ostream& out) {
     std::vector<std::pair<std::string, std::uint64_t>> sorted(counts.begin(), counts.end());
     std::stable_sort(sorted.begin(), sorted.end(),
                      [](const auto& a, const auto& b) { return a.second > b.second; });
-    std::size_t w = std::string(by).size();
-    for (auto& [name, n] : sorted) {
-      name = printable_text(name.empty() ? "-" : name);
-      w = std::max(w, width(name));
-    }
-    out << (std::string(by) == "list" ? "LIST" : "APPLIANCE")
-        << std::string(w - std::string(by).size() + 2, ' ') << "HITS\n";
-    for (const auto& [name, n] : sorted) out << name << std::string(w - width(name) + 2, ' ') << n << "\n";
+    std::vector<std::vector<std::string>> cells{{std::string(by) == "list" ? "LIST" : "APPLIANCE", "HITS"}};
+    for (const auto& [name, n] : sorted) cells.push_back({name, std::to_string(n)});
+    print_text_table(std::move(cells), out);
     out << "\n";
   }
   out << "total  " << rows.size() << "\n";
