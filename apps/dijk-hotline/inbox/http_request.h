@@ -32,4 +32,7 @@ struct HeadParse {
 // head: the bytes up to and including the blank line ("\r\n\r\n").
 HeadParse parse_request_head(std::string_view head);
 
+// The reason phrase of each status the inbox and its web view answer with ("Error" for others).
+const char* http_reason_phrase(int status);
+
 }  // namespace dijk::inbox

@@ -1,13 +1,9 @@
 #include "apps/dijk-hotline/inbox/inbox_server.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <poll.h>
-#include <pthread.h>
-#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -24,49 +20,6 @@
 
 namespace dijk::inbox {
 namespace {
-
-std::string openssl_error() {
-  char buf[256] = {};
-  ERR_error_string_n(ERR_get_error(), buf, sizeof buf);
-  return buf;
-}
-
-const char* reason_phrase(int status) {
-  switch (status) {
-    case 200:
-      return "OK";
-    case 400:
-      return "Bad Request";
-    case 403:
-      return "Forbidden";
-    case 404:
-      return "Not Found";
-    case 405:
-      return "Method Not Allowed";
-    case 408:
-      return "Request Timeout";
-    case 411:
-      return "Length Required";
-    case 413:
-      return "Content Too Large";
-    case 414:
-      return "URI Too Long";
-    case 422:
-      return "Unprocessable Content";
-    case 431:
-      return "Request Header Fields Too Large";
-    case 500:
-      return "Internal Server Error";
-    case 501:
-      return "Not Implemented";
-    case 503:
-      return "Service Unavailable";
-    case 505:
-      return "HTTP Version Not Supported";
-    default:
-      return "Error";
-  }
-}
 
 std::string json_escape(std::string_view s) {
   std::string out;
@@ -139,7 +92,7 @@ class TlsStream {
 };
 
 std::string response(int status, std::string_view body, bool close) {
-  std::string r = "HTTP/1.1 " + std::to_string(status) + " " + reason_phrase(status) + "\r\n";
+  std::string r = "HTTP/1.1 " + std::to_string(status) + " " + http_reason_phrase(status) + "\r\n";
   r += "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
   if (status == 503) r += "Retry-After: 1\r\n";  // a passing overload: the reporter retries with backoff
   r += close ? "Connection: close\r\n\r\n" : "Connection: keep-alive\r\n\r\n";
@@ -179,56 +132,20 @@ InboxServer::InboxServer(InboxOptions options)
     : options_(std::move(options)),
       store_(open_inbox_store(options_.db)),
       revocations_(options_.crl, options_.client_ca, [this](std::string_view m) { log(m); }),
+      listener_({.what = "inbox",
+                 .host = options_.listen_host,
+                 .port = options_.port,
+                 .cert = options_.cert,
+                 .key = options_.key,
+                 .client_ca = options_.client_ca,
+                 .session_context = "dijk-hotline-inbox"}),
       slots_(options_.max_connections, options_.max_per_appliance),
       body_budget_(options_.body_memory) {
   if (!options_.log) options_.log = [](std::string_view m) { std::cerr << "inbox: " << m << std::endl; };
-  SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
-  if (ctx == nullptr) throw std::runtime_error("SSL_CTX_new: " + openssl_error());
-  ctx_ = ctx;
-  SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
-  if (SSL_CTX_use_certificate_chain_file(ctx, options_.cert.c_str()) != 1 ||
-      SSL_CTX_use_PrivateKey_file(ctx, options_.key.c_str(), SSL_FILETYPE_PEM) != 1 ||
-      SSL_CTX_check_private_key(ctx) != 1) {
-    throw std::runtime_error("inbox certificate/key: " + openssl_error());
-  }
-  if (SSL_CTX_load_verify_locations(ctx, options_.client_ca.c_str(), nullptr) != 1) {
-    throw std::runtime_error("client CA " + options_.client_ca.string() + ": " + openssl_error());
-  }
-  // Appliances must present a certificate from the hotline's client CA; nothing else gets in.
-  SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
-  // Idle TLS states (handshakes waiting on their client, kept-alive connections) give back their buffers.
-  SSL_CTX_set_mode(ctx, SSL_MODE_AUTO_RETRY | SSL_MODE_RELEASE_BUFFERS);
-  // Clients resume sessions after a dropped connection; with client verification on, OpenSSL refuses
-  // resumption (alert "internal error") unless the sessions are tied to a context id.
-  static constexpr unsigned char kSessionContext[] = "dijk-hotline-inbox";
-  SSL_CTX_set_session_id_context(ctx, kSessionContext, sizeof kSessionContext - 1);
-
-  listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-  if (listen_fd_ < 0) throw std::runtime_error(std::string("socket: ") + std::strerror(errno));
-  const int one = 1;
-  ::setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(options_.port);
-  if (::inet_pton(AF_INET, options_.listen_host.c_str(), &addr.sin_addr) != 1) {
-    throw std::runtime_error("listen address must be an IPv4 address: " + options_.listen_host);
-  }
-  if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-      ::listen(listen_fd_, SOMAXCONN) != 0) {
-    const int err = errno;
-    ::close(listen_fd_);
-    listen_fd_ = -1;
-    throw std::runtime_error("listen on " + options_.listen_host + ":" + std::to_string(options_.port) +
-                             ": " + std::strerror(err));
-  }
-  socklen_t len = sizeof addr;
-  ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-  port_ = ntohs(addr.sin_port);
 }
 
 InboxServer::~InboxServer() {
   stop();
-  SSL_CTX_free(ctx_);
 }
 
 void InboxServer::log(std::string_view m) const {
@@ -251,20 +168,17 @@ void InboxServer::start() {
 void InboxServer::stop() {
   stop_.store(true);
   if (acceptor_.joinable()) acceptor_.join();
-  if (listen_fd_ >= 0) ::close(listen_fd_);
-  listen_fd_ = -1;
-  std::lock_guard lock(threads_mutex_);
-  for (auto& c : connections_) c.thread.join();
-  connections_.clear();
+  listener_.close();
+  connections_.join_all();
 }
 
 void InboxServer::accept_loop() {
-  HandshakeStage handshakes(ctx_, listen_fd_, options_.handshakes, stats_);
+  HandshakeStage handshakes(listener_.context(), listener_.fd(), options_.handshakes, stats_);
   const auto admit_authenticated = [this](int fd, SSL* ssl, std::chrono::steady_clock::time_point accepted) {
     admit(fd, ssl, accepted);
   };
   while (!stop_.load()) {
-    reap_finished();
+    connections_.reap_finished();
     handshakes.run_once(std::chrono::milliseconds(100), admit_authenticated);
   }
 }
@@ -292,38 +206,15 @@ void InboxServer::admit(int fd, SSL* ssl, std::chrono::steady_clock::time_point 
       refuse(fd, ssl, 503, "too many connections from this appliance; retry");
       return;
   }
-  std::lock_guard lock(threads_mutex_);
-  Connection& conn = connections_.emplace_back();
-  try {
-    conn.thread = std::thread([this, fd, ssl, accepted, &conn, appliance] {
-      // A client that vanishes mid-response makes write() raise SIGPIPE in this thread; blocked here, it
-      // becomes an EPIPE error instead of killing the process (the pending signal dies with the thread).
-      sigset_t pipe;
-      sigemptyset(&pipe);
-      sigaddset(&pipe, SIGPIPE);
-      pthread_sigmask(SIG_BLOCK, &pipe, nullptr);
-      serve(fd, ssl, appliance, accepted);
-      ::close(fd);
-      slots_.release(appliance);
-      conn.done.store(true);
-    });
-  } catch (const std::system_error&) {  // out of threads: a passing overload, like full slots
-    connections_.pop_back();
+  const bool started = connections_.start([this, fd, ssl, accepted, appliance] {
+    serve(fd, ssl, appliance, accepted);
+    ::close(fd);
+    slots_.release(appliance);
+  });
+  if (!started) {  // out of threads: a passing overload, like full slots
     slots_.release(appliance);
     ++stats_.refused_busy;
     refuse(fd, ssl, 503, "the inbox is out of threads; retry");
-  }
-}
-
-void InboxServer::reap_finished() {
-  std::lock_guard lock(threads_mutex_);
-  for (auto it = connections_.begin(); it != connections_.end();) {
-    if (it->done.load()) {
-      it->thread.join();
-      it = connections_.erase(it);
-    } else {
-      ++it;
-    }
   }
 }
 

@@ -17,11 +17,13 @@
 #include <string>
 #include <thread>
 
+#include "apps/dijk-hotline/inbox/connection_threads.h"
 #include "apps/dijk-hotline/inbox/handshake_stage.h"
 #include "apps/dijk-hotline/inbox/inbox_limits.h"
 #include "apps/dijk-hotline/inbox/inbox_stats.h"
 #include "apps/dijk-hotline/inbox/inbox_store.h"
 #include "apps/dijk-hotline/inbox/revocation_list.h"
+#include "apps/dijk-hotline/inbox/tls_listener.h"
 
 namespace dijk::inbox {
 
@@ -55,19 +57,14 @@ class InboxServer {
 
   void start();  // serves on a background thread
   void stop();   // closes the listener and every connection, joins all threads
-  std::uint16_t port() const { return port_; }
+  std::uint16_t port() const { return listener_.port(); }
   const InboxStats& stats() const { return stats_; }
   std::uint64_t body_bytes_in_use() const { return body_budget_.in_use(); }
   std::size_t serving() const { return slots_.in_use(); }
   InboxStore& store() { return *store_; }
 
  private:
-  struct Connection {
-    std::thread thread;
-    std::atomic<bool> done{false};
-  };
   void accept_loop();
-  void reap_finished();
   // Gives an authenticated connection a serving thread, or refuses it (503) when its slots are taken.
   void admit(int fd, SSL* ssl, std::chrono::steady_clock::time_point accepted);
   void serve(int fd, SSL* ssl, const std::string& appliance, std::chrono::steady_clock::time_point accepted);
@@ -79,15 +76,12 @@ class InboxServer {
   InboxOptions options_;
   std::unique_ptr<InboxStore> store_;
   RevocationList revocations_;
-  SSL_CTX* ctx_ = nullptr;
-  int listen_fd_ = -1;
-  std::uint16_t port_ = 0;
+  TlsListener listener_;
   std::atomic<bool> stop_{false};
   ServingSlots slots_;
   BodyBudget body_budget_;
   std::thread acceptor_;
-  std::mutex threads_mutex_;
-  std::list<Connection> connections_;  // accept thread adds and reaps; stop() joins the rest
+  ConnectionThreads connections_;  // accept thread adds and reaps; stop() joins the rest
   InboxStats stats_;
 };
 

@@ -1,11 +1,7 @@
 #include "apps/dijk-hotline/inbox/web/analyst_web.h"
 
-#include <arpa/inet.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <openssl/err.h>
-#include <pthread.h>
-#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -25,35 +21,6 @@
 namespace dijk::web {
 namespace {
 
-std::string openssl_error() {
-  char buf[256] = {};
-  ERR_error_string_n(ERR_get_error(), buf, sizeof buf);
-  return buf;
-}
-
-const char* reason_phrase(int status) {
-  switch (status) {
-    case 200:
-      return "OK";
-    case 303:
-      return "See Other";
-    case 400:
-      return "Bad Request";
-    case 401:
-      return "Unauthorized";
-    case 404:
-      return "Not Found";
-    case 405:
-      return "Method Not Allowed";
-    case 408:
-      return "Request Timeout";
-    case 503:
-      return "Service Unavailable";
-    default:
-      return "Error";
-  }
-}
-
 std::int64_t now() {
   return static_cast<std::int64_t>(std::time(nullptr));
 }
@@ -62,7 +29,7 @@ std::int64_t now() {
 // framing, nothing cached or sent on as a referrer).
 std::string render(int status, const std::string& content_type, const std::string& body,
                    const std::string& extra_headers) {
-  std::string r = "HTTP/1.1 " + std::to_string(status) + " " + reason_phrase(status) + "\r\n";
+  std::string r = "HTTP/1.1 " + std::to_string(status) + " " + inbox::http_reason_phrase(status) + "\r\n";
   r += "Content-Type: " + content_type + "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
   r += "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\nReferrer-Policy: no-referrer\r\n";
   r += "Content-Security-Policy: default-src 'none'; style-src 'self'; form-action 'self'; "
@@ -92,43 +59,19 @@ std::optional<std::string> filled(const std::map<std::string, std::string>& quer
 AnalystWeb::AnalystWeb(AnalystWebOptions options)
     : options_(std::move(options)),
       store_(inbox::open_inbox_store(options_.db)),
-      tokens_(AnalystTokens::load(options_.tokens)) {
+      tokens_(AnalystTokens::load(options_.tokens)),
+      listener_({.what = "web view",
+                 .host = options_.listen_host,
+                 .port = options_.port,
+                 .cert = options_.cert,
+                 .key = options_.key,
+                 .backlog = 64}) {
   if (!options_.log) options_.log = [](std::string_view m) { std::cerr << "inbox web: " << m << std::endl; };
   if (!options_.fleet) options_.fleet = std::make_shared<FleetFromHits>(*store_);
-  ctx_ = SSL_CTX_new(TLS_server_method());
-  if (ctx_ == nullptr) throw std::runtime_error("SSL_CTX_new: " + openssl_error());
-  SSL_CTX_set_min_proto_version(ctx_, TLS1_2_VERSION);
-  if (SSL_CTX_use_certificate_chain_file(ctx_, options_.cert.c_str()) != 1 ||
-      SSL_CTX_use_PrivateKey_file(ctx_, options_.key.c_str(), SSL_FILETYPE_PEM) != 1 ||
-      SSL_CTX_check_private_key(ctx_) != 1) {
-    SSL_CTX_free(ctx_);
-    throw std::runtime_error("web view certificate/key: " + openssl_error());
-  }
-  SSL_CTX_set_mode(ctx_, SSL_MODE_AUTO_RETRY | SSL_MODE_RELEASE_BUFFERS);
-  listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-  if (listen_fd_ < 0) throw std::runtime_error(std::string("socket: ") + std::strerror(errno));
-  const int one = 1;
-  ::setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(options_.port);
-  if (::inet_pton(AF_INET, options_.listen_host.c_str(), &addr.sin_addr) != 1 ||
-      ::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-      ::listen(listen_fd_, 64) != 0) {
-    const int err = errno;
-    ::close(listen_fd_);
-    SSL_CTX_free(ctx_);
-    throw std::runtime_error("web view: listen on " + options_.listen_host + ":" +
-                             std::to_string(options_.port) + ": " + std::strerror(err));
-  }
-  socklen_t len = sizeof addr;
-  ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-  port_ = ntohs(addr.sin_port);
 }
 
 AnalystWeb::~AnalystWeb() {
   stop();
-  SSL_CTX_free(ctx_);
 }
 
 void AnalystWeb::start() {
@@ -138,57 +81,28 @@ void AnalystWeb::start() {
 void AnalystWeb::stop() {
   stop_.store(true);
   if (acceptor_.joinable()) acceptor_.join();
-  if (listen_fd_ >= 0) ::close(listen_fd_);
-  listen_fd_ = -1;
-  std::lock_guard lock(threads_mutex_);
-  for (auto& c : connections_) c.thread.join();
-  connections_.clear();
+  listener_.close();
+  connections_.join_all();
 }
 
 void AnalystWeb::accept_loop() {
-  inbox::HandshakeStage handshakes(ctx_, listen_fd_, options_.handshakes, handshake_stats_);
+  inbox::HandshakeStage handshakes(listener_.context(), listener_.fd(), options_.handshakes,
+                                   handshake_stats_);
   const auto ready = [this](int fd, SSL* ssl, inbox::HandshakeStage::Clock::time_point) { admit(fd, ssl); };
   while (!stop_.load()) {
-    reap_finished();
+    connections_.reap_finished();
     handshakes.run_once(std::chrono::milliseconds(100), ready);
   }
 }
 
-void AnalystWeb::reap_finished() {
-  std::lock_guard lock(threads_mutex_);
-  for (auto it = connections_.begin(); it != connections_.end();) {
-    if (it->done.load()) {
-      it->thread.join();
-      it = connections_.erase(it);
-    } else {
-      ++it;
-    }
-  }
-}
-
 void AnalystWeb::admit(int fd, SSL* ssl) {
-  std::lock_guard lock(threads_mutex_);
-  if (connections_.size() >= options_.max_connections) {
+  const bool started = connections_.size() < options_.max_connections &&
+                       connections_.start([this, fd, ssl] { serve(fd, ssl); });
+  if (!started) {
     const std::string busy = render(503, "text/plain", "busy; retry\n", "Retry-After: 1\r\n");
     SSL_write(ssl, busy.data(), static_cast<int>(busy.size()));
     SSL_free(ssl);
     ERR_clear_error();
-    ::close(fd);
-    return;
-  }
-  Connection& conn = connections_.emplace_back();
-  try {
-    conn.thread = std::thread([this, fd, ssl, &conn] {
-      sigset_t pipe;
-      sigemptyset(&pipe);
-      sigaddset(&pipe, SIGPIPE);
-      pthread_sigmask(SIG_BLOCK, &pipe, nullptr);
-      serve(fd, ssl);
-      conn.done.store(true);
-    });
-  } catch (const std::system_error&) {
-    connections_.pop_back();
-    SSL_free(ssl);
     ::close(fd);
   }
 }

@@ -11,15 +11,16 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
-#include <list>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
 
+#include "apps/dijk-hotline/inbox/connection_threads.h"
 #include "apps/dijk-hotline/inbox/handshake_stage.h"
 #include "apps/dijk-hotline/inbox/inbox_stats.h"
 #include "apps/dijk-hotline/inbox/inbox_store.h"
+#include "apps/dijk-hotline/inbox/tls_listener.h"
 #include "apps/dijk-hotline/inbox/web/analyst_data.h"
 #include "apps/dijk-hotline/inbox/web/analyst_tokens.h"
 
@@ -48,7 +49,7 @@ class AnalystWeb {
 
   void start();
   void stop();
-  std::uint16_t port() const { return port_; }
+  std::uint16_t port() const { return listener_.port(); }
   std::uint64_t refused_unauthenticated() const { return unauthenticated_.load(); }
 
  private:
@@ -57,30 +58,22 @@ class AnalystWeb {
     std::string content_type = "text/html; charset=utf-8";
     std::string body;
   };
-  struct Connection {
-    std::thread thread;
-    std::atomic<bool> done{false};
-  };
   void accept_loop();
   void admit(int fd, SSL* ssl);
   void serve(int fd, SSL* ssl);
   Response answer(std::string_view head);
   Response hits(const std::string& analyst, const std::map<std::string, std::string>& query);
-  void reap_finished();
 
   AnalystWebOptions options_;
   // Its own connection: with the inbox's WAL journal, a page that reads many hits never holds up a report.
   std::unique_ptr<inbox::InboxStore> store_;
   AnalystTokens tokens_;
-  SSL_CTX* ctx_ = nullptr;
-  int listen_fd_ = -1;
-  std::uint16_t port_ = 0;
+  inbox::TlsListener listener_;
   std::atomic<bool> stop_{false};
   std::atomic<std::uint64_t> unauthenticated_{0};
   inbox::InboxStats handshake_stats_;
   std::thread acceptor_;
-  std::mutex threads_mutex_;
-  std::list<Connection> connections_;
+  inbox::ConnectionThreads connections_;
 };
 
 }  // namespace dijk::web
