@@ -64,11 +64,7 @@ int run(const std::string& config_file) {
   }
   const Config& config = loaded.config;
   const CheckApiConfig& api = config.check_api;
-  sigset_t signals;
-  sigemptyset(&signals);
-  for (int s : {SIGHUP, SIGTERM, SIGINT}) sigaddset(&signals, s);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  ::signal(SIGPIPE, SIG_IGN);
+  const sigset_t signals = cli::block_daemon_signals({SIGHUP, SIGTERM, SIGINT});
 
   try {
     LiveSet live(config.paths.set, /*serve_later=*/true, "dijk-check");

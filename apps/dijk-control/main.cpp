@@ -22,6 +22,7 @@
 #include "apps/dijk-control/feed_link.h"
 #include "apps/dijk-control/report_verb.h"
 #include "config/cli/version.h"
+#include "config/cli/daemon_args.h"
 #include "config/daemon/daemon_shell.h"
 #include "config/metrics/registry.h"
 #include "config/schema/loader.h"
@@ -43,12 +44,7 @@ int run(const std::string& config_file) {
     std::cerr << loaded.error_text();
     return 2;
   }
-  // Signals are taken synchronously by this thread; block them before any thread starts.
-  sigset_t signals;
-  sigemptyset(&signals);
-  for (int s : {SIGHUP, SIGTERM, SIGINT, SIGUSR1}) sigaddset(&signals, s);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  ::signal(SIGPIPE, SIG_IGN);
+  const sigset_t signals = cli::block_daemon_signals({SIGHUP, SIGTERM, SIGINT, SIGUSR1});
 
   const auto started = unix_now();
   control::ControlDaemon daemon(loaded.config);

@@ -20,6 +20,7 @@
 #include "apps/dijkd/options.h"
 #include "apps/dijkd/replay_setup.h"
 #include "apps/dijkd/summary.h"
+#include "config/cli/daemon_args.h"
 #include "config/notify/capabilities.h"
 #include "control/journal/journal_writer.h"
 #include "dataplane/dpdk/dataplane.h"
@@ -78,11 +79,7 @@ dpdk::CounterList daemon_counters(const PdqStage* pdq, const HitLanes& lanes, co
 // SIGINT/SIGTERM/SIGHUP are blocked in every thread (EAL threads inherit the mask) and picked up by the
 // main thread's loop: no handler, no global flag.
 sigset_t block_daemon_signals() {
-  sigset_t signals;
-  sigemptyset(&signals);
-  for (const int s : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&signals, s);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  return signals;
+  return cli::block_daemon_signals({SIGINT, SIGTERM, SIGHUP});
 }
 
 // A reload naming another set file: a file that does not open is logged and the current set keeps serving.

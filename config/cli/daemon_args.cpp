@@ -1,5 +1,7 @@
 #include "config/cli/daemon_args.h"
 
+#include <pthread.h>
+
 #include <iostream>
 
 #include "config/schema/config.h"
@@ -24,6 +26,15 @@ DaemonArgs parse_daemon_args(int argc, char** argv, std::string_view name, std::
     }
   }
   return out;
+}
+
+sigset_t block_daemon_signals(std::initializer_list<int> taken) {
+  sigset_t signals;
+  sigemptyset(&signals);
+  for (const int s : taken) sigaddset(&signals, s);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);
+  return signals;
 }
 
 }  // namespace dijk::cli
