@@ -63,6 +63,7 @@ void CatalogHunter::on_set(std::shared_ptr<const HashSet> live) {
 }
 
 void CatalogHunter::hunt(const HashSet* before, std::shared_ptr<const HashSet> after) {
+  hunting_.store(true, std::memory_order_relaxed);
   try {
     const catalog::HuntReport r = catalog::run_retro_hunt(
         store_, before, after, hits_,
@@ -70,6 +71,7 @@ void CatalogHunter::hunt(const HashSet* before, std::shared_ptr<const HashSet> a
           if (p != ScanProblem::vanished) log(path + ": " + scan_problem_name(p) + " (" + detail + ")");
         },
         options_);
+    hunts_.fetch_add(1, std::memory_order_relaxed);
     log("retro-hunt of set version " + std::to_string(after->version()) +
         (before == nullptr ? " (whole set)" : "") + ": " + std::to_string(r.added_exact) + " digests and " +
         std::to_string(r.added_pdq) + " PDQ hashes added, " + std::to_string(r.counts.records) +
@@ -77,9 +79,11 @@ void CatalogHunter::hunt(const HashSet* before, std::shared_ptr<const HashSet> a
         std::to_string(r.reread.files) + " read again, " + std::to_string(r.reread.hits) + " hits, " +
         std::to_string(r.vanished) + " gone, in " + std::to_string(r.seconds) + " s");
   } catch (const std::exception& e) {
+    failures_.fetch_add(1, std::memory_order_relaxed);
     // The mark stays where it was: the next start hunts from there if previous.set still has it.
     log("retro-hunt of set version " + std::to_string(after->version()) + " failed: " + e.what());
   }
+  hunting_.store(false, std::memory_order_relaxed);
   hunted_ = std::move(after);
 }
 

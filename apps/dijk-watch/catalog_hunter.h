@@ -3,6 +3,7 @@
 // what it added (dataplane/catalog/hunt_run.h), and hits are reported with source `retrohunt`. At start,
 // a catalog last hunted against the set now in previous.set is hunted from there, so a version that went
 // live while dijk-watch was down is not missed; one further behind is logged for `dijkctl catalog hunt`.
+#include <atomic>
 #include <memory>
 #include <string>
 
@@ -19,6 +20,10 @@ class CatalogHunter {
   void start(std::shared_ptr<const HashSet> live, const std::string& previous_path);
   // Called with the live set as it is now: hunts if it is a new one.
   void on_set(std::shared_ptr<const HashSet> live);
+  // Hunts run and failed since start (read by the status thread).
+  std::uint64_t hunts() const { return hunts_.load(std::memory_order_relaxed); }
+  std::uint64_t failures() const { return failures_.load(std::memory_order_relaxed); }
+  bool hunting() const { return hunting_.load(std::memory_order_relaxed); }
 
  private:
   void hunt(const HashSet* before, std::shared_ptr<const HashSet> after);
@@ -27,6 +32,8 @@ class CatalogHunter {
   HitSink& hits_;
   ScanOptions options_;
   std::shared_ptr<const HashSet> hunted_;  // the version the catalog has been hunted against
+  std::atomic<std::uint64_t> hunts_{0}, failures_{0};
+  std::atomic<bool> hunting_{false};
 };
 
 }  // namespace dijk::watch

@@ -53,6 +53,13 @@ std::optional<CheckApiSocket> check_api_socket(const cli::ParsedArgs& args) {
   return CheckApiSocket{api.socket, api.socket_group};
 }
 
+std::optional<DaemonSocket> watch_socket(const cli::ParsedArgs& args) {
+  if (args.value("--socket")) return std::nullopt;
+  const auto admin = admin_config(args);
+  if (admin.watch_socket == admin.socket || admin.watch_socket == admin.control_socket) return std::nullopt;
+  return DaemonSocket{"dijk-watch", admin.watch_socket};
+}
+
 DaemonSocket dataplane_socket(const cli::ParsedArgs& args) {
   if (auto s = args.value("--socket")) return {"daemon", *s};
   return {"dijkd", admin_config(args).socket};

@@ -13,7 +13,7 @@
 namespace dijk::ctl {
 
 struct DaemonSocket {
-  std::string daemon;  // "dijkd" or "dijk-control"
+  std::string daemon;  // "dijkd", "dijk-control" or "dijk-watch"
   std::string path;
 };
 
@@ -33,6 +33,9 @@ struct CheckApiSocket {
   std::string group;
 };
 std::optional<CheckApiSocket> check_api_socket(const cli::ParsedArgs& args);
+// dijk-watch's admin socket (admin.watch_socket), unless --socket names one daemon. dijk-watch is
+// optional: `status` and `stats` ask it when it runs and say so when it does not.
+std::optional<DaemonSocket> watch_socket(const cli::ParsedArgs& args);
 
 // The config file dijkctl reads: --config, else $DIJK_CONFIG, else /etc/dijk/dijk.toml.
 std::string config_path(const cli::ParsedArgs& args);

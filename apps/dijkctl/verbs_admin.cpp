@@ -28,14 +28,24 @@ std::string rate(double v, const char* unit) {
   return out.str();
 }
 
-std::string byte_rate(double bytes_per_s) {
-  const char* units[] = {"B/s", "kB/s", "MB/s", "GB/s"};
+// "1.2 GB/s" with the units given ("B/s" ...), or "1.2 GB" for a count of bytes.
+std::string scaled_bytes(double bytes, const char* const (&units)[4]) {
   int u = 0;
-  while (bytes_per_s >= 1000 && u < 3) {
-    bytes_per_s /= 1000;
+  while (bytes >= 1000 && u < 3) {
+    bytes /= 1000;
     ++u;
   }
-  return rate(bytes_per_s, units[u]);
+  return rate(bytes, units[u]);
+}
+
+std::string byte_rate(double bytes_per_s) {
+  static constexpr const char* kUnits[] = {"B/s", "kB/s", "MB/s", "GB/s"};
+  return scaled_bytes(bytes_per_s, kUnits);
+}
+
+std::string byte_count(std::uint64_t bytes) {
+  static constexpr const char* kUnits[] = {"B", "kB", "MB", "GB"};
+  return scaled_bytes(static_cast<double>(bytes), kUnits);
 }
 
 std::string keys_text(const json& keys) {
@@ -84,6 +94,18 @@ void print_config(const json& c) {
     std::cout << "  config    file has errors: " << c.value("file_error", "") << "\n";
 }
 
+void print_watch(const json& w) {
+  std::cout << "  watching  " << u64(w, "trees") << " trees with " << w.value("backend", "?") << "\n";
+  std::cout << "  checked   " << u64(w, "files_checked") << " files, " << byte_count(u64(w, "bytes_checked"))
+            << ", " << u64(w, "hits") << " hits; " << u64(w, "pending") << " waiting to settle, "
+            << u64(w, "overflows") << " queue overflows (since start)\n";
+  if (w.contains("checkpoint_age_s") && w["checkpoint_age_s"].is_number())
+    std::cout << "  checkpoint advanced " << human_duration(u64(w, "checkpoint_age_s")) << " ago\n";
+  if (!w.value("catalog", "").empty())
+    std::cout << "  catalog   " << w.value("catalog", "") << ": " << u64(w, "hunts") << " retro-hunts, "
+              << u64(w, "retrohunt_hits") << " hits (since start)\n";
+}
+
 void print_status(const json& s) {
   std::cout << s.value("daemon", "?") << " " << s.value("version", "") << " (pid " << u64(s, "pid")
             << "), up " << human_duration(u64(s, "uptime_s"));
@@ -130,6 +152,7 @@ void print_status(const json& s) {
               << ", flows evicted " << u64(d, "flow_evictions") << ", files truncated "
               << u64(d, "truncated_files") << ", pdq skipped " << u64(d, "pdq_skipped") << " (since start)\n";
   }
+  if (s.contains("watch")) print_watch(s["watch"]);
   if (s.contains("config")) print_config(s["config"]);
 }
 
@@ -217,6 +240,34 @@ int run_status(const cli::ParsedArgs& args) {
       }
     }
   }
+  if (const auto watch = watch_socket(args)) {
+    // Optional: not running is a line, not an exit status; running, its problems count.
+    try {
+      auto s = call(*watch, "status");
+      for (const auto& p : s.value("problems", json::array())) {
+        degraded = true;
+        reasons.push_back("dijk-watch: " + (p.is_string() ? p.get<std::string>() : p.dump()));
+      }
+      if (args.flag("--json")) {
+        all.push_back(s);
+      } else {
+        print_status(s);
+      }
+    } catch (const DaemonDown&) {
+      if (args.flag("--json")) {
+        all.push_back({{"daemon", "dijk-watch"}, {"socket", watch->path}, {"running", false}});
+      } else {
+        std::cout << "dijk-watch: not running (" << watch->path << ")\n";
+      }
+    } catch (const std::exception& e) {
+      failed = true;
+      if (args.flag("--json")) {
+        all.push_back({{"daemon", "dijk-watch"}, {"error", e.what()}});
+      } else {
+        std::cout << "dijk-watch: not reachable: " << e.what() << "\n";
+      }
+    }
+  }
   if (const auto check = check_api_socket(args)) {
     const json c = check_api_status(*check, !args.flag("--json"));
     if (args.flag("--json")) all.push_back(c);
@@ -277,8 +328,16 @@ void print_stats(const json& samples) {
 
 int run_stats(const cli::ParsedArgs& args) {
   json all = json::object();
-  for (const auto& socket : daemon_sockets(args)) {
-    const auto result = call(socket, "stats");
+  auto sockets = daemon_sockets(args);
+  if (const auto watch = watch_socket(args)) sockets.push_back(*watch);
+  for (const auto& socket : sockets) {
+    json result;
+    try {
+      result = call(socket, "stats");
+    } catch (const DaemonDown&) {
+      if (socket.daemon != "dijk-watch") throw;
+      continue;  // optional, and `status` says it is not running
+    }
     if (args.flag("--json")) {
       all[socket.daemon] = result;
     } else {

@@ -53,6 +53,21 @@ struct Drops {
   std::uint64_t pdq_skipped = 0;      // images not PDQ-hashed (queue full or too large)
 };
 
+// dijk-watch: the watched trees and what has been checked in them since start.
+struct WatchStatus {
+  std::string backend;  // "fanotify (filesystem marks)", "inotify", or why it is idle
+  std::uint64_t trees = 0;
+  std::uint64_t files_checked = 0;
+  std::uint64_t bytes_checked = 0;
+  std::uint64_t hits = 0;                         // exact and PDQ hits of written files
+  std::uint64_t retrohunt_hits = 0;               // stored files a new set version made hits
+  std::uint64_t hunts = 0;                        // retro-hunts run against new set versions
+  std::uint64_t overflows = 0;                    // kernel queue overflows: the trees were walked again
+  std::uint64_t pending = 0;                      // paths waiting to settle
+  std::optional<std::uint64_t> checkpoint_age_s;  // since the checkpoint was last advanced
+  std::string catalog;                            // the catalog folder; empty: none
+};
+
 // The running config against the file and the confirm window.
 struct ConfigStatus {
   std::optional<std::uint64_t> pending_confirm_ms;  // an unconfirmed change reverts in this time
@@ -77,6 +92,7 @@ struct DaemonStatus {
   std::optional<ReporterStatus> reporter;
   std::optional<Rates> rates;
   std::optional<Drops> drops;
+  std::optional<WatchStatus> watch;
   std::optional<ConfigStatus> config;
   std::vector<std::string> alarms;  // the daemon's own (dijkd: the journal cannot keep up); empty: none
 };
@@ -95,7 +111,8 @@ inline std::string iso_utc(std::int64_t unix_seconds) {
 // a reporter without an inbox are choices, not problems.
 inline std::vector<std::string> problems_of(const DaemonStatus& s) {
   std::vector<std::string> out;
-  if (!s.set) {
+  const bool idle_watcher = s.watch && s.watch->trees == 0;  // dijk-watch with nothing to watch needs no set
+  if (!s.set && !idle_watcher) {
     out.push_back("no set" + (s.set_error.empty() ? std::string(": nothing matches") : ": " + s.set_error));
   } else if (!s.set_error.empty()) {
     out.push_back("set file refused (the previous set serves): " + s.set_error);
@@ -159,6 +176,21 @@ inline nlohmann::json to_json(const DaemonStatus& s) {
                   {"flow_evictions", s.drops->flow_evictions},
                   {"truncated_files", s.drops->truncated_files},
                   {"pdq_skipped", s.drops->pdq_skipped}};
+  }
+  if (s.watch) {
+    const auto& w = *s.watch;
+    j["watch"] = {{"backend", w.backend},
+                  {"trees", w.trees},
+                  {"files_checked", w.files_checked},
+                  {"bytes_checked", w.bytes_checked},
+                  {"hits", w.hits},
+                  {"retrohunt_hits", w.retrohunt_hits},
+                  {"hunts", w.hunts},
+                  {"overflows", w.overflows},
+                  {"pending", w.pending},
+                  {"catalog", w.catalog}};
+    j["watch"]["checkpoint_age_s"] =
+        w.checkpoint_age_s ? nlohmann::json(*w.checkpoint_age_s) : nlohmann::json();
   }
   if (s.config) {
     const auto& c = *s.config;

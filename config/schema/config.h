@@ -124,6 +124,7 @@ struct ReportingConfig {
 struct AdminConfig {
   std::string socket = "/run/dijk/dijkd.sock";
   std::string control_socket = "/run/dijk/control.sock";
+  std::string watch_socket = "/run/dijk/watch.sock";  // dijk-watch's
   std::string group = "dijk";
 
   bool operator==(const AdminConfig&) const = default;
@@ -133,6 +134,7 @@ struct MetricsConfig {
   bool enabled = true;
   std::string listen = "127.0.0.1:9475";          // dijkd's endpoint
   std::string control_listen = "127.0.0.1:9476";  // dijk-control's endpoint
+  std::string watch_listen = "127.0.0.1:9478";    // dijk-watch's endpoint
 
   bool operator==(const MetricsConfig&) const = default;
 };

@@ -567,18 +567,20 @@ void read_reporting(SchemaReader& r, const toml::table& t, ReportingConfig& rep)
 
 void read_admin(SchemaReader& r, const toml::table& t, AdminConfig& a) {
   const std::string p = "admin";
-  r.check_keys(t, p, {"socket", "control_socket", "group"});
+  r.check_keys(t, p, {"socket", "control_socket", "watch_socket", "group"});
   r.string(t, p, "socket", a.socket, absolute_path);
   r.string(t, p, "control_socket", a.control_socket, absolute_path);
+  r.string(t, p, "watch_socket", a.watch_socket, absolute_path);
   r.string(t, p, "group", a.group, group_name);
 }
 
 void read_metrics(SchemaReader& r, const toml::table& t, MetricsConfig& m) {
   const std::string p = "metrics";
-  r.check_keys(t, p, {"enabled", "listen", "control_listen"});
+  r.check_keys(t, p, {"enabled", "listen", "control_listen", "watch_listen"});
   r.boolean(t, p, "enabled", m.enabled);
   r.string(t, p, "listen", m.listen, listen_address);
   r.string(t, p, "control_listen", m.control_listen, listen_address);
+  r.string(t, p, "watch_listen", m.watch_listen, listen_address);
 }
 
 // TLS on check_api's TCP listener: the keys' shapes, how they go together, and the files themselves

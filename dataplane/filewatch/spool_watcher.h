@@ -43,6 +43,7 @@ class SpoolWatcher {
   std::vector<WatchBatch> next(std::chrono::milliseconds max_wait);
   // Nothing is pending: every event read so far has been handed out.
   bool idle() const { return pending_.empty(); }
+  std::size_t pending() const { return pending_.size(); }
   const WatchStats& stats() const { return stats_; }
 
  private:

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <netinet/in.h>
 #include <spawn.h>
 #include <sys/socket.h>
@@ -20,6 +21,13 @@
 extern char** environ;
 
 namespace dijk::test {
+
+std::string test_admin_toml(const TempDir& dir) {
+  const group* g = ::getgrgid(::getegid());
+  return "[admin]\nsocket = \"" + dir.file("dijkd.sock") + "\"\ncontrol_socket = \"" +
+         dir.file("control.sock") + "\"\nwatch_socket = \"" + dir.file("watch.sock") + "\"\ngroup = \"" +
+         (g ? g->gr_name : "root") + "\"\n[metrics]\nwatch_listen = \"127.0.0.1:0\"\n";
+}
 
 TempDir::TempDir() {
   std::string tmpl = (std::filesystem::temp_directory_path() / "dijk-test-XXXXXX").string();

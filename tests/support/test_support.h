@@ -11,6 +11,11 @@
 
 namespace dijk::test {
 
+class TempDir;
+// The [admin] and [metrics] tables for a daemon a test runs: every admin socket in `dir`, the test's own
+// group, dijk-watch's exporter on a free port (its ready line names it).
+std::string test_admin_toml(const TempDir& dir);
+
 class TempDir {
  public:
   TempDir();

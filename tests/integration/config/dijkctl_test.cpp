@@ -95,7 +95,8 @@ std::string config_text(const fs::path& dir, const std::string& group) {
   return "# test appliance\nappliance_id = \"test-box\"\n\n[dataplane]\nlcores = [1, 2]\n\n[admin]\nsocket = "
          "\"" +
          (dir / "dijkd.sock").string() + "\"\ncontrol_socket = \"" + (dir / "dijkd.sock").string() +
-         "\"\ngroup = \"" + group + "\"\n\n[metrics]\nlisten = \"127.0.0.1:0\"\n";
+         "\"\nwatch_socket = \"" + (dir / "watch.sock").string() + "\"\ngroup = \"" + group +
+         "\"\n\n[metrics]\nlisten = \"127.0.0.1:0\"\n";
 }
 
 class FakeDaemon {
@@ -226,11 +227,16 @@ TEST_F(DijkctlTest, StatusHumanAndJson) {
   EXPECT_NE(r.out.find("  reporter  backlog 1, delivered 2"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("  rates     12000 pkt/s, 34 MB/s, 2.5 files/s, 0.0 hits/s"), std::string::npos)
       << r.out;
+  // dijk-watch is optional: not running is said, and leaves the exit status alone.
+  EXPECT_NE(r.out.find("dijk-watch: not running (" + (dir_ / "watch.sock").string() + ")"), std::string::npos)
+      << r.out;
   r = ctl({"status", "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto j = json::parse(r.out);
-  ASSERT_EQ(j.size(), 2u);  // dijkd, and dijk-check (not running here)
-  EXPECT_EQ(j[1]["daemon"], "dijk-check");
+  ASSERT_EQ(j.size(), 3u);  // dijkd, then dijk-watch and dijk-check (optional, not running here)
+  EXPECT_EQ(j[1]["daemon"], "dijk-watch");
+  EXPECT_EQ(j[1]["running"], false);
+  EXPECT_EQ(j[2]["daemon"], "dijk-check");
   EXPECT_EQ(j[0]["set"]["version"], 7);
   EXPECT_EQ(j[0]["pid"], daemon.pid());
   EXPECT_EQ(j[0]["feed"]["expires"], "2026-11-30T11:00:00Z");
@@ -307,9 +313,9 @@ TEST_F(DijkctlTest, StatusShowsDijkCheckAndKeepsTheExitStatus) {
             std::string::npos)
       << r.out;
   auto j = json::parse(ctl({"status", "--json"}).out);
-  ASSERT_EQ(j.size(), 2u) << j.dump();
-  EXPECT_EQ(j[1]["daemon"], "dijk-check");
-  EXPECT_EQ(j[1]["running"], false);
+  ASSERT_EQ(j.size(), 3u) << j.dump();
+  EXPECT_EQ(j[2]["daemon"], "dijk-check");
+  EXPECT_EQ(j[2]["running"], false);
 
   const CannedHealth health(
       check, R"({"status":"ok","set":{"version":12,"age_s":7200},"requests":{"total":340,"rejected":2},)"
@@ -322,9 +328,9 @@ TEST_F(DijkctlTest, StatusShowsDijkCheckAndKeepsTheExitStatus) {
       std::string::npos)
       << r.out;
   j = json::parse(ctl({"status", "--json"}).out);
-  ASSERT_EQ(j.size(), 2u) << j.dump();
-  EXPECT_EQ(j[1]["running"], true);
-  EXPECT_EQ(j[1]["health"]["verdicts"]["block"], 1);
+  ASSERT_EQ(j.size(), 3u) << j.dump();
+  EXPECT_EQ(j[2]["running"], true);
+  EXPECT_EQ(j[2]["health"]["verdicts"]["block"], 1);
   // --socket asks one daemon: dijk-check only when named too.
   r = ctl({"status", "--socket", (dir_ / "dijkd.sock").string()});
   EXPECT_EQ(r.out.find("dijk-check"), std::string::npos) << r.out;

@@ -73,7 +73,7 @@ class RetroHuntWatch : public ::testing::Test {
     toml += "[scan]\nsettle_ms = 100\ncheckpoint = " + quoted(dir.file("state/checkpoint")) + "\n";
     toml += "catalog = " + quoted(dir.file("catalog")) + "\n";
     toml += "[[scan.watch]]\npath = " + quoted(spool) + "\n";
-    write_text(dir.file("dijk.toml"), toml);
+    write_text(dir.file("dijk.toml"), toml + test_admin_toml(dir));
   }
 
   void start() {

@@ -6,7 +6,9 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <thread>
 
 #include "control/journal/journal_reader.h"
@@ -50,7 +52,7 @@ class WatchDaemon : public ::testing::TestWithParam<std::string> {
     toml += "[scan]\nsettle_ms = 300\nbackend = " + quoted(GetParam()) + "\n";
     toml += "checkpoint = " + quoted(dir.file("state/checkpoint")) + "\n";
     toml += "[[scan.watch]]\npath = " + quoted(spool) + "\nexclude = [\"*.part\"]\n";
-    write_text(dir.file("dijk.toml"), toml);
+    write_text(dir.file("dijk.toml"), toml + test_admin_toml(dir));
   }
 
   void start() {
@@ -208,17 +210,72 @@ TEST_P(WatchDaemon, WhatIsWrittenWhileItIsDownIsCheckedAtTheNextStart) {
       << read_text_or_empty(log + ".err");
 }
 
+// An operator asks the running daemon, as for dijkd and dijk-control: `dijkctl status` lists it among the
+// daemons of the config, `dijkctl stats` gives its counters, and Prometheus scrapes the same.
+TEST_P(WatchDaemon, AnswersStatusStatsAndMetrics) {
+  make_set({"listed.jpg"});
+  write_config();
+  start();
+  write_file(spool + "/listed.jpg", content("listed.jpg"));
+  write_file(spool + "/other.jpg", content("other.jpg"));
+  ASSERT_EQ(wait_for({spool + "/listed.jpg"}).size(), 1u) << read_text_or_empty(log + ".err");
+
+  // The config names dijkd and dijk-control too, which do not run here: exit 3 for them, and dijk-watch's
+  // own entry says what it watches and what it found.
+  const auto all = run_command({DIJKCTL_BIN, "status", "--json", "--config", dir.file("dijk.toml")});
+  EXPECT_EQ(all.status, 3) << all.out << all.err;
+  const auto parsed = nlohmann::json::parse(all.out);
+  const auto entry = std::find_if(parsed.begin(), parsed.end(), [](const nlohmann::json& e) {
+    return e.value("daemon", "") == "dijk-watch";
+  });
+  ASSERT_NE(entry, parsed.end()) << all.out;
+  const auto& w = (*entry)["watch"];
+  EXPECT_EQ(w["trees"], 1);
+  EXPECT_EQ(w["hits"], 1);
+  EXPECT_GE(w["files_checked"].get<int>(), 2);
+  EXPECT_NE(w["backend"].get<std::string>().find(GetParam()), std::string::npos);
+  EXPECT_EQ((*entry)["set"]["entries"], 1);
+  EXPECT_TRUE((*entry)["problems"].empty()) << entry->dump();
+
+  const auto human = run_command({DIJKCTL_BIN, "status", "--socket", dir.file("watch.sock")});
+  EXPECT_EQ(human.status, 0) << human.out << human.err;
+  EXPECT_NE(human.out.find("dijk-watch"), std::string::npos) << human.out;
+  EXPECT_NE(human.out.find("1 hits"), std::string::npos) << human.out;
+
+  const auto stats = run_command({DIJKCTL_BIN, "stats", "--socket", dir.file("watch.sock")});
+  EXPECT_EQ(stats.status, 0) << stats.err;
+  EXPECT_NE(stats.out.find("dijk_watch_hits_total"), std::string::npos) << stats.out;
+  EXPECT_NE(stats.out.find("dijk_watch_queue_overflows_total"), std::string::npos) << stats.out;
+
+  // The exporter's port is in the ready line.
+  const std::string err = read_text_or_empty(log + ".err");
+  const auto at = err.find("metrics on port ");
+  ASSERT_NE(at, std::string::npos) << err;
+  const int port = std::stoi(err.substr(at + 16));
+  const auto scraped =
+      run_command({"/usr/bin/curl", "-sS", "http://127.0.0.1:" + std::to_string(port) + "/metrics"}).out;
+  EXPECT_NE(scraped.find("dijk_watch_hits_total 1"), std::string::npos) << scraped;
+  stop();
+}
+
 TEST_P(WatchDaemon, IdlesWithoutTreesAndRefusesTreesWithoutTheirJournal) {
   make_set({"x"});
   // A fresh appliance: no tree configured. It idles (a failed unit would count against the appliance's
   // health) until stopped, and says why.
-  write_text(dir.file("empty.toml"), "[paths]\nset = \"" + dir.file("t.set") + "\"\n");
+  write_text(dir.file("empty.toml"), "[paths]\nset = \"" + dir.file("t.set") + "\"\n" + test_admin_toml(dir));
   pid = spawn_with_output({DIJK_WATCH_BIN, "--config", dir.file("empty.toml")}, dir.file("idle.log"));
   for (int i = 0; i < 100 && read_text_or_empty(dir.file("idle.log.err")).find("idle") == std::string::npos;
        ++i)
     std::this_thread::sleep_for(50ms);
   EXPECT_NE(read_text_or_empty(dir.file("idle.log.err")).find("idle: no [[scan.watch]] tree"),
             std::string::npos);
+  // Idle is healthy: dijkctl says so, with no problem and no set asked for.
+  for (int i = 0; i < 100 && !std::filesystem::exists(dir.file("watch.sock")); ++i)
+    std::this_thread::sleep_for(50ms);
+  const auto idle = run_command({DIJKCTL_BIN, "status", "--socket", dir.file("watch.sock")});
+  EXPECT_EQ(idle.status, 0) << idle.out << idle.err;
+  EXPECT_NE(idle.out.find("watching  0 trees with idle: no [[scan.watch]] tree"), std::string::npos)
+      << idle.out;
   EXPECT_EQ(stop_process(pid, 10s), 0);
   // A tree, but no journal for its hits: refused, saying what to add.
   std::filesystem::create_directories(spool);
