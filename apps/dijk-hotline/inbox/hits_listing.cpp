@@ -26,11 +26,6 @@ struct HitRow {
   }
 };
 
-std::string lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
-  return s;
-}
-
 HitRow row_of(const inbox::StoredHit& h) {
   auto report = nlohmann::json::parse(h.report, nullptr, false);
   if (!report.is_object()) report = nlohmann::json::object();
@@ -55,12 +50,8 @@ HitRow row_of(const inbox::StoredHit& h) {
 }
 
 bool matches(const HitRow& r, const HitsQuery& q) {
-  if (q.until && r.json.value("received_at", std::int64_t{0}) >= *q.until) return false;
-  if (q.appliance && r.get("appliance") != *q.appliance) return false;
-  if (q.list && r.get("list") != *q.list) return false;
-  if (q.source && r.get("source") != *q.source) return false;
-  if (q.hash && lower(r.get("hash")) != lower(*q.hash)) return false;
-  return true;
+  return q.match.accepts(r.json.value("received_at", std::int64_t{0}), r.get("appliance"), r.get("list"),
+                         r.get("source"), r.get("hash"));
 }
 
 void print_table(const std::vector<HitRow>& rows, std::ostream& out) {

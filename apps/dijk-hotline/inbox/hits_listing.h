@@ -8,6 +8,8 @@
 #include <optional>
 #include <string>
 
+#include "apps/dijk-hotline/inbox/hit_match.h"
+
 namespace dijk::inbox {
 class InboxStore;
 }
@@ -17,13 +19,9 @@ namespace dijk::hotline {
 enum class HitsFormat { table, csv, json, counts };
 
 struct HitsQuery {
-  std::int64_t since = 0;                // received at or after (unix seconds)
-  std::optional<std::int64_t> until;     // received before
-  std::optional<std::string> appliance;  // exact
-  std::optional<std::string> list;       // exact
-  std::optional<std::string> source;     // exact (wire, scan...)
-  std::optional<std::string> hash;       // hex, any case
-  std::optional<std::uint64_t> limit;    // the newest N of the matches, still printed oldest first
+  std::int64_t since = 0;              // received at or after (unix seconds)
+  inbox::HitMatch match;               // until, appliance, list, source (wire, file...), hash
+  std::optional<std::uint64_t> limit;  // the newest N of the matches, still printed oldest first
   HitsFormat format = HitsFormat::table;
 };
 

@@ -178,11 +178,11 @@ int run_hits(const cli::ParsedArgs& a) {
     return cli::parse_time_arg(*v, now, name);
   };
   q.since = time_option("--since").value_or(0);
-  q.until = time_option("--until");
-  q.appliance = a.value("--appliance");
-  q.list = a.value("--list");
-  q.source = a.value("--source");
-  q.hash = a.value("--hash");
+  q.match.until = time_option("--until");
+  q.match.appliance = a.value("--appliance");
+  q.match.list = a.value("--list");
+  q.match.source = a.value("--source");
+  q.match.hash = a.value("--hash");
   if (a.value("--limit")) q.limit = count_option(a, "--limit", 0);
   if (!inbox::is_postgres_url(db) && !std::filesystem::exists(db))
     throw std::runtime_error("no inbox database at " + db);

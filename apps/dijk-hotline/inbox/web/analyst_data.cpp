@@ -17,11 +17,6 @@ std::string text_field(const nlohmann::json& j, const char* name) {
   return it->is_string() ? it->get<std::string>() : it->dump();
 }
 
-std::string lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
-  return s;
-}
-
 HitRow row_of(const inbox::StoredHit& h) {
   auto report = nlohmann::json::parse(h.report, nullptr, false);
   if (!report.is_object()) report = nlohmann::json::object();
@@ -43,11 +38,7 @@ HitRow row_of(const inbox::StoredHit& h) {
 }
 
 bool matches(const HitRow& r, const HitFilter& f) {
-  if (f.until && r.received_at >= *f.until) return false;
-  if (f.appliance && r.appliance != *f.appliance) return false;
-  if (f.list && r.list != *f.list) return false;
-  if (f.hash && lower(r.hash) != lower(*f.hash)) return false;
-  return true;
+  return f.match.accepts(r.received_at, r.appliance, r.list, r.source, r.hash);
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "apps/dijk-hotline/inbox/hit_match.h"
 #include "apps/dijk-hotline/inbox/inbox_store.h"
 #include "control/feed/ledger.h"
 
@@ -21,8 +22,7 @@ inline constexpr std::size_t kMaxHitLimit = 5000;
 
 struct HitFilter {
   std::int64_t since = 0;  // received at or after (unix seconds)
-  std::optional<std::int64_t> until;
-  std::optional<std::string> appliance, list, hash;  // exact (hash: any case)
+  inbox::HitMatch match;   // as `dijk-hotline hits` filters (the page offers until, appliance, list, hash)
   std::size_t limit = kDefaultHitLimit;
 };
 

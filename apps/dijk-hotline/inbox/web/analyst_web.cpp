@@ -186,10 +186,10 @@ AnalystWeb::Response AnalystWeb::hits(const std::string& analyst,
   HitFilter f;
   const std::int64_t t = now();
   if (const auto s = filled(query, "since")) f.since = cli::parse_time_arg(*s, t, "since");
-  if (const auto u = filled(query, "until")) f.until = cli::parse_time_arg(*u, t, "until");
-  f.appliance = filled(query, "appliance");
-  f.list = filled(query, "list");
-  f.hash = filled(query, "hash");
+  if (const auto u = filled(query, "until")) f.match.until = cli::parse_time_arg(*u, t, "until");
+  f.match.appliance = filled(query, "appliance");
+  f.match.list = filled(query, "list");
+  f.match.hash = filled(query, "hash");
   if (const auto l = filled(query, "limit")) {
     if (l->size() > 5 || l->find_first_not_of("0123456789") != std::string::npos || std::stoul(*l) == 0 ||
         std::stoul(*l) > kMaxHitLimit) {
