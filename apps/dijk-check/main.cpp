@@ -4,6 +4,7 @@
 // dijk-control reports like the wire journal.
 #include <pthread.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <iostream>
@@ -18,13 +19,15 @@
 #include "apps/dijk-check/http_server.h"
 #include "apps/dijk-check/icap/icap_server.h"
 #include "config/cli/daemon_args.h"
-#include "config/metrics/http_exporter.h"
-#include "config/notify/sd_notify.h"
+#include "config/cli/version.h"
+#include "config/daemon/daemon_shell.h"
 #include "config/schema/loader.h"
 #include "config/schema/tls_material.h"
 #include "control/journal/journal_writer.h"
 #include "core/log_line.h"
+#include "core/unix_time.h"
 #include "dataplane/pipeline/live_set.h"
+#include "hashcore/pdq_index/pdq_set_section.h"
 
 namespace {
 
@@ -56,6 +59,25 @@ std::string read_block_page(const std::string& path) {
   return page.str();
 }
 
+// What `dijkctl` reads over the admin socket; the request counts are in the metrics (`stats`).
+admin::DaemonStatus check_status(const Config& config, const LiveSet& live,
+                                 std::chrono::steady_clock::time_point started) {
+  admin::DaemonStatus s;
+  s.daemon = "dijk-check";
+  s.version = std::string(cli::dijk_version());
+  s.pid = getpid();
+  s.uptime_s = static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started).count());
+  s.appliance_id = config.appliance_id;
+  if (const auto set = live.current()) {
+    const std::int64_t age = unix_now() - set->created_unix();
+    s.set = admin::SetStatus{set->version(), set_entry_count(*set),
+                             age > 0 ? static_cast<std::uint64_t>(age) : 0, live.path()};
+  }
+  s.set_error = live.status().last_error;
+  return s;
+}
+
 int run(const std::string& config_file) {
   const auto loaded = load_config_file(config_file);
   if (!loaded.ok()) {
@@ -85,8 +107,18 @@ int run(const std::string& config_file) {
     VerdictPolicy policy(config.policy.default_action, config.policy.lists, config.policy.categories);
     check::CheckService service(engine, live, policy, journal_hits, api.max_hashes);
 
-    metrics::Registry registry;
-    check::ApiMetrics api_metrics(registry);
+    // The daemon shell: admin socket (status, stats, config show), the Prometheus exporter over the
+    // check API's counters, sd_notify readiness and reload.
+    const auto started = std::chrono::steady_clock::now();
+    daemon::ShellOptions shell_options;
+    shell_options.name = "dijk-check";
+    shell_options.config_path = config_file;
+    shell_options.config = config;
+    shell_options.socket = config.admin.check_socket;
+    if (config.metrics.enabled) shell_options.metrics_listen = api.metrics_listen;
+    shell_options.status = [&] { return check_status(config, live, started); };
+    daemon::DaemonShell shell(std::move(shell_options));
+    check::ApiMetrics api_metrics(shell.registry());
     check::ServerOptions options;
     options.socket_path = api.socket;
     options.socket_group = api.socket_group;
@@ -129,33 +161,29 @@ int run(const std::string& config_file) {
           api_metrics);
       icap_server->start();
     }
+    shell.start();
     // The check API last: once /v1/health answers, every front door is listening.
     server.start();
-
-    std::unique_ptr<metrics::HttpExporter> exporter;
-    if (config.metrics.enabled && !api.metrics_listen.empty()) {
-      exporter = std::make_unique<metrics::HttpExporter>(registry, api.metrics_listen);
-      exporter->start();
-    }
     log("serving" + (api.socket.empty() ? std::string() : " on " + api.socket) +
         (api.listen.empty() ? std::string() : ", tcp port " + std::to_string(server.tcp_port())) +
         (icap_server ? ", icap port " + std::to_string(icap_server->port()) : std::string()) +
-        (exporter ? ", metrics port " + std::to_string(exporter->port()) : std::string()) + ", set version " +
-        std::to_string(engine.set_version()));
-    sd::ready("serving");
+        (shell.metrics_port() != 0 ? ", metrics port " + std::to_string(shell.metrics_port())
+                                   : std::string()) +
+        ", set version " + std::to_string(engine.set_version()));
+    shell.ready();
     for (;;) {
       int sig = 0;
       if (sigwait(&signals, &sig) != 0) continue;
       if (sig == SIGHUP) {
-        live.check_now();  // config changes need a restart: every [check_api] key is [restart]
+        live.check_now();
+        shell.reload();  // reports what a restart would change: every [check_api] key is [restart]
         continue;
       }
-      sd::stopping();
       break;
     }
+    shell.stop();
     if (icap_server) icap_server->stop();
     server.stop();
-    if (exporter) exporter->stop();
     journal.close();
   } catch (const std::exception& e) {
     log(e.what());

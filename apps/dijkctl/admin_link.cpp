@@ -60,6 +60,11 @@ std::optional<DaemonSocket> watch_socket(const cli::ParsedArgs& args) {
   return DaemonSocket{"dijk-watch", admin.watch_socket};
 }
 
+std::optional<DaemonSocket> check_admin_socket(const cli::ParsedArgs& args) {
+  if (args.value("--socket")) return std::nullopt;
+  return DaemonSocket{"dijk-check", admin_config(args).check_socket};
+}
+
 DaemonSocket dataplane_socket(const cli::ParsedArgs& args) {
   if (auto s = args.value("--socket")) return {"daemon", *s};
   return {"dijkd", admin_config(args).socket};

@@ -36,6 +36,8 @@ std::optional<CheckApiSocket> check_api_socket(const cli::ParsedArgs& args);
 // dijk-watch's admin socket (admin.watch_socket), unless --socket names one daemon. dijk-watch is
 // optional: `status` and `stats` ask it when it runs and say so when it does not.
 std::optional<DaemonSocket> watch_socket(const cli::ParsedArgs& args);
+// dijk-check's admin socket (admin.check_socket), for `stats`; `status` asks its API's health instead.
+std::optional<DaemonSocket> check_admin_socket(const cli::ParsedArgs& args);
 
 // The config file dijkctl reads: --config, else $DIJK_CONFIG, else /etc/dijk/dijk.toml.
 std::string config_path(const cli::ParsedArgs& args);

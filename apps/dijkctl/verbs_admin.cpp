@@ -329,13 +329,16 @@ void print_stats(const json& samples) {
 int run_stats(const cli::ParsedArgs& args) {
   json all = json::object();
   auto sockets = daemon_sockets(args);
+  const std::size_t required = sockets.size();  // dijkd and dijk-control; the rest are optional
   if (const auto watch = watch_socket(args)) sockets.push_back(*watch);
-  for (const auto& socket : sockets) {
+  if (const auto check = check_admin_socket(args)) sockets.push_back(*check);
+  for (std::size_t i = 0; i < sockets.size(); ++i) {
+    const auto& socket = sockets[i];
     json result;
     try {
       result = call(socket, "stats");
     } catch (const DaemonDown&) {
-      if (socket.daemon != "dijk-watch") throw;
+      if (i < required) throw;
       continue;  // optional, and `status` says it is not running
     }
     if (args.flag("--json")) {

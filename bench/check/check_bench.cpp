@@ -10,6 +10,7 @@
 // change in load hits both alike.
 // Usage: check_bench [ROUNDS, default 5]
 #include <curl/curl.h>
+#include <grp.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -158,7 +159,9 @@ int main(int argc, char** argv) {
                                    << "\"\n[check_api]\nsocket = \"" << sock.string()
                                    << "\"\nsocket_group = \"\"\nrate_per_client = 1000000\nthreads = 2\n"
                                    << "journal = \"" << (dir / "journal").string()
-                                   << "\"\nmetrics_listen = \"\"\n";
+                                   << "\"\nmetrics_listen = \"\"\n[admin]\ncheck_socket = \""
+                                   << (dir / "admin.sock").string() << "\"\ngroup = \""
+                                   << ::getgrgid(::getegid())->gr_name << "\"\n";
   const pid_t pid = ::fork();
   if (pid == 0) {
     const std::string config = (dir / "dijk.toml").string();

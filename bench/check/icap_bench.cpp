@@ -7,6 +7,7 @@
 // Usage: icap_bench [ROUNDS, default 5]
 #include <arpa/inet.h>
 #include <curl/curl.h>
+#include <grp.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -252,7 +253,9 @@ int main(int argc, char** argv) {
                                    << "\"\n[check_api]\nsocket = \"" << (dir / "check.sock").string()
                                    << "\"\nsocket_group = \"\"\nthreads = 2\njournal = \""
                                    << (dir / "journal").string() << "\"\nmetrics_listen = \"\"\n"
-                                   << "[icap]\nlisten = \"127.0.0.1:" << icap_port << "\"\n";
+                                   << "[icap]\nlisten = \"127.0.0.1:" << icap_port << "\"\n"
+                                   << "[admin]\ncheck_socket = \"" << (dir / "admin.sock").string()
+                                   << "\"\ngroup = \"" << ::getgrgid(::getegid())->gr_name << "\"\n";
   const pid_t check = spawn({DIJK_CHECK_BIN, "--config", (dir / "dijk.toml").string()}, dir / "check.out");
   const pid_t origin = start_origin(dir / "origin", origin_port, inner_port);
   const pid_t plain = start_squid(dir / "squid-plain", plain_port, 0);

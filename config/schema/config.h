@@ -124,7 +124,8 @@ struct ReportingConfig {
 struct AdminConfig {
   std::string socket = "/run/dijk/dijkd.sock";
   std::string control_socket = "/run/dijk/control.sock";
-  std::string watch_socket = "/run/dijk/watch.sock";  // dijk-watch's
+  std::string watch_socket = "/run/dijk/watch.sock";        // dijk-watch's
+  std::string check_socket = "/run/dijk/check-admin.sock";  // dijk-check's (its API has check_api.socket)
   std::string group = "dijk";
 
   bool operator==(const AdminConfig&) const = default;

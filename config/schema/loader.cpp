@@ -567,10 +567,11 @@ void read_reporting(SchemaReader& r, const toml::table& t, ReportingConfig& rep)
 
 void read_admin(SchemaReader& r, const toml::table& t, AdminConfig& a) {
   const std::string p = "admin";
-  r.check_keys(t, p, {"socket", "control_socket", "watch_socket", "group"});
+  r.check_keys(t, p, {"socket", "control_socket", "watch_socket", "check_socket", "group"});
   r.string(t, p, "socket", a.socket, absolute_path);
   r.string(t, p, "control_socket", a.control_socket, absolute_path);
   r.string(t, p, "watch_socket", a.watch_socket, absolute_path);
+  r.string(t, p, "check_socket", a.check_socket, absolute_path);
   r.string(t, p, "group", a.group, group_name);
 }
 

@@ -113,6 +113,7 @@ toml::table to_toml(const Config& c) {
       {"admin", toml::table{{"socket", c.admin.socket},
                             {"control_socket", c.admin.control_socket},
                             {"watch_socket", c.admin.watch_socket},
+                            {"check_socket", c.admin.check_socket},
                             {"group", c.admin.group}}},
       {"metrics", toml::table{{"enabled", c.metrics.enabled},
                               {"listen", c.metrics.listen},

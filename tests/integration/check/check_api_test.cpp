@@ -287,6 +287,20 @@ TEST(CheckApiHealth, CountsRequestsRefusalsAndVerdicts) {
   EXPECT_NE(status.out.find("dijk-check up, set version 1, "), std::string::npos) << status.out << status.err;
   EXPECT_NE(status.out.find("  requests  "), std::string::npos) << status.out;
   EXPECT_NE(status.out.find("verdicts 1 allow, 0 report, 1 block\n"), std::string::npos) << status.out;
+
+  // Its admin socket, as the other daemons': status from the daemon shell, every counter for `stats`.
+  const CommandResult shell =
+      run_command({DIJKCTL_BIN, "status", "--json", "--socket", daemon.admin_socket().string()});
+  EXPECT_EQ(shell.status, 0) << shell.out << shell.err;
+  const auto shell_status = nlohmann::json::parse(shell.out);
+  ASSERT_EQ(shell_status.size(), 1u) << shell.out;
+  EXPECT_EQ(shell_status[0]["daemon"], "dijk-check");
+  EXPECT_EQ(shell_status[0]["set"]["version"], 1);
+  EXPECT_TRUE(shell_status[0]["problems"].empty()) << shell.out;
+  const CommandResult stats = run_command({DIJKCTL_BIN, "stats", "--socket", daemon.admin_socket().string()});
+  EXPECT_EQ(stats.status, 0) << stats.err;
+  EXPECT_NE(stats.out.find("dijk_check_verdicts_total"), std::string::npos) << stats.out;
+  EXPECT_NE(stats.out.find("verdict=block"), std::string::npos) << stats.out;
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <curl/curl.h>
+#include <grp.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -73,6 +74,8 @@ class CheckDaemon {
     metrics_port_ = free_port();
     std::ofstream(dir_ / "dijk.toml")
         << "appliance_id = \"check-it\"\n"
+        << "[admin]\ncheck_socket = \"" << admin_socket().string() << "\"\ngroup = \""
+        << ::getgrgid(::getegid())->gr_name << "\"\n"
         << "[paths]\nset = \"" << (dir_ / "current.set").string() << "\"\n"
         << "state = \"" << (dir_ / "state").string() << "\"\n"
         << "[check_api]\nsocket = \"" << socket().string() << "\"\n"
@@ -104,6 +107,7 @@ class CheckDaemon {
 
   const fs::path& dir() const { return dir_; }
   fs::path socket() const { return dir_ / "check.sock"; }
+  fs::path admin_socket() const { return dir_ / "admin.sock"; }
   fs::path journal() const { return dir_ / "journal-api"; }
   const std::string& listed_md5() const { return listed_md5_; }
   std::uint16_t port() const { return port_; }
