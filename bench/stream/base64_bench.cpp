@@ -1,14 +1,13 @@
 // Images uploaded as base64 in JSON bodies ({"user": ..., "image": "<base64>"}), through the stream stage
 // on one core, fed from memory: 16 keep-alive connections interleaved segment by segment (1460 bytes),
 // server responses included, a set holding MD5 and SHA-1 of some of the images. The pipeline hashes each
-// JSON body as sent and each decoded image.
+// decoded image; a JSON body is not hashed as sent (docs/wire-stream.md), so the decoded bytes are all
+// it digests.
 //
-// References, measured in the same run with the same algorithms (MD5 and SHA-1, OpenSSL EVP via
-// StreamingDigests), each over whole buffers:
-//   - the digest bound of the decoded bytes (the issue's reference: "base64 uploads at >= 0.8x the digest
-//     bound of the decoded bytes");
-//   - the digest bound of every byte the pipeline must digest: the decoded images and the bodies as sent
-//     (4/3 of the images). The pipeline cannot beat this one: it says what the scanning and decoding cost.
+// Reference, measured in the same run with the same algorithms (MD5 and SHA-1, OpenSSL EVP via
+// StreamingDigests) over whole buffers: the digest bound of the decoded bytes (the issue's reference:
+// "base64 uploads at >= 0.8x the digest bound of the decoded bytes"). The pipeline cannot beat it; the
+// rest of its time is reassembly, HTTP, the JSON scan and the base64 decode (the "digests off" line).
 //
 //   base64_bench [--megabytes M] [--runs N]     (defaults: 256 MB of decoded images, best of 3 runs)
 #include <algorithm>
@@ -171,34 +170,32 @@ int main(int argc, char** argv) {
 
   // Interleaved, best of `runs` each: other tenants of the machine come and go.
   RunResult best;
-  double images_s = 1e30, all_s = 1e30, parse_s = 1e30;
+  double images_s = 1e30, parse_s = 1e30;
   for (int i = 0; i < runs; ++i) {
     const RunResult r = run(w, set);
     if (i == 0 || r.seconds < best.seconds) best = r;
     parse_s = std::min(parse_s, run(w, set, false).seconds);
     images_s = std::min(images_s, digest_seconds(w.images));
-    all_s = std::min(all_s, digest_seconds(w.images) + digest_seconds(w.bodies));
   }
   const auto& c = best.counters;
-  if (c.embedded_files != w.images.size() || c.truncated_files != 0 || best.hits != 2 * listed ||
-      c.bytes_hashed != w.image_bytes + w.body_bytes) {
-    std::printf("ERROR: embedded files %llu of %zu, truncated %llu, hits %llu of %llu, hashed %llu of %llu\n",
-                static_cast<unsigned long long>(c.embedded_files), w.images.size(),
-                static_cast<unsigned long long>(c.truncated_files),
-                static_cast<unsigned long long>(best.hits), static_cast<unsigned long long>(2 * listed),
-                static_cast<unsigned long long>(c.bytes_hashed),
-                static_cast<unsigned long long>(w.image_bytes + w.body_bytes));
+  if (c.embedded_files != w.images.size() || c.http_json_bodies != w.bodies.size() ||
+      c.truncated_files != 0 || best.hits != 2 * listed || c.bytes_hashed != w.image_bytes) {
+    std::printf(
+        "ERROR: embedded files %llu of %zu, JSON bodies %llu, truncated %llu, hits %llu of %llu, hashed %llu "
+        "of %llu\n",
+        static_cast<unsigned long long>(c.embedded_files), w.images.size(),
+        static_cast<unsigned long long>(c.http_json_bodies),
+        static_cast<unsigned long long>(c.truncated_files), static_cast<unsigned long long>(best.hits),
+        static_cast<unsigned long long>(2 * listed), static_cast<unsigned long long>(c.bytes_hashed),
+        static_cast<unsigned long long>(w.image_bytes));
     return 1;
   }
   const double pipeline = mbps(w.image_bytes, best.seconds);
   const double bound = mbps(w.image_bytes, images_s);
-  const double bound_all = mbps(w.image_bytes, all_s);
   std::printf("pipeline, MD5+SHA-1:          %7.1f MB/s of decoded image bytes (%.1f MB/s of JSON)\n",
               pipeline, mbps(w.body_bytes, best.seconds));
   std::printf("digest bound, decoded bytes:  %7.1f MB/s (same run)   ratio %.3f   goal >= 0.8: %s\n", bound,
               pipeline / bound, pipeline / bound >= 0.8 ? "met" : "NOT met");
-  std::printf("digest bound, decoded + body: %7.1f MB/s of decoded bytes (same run)   ratio %.3f\n",
-              bound_all, pipeline / bound_all);
   std::printf(
       "digests off (reassembly, HTTP, JSON scan, base64 decode): %7.1f MB/s of decoded bytes, %.0f%% "
       "of the time with digests\n",

@@ -32,6 +32,13 @@ std::size_t Base64Decoder::decode_some(std::span<const std::uint8_t> text) {
     // Fast path: whole groups of four alphabet bytes, the bulk of any value; four groups a step while
     // there is room, with one check for all sixteen bytes.
     if (have_ == 0 && padding_ == 0) {
+      if (blocks_) {
+        // Room up to the buffer's real end: a block's store spills kSpill bytes past its 24.
+        const auto done = decode_base64_blocks(p, static_cast<std::size_t>(end - p), o,
+                                               static_cast<std::size_t>(o_end - o) + kSpill);
+        p += done.text;
+        o += done.out;
+      }
       while (end - p >= 16 && o_end - o >= 12) {
         std::uint32_t v[4];
         std::uint32_t any = 0;

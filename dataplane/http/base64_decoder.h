@@ -5,15 +5,27 @@
 // or 64 characters, CRLF) is skipped. Anything else is malformed: a byte outside the alphabets, data
 // after padding, padding in the wrong place, or a final group of one character. Once malformed, the
 // decoder stays so and decodes nothing more; what it gave out so far is not the whole file.
+//
+// Whole blocks of alphabet characters go through AVX2 (Base64Blocks) when the CPU has it; everything else,
+// and every decision about whitespace, padding and malformed text, through the byte table here. One
+// decoder per value, owned by whoever scans the body; runs on that worker.
 #include <array>
 #include <cstdint>
 #include <span>
+
+#include "dataplane/http/base64_blocks.h"
 
 namespace dijk {
 
 class Base64Decoder {
  public:
   enum class Status : std::uint8_t { ok, malformed };
+  // Which fast path decodes the bulk: AVX2 blocks when this CPU has them, or the byte table alone (for
+  // tests that hold the two against each other).
+  enum class Kernel : std::uint8_t { best, scalar };
+
+  explicit Base64Decoder(Kernel kernel = Kernel::best)
+      : blocks_(kernel == Kernel::best && base64_blocks_available()) {}
 
   // Decodes `text`, handing output to out(std::span<const std::uint8_t>) in pieces of kBufferSize bytes
   // (fewer may wait in the buffer until more text or finish()); on malformed text, what was decoded
@@ -43,13 +55,18 @@ class Base64Decoder {
   template <typename Out>
   void give(Out& out);
 
+  bool blocks_;
   Status status_ = Status::ok;
   std::uint32_t bits_ = 0;    // sextets of the group in progress, oldest highest
   std::uint8_t have_ = 0;     // sextets in bits_ (0-3)
   std::uint8_t padding_ = 0;  // "=" seen: only "=" (to complete the group) and whitespace may follow
   std::size_t out_len_ = 0;   // bytes in buffer_
   std::uint64_t out_total_ = 0;
-  std::array<std::uint8_t, kBufferSize + 3> buffer_{};
+  // Past kBufferSize: the last group the slow path completes (up to 3 bytes), or the 8 bytes a block's
+  // 32-byte store writes beyond its 24 (a block is only decoded when its 24 fit before kBufferSize).
+  static constexpr std::size_t kSpill = kBase64BlockRoom - kBase64BlockOut;
+  static_assert(kSpill >= 3);
+  std::array<std::uint8_t, kBufferSize + kSpill> buffer_{};
 };
 
 template <typename Out>

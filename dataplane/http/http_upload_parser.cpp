@@ -192,6 +192,7 @@ int HttpUploadParser::on_request_headers(htp_tx_t* tx) {
     if (embedded_sink_ != nullptr) {
       const UploadInfo info{request_.method, request_.host, request_.uri, {}, request_.content_type};
       request_.embedded = std::make_unique<EmbeddedFiles>(*embedded_sink_, counters_, info);
+      request_.json_sniff = std::make_unique<JsonBodySniffer>();
     }
   }
   switch (const BodyEncoding encoding = body_encoding(header(tx, "content-encoding"))) {
@@ -204,7 +205,8 @@ int HttpUploadParser::on_request_headers(htp_tx_t* tx) {
       break;
     case BodyEncoding::unsupported:
       counters_.drop(DropReason::encoding_unsupported);
-      request_.embedded.reset();  // compressed text we cannot read holds no values to find
+      request_.embedded.reset();    // compressed text we cannot read holds no values to find
+      request_.json_sniff.reset();  // and it is hashed as sent, whatever its first byte
       request_.fields.reset();
       break;
   }
@@ -244,8 +246,7 @@ void HttpUploadParser::decoded_body_bytes(std::span<const std::uint8_t> bytes) {
       break;
     case BodyKind::raw:
       if (request_.lost_bytes) break;  // the file was already ended as truncated
-      if (!file_open_) open_file(request_.filename, request_.content_type);
-      sink_.file_data(bytes);
+      raw_file_bytes(bytes);
       if (request_.embedded) request_.embedded->feed(bytes, now_ns_);
       break;
     case BodyKind::multipart:
@@ -254,11 +255,43 @@ void HttpUploadParser::decoded_body_bytes(std::span<const std::uint8_t> bytes) {
   }
 }
 
+void HttpUploadParser::raw_file_bytes(std::span<const std::uint8_t> bytes) {
+  if (file_open_) {
+    sink_.file_data(bytes);
+    return;
+  }
+  if (raw_body_is_json()) return;  // its values are the files
+  if (request_.json_sniff) {
+    switch (request_.json_sniff->look(bytes)) {
+      case JsonBodySniffer::Verdict::undecided:
+        return;  // whitespace so far: held
+      case JsonBodySniffer::Verdict::json:
+        ++counters_.http_json_bodies;
+        return;
+      case JsonBodySniffer::Verdict::other:
+        break;
+    }
+  }
+  open_file(request_.filename, request_.content_type);
+  flush_held_blanks();
+  sink_.file_data(bytes);
+}
+
+void HttpUploadParser::flush_held_blanks() {
+  if (!request_.json_sniff) return;
+  if (const auto held = request_.json_sniff->held(); !held.empty()) sink_.file_data(held);
+}
+
+bool HttpUploadParser::raw_body_is_json() const {
+  return request_.json_sniff && request_.json_sniff->verdict() == JsonBodySniffer::Verdict::json;
+}
+
 void HttpUploadParser::lose_body() {
-  // A raw body is one file, so it is truncated even when the lost bytes were its first.
+  // A raw body is one file, so it is truncated even when the lost bytes were its first (unless it is
+  // JSON: then it is no file, and only its value in progress is cut).
   if (request_.kind == BodyKind::raw && !request_.lost_bytes) {
-    if (!file_open_) open_file(request_.filename, request_.content_type);
-    close_file(false);
+    if (!file_open_ && !raw_body_is_json()) open_file(request_.filename, request_.content_type);
+    if (file_open_) close_file(false);
     if (request_.embedded) request_.embedded->lose(now_ns_);
   }
   if (request_.kind == BodyKind::multipart && !(request_.inflater && request_.lost_bytes)) {
@@ -296,6 +329,13 @@ void HttpUploadParser::end_request(bool complete) {
     if (request_.field_open) request_.fields->value_end(false);  // the splitter never ended it
     request_.field_open = false;
     request_.fields.reset();
+  }
+  if (request_.kind == BodyKind::raw && !file_open_ && !request_.lost_bytes && request_.json_sniff &&
+      request_.json_sniff->verdict() == JsonBodySniffer::Verdict::undecided &&
+      !request_.json_sniff->held().empty()) {
+    // A body of whitespace alone is no JSON: hashed as sent, as any other.
+    open_file(request_.filename, request_.content_type);
+    flush_held_blanks();
   }
   if (file_open_) close_file(complete && !request_.lost_bytes);
   request_.kind = BodyKind::ignored;

@@ -6,7 +6,8 @@
 // A body sent with Content-Encoding gzip or deflate is inflated first (BodyInflater, bounded). A raw body
 // that is JSON or a form, and a multipart body's text fields, are also looked at for base64 values
 // (EmbeddedFiles, Base64ValueFiles): each is a file of its own, sent to a second sink, because the body's
-// own file is still open while a raw body streams.
+// own file is still open while a raw body streams. A raw body that is JSON by its first byte
+// (JsonBodySniffer) is not a file itself when its values are looked for: only they are hashed.
 // Form fields of a multipart body are not files. Responses are parsed too, only
 // so that libhtp can retire finished transactions and keep its memory per connection bounded.
 #include <htp/htp.h>
@@ -20,6 +21,7 @@
 
 #include "dataplane/http/body_inflater.h"
 #include "dataplane/http/embedded_files.h"
+#include "dataplane/http/json_body_sniffer.h"
 #include "dataplane/http/multipart_splitter.h"
 #include "dataplane/http/upload_sink.h"
 #include "dataplane/stream/stream_counters.h"
@@ -76,6 +78,8 @@ class HttpUploadParser : private MultipartHandler {
     std::unique_ptr<BodyInflater> inflater;
     // A raw body's base64 values (JSON, forms). On the heap: only raw bodies with a second sink need it.
     std::unique_ptr<EmbeddedFiles> embedded;
+    // Whether that raw body is JSON, and so not hashed as sent (only its values are). With `embedded`.
+    std::unique_ptr<JsonBodySniffer> json_sniff;
     // A multipart body's text fields, each a value that may be base64 (`curl -F image=<photo.b64`).
     std::unique_ptr<Base64ValueFiles> fields;
     bool field_open = false;
@@ -88,6 +92,10 @@ class HttpUploadParser : private MultipartHandler {
   // The body's bytes as sent (before any Content-Encoding is undone) and as meant.
   void body_bytes(std::span<const std::uint8_t> bytes);
   void decoded_body_bytes(std::span<const std::uint8_t> bytes);
+  // A raw body's bytes (inflated) to its own file, unless it is JSON.
+  void raw_file_bytes(std::span<const std::uint8_t> bytes);
+  bool raw_body_is_json() const;
+  void flush_held_blanks();  // the whitespace a raw body began with, into its file
   // The rest of the body cannot be had (a gap, or a compressed body that had to stop): the file in
   // progress is truncated.
   void lose_body();

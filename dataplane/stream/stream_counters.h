@@ -30,7 +30,8 @@ namespace dijk {
   X(http_flows, "flows whose first bytes were an HTTP/1.x request line")                         \
   X(http_requests, "HTTP requests parsed")                                                       \
   X(http_bodies_inflated, "request bodies sent with Content-Encoding gzip or deflate, inflated") \
-  X(embedded_files, "base64 values in JSON or form bodies (data: URIs too) decoded as files")
+  X(embedded_files, "base64 values in JSON or form bodies (data: URIs too) decoded as files")    \
+  X(http_json_bodies, "raw bodies that are JSON (first byte { or [): only their base64 values hashed")
 
 // X(name, help): files found in request bodies and matched against the set.
 #define DIJK_MATCH_COUNTERS(X)                                              \

@@ -54,7 +54,8 @@ TEST_F(DijkdBase64, EveryBase64ImageIsFoundNamedByItsField) {
   EXPECT_EQ(r.hits.size(), 4u) << r.output;
   EXPECT_EQ(r.total("stream_http_requests"), 4u) << r.output;
   EXPECT_EQ(r.total("stream_embedded_files"), 4u) << r.output;
-  EXPECT_EQ(r.total("stream_files"), 8u) << r.output;  // each body as sent, and the image inside it
+  EXPECT_EQ(r.total("stream_http_json_bodies"), 3u) << r.output;
+  EXPECT_EQ(r.total("stream_files"), 5u) << r.output;  // the four images and the form body as sent
   EXPECT_EQ(r.total("stream_truncated_files"), 0u) << r.output;
   EXPECT_EQ(r.total("stream_drop_json_malformed"), 0u) << r.output;
   EXPECT_EQ(r.total("stream_drop_base64_malformed"), 0u) << r.output;

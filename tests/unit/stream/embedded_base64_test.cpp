@@ -1,6 +1,7 @@
 // Files carried as base64 inside request bodies, end to end through the stream stage: JSON string values
 // (either alphabet, padded or not, line breaks as JSON escapes, "\/", data: URIs) and urlencoded form values
-// are decoded and matched as files named by their field, while the body itself is still hashed as sent.
+// are decoded and matched as files named by their field. A body that is JSON by its first byte is not
+// hashed as sent (only its values are); any other body, forms included, still is.
 // Hostile bodies (bad base64, JSON 10,000 deep, a truncated document, a 50 MB body, a lost segment) are
 // counted, never matched, and the next request on the connection is still parsed.
 #include <malloc.h>
@@ -96,22 +97,53 @@ TEST(EmbeddedBase64, JsonValuesInEveryStyleAreFilesNamedByTheirKey) {
     for (const auto& e : run.sink.hits) names.insert(e.filename);
     EXPECT_EQ(names, (std::set<std::string>{"photo", "thumb", "avatar", ""})) << "mss " << mss;
     EXPECT_EQ(run.c().embedded_files, 4u);
-    EXPECT_EQ(run.c().files, 8u);  // four bodies hashed as sent, four decoded values
+    EXPECT_EQ(run.c().http_json_bodies, 4u);  // the text/plain one too: JSON by its first byte
+    EXPECT_EQ(run.c().files, 4u);             // the decoded values only: no JSON body is hashed as sent
     EXPECT_EQ(run.c().truncated_files, 0u);
     EXPECT_EQ(run.c().dropped(DropReason::json_malformed), 0u);
   }
 }
 
-TEST(EmbeddedBase64, TheBodyItselfIsStillHashedAsSent) {
+TEST(EmbeddedBase64, AJsonBodyIsNotHashedAsSentOnlyItsValuesAre) {
   TempSet sets;
   const auto a = synthetic_file(4'000, 45);
   const std::string json = R"({"image": ")" + base64_text(a) + R"("})";
   Harness h;
   h.pipeline.set_hash_set(sets.build({bytes_of_string(json)}));  // the JSON document is listed, not the image
-  upload(h, {request("/api/upload.json", "application/json", json)});
-  EXPECT_EQ(h.hits(), md5_sha1_keys({bytes_of_string(json)}));
-  ASSERT_EQ(h.sink.hits.size(), 2u);
-  EXPECT_EQ(h.sink.hits[0].filename, "upload.json");
+  upload(h, {request("/api/upload.json", "application/json", json),
+             request("/api/upload.json", "text/plain", " \r\n\t" + json)});
+  EXPECT_TRUE(h.sink.hits.empty());  // a JSON text is never a listed image: never a hit by itself
+  EXPECT_EQ(h.c().http_json_bodies, 2u);
+  EXPECT_EQ(h.c().embedded_files, 2u);
+  EXPECT_EQ(h.c().files, 2u);
+}
+
+TEST(EmbeddedBase64, BodiesThatAreNotJsonByTheirBytesAreStillHashedAsSent) {
+  TempSet sets;
+  const auto jpeg = synthetic_file(6'000, 62, true);
+  std::string after_blanks = "\r\n \t";
+  after_blanks.append(jpeg.begin(), jpeg.end());
+  // Past JsonBodySniffer::kMaxLeadingBlank of whitespace a body is hashed as sent, even one that is JSON.
+  const std::string long_blank = std::string(300, ' ') + R"({"image": "x"})";
+  const std::string blank_only = "\n\n  \n";
+  const std::string labelled = R"("a top-level string, labelled JSON")";
+  const std::vector<std::vector<std::uint8_t>> listed = {
+      jpeg, bytes_of_string(after_blanks), bytes_of_string(long_blank), bytes_of_string(blank_only),
+      bytes_of_string(labelled)};
+  for (const std::size_t mss : {std::size_t{1460}, std::size_t{3}}) {
+    Harness h;
+    h.pipeline.set_hash_set(sets.build(listed));
+    upload(
+        h,
+        {request("/photo.jpg", "application/json", std::string(jpeg.begin(), jpeg.end())),
+         request("/blank.jpg", "application/json", after_blanks), request("/long", "text/plain", long_blank),
+         request("/blank", "application/json", blank_only), request("/string", "application/json", labelled)},
+        42000, mss);
+    EXPECT_EQ(h.hits(), md5_sha1_keys(listed)) << "mss " << mss;
+    EXPECT_EQ(h.c().http_json_bodies, 0u) << "mss " << mss;
+    EXPECT_EQ(h.c().files, 5u) << "mss " << mss;
+    EXPECT_EQ(h.c().truncated_files, 0u) << "mss " << mss;
+  }
 }
 
 TEST(EmbeddedBase64, UrlencodedFormValuesAreDecoded) {
@@ -168,7 +200,7 @@ TEST(EmbeddedBase64, ShortValuesAndBinaryFormsAreNotDecoded) {
           request("/photo.jpg", "application/x-www-form-urlencoded", std::string(jpeg.begin(), jpeg.end()))});
   EXPECT_EQ(h.hits(), md5_sha1_keys({jpeg}));
   EXPECT_EQ(h.c().embedded_files, 0u);
-  EXPECT_EQ(h.c().files, 2u);
+  EXPECT_EQ(h.c().files, 1u);  // the JPEG; the JSON body is not hashed as sent
   // But a data: URI is taken at any length (and only one that starts with "data:").
   Harness h2;
   h2.pipeline.set_hash_set(sets.build({a}));
@@ -259,7 +291,7 @@ TEST(EmbeddedBase64, LostSegmentInsideAValueTruncatesItAndTheNextRequestHits) {
   segs.erase(segs.begin() + 12);  // a segment in the middle of the first value
   h.run(segs);
   EXPECT_EQ(h.hits(), md5_sha1_keys({after}));
-  EXPECT_EQ(h.c().truncated_files, 2u);  // the first body and its value
+  EXPECT_EQ(h.c().truncated_files, 1u);  // the first value (its JSON body is no file of its own)
   EXPECT_EQ(h.c().dropped(DropReason::base64_malformed), 0u);
   EXPECT_EQ(h.c().dropped(DropReason::json_malformed), 0u);
 }
@@ -324,7 +356,7 @@ TEST(EmbeddedBase64, FiftyMegabyteJsonBodyStreamsInBoundedMemory) {
   EXPECT_EQ(embedded.md5s[0], to_hex({m.bytes.data(), m.size()}));
   EXPECT_EQ(embedded.md5s[1], to_hex({s.bytes.data(), s.size()}));
   EXPECT_EQ(embedded.names, (std::vector<std::string>{"image", "next"}));
-  EXPECT_EQ(body.md5s.size(), 2u);
+  EXPECT_TRUE(body.md5s.empty());  // JSON bodies: only their values are files
   EXPECT_EQ(counters.embedded_files, 2u);
   EXPECT_EQ(counters.http_requests, 2u);
   EXPECT_LT(heap_peak - heap_before, 1u << 20);  // nothing near the body's size is held
