@@ -1,8 +1,8 @@
 #pragma once
 // The block compression functions of MD5 (RFC 1321) and SHA-1 (FIPS 180-4), over many independent streams
-// at once: 8 lanes with AVX2, 16 with AVX-512, and one stream at a time in plain C for the odd block (the
-// padding, a lone stream). Pure functions of their arguments, callable from any thread; the SIMD ones
-// only on a CPU that has the instructions (lane_isa.h chooses).
+// at once: 8 lanes with AVX2, 16 with AVX-512; and one stream at a time (OpenSSL's transform) for the odd
+// block (the padding, a lone stream). Pure functions of their arguments, callable from any thread; the SIMD
+// ones only on a CPU that has the instructions (lane_isa.h chooses).
 //
 // Why lanes: one MD5 stream is a single dependency chain of 64 steps a block, so a core hashes one
 // stream at well under its width. Independent streams side by side in the lanes of a vector register fill
@@ -45,7 +45,7 @@ void sha1_block(std::uint32_t* h, const std::uint8_t* block);
 inline constexpr std::uint32_t kMd5Init[4] = {0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476};
 inline constexpr std::uint32_t kSha1Init[5] = {0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476, 0xc3d2e1f0};
 
-// Per-step constants, shared by the scalar and the lane code.
+// Per-step constants of the lane code.
 // MD5: T[i] = floor(2^32 * |sin(i + 1)|) (RFC 1321 3.4).
 extern const std::uint32_t kMd5T[64];
 // MD5 step i shifts by kMd5Shift[i] and adds message word kMd5Word[i]: rounds 1-4 shift by (7,12,17,22),
