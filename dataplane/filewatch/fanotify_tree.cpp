@@ -15,6 +15,13 @@
 namespace dijk::watch {
 namespace {
 
+// FAN_EVENT_NEXT's C cast trips -Wcast-align under clang; the buffer is aligned for the metadata and
+// the kernel pads each event to that alignment, so stepping by event_len keeps it.
+const fanotify_event_metadata* next_event(const fanotify_event_metadata* m, ssize_t& len) {
+  len -= static_cast<ssize_t>(m->event_len);
+  return reinterpret_cast<const fanotify_event_metadata*>(reinterpret_cast<const char*>(m) + m->event_len);
+}
+
 // Files finished (closed after writing, renamed in) and directories that appear (created, renamed in).
 constexpr std::uint64_t kMask = FAN_CLOSE_WRITE | FAN_MOVED_TO | FAN_CREATE | FAN_ONDIR;
 
@@ -102,7 +109,7 @@ void FanotifyTree::poll(int timeout_ms, const std::function<void(const TreeEvent
     }
     ssize_t len = n;
     for (auto* m = reinterpret_cast<const fanotify_event_metadata*>(buf); FAN_EVENT_OK(m, len);
-         m = FAN_EVENT_NEXT(m, len)) {
+         m = next_event(m, len)) {
       if (m->vers != FANOTIFY_METADATA_VERSION) continue;
       if (m->mask & FAN_Q_OVERFLOW) {
         on_event({TreeEventKind::overflow, {}});
