@@ -98,6 +98,17 @@ class RetroHuntWatch : public ::testing::Test {
     return out;
   }
 
+  // The journal once it holds hits for `files` paths (or after 30 s, as it is then). A hit is logged
+  // when the hunt hands it to the journal writer, which commits it a moment later on its own thread.
+  std::map<std::string, std::vector<HitSource>> journalled_files(std::size_t files) {
+    auto hits = journalled();
+    for (int i = 0; i < 300 && hits.size() < files; ++i) {
+      std::this_thread::sleep_for(100ms);
+      hits = journalled();
+    }
+    return hits;
+  }
+
   // Waits (bounded) until the log says `text`.
   bool log_says(const std::string& text, std::chrono::seconds limit = 60s) {
     const auto until = std::chrono::steady_clock::now() + limit;
@@ -139,7 +150,7 @@ TEST_F(RetroHuntWatch, StoredFilesAreReportedWhenAVersionListsThemLiveOrAfterARe
   // Version 2 lists two stored files: dijk-watch sees the new set go live and hunts for them.
   publish_and_sync({3, 17}, 2);
   ASSERT_TRUE(log_says("retro-hunt of set version 2")) << read_or_empty(log + ".err");
-  auto hits = journalled();
+  auto hits = journalled_files(2);
   EXPECT_EQ(hits.size(), 2u);
   for (int i : {3, 17}) {
     const auto& sources = hits[spool + "/upload-" + std::to_string(i) + ".bin"];
@@ -153,7 +164,7 @@ TEST_F(RetroHuntWatch, StoredFilesAreReportedWhenAVersionListsThemLiveOrAfterARe
   publish_and_sync({3, 17, 25}, 3);
   start();
   ASSERT_TRUE(log_says("retro-hunt of set version 3")) << read_or_empty(log + ".err");
-  hits = journalled();
+  hits = journalled_files(3);
   EXPECT_EQ(hits.size(), 3u);
   EXPECT_EQ(hits[spool + "/upload-25.bin"], std::vector<HitSource>{HitSource::retrohunt});
   EXPECT_EQ(hits[spool + "/upload-3.bin"].size(), 1u);  // not hunted again
