@@ -6,7 +6,9 @@
 // retro-hunt reads every record). The reference, in the same run: a flat file of the same records, whose
 // size is the bytes a record needs and whose sequential read is the fastest a full scan can be.
 //
-//   catalog_store_bench [--entries N] [--dir DIR]     (default 2,000,000 records, in /var/tmp)
+//   catalog_store_bench [--entries N] [--dir DIR] [--stores rocksdb,lmdb,sqlite]
+//   (default 2,000,000 records, in /var/tmp, all three in that order). Each store's files are removed once
+//   it is measured, so that at 100M records the disk holds the flat file and one store at a time.
 #include <lmdb.h>
 #include <rocksdb/db.h>
 #include <rocksdb/options.h>
@@ -78,6 +80,7 @@ void print(const Figures& f, const Figures& ref) {
       "%6.1f bytes a record (%.2fx the flat file)\n",
       f.store, f.insert_per_s, f.lookup_per_s, f.scan_per_s, f.scan_per_s / ref.scan_per_s,
       f.bytes_per_record, f.bytes_per_record / ref.bytes_per_record);
+  std::fflush(stdout);  // a long run shows each store as it is done
 }
 
 void check(bool ok, const char* what) {
@@ -265,9 +268,11 @@ Figures rocks(const fs::path& dir, const std::vector<Record>& recs, const std::v
 int main(int argc, char** argv) {
   std::size_t entries = 2'000'000;
   fs::path base = "/var/tmp";
+  std::string stores = "rocksdb,lmdb,sqlite";
   for (int i = 1; i + 1 < argc; i += 2) {
     if (std::strcmp(argv[i], "--entries") == 0) entries = static_cast<std::size_t>(std::atoll(argv[i + 1]));
     if (std::strcmp(argv[i], "--dir") == 0) base = argv[i + 1];
+    if (std::strcmp(argv[i], "--stores") == 0) stores = argv[i + 1];
   }
   const fs::path dir = base / ("dijk-catalog-bench-" + std::to_string(getpid()));
   fs::create_directories(dir);
@@ -284,9 +289,24 @@ int main(int argc, char** argv) {
         "flat     write %9.0f/s                        full scan %11.0f records/s (the reference)  "
         "        %6.1f bytes a record\n",
         ref.insert_per_s, ref.scan_per_s, ref.bytes_per_record);
-    print(sqlite(dir, recs, probes), ref);
-    print(lmdb(dir, recs, probes), ref);
-    print(rocks(dir, recs, probes), ref);
+    std::fflush(stdout);
+    for (std::size_t from = 0; from <= stores.size();) {
+      const std::size_t comma = std::min(stores.find(',', from), stores.size());
+      const std::string name = stores.substr(from, comma - from);
+      from = comma + 1;
+      if (name == "sqlite") {
+        print(sqlite(dir, recs, probes), ref);
+        fs::remove(dir / "catalog.sqlite");
+      } else if (name == "lmdb") {
+        print(lmdb(dir, recs, probes), ref);
+        fs::remove_all(dir / "lmdb");
+      } else if (name == "rocksdb") {
+        print(rocks(dir, recs, probes), ref);
+        fs::remove_all(dir / "rocksdb");
+      } else if (!name.empty()) {
+        throw std::runtime_error("unknown store " + name + " (sqlite, lmdb, rocksdb)");
+      }
+    }
   } catch (const std::exception& e) {
     std::fprintf(stderr, "catalog_store_bench: %s\n", e.what());
     fs::remove_all(dir);
