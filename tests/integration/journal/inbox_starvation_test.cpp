@@ -447,7 +447,8 @@ TEST_F(InboxStarvation, BodiesBeyondTheMemoryBudgetAreRefusedAndTheBudgetComesBa
     EXPECT_NE(busy.find("Retry-After: 1\r\n"), std::string::npos) << busy;
     EXPECT_EQ(inbox.server().stats().refused_memory.load(), 1u);
 
-    auto larger = handshaken_client(ctx, inbox.port());  // could never fit: not worth a retry
+    // A body that could never fit: 413, not 503, since a retry is not worth it.
+    auto larger = handshaken_client(ctx, inbox.port());
     ASSERT_TRUE(larger->send(head(5 * kMiB))) << larger->why();
     const std::string too_large = larger->answer();
     EXPECT_EQ(too_large.rfind("HTTP/1.1 413 ", 0), 0u) << too_large;
