@@ -14,6 +14,8 @@ class FileReader {
   virtual ~FileReader() = default;
   // Reads every task until the queue is closed and drained.
   virtual void run(FileTaskQueue& queue, scan::FileMatcher& matcher) = 0;
+  // How it reads and hashes, for the summary: "io_uring, MD5 in avx512 lanes", "pread".
+  virtual std::string describe() const = 0;
 };
 
 std::unique_ptr<FileReader> make_pread_reader(const ScanOptions& options, AlgorithmSet algorithms);

@@ -19,6 +19,7 @@ class PreadReader final : public FileReader {
   void run(FileTaskQueue& queue, scan::FileMatcher& matcher) override {
     while (auto task = queue.pop()) read_one(std::move(*task), matcher);
   }
+  std::string describe() const override { return "pread"; }
 
  private:
   void read_one(FileTask task, scan::FileMatcher& matcher) {

@@ -8,6 +8,7 @@
 #include "core/hit_event.h"
 #include "dataplane/catalog/catalog_record.h"
 #include "dataplane/filescan/path_filter.h"
+#include "hashcore/digest/multibuffer/lane_isa.h"
 
 namespace dijk {
 
@@ -19,7 +20,10 @@ struct ScanOptions {
   unsigned threads = 0;           // 0: one per core
   unsigned files_in_flight = 16;  // per thread, io_uring only
   std::uint32_t chunk_bytes = 256 * 1024;
-  bool force_pread = false;          // skip io_uring even where it works
+  bool force_pread = false;  // skip io_uring even where it works
+  // MD5 and SHA-1 of the files in flight in vector lanes (io_uring reader only). Unset: as
+  // DIJK_DIGEST_LANES says, else the widest the CPU has.
+  std::optional<digest_lanes::LaneIsa> digest_lanes;
   bool follow_symlinks = true;       // to files and directories (directory loops are detected)
   std::uint64_t max_file_bytes = 0;  // 0: no limit; larger files are skipped and counted
   // Images up to this size are kept in memory while read, for PDQ, when the set has PDQ hashes (larger

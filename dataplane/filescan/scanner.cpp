@@ -70,7 +70,7 @@ ScanSummary Scanner::run(const ScanRoots& roots, const ProgressFn& progress) {
     readers.push_back(std::move(r));
   }
   summary.reader = options_.force_pread    ? "pread (forced)"
-                   : why_not_uring.empty() ? "io_uring"
+                   : why_not_uring.empty() ? readers.front()->describe()
                                            : why_not_uring;
 
   std::vector<ScanCounters> counters(threads + 1);  // the last one is the walker's

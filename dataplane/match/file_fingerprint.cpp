@@ -20,6 +20,7 @@ void FileFingerprinter::start(AlgorithmSet algorithms) {
     digests_.reset();
   drop_image(ImageCopy::not_wanted);
   if (image_.capacity() > (1u << 20)) image_.shrink_to_fit();  // one huge image must not pin its buffer
+  outside_ = DigestResults{};
   size_ = 0;
   head_len_ = 0;
   sniffed_ = false;
@@ -65,12 +66,22 @@ void FileFingerprinter::drop_image(ImageCopy why) {
   copying_ = false;
 }
 
+void FileFingerprinter::add_digest(const Digest& digest) {
+  outside_.computed.add(digest.algorithm);
+  outside_.by_algorithm[static_cast<std::size_t>(digest.algorithm)] = digest;
+}
+
 FileFingerprint FileFingerprinter::finish() {
   // A file shorter than the sniffed head is typed (and, if an image, copied) from what there is.
   if (!sniffed_) sniff_head();
   copying_ = false;  // the copy is complete: it stays until take_image() or the next start()
   FileFingerprint f;
   f.digests = digests_.finish();
+  for (Algorithm a : kAllAlgorithms) {
+    if (!outside_.computed.contains(a)) continue;
+    f.digests.computed.add(a);
+    f.digests.by_algorithm[static_cast<std::size_t>(a)] = outside_.get(a);
+  }
   f.size = size_;
   f.type = type_;
   return f;

@@ -42,6 +42,9 @@ class FileFingerprinter {
   // Starts a new file, digesting `algorithms` (an empty set: size and type only).
   void start(AlgorithmSet algorithms);
   void update(std::span<const std::uint8_t> bytes);
+  // A digest of this file computed elsewhere (the file scan hashes MD5 and SHA-1 of many files at once in
+  // vector lanes): it joins the results of finish() as if computed here. Given before finish().
+  void add_digest(const Digest& digest);
   // Ends the file: digests, size and type. The image copy stays readable until the next start().
   FileFingerprint finish();
 
@@ -59,6 +62,7 @@ class FileFingerprinter {
   void drop_image(ImageCopy why);
 
   StreamingDigests digests_;
+  DigestResults outside_;  // from add_digest, since start()
   ImageCopyBudget* budget_;
   std::uint64_t size_ = 0;
   std::array<std::uint8_t, kSniffBytes> head_{};
