@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -46,11 +47,17 @@ struct RunResult {
   dijk::dpdk::CounterList counters;
 };
 
-RunResult run_once(std::uint16_t port, std::uint64_t frames, const std::string& set_path, bool digests) {
+// `lanes` unset: MD5 and SHA-1 in the widest lanes the CPU has (or DIJK_DIGEST_LANES); none: the old path.
+RunResult run_once(std::uint16_t port, std::uint64_t frames, const std::string& set_path, bool digests,
+                   std::optional<dijk::digest_lanes::LaneIsa> lanes = std::nullopt) {
   CountingSink sink;
   dijk::LiveSet set(set_path);
   dijk::HitLanes hits(sink, std::nullopt);
-  dijk::StreamFactory streams(dijk::StreamFactoryOptions{digests, 1u << 16, {}, 0}, hits, set, nullptr);
+  dijk::StreamFactoryOptions options;
+  options.digests = digests;
+  options.max_flows = 1u << 16;
+  options.digest_lanes = lanes;
+  dijk::StreamFactory streams(options, hits, set, nullptr);
   dijk::dpdk::DataplaneConfig config;
   config.ports = {port};
   config.mbufs_per_port = static_cast<std::uint32_t>(frames + 65536);
@@ -169,7 +176,8 @@ int main(int argc, char** argv) {
     eal.file_prefix = "dijk-wire-bench-" + std::to_string(getpid());
     const unsigned cpus = std::thread::hardware_concurrency();
     eal.lcores = cpus >= 2 ? "0-1" : dijk::dpdk::lcore_map(2, cpus);
-    eal.vdevs = {dijk::dpdk::pcap_rx_vdev(0, capture, true), dijk::dpdk::pcap_rx_vdev(1, capture, true)};
+    eal.vdevs = {dijk::dpdk::pcap_rx_vdev(0, capture, true), dijk::dpdk::pcap_rx_vdev(1, capture, true),
+                 dijk::dpdk::pcap_rx_vdev(2, capture, true)};
     dijk::dpdk::Eal env(eal);
 
     // The reference is measured before and after the wire runs, and averaged: others share this CPU.
@@ -183,6 +191,8 @@ int main(int argc, char** argv) {
     std::vector<Row> rows;
     rows.push_back({"parse only (digests off)", run_once(0, traffic.frames, set_path, false)});
     rows.push_back({"MD5+SHA-1", run_once(1, traffic.frames, set_path, true)});
+    rows.push_back({"MD5+SHA-1, lanes off",
+                    run_once(2, traffic.frames, set_path, true, dijk::digest_lanes::LaneIsa::none)});
     const Bound after = digest_bound(spec.file_bytes, bound_bytes / 2);
     const Bound bound{(before.wall_gbps + after.wall_gbps) / 2, (before.cpu_gbps + after.cpu_gbps) / 2};
 
@@ -227,6 +237,13 @@ int main(int argc, char** argv) {
                 rate(rows[1].r, "rx_bytes", rows[1].r.seconds) / bound.wall_gbps);
     std::printf("parse only: %.2f Gbit/s per CPU-second (goal >= 10), %.2f x the digest bound\n", parse_cpu,
                 parse_cpu / bound.cpu_gbps);
+    const double cpu_old = static_cast<double>(counter(rows[2].r.counters, "cpu_ns")) / 1e9;
+    const double old_cpu = rate(rows[2].r, "rx_bytes", cpu_old);
+    std::printf(
+        "ratio MD5+SHA-1 in %s lanes / old path, lanes off (per CPU-second): %.2f   (goal >= 2)\n",
+        std::string(dijk::digest_lanes::lane_isa_name(dijk::digest_lanes::lane_isa_from_environment()))
+            .c_str(),
+        with_cpu / old_cpu);
     if (!keep) std::filesystem::remove(capture);
     std::filesystem::remove(set_path);
   } catch (const std::exception& e) {

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "dataplane/filescan/file_reader.h"
-#include "dataplane/filescan/lane_digests.h"
+#include "dataplane/match/lane_digests.h"
 
 namespace dijk {
 namespace {
@@ -27,7 +27,7 @@ class UringReader final : public FileReader {
   UringReader(const ScanOptions& options, AlgorithmSet algorithms)
       : chunk_(options.chunk_bytes),
         lanes_(algorithms, options.digest_lanes.value_or(digest_lanes::lane_isa_from_environment())) {
-    const AlgorithmSet rest = scan::without(algorithms, lanes_.algorithms());
+    const AlgorithmSet rest = match::without(algorithms, lanes_.algorithms());
     slots_.reserve(options.files_in_flight);
     for (unsigned i = 0; i < options.files_in_flight; ++i) {
       slots_.emplace_back(rest, options.pdq ? options.pdq_max_image_bytes : 0);
@@ -61,12 +61,7 @@ class UringReader final : public FileReader {
   std::string describe() const override {
     std::string d = "io_uring";
     if (!registered_) d += ", unregistered buffers (" + unregistered_why_ + ")";
-    if (lanes_.in_use()) {
-      d += std::string(", ") + (lanes_.algorithms().contains(Algorithm::md5) ? "MD5" : "");
-      if (lanes_.algorithms().contains(Algorithm::sha1))
-        d += lanes_.algorithms().contains(Algorithm::md5) ? "+SHA-1" : "SHA-1";
-      d += " in " + std::string(digest_lanes::lane_isa_name(lanes_.isa())) + " lanes";
-    }
+    if (lanes_.in_use()) d += ", " + lanes_.describe();
     return d;
   }
 
@@ -110,7 +105,7 @@ class UringReader final : public FileReader {
     std::uint8_t* buffer = nullptr;
     int fd = -1;
     std::uint64_t offset = 0;
-    scan::LaneDigests::Streams streams;
+    match::LaneDigests::Streams streams;
     bool settling = false;  // read to its end; its lane digests come at the next settle()
   };
 
@@ -125,7 +120,7 @@ class UringReader final : public FileReader {
     s.fd = fd;
     s.offset = 0;
     s.state.start(std::move(task));
-    if (lanes_.in_use()) s.streams = lanes_.open();
+    if (lanes_.in_use()) s.streams = lanes_.open(lanes_.algorithms());
     if (s.state.task().size == 0) {
       finish(i, matcher);
       return false;
@@ -215,7 +210,7 @@ class UringReader final : public FileReader {
   }
 
   std::uint32_t chunk_;
-  scan::LaneDigests lanes_;
+  match::LaneDigests lanes_;
   std::vector<Slot> slots_;
   std::vector<std::size_t> settling_;  // slots read to their end, waiting for settle()
   io_uring ring_{};

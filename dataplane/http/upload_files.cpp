@@ -1,12 +1,24 @@
 #include "dataplane/http/upload_files.h"
 
+#include <algorithm>
+#include <cstring>
+
 namespace dijk::wire {
 
 struct UploadFiles::OpenFile {
   OpenFile(AlgorithmSet algorithms, match::ImageCopyBudget* budget) : fingerprinter(algorithms, budget) {}
   match::FileFingerprinter fingerprinter;
+  match::LaneDigests::Streams lanes;  // its MD5 and SHA-1, when hashed in the lanes
+  bool hashing = false;               // some digest is computed, here or in the lanes
   match::FileContext where;
 };
+
+namespace {
+// Big enough that a drain finds the bytes of many uploads queued; small enough that a drain (about 15 us
+// of hashing in AVX-512 lanes) holds the frames of its burst on the inline bridge little longer than the
+// one-stream path would (ips_latency_bench: p99 16 us, prevention off, against 155 us with 512 KiB).
+constexpr std::size_t kLaneArenaBytes = 64 * 1024;
+}  // namespace
 
 UploadFiles::UploadFiles(const UploadFilesConfig& config, HitSink& hits, match::ImageQueue* images,
                          StreamCounters& counters)
@@ -14,7 +26,11 @@ UploadFiles::UploadFiles(const UploadFilesConfig& config, HitSink& hits, match::
       hits_(hits),
       images_(config.digests ? images : nullptr),
       counters_(counters),
-      budget_(config.max_image_copy, config.image_copy_memory) {}
+      budget_(config.max_image_copy, config.image_copy_memory),
+      lanes_(config.digests ? config.algorithms : AlgorithmSet{},
+             config.digest_lanes.value_or(digest_lanes::lane_isa_from_environment())) {
+  if (lanes_.in_use()) lane_arena_.resize(kLaneArenaBytes);
+}
 
 UploadFiles::~UploadFiles() = default;
 
@@ -45,7 +61,13 @@ UploadFiles::OpenFile* UploadFiles::open(const FlowTuple& flow, const UploadInfo
   } else {
     f = std::make_unique<OpenFile>(algorithms, images_ != nullptr ? &budget_ : nullptr);
   }
-  f->fingerprinter.start(algorithms);
+  // MD5 and SHA-1 from the lanes; the fingerprinter computes what is left (SHA-256), sniffs and copies.
+  f->lanes = lanes_.open(algorithms);
+  AlgorithmSet in_lanes;
+  if (f->lanes.has_md5) in_lanes.add(Algorithm::md5);
+  if (f->lanes.has_sha1) in_lanes.add(Algorithm::sha1);
+  f->fingerprinter.start(match::without(algorithms, in_lanes));
+  f->hashing = !algorithms.empty();
   f->where.source = HitSource::wire;
   f->where.flow = flow;
   f->where.method = info.method;
@@ -59,7 +81,25 @@ UploadFiles::OpenFile* UploadFiles::open(const FlowTuple& flow, const UploadInfo
 
 void UploadFiles::write(OpenFile* f, std::span<const std::uint8_t> bytes) {
   f->fingerprinter.update(bytes);
-  if (!f->fingerprinter.algorithms().empty()) counters_.bytes_hashed += bytes.size();
+  if (f->lanes.has_md5 || f->lanes.has_sha1) submit_to_lanes(*f, bytes);
+  if (f->hashing) counters_.bytes_hashed += bytes.size();
+}
+
+void UploadFiles::submit_to_lanes(OpenFile& f, std::span<const std::uint8_t> bytes) {
+  while (!bytes.empty()) {
+    if (lane_arena_used_ == lane_arena_.size()) drain_lanes();
+    const std::size_t n = std::min(bytes.size(), lane_arena_.size() - lane_arena_used_);
+    std::uint8_t* at = lane_arena_.data() + lane_arena_used_;
+    std::memcpy(at, bytes.data(), n);
+    lanes_.submit(f.lanes, {at, n});
+    lane_arena_used_ += n;
+    bytes = bytes.subspan(n);
+  }
+}
+
+void UploadFiles::drain_lanes() {
+  lanes_.drain();
+  lane_arena_used_ = 0;
 }
 
 void UploadFiles::count_image_copy(match::ImageCopy copy) {
@@ -73,11 +113,19 @@ void UploadFiles::finish(OpenFile* raw, bool complete, std::uint64_t time_ns) {
   std::unique_ptr<OpenFile> f(raw);
   --open_count_;
   count_image_copy(f->fingerprinter.image_copy());
+  const bool in_lanes = f->lanes.has_md5 || f->lanes.has_sha1;
+  if (in_lanes && complete) {
+    drain_lanes();  // every upload's queued bytes, this one's among them: the lanes run full
+    lanes_.finish(f->lanes, f->fingerprinter);
+  } else if (in_lanes) {
+    lanes_.abandon(f->lanes);
+  }
+  f->lanes = {};
   if (!complete) {
     ++counters_.truncated_files;
   } else if (f->fingerprinter.size() > 0) {
     f->where.time_ns = time_ns;
-    const bool hashing = !f->fingerprinter.algorithms().empty() && matcher_;
+    const bool hashing = f->hashing && matcher_;
     if (hashing) ++counters_.files_matched;
     // PDQ runs on the PDQ stage's threads, not here: no hasher. Only what no digest settled is queued.
     match::CheckResult r =

@@ -13,6 +13,7 @@
 #include "dataplane/http/upload_sink.h"
 #include "dataplane/match/image_copy_budget.h"
 #include "dataplane/match/image_queue.h"
+#include "dataplane/match/lane_digests.h"
 #include "dataplane/match/matcher.h"
 #include "dataplane/stream/stream_counters.h"
 
@@ -23,6 +24,9 @@ struct UploadFilesConfig {
   AlgorithmSet algorithms = AlgorithmSet{}.add(Algorithm::md5).add(Algorithm::sha1).add(Algorithm::sha256);
   std::uint64_t max_image_copy = 32ull << 20;      // larger images skip PDQ
   std::uint64_t image_copy_memory = 256ull << 20;  // worker-wide cap on image copies in progress
+  // MD5 and SHA-1 of the uploads in progress in vector lanes. Unset: as DIJK_DIGEST_LANES says, else
+  // the widest the CPU has.
+  std::optional<digest_lanes::LaneIsa> digest_lanes;
 };
 
 class UploadFiles {
@@ -45,11 +49,15 @@ class UploadFiles {
 
   // Files being received right now (each holds its digest state, and an image copy if any).
   std::size_t open_files() const { return open_count_; }
+  // "MD5+SHA-1 in avx512 lanes", or empty: every digest one file at a time.
+  std::string lanes() const { return lanes_.describe(); }
 
  private:
   AlgorithmSet algorithms_for_new_file() const;
   void count_image_copy(match::ImageCopy copy);
   void queue_image(OpenFile& f, const match::FileFingerprint& fingerprint);
+  void submit_to_lanes(OpenFile& f, std::span<const std::uint8_t> bytes);
+  void drain_lanes();
 
   UploadFilesConfig config_;
   HitSink& hits_;
@@ -57,6 +65,11 @@ class UploadFiles {
   StreamCounters& counters_;
   match::ImageCopyBudget budget_;
   std::optional<match::Matcher> matcher_;
+  // The bytes a segment or decoder buffer gave live only for the call, and the lanes hash later: they
+  // are copied here and hashed when it is full or a file ends (drain_lanes), whichever comes first.
+  match::LaneDigests lanes_;
+  std::vector<std::uint8_t> lane_arena_;
+  std::size_t lane_arena_used_ = 0;
   std::vector<std::unique_ptr<OpenFile>> pool_;  // finished files, reused with their digest contexts
   std::size_t open_count_ = 0;
 };

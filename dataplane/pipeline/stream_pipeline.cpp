@@ -43,6 +43,10 @@ std::span<const ips::Block> StreamPipeline::take_blocks() {
   return ips_ ? ips_->take_blocks() : std::span<const ips::Block>{};
 }
 
+std::string StreamPipeline::lanes() const {
+  return files_->lanes();
+}
+
 void StreamPipeline::set_hash_set(std::shared_ptr<const HashSet> set) {
   files_->set_hash_set(std::move(set));
 }

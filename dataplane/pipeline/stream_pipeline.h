@@ -61,6 +61,8 @@ class StreamPipeline {
   std::span<const ips::Block> take_blocks();
 
   const StreamCounters& counters() const { return counters_; }
+  // "MD5+SHA-1 in avx512 lanes", or empty: digests one upload at a time.
+  std::string lanes() const;
   std::uint32_t flow_count() const;
   std::uint64_t out_of_order_bytes() const;  // held now, against the configured cap
   std::uint64_t out_of_order_peak() const;

@@ -17,6 +17,7 @@ std::unique_ptr<dpdk::SegmentConsumer> StreamFactory::make(unsigned /*worker_ind
   if (options_.max_flows != 0) config.reassembly.max_flows = options_.max_flows;
   if (options_.reassembly_memory != 0) config.reassembly.out_of_order_memory = options_.reassembly_memory;
   config.files.digests = options_.digests;
+  config.files.digest_lanes = options_.digest_lanes;
   config.http_ports = options_.http_ports;
   config.ips = options_.ips;
   return std::make_unique<StreamConsumer>(config, hits_.new_lane(), set_, images_);

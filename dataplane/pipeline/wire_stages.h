@@ -19,6 +19,7 @@
 
 #include "core/verdict.h"
 #include "dataplane/dpdk/segment_consumer.h"
+#include "hashcore/digest/multibuffer/lane_isa.h"
 
 namespace dijk {
 
@@ -36,6 +37,8 @@ struct StreamFactoryOptions {
   std::uint64_t reassembly_memory = 0;  // bytes per worker; 0 = the stream stage's default
   // Prevention on the inline bridge (dataplane.ips): which hits block their connection. Unset: report only.
   std::optional<VerdictPolicy> ips;
+  // MD5 and SHA-1 in vector lanes. Unset: as DIJK_DIGEST_LANES says, else the widest the CPU has.
+  std::optional<digest_lanes::LaneIsa> digest_lanes;
 };
 
 class StreamFactory {
