@@ -150,6 +150,14 @@ int run_scan(const cli::ParsedArgs& args) {
   }
 
   const std::optional<Config> config = scan_config(args);
+  // --lanes, else the config's hashing.digest_lanes when it was read, else auto.
+  if (auto l = args.value("--lanes")) {
+    if (*l != "auto" && !digest_lanes::lane_isa_from_name(*l))
+      throw cli::UsageError("--lanes must be auto, off, avx2 or avx512");
+    options.digest_lanes = digest_lanes::lane_isa_for_setting(*l);
+  } else if (config) {
+    options.digest_lanes = digest_lanes::lane_isa_for_setting(config->hashing.digest_lanes);
+  }
   const std::string set_path = args.value("--set").value_or(config ? config->paths.set : "");
   const auto set =
       HashSet::open(set_path, SetVerification::full, std::max(1u, std::thread::hardware_concurrency()));
@@ -257,6 +265,8 @@ cli::Verb scan_verb() {
        {"--in-flight", true, "files in flight per thread with io_uring (default 16)", "N"},
        {"--max-size", true, "skip (and count) files larger than this many bytes", "BYTES"},
        {"--no-uring", false, "read with pread even where io_uring works", ""},
+       {"--lanes", true,
+        "MD5 and SHA-1 of the files in flight in vector lanes: auto (default), avx512, avx2, off", "ISA"},
        {"--no-follow", false, "do not follow symbolic links below the given paths", ""},
        {"--quiet", false, "no progress line and no summary", ""}},
       run_scan};

@@ -158,6 +158,7 @@ int run_dataplane(const DijkdOptions& o) {
   StreamFactoryOptions stream_options{o.digests, o.max_flows, o.http_ports, o.reassembly_memory,
                                       std::nullopt};
   if (o.ips) stream_options.ips = o.policy;
+  stream_options.digest_lanes = digest_lanes::lane_isa_for_setting(o.digest_lanes);
   StreamFactory streams(std::move(stream_options), lanes, set, pdq ? pdq->queue() : nullptr);
 
   dpdk::Eal env(eal);

@@ -109,6 +109,7 @@ void apply_config(const Config& c, const Given& given, DijkdOptions& o) {
       (dpdk::is_pci_address(port.device) ? o.pci : o.vdevs).push_back(port.device);
   if (!given.mode) o.mode = dp.mode == CaptureMode::kInline ? dpdk::Mode::inline_bridge : dpdk::Mode::mirror;
   if (!given.pdq) o.pdq = c.hashing.pdq;
+  o.digest_lanes = c.hashing.digest_lanes;
   if (!given.ips) o.ips = dp.ips;
   o.policy = VerdictPolicy(c.policy.default_action, c.policy.lists, c.policy.categories);
   o.pdq_radius = static_cast<int>(c.hashing.pdq_max_distance);

@@ -28,6 +28,7 @@ struct DijkdOptions {
   unsigned workers = 1;
   std::vector<std::uint32_t> worker_lcores;  // from the config's dataplane.lcores; empty = 1..workers
   bool digests = true;
+  std::string digest_lanes = "auto";  // hashing.digest_lanes: MD5 and SHA-1 in vector lanes
   std::uint32_t max_flows = 0;
   std::uint64_t reassembly_memory = 0;    // bytes per worker; 0 = default
   std::vector<std::uint16_t> http_ports;  // server ports followed; empty = every port

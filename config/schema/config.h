@@ -50,6 +50,9 @@ struct HashingConfig {
   std::uint64_t max_pixels = 50'000'000;  // larger images are hashed exactly but not decoded for PDQ
   std::uint64_t max_file_size_mb = 256;   // larger files are counted and skipped
   std::uint32_t pdq_max_distance = 31;    // Hamming distance that still counts as a PDQ match
+  // MD5 and SHA-1 of many files at once in vector lanes (wire, scan, watcher): "auto" (the widest the CPU
+  // has, or as DIJK_DIGEST_LANES says), "avx512", "avx2", or "off" (one file at a time, OpenSSL).
+  std::string digest_lanes = "auto";
 
   bool operator==(const HashingConfig&) const = default;
 };

@@ -393,7 +393,8 @@ void read_dataplane(SchemaReader& r, const toml::table& t, DataplaneConfig& d) {
 
 void read_hashing(SchemaReader& r, const toml::table& t, HashingConfig& h) {
   const std::string p = "hashing";
-  r.check_keys(t, p, {"algorithms", "pdq", "max_pixels", "max_file_size_mb", "pdq_max_distance"});
+  r.check_keys(t, p,
+               {"algorithms", "pdq", "max_pixels", "max_file_size_mb", "pdq_max_distance", "digest_lanes"});
   if (const auto* a = r.array(t, p, "algorithms")) {
     std::vector<std::string> algorithms;
     bool good = true;
@@ -424,6 +425,11 @@ void read_hashing(SchemaReader& r, const toml::table& t, HashingConfig& h) {
   r.integer(t, p, "max_pixels", h.max_pixels, 1, std::int64_t{1} << 32);
   r.integer(t, p, "max_file_size_mb", h.max_file_size_mb, 1, std::int64_t{1} << 20);
   r.integer(t, p, "pdq_max_distance", h.pdq_max_distance, 0, 128);
+  r.enumeration(t, p, "digest_lanes", h.digest_lanes,
+                {{"auto", std::string("auto")},
+                 {"avx512", std::string("avx512")},
+                 {"avx2", std::string("avx2")},
+                 {"off", std::string("off")}});
 }
 
 void read_paths(SchemaReader& r, const toml::table& t, PathsConfig& paths) {

@@ -56,4 +56,8 @@ LaneIsa lane_isa_from_environment() {
   return choose_lane_isa(v != nullptr ? std::string_view(v) : std::string_view());
 }
 
+LaneIsa lane_isa_for_setting(std::string_view setting) {
+  return setting.empty() || setting == "auto" ? lane_isa_from_environment() : choose_lane_isa(setting);
+}
+
 }  // namespace dijk::digest_lanes

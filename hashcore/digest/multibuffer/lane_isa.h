@@ -27,5 +27,8 @@ LaneIsa best_lane_isa();
 LaneIsa choose_lane_isa(std::string_view request);
 // choose_lane_isa of the environment variable DIJK_DIGEST_LANES.
 LaneIsa lane_isa_from_environment();
+// The kernels for a config setting ([hashing] digest_lanes): "auto" is lane_isa_from_environment(); "off",
+// "avx2", "avx512" as choose_lane_isa.
+LaneIsa lane_isa_for_setting(std::string_view setting);
 
 }  // namespace dijk::digest_lanes

@@ -84,6 +84,27 @@ TEST_F(ScanCli, ReportsExactlyTheListedFilesWithIoUringAndWithPread) {
   }
 }
 
+// The lanes hash MD5 of many files at once; each choice finds the same files, and the summary says which
+// hashed. A CPU without AVX-512 gets the widest it has; io_uring refused here means pread, without lanes.
+TEST_F(ScanCli, EveryLaneChoiceFindsTheSameFilesAndTheSummaryNamesIt) {
+  for (const std::string lanes : {"off", "avx2", "avx512", "auto"}) {
+    const auto r =
+        run_command({dijkctl(), "scan", "--json", "--set", set, "--lanes", lanes, dir.file("tree")});
+    EXPECT_EQ(r.status, 1) << r.err;
+    EXPECT_EQ(hit_paths(r.out), expected_hits) << lanes;
+    const auto summary = lines_with(r.out, "\"summary\":\"scan\"");
+    ASSERT_EQ(summary.size(), 1u) << r.out;
+    if (summary[0].find("\"reader\":\"io_uring") == std::string::npos) continue;
+    if (lanes == "off")
+      EXPECT_EQ(summary[0].find("lanes"), std::string::npos) << summary[0];
+    else
+      EXPECT_NE(summary[0].find("MD5 in "), std::string::npos) << summary[0];
+  }
+  const auto bad = run_command({dijkctl(), "scan", "--set", set, "--lanes", "sse", dir.file("tree")});
+  EXPECT_EQ(bad.status, 64) << bad.err;
+  EXPECT_NE(bad.err.find("--lanes must be auto, off, avx2 or avx512"), std::string::npos) << bad.err;
+}
+
 TEST_F(ScanCli, HitLinesCarryTheDocumentedKeys) {
   const auto r = run_command({dijkctl(), "scan", "--json", "--set", set, dir.file("tree/f3")});
   ASSERT_EQ(r.status, 1);

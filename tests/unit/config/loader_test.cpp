@@ -239,6 +239,10 @@ TEST(ConfigLoader, RangeErrors) {
 
 TEST(ConfigLoader, EnumAndFormatErrors) {
   EXPECT_EQ(
+      errors_of("[hashing]\ndigest_lanes = \"sse\"\n"),
+      Lines{"dijk.toml:2:16: error: 'hashing.digest_lanes' must be one of \"auto\", \"avx512\", \"avx2\", "
+            "\"off\", got \"sse\""});
+  EXPECT_EQ(
       errors_of("[dataplane]\nmode = \"bridge\"\n"),
       Lines{"dijk.toml:2:8: error: 'dataplane.mode' must be one of \"mirror\", \"inline\", got \"bridge\""});
   EXPECT_EQ(errors_of("[reporting.privacy]\nurl = \"hide\"\n"),
