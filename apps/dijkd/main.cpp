@@ -158,7 +158,8 @@ int run_dataplane(const DijkdOptions& o) {
   StreamFactoryOptions stream_options{o.digests, o.max_flows, o.http_ports, o.reassembly_memory,
                                       std::nullopt};
   if (o.ips) stream_options.ips = o.policy;
-  stream_options.digest_lanes = digest_lanes::lane_isa_for_setting(o.digest_lanes);
+  const digest_lanes::LaneIsa digest_isa = digest_lanes::lane_isa_for_setting(o.digest_lanes);
+  stream_options.digest_lanes = digest_isa;
   StreamFactory streams(std::move(stream_options), lanes, set, pdq ? pdq->queue() : nullptr);
 
   dpdk::Eal env(eal);
@@ -170,7 +171,10 @@ int run_dataplane(const DijkdOptions& o) {
   const std::string description =
       std::string(o.mode == dpdk::Mode::inline_bridge ? "inline bridge" : "mirror") + " on " + ports +
       " with " + std::to_string(dp->worker_count()) + " worker lcore(s)" +
-      (o.ips ? ", prevention on (block-list hits stop their upload)" : "");
+      (o.ips ? ", prevention on (block-list hits stop their upload)" : "") +
+      (o.digests && digest_isa != digest_lanes::LaneIsa::none
+           ? ", MD5 and SHA-1 in " + std::string(digest_lanes::lane_isa_name(digest_isa)) + " lanes"
+           : "");
   std::fprintf(stderr, "dijkd: %s\n", description.c_str());
 
   std::unique_ptr<DaemonServices> services;
