@@ -8,6 +8,7 @@
 #include <jerror.h>
 // clang-format on
 
+#include <emmintrin.h>
 #include <gif_lib.h>
 #include <spng.h>
 #include <webp/decode.h>
@@ -52,7 +53,21 @@ void rgb_row_to_luma(const std::uint8_t* rgb, std::uint32_t width, float* out) {
 }
 
 void gray_row_to_luma(const std::uint8_t* gray, std::uint32_t width, std::uint32_t stride, float* out) {
-  for (std::uint32_t x = 0; x < width; ++x) out[x] = static_cast<float>(gray[x * stride]);
+  std::uint32_t x = 0;
+  if (stride == 1) {
+    // The scaled JPEG path's grey rows, 16 pixels a step (-O2 leaves this loop scalar, and at 0.25 MP it
+    // cost a twelfth of the fast path). Widening and int-to-float conversion are exact.
+    const __m128i zero = _mm_setzero_si128();
+    for (; x + 16 <= width; x += 16) {
+      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(gray + x));
+      const __m128i lo = _mm_unpacklo_epi8(v, zero), hi = _mm_unpackhi_epi8(v, zero);
+      _mm_storeu_ps(out + x, _mm_cvtepi32_ps(_mm_unpacklo_epi16(lo, zero)));
+      _mm_storeu_ps(out + x + 4, _mm_cvtepi32_ps(_mm_unpackhi_epi16(lo, zero)));
+      _mm_storeu_ps(out + x + 8, _mm_cvtepi32_ps(_mm_unpacklo_epi16(hi, zero)));
+      _mm_storeu_ps(out + x + 12, _mm_cvtepi32_ps(_mm_unpackhi_epi16(hi, zero)));
+    }
+  }
+  for (; x < width; ++x) out[x] = static_cast<float>(gray[x * stride]);
 }
 
 // ---- JPEG ----------------------------------------------------------------------------------------------

@@ -109,16 +109,20 @@ void rows_from_strip(const float* strip, std::uint32_t width, float* dst) {
 // box_row over every row, eight rows at a time: the eight rows are transposed into a column-interleaved
 // strip (x * 8 + r) so that the eight running sums, and above all the eight divisions, are one vector
 // operation each. Every row still sees exactly box_row's float operations, so the bits are the same.
+// `columns` (ascending) selects the outputs wanted (nullptr: all `width`); output rows hold `out_width`
+// values. The second pass wants only the 64 sampled columns: the other divisions and the transposition
+// back are skipped.
 void box_rows(const float* in, float* out, std::uint32_t width, std::uint32_t height, std::uint32_t window,
-              float* strip_in, float* strip_out) {
+              float* strip_in, float* strip_out, const std::uint32_t* columns, std::uint32_t out_width) {
   constexpr std::uint32_t kLanes = 8;
   const std::uint32_t half = (window + 2) / 2;
   const std::uint32_t p1 = half - 1, p2 = window - half + 1, p3 = width - window, p4 = half - 1;
   std::uint32_t y = 0;
   for (; y + kLanes <= height; y += kLanes) {
     const float* src = in + std::size_t{y} * width;
-    float* dst = out + std::size_t{y} * width;
+    float* dst = out + std::size_t{y} * out_width;
     strip_from_rows(src, width, strip_in);
+    std::uint32_t next_column = 0;  // with `columns`: the next one wanted
     // GCC vector extension, four lanes (one SSE register) twice: the eight rows' sums and divisions.
     using Quad = float __attribute__((vector_size(4 * sizeof(float))));
     Quad lo = {}, hi = {};
@@ -139,10 +143,14 @@ void box_rows(const float* in, float* out, std::uint32_t width, std::uint32_t he
       hi -= b;
     };
     const auto emit = [&](std::uint32_t at) {
+      if (columns != nullptr && (next_column == out_width || columns[next_column] != at)) return;
       const float c = static_cast<float>(count);
       const Quad a = lo / c, b = hi / c;
-      std::memcpy(strip_out + at * kLanes, &a, sizeof a);
-      std::memcpy(strip_out + at * kLanes + 4, &b, sizeof b);
+      do {  // a narrow image samples some columns twice
+        const std::uint32_t slot = columns == nullptr ? at : next_column++;
+        std::memcpy(strip_out + slot * kLanes, &a, sizeof a);
+        std::memcpy(strip_out + slot * kLanes + 4, &b, sizeof b);
+      } while (columns != nullptr && next_column < out_width && columns[next_column] == at);
     };
     for (std::uint32_t i = 0; i < p1; ++i, ++count) add(ri++);
     for (std::uint32_t i = 0; i < p2; ++i) {
@@ -160,9 +168,17 @@ void box_rows(const float* in, float* out, std::uint32_t width, std::uint32_t he
       --count;
       emit(oi++);
     }
-    rows_from_strip(strip_out, width, dst);
+    rows_from_strip(strip_out, out_width, dst);
   }
-  for (; y < height; ++y) box_row(in + std::size_t{y} * width, out + std::size_t{y} * width, width, window);
+  for (; y < height; ++y) {
+    float* dst = out + std::size_t{y} * out_width;
+    if (columns == nullptr) {
+      box_row(in + std::size_t{y} * width, dst, width, window);
+      continue;
+    }
+    box_row(in + std::size_t{y} * width, strip_out, width, window);
+    for (std::uint32_t k = 0; k < out_width; ++k) dst[k] = strip_out[columns[k]];
+  }
 }
 
 // The same filter down every column at once: one running sum per column, walked row by row so memory is
@@ -216,11 +232,13 @@ void box_columns(const float* in, float* out, std::uint32_t width, std::uint32_t
 
 struct DctMatrix {
   float m[16][64];
+  float t[64][16];  // m transposed: the second product walks it along rows
   DctMatrix() {
     const double scale = std::sqrt(2.0 / 64.0);
     for (int i = 0; i < 16; ++i) {
       for (int j = 0; j < 64; ++j) {
         m[i][j] = static_cast<float>(scale * std::cos((std::numbers::pi / 2 / 64.0) * (i + 1) * (2 * j + 1)));
+        t[j][i] = m[i][j];
       }
     }
   }
@@ -305,10 +323,11 @@ bool PdqHasher::transform(const float* luma, std::uint32_t width, std::uint32_t 
     sample_rows[k] = static_cast<std::uint32_t>(((k + 0.5) * height) / 64);
     sample_columns[k] = static_cast<std::uint32_t>(((k + 0.5) * width) / 64);
   }
-  box_rows(luma, b, width, height, row_window, strip_in_.data(), strip_out_.data());
+  box_rows(luma, b, width, height, row_window, strip_in_.data(), strip_out_.data(), nullptr, width);
   box_columns(b, a, width, height, column_window, nullptr, width, column_sums_.data());
-  box_rows(a, b, width, height, row_window, strip_in_.data(), strip_out_.data());
-  box_columns(b, a, width, height, column_window, sample_columns.data(), 64, column_sums_.data());
+  // From here on only the 64 sampled columns: rows of 64.
+  box_rows(a, b, width, height, row_window, strip_in_.data(), strip_out_.data(), sample_columns.data(), 64);
+  box_columns(b, a, 64, height, column_window, nullptr, 64, column_sums_.data());
   for (int i = 0; i < 64; ++i)
     std::copy_n(a + sample_rows[static_cast<std::size_t>(i)] * std::size_t{64}, 64, samples_[i]);
 
@@ -324,20 +343,40 @@ bool PdqHasher::transform(const float* luma, std::uint32_t width, std::uint32_t 
   }
   quality = std::min(gradient_sum / 90, 100);
 
-  // 16x64 = D * samples, then 16x16 = that * D^T; sums in the reference's order.
+  // 16x64 = D * samples, then 16x16 = that * D^T. Each sum takes its terms in the reference's order
+  // (k = 0..63, a multiply then an add), so the results are the reference's bit for bit; 16 sums advance
+  // side by side in four vectors instead of each being one long dependency chain.
   for (int i = 0; i < 16; ++i) {
-    for (int j = 0; j < 64; ++j) {
-      float sum = 0.0f;
-      for (int k = 0; k < 64; ++k) sum += kDct.m[i][k] * samples_[k][j];
-      partial_[i][j] = sum;
+    for (int j = 0; j < 64; j += 16) {
+      __m128 s0 = _mm_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
+      for (int k = 0; k < 64; ++k) {
+        const __m128 d = _mm_set1_ps(kDct.m[i][k]);
+        const float* in = &samples_[k][j];
+        s0 = _mm_add_ps(s0, _mm_mul_ps(d, _mm_loadu_ps(in)));
+        s1 = _mm_add_ps(s1, _mm_mul_ps(d, _mm_loadu_ps(in + 4)));
+        s2 = _mm_add_ps(s2, _mm_mul_ps(d, _mm_loadu_ps(in + 8)));
+        s3 = _mm_add_ps(s3, _mm_mul_ps(d, _mm_loadu_ps(in + 12)));
+      }
+      _mm_storeu_ps(&partial_[i][j], s0);
+      _mm_storeu_ps(&partial_[i][j + 4], s1);
+      _mm_storeu_ps(&partial_[i][j + 8], s2);
+      _mm_storeu_ps(&partial_[i][j + 12], s3);
     }
   }
   for (int i = 0; i < 16; ++i) {
-    for (int j = 0; j < 16; ++j) {
-      float sum = 0.0f;
-      for (int k = 0; k < 64; ++k) sum += partial_[i][k] * kDct.m[j][k];
-      dct_[i][j] = sum;
+    __m128 s0 = _mm_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
+    for (int k = 0; k < 64; ++k) {
+      const __m128 p = _mm_set1_ps(partial_[i][k]);
+      const float* t = kDct.t[k];
+      s0 = _mm_add_ps(s0, _mm_mul_ps(p, _mm_loadu_ps(t)));
+      s1 = _mm_add_ps(s1, _mm_mul_ps(p, _mm_loadu_ps(t + 4)));
+      s2 = _mm_add_ps(s2, _mm_mul_ps(p, _mm_loadu_ps(t + 8)));
+      s3 = _mm_add_ps(s3, _mm_mul_ps(p, _mm_loadu_ps(t + 12)));
     }
+    _mm_storeu_ps(&dct_[i][0], s0);
+    _mm_storeu_ps(&dct_[i][4], s1);
+    _mm_storeu_ps(&dct_[i][8], s2);
+    _mm_storeu_ps(&dct_[i][12], s3);
   }
   return true;
 }
