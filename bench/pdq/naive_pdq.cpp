@@ -9,11 +9,11 @@
 
 #include <spng.h>
 
-#include <algorithm>
-#include <cmath>
 #include <cstdio>
-#include <numbers>
+#include <utility>
 #include <vector>
+
+#include "tests/support/straightforward_pdq.h"
 
 namespace dijk::bench {
 
@@ -57,84 +57,19 @@ bool decode_rgb(std::span<const std::uint8_t> file, std::vector<std::uint8_t>& r
   return ok;
 }
 
-void box1d(const float* in, float* out, int length, int stride, int window) {
-  const int half = (window + 2) / 2;
-  const int p1 = half - 1, p2 = window - half + 1, p3 = length - window, p4 = half - 1;
-  int li = 0, ri = 0, oi = 0, count = 0;
-  float sum = 0;
-  for (int i = 0; i < p1; ++i, ri += stride, ++count) sum += in[ri];
-  for (int i = 0; i < p2; ++i, ri += stride, oi += stride) {
-    sum += in[ri];
-    out[oi] = sum / static_cast<float>(++count);
-  }
-  for (int i = 0; i < p3; ++i, li += stride, ri += stride, oi += stride) {
-    sum += in[ri];
-    sum -= in[li];
-    out[oi] = sum / static_cast<float>(count);
-  }
-  for (int i = 0; i < p4; ++i, li += stride, oi += stride) {
-    sum -= in[li];
-    out[oi] = sum / static_cast<float>(--count);
-  }
-}
-
 }  // namespace
 
 std::optional<PdqResult> naive_pdq(std::span<const std::uint8_t> file) {
   std::vector<std::uint8_t> rgb;
   int w = 0, h = 0;
   if (!decode_rgb(file, rgb, w, h)) return std::nullopt;
-  PdqResult result;
-  if (w < 5 || h < 5) return result;
   const std::size_t n = static_cast<std::size_t>(w) * static_cast<std::size_t>(h);
-  std::vector<float> a(n), b(n);
+  std::vector<float> a(n);
   for (std::size_t i = 0; i < n; ++i) {
     a[i] = 0.299f * static_cast<float>(rgb[3 * i]) + 0.587f * static_cast<float>(rgb[3 * i + 1]) +
            0.114f * static_cast<float>(rgb[3 * i + 2]);
   }
-  const int wr = (w + 127) / 128, wc = (h + 127) / 128;
-  for (int pass = 0; pass < 2; ++pass) {
-    for (int y = 0; y < h; ++y)
-      box1d(&a[static_cast<std::size_t>(y) * static_cast<std::size_t>(w)],
-            &b[static_cast<std::size_t>(y) * static_cast<std::size_t>(w)], w, 1, wr);
-    for (int x = 0; x < w; ++x)
-      box1d(&b[static_cast<std::size_t>(x)], &a[static_cast<std::size_t>(x)], h, w, wc);
-  }
-  float s[64][64];
-  for (int i = 0; i < 64; ++i) {
-    const auto yi = static_cast<std::size_t>(((i + 0.5) * h) / 64);
-    for (int j = 0; j < 64; ++j)
-      s[i][j] = a[yi * static_cast<std::size_t>(w) + static_cast<std::size_t>(((j + 0.5) * w) / 64)];
-  }
-  int grad = 0;
-  for (int i = 0; i < 63; ++i)
-    for (int j = 0; j < 64; ++j) grad += std::abs(static_cast<int>(((s[i][j] - s[i + 1][j]) * 100) / 255));
-  for (int i = 0; i < 64; ++i)
-    for (int j = 0; j < 63; ++j) grad += std::abs(static_cast<int>(((s[i][j] - s[i][j + 1]) * 100) / 255));
-  result.quality = std::min(grad / 90, 100);
-  float d[16][64], t[16][64], c[16][16];
-  for (int i = 0; i < 16; ++i)
-    for (int j = 0; j < 64; ++j)
-      d[i][j] = static_cast<float>(std::sqrt(2.0 / 64.0) *
-                                   std::cos((std::numbers::pi / 2 / 64.0) * (i + 1) * (2 * j + 1)));
-  for (int i = 0; i < 16; ++i)
-    for (int j = 0; j < 64; ++j) {
-      float sum = 0;
-      for (int k = 0; k < 64; ++k) sum += d[i][k] * s[k][j];
-      t[i][j] = sum;
-    }
-  for (int i = 0; i < 16; ++i)
-    for (int j = 0; j < 16; ++j) {
-      float sum = 0;
-      for (int k = 0; k < 64; ++k) sum += t[i][k] * d[j][k];
-      c[i][j] = sum;
-    }
-  std::vector<float> sorted(&c[0][0], &c[0][0] + 256);
-  std::sort(sorted.begin(), sorted.end());
-  for (int k = 0; k < 256; ++k) {
-    if (c[k / 16][k % 16] > sorted[127]) result.hash.set_bit(k);
-  }
-  return result;
+  return test::straightforward_pdq(std::move(a), w, h);
 }
 
 }  // namespace dijk::bench
