@@ -53,20 +53,36 @@ std::uint64_t dir_bytes(const fs::path& p) {
 
 // The value, 90 bytes: size 6 (up to 256 TiB), mtime 8, ctime 8 (ns), MD5 16, SHA-1 20, PDQ 32. The PDQ
 // quality goes in the size's spare top bits. Random bytes here: digests do not compress, and neither do
-// nanosecond times.
-Record make_record(std::mt19937_64& rng) {
-  Record r{};
-  const std::uint64_t dev = 2049, ino = rng();
-  for (int i = 0; i < 8; ++i) {
-    r.key[i] = static_cast<unsigned char>(dev >> (56 - 8 * i));
-    r.key[8 + i] = static_cast<unsigned char>(ino >> (56 - 8 * i));
+// nanosecond times. Record i is made from i when asked for, not kept: at 100M records a kept copy (10.6
+// GB) took the page cache the stores need, and LMDB's inserts thrashed.
+class Records {
+ public:
+  explicit Records(std::size_t n) : n_(n) {}
+  std::size_t size() const { return n_; }
+  Record operator[](std::size_t i) const {
+    Record r{};
+    std::uint64_t state = 0x9e3779b97f4a7c15ull * (i + 1);
+    const std::uint64_t dev = 2049, ino = next(state);
+    for (int b = 0; b < 8; ++b) {
+      r.key[b] = static_cast<unsigned char>(dev >> (56 - 8 * b));
+      r.key[8 + b] = static_cast<unsigned char>(ino >> (56 - 8 * b));
+    }
+    for (std::size_t b = 0; b < kValue; b += 8) {
+      const std::uint64_t v = next(state);
+      std::memcpy(r.value + b, &v, std::min<std::size_t>(8, kValue - b));
+    }
+    return r;
   }
-  for (std::size_t i = 0; i < kValue; i += 8) {
-    const std::uint64_t v = rng();
-    std::memcpy(r.value + i, &v, std::min<std::size_t>(8, kValue - i));
+
+ private:
+  static std::uint64_t next(std::uint64_t& state) {  // splitmix64
+    std::uint64_t z = (state += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
   }
-  return r;
-}
+  std::size_t n_;
+};
 
 struct Figures {
   const char* store = "";
@@ -87,15 +103,20 @@ void check(bool ok, const char* what) {
   if (!ok) throw std::runtime_error(what);
 }
 
-Figures flat_file(const fs::path& dir, const std::vector<Record>& recs) {
+Figures flat_file(const fs::path& dir, const Records& recs) {
   Figures f;
   f.store = "flat";
   const fs::path p = dir / "flat.bin";
   auto t0 = std::chrono::steady_clock::now();
   {
     std::ofstream out(p, std::ios::binary);
-    out.write(reinterpret_cast<const char*>(recs.data()),
-              static_cast<std::streamsize>(recs.size() * sizeof(Record)));
+    std::vector<Record> chunk;
+    for (std::size_t i = 0; i < recs.size();) {
+      chunk.clear();
+      for (std::size_t end = std::min(recs.size(), i + 65536); i < end; ++i) chunk.push_back(recs[i]);
+      out.write(reinterpret_cast<const char*>(chunk.data()),
+                static_cast<std::streamsize>(chunk.size() * sizeof(Record)));
+    }
   }
   f.insert_per_s = static_cast<double>(recs.size()) / seconds_since(t0);
   t0 = std::chrono::steady_clock::now();
@@ -115,7 +136,7 @@ Figures flat_file(const fs::path& dir, const std::vector<Record>& recs) {
   return f;
 }
 
-Figures sqlite(const fs::path& dir, const std::vector<Record>& recs, const std::vector<std::size_t>& probes) {
+Figures sqlite(const fs::path& dir, const Records& recs, const std::vector<std::size_t>& probes) {
   Figures f;
   f.store = "sqlite";
   sqlite3* db = nullptr;
@@ -127,8 +148,9 @@ Figures sqlite(const fs::path& dir, const std::vector<Record>& recs, const std::
   auto t0 = std::chrono::steady_clock::now();
   for (std::size_t i = 0; i < recs.size(); ++i) {
     if (i % 100000 == 0) sqlite3_exec(db, i == 0 ? "BEGIN" : "COMMIT; BEGIN", nullptr, nullptr, nullptr);
-    sqlite3_bind_blob(ins, 1, recs[i].key, kKey, SQLITE_STATIC);
-    sqlite3_bind_blob(ins, 2, recs[i].value, kValue, SQLITE_STATIC);
+    const Record r = recs[i];  // bound SQLITE_STATIC: it outlives the step
+    sqlite3_bind_blob(ins, 1, r.key, kKey, SQLITE_STATIC);
+    sqlite3_bind_blob(ins, 2, r.value, kValue, SQLITE_STATIC);
     check(sqlite3_step(ins) == SQLITE_DONE, "sqlite insert");
     sqlite3_reset(ins);
   }
@@ -139,7 +161,8 @@ Figures sqlite(const fs::path& dir, const std::vector<Record>& recs, const std::
   sqlite3_prepare_v2(db, "SELECT v FROM f WHERE k = ?", -1, &get, nullptr);
   t0 = std::chrono::steady_clock::now();
   for (std::size_t i : probes) {
-    sqlite3_bind_blob(get, 1, recs[i].key, kKey, SQLITE_STATIC);
+    const Record r = recs[i];
+    sqlite3_bind_blob(get, 1, r.key, kKey, SQLITE_STATIC);
     check(sqlite3_step(get) == SQLITE_ROW, "sqlite lookup");
     sqlite3_reset(get);
   }
@@ -162,7 +185,7 @@ Figures sqlite(const fs::path& dir, const std::vector<Record>& recs, const std::
   return f;
 }
 
-Figures lmdb(const fs::path& dir, const std::vector<Record>& recs, const std::vector<std::size_t>& probes) {
+Figures lmdb(const fs::path& dir, const Records& recs, const std::vector<std::size_t>& probes) {
   Figures f;
   f.store = "lmdb";
   fs::create_directories(dir / "lmdb");
@@ -177,8 +200,9 @@ Figures lmdb(const fs::path& dir, const std::vector<Record>& recs, const std::ve
     check(mdb_txn_begin(env, nullptr, 0, &txn) == 0, "lmdb txn");
     check(mdb_dbi_open(txn, nullptr, 0, &dbi) == 0, "lmdb dbi");
     for (std::size_t end = std::min(recs.size(), i + 100000); i < end; ++i) {
-      MDB_val k{kKey, const_cast<unsigned char*>(recs[i].key)};
-      MDB_val v{kValue, const_cast<unsigned char*>(recs[i].value)};
+      Record r = recs[i];
+      MDB_val k{kKey, r.key};
+      MDB_val v{kValue, r.value};
       check(mdb_put(txn, dbi, &k, &v, 0) == 0, "lmdb put");
     }
     check(mdb_txn_commit(txn) == 0, "lmdb commit");
@@ -189,7 +213,8 @@ Figures lmdb(const fs::path& dir, const std::vector<Record>& recs, const std::ve
   mdb_txn_begin(env, nullptr, MDB_RDONLY, &txn);
   t0 = std::chrono::steady_clock::now();
   for (std::size_t i : probes) {
-    MDB_val k{kKey, const_cast<unsigned char*>(recs[i].key)}, v{};
+    Record r = recs[i];
+    MDB_val k{kKey, r.key}, v{};
     check(mdb_get(txn, dbi, &k, &v) == 0, "lmdb get");
   }
   f.lookup_per_s = static_cast<double>(probes.size()) / seconds_since(t0);
@@ -215,7 +240,7 @@ Figures lmdb(const fs::path& dir, const std::vector<Record>& recs, const std::ve
   return f;
 }
 
-Figures rocks(const fs::path& dir, const std::vector<Record>& recs, const std::vector<std::size_t>& probes) {
+Figures rocks(const fs::path& dir, const Records& recs, const std::vector<std::size_t>& probes) {
   Figures f;
   f.store = "rocksdb";
   rocksdb::Options o;
@@ -229,9 +254,11 @@ Figures rocks(const fs::path& dir, const std::vector<Record>& recs, const std::v
   auto t0 = std::chrono::steady_clock::now();
   for (std::size_t i = 0; i < recs.size();) {
     rocksdb::WriteBatch batch;
-    for (std::size_t end = std::min(recs.size(), i + 100000); i < end; ++i)
-      batch.Put(rocksdb::Slice(reinterpret_cast<const char*>(recs[i].key), kKey),
-                rocksdb::Slice(reinterpret_cast<const char*>(recs[i].value), kValue));
+    for (std::size_t end = std::min(recs.size(), i + 100000); i < end; ++i) {
+      const Record r = recs[i];
+      batch.Put(rocksdb::Slice(reinterpret_cast<const char*>(r.key), kKey),
+                rocksdb::Slice(reinterpret_cast<const char*>(r.value), kValue));
+    }
     check(db->Write(w, &batch).ok(), "rocksdb write");
   }
   db->Flush(rocksdb::FlushOptions());
@@ -239,11 +266,12 @@ Figures rocks(const fs::path& dir, const std::vector<Record>& recs, const std::v
   f.insert_per_s = static_cast<double>(recs.size()) / seconds_since(t0);
   std::string v;
   t0 = std::chrono::steady_clock::now();
-  for (std::size_t i : probes)
+  for (std::size_t i : probes) {
+    const Record r = recs[i];
     check(
-        db->Get(rocksdb::ReadOptions(), rocksdb::Slice(reinterpret_cast<const char*>(recs[i].key), kKey), &v)
-            .ok(),
+        db->Get(rocksdb::ReadOptions(), rocksdb::Slice(reinterpret_cast<const char*>(r.key), kKey), &v).ok(),
         "rocksdb get");
+  }
   f.lookup_per_s = static_cast<double>(probes.size()) / seconds_since(t0);
   std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions()));
   std::uint64_t n = 0, sum = 0;
@@ -277,8 +305,7 @@ int main(int argc, char** argv) {
   const fs::path dir = base / ("dijk-catalog-bench-" + std::to_string(getpid()));
   fs::create_directories(dir);
   std::mt19937_64 rng(17);
-  std::vector<Record> recs(entries);
-  for (auto& r : recs) r = make_record(rng);
+  const Records recs(entries);
   std::vector<std::size_t> probes(std::min<std::size_t>(entries, 1'000'000));
   for (auto& p : probes) p = rng() % entries;
   std::printf("%zu records of %zu + %zu bytes (device+inode -> size, mtime, ctime, MD5, SHA-1, PDQ), in %s\n",
