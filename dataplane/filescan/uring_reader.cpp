@@ -27,7 +27,7 @@ class UringReader final : public FileReader {
   UringReader(const ScanOptions& options, AlgorithmSet algorithms)
       : chunk_(options.chunk_bytes),
         lanes_(algorithms, options.digest_lanes.value_or(digest_lanes::lane_isa_from_environment())) {
-    const AlgorithmSet rest = match::without(algorithms, lanes_.algorithms());
+    const AlgorithmSet rest = algorithms.without(lanes_.algorithms());
     slots_.reserve(options.files_in_flight);
     for (unsigned i = 0; i < options.files_in_flight; ++i) {
       slots_.emplace_back(rest, options.pdq ? options.pdq_max_image_bytes : 0);

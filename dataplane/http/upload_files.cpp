@@ -43,13 +43,8 @@ void UploadFiles::set_hash_set(std::shared_ptr<const HashSet> set) {
 
 AlgorithmSet UploadFiles::algorithms_for_new_file() const {
   // Compute only what the current set can match: an MD5/SHA-1 list costs no SHA-256.
-  AlgorithmSet out;
-  if (!config_.digests || !matcher_) return out;
-  const AlgorithmSet in_set = matcher_->algorithms();
-  for (Algorithm a : kAllAlgorithms) {
-    if (config_.algorithms.contains(a) && in_set.contains(a)) out.add(a);
-  }
-  return out;
+  if (!config_.digests || !matcher_) return {};
+  return config_.algorithms.shared_with(matcher_->algorithms());
 }
 
 UploadFiles::OpenFile* UploadFiles::open(const FlowTuple& flow, const UploadInfo& info) {
@@ -63,10 +58,7 @@ UploadFiles::OpenFile* UploadFiles::open(const FlowTuple& flow, const UploadInfo
   }
   // MD5 and SHA-1 from the lanes; the fingerprinter computes what is left (SHA-256), sniffs and copies.
   f->lanes = lanes_.open(algorithms);
-  AlgorithmSet in_lanes;
-  if (f->lanes.has_md5) in_lanes.add(Algorithm::md5);
-  if (f->lanes.has_sha1) in_lanes.add(Algorithm::sha1);
-  f->fingerprinter.start(match::without(algorithms, in_lanes));
+  f->fingerprinter.start(algorithms.without(f->lanes.algorithms));
   f->hashing = !algorithms.empty();
   f->where.source = HitSource::wire;
   f->where.flow = flow;
@@ -81,7 +73,7 @@ UploadFiles::OpenFile* UploadFiles::open(const FlowTuple& flow, const UploadInfo
 
 void UploadFiles::write(OpenFile* f, std::span<const std::uint8_t> bytes) {
   f->fingerprinter.update(bytes);
-  if (f->lanes.has_md5 || f->lanes.has_sha1) submit_to_lanes(*f, bytes);
+  if (!f->lanes.algorithms.empty()) submit_to_lanes(*f, bytes);
   if (f->hashing) counters_.bytes_hashed += bytes.size();
 }
 
@@ -113,7 +105,7 @@ void UploadFiles::finish(OpenFile* raw, bool complete, std::uint64_t time_ns) {
   std::unique_ptr<OpenFile> f(raw);
   --open_count_;
   count_image_copy(f->fingerprinter.image_copy());
-  const bool in_lanes = f->lanes.has_md5 || f->lanes.has_sha1;
+  const bool in_lanes = !f->lanes.algorithms.empty();
   if (in_lanes && complete) {
     drain_lanes();  // every upload's queued bytes, this one's among them: the lanes run full
     lanes_.finish(f->lanes, f->fingerprinter);

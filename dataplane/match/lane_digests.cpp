@@ -16,16 +16,15 @@ LaneDigests::LaneDigests(AlgorithmSet wanted, digest_lanes::LaneIsa isa) : isa_(
 
 LaneDigests::Streams LaneDigests::open(AlgorithmSet wanted) {
   Streams s;
-  s.has_md5 = md5_ && wanted.contains(Algorithm::md5);
-  s.has_sha1 = sha1_ && wanted.contains(Algorithm::sha1);
-  if (s.has_md5) s.md5 = md5_->open();
-  if (s.has_sha1) s.sha1 = sha1_->open();
+  s.algorithms = wanted.shared_with(algorithms_);
+  if (s.has_md5()) s.md5 = md5_->open();
+  if (s.has_sha1()) s.sha1 = sha1_->open();
   return s;
 }
 
 void LaneDigests::submit(const Streams& file, std::span<const std::uint8_t> bytes) {
-  if (file.has_md5) md5_->submit(file.md5, bytes);
-  if (file.has_sha1) sha1_->submit(file.sha1, bytes);
+  if (file.has_md5()) md5_->submit(file.md5, bytes);
+  if (file.has_sha1()) sha1_->submit(file.sha1, bytes);
 }
 
 void LaneDigests::drain() {
@@ -34,13 +33,13 @@ void LaneDigests::drain() {
 }
 
 void LaneDigests::finish(const Streams& file, FileFingerprinter& into) {
-  if (file.has_md5) into.add_digest(md5_->finish(file.md5));
-  if (file.has_sha1) into.add_digest(sha1_->finish(file.sha1));
+  if (file.has_md5()) into.add_digest(md5_->finish(file.md5));
+  if (file.has_sha1()) into.add_digest(sha1_->finish(file.sha1));
 }
 
 void LaneDigests::abandon(const Streams& file) {
-  if (file.has_md5) md5_->abandon(file.md5);
-  if (file.has_sha1) sha1_->abandon(file.sha1);
+  if (file.has_md5()) md5_->abandon(file.md5);
+  if (file.has_sha1()) sha1_->abandon(file.sha1);
 }
 
 std::string LaneDigests::describe() const {
@@ -49,13 +48,6 @@ std::string LaneDigests::describe() const {
   if (algorithms_.contains(Algorithm::md5)) d = "MD5";
   if (algorithms_.contains(Algorithm::sha1)) d += d.empty() ? "SHA-1" : "+SHA-1";
   return d + " in " + std::string(digest_lanes::lane_isa_name(isa_)) + " lanes";
-}
-
-AlgorithmSet without(AlgorithmSet algorithms, AlgorithmSet taken) {
-  AlgorithmSet rest;
-  for (Algorithm a : kAllAlgorithms)
-    if (algorithms.contains(a) && !taken.contains(a)) rest.add(a);
-  return rest;
 }
 
 }  // namespace dijk::match

@@ -28,10 +28,12 @@ class LaneDigests {
   // For summaries: "MD5+SHA-1 in avx512 lanes"; empty when no lanes are in use.
   std::string describe() const;
 
-  // One file's streams, one per algorithm it takes from the lanes.
+  // One file's streams, one per algorithm it takes from the lanes (`algorithms`, empty: none).
   struct Streams {
+    AlgorithmSet algorithms;
     digest_lanes::MultiBufferHasher::StreamId md5 = 0, sha1 = 0;
-    bool has_md5 = false, has_sha1 = false;
+    bool has_md5() const { return algorithms.contains(Algorithm::md5); }
+    bool has_sha1() const { return algorithms.contains(Algorithm::sha1); }
   };
   // Streams for those of `wanted` the lanes compute.
   Streams open(AlgorithmSet wanted);
@@ -48,8 +50,5 @@ class LaneDigests {
   AlgorithmSet algorithms_;
   std::optional<digest_lanes::MultiBufferHasher> md5_, sha1_;
 };
-
-// `algorithms` without those the lanes compute.
-AlgorithmSet without(AlgorithmSet algorithms, AlgorithmSet taken);
 
 }  // namespace dijk::match

@@ -41,6 +41,14 @@ class AlgorithmSet {
     return *this;
   }
   constexpr bool contains(Algorithm a) const { return (bits_ >> static_cast<unsigned>(a)) & 1u; }
+  // These algorithms but those of `other`.
+  constexpr AlgorithmSet without(AlgorithmSet other) const {
+    return AlgorithmSet{static_cast<std::uint8_t>(bits_ & ~other.bits_)};
+  }
+  // These algorithms that `other` has too.
+  constexpr AlgorithmSet shared_with(AlgorithmSet other) const {
+    return AlgorithmSet{static_cast<std::uint8_t>(bits_ & other.bits_)};
+  }
   constexpr bool empty() const { return bits_ == 0; }
   constexpr std::uint8_t bits() const { return bits_; }
 

@@ -85,6 +85,17 @@ TEST(Algorithm, CompareDigestsOrdersAsMemcmp) {
   }
 }
 
+TEST(Algorithm, SetsSubtractAndIntersect) {
+  const AlgorithmSet md5_sha1 = AlgorithmSet{}.add(Algorithm::md5).add(Algorithm::sha1);
+  const AlgorithmSet rest = AlgorithmSet::all().without(md5_sha1);
+  EXPECT_EQ(rest.bits(), AlgorithmSet{}.add(Algorithm::sha256).bits());
+  EXPECT_TRUE(md5_sha1.without(AlgorithmSet::all()).empty());
+  EXPECT_EQ(AlgorithmSet::all().without(AlgorithmSet{}).bits(), AlgorithmSet::all().bits());
+  const AlgorithmSet sha1_sha256 = AlgorithmSet{}.add(Algorithm::sha1).add(Algorithm::sha256);
+  EXPECT_EQ(md5_sha1.shared_with(sha1_sha256).bits(), AlgorithmSet{}.add(Algorithm::sha1).bits());
+  EXPECT_TRUE(md5_sha1.shared_with(AlgorithmSet{}).empty());
+}
+
 TEST(Algorithm, HexLengthTellsTheAlgorithm) {
   EXPECT_EQ(algorithm_from_hex_length(32), Algorithm::md5);
   EXPECT_EQ(algorithm_from_hex_length(40), Algorithm::sha1);
