@@ -8,10 +8,12 @@
 #include <jerror.h>
 // clang-format on
 
-#include <emmintrin.h>
 #include <gif_lib.h>
 #include <spng.h>
 #include <webp/decode.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include <algorithm>
 #include <csetjmp>
@@ -54,6 +56,7 @@ void rgb_row_to_luma(const std::uint8_t* rgb, std::uint32_t width, float* out) {
 
 void gray_row_to_luma(const std::uint8_t* gray, std::uint32_t width, std::uint32_t stride, float* out) {
   std::uint32_t x = 0;
+#if defined(__SSE2__)
   if (stride == 1) {
     // The scaled JPEG path's grey rows, 16 pixels a step (-O2 leaves this loop scalar, and at 0.25 MP it
     // cost a twelfth of the fast path). Widening and int-to-float conversion are exact.
@@ -67,6 +70,7 @@ void gray_row_to_luma(const std::uint8_t* gray, std::uint32_t width, std::uint32
       _mm_storeu_ps(out + x + 12, _mm_cvtepi32_ps(_mm_unpackhi_epi16(hi, zero)));
     }
   }
+#endif
   for (; x < width; ++x) out[x] = static_cast<float>(gray[x * stride]);
 }
 

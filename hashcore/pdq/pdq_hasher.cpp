@@ -230,6 +230,32 @@ void box_columns(const float* in, float* out, std::uint32_t width, std::uint32_t
   }
 }
 
+// out[x] = sum over k = 0..63 of weights[k] * rows[k * stride + x], for x = 0..15. Each sum takes its
+// terms in the reference's order (k ascending, a multiply then an add), so the results are the
+// reference's bit for bit; the 16 sums advance side by side in four vectors instead of each being one
+// long dependency chain.
+void weighted_rows16(const float* weights, const float* rows, std::size_t stride, float* out) {
+#if defined(__SSE2__)
+  __m128 s0 = _mm_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
+  for (std::size_t k = 0; k < 64; ++k) {
+    const __m128 w = _mm_set1_ps(weights[k]);
+    const float* row = rows + k * stride;
+    s0 = _mm_add_ps(s0, _mm_mul_ps(w, _mm_loadu_ps(row)));
+    s1 = _mm_add_ps(s1, _mm_mul_ps(w, _mm_loadu_ps(row + 4)));
+    s2 = _mm_add_ps(s2, _mm_mul_ps(w, _mm_loadu_ps(row + 8)));
+    s3 = _mm_add_ps(s3, _mm_mul_ps(w, _mm_loadu_ps(row + 12)));
+  }
+  _mm_storeu_ps(out, s0);
+  _mm_storeu_ps(out + 4, s1);
+  _mm_storeu_ps(out + 8, s2);
+  _mm_storeu_ps(out + 12, s3);
+#else
+  std::fill_n(out, 16, 0.0f);
+  for (std::size_t k = 0; k < 64; ++k)
+    for (std::size_t x = 0; x < 16; ++x) out[x] += weights[k] * rows[k * stride + x];
+#endif
+}
+
 struct DctMatrix {
   float m[16][64];
   float t[64][16];  // m transposed: the second product walks it along rows
@@ -343,41 +369,11 @@ bool PdqHasher::transform(const float* luma, std::uint32_t width, std::uint32_t 
   }
   quality = std::min(gradient_sum / 90, 100);
 
-  // 16x64 = D * samples, then 16x16 = that * D^T. Each sum takes its terms in the reference's order
-  // (k = 0..63, a multiply then an add), so the results are the reference's bit for bit; 16 sums advance
-  // side by side in four vectors instead of each being one long dependency chain.
+  // 16x64 = D * samples, then 16x16 = that * D^T, as weighted sums of 64 rows (weighted_rows16).
   for (int i = 0; i < 16; ++i) {
-    for (int j = 0; j < 64; j += 16) {
-      __m128 s0 = _mm_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
-      for (int k = 0; k < 64; ++k) {
-        const __m128 d = _mm_set1_ps(kDct.m[i][k]);
-        const float* in = &samples_[k][j];
-        s0 = _mm_add_ps(s0, _mm_mul_ps(d, _mm_loadu_ps(in)));
-        s1 = _mm_add_ps(s1, _mm_mul_ps(d, _mm_loadu_ps(in + 4)));
-        s2 = _mm_add_ps(s2, _mm_mul_ps(d, _mm_loadu_ps(in + 8)));
-        s3 = _mm_add_ps(s3, _mm_mul_ps(d, _mm_loadu_ps(in + 12)));
-      }
-      _mm_storeu_ps(&partial_[i][j], s0);
-      _mm_storeu_ps(&partial_[i][j + 4], s1);
-      _mm_storeu_ps(&partial_[i][j + 8], s2);
-      _mm_storeu_ps(&partial_[i][j + 12], s3);
-    }
+    for (int j = 0; j < 64; j += 16) weighted_rows16(kDct.m[i], &samples_[0][j], 64, &partial_[i][j]);
   }
-  for (int i = 0; i < 16; ++i) {
-    __m128 s0 = _mm_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
-    for (int k = 0; k < 64; ++k) {
-      const __m128 p = _mm_set1_ps(partial_[i][k]);
-      const float* t = kDct.t[k];
-      s0 = _mm_add_ps(s0, _mm_mul_ps(p, _mm_loadu_ps(t)));
-      s1 = _mm_add_ps(s1, _mm_mul_ps(p, _mm_loadu_ps(t + 4)));
-      s2 = _mm_add_ps(s2, _mm_mul_ps(p, _mm_loadu_ps(t + 8)));
-      s3 = _mm_add_ps(s3, _mm_mul_ps(p, _mm_loadu_ps(t + 12)));
-    }
-    _mm_storeu_ps(&dct_[i][0], s0);
-    _mm_storeu_ps(&dct_[i][4], s1);
-    _mm_storeu_ps(&dct_[i][8], s2);
-    _mm_storeu_ps(&dct_[i][12], s3);
-  }
+  for (int i = 0; i < 16; ++i) weighted_rows16(partial_[i], &kDct.t[0][0], 16, dct_[i]);
   return true;
 }
 
