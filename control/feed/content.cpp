@@ -179,31 +179,11 @@ void put_section(std::vector<RawSection>& v, RawSection s) {
   sort_sections(v);
 }
 
-// The sections of kinds other than lists/exact/allow, with their entry counts, read from the set file's
-// section table (HashSet exposes the bytes but not the counts).
+// The sections of kinds other than lists/exact/allow that the set serves, copied out.
 std::vector<RawSection> carried_sections(const HashSet& set) {
   std::vector<RawSection> out;
-  const int fd = ::open(set.path().c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) throw SetFileError(set.path() + ": cannot reopen to read its section table");
-  setfile::Header h{};
-  std::vector<setfile::SectionEntry> table;
-  bool ok = ::pread(fd, &h, sizeof(h), 0) == static_cast<ssize_t>(sizeof(h)) &&
-            h.set_version == set.version() && h.section_count <= setfile::kMaxSections;
-  if (ok) {
-    table.resize(h.section_count);
-    const auto bytes = static_cast<ssize_t>(table.size() * sizeof(setfile::SectionEntry));
-    ok = ::pread(fd, table.data(), static_cast<std::size_t>(bytes), sizeof(h)) == bytes;
-  }
-  ::close(fd);
-  if (!ok) throw SetFileError(set.path() + ": changed while it was being read");
-  for (const auto& e : table) {
-    if (e.kind < 4) continue;
-    const auto bytes = set.section(static_cast<setfile::SectionKind>(e.kind), e.algorithm);
-    if (!bytes) continue;
-    out.push_back(
-        {static_cast<setfile::SectionKind>(e.kind), e.algorithm, {bytes->begin(), bytes->end()}, e.count});
-  }
-  sort_sections(out);
+  for (const auto& s : set.other_sections())
+    out.push_back({s.kind, s.algorithm, {s.bytes.begin(), s.bytes.end()}, s.count});
   return out;
 }
 
@@ -495,7 +475,7 @@ SetContents read_set(const HashSet& set) {
     const auto i = static_cast<std::size_t>(a);
     for (bool allow : {false, true}) {
       auto& out = allow ? c.allow[i] : c.exact[i];
-      const ExactTable& table = allow ? set.allow(a) : set.exact(a);
+      const ExactView table = allow ? set.allow(a) : set.exact(a);
       // An absent section is a default table with no bucket array: for_each must not touch it.
       if (table.empty()) continue;
       out.reserve(table.size());

@@ -24,13 +24,27 @@ std::uint64_t SetAdditions::exact_count() const {
 
 SetAdditions additions_between(const HashSet* before, const HashSet& after) {
   SetAdditions out;
+  // Two layers over one base differ only where their overlays have entries: then those are all that is
+  // read (a delta's hunt costs the delta, not the set).
+  const bool same_base =
+      before != nullptr && before->base_file().header_checksum() == after.base_file().header_checksum();
   for (Algorithm a : kAllAlgorithms) {
     auto& prefixes = out.exact[static_cast<std::size_t>(a)];
-    const ExactTable* old = before != nullptr ? &before->exact(a) : nullptr;
-    after.exact(a).for_each([&](std::span<const std::uint8_t> digest, std::uint16_t) {
-      if (old == nullptr || old->find(digest) == ExactTable::kNotFound)
-        prefixes.push_back(digest_prefix(digest));
-    });
+    const ExactView now = after.exact(a);
+    if (same_base) {
+      const ExactView then = before->exact(a);
+      const auto consider = [&](std::span<const std::uint8_t> digest, std::uint16_t) {
+        if (now.find(digest) != ExactView::kNotFound && then.find(digest) == ExactView::kNotFound)
+          prefixes.push_back(digest_prefix(digest));
+      };
+      now.for_each_overlay_entry(consider);
+      then.for_each_overlay_entry(consider);  // its tombstones: base digests `after` may serve again
+    } else {
+      now.for_each([&](std::span<const std::uint8_t> digest, std::uint16_t) {
+        if (before == nullptr || before->exact(a).find(digest) == ExactView::kNotFound)
+          prefixes.push_back(digest_prefix(digest));
+      });
+    }
     std::sort(prefixes.begin(), prefixes.end());
     prefixes.erase(std::unique(prefixes.begin(), prefixes.end()), prefixes.end());
   }

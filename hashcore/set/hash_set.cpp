@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <string_view>
 
 #include "hashcore/set/content_checksum.h"
 #include "hashcore/set/exact_layout.h"
@@ -175,8 +176,52 @@ void ExactTable::prefetch_bucket(std::uint64_t bucket) const {
 
 // ---- HashSet ----
 
-std::shared_ptr<const HashSet> HashSet::open(const std::string& path, SetVerification verification,
-                                             unsigned verify_threads) {
+std::string overlay_path_for(const std::string& set_path) {
+  constexpr std::string_view kSuffix = ".set";
+  if (set_path.size() > kSuffix.size() && set_path.ends_with(kSuffix))
+    return set_path.substr(0, set_path.size() - kSuffix.size()) + ".overlay";
+  return set_path + ".overlay";
+}
+
+// ---- ExactView ----
+
+OverlayFilter::OverlayFilter(std::uint64_t entries) {
+  unsigned log2 = 12;  // at least 4096 bits
+  while (log2 < 40 && (std::uint64_t{1} << log2) < entries * 16) ++log2;
+  bits_.assign((std::uint64_t{1} << log2) / 64, 0);
+  shift_ = 64 - log2;
+}
+
+std::int32_t ExactView::find(std::span<const std::uint8_t> digest) const {
+  if (overlay_ != nullptr && digest.size() == digest_size_ && filter_->may_hold(digest.data())) {
+    const std::int32_t over = overlay_->find(digest);
+    if (over == setfile::kTombstoneList) return kNotFound;
+    if (over != kNotFound) return over;
+  }
+  return base_->find(digest);
+}
+
+void ExactView::find_batch(const std::uint8_t* digests, std::size_t stride, std::size_t n,
+                           std::int32_t* out) const {
+  base_->find_batch(digests, stride, n, out);
+  if (overlay_ == nullptr) return;
+  // The filter sends almost only the digests the overlay holds on to its table.
+  for (std::size_t j = 0; j < n; ++j) {
+    const std::uint8_t* digest = digests + j * stride;
+    if (!filter_->may_hold(digest)) continue;
+    const std::int32_t over = overlay_->find({digest, digest_size_});
+    if (over == setfile::kTombstoneList) {
+      out[j] = kNotFound;
+    } else if (over != kNotFound) {
+      out[j] = over;
+    }
+  }
+}
+
+// ---- HashSet ----
+
+std::shared_ptr<HashSet> HashSet::map_file(const std::string& path, SetVerification verification,
+                                           unsigned verify_threads) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) fail(path, std::string("cannot open: ") + std::strerror(errno));
   struct stat st {};
@@ -197,18 +242,140 @@ std::shared_ptr<const HashSet> HashSet::open(const std::string& path, SetVerific
 
   std::shared_ptr<HashSet> set(new HashSet());
   set->path_ = path;
-  set->base_ = static_cast<const std::uint8_t*>(map);
+  set->identity_ = {static_cast<std::uint64_t>(st.st_dev), static_cast<std::uint64_t>(st.st_ino), size,
+                    st.st_mtim.tv_sec * 1'000'000'000LL + st.st_mtim.tv_nsec};
+  set->map_ = static_cast<const std::uint8_t*>(map);
   set->size_ = size;
   set->parse_sections(verification, verify_threads);
   return set;
 }
 
+std::shared_ptr<const HashSet> HashSet::open_file(const std::string& path, SetVerification verification,
+                                                  unsigned verify_threads) {
+  auto set = map_file(path, verification, verify_threads);
+  if (set->overlay_ != nullptr) fail(path, "is an overlay file: open the set file it belongs to");
+  return set;
+}
+
+std::shared_ptr<const HashSet> HashSet::open(const std::string& path, SetVerification verification,
+                                             unsigned verify_threads, const HashSet* reuse) {
+  // The overlay first, then the base (see the header for why this order).
+  const std::string overlay_path = overlay_path_for(path);
+  std::shared_ptr<HashSet> overlay;
+  struct stat ost {};
+  if (::stat(overlay_path.c_str(), &ost) == 0) {
+    try {
+      overlay = map_file(overlay_path, verification, verify_threads);
+    } catch (const SetFileError&) {
+      // Renamed away or removed between the stat and the open (a merge): the base alone is served then,
+      // and is complete, because a merge renames the new base into place before it removes the overlay.
+      if (::stat(overlay_path.c_str(), &ost) == 0) throw;
+    }
+    if (overlay && overlay->overlay_ == nullptr) fail(overlay_path, "is a set file, not an overlay");
+  }
+  std::shared_ptr<const HashSet> base;
+  if (reuse != nullptr) {
+    const HashSet& live_base = reuse->base_file();
+    struct stat st {};
+    if (::stat(path.c_str(), &st) == 0 &&
+        live_base.identity_ == SetFileIdentity{static_cast<std::uint64_t>(st.st_dev),
+                                               static_cast<std::uint64_t>(st.st_ino),
+                                               static_cast<std::uint64_t>(st.st_size),
+                                               st.st_mtim.tv_sec * 1'000'000'000LL + st.st_mtim.tv_nsec} &&
+        live_base.path_ == path) {
+      base = live_base.shared_from_this();
+    }
+  }
+  if (!base) base = open_file(path, verification, verify_threads);
+  if (!overlay || overlay->overlay_->base_header_checksum != base->header_checksum()) return base;
+  return layer(std::move(base), std::move(overlay));
+}
+
+std::shared_ptr<const HashSet> HashSet::with_overlay(std::shared_ptr<const HashSet> base_file,
+                                                     const std::string& overlay_path,
+                                                     SetVerification verification) {
+  if (base_file->layered()) fail(base_file->path(), "already has an overlay");
+  auto overlay = map_file(overlay_path, verification, 1);
+  if (overlay->overlay_ == nullptr) fail(overlay_path, "is a set file, not an overlay");
+  if (overlay->overlay_->base_header_checksum != base_file->header_checksum())
+    fail(overlay_path, "is the overlay of another base than " + base_file->path());
+  return layer(std::move(base_file), std::move(overlay));
+}
+
 HashSet::~HashSet() {
-  if (base_ != nullptr) ::munmap(const_cast<std::uint8_t*>(base_), size_);
+  if (map_ != nullptr) ::munmap(const_cast<std::uint8_t*>(map_), size_);
+}
+
+std::shared_ptr<const HashSet> HashSet::layer(std::shared_ptr<const HashSet> base,
+                                              std::shared_ptr<HashSet> overlay) {
+  // The served counts: each overlay entry either adds a digest the base lacks, moves one to another
+  // list (no change in count), or removes one the base has. A forged overlay may tombstone a digest the
+  // base lacks: the base is asked, not trusted.
+  for (Algorithm a : kAllAlgorithms) {
+    const auto i = static_cast<std::size_t>(a);
+    for (bool allow : {false, true}) {
+      const ExactTable& under = allow ? base->allow_[i] : base->exact_[i];
+      std::uint64_t count = under.size();
+      const ExactTable& over = allow ? overlay->allow_[i] : overlay->exact_[i];
+      OverlayFilter& filter = (allow ? overlay->allow_filter_ : overlay->exact_filter_)[i];
+      filter = OverlayFilter(over.size());
+      over.for_each([&](std::span<const std::uint8_t> digest, std::uint16_t list) {
+        filter.add(digest);
+        const bool in_base = under.find(digest) != ExactTable::kNotFound;
+        if (list == setfile::kTombstoneList) {
+          count -= in_base ? 1 : 0;
+        } else {
+          count += in_base ? 0 : 1;
+        }
+      });
+      (allow ? overlay->allow_count_ : overlay->exact_count_)[i] = count;
+    }
+  }
+  if (overlay->lists_.size() < base->lists_.size())
+    fail(overlay->path_, "overlay's list table is shorter than its base's");
+  overlay->base_ = std::move(base);
+  return overlay;
+}
+
+ExactView HashSet::exact(Algorithm a) const {
+  const auto i = static_cast<std::size_t>(a);
+  if (base_) return {base_->exact_[i], &exact_[i], &exact_filter_[i], exact_count_[i], digest_size(a)};
+  return {exact_[i], nullptr, nullptr, exact_count_[i], digest_size(a)};
+}
+
+ExactView HashSet::allow(Algorithm a) const {
+  const auto i = static_cast<std::size_t>(a);
+  if (base_) return {base_->allow_[i], &allow_[i], &allow_filter_[i], allow_count_[i], digest_size(a)};
+  return {allow_[i], nullptr, nullptr, allow_count_[i], digest_size(a)};
+}
+
+std::uint64_t HashSet::overlay_entries() const {
+  if (!base_) return 0;
+  std::uint64_t n = 0;
+  for (std::size_t i = 0; i < kAlgorithmCount; ++i) n += exact_[i].size() + allow_[i].size();
+  return n;
+}
+
+bool HashSet::dropped(std::uint32_t kind, std::uint32_t algorithm) const {
+  return std::any_of(dropped_.begin(), dropped_.end(), [&](const setfile::OverlayDropped& d) {
+    return d.kind == kind && d.algorithm == algorithm;
+  });
+}
+
+void HashSet::parse_overlay_section(const std::uint8_t* p, std::uint64_t length) {
+  if (overlay_ != nullptr) fail(path_, "more than one overlay section");
+  if (length < sizeof(setfile::OverlayHeader)) fail(path_, "overlay section too short");
+  overlay_ = reinterpret_cast<const setfile::OverlayHeader*>(p);
+  const std::uint64_t n = overlay_->dropped_count;
+  if (n > setfile::kMaxSections ||
+      n * sizeof(setfile::OverlayDropped) > length - sizeof(setfile::OverlayHeader))
+    fail(path_, "overlay section's dropped list out of bounds");
+  dropped_.resize(n);
+  std::memcpy(dropped_.data(), p + sizeof(setfile::OverlayHeader), n * sizeof(setfile::OverlayDropped));
 }
 
 void HashSet::parse_sections(SetVerification verification, unsigned verify_threads) {
-  header_ = reinterpret_cast<const setfile::Header*>(base_);
+  header_ = reinterpret_cast<const setfile::Header*>(map_);
   if (std::memcmp(header_->magic, setfile::kMagic, sizeof(setfile::kMagic)) != 0) {
     fail(path_, "not a dijk set file (bad magic)");
   }
@@ -231,24 +398,24 @@ void HashSet::parse_sections(SetVerification verification, unsigned verify_threa
   XXH3_state_t* state = XXH3_createState();
   XXH3_64bits_reset(state);
   XXH3_64bits_update(state, &copy, sizeof(copy));
-  XXH3_64bits_update(state, base_ + sizeof(setfile::Header), table_end - sizeof(setfile::Header));
+  XXH3_64bits_update(state, map_ + sizeof(setfile::Header), table_end - sizeof(setfile::Header));
   const std::uint64_t header_sum = XXH3_64bits_digest(state);
   XXH3_freeState(state);
   if (header_sum != header_->header_checksum) fail(path_, "header checksum mismatch (corrupt header)");
   if (verification == SetVerification::full &&
-      setfile::content_checksum(base_ + table_end, size_ - table_end, verify_threads) !=
+      setfile::content_checksum(map_ + table_end, size_ - table_end, verify_threads) !=
           header_->content_checksum) {
     fail(path_, "content checksum mismatch (corrupt file)");
   }
 
-  sections_ = {reinterpret_cast<const setfile::SectionEntry*>(base_ + sizeof(setfile::Header)),
+  sections_ = {reinterpret_cast<const setfile::SectionEntry*>(map_ + sizeof(setfile::Header)),
                header_->section_count};
   for (const auto& s : sections_) {
     if (s.offset < table_end || s.offset > size_ || s.length > size_ - s.offset ||
         s.offset % setfile::kSectionAlignment != 0) {
       fail(path_, "section out of bounds");
     }
-    const std::uint8_t* p = base_ + s.offset;
+    const std::uint8_t* p = map_ + s.offset;
     const auto kind = static_cast<setfile::SectionKind>(s.kind);
     if (kind == setfile::SectionKind::exact_hashes || kind == setfile::SectionKind::allow_hashes) {
       if (s.algorithm >= kAlgorithmCount) fail(path_, "hash section for unknown algorithm");
@@ -280,7 +447,8 @@ void HashSet::parse_sections(SetVerification verification, unsigned verify_threa
       std::uint32_t n;
       std::memcpy(&n, p, 4);
       off = 4;
-      if (n > 65536) fail(path_, "too many lists");
+      // At most 65535, so that list index 0xFFFF is free to mark an overlay's tombstones.
+      if (n > 0xFFFF) fail(path_, "too many lists");
       for (std::uint32_t i = 0; i < n; ++i) {
         ListInfo info;
         std::uint16_t len = read_u16();
@@ -293,7 +461,13 @@ void HashSet::parse_sections(SetVerification verification, unsigned verify_threa
         off += len;
         lists_.push_back(std::move(info));
       }
+    } else if (kind == setfile::SectionKind::overlay) {
+      parse_overlay_section(p, s.length);
     }
+  }
+  for (std::size_t i = 0; i < kAlgorithmCount; ++i) {
+    exact_count_[i] = exact_[i].size();
+    allow_count_[i] = allow_[i].size();
   }
   // A list index pointing past the list table would make a hit unreportable; the builder never writes one,
   // so only a forged file could, and full verification has already refused a modified file.
@@ -324,10 +498,35 @@ std::optional<std::span<const std::uint8_t>> HashSet::section(setfile::SectionKi
                                                               std::uint32_t algorithm) const {
   for (const auto& s : sections_) {
     if (s.kind == static_cast<std::uint32_t>(kind) && s.algorithm == algorithm) {
-      return std::span<const std::uint8_t>(base_ + s.offset, s.length);
+      return std::span<const std::uint8_t>(map_ + s.offset, s.length);
     }
   }
+  // An overlay's own section replaces the base's; one it drops is gone.
+  if (base_ && !dropped(static_cast<std::uint32_t>(kind), algorithm)) return base_->section(kind, algorithm);
   return std::nullopt;
+}
+
+std::vector<HashSet::OtherSection> HashSet::other_sections() const {
+  std::vector<OtherSection> out;
+  for (const auto& s : sections_) {
+    if (s.kind <= static_cast<std::uint32_t>(setfile::SectionKind::allow_hashes) ||
+        s.kind == static_cast<std::uint32_t>(setfile::SectionKind::overlay))
+      continue;
+    out.push_back(
+        {static_cast<setfile::SectionKind>(s.kind), s.algorithm, {map_ + s.offset, s.length}, s.count});
+  }
+  if (base_) {
+    for (const OtherSection& b : base_->other_sections()) {
+      const bool replaced = std::any_of(out.begin(), out.end(), [&](const OtherSection& o) {
+        return o.kind == b.kind && o.algorithm == b.algorithm;
+      });
+      if (!replaced && !dropped(static_cast<std::uint32_t>(b.kind), b.algorithm)) out.push_back(b);
+    }
+  }
+  std::sort(out.begin(), out.end(), [](const OtherSection& a, const OtherSection& b) {
+    return a.kind != b.kind ? a.kind < b.kind : a.algorithm < b.algorithm;
+  });
+  return out;
 }
 
 AlgorithmSet HashSet::algorithms() const {

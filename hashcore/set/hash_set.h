@@ -87,6 +87,83 @@ class ExactTable {
   const std::uint8_t* buckets_ = nullptr;
 };
 
+// One algorithm's exact (or allow) hashes as a set serves them: the base file's table and, when the set
+// has an overlay, the overlay's table over it (an entry there wins; a tombstone hides the base's entry).
+// A view points into its HashSet: it must not outlive it.
+// A bitmap over the digests in an overlay's table, so that a lookup skips the overlay (its hashing and
+// compares) for almost every digest it does not hold: one bit test instead. Digests are uniform, so a
+// multiply of their first word spreads them; 16 bits an entry leave under 1 % to the table.
+class OverlayFilter {
+ public:
+  OverlayFilter() = default;
+  explicit OverlayFilter(std::uint64_t entries);
+  void add(std::span<const std::uint8_t> digest) {
+    const std::uint64_t i = index(digest.data());
+    bits_[i >> 6] |= std::uint64_t{1} << (i & 63);
+  }
+  bool may_hold(const std::uint8_t* digest) const {
+    const std::uint64_t i = index(digest);
+    return (bits_[i >> 6] >> (i & 63)) & 1;
+  }
+
+ private:
+  std::uint64_t index(const std::uint8_t* digest) const {
+    std::uint64_t w;
+    std::memcpy(&w, digest, sizeof w);
+    return (w * 0x9E3779B97F4A7C15ULL) >> shift_;
+  }
+  std::vector<std::uint64_t> bits_;
+  unsigned shift_ = 64;
+};
+
+class ExactView {
+ public:
+  ExactView(const ExactTable& base, const ExactTable* overlay, const OverlayFilter* filter,
+            std::uint64_t count, std::size_t digest_size)
+      : base_(&base),
+        overlay_(overlay != nullptr && !overlay->empty() ? overlay : nullptr),
+        filter_(filter),
+        count_(count),
+        digest_size_(digest_size) {}
+
+  static constexpr std::int32_t kNotFound = ExactTable::kNotFound;
+  std::int32_t find(std::span<const std::uint8_t> digest) const;
+  void find_batch(const std::uint8_t* digests, std::size_t stride, std::size_t n, std::int32_t* out) const;
+
+  // Every digest the set holds with its list index: the base's not shadowed by the overlay, then the
+  // overlay's additions.
+  template <typename Fn>
+  void for_each(Fn&& fn) const {
+    base_->for_each([&](std::span<const std::uint8_t> digest, std::uint16_t list) {
+      if (overlay_ == nullptr || overlay_->find(digest) == kNotFound) fn(digest, list);
+    });
+    if (overlay_ != nullptr) for_each_overlay_addition(fn);
+  }
+  // Only the overlay's additions (what the overlay adds or moves to another list).
+  template <typename Fn>
+  void for_each_overlay_addition(Fn&& fn) const {
+    for_each_overlay_entry([&](std::span<const std::uint8_t> digest, std::uint16_t list) {
+      if (list != setfile::kTombstoneList) fn(digest, list);
+    });
+  }
+  // The overlay's entries as stored: additions and tombstones (setfile::kTombstoneList).
+  template <typename Fn>
+  void for_each_overlay_entry(Fn&& fn) const {
+    if (overlay_ != nullptr) overlay_->for_each(fn);
+  }
+
+  std::uint64_t size() const { return count_; }
+  bool empty() const { return count_ == 0; }
+  std::size_t digest_size() const { return digest_size_; }
+
+ private:
+  const ExactTable* base_;
+  const ExactTable* overlay_;  // null without an overlay or when it has no entry for this algorithm
+  const OverlayFilter* filter_;
+  std::uint64_t count_;
+  std::size_t digest_size_;
+};
+
 struct ExactHit {
   Algorithm algorithm;
   Digest digest;
@@ -99,50 +176,114 @@ struct MatchOutcome {
   std::vector<ExactHit> hits;
 };
 
-class HashSet {
+// Where the overlay of the set file at `set_path` lives: "current.set" -> "current.overlay" (a name
+// without ".set" gets ".overlay" appended).
+std::string overlay_path_for(const std::string& set_path);
+
+// Which file a mapping came from, so that an unchanged base is not mapped and verified again.
+struct SetFileIdentity {
+  std::uint64_t device = 0, inode = 0, size = 0;
+  std::int64_t mtime_ns = 0;
+  bool operator==(const SetFileIdentity&) const = default;
+};
+
+// A set as it is served: one mapped set file, or a base file with the overlay file beside it
+// (set_format.h). Both are immutable; a new version is a new HashSet.
+class HashSet : public std::enable_shared_from_this<HashSet> {
  public:
-  // Full verification checksums the body on up to `verify_threads` threads. A command that loads the set
-  // once and then uses every core anyway (dijkctl scan) passes the core count; daemons keep one, so that
-  // verifying a new set never takes a core from the dataplane's workers.
+  // Opens the set file at `path` and, if the overlay beside it (overlay_path_for) names this base, the
+  // overlay over it. The overlay is opened first, so a base renamed in meanwhile (a merge or a snapshot,
+  // which remove the overlay after) is never served with a stale overlay: that one names the old base and
+  // is ignored. Full verification checksums the body on up to `verify_threads` threads. A command that
+  // loads the set once and then uses every core anyway (dijkctl scan) passes the core count; daemons keep
+  // one, so that verifying a new set never takes a core from the dataplane's workers. With `reuse`, a base
+  // file that is still the one `reuse` serves (same inode, size and modification time) is shared with it,
+  // not mapped and verified again: a new overlay over a large base goes live in milliseconds.
   static std::shared_ptr<const HashSet> open(const std::string& path,
                                              SetVerification verification = SetVerification::full,
-                                             unsigned verify_threads = 1);
+                                             unsigned verify_threads = 1, const HashSet* reuse = nullptr);
+  // Opens one file as it is, without looking for an overlay (a base being built or merged). An overlay file
+  // is refused: it means nothing without its base.
+  static std::shared_ptr<const HashSet> open_file(const std::string& path,
+                                                  SetVerification verification = SetVerification::full,
+                                                  unsigned verify_threads = 1);
+  // `base_file` (not layered) with the overlay file at `overlay_path` over it, e.g. a new overlay checked
+  // before it is renamed into place. Throws SetFileError when that overlay names another base.
+  static std::shared_ptr<const HashSet> with_overlay(std::shared_ptr<const HashSet> base_file,
+                                                     const std::string& overlay_path,
+                                                     SetVerification verification = SetVerification::full);
   ~HashSet();
   HashSet(const HashSet&) = delete;
   HashSet& operator=(const HashSet&) = delete;
 
-  const ExactTable& exact(Algorithm a) const { return exact_[static_cast<std::size_t>(a)]; }
-  const ExactTable& allow(Algorithm a) const { return allow_[static_cast<std::size_t>(a)]; }
+  ExactView exact(Algorithm a) const;
+  ExactView allow(Algorithm a) const;
   // Every digest of one file against the allow-list, then against the known hashes.
   MatchOutcome match(const DigestResults& digests) const;
 
   const std::vector<ListInfo>& lists() const { return lists_; }
   const ListInfo& list(std::uint16_t index) const { return lists_.at(index); }
-  // The raw bytes of a section of another kind (e.g. the PDQ index), if the file has one.
+  // The raw bytes of a section of another kind (e.g. the PDQ index), if the set has one.
   std::optional<std::span<const std::uint8_t>> section(setfile::SectionKind kind,
                                                        std::uint32_t algorithm = 0) const;
+  struct OtherSection {
+    setfile::SectionKind kind;
+    std::uint32_t algorithm;
+    std::span<const std::uint8_t> bytes;
+    std::uint64_t count;
+  };
+  // Every section of another kind the set serves (an overlay's replacing its base's), by kind and
+  // algorithm.
+  std::vector<OtherSection> other_sections() const;
 
+  // The version served: the overlay's when there is one.
   std::uint64_t version() const { return header_->set_version; }
   std::int64_t created_unix() const { return header_->created_unix; }
   // Covers the version, creation time, content checksum and section table: it names the file's contents.
+  // For a layered set, the overlay's, which covers the base's checksum too: it names the combination.
   std::uint64_t header_checksum() const { return header_->header_checksum; }
-  std::uint64_t file_size() const { return size_; }
-  const std::string& path() const { return path_; }
+  std::uint64_t file_size() const { return size_ + (base_ ? base_->file_size() : 0); }
+  // The base file's path (the set's path), also for a layered set.
+  const std::string& path() const { return base_ ? base_->path() : path_; }
   // Which algorithms the set holds hashes for, so a scanner computes only what can match.
   AlgorithmSet algorithms() const;
 
+  // Layering: whether an overlay is served over the base, the base file itself (this set when not
+  // layered), and how many entries (additions and tombstones) the overlay holds.
+  bool layered() const { return base_ != nullptr; }
+  const HashSet& base_file() const { return base_ ? *base_ : *this; }
+  std::uint64_t overlay_entries() const;
+  const SetFileIdentity& identity() const { return identity_; }
+
  private:
   HashSet() = default;
+  static std::shared_ptr<HashSet> map_file(const std::string& path, SetVerification verification,
+                                           unsigned verify_threads);
+  // Ties a mapped overlay to its mapped base; throws SetFileError when it names another base.
+  static std::shared_ptr<const HashSet> layer(std::shared_ptr<const HashSet> base,
+                                              std::shared_ptr<HashSet> overlay);
   void parse_sections(SetVerification verification, unsigned verify_threads);
+  void parse_overlay_section(const std::uint8_t* p, std::uint64_t length);
+  bool dropped(std::uint32_t kind, std::uint32_t algorithm) const;
 
   std::string path_;
-  const std::uint8_t* base_ = nullptr;
+  SetFileIdentity identity_;
+  const std::uint8_t* map_ = nullptr;
   std::uint64_t size_ = 0;
   const setfile::Header* header_ = nullptr;
   std::span<const setfile::SectionEntry> sections_;
   std::array<ExactTable, kAlgorithmCount> exact_{};
   std::array<ExactTable, kAlgorithmCount> allow_{};
   std::vector<ListInfo> lists_;
+  // Overlay files only: what the overlay section says, and (once layered) the base under it and the
+  // served entry counts (base entries, less those tombstoned, plus those added).
+  const setfile::OverlayHeader* overlay_ = nullptr;
+  std::vector<setfile::OverlayDropped> dropped_;
+  std::shared_ptr<const HashSet> base_;
+  std::array<std::uint64_t, kAlgorithmCount> exact_count_{};
+  std::array<std::uint64_t, kAlgorithmCount> allow_count_{};
+  std::array<OverlayFilter, kAlgorithmCount> exact_filter_{};
+  std::array<OverlayFilter, kAlgorithmCount> allow_filter_{};
 };
 
 }  // namespace dijk

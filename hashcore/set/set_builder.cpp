@@ -129,6 +129,21 @@ void SetBuilder::add_allow(const Digest& digest) {
   allow_[static_cast<std::size_t>(digest.algorithm)].push_back({digest.bytes, 0});
 }
 
+void SetBuilder::add_allow_tombstone(const Digest& digest) {
+  allow_[static_cast<std::size_t>(digest.algorithm)].push_back({digest.bytes, setfile::kTombstoneList});
+}
+
+void SetBuilder::make_overlay_of(const HashSet& base_file, std::vector<setfile::OverlayDropped> dropped) {
+  setfile::OverlayHeader header{};
+  header.base_version = base_file.version();
+  header.base_header_checksum = base_file.header_checksum();
+  header.dropped_count = static_cast<std::uint32_t>(dropped.size());
+  RawSection section{setfile::SectionKind::overlay, 0, {}, 1};
+  append(section.bytes, &header, sizeof header);
+  append(section.bytes, dropped.data(), dropped.size() * sizeof(setfile::OverlayDropped));
+  overlay_ = std::move(section);
+}
+
 void SetBuilder::add_raw_section(RawSection section) {
   raw_.push_back(std::move(section));
 }
@@ -154,6 +169,8 @@ SetBuildStats SetBuilder::write(const std::string& path, std::uint64_t version, 
   }
   for (RawSection& r : raw_) sections.push_back(std::move(r));
   raw_.clear();
+  if (overlay_) sections.push_back(std::move(*overlay_));
+  overlay_.reset();
 
   setfile::Header header{};
   std::memcpy(header.magic, setfile::kMagic, sizeof(header.magic));

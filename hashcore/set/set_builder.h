@@ -2,6 +2,7 @@
 // Builds a set file from hashes in memory: sorts, removes duplicates, writes beside the target, fsyncs and
 // renames, so a reader never sees a half-written set.
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -33,6 +34,11 @@ class SetBuilder {
   void add(const Digest& digest, std::uint16_t list_index);
   void add_allow(const Digest& digest);
   void add_raw_section(RawSection section);
+  // Makes the file an overlay of `base_file` (set_format.h): add() with setfile::kTombstoneList and
+  // add_allow_tombstone() remove the base's entries, `dropped` its sections of other kinds. The lists
+  // must begin with the base's, at the base's indexes.
+  void make_overlay_of(const HashSet& base_file, std::vector<setfile::OverlayDropped> dropped);
+  void add_allow_tombstone(const Digest& digest);
   void reserve(Algorithm a, std::size_t n);
 
   // Writes the set file atomically. `version` 0 means "one more than the file already at `path`, or 1".
@@ -49,6 +55,7 @@ class SetBuilder {
   std::array<std::vector<Entry>, kAlgorithmCount> exact_;
   std::array<std::vector<Entry>, kAlgorithmCount> allow_;
   std::vector<RawSection> raw_;
+  std::optional<RawSection> overlay_;
 };
 
 }  // namespace dijk

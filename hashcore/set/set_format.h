@@ -15,7 +15,33 @@ enum class SectionKind : std::uint32_t {
   exact_hashes = 2,  // one per algorithm: the known hashes with their list index
   allow_hashes = 3,  // one per algorithm: hashes that are never reported
   pdq_hashes = 4,    // perceptual hashes with list index and quality (the PDQ index)
+  overlay = 5,       // present only in an overlay file: the base it applies to (OverlayHeader)
 };
+
+// An overlay file is a set file of the same format that changes a base set without rewriting it: its
+// exact and allow sections hold additions (a list index) and tombstones (kTombstoneList: the base's entry
+// is removed), its lists section is the whole list table (the base's lists first, at their indexes), and
+// its sections of other kinds replace the base's. A lookup asks the overlay first and the base only when
+// the overlay has no entry. It applies only to the base whose header checksum it names.
+inline constexpr std::uint16_t kTombstoneList = 0xFFFF;  // never a list index: lists are capped at 65535
+
+// The overlay section:
+//   OverlayHeader
+//   OverlayDropped dropped[dropped_count]   base sections of other kinds that the overlay removes
+struct OverlayHeader {
+  std::uint64_t base_version;
+  std::uint64_t base_header_checksum;  // Header::header_checksum of the base: names its contents
+  std::uint32_t dropped_count;
+  std::uint32_t reserved0;
+  std::uint8_t reserved[40];
+};
+static_assert(sizeof(OverlayHeader) == 64);
+
+struct OverlayDropped {
+  std::uint32_t kind;
+  std::uint32_t algorithm;
+};
+static_assert(sizeof(OverlayDropped) == 8);
 
 struct Header {
   char magic[8];

@@ -24,9 +24,11 @@ struct SetWatchStatus {
   std::string last_error;
 };
 
-// Watches one path (e.g. /var/lib/dijk/sets/current.set). A different inode or modification time there
-// means a new file was renamed in: it is opened with full verification and swapped in. A file that does not
-// verify is counted and ignored; the live set keeps serving.
+// Watches one set path (e.g. /var/lib/dijk/sets/current.set) and its overlay (current.overlay). A
+// different inode or modification time at either means a new file was renamed in (or an overlay removed):
+// the set is opened with full verification and swapped in. An unchanged base is shared with the live set,
+// not mapped again, so a new overlay goes live in milliseconds. A file that does not verify is counted and
+// ignored; the live set keeps serving.
 class SetWatcher {
  public:
   using Swapped = std::function<void(const HashSet& now_live)>;
@@ -51,8 +53,13 @@ class SetWatcher {
   Swapped on_swap_;
   Refused on_refused_;
   mutable std::mutex mutex_;  // guards the fields below and serialises checks
-  std::uint64_t seen_inode_ = 0;
-  std::int64_t seen_mtime_ns_ = 0;
+  struct Seen {
+    std::uint64_t inode = 0;
+    std::int64_t mtime_ns = 0;  // both 0: no file
+    bool operator==(const Seen&) const = default;
+  };
+  static Seen seen_at(const std::string& path);
+  Seen seen_base_, seen_overlay_;
   SetWatchStatus status_;
   std::condition_variable wake_;
   bool stopping_ = false;

@@ -9,14 +9,17 @@ SetWatcher::SetWatcher(SetHolder& holder, std::string path, Swapped on_swap, Ref
       path_(std::move(path)),
       on_swap_(std::move(on_swap)),
       on_refused_(std::move(on_refused)) {
-  // The set live at start is whatever the holder has; remember the file as it is now so an unchanged file
-  // is not swapped in again.
-  struct stat st {};
-  if (::stat(path_.c_str(), &st) == 0) {
-    seen_inode_ = st.st_ino;
-    seen_mtime_ns_ = st.st_mtim.tv_sec * 1'000'000'000LL + st.st_mtim.tv_nsec;
-  }
+  // The set live at start is whatever the holder has; remember the files as they are now so an unchanged
+  // set is not swapped in again.
+  seen_base_ = seen_at(path_);
+  seen_overlay_ = seen_at(overlay_path_for(path_));
   if (auto live = holder_.current()) status_.version = live->version();
+}
+
+SetWatcher::Seen SetWatcher::seen_at(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return {};
+  return {static_cast<std::uint64_t>(st.st_ino), st.st_mtim.tv_sec * 1'000'000'000LL + st.st_mtim.tv_nsec};
 }
 
 SetWatcher::~SetWatcher() {
@@ -25,15 +28,19 @@ SetWatcher::~SetWatcher() {
 
 bool SetWatcher::check_now() {
   std::lock_guard lock(mutex_);
-  struct stat st {};
-  if (::stat(path_.c_str(), &st) != 0) return false;
-  const std::int64_t mtime = st.st_mtim.tv_sec * 1'000'000'000LL + st.st_mtim.tv_nsec;
-  if (st.st_ino == seen_inode_ && mtime == seen_mtime_ns_) return false;
-  seen_inode_ = st.st_ino;
-  seen_mtime_ns_ = mtime;
+  const Seen overlay = seen_at(overlay_path_for(path_));
+  const Seen base = seen_at(path_);
+  if (base == Seen{}) return false;
+  if (base == seen_base_ && overlay == seen_overlay_) return false;
+  seen_base_ = base;
+  seen_overlay_ = overlay;
   std::shared_ptr<const HashSet> next;
   try {
-    next = HashSet::open(path_, SetVerification::full);
+    const auto live = holder_.current();
+    next = HashSet::open(path_, SetVerification::full, 1, live.get());
+    if (live && next->header_checksum() == live->header_checksum() &&
+        &next->base_file() == &live->base_file())
+      return false;  // the same set (a merged-away overlay removed after its base was swapped in)
   } catch (const std::exception& e) {
     ++status_.failures;
     status_.last_error = e.what();

@@ -114,7 +114,7 @@ TEST_P(HashSetSizes, EveryLayoutFindsWhatItStoresAndRebuildsIt) {
   }
   b.write(dir.file("s.set"));
   const auto set = HashSet::open(dir.file("s.set"));
-  const ExactTable& table = set->exact(algorithm);
+  const ExactView table = set->exact(algorithm);
   ASSERT_EQ(table.size(), static_cast<std::uint64_t>(count));
 
   const std::size_t size = digest_size(algorithm);
@@ -233,7 +233,7 @@ TEST(HashSet, HashesDifferingOnlyInTheDroppedBytesBuildALargerExactTable) {
   }
   b.write(dir.file("s.set"));
   const auto set = HashSet::open(dir.file("s.set"));
-  const ExactTable& table = set->exact(Algorithm::md5);
+  const ExactView table = set->exact(Algorithm::md5);
   ASSERT_EQ(table.size(), stored.size());
   const auto planned = setfile::exact_layout(16, setfile::planned_bucket_count(stored.size()));
   const auto section = set->section(setfile::SectionKind::exact_hashes, 0);
