@@ -4,6 +4,7 @@
 #include <malloc.h>
 #include <stdio.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -14,10 +15,12 @@
 #include <optional>
 #include <sstream>
 #include <system_error>
+#include <thread>
 
 #include "control/feed/content.h"
 #include "control/feed/crypto.h"
 #include "control/feed/files.h"
+#include "control/feed/overlay_writer.h"
 #include "core/durable_file.h"
 #include "core/unix_time.h"
 #include "hashcore/set/hash_set.h"
@@ -91,6 +94,15 @@ std::vector<std::string> root_names(const std::vector<feed::PublicKey>& roots) {
   return names;
 }
 
+// Removes `path` if it is there, durably (the directory is synced).
+void remove_durably(const fs::path& path) {
+  if (::unlink(path.c_str()) == 0) {
+    fsync_directory(path.parent_path());
+  } else if (errno != ENOENT) {
+    throw std::system_error(errno, std::generic_category(), "remove " + path.string());
+  }
+}
+
 bool is_disk_error(const std::exception& e) {
   if (dynamic_cast<const std::system_error*>(&e) != nullptr) return true;
   return std::strstr(e.what(), "write failed") != nullptr || std::strstr(e.what(), "fsync") != nullptr ||
@@ -116,7 +128,12 @@ std::string SyncStatus::to_text() const {
       << "sync.phase_seconds fetch " << fetch_seconds << " apply " << apply_seconds << " build "
       << build_seconds << " verify " << verify_seconds << "\n"
       << "sync.attempts " << attempts << "\n"
-      << "sync.installs " << installs << "\n";
+      << "sync.installs " << installs << "\n"
+      << "sync.base_version " << base_version << "\n"
+      << "sync.overlay_entries " << overlay_entries << "\n"
+      << "sync.merges " << merges << "\n"
+      << "sync.last_merge " << last_merge << "\n"
+      << "sync.last_merge_seconds " << last_merge_seconds << "\n";
   for (std::size_t i = 1; i < feed::kFailureCount; ++i) {
     out << "sync.failures." << feed::failure_name(static_cast<Failure>(i)) << " " << failures[i] << "\n";
   }
@@ -141,6 +158,8 @@ Syncer::Local Syncer::load_state(SyncStatus& st) const {
   st.accepted_version = 0;
   st.key_serial = 0;
   st.installed_version = 0;
+  st.base_version = 0;
+  st.overlay_entries = 0;
   Local local;
   std::string text;
   try {
@@ -189,6 +208,8 @@ Syncer::Local Syncer::load_state(SyncStatus& st) const {
   try {
     const auto set = HashSet::open(current_path(), SetVerification::structure);
     const SetRecord current{set->version(), set->header_checksum()};
+    st.base_version = set->base_file().version();
+    st.overlay_entries = set->overlay_entries();
     if (legacy && current.version <= st.accepted_version) local.installed.push_back(current);
     if (std::ranges::count(local.installed, current) > 0) {
       st.installed_version = current.version;
@@ -254,6 +275,7 @@ SyncStatus Syncer::sync_once() {
   }
   std::error_code ec;
   fs::remove(fs::path(config_.set_dir) / "next.set", ec);
+  fs::remove(fs::path(config_.set_dir) / "next.overlay", ec);
   st.last_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   st.last_failure = out.failure;
   st.last_error = out.detail;
@@ -378,15 +400,19 @@ Syncer::Outcome Syncer::attempt(SyncStatus& st, Local& local) {
       if (h.version != m.version) return {Failure::inconsistent, "snapshot is not of the manifest's version"};
       st.last_method = "snapshot";
     } else {
-      contents = feed::read_set(*installed);
+      std::vector<feed::Delta> deltas;
       for (std::size_t i = 0; i < files.size(); ++i) {
-        const feed::Delta d = feed::decode_delta(files[i]);
+        deltas.push_back(feed::decode_delta(files[i]));
+        const feed::Delta& d = deltas.back();
         if (d.header.base_version != plan.deltas[i].from || d.header.version != plan.deltas[i].to) {
           return {Failure::inconsistent, plan.deltas[i].file.name + ": versions differ from the manifest's"};
         }
-        feed::apply_delta(contents, d);
       }
-      st.last_method = "deltas " + std::to_string(files.size());
+      files.clear();
+      st.last_method = "deltas " + std::to_string(deltas.size());
+      if (config_.layered) return install_overlay(st, local, *installed, deltas, m.version);
+      contents = feed::read_set(*installed);
+      for (const feed::Delta& d : deltas) feed::apply_delta(contents, d);
     }
   } catch (const feed::FeedFormatError& e) {
     return {Failure::malformed, e.what()};
@@ -417,12 +443,10 @@ Syncer::Outcome Syncer::attempt(SyncStatus& st, Local& local) {
   }
   phase_end(st.verify_seconds);
   const std::string current = current_path();
-  if (fs::exists(current)) {
-    try {
-      link_durably(current, previous_path());
-    } catch (const std::system_error& e) {
-      return {Failure::disk, std::string("cannot keep the previous set: ") + e.what()};
-    }
+  try {
+    keep_previous();
+  } catch (const std::system_error& e) {
+    return {Failure::disk, std::string("cannot keep the previous set: ") + e.what()};
   }
   // The feed's sets from now on: the new one, and the one that became previous.set if it was the feed's
   // (so that a rollback to it is still this feed's set).
@@ -435,7 +459,16 @@ Syncer::Outcome Syncer::attempt(SyncStatus& st, Local& local) {
     // sync is not counted as installed and the next one installs it again.
     return {Failure::disk, std::string("cannot rename the new set into place: ") + e.what()};
   }
+  // The old base's overlay names the old base, so it is already ignored; removed after the rename, never
+  // before (a reader between the two would see the old base without its overlay).
+  try {
+    remove_durably(overlay_path_for(current));
+  } catch (const std::system_error&) {
+    // Ignored by every reader (it names another base); the next install or merge removes it.
+  }
   st.installed_version = m.version;
+  st.base_version = m.version;
+  st.overlay_entries = 0;
   st.accepted_version = m.version;
   ++st.installs;
   try {
@@ -447,7 +480,148 @@ Syncer::Outcome Syncer::attempt(SyncStatus& st, Local& local) {
   return {};
 }
 
+void Syncer::keep_previous() const {
+  const std::string current = current_path();
+  if (fs::exists(current)) link_durably(current, previous_path());
+  const std::string overlay = overlay_path_for(current);
+  if (fs::exists(overlay)) {
+    link_durably(overlay, overlay_path_for(previous_path()));
+  } else {
+    remove_durably(overlay_path_for(previous_path()));
+  }
+}
+
+Syncer::Outcome Syncer::install_overlay(SyncStatus& st, Local& local, const HashSet& installed,
+                                        const std::vector<feed::Delta>& deltas, std::uint64_t version) {
+  using Steady = std::chrono::steady_clock;
+  auto t = Steady::now();
+  const std::string next = (fs::path(config_.set_dir) / "next.overlay").string();
+  feed::OverlayWritten written;
+  try {
+    written = feed::write_overlay(installed, deltas, next, version);
+  } catch (const feed::FeedFormatError& e) {
+    return {Failure::malformed, e.what()};
+  } catch (const SetFileError& e) {
+    return {Failure::disk, e.what()};
+  }
+  st.build_seconds = std::chrono::duration<double>(Steady::now() - t).count();
+  t = Steady::now();
+  SetRecord built;
+  std::uint64_t entries = 0;
+  try {
+    const auto set = HashSet::with_overlay(installed.base_file().shared_from_this(), next);
+    if (set->version() != version) return {Failure::set_invalid, "built overlay has the wrong version"};
+    built = {set->version(), set->header_checksum()};
+    entries = set->overlay_entries();
+  } catch (const SetFileError& e) {
+    return {Failure::set_invalid, e.what()};
+  }
+  st.verify_seconds = std::chrono::duration<double>(Steady::now() - t).count();
+  try {
+    keep_previous();
+  } catch (const std::system_error& e) {
+    return {Failure::disk, std::string("cannot keep the previous set: ") + e.what()};
+  }
+  local.installed = {built};
+  if (st.installed_version != 0) local.installed.push_back(local.current);
+  const std::string current = current_path();
+  try {
+    rename_durably(next, overlay_path_for(current));
+  } catch (const std::system_error& e) {
+    return {Failure::disk, std::string("cannot rename the new overlay into place: ") + e.what()};
+  }
+  st.installed_version = version;
+  st.accepted_version = version;
+  st.base_version = installed.base_file().version();
+  st.overlay_entries = entries;
+  ++st.installs;
+  try {
+    save_state(st, local);
+  } catch (const std::exception&) {
+    // As for a new base: the next sync installs the snapshot again.
+  }
+  if (entries >= config_.merge_at_entries) {
+    std::lock_guard lock(run_mutex_);
+    merge_requested_ = true;
+    run_cv_.notify_all();
+  }
+  if (installed_) installed_(current, version);
+  return {};
+}
+
+std::string Syncer::merge_overlay() {
+  const auto started = std::chrono::steady_clock::now();
+  const std::string current = current_path();
+  const std::string merged = (fs::path(config_.set_dir) / "merge.set").string();
+  std::string what;
+  std::uint64_t version = 0;
+  try {
+    const auto now = HashSet::open(current, SetVerification::full);
+    if (!now->layered()) {
+      what = "nothing to merge";
+    } else {
+      version = now->version();
+      const SetRecord merging{now->version(), now->header_checksum()};
+      const std::uint64_t entries = now->overlay_entries();
+      {
+        feed::SetContents contents = feed::read_set(*now);
+        feed::write_set(contents, merged, version);
+      }
+      ::malloc_trim(0);
+      const auto base = HashSet::open_file(merged, SetVerification::full);
+      const SetRecord built{base->version(), base->header_checksum()};
+      // Installed only if the set is still the one merged: a sync may have installed another meanwhile.
+      const SetDirLock lock(config_.set_dir, true);
+      SyncStatus scratch;
+      Local local = load_state(scratch);
+      if (local.current != merging) {
+        what = "superseded: version " + std::to_string(scratch.installed_version) + " went live meanwhile";
+      } else {
+        rename_durably(merged, current);
+        remove_durably(overlay_path_for(current));  // after the rename (see attempt)
+        std::erase(local.installed, merging);
+        local.installed.insert(local.installed.begin(), built);
+        save_state(scratch, local);
+        what = "merged version " + std::to_string(version) + ": " + std::to_string(entries) +
+               " overlay entries into a new base";
+      }
+    }
+  } catch (const std::exception& e) {
+    what = std::string("failed: ") + e.what();
+  }
+  std::error_code ec;
+  fs::remove(merged, ec);
+  {
+    std::lock_guard lock(status_mutex_);
+    status_.last_merge = what;
+    status_.last_merge_seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    if (what.starts_with("merged")) {
+      ++status_.merges;
+      status_.base_version = version;
+      status_.overlay_entries = 0;
+    }
+  }
+  if (note_ && what != "nothing to merge") note_("overlay merge: " + what);
+  if (what.starts_with("merged") && installed_) installed_(current, version);
+  return what;
+}
+
 void Syncer::run(std::chrono::seconds interval) {
+  // Merges run on a thread of their own at the lowest priority, so that a sync (a delta going live) never
+  // waits for one, and lookups beside it keep their cores.
+  std::thread merger([this] {
+    (void)::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), 19);
+    std::unique_lock lock(run_mutex_);
+    while (!stopping_) {
+      run_cv_.wait(lock, [this] { return stopping_ || merge_requested_; });
+      if (stopping_) break;
+      merge_requested_ = false;
+      lock.unlock();
+      merge_overlay();
+      lock.lock();
+    }
+  });
   std::unique_lock lock(run_mutex_);
   while (!stopping_) {
     lock.unlock();
@@ -455,6 +629,8 @@ void Syncer::run(std::chrono::seconds interval) {
     lock.lock();
     run_cv_.wait_for(lock, interval, [this] { return stopping_ || requested_; });
   }
+  lock.unlock();
+  merger.join();
 }
 
 SyncRequest Syncer::request_sync() {
@@ -491,6 +667,18 @@ void rollback_set(const std::string& set_dir) {
   if (!fs::exists(previous)) throw std::runtime_error(previous + ": no previous set to roll back to");
   // Verify before exposing it: a damaged previous set must not replace a working one.
   HashSet::open(previous, SetVerification::full);
+  // The overlays first: in between, current.set is served with an overlay that names it or alone, never
+  // with another base's.
+  const std::string current_overlay = overlay_path_for(current);
+  const std::string previous_overlay = overlay_path_for(previous);
+  const bool has_current = fs::exists(current_overlay), has_previous = fs::exists(previous_overlay);
+  if (has_current && has_previous) {
+    exchange_durably(previous_overlay, current_overlay);
+  } else if (has_current) {
+    rename_durably(current_overlay, previous_overlay);
+  } else if (has_previous) {
+    rename_durably(previous_overlay, current_overlay);
+  }
   exchange_durably(previous, current);
 }
 

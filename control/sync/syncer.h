@@ -4,7 +4,9 @@
 // beside the old one, fsync, rename, and tell whoever serves lookups. Any failure leaves the installed set
 // in place and is recorded with its reason.
 //
-// Set directory:  current.set (live), previous.set (for `set rollback`), sync-status (text), and
+// Set directory:  current.set (live) and current.overlay (a delta's changes over it, when there is one;
+//                 merged into a new current.set in the background), previous.set and previous.overlay
+//                 (for `set rollback`), sync-status (text), and
 //                 feed-state: the feed's own memory, for the feed name and pinned root keys it names:
 //                 the highest version and key serial accepted (what makes replays and revoked keys
 //                 refusable) and which set files this feed installed. A current.set the feed did not
@@ -22,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "control/feed/content.h"
 #include "control/feed/trust.h"
 #include "control/sync/fetcher.h"
 
@@ -34,6 +37,12 @@ struct SyncConfig {
   std::uint64_t max_snapshot_bytes = std::uint64_t{8} << 30;
   std::uint64_t max_delta_bytes = std::uint64_t{1} << 30;
   std::int64_t max_clock_skew = 300;
+  // Deltas go live as an overlay beside the installed base (milliseconds, whatever the base's size);
+  // false rebuilds the whole set for every delta, as before overlays.
+  bool layered = true;
+  // An overlay with this many entries or more is merged into a new base in the background (run()). Up to
+  // here its table stays within the CPU's caches, so asking it before the base costs lookups little.
+  std::uint64_t merge_at_entries = 65536;
 };
 
 struct SyncStatus {
@@ -55,6 +64,12 @@ struct SyncStatus {
   double fetch_seconds = 0, apply_seconds = 0, build_seconds = 0, verify_seconds = 0;
   std::uint64_t attempts = 0;
   std::uint64_t installs = 0;
+  // The installed set's layers: its base's version and the overlay's entries (0: no overlay).
+  std::uint64_t base_version = 0;
+  std::uint64_t overlay_entries = 0;
+  std::uint64_t merges = 0;  // overlays merged into a new base
+  double last_merge_seconds = 0;
+  std::string last_merge;  // what the last merge did ("merged version 7: 70000 entries", "superseded")
   std::array<std::uint64_t, feed::kFailureCount> failures{};  // by reason
 
   // For `dijkctl status` and the metrics: `key value` lines, failure counters as `failures.<reason> N`.
@@ -95,6 +110,11 @@ class Syncer {
   void stop();
   bool running() const;
 
+  // Merges the installed overlay into a new base of the same version, at once: the base is built and
+  // verified without holding the set directory, and installed only if no sync moved the set on meanwhile
+  // ("superseded"; the next merge takes the new overlay). Returns what it did, also in status().last_merge.
+  std::string merge_overlay();
+
   SyncStatus status() const;
   std::string current_path() const;
   std::string previous_path() const;
@@ -119,6 +139,11 @@ class Syncer {
     std::string state_note;  // the feed-state was another feed's
   };
   Outcome attempt(SyncStatus& st, Local& local);
+  // A delta path's install as an overlay over the installed set's base (next.overlay -> current.overlay).
+  Outcome install_overlay(SyncStatus& st, Local& local, const HashSet& installed,
+                          const std::vector<feed::Delta>& deltas, std::uint64_t version);
+  // previous.set and previous.overlay become the set served now (hard links), for `set rollback`.
+  void keep_previous() const;
   // Fills the accepted version, key serial and installed version.
   Local load_state(SyncStatus& st) const;
   void save_state(const SyncStatus& st, const Local& local) const;
@@ -139,11 +164,12 @@ class Syncer {
   bool stopping_ = false;
   bool running_ = false;
   std::uint64_t started_ = 0;  // syncs started (SyncStatus::attempts counts those finished)
+  bool merge_requested_ = false;
 };
 
-// Swaps current.set and previous.set atomically (renameat2 RENAME_EXCHANGE). The accepted version is not
-// lowered: a rolled-back appliance still refuses replays and takes the next version by delta. Refused
-// (without waiting) while a sync holds the set directory.
+// Swaps current.set and previous.set atomically (renameat2 RENAME_EXCHANGE), and their overlays with them.
+// The accepted version is not lowered: a rolled-back appliance still refuses replays and takes the next
+// version by delta. Refused (without waiting) while a sync holds the set directory.
 void rollback_set(const std::string& set_dir);
 
 }  // namespace dijk::sync

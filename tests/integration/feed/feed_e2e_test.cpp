@@ -409,6 +409,106 @@ TEST_F(FeedE2E, ApplianceSeveralVersionsBehindCatchesUpByDeltas) {
   for (const char* h : {"A", "B"}) EXPECT_FALSE(a->matches(hash_of(h))) << h;
 }
 
+// A delta goes live as an overlay over the installed base (the base file is not rewritten), the merge
+// folds it into a new base of the same version, and a rollback returns to the set before the delta.
+TEST_F(FeedE2E, DeltaGoesLiveAsAnOverlayThenMergesAndRollsBack) {
+  auto a = installed_v1();
+  const fs::path dir = fs::path(a->syncer->current_path()).parent_path();
+  const auto base_inode = HashSet::open(a->syncer->current_path())->identity().inode;
+  publish({"B", "C", "D"});  // A removed, C and D added
+  auto st = a->sync();
+  ASSERT_EQ(st.last_failure, Failure::none) << st.last_error;
+  EXPECT_EQ(st.last_method, "deltas 1");
+  EXPECT_TRUE(fs::exists(dir / "current.overlay"));
+  EXPECT_EQ(st.base_version, 1u);
+  EXPECT_EQ(st.overlay_entries, 3u);  // two additions, one tombstone
+  {
+    const auto live = HashSet::open(a->syncer->current_path());
+    EXPECT_TRUE(live->layered());
+    EXPECT_EQ(live->base_file().identity().inode, base_inode);  // the base stayed as it was
+    EXPECT_EQ(live->exact(Algorithm::sha256).size(), 103u);
+  }
+  EXPECT_EQ(a->live_version(), 2u);
+  for (const char* h : {"B", "C", "D"}) EXPECT_TRUE(a->matches(hash_of(h))) << h;
+  EXPECT_FALSE(a->matches(hash_of("A")));
+  const std::string status = feed::read_text_file(dir / "sync-status", 1 << 16);
+  EXPECT_NE(status.find("sync.overlay_entries 3"), std::string::npos) << status;
+
+  // A second delta updates the overlay, still over base version 1.
+  publish({"B", "C", "E"});
+  st = a->sync();
+  ASSERT_EQ(st.last_failure, Failure::none) << st.last_error;
+  EXPECT_EQ(st.base_version, 1u);
+  EXPECT_EQ(a->live_version(), 3u);
+  EXPECT_FALSE(a->matches(hash_of("D")));
+  EXPECT_TRUE(a->matches(hash_of("E")));
+
+  // The merge: one file again, same version, same hashes; the sync state still knows it as the feed's.
+  EXPECT_EQ(a->syncer->merge_overlay().rfind("merged version 3", 0), 0u) << a->syncer->status().last_merge;
+  EXPECT_FALSE(fs::exists(dir / "current.overlay"));
+  EXPECT_FALSE(a->holder.current()->layered());  // the merge told the watcher (on_installed)
+  {
+    const auto live = HashSet::open(a->syncer->current_path());
+    EXPECT_FALSE(live->layered());
+    EXPECT_EQ(live->version(), 3u);
+    EXPECT_EQ(live->exact(Algorithm::sha256).size(), 103u);
+  }
+  for (const char* h : {"B", "C", "E"}) EXPECT_TRUE(a->matches(hash_of(h))) << h;
+  for (const char* h : {"A", "D"}) EXPECT_FALSE(a->matches(hash_of(h))) << h;
+  EXPECT_EQ(a->syncer->merge_overlay(), "nothing to merge");
+  st = a->sync();
+  EXPECT_EQ(st.last_method, "up to date");
+  EXPECT_EQ(st.last_note, "");
+
+  // Rollback to version 2: base version 1 with its overlay, from previous.set and previous.overlay.
+  test::run_command(kControl + " set-rollback --set-dir " + dir.string() + " 2>&1");
+  EXPECT_TRUE(a->watcher->check_now());
+  EXPECT_EQ(a->live_version(), 2u);
+  EXPECT_TRUE(a->matches(hash_of("D")));
+  EXPECT_FALSE(a->matches(hash_of("E")));
+  EXPECT_FALSE(a->matches(hash_of("A")));
+}
+
+// With layering off, every delta rebuilds the base (the reference path of tools/bench/feed).
+TEST_F(FeedE2E, WithoutLayeringADeltaRebuildsTheBase) {
+  publish({"A", "B"});
+  auto c = config();
+  c.layered = false;
+  auto a = appliance("a", c);
+  ASSERT_EQ(a->sync().last_failure, Failure::none);
+  publish({"B", "C"});
+  const auto st = a->sync();
+  ASSERT_EQ(st.last_failure, Failure::none) << st.last_error;
+  EXPECT_FALSE(fs::exists(fs::path(a->syncer->current_path()).parent_path() / "current.overlay"));
+  EXPECT_FALSE(HashSet::open(a->syncer->current_path())->layered());
+  EXPECT_TRUE(a->matches(hash_of("C")));
+  EXPECT_FALSE(a->matches(hash_of("A")));
+}
+
+// run() merges in the background once the overlay reaches merge_at_entries.
+TEST_F(FeedE2E, RunMergesALargeOverlayInTheBackground) {
+  publish({"A", "B"});
+  auto c = config();
+  c.merge_at_entries = 2;
+  auto a = appliance("a", c);
+  ASSERT_EQ(a->sync().last_failure, Failure::none);
+  std::thread runner([&] { a->syncer->run(std::chrono::seconds(3600)); });
+  publish({"B", "C", "D"});
+  a->syncer->request_sync();
+  for (int i = 0; i < 2000 && a->syncer->status().merges == 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  a->syncer->stop();
+  runner.join();
+  const auto st = a->syncer->status();
+  EXPECT_EQ(st.merges, 1u) << st.last_merge;
+  EXPECT_EQ(st.overlay_entries, 0u);
+  EXPECT_EQ(st.base_version, 2u);
+  const auto live = HashSet::open(a->syncer->current_path());
+  EXPECT_FALSE(live->layered());
+  EXPECT_EQ(live->version(), 2u);
+  EXPECT_TRUE(a->matches(hash_of("D")));
+}
+
 TEST_F(FeedE2E, ApplianceTooFarBehindCatchesUpBySnapshot) {
   auto a = installed_v1();
   for (const auto& names :
