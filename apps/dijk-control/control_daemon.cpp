@@ -141,6 +141,8 @@ admin::DaemonStatus ControlDaemon::status_locked(std::int64_t started_unix) {
     if (st.last_success != 0) f.last_success_age_s = static_cast<std::uint64_t>(now - st.last_success);
     f.installed_version = st.installed_version;
     f.feed_version = std::max(st.feed_version_seen, st.installed_version);
+    f.base_version = st.base_version;
+    f.overlay_entries = st.overlay_entries;
     if (st.feed_expires != 0) f.expires_unix = st.feed_expires;
     if (st.last_failure != feed::Failure::none) {
       f.last_error = std::string(feed::failure_name(st.last_failure)) + ": " + st.last_error;

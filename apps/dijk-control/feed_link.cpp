@@ -46,9 +46,13 @@ void FeedLink::log_sync(std::uint64_t installed_before, const sync::SyncStatus& 
   } catch (const std::exception&) {
     // Replaced again meanwhile, or unreadable: the line still says which version went in.
   }
+  const std::string layers = st.overlay_entries == 0
+                                 ? ""
+                                 : ", as an overlay of " + std::to_string(st.overlay_entries) +
+                                       " entries over base version " + std::to_string(st.base_version);
   std::cerr << "dijk-control: set: installed version " << installed_before << " -> " << st.installed_version
-            << " (" << entries << " entries, " << st.last_method << ", " << std::fixed << std::setprecision(1)
-            << st.last_seconds << " s)" << std::endl;
+            << " (" << entries << " entries, " << st.last_method << layers << ", " << std::fixed
+            << std::setprecision(3) << st.last_seconds << " s)" << std::endl;
 }
 
 FeedLink::FeedLink(const Config& config) : FeedLink(config, sync_config_of(config)) {}

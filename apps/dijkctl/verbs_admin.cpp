@@ -66,6 +66,10 @@ void print_feed(const json& f) {
     std::cout << ", version " << u64(f, "installed_version") << " (feed at " << u64(f, "feed_version") << ", "
               << u64(f, "lag_versions") << " behind)";
   }
+  if (u64(f, "overlay_entries") != 0) {
+    std::cout << ", overlay of " << u64(f, "overlay_entries") << " entries over base version "
+              << u64(f, "base_version");
+  }
   if (f.contains("expires") && f["expires"].is_string())
     std::cout << ", expires " << f["expires"].get<std::string>();
   if (f.contains("last_success_age_s") && f["last_success_age_s"].is_number()) {

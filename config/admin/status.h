@@ -27,6 +27,8 @@ struct FeedStatus {
   std::uint64_t installed_version = 0;       // the set version the feed installed last (current.set)
   std::uint64_t feed_version = 0;            // the newest version the feed's last verified manifest offered
   std::optional<std::int64_t> expires_unix;  // when that manifest stops being fresh
+  std::uint64_t base_version = 0;            // the installed set's base file (current.set)
+  std::uint64_t overlay_entries = 0;         // in current.overlay over it (0: none; merged in the background)
 };
 
 struct ReporterStatus {
@@ -150,6 +152,8 @@ inline nlohmann::json to_json(const DaemonStatus& s) {
         {"last_error", f.last_error},
         {"installed_version", f.installed_version},
         {"feed_version", f.feed_version},
+        {"base_version", f.base_version},
+        {"overlay_entries", f.overlay_entries},
         {"lag_versions", f.feed_version > f.installed_version ? f.feed_version - f.installed_version : 0}};
     j["feed"]["last_success_age_s"] =
         f.last_success_age_s ? nlohmann::json(*f.last_success_age_s) : nlohmann::json();

@@ -51,10 +51,15 @@ std::unique_ptr<SetWatcher> LiveSet::make_watcher() {
       [this](const HashSet& now_live) {
         generation_.fetch_add(1, std::memory_order_acq_rel);
         const std::uint64_t was = serving_version_.exchange(now_live.version());
-        std::fprintf(stderr, "%s: set: swapped version %llu -> %llu (%llu entries)\n", program_.c_str(),
+        const std::string layers = now_live.layered()
+                                       ? ", an overlay of " + std::to_string(now_live.overlay_entries()) +
+                                             " entries over base version " +
+                                             std::to_string(now_live.base_file().version())
+                                       : "";
+        std::fprintf(stderr, "%s: set: swapped version %llu -> %llu (%llu entries%s)\n", program_.c_str(),
                      static_cast<unsigned long long>(was),
                      static_cast<unsigned long long>(now_live.version()),
-                     static_cast<unsigned long long>(set_entry_count(now_live)));
+                     static_cast<unsigned long long>(set_entry_count(now_live)), layers.c_str());
       },
       [path = path_, program = program_](const std::string& error) {
         std::fprintf(stderr, "%s: set: refused a new file at %s, the current set keeps serving: %s\n",

@@ -238,8 +238,12 @@ TEST_F(ControlDaemon, SyncNowInstallsTheNewVersionAndRollbackRestoresThePrevious
   EXPECT_EQ(st["problems"], json::array()) << st;
   r = control_status_text();
   EXPECT_EQ(r.code, 0) << r.out;
-  EXPECT_NE(r.out.find("feed      healthy, version 2 (feed at 2, 0 behind), expires "), std::string::npos)
+  // The delta went live as an overlay over version 1's base (one addition, one removal).
+  EXPECT_NE(r.out.find("feed      healthy, version 2 (feed at 2, 0 behind), overlay of 2 entries over base "
+                       "version 1, expires "),
+            std::string::npos)
       << r.out;
+  EXPECT_EQ(st["feed"].value("overlay_entries", 0), 2) << st;
   // The audit trail: the install, with the versions.
   EXPECT_NE(log().find("dijk-control: set: installed version 1 -> 2 (51 entries, "), std::string::npos)
       << log();
