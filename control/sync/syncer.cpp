@@ -24,6 +24,7 @@
 #include "core/durable_file.h"
 #include "core/unix_time.h"
 #include "hashcore/set/hash_set.h"
+#include "hashcore/set/set_merge.h"
 
 namespace dijk::sync {
 namespace fs = std::filesystem;
@@ -555,21 +556,39 @@ std::string Syncer::merge_overlay() {
   const std::string merged = (fs::path(config_.set_dir) / "merge.set").string();
   std::string what;
   std::uint64_t version = 0;
+  // The merge yields after each phase as long as the phase took (config_.merge_pause_ratio): its copying,
+  // checksumming and writing share the memory bus with the lookups beside it, and pausing halves its
+  // pressure on it. The base was verified in full when it went live, the overlay too: the structure is
+  // checked here, the merged result in full.
+  auto phase = std::chrono::steady_clock::now();
+  const auto yield = [&phase, this] {
+    const auto t = std::chrono::steady_clock::now();
+    std::this_thread::sleep_for((t - phase) * config_.merge_pause_ratio);
+    phase = std::chrono::steady_clock::now();
+  };
   try {
-    const auto now = HashSet::open(current, SetVerification::full);
+    const auto now = HashSet::open(current, SetVerification::structure);
     if (!now->layered()) {
       what = "nothing to merge";
     } else {
       version = now->version();
       const SetRecord merging{now->version(), now->header_checksum()};
       const std::uint64_t entries = now->overlay_entries();
-      {
+      // The base's tables copied and patched, pausing as long as it works; rebuilt only when the additions
+      // do not fit (the set has grown past what its tables were sized for).
+      const bool patched = write_merged_base(*now, merged, config_.merge_pause_ratio);
+      if (!patched) {
         feed::SetContents contents = feed::read_set(*now);
         feed::write_set(contents, merged, version);
+        ::malloc_trim(0);
       }
-      ::malloc_trim(0);
-      const auto base = HashSet::open_file(merged, SetVerification::full);
-      const SetRecord built{base->version(), base->header_checksum()};
+      yield();
+      SetRecord built;
+      {
+        const auto base = HashSet::open_file(merged, SetVerification::full);
+        built = {base->version(), base->header_checksum()};
+      }
+      yield();
       // Installed only if the set is still the one merged: a sync may have installed another meanwhile.
       const SetDirLock lock(config_.set_dir, true);
       SyncStatus scratch;
@@ -583,7 +602,7 @@ std::string Syncer::merge_overlay() {
         local.installed.insert(local.installed.begin(), built);
         save_state(scratch, local);
         what = "merged version " + std::to_string(version) + ": " + std::to_string(entries) +
-               " overlay entries into a new base";
+               " overlay entries into a new base (" + (patched ? "tables patched" : "rebuilt") + ")";
       }
     }
   } catch (const std::exception& e) {

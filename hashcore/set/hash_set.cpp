@@ -186,9 +186,9 @@ std::string overlay_path_for(const std::string& set_path) {
 // ---- ExactView ----
 
 OverlayFilter::OverlayFilter(std::uint64_t entries) {
-  unsigned log2 = 12;  // at least 4096 bits
-  while (log2 < 40 && (std::uint64_t{1} << log2) < entries * 16) ++log2;
-  bits_.assign((std::uint64_t{1} << log2) / 64, 0);
+  unsigned log2 = 6;  // words: at least 64 (4096 bits)
+  while (log2 < 34 && (std::uint64_t{64} << log2) < entries * 16) ++log2;
+  words_.assign(std::uint64_t{1} << log2, 0);
   shift_ = 64 - log2;
 }
 
@@ -203,8 +203,10 @@ std::int32_t ExactView::find(std::span<const std::uint8_t> digest) const {
 
 void ExactView::find_batch(const std::uint8_t* digests, std::size_t stride, std::size_t n,
                            std::int32_t* out) const {
+  if (overlay_ == nullptr) return base_->find_batch(digests, stride, n, out);
+  // The filter's words are fetched while the base's buckets are: its checks then wait on nothing.
+  for (std::size_t j = 0; j < n; ++j) filter_->prefetch(digests + j * stride);
   base_->find_batch(digests, stride, n, out);
-  if (overlay_ == nullptr) return;
   // The filter sends almost only the digests the overlay holds on to its table.
   for (std::size_t j = 0; j < n; ++j) {
     const std::uint8_t* digest = digests + j * stride;

@@ -90,29 +90,37 @@ class ExactTable {
 // One algorithm's exact (or allow) hashes as a set serves them: the base file's table and, when the set
 // has an overlay, the overlay's table over it (an entry there wins; a tombstone hides the base's entry).
 // A view points into its HashSet: it must not outlive it.
-// A bitmap over the digests in an overlay's table, so that a lookup skips the overlay (its hashing and
-// compares) for almost every digest it does not hold: one bit test instead. Digests are uniform, so a
-// multiply of their first word spreads them; 16 bits an entry leave under 1 % to the table.
+// A filter over the digests in an overlay's table, so that a lookup skips the overlay (its hashing and
+// compares) for almost every digest it does not hold. A blocked Bloom filter: one 64-bit word per digest,
+// three bits in it, 16 bits an entry: about 0.3 % of absent digests reach the table, for one load (the
+// filter of an overlay at the merge threshold is 128 KiB: it stays in the core's cache). Digests are
+// uniform, so multiplies of their first word spread them.
 class OverlayFilter {
  public:
   OverlayFilter() = default;
   explicit OverlayFilter(std::uint64_t entries);
-  void add(std::span<const std::uint8_t> digest) {
-    const std::uint64_t i = index(digest.data());
-    bits_[i >> 6] |= std::uint64_t{1} << (i & 63);
-  }
+  void add(std::span<const std::uint8_t> digest) { words_[word(digest.data())] |= bits(digest.data()); }
+  void prefetch(const std::uint8_t* digest) const { __builtin_prefetch(&words_[word(digest)]); }
   bool may_hold(const std::uint8_t* digest) const {
-    const std::uint64_t i = index(digest);
-    return (bits_[i >> 6] >> (i & 63)) & 1;
+    const std::uint64_t b = bits(digest);
+    return (words_[word(digest)] & b) == b;
   }
 
  private:
-  std::uint64_t index(const std::uint8_t* digest) const {
+  static std::uint64_t first_word(const std::uint8_t* digest) {
     std::uint64_t w;
     std::memcpy(&w, digest, sizeof w);
-    return (w * 0x9E3779B97F4A7C15ULL) >> shift_;
+    return w;
   }
-  std::vector<std::uint64_t> bits_;
+  std::uint64_t word(const std::uint8_t* digest) const {
+    return (first_word(digest) * 0x9E3779B97F4A7C15ULL) >> shift_;
+  }
+  static std::uint64_t bits(const std::uint8_t* digest) {
+    const std::uint64_t h = first_word(digest) * 0xD6E8FEB86659FD93ULL;
+    return (std::uint64_t{1} << (h & 63)) | (std::uint64_t{1} << ((h >> 6) & 63)) |
+           (std::uint64_t{1} << ((h >> 12) & 63));
+  }
+  std::vector<std::uint64_t> words_;
   unsigned shift_ = 64;
 };
 

@@ -61,4 +61,22 @@ bool SlotPlacement::insert(const std::uint8_t* digest, std::uint16_t list_index)
   return false;
 }
 
+std::uint8_t* SlotPlacement::find(const std::uint8_t* digest) {
+  const SlotAddress address = hashing_.address(digest);
+  std::uint8_t* image = moving_.data();
+  hashing_.write_slot(digest, address, image);
+  // A slot holds the digest when everything after its list index matches the image, with the
+  // second-bucket flag as the bucket says.
+  for (const auto& [bucket, second] :
+       {std::pair{address.first_bucket, false}, std::pair{address.second_bucket, true}}) {
+    image[2] =
+        static_cast<std::uint8_t>(second ? image[2] | kSlotInSecondBucket : image[2] & ~kSlotInSecondBucket);
+    for (std::uint32_t i = 0; i < kSlotsPerBucket; ++i) {
+      std::uint8_t* s = slot(bucket, i);
+      if ((s[2] & kSlotOccupied) != 0 && std::memcmp(s + 2, image + 2, layout_.slot_size - 2) == 0) return s;
+    }
+  }
+  return nullptr;
+}
+
 }  // namespace dijk::setfile

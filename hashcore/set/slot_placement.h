@@ -16,6 +16,8 @@ class SlotPlacement {
   // Stores the digest with its list index; false if no place was found within the move budget (the table
   // is too full for this seed: the caller starts over with another seed or more buckets).
   bool insert(const std::uint8_t* digest, std::uint16_t list_index);
+  // The slot holding the digest, or null (merging an overlay into a copy of a built table).
+  std::uint8_t* find(const std::uint8_t* digest);
 
  private:
   std::uint8_t* slot(std::uint64_t bucket, std::uint32_t i) const {

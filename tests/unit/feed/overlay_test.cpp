@@ -7,6 +7,7 @@
 #include <random>
 
 #include "control/feed/overlay_writer.h"
+#include "hashcore/set/set_merge.h"
 #include "hashcore/setswap/set_holder.h"
 
 namespace dijk::feed {
@@ -193,6 +194,43 @@ TEST_F(OverlayTest, WatcherSharesTheUnchangedBaseAndFollowsAMerge) {
   fs::remove(overlay_path_for(base_path));
   EXPECT_FALSE(watcher.check_now());  // the same set: no swap
   EXPECT_EQ(watcher.status().swaps, 2u);
+}
+
+// The merge patches copies of the base's tables: the new base serves what the layers served.
+TEST_F(OverlayTest, MergedBaseServesWhatTheLayersServed) {
+  std::mt19937_64 rng(15);
+  const std::string base_path = dir_ + "/current.set";
+  const SetContents v1 = random_base(rng);
+  write_set(v1, base_path, 1);
+  SetContents v2 = next_version(rng, v1, 1);
+  for (int i = 0; i < 5; ++i) v2.exact[1].push_back(random_entry(rng, 20, 1));  // a table the base lacks
+  v2.normalize();
+  write_overlay(*HashSet::open(base_path), {decode_delta(encode_delta(v1, v2, 1, 2, ""))},
+                overlay_path_for(base_path), 2);
+  const auto layered = HashSet::open(base_path);
+  ASSERT_TRUE(write_merged_base(*layered, dir_ + "/merged.set"));
+  const auto merged = HashSet::open_file(dir_ + "/merged.set");
+  EXPECT_EQ(merged->version(), 2u);
+  expect_serves(*merged, v2);
+  expect_lookups_agree(*merged, v1, v2);
+}
+
+// A table too small for the additions is not patched: the caller rebuilds.
+TEST_F(OverlayTest, AdditionsBeyondATablesSizeAreLeftToARebuild) {
+  std::mt19937_64 rng(16);
+  const std::string base_path = dir_ + "/current.set";
+  SetContents v1;
+  v1.lists = {{"l", "A"}};
+  for (int i = 0; i < 8; ++i) v1.exact[2].push_back(random_entry(rng, 32, 0));
+  v1.normalize();
+  write_set(v1, base_path, 1);
+  SetContents v2 = v1;
+  for (int i = 0; i < 500; ++i) v2.exact[2].push_back(random_entry(rng, 32, 0));
+  v2.normalize();
+  write_overlay(*HashSet::open(base_path), {decode_delta(encode_delta(v1, v2, 1, 2, ""))},
+                overlay_path_for(base_path), 2);
+  EXPECT_FALSE(write_merged_base(*HashSet::open(base_path), dir_ + "/merged.set"));
+  EXPECT_FALSE(fs::exists(dir_ + "/merged.set"));
 }
 
 }  // namespace
