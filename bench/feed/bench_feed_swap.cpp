@@ -4,9 +4,12 @@
 // old version live syncs it (local directory fetcher: the apply path, not the network) while a reader
 // thread looks hashes up through the swap holder the whole time. Prints, each against a reference measured
 // in the same run:
-//   - seconds from "sync now" to the new version live (and the initial snapshot install for reference);
-//   - lookups/s during the sync and during the swap itself, as a ratio to the rate before (goal >= 0.9);
-//   - resident set memory at the peak of the swap vs old + new set sizes (goal <= 1.0).
+//   - seconds from "sync now" to the new version live as an overlay, against a second appliance that
+//     rebuilds the whole set for the same delta (the path before layered sets; goal <= 1 s);
+//   - lookups/s with the overlay live against the base alone;
+//   - lookups/s while the overlay is merged into a new base at nice 19, against idle windows of equal
+//     length (goal >= 0.9), and the same for full-set swaps;
+//   - resident set memory at the peak of the merged base's swap vs old + new set sizes (goal <= 1.0).
 #include <time.h>
 #include <unistd.h>
 
@@ -120,55 +123,63 @@ int main(int argc, char** argv) {
     std::printf("  staged v2 set: %.2f s\n", seconds_since(t2));
   }
 
-  // The appliance: install v1 by snapshot (the reference), with the holder dijkd would use.
+  // The appliance: install v1 by snapshot, with the holder dijkd would use. A second appliance with layering
+  // off gets v1 too: it syncs v2 the way every delta went live before overlays (the reference).
   SetHolder holder(nullptr);
   sync::SyncConfig config;
   config.feed_name = "bench";
   config.roots = {feed::load_public_key(keys + "/root.pub")};
   config.set_dir = set_dir;
+  config.merge_at_entries = ~std::uint64_t{0};  // merged below, on cue
   sync::Syncer syncer(config, std::make_unique<sync::DirectoryFetcher>(feed_dir));
-  // Lookups are counted by the reader; the swap callback reads the count at its edges, so the rate over
-  // even a millisecond-long swap is exact.
+  sync::SyncConfig rebuild_config = config;
+  rebuild_config.set_dir = dir + "/appliance-rebuild";
+  rebuild_config.layered = false;
+  sync::Syncer rebuilder(rebuild_config, std::make_unique<sync::DirectoryFetcher>(feed_dir));
+
+  // Lookups are counted by the reader; the swap callback reads the count and RSS at its edges.
   std::atomic<std::uint64_t> lookups{0};
-  Clock::time_point open_begin{}, swap_end{};
-  std::uint64_t lookups_open_begin = 0, lookups_swap_end = 0;
-  std::uint64_t rss_before_open = 0, rss_both_mapped = 0, rss_after_release = 0;
+  struct Swap {
+    Clock::time_point begin, end;
+    std::uint64_t rss_before = 0, rss_both = 0;
+  };
+  Swap last_swap;
   syncer.on_installed([&](const std::string& path, std::uint64_t) {
-    open_begin = Clock::now();
-    lookups_open_begin = lookups.load();
-    rss_before_open = rss_bytes();
-    auto next = HashSet::open(path, SetVerification::full);  // populated: every page resident
-    rss_both_mapped = rss_bytes();                           // the peak: old and new both mapped
-    holder.swap(std::move(next));                            // returns after the old one is unmapped
-    rss_after_release = rss_bytes();
-    lookups_swap_end = lookups.load();
-    swap_end = Clock::now();
+    Swap s;
+    s.begin = Clock::now();
+    s.rss_before = rss_bytes();
+    // As dijkd's watcher does: an unchanged base is shared with the live set, an overlay mapped beside it.
+    const auto live = holder.current();
+    auto next = HashSet::open(path, SetVerification::full, 1, live.get());
+    s.rss_both = rss_bytes();
+    holder.swap(std::move(next));  // returns after the old one is unmapped (if nothing shares it)
+    s.end = Clock::now();
+    last_swap = s;
   });
-  // dijk-control runs beside the dataplane at a lower priority (systemd Nice=10); so do both syncs here, on
-  // a thread of their own (a thread's nice value is its own; the reader's stays 0).
-  double sync_cpu_seconds =
-      0;  // CPU time of the last sync's thread: its cost without the machine's contention
-  auto sync_niced = [&syncer, &sync_cpu_seconds] {
-    sync::SyncStatus out;
+  // dijk-control runs beside the dataplane at a lower priority (systemd Nice=10), and merges at nice 19.
+  double cpu_seconds = 0;  // CPU time of the last niced call's thread: its cost without the contention
+  auto niced = [&cpu_seconds](int niceness, auto&& fn) {
     std::thread t([&] {
-      (void)::nice(10);
-      out = syncer.sync_once();
+      (void)::nice(niceness);
+      fn();
       timespec cpu{};
       ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu);
-      sync_cpu_seconds = static_cast<double>(cpu.tv_sec) + static_cast<double>(cpu.tv_nsec) / 1e9;
+      cpu_seconds = static_cast<double>(cpu.tv_sec) + static_cast<double>(cpu.tv_nsec) / 1e9;
     });
     t.join();
-    return out;
   };
+  sync::SyncStatus st;
   auto t = Clock::now();
-  auto st = sync_niced();
+  niced(10, [&] { st = syncer.sync_once(); });
   const double snapshot_seconds = seconds_since(t);
-  const double snapshot_cpu = sync_cpu_seconds;
   if (st.last_failure != feed::Failure::none) {
     std::fprintf(stderr, "initial sync failed: %s\n", st.last_error.c_str());
     return 1;
   }
+  niced(10, [&] { st = rebuilder.sync_once(); });
+  if (st.last_failure != feed::Failure::none) return 1;
   const std::uint64_t old_size = fs::file_size(syncer.current_path());
+  std::printf("  snapshot install of v1: %.2f s\n", snapshot_seconds);
 
   // Publish v2 from the staged set (hotline side; not timed as part of the appliance figure).
   t = Clock::now();
@@ -176,7 +187,7 @@ int main(int argc, char** argv) {
   std::printf("  publish v2 (snapshot + delta of %llu changes): %.2f s\n",
               static_cast<unsigned long long>(pub.delta_changes), seconds_since(t));
 
-  // Readers look up continuously; a sampler records lookups and RSS.
+  // Readers look up continuously; a sampler records lookups.
   std::atomic<bool> stop{false};
   RateLog log;
   std::thread reader([&] {
@@ -205,27 +216,77 @@ int main(int argc, char** argv) {
       std::this_thread::sleep_for(std::chrono::milliseconds(2));
     }
   });
+  // Lookups over a window of `d`, counted from now.
+  auto rate_over = [&](std::chrono::milliseconds d) {
+    const auto c0 = lookups.load();
+    const auto t0 = Clock::now();
+    std::this_thread::sleep_for(d);
+    return static_cast<double>(lookups.load() - c0) / seconds_since(t0);
+  };
 
-  std::this_thread::sleep_for(std::chrono::seconds(3));
-  const std::uint64_t rss_before = rss_bytes();
-  const auto sync_begin = Clock::now();
-  st = sync_niced();  // "sync now"
-  const auto live_at = Clock::now();
   std::this_thread::sleep_for(std::chrono::seconds(2));
-  if (st.last_failure != feed::Failure::none || holder.current()->version() != 2) {
+  const double before_sync = rate_over(std::chrono::milliseconds(1500));
+
+  // 1. "sync now": the delta goes live as an overlay.
+  const auto sync_begin = Clock::now();
+  niced(10, [&] { st = syncer.sync_once(); });
+  const auto live_at = Clock::now();
+  const double overlay_cpu = cpu_seconds;
+  const sync::SyncStatus layered = st;
+  if (st.last_failure != feed::Failure::none || holder.current()->version() != 2 ||
+      !holder.current()->layered()) {
     std::fprintf(stderr, "delta sync failed: %s\n", st.last_error.c_str());
     return 1;
   }
+  const double overlay_swap = std::chrono::duration<double>(last_swap.end - last_swap.begin).count();
+  // What the overlay costs lookups: windows with the layered set live alternate with windows with the
+  // base alone (the same file mapped again), so the machine's drifting load cancels.
+  double with_overlay = 0, base_alone = 0;
+  {
+    const auto layered_set = holder.current();
+    const auto base_only = HashSet::open_file(syncer.current_path(), SetVerification::structure);
+    for (int round = 0; round < 6; ++round) {
+      holder.swap(base_only);
+      base_alone += rate_over(std::chrono::milliseconds(250));
+      holder.swap(layered_set);
+      with_overlay += rate_over(std::chrono::milliseconds(250));
+    }
+  }
 
-  // One swap lasts well under a second, too short to measure a rate on a shared machine. So: 10 more swaps
-  // (alternating previous.set and current.set, each opened with full verification as dijkd does), each
-  // preceded by an idle window of the same length; the ratio of lookups in swap windows to lookups in
-  // idle windows cancels the machine's drifting load.
+  // 2. The merge at nice 19, with lookups measured throughout, against idle windows of the same length
+  // before and after it.
+  const double idle_before = rate_over(std::chrono::milliseconds(1500));
+  std::string merged;
+  const auto merge_begin = Clock::now();
+  const auto merge_count0 = lookups.load();
+  niced(19, [&] { merged = syncer.merge_overlay(); });
+  const double merge_seconds = seconds_since(merge_begin);
+  const double merge_cpu = cpu_seconds;
+  const double during_merge = static_cast<double>(lookups.load() - merge_count0) / merge_seconds;
+  const Swap merge_swap = last_swap;
+  const double idle_after = rate_over(std::chrono::milliseconds(1500));
+  if (!merged.starts_with("merged") || holder.current()->layered() || holder.current()->version() != 2) {
+    std::fprintf(stderr, "merge failed: %s\n", merged.c_str());
+    return 1;
+  }
+
+  // 3. The reference: the same delta on the appliance that rebuilds.
+  t = Clock::now();
+  niced(10, [&] { st = rebuilder.sync_once(); });
+  const double rebuild_seconds = seconds_since(t);
+  const double rebuild_cpu = cpu_seconds;
+  if (st.last_failure != feed::Failure::none || HashSet::open(rebuilder.current_path())->layered()) {
+    std::fprintf(stderr, "rebuild sync failed: %s\n", st.last_error.c_str());
+    return 1;
+  }
+
+  // 4. Full-set swaps (as after a merge or a snapshot): one lasts well under a second, too short to
+  // measure a rate on a shared machine. So: 10 swaps (alternating two full sets, each opened with full
+  // verification as dijkd does), each preceded by an idle window of the same length; the ratio of lookups
+  // in swap windows to lookups in idle windows cancels the machine's drifting load.
   struct SwapFigure {
     double swap_time, swap_rate, idle_rate;
   };
-  // The swapping thread runs at `niceness`: 0 competes with the reader for this machine's 2 shared cores;
-  // 19 is closer to dijkd, whose lookup threads own their cores while the control thread swaps elsewhere.
   auto measure_swaps = [&](int niceness) {
     SwapFigure f{};
     std::thread swapper([&] {
@@ -241,7 +302,7 @@ int main(int argc, char** argv) {
         idle_time += seconds_since(t0);
         c0 = lookups.load();
         t0 = Clock::now();
-        holder.swap(HashSet::open(round % 2 == 0 ? syncer.previous_path() : syncer.current_path(),
+        holder.swap(HashSet::open(round % 2 == 0 ? rebuilder.current_path() : syncer.current_path(),
                                   SetVerification::full));
         swap_lookups += lookups.load() - c0;
         const double d = seconds_since(t0);
@@ -261,51 +322,41 @@ int main(int argc, char** argv) {
   sampler.join();
 
   const std::uint64_t new_size = fs::file_size(syncer.current_path());
-
-  const double before = log.rate(sync_begin - std::chrono::milliseconds(2500), sync_begin);
-  const double during_sync = log.rate(sync_begin, live_at);
-  const double during_swap = static_cast<double>(lookups_swap_end - lookups_open_begin) /
-                             std::chrono::duration<double>(swap_end - open_begin).count();
-  const double after = log.rate(live_at, live_at + std::chrono::milliseconds(1500));
   const double sync_seconds = std::chrono::duration<double>(live_at - sync_begin).count();
-  const double swap_seconds = std::chrono::duration<double>(swap_end - open_begin).count();
+  const double during_sync = log.rate(sync_begin, live_at);
+  const double idle = (idle_before + idle_after) / 2;
 
   std::printf(
-      "\nsync now -> v2 live (%s): %.2f s   [reference: full snapshot install of v1 in the same run: %.2f s;"
-      " ratio %.2f]\n",
-      st.last_method.c_str(), sync_seconds, snapshot_seconds, sync_seconds / snapshot_seconds);
-  std::printf("  CPU time of the sync thread: %.2f s   [reference: snapshot install %.2f s; ratio %.2f]\n",
-              sync_cpu_seconds, snapshot_cpu, sync_cpu_seconds / snapshot_cpu);
+      "\nsync now -> v2 live as an overlay of %llu entries: %.3f s (CPU %.3f s)   [reference: the same"
+      " delta rebuilding the set, as before overlays, same run: %.2f s (CPU %.2f s); ratio %.4f]"
+      " (goal <= 1 s)\n",
+      static_cast<unsigned long long>(layered.overlay_entries), sync_seconds, overlay_cpu, rebuild_seconds,
+      rebuild_cpu, sync_seconds / rebuild_seconds);
   std::printf(
-      "  phases: fetch+check %.2f s, read+apply %.2f s, build %.2f s, verify %.2f s;"
-      " dijkd's open+verify+swap+release %.3f s\n",
-      st.fetch_seconds, st.apply_seconds, st.build_seconds, st.verify_seconds, swap_seconds);
-  std::printf("lookups/s before: %.3g\n", before);
-  std::printf("lookups/s during the swap (open+verify+swap+release): %.3g   ratio %.3f (goal >= 0.9)\n",
-              during_swap, before > 0 ? during_swap / before : 0);
-  std::printf("lookups/s during the whole sync (apply+build on the other core): %.3g   ratio %.3f\n",
-              during_sync, before > 0 ? during_sync / before : 0);
-  std::printf("lookups/s in the 1.5 s after v2 is live: %.3g   ratio %.3f\n", after,
-              before > 0 ? after / before : 0);
+      "  phases: fetch+check %.3f s, apply+write overlay %.3f s, verify %.3f s;"
+      " open+swap as dijkd (base shared) %.4f s\n",
+      layered.fetch_seconds, layered.build_seconds, layered.verify_seconds, overlay_swap);
+  std::printf("lookups/s during the sync: %.3g   against the base alone before it %.3g   ratio %.3f\n",
+              during_sync, before_sync, during_sync / before_sync);
+  std::printf(
+      "lookups/s with the overlay live: %.3g   against the base alone, windows alternating: %.3g   ratio"
+      " %.3f\n",
+      with_overlay / 6, base_alone / 6, with_overlay / base_alone);
+  std::printf(
+      "merge at nice 19 (%s): %.2f s (CPU %.2f s); lookups/s throughout %.3g   against idle windows"
+      " before and after %.3g   ratio %.3f (goal >= 0.9)\n",
+      merged.c_str(), merge_seconds, merge_cpu, during_merge, idle, during_merge / idle);
   for (const auto& [label, f] :
        {std::pair{"swapper at nice 0 ", swaps_nice0}, std::pair{"swapper at nice 19", swaps_nice19}}) {
     std::printf(
-        "10 swaps, %s (%.2f s in all): lookups/s during swaps %.3g vs idle windows of equal length"
+        "10 full-set swaps, %s (%.2f s in all): lookups/s during swaps %.3g vs idle windows of equal length"
         " in the same run %.3g   ratio %.3f (goal >= 0.9)\n",
         label, f.swap_time, f.swap_rate, f.idle_rate, f.swap_rate / f.idle_rate);
   }
-  // Set memory at the swap's peak: the old set (resident since its populated open) plus what opening the new
-  // one added. The sync's own build heap is not the swap's and is left out (dijk-control builds in its own
-  // process on the appliance).
-  const double set_peak = static_cast<double>(old_size) + static_cast<double>(rss_both_mapped) -
-                          static_cast<double>(rss_before_open);
-  std::printf(
-      "memory: old set %.1f MB, new set %.1f MB; RSS before sync %.1f MB, before the swap %.1f MB,"
-      " at its peak %.1f MB, after the old set's release %.1f MB\n",
-      static_cast<double>(old_size) / 1e6, static_cast<double>(new_size) / 1e6,
-      static_cast<double>(rss_before) / 1e6, static_cast<double>(rss_before_open) / 1e6,
-      static_cast<double>(rss_both_mapped) / 1e6, static_cast<double>(rss_after_release) / 1e6);
-  std::printf("set memory at the swap's peak vs old + new: %.1f MB / %.1f MB = %.3f (goal <= 1.0)\n",
+  // Set memory at the merged base's swap: the old base (resident) plus what opening the new one added.
+  const double set_peak = static_cast<double>(old_size) + static_cast<double>(merge_swap.rss_both) -
+                          static_cast<double>(merge_swap.rss_before);
+  std::printf("set memory at the merged base's swap vs old + new: %.1f MB / %.1f MB = %.3f (goal <= 1.0)\n",
               set_peak / 1e6, static_cast<double>(old_size + new_size) / 1e6,
               set_peak / static_cast<double>(old_size + new_size));
   {
