@@ -373,7 +373,8 @@ void HashSet::parse_overlay_section(const std::uint8_t* p, std::uint64_t length)
       n * sizeof(setfile::OverlayDropped) > length - sizeof(setfile::OverlayHeader))
     fail(path_, "overlay section's dropped list out of bounds");
   dropped_.resize(n);
-  std::memcpy(dropped_.data(), p + sizeof(setfile::OverlayHeader), n * sizeof(setfile::OverlayDropped));
+  if (n > 0)
+    std::memcpy(dropped_.data(), p + sizeof(setfile::OverlayHeader), n * sizeof(setfile::OverlayDropped));
 }
 
 void HashSet::parse_sections(SetVerification verification, unsigned verify_threads) {
