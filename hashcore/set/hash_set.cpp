@@ -203,10 +203,8 @@ std::int32_t ExactView::find(std::span<const std::uint8_t> digest) const {
 
 void ExactView::find_batch(const std::uint8_t* digests, std::size_t stride, std::size_t n,
                            std::int32_t* out) const {
-  if (overlay_ == nullptr) return base_->find_batch(digests, stride, n, out);
-  // The filter's words are fetched while the base's buckets are: its checks then wait on nothing.
-  for (std::size_t j = 0; j < n; ++j) filter_->prefetch(digests + j * stride);
   base_->find_batch(digests, stride, n, out);
+  if (overlay_ == nullptr) return;
   // The filter sends almost only the digests the overlay holds on to its table.
   for (std::size_t j = 0; j < n; ++j) {
     const std::uint8_t* digest = digests + j * stride;

@@ -93,17 +93,20 @@ class ExactTable {
 // A filter over the digests in an overlay's table, so that a lookup skips the overlay (its hashing and
 // compares) for almost every digest it does not hold. A blocked Bloom filter: one 64-bit word per digest,
 // three bits in it, 16 bits an entry: about 0.3 % of absent digests reach the table, for one load (the
-// filter of an overlay at the merge threshold is 128 KiB: it stays in the core's cache). Digests are
-// uniform, so multiplies of their first word spread them.
+// filter of an overlay at the merge threshold is 128 KiB). Digests are uniform: their first word's low
+// bits pick the three bits as they are, a multiply of it picks the word.
 class OverlayFilter {
  public:
   OverlayFilter() = default;
   explicit OverlayFilter(std::uint64_t entries);
-  void add(std::span<const std::uint8_t> digest) { words_[word(digest.data())] |= bits(digest.data()); }
-  void prefetch(const std::uint8_t* digest) const { __builtin_prefetch(&words_[word(digest)]); }
+  void add(std::span<const std::uint8_t> digest) {
+    const std::uint64_t w = first_word(digest.data());
+    words_[word(w)] |= bits(w);
+  }
   bool may_hold(const std::uint8_t* digest) const {
-    const std::uint64_t b = bits(digest);
-    return (words_[word(digest)] & b) == b;
+    const std::uint64_t w = first_word(digest);
+    const std::uint64_t b = bits(w);
+    return (words_[word(w)] & b) == b;
   }
 
  private:
@@ -112,13 +115,10 @@ class OverlayFilter {
     std::memcpy(&w, digest, sizeof w);
     return w;
   }
-  std::uint64_t word(const std::uint8_t* digest) const {
-    return (first_word(digest) * 0x9E3779B97F4A7C15ULL) >> shift_;
-  }
-  static std::uint64_t bits(const std::uint8_t* digest) {
-    const std::uint64_t h = first_word(digest) * 0xD6E8FEB86659FD93ULL;
-    return (std::uint64_t{1} << (h & 63)) | (std::uint64_t{1} << ((h >> 6) & 63)) |
-           (std::uint64_t{1} << ((h >> 12) & 63));
+  std::uint64_t word(std::uint64_t w) const { return (w * 0x9E3779B97F4A7C15ULL) >> shift_; }
+  static std::uint64_t bits(std::uint64_t w) {
+    return (std::uint64_t{1} << (w & 63)) | (std::uint64_t{1} << ((w >> 6) & 63)) |
+           (std::uint64_t{1} << ((w >> 12) & 63));
   }
   std::vector<std::uint64_t> words_;
   unsigned shift_ = 64;
