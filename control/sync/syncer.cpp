@@ -557,7 +557,7 @@ std::string Syncer::merge_overlay() {
   std::string what;
   std::uint64_t version = 0;
   // The merge yields after each phase as long as the phase took (config_.merge_pause_ratio): its copying,
-  // checksumming and writing share the memory bus with the lookups beside it, and pausing halves its
+  // checksumming and writing share the memory bus with the lookups beside it, and pausing thins its
   // pressure on it. The base was verified in full when it went live, the overlay too: the structure is
   // checked here, the merged result in full.
   auto phase = std::chrono::steady_clock::now();
