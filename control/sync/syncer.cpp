@@ -444,15 +444,7 @@ Syncer::Outcome Syncer::attempt(SyncStatus& st, Local& local) {
   }
   phase_end(st.verify_seconds);
   const std::string current = current_path();
-  try {
-    keep_previous();
-  } catch (const std::system_error& e) {
-    return {Failure::disk, std::string("cannot keep the previous set: ") + e.what()};
-  }
-  // The feed's sets from now on: the new one, and the one that became previous.set if it was the feed's
-  // (so that a rollback to it is still this feed's set).
-  local.installed = {built};
-  if (st.installed_version != 0) local.installed.push_back(local.current);
+  if (Outcome kept = keep_previous(st, local, built); kept.failure != Failure::none) return kept;
   try {
     rename_durably(next, current);
   } catch (const std::system_error& e) {
@@ -481,15 +473,24 @@ Syncer::Outcome Syncer::attempt(SyncStatus& st, Local& local) {
   return {};
 }
 
-void Syncer::keep_previous() const {
+Syncer::Outcome Syncer::keep_previous(const SyncStatus& st, Local& local, const SetRecord& built) const {
   const std::string current = current_path();
-  if (fs::exists(current)) link_durably(current, previous_path());
-  const std::string overlay = overlay_path_for(current);
-  if (fs::exists(overlay)) {
-    link_durably(overlay, overlay_path_for(previous_path()));
-  } else {
-    remove_durably(overlay_path_for(previous_path()));
+  try {
+    if (fs::exists(current)) link_durably(current, previous_path());
+    const std::string overlay = overlay_path_for(current);
+    if (fs::exists(overlay)) {
+      link_durably(overlay, overlay_path_for(previous_path()));
+    } else {
+      remove_durably(overlay_path_for(previous_path()));
+    }
+  } catch (const std::system_error& e) {
+    return {Failure::disk, std::string("cannot keep the previous set: ") + e.what()};
   }
+  // The feed's sets from now on: the new one, and the one that became previous.set if it was the feed's
+  // (so that a rollback to it is still this feed's set).
+  local.installed = {built};
+  if (st.installed_version != 0) local.installed.push_back(local.current);
+  return {};
 }
 
 Syncer::Outcome Syncer::install_overlay(SyncStatus& st, Local& local, const HashSet& installed,
@@ -518,13 +519,7 @@ Syncer::Outcome Syncer::install_overlay(SyncStatus& st, Local& local, const Hash
     return {Failure::set_invalid, e.what()};
   }
   st.verify_seconds = std::chrono::duration<double>(Steady::now() - t).count();
-  try {
-    keep_previous();
-  } catch (const std::system_error& e) {
-    return {Failure::disk, std::string("cannot keep the previous set: ") + e.what()};
-  }
-  local.installed = {built};
-  if (st.installed_version != 0) local.installed.push_back(local.current);
+  if (Outcome kept = keep_previous(st, local, built); kept.failure != Failure::none) return kept;
   const std::string current = current_path();
   try {
     rename_durably(next, overlay_path_for(current));

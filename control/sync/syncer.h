@@ -145,8 +145,9 @@ class Syncer {
   // A delta path's install as an overlay over the installed set's base (next.overlay -> current.overlay).
   Outcome install_overlay(SyncStatus& st, Local& local, const HashSet& installed,
                           const std::vector<feed::Delta>& deltas, std::uint64_t version);
-  // previous.set and previous.overlay become the set served now (hard links), for `set rollback`.
-  void keep_previous() const;
+  // previous.set and previous.overlay become the set served now (hard links), for `set rollback`, and
+  // the feed's sets are from now on `built` and that one (if it was the feed's).
+  Outcome keep_previous(const SyncStatus& st, Local& local, const SetRecord& built) const;
   // Fills the accepted version, key serial and installed version.
   Local load_state(SyncStatus& st) const;
   void save_state(const SyncStatus& st, const Local& local) const;

@@ -2,14 +2,13 @@
 // input is tried as is (checksums catch almost every change) and again with its checksums recomputed, so
 // the fuzzer also reaches the structural checks behind them, as a forger who knows XXH3 would.
 #include <unistd.h>
-#include <xxhash.h>
 
 #include <cstdint>
 #include <cstring>
 #include <vector>
 
-#include "hashcore/set/content_checksum.h"
 #include "hashcore/set/hash_set.h"
+#include "tests/fuzz/set_file_forgery.h"
 
 namespace {
 void try_load(const std::vector<std::uint8_t>& bytes) {
@@ -41,27 +40,11 @@ void try_load(const std::vector<std::uint8_t>& bytes) {
   unlink(path);
 }
 
-std::vector<std::uint8_t> with_fixed_checksums(std::vector<std::uint8_t> b) {
-  using dijk::setfile::Header;
-  if (b.size() < sizeof(Header)) return b;
-  Header h;
-  std::memcpy(&h, b.data(), sizeof h);
-  h.file_size = b.size();
-  const std::uint64_t sections = std::min<std::uint64_t>(h.section_count, dijk::setfile::kMaxSections);
-  const std::uint64_t table_end = sizeof(Header) + sections * sizeof(dijk::setfile::SectionEntry);
-  if (table_end > b.size()) return b;
-  h.content_checksum = dijk::setfile::content_checksum(b.data() + table_end, b.size() - table_end, 1);
-  h.header_checksum = 0;
-  std::memcpy(b.data(), &h, sizeof h);
-  h.header_checksum = XXH3_64bits(b.data(), table_end);
-  std::memcpy(b.data(), &h, sizeof h);
-  return b;
-}
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::vector<std::uint8_t> bytes(data, data + size);
   try_load(bytes);
-  try_load(with_fixed_checksums(std::move(bytes)));
+  try_load(dijk::fuzz::with_fixed_checksums(std::move(bytes)));
   return 0;
 }

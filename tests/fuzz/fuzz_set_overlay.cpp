@@ -4,17 +4,17 @@
 // Each input is tried as is and again with its base checksum set to the base's and its checksums
 // recomputed, as a forger who knows XXH3 would, so the fuzzer reaches the layering behind them.
 #include <unistd.h>
-#include <xxhash.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <memory>
 #include <vector>
 
 #include "control/feed/content.h"
-#include "hashcore/set/content_checksum.h"
 #include "hashcore/set/hash_set.h"
 #include "hashcore/set/set_builder.h"
+#include "tests/fuzz/set_file_forgery.h"
 
 namespace {
 using namespace dijk;
@@ -96,7 +96,6 @@ std::vector<std::uint8_t> forged(std::vector<std::uint8_t> b, const HashSet& bas
   if (b.size() < sizeof(Header)) return b;
   Header h;
   std::memcpy(&h, b.data(), sizeof h);
-  h.file_size = b.size();
   const std::uint64_t sections = std::min<std::uint64_t>(h.section_count, setfile::kMaxSections);
   const std::uint64_t table_end = sizeof(Header) + sections * sizeof(SectionEntry);
   if (table_end > b.size()) return b;
@@ -110,12 +109,7 @@ std::vector<std::uint8_t> forged(std::vector<std::uint8_t> b, const HashSet& bas
     std::memcpy(b.data() + e.offset + offsetof(setfile::OverlayHeader, base_header_checksum), &sum,
                 sizeof sum);
   }
-  h.content_checksum = setfile::content_checksum(b.data() + table_end, b.size() - table_end, 1);
-  h.header_checksum = 0;
-  std::memcpy(b.data(), &h, sizeof h);
-  h.header_checksum = XXH3_64bits(b.data(), table_end);
-  std::memcpy(b.data(), &h, sizeof h);
-  return b;
+  return fuzz::with_fixed_checksums(std::move(b));
 }
 }  // namespace
 

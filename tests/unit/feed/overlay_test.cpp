@@ -102,16 +102,21 @@ class OverlayTest : public ::testing::Test {
     dir_ = ::testing::TempDir() + "/dijk-overlay-" + std::to_string(::getpid()) + "-" +
            ::testing::UnitTest::GetInstance()->current_test_info()->name();
     fs::create_directories(dir_);
+    base_path = dir_ + "/current.set";
   }
   void TearDown() override { fs::remove_all(dir_); }
-  std::string dir_;
+  // A random version 1, written as the base at base_path.
+  SetContents base_v1(std::mt19937_64& rng) const {
+    SetContents v1 = random_base(rng);
+    write_set(v1, base_path, 1);
+    return v1;
+  }
+  std::string dir_, base_path;
 };
 
 TEST_F(OverlayTest, LayeredSetServesWhatAFullRebuildWould) {
   std::mt19937_64 rng(11);
-  const std::string base_path = dir_ + "/current.set";
-  SetContents full = random_base(rng);
-  write_set(full, base_path, 1);
+  SetContents full = base_v1(rng);
   const auto base = HashSet::open(base_path);
   std::shared_ptr<const HashSet> installed = base;
   for (int step = 1; step <= 3; ++step) {
@@ -136,9 +141,7 @@ TEST_F(OverlayTest, LayeredSetServesWhatAFullRebuildWould) {
 
 TEST_F(OverlayTest, SeveralDeltasAtOnceMatchThemOneByOne) {
   std::mt19937_64 rng(12);
-  const std::string base_path = dir_ + "/current.set";
-  const SetContents v1 = random_base(rng);
-  write_set(v1, base_path, 1);
+  const SetContents v1 = base_v1(rng);
   const SetContents v2 = next_version(rng, v1, 1);
   const SetContents v3 = next_version(rng, v2, 2);
   const std::vector<Delta> deltas = {decode_delta(encode_delta(v1, v2, 1, 2, "")),
@@ -149,9 +152,7 @@ TEST_F(OverlayTest, SeveralDeltasAtOnceMatchThemOneByOne) {
 
 TEST_F(OverlayTest, AnOverlayOfAnotherBaseIsIgnoredAndAloneIsRefused) {
   std::mt19937_64 rng(13);
-  const std::string base_path = dir_ + "/current.set";
-  const SetContents v1 = random_base(rng);
-  write_set(v1, base_path, 1);
+  const SetContents v1 = base_v1(rng);
   const SetContents v2 = next_version(rng, v1, 1);
   write_overlay(*HashSet::open(base_path), {decode_delta(encode_delta(v1, v2, 1, 2, ""))},
                 overlay_path_for(base_path), 2);
@@ -170,9 +171,7 @@ TEST_F(OverlayTest, AnOverlayOfAnotherBaseIsIgnoredAndAloneIsRefused) {
 
 TEST_F(OverlayTest, WatcherSharesTheUnchangedBaseAndFollowsAMerge) {
   std::mt19937_64 rng(14);
-  const std::string base_path = dir_ + "/current.set";
-  const SetContents v1 = random_base(rng);
-  write_set(v1, base_path, 1);
+  const SetContents v1 = base_v1(rng);
   SetHolder holder(HashSet::open(base_path));
   SetWatcher watcher(holder, base_path);
   const HashSet* base_before = &holder.current()->base_file();
@@ -199,9 +198,7 @@ TEST_F(OverlayTest, WatcherSharesTheUnchangedBaseAndFollowsAMerge) {
 // The merge patches copies of the base's tables: the new base serves what the layers served.
 TEST_F(OverlayTest, MergedBaseServesWhatTheLayersServed) {
   std::mt19937_64 rng(15);
-  const std::string base_path = dir_ + "/current.set";
-  const SetContents v1 = random_base(rng);
-  write_set(v1, base_path, 1);
+  const SetContents v1 = base_v1(rng);
   SetContents v2 = next_version(rng, v1, 1);
   for (int i = 0; i < 5; ++i) v2.exact[1].push_back(random_entry(rng, 20, 1));  // a table the base lacks
   v2.normalize();
@@ -218,7 +215,6 @@ TEST_F(OverlayTest, MergedBaseServesWhatTheLayersServed) {
 // A table too small for the additions is not patched: the caller rebuilds.
 TEST_F(OverlayTest, AdditionsBeyondATablesSizeAreLeftToARebuild) {
   std::mt19937_64 rng(16);
-  const std::string base_path = dir_ + "/current.set";
   SetContents v1;
   v1.lists = {{"l", "A"}};
   for (int i = 0; i < 8; ++i) v1.exact[2].push_back(random_entry(rng, 32, 0));
