@@ -591,10 +591,14 @@ std::string Syncer::merge_overlay() {
       if (local.current != merging) {
         what = "superseded: version " + std::to_string(scratch.installed_version) + " went live meanwhile";
       } else {
+        // The merged base is recorded as the feed's before it is renamed in, so that a crash at any point
+        // leaves a current set the feed knows (the layers or the merged base), never one it would replace
+        // by its snapshot.
+        local.installed.insert(local.installed.begin(), built);
+        save_state(scratch, local);
         rename_durably(merged, current);
         remove_durably(overlay_path_for(current));  // after the rename (see attempt)
         std::erase(local.installed, merging);
-        local.installed.insert(local.installed.begin(), built);
         save_state(scratch, local);
         what = "merged version " + std::to_string(version) + ": " + std::to_string(entries) +
                " overlay entries into a new base (" + (patched ? "tables patched" : "rebuilt") + ")";
