@@ -18,6 +18,7 @@ sync::SyncConfig sync_config_of(const Config& config) {
   s.feed_name = config.feed.name;
   s.set_dir = set_dir_of(config).string();
   s.roots.push_back(feed::load_public_key(config.feed.root_key));
+  s.merge_at_entries = config.feed.merge_overlay_at;
   return s;
 }
 

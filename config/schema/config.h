@@ -74,6 +74,9 @@ struct FeedConfig {
   std::string client_cert;
   std::string client_key;
   std::uint32_t interval_s = 300;
+  // Deltas go live as an overlay over the installed set; one with this many entries is merged into a new
+  // set file in the background (docs/feed.md).
+  std::uint32_t merge_overlay_at = 65536;
 
   bool operator==(const FeedConfig&) const = default;
 };

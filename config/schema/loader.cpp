@@ -451,7 +451,8 @@ void check_cert_pair(SchemaReader& r, const toml::table& t, std::string_view pre
 
 void read_feed(SchemaReader& r, const toml::table& t, FeedConfig& f) {
   const std::string p = "feed";
-  r.check_keys(t, p, {"url", "name", "root_key", "ca", "client_cert", "client_key", "interval_s"});
+  r.check_keys(
+      t, p, {"url", "name", "root_key", "ca", "client_cert", "client_key", "interval_s", "merge_overlay_at"});
   r.string(t, p, "url", f.url, https_url);
   r.string(t, p, "name", f.name);
   r.string(t, p, "root_key", f.root_key, absolute_path_or_empty);
@@ -459,6 +460,7 @@ void read_feed(SchemaReader& r, const toml::table& t, FeedConfig& f) {
   r.string(t, p, "client_cert", f.client_cert, absolute_path_or_empty);
   r.string(t, p, "client_key", f.client_key, absolute_path_or_empty);
   r.integer(t, p, "interval_s", f.interval_s, 10, 86400);
+  r.integer(t, p, "merge_overlay_at", f.merge_overlay_at, 1024, 100'000'000);
   if (!f.url.empty() && f.root_key.empty()) {
     r.error_at(t.get("url")->source(),
                "'feed.url' is set but 'feed.root_key' is not: every feed update is "

@@ -97,7 +97,8 @@ toml::table to_toml(const Config& c) {
                            {"ca", c.feed.ca},
                            {"client_cert", c.feed.client_cert},
                            {"client_key", c.feed.client_key},
-                           {"interval_s", i64(c.feed.interval_s)}}},
+                           {"interval_s", i64(c.feed.interval_s)},
+                           {"merge_overlay_at", i64(c.feed.merge_overlay_at)}}},
       {"reporting",
        toml::table{
            {"url", rep.url},

@@ -231,6 +231,9 @@ TEST(ConfigLoader, RangeErrors) {
             Lines{"dijk.toml:2:19: error: 'dataplane.http_ports[1]' must be between 1 and 65535, got 70000"});
   EXPECT_EQ(errors_of("[feed]\ninterval_s = 1\n"),
             Lines{"dijk.toml:2:14: error: 'feed.interval_s' must be between 10 and 86400, got 1"});
+  EXPECT_EQ(
+      errors_of("[feed]\nmerge_overlay_at = 100\n"),
+      Lines{"dijk.toml:2:20: error: 'feed.merge_overlay_at' must be between 1024 and 100000000, got 100"});
   EXPECT_EQ(errors_of("[dataplane]\nlcores = [0]\n"),
             Lines{"dijk.toml:2:11: error: 'dataplane.lcores[0]' must be between 1 and 1023, got 0"});
   EXPECT_EQ(errors_of("[reporting]\nbatch_size = 0\n"),
