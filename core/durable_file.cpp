@@ -126,6 +126,14 @@ void link_durably(const std::filesystem::path& existing, const std::filesystem::
   fsync_directory(directory_of(name));
 }
 
+void remove_durably(const std::filesystem::path& path) {
+  if (::unlink(path.c_str()) == 0) {
+    fsync_directory(directory_of(path));
+  } else if (errno != ENOENT) {
+    throw_errno("remove " + path.string());
+  }
+}
+
 void exchange_durably(const std::filesystem::path& a, const std::filesystem::path& b) {
   if (::renameat2(AT_FDCWD, a.c_str(), AT_FDCWD, b.c_str(), RENAME_EXCHANGE) != 0)
     throw_errno("exchange " + a.string() + " and " + b.string());

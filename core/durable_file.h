@@ -56,6 +56,9 @@ void rename_durably(const std::filesystem::path& from, const std::filesystem::pa
 // temporary name, renamed over), then fsyncs the directory. `existing` itself is untouched.
 void link_durably(const std::filesystem::path& existing, const std::filesystem::path& name);
 
+// Removes `path` if it is there, then fsyncs its directory; a missing file is not an error.
+void remove_durably(const std::filesystem::path& path);
+
 // Swaps two names in one step (renameat2 RENAME_EXCHANGE), then fsyncs their directory: each name always
 // refers to one of the two files.
 void exchange_durably(const std::filesystem::path& a, const std::filesystem::path& b);

@@ -69,7 +69,6 @@ OverlayWritten write_overlay(const HashSet& installed, const std::vector<Delta>&
       }
       std::sort(keys.begin(), keys.end());
       keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
-      out.touched += keys.size();
       const ExactView view = allow ? installed.allow(a) : installed.exact(a);
       auto& contents = allow ? touched.allow[i] : touched.exact[i];
       for (const Key& k : keys) {

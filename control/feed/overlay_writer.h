@@ -14,7 +14,6 @@ namespace dijk::feed {
 
 struct OverlayWritten {
   std::uint64_t entries = 0;  // additions and tombstones in the new overlay
-  std::uint64_t touched = 0;  // digests the deltas named
 };
 
 // Writes (durably, beside the target, then renamed) the overlay over `installed.base_file()` that serves

@@ -95,15 +95,6 @@ std::vector<std::string> root_names(const std::vector<feed::PublicKey>& roots) {
   return names;
 }
 
-// Removes `path` if it is there, durably (the directory is synced).
-void remove_durably(const fs::path& path) {
-  if (::unlink(path.c_str()) == 0) {
-    fsync_directory(path.parent_path());
-  } else if (errno != ENOENT) {
-    throw std::system_error(errno, std::generic_category(), "remove " + path.string());
-  }
-}
-
 bool is_disk_error(const std::exception& e) {
   if (dynamic_cast<const std::system_error*>(&e) != nullptr) return true;
   return std::strstr(e.what(), "write failed") != nullptr || std::strstr(e.what(), "fsync") != nullptr ||
@@ -498,9 +489,8 @@ Syncer::Outcome Syncer::install_overlay(SyncStatus& st, Local& local, const Hash
   using Steady = std::chrono::steady_clock;
   auto t = Steady::now();
   const std::string next = (fs::path(config_.set_dir) / "next.overlay").string();
-  feed::OverlayWritten written;
   try {
-    written = feed::write_overlay(installed, deltas, next, version);
+    feed::write_overlay(installed, deltas, next, version);
   } catch (const feed::FeedFormatError& e) {
     return {Failure::malformed, e.what()};
   } catch (const SetFileError& e) {
@@ -551,6 +541,7 @@ std::string Syncer::merge_overlay() {
   const std::string merged = (fs::path(config_.set_dir) / "merge.set").string();
   std::string what;
   std::uint64_t version = 0;
+  bool merged_now = false, nothing_to_merge = false;
   // The merge yields after each phase as long as the phase took (config_.merge_pause_ratio): its copying,
   // checksumming and writing share the memory bus with the lookups beside it, and pausing thins its
   // pressure on it. The base was verified in full when it went live, the overlay too: the structure is
@@ -564,6 +555,7 @@ std::string Syncer::merge_overlay() {
   try {
     const auto now = HashSet::open(current, SetVerification::structure);
     if (!now->layered()) {
+      nothing_to_merge = true;
       what = "nothing to merge";
     } else {
       version = now->version();
@@ -600,6 +592,7 @@ std::string Syncer::merge_overlay() {
         remove_durably(overlay_path_for(current));  // after the rename (see attempt)
         std::erase(local.installed, merging);
         save_state(scratch, local);
+        merged_now = true;
         what = "merged version " + std::to_string(version) + ": " + std::to_string(entries) +
                " overlay entries into a new base (" + (patched ? "tables patched" : "rebuilt") + ")";
       }
@@ -614,14 +607,14 @@ std::string Syncer::merge_overlay() {
     status_.last_merge = what;
     status_.last_merge_seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    if (what.starts_with("merged")) {
+    if (merged_now) {
       ++status_.merges;
       status_.base_version = version;
       status_.overlay_entries = 0;
     }
   }
-  if (note_ && what != "nothing to merge") note_("overlay merge: " + what);
-  if (what.starts_with("merged") && installed_) installed_(current, version);
+  if (note_ && !nothing_to_merge) note_("overlay merge: " + what);
+  if (merged_now && installed_) installed_(current, version);
   return what;
 }
 
