@@ -176,6 +176,19 @@ void ExactTable::prefetch_bucket(std::uint64_t bucket) const {
 
 // ---- HashSet ----
 
+namespace {
+SetFileIdentity identity_of(const struct stat& st) {
+  return {static_cast<std::uint64_t>(st.st_dev), static_cast<std::uint64_t>(st.st_ino),
+          static_cast<std::uint64_t>(st.st_size), st.st_mtim.tv_sec * 1'000'000'000LL + st.st_mtim.tv_nsec};
+}
+}  // namespace
+
+std::optional<SetFileIdentity> set_file_identity(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return std::nullopt;
+  return identity_of(st);
+}
+
 std::string overlay_path_for(const std::string& set_path) {
   constexpr std::string_view kSuffix = ".set";
   if (set_path.size() > kSuffix.size() && set_path.ends_with(kSuffix))
@@ -242,8 +255,7 @@ std::shared_ptr<HashSet> HashSet::map_file(const std::string& path, SetVerificat
 
   std::shared_ptr<HashSet> set(new HashSet());
   set->path_ = path;
-  set->identity_ = {static_cast<std::uint64_t>(st.st_dev), static_cast<std::uint64_t>(st.st_ino), size,
-                    st.st_mtim.tv_sec * 1'000'000'000LL + st.st_mtim.tv_nsec};
+  set->identity_ = identity_of(st);
   set->map_ = static_cast<const std::uint8_t*>(map);
   set->size_ = size;
   set->parse_sections(verification, verify_threads);
@@ -276,15 +288,8 @@ std::shared_ptr<const HashSet> HashSet::open(const std::string& path, SetVerific
   std::shared_ptr<const HashSet> base;
   if (reuse != nullptr) {
     const HashSet& live_base = reuse->base_file();
-    struct stat st {};
-    if (::stat(path.c_str(), &st) == 0 &&
-        live_base.identity_ == SetFileIdentity{static_cast<std::uint64_t>(st.st_dev),
-                                               static_cast<std::uint64_t>(st.st_ino),
-                                               static_cast<std::uint64_t>(st.st_size),
-                                               st.st_mtim.tv_sec * 1'000'000'000LL + st.st_mtim.tv_nsec} &&
-        live_base.path_ == path) {
+    if (live_base.path_ == path && set_file_identity(path) == live_base.identity_)
       base = live_base.shared_from_this();
-    }
   }
   if (!base) base = open_file(path, verification, verify_threads);
   if (!overlay || overlay->overlay_->base_header_checksum != base->header_checksum()) return base;

@@ -188,12 +188,15 @@ struct MatchOutcome {
 // without ".set" gets ".overlay" appended).
 std::string overlay_path_for(const std::string& set_path);
 
-// Which file a mapping came from, so that an unchanged base is not mapped and verified again.
+// Which file a path names now, or a mapping came from: a file renamed in, or changed, has another. So that
+// an unchanged base is not mapped and verified again, and a watcher sees a new file.
 struct SetFileIdentity {
   std::uint64_t device = 0, inode = 0, size = 0;
   std::int64_t mtime_ns = 0;
   bool operator==(const SetFileIdentity&) const = default;
 };
+// The identity of the file at `path`, or none when there is no file there.
+std::optional<SetFileIdentity> set_file_identity(const std::string& path);
 
 // A set as it is served: one mapped set file, or a base file with the overlay file beside it
 // (set_format.h). Both are immutable; a new version is a new HashSet.

@@ -7,6 +7,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -52,14 +53,8 @@ class SetWatcher {
   std::string path_;
   Swapped on_swap_;
   Refused on_refused_;
-  mutable std::mutex mutex_;  // guards the fields below and serialises checks
-  struct Seen {
-    std::uint64_t inode = 0;
-    std::int64_t mtime_ns = 0;  // both 0: no file
-    bool operator==(const Seen&) const = default;
-  };
-  static Seen seen_at(const std::string& path);
-  Seen seen_base_, seen_overlay_;
+  mutable std::mutex mutex_;                                 // guards the fields below and serialises checks
+  std::optional<SetFileIdentity> seen_base_, seen_overlay_;  // none: no file there
   SetWatchStatus status_;
   std::condition_variable wake_;
   bool stopping_ = false;

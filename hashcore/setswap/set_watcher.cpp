@@ -1,5 +1,3 @@
-#include <sys/stat.h>
-
 #include "hashcore/setswap/set_holder.h"
 
 namespace dijk {
@@ -11,15 +9,9 @@ SetWatcher::SetWatcher(SetHolder& holder, std::string path, Swapped on_swap, Ref
       on_refused_(std::move(on_refused)) {
   // The set live at start is whatever the holder has; remember the files as they are now so an unchanged
   // set is not swapped in again.
-  seen_base_ = seen_at(path_);
-  seen_overlay_ = seen_at(overlay_path_for(path_));
+  seen_base_ = set_file_identity(path_);
+  seen_overlay_ = set_file_identity(overlay_path_for(path_));
   if (auto live = holder_.current()) status_.version = live->version();
-}
-
-SetWatcher::Seen SetWatcher::seen_at(const std::string& path) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) return {};
-  return {static_cast<std::uint64_t>(st.st_ino), st.st_mtim.tv_sec * 1'000'000'000LL + st.st_mtim.tv_nsec};
 }
 
 SetWatcher::~SetWatcher() {
@@ -28,9 +20,9 @@ SetWatcher::~SetWatcher() {
 
 bool SetWatcher::check_now() {
   std::lock_guard lock(mutex_);
-  const Seen overlay = seen_at(overlay_path_for(path_));
-  const Seen base = seen_at(path_);
-  if (base == Seen{}) return false;
+  const auto overlay = set_file_identity(overlay_path_for(path_));
+  const auto base = set_file_identity(path_);
+  if (!base) return false;
   if (base == seen_base_ && overlay == seen_overlay_) return false;
   seen_base_ = base;
   seen_overlay_ = overlay;
