@@ -4,10 +4,15 @@
 #include <bit>
 #include <stdexcept>
 
+#include "core/huge_page_allocator.h"
+
 namespace dijk::catalog {
 namespace {
 
 using Words = std::array<std::uint64_t, 4>;
+// The join's scratch arrays: hundreds of MB read at random, on huge pages, not zeroed twice.
+template <typename T>
+using Large = std::vector<T, HugePageAllocator<T>>;
 
 struct Chunk {
   unsigned offset = 0;  // first bit, in the 256 bits of the four words
@@ -56,7 +61,7 @@ void keys_within(std::uint32_t key, unsigned width, int radius, unsigned from, E
 
 // LSD radix sort of (key << 32 | index) values by their key bits (at most 24): two or three passes of
 // 12 bits, through one scratch buffer.
-void sort_by_key(std::vector<std::uint64_t>& v, std::vector<std::uint64_t>& scratch, unsigned key_bits) {
+void sort_by_key(Large<std::uint64_t>& v, Large<std::uint64_t>& scratch, unsigned key_bits) {
   constexpr unsigned kDigit = 12;
   scratch.resize(v.size());
   for (unsigned shift = 32; shift < 32 + key_bits; shift += kDigit) {
@@ -77,17 +82,16 @@ std::vector<std::uint32_t> stored_within_radius(std::span<const PdqHash> stored,
     throw std::length_error("PDQ join too large");
   std::vector<std::uint32_t> out;
   if (stored.empty() || queries.empty()) return out;
-  std::vector<Words> s_words(stored.size()), q_words(queries.size());
-  for (std::size_t i = 0; i < stored.size(); ++i) s_words[i] = stored[i].words();
+  std::vector<Words> q_words(queries.size());
   for (std::size_t i = 0; i < queries.size(); ++i) q_words[i] = queries[i].words();
 
-  std::vector<std::uint8_t> matched(stored.size(), 0);
+  Large<std::uint8_t> matched(stored.size(), 0);
   // Per chunk, the stored hashes laid out in key order, so that the walk along the sorted probes reads
   // them forward, never at random.
-  std::vector<Words> by_key(stored.size());
-  std::vector<std::uint32_t> by_key_index(stored.size());
-  std::vector<std::uint32_t> starts;
-  std::vector<std::uint64_t> s_keys, q_keys, scratch;
+  Large<Words> by_key(stored.size());
+  Large<std::uint32_t> by_key_index(stored.size());
+  Large<std::uint32_t> starts;
+  Large<std::uint64_t> s_keys, q_keys, scratch;
   s_keys.reserve(stored.size());
   for (const Chunk& c : plan_chunks(stored.size(), radius)) {
     if (c.radius < 0) continue;
@@ -95,13 +99,13 @@ std::vector<std::uint32_t> stored_within_radius(std::span<const PdqHash> stored,
     // words gathered in that order, and each key's first position found by one forward pass.
     s_keys.clear();
     for (std::uint32_t i = 0; i < stored.size(); ++i)
-      s_keys.push_back(std::uint64_t{chunk_key(s_words[i], c)} << 32 | i);
+      s_keys.push_back(std::uint64_t{chunk_key(stored[i].words(), c)} << 32 | i);
     sort_by_key(s_keys, scratch, c.key_bits);
     const std::size_t buckets = std::size_t{1} << c.key_bits;
     starts.assign(buckets + 1, 0);
     for (std::size_t at = 0; at < s_keys.size(); ++at) {
       const auto i = static_cast<std::uint32_t>(s_keys[at]);
-      by_key[at] = s_words[i];
+      by_key[at] = stored[i].words();
       by_key_index[at] = i;
       ++starts[(s_keys[at] >> 32) + 1];
     }

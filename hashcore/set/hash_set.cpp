@@ -198,13 +198,6 @@ std::string overlay_path_for(const std::string& set_path) {
 
 // ---- ExactView ----
 
-OverlayFilter::OverlayFilter(std::uint64_t entries) {
-  unsigned log2 = 6;  // words: at least 64 (4096 bits)
-  while (log2 < 34 && (std::uint64_t{64} << log2) < entries * 16) ++log2;
-  words_.assign(std::uint64_t{1} << log2, 0);
-  shift_ = 64 - log2;
-}
-
 std::int32_t ExactView::find(std::span<const std::uint8_t> digest) const {
   if (overlay_ != nullptr && digest.size() == digest_size_ && filter_->may_hold(digest.data())) {
     const std::int32_t over = overlay_->find(digest);

@@ -16,6 +16,7 @@
 #include "hashcore/digest/streaming_digests.h"
 #include "hashcore/set/exact_layout.h"
 #include "hashcore/set/set_format.h"
+#include "hashcore/set/word_filter.h"
 
 namespace dijk {
 
@@ -87,27 +88,15 @@ class ExactTable {
   const std::uint8_t* buckets_ = nullptr;
 };
 
-// One algorithm's exact (or allow) hashes as a set serves them: the base file's table and, when the set
-// has an overlay, the overlay's table over it (an entry there wins; a tombstone hides the base's entry).
-// A view points into its HashSet: it must not outlive it.
 // A filter over the digests in an overlay's table, so that a lookup skips the overlay (its hashing and
-// compares) for almost every digest it does not hold. A blocked Bloom filter: one 64-bit word per digest,
-// three bits in it, 16 bits an entry: about 0.3 % of absent digests reach the table, for one load (the
-// filter of an overlay at the merge threshold is 128 KiB). Digests are uniform: their first word's low
-// bits pick the three bits as they are, a multiply of it picks the word.
+// compares) for almost every digest it does not hold: a WordFilter over each digest's first word (the
+// filter of an overlay at the merge threshold is 128 KiB).
 class OverlayFilter {
  public:
   OverlayFilter() = default;
-  explicit OverlayFilter(std::uint64_t entries);
-  void add(std::span<const std::uint8_t> digest) {
-    const std::uint64_t w = first_word(digest.data());
-    words_[word(w)] |= bits(w);
-  }
-  bool may_hold(const std::uint8_t* digest) const {
-    const std::uint64_t w = first_word(digest);
-    const std::uint64_t b = bits(w);
-    return (words_[word(w)] & b) == b;
-  }
+  explicit OverlayFilter(std::uint64_t entries) : words_(entries) {}
+  void add(std::span<const std::uint8_t> digest) { words_.add(first_word(digest.data())); }
+  bool may_hold(const std::uint8_t* digest) const { return words_.may_hold(first_word(digest)); }
 
  private:
   static std::uint64_t first_word(const std::uint8_t* digest) {
@@ -115,15 +104,12 @@ class OverlayFilter {
     std::memcpy(&w, digest, sizeof w);
     return w;
   }
-  std::uint64_t word(std::uint64_t w) const { return (w * 0x9E3779B97F4A7C15ULL) >> shift_; }
-  static std::uint64_t bits(std::uint64_t w) {
-    return (std::uint64_t{1} << (w & 63)) | (std::uint64_t{1} << ((w >> 6) & 63)) |
-           (std::uint64_t{1} << ((w >> 12) & 63));
-  }
-  std::vector<std::uint64_t> words_;
-  unsigned shift_ = 64;
+  WordFilter words_;
 };
 
+// One algorithm's exact (or allow) hashes as a set serves them: the base file's table and, when the set
+// has an overlay, the overlay's table over it (an entry there wins; a tombstone hides the base's entry).
+// A view points into its HashSet: it must not outlive it.
 class ExactView {
  public:
   ExactView(const ExactTable& base, const ExactTable* overlay, const OverlayFilter* filter,
