@@ -12,7 +12,7 @@ namespace dijk {
 
 class WordFilter {
  public:
-  WordFilter() = default;
+  WordFilter() : WordFilter(0) {}  // the smallest table, so that a lookup never needs a size check
   explicit WordFilter(std::uint64_t entries) {
     unsigned log2 = 6;  // words: at least 64 (4096 bits)
     while (log2 < 34 && (std::uint64_t{64} << log2) < entries * 16) ++log2;
@@ -21,7 +21,6 @@ class WordFilter {
   }
   void add(std::uint64_t key) { words_[word(key)] |= bits(key); }
   bool may_hold(std::uint64_t key) const {
-    if (words_.empty()) return false;
     const std::uint64_t b = bits(key);
     return (words_[word(key)] & b) == b;
   }
