@@ -252,7 +252,13 @@ json ControlDaemon::sync_status() {
               {"note", st.last_note},
               {"set_version", st.installed_version},
               {"seconds", st.last_seconds},
-              {"message", message}};
+              {"message", message},
+              {"base_version", st.base_version},
+              {"overlay_entries", st.overlay_entries},
+              {"merges", st.merges},
+              {"merge_runs", st.merge_runs},
+              {"last_merge", st.last_merge},
+              {"last_merge_seconds", st.last_merge_seconds}};
 }
 
 void ControlDaemon::request_sync() {
@@ -290,6 +296,30 @@ json ControlDaemon::set_rollback() {
   log("rolled back from set version " + std::to_string(was ? was->version() : 0) + " to " +
       std::to_string(now ? now->version() : 0));
   return json{{"version", now ? now->version() : 0}, {"was", was ? was->version() : 0}};
+}
+
+json ControlDaemon::set_merge() {
+  std::lock_guard lock(mutex_);
+  if (!feed_)
+    throw admin::AdminError(feed_error_.empty()
+                                ? "no feed configured (feed.url is empty): merges run on the feed's thread"
+                                : feed_error_);
+  const auto set = open_set(config_.paths.set);
+  if (!set) throw admin::AdminError("no set installed at " + config_.paths.set);
+  if (!set->layered())
+    return json{
+        {"message", "nothing to merge: set version " + std::to_string(set->version()) + " has no overlay"},
+        {"requested", false},
+        {"link", feed_generation_}};
+  const auto request = feed_->request_merge();
+  return json{
+      {"message", "merge of " + std::to_string(set->overlay_entries()) +
+                      " overlay entries over base version " + std::to_string(set->base_file().version()) +
+                      " requested" + (request.already_running ? " (after the merge running now)" : "")},
+      {"requested", true},
+      {"already_running", request.already_running},
+      {"ticket", request.ticket},
+      {"link", feed_generation_}};
 }
 
 json ControlDaemon::hits(const json& args) {

@@ -48,6 +48,9 @@ class ControlDaemon {
   void request_sync();
   json set_show();
   json set_rollback();
+  // `set merge`: the installed overlay folded into a new base now, on the feed's merger thread (nice 19);
+  // answers at once with a ticket that sync_status()'s merge_runs reaches when that merge has run.
+  json set_merge();
   json hits(const json& args);
   // The quarantine of hits the inbox refused for good: list, retry {id|all}, drop {id|all, reason}.
   json quarantine_list();

@@ -32,6 +32,8 @@ class FeedLink {
 
   // A sync on the feed's thread, soon (unless one is running); returns at once.
   sync::SyncRequest request_sync() { return syncer_.request_sync(); }
+  // A merge of the installed overlay on the feed's merger thread, soon; returns at once.
+  sync::SyncRequest request_merge() { return syncer_.request_merge(); }
   sync::SyncStatus status() const { return syncer_.status(); }
   bool running() const { return syncer_.running(); }
   const FeedConfig& config() const { return feed_; }

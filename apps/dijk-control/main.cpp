@@ -21,8 +21,8 @@
 #include "apps/dijk-control/control_daemon.h"
 #include "apps/dijk-control/feed_link.h"
 #include "apps/dijk-control/report_verb.h"
-#include "config/cli/version.h"
 #include "config/cli/daemon_args.h"
+#include "config/cli/version.h"
 #include "config/daemon/daemon_shell.h"
 #include "config/metrics/registry.h"
 #include "config/schema/loader.h"
@@ -64,6 +64,7 @@ int run(const std::string& config_file) {
   server.handle("sync.status", [&](const json&) { return daemon.sync_status(); });
   server.handle("set.show", [&](const json&) { return daemon.set_show(); });
   server.handle("set.rollback", [&](const json&) { return daemon.set_rollback(); });
+  server.handle("set.merge", [&](const json&) { return daemon.set_merge(); });
   server.handle("hits", [&](const json& args) { return daemon.hits(args); });
   server.handle("hits.quarantine.list", [&](const json&) { return daemon.quarantine_list(); });
   server.handle("hits.quarantine.retry", [&](const json& args) { return daemon.quarantine_retry(args); });

@@ -460,6 +460,38 @@ int run_set_rollback(const cli::ParsedArgs& args) {
   return cli::kExitOk;
 }
 
+// Asks for a merge and answers at once; with --wait, polls sync.status until that merge has run (the
+// waiting is here, never on the daemon's admin thread) and exits 2 if it failed or was superseded.
+int run_set_merge(const cli::ParsedArgs& args) {
+  const auto socket = control_socket(args);
+  const auto requested = call(socket, "set.merge");
+  if (!args.flag("--wait") || !requested.value("requested", false)) {
+    if (args.flag("--json")) {
+      print_json(requested);
+    } else {
+      std::cout << requested.value("message", std::string("merge requested")) << "\n";
+    }
+    return cli::kExitOk;
+  }
+  json done;
+  for (;;) {
+    done = call(socket, "sync.status");
+    if (u64(done, "link") != u64(requested, "link"))
+      throw std::runtime_error("the feed was reconfigured while waiting; see `dijkctl status`");
+    if (u64(done, "merge_runs") >= u64(requested, "ticket")) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  const std::string what = done.value("last_merge", std::string());
+  const bool merged = what.rfind("merged", 0) == 0 || what.rfind("nothing to merge", 0) == 0;
+  if (args.flag("--json")) {
+    print_json(done);
+  } else if (merged) {
+    std::cout << what << " (" << done.value("last_merge_seconds", 0.0) << " s)\n";
+  }
+  if (!merged) throw std::runtime_error("merge " + (what.empty() ? std::string("did not run") : what));
+  return cli::kExitOk;
+}
+
 }  // namespace
 
 std::vector<cli::Verb> admin_verbs() {
@@ -497,6 +529,12 @@ std::vector<cli::Verb> admin_verbs() {
       {"set rollback", "go back to the previous hash set", "set rollback [--json]",
        "Swaps the previous set back in (for a bad update); the feed resumes from there at its next sync.",
        daemon_options(), run_set_rollback},
+      {"set merge", "fold the set's overlay into a new base now", "set merge [--wait] [--json]",
+       "Feed deltas go live as an overlay beside the set's base, merged into a new base in the background "
+       "once it reaches feed.merge_overlay_at entries. This merges it now, whatever its size, at the "
+       "lowest CPU priority, with lookups served throughout; it returns at once. With --wait, waits for "
+       "the merge and prints what it did (exit 2 if it failed, or was superseded by a sync meanwhile).",
+       daemon_options({{"--wait", false, "wait for the merge and print what it did"}}), run_set_merge},
   };
 }
 

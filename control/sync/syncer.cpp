@@ -124,6 +124,7 @@ std::string SyncStatus::to_text() const {
       << "sync.base_version " << base_version << "\n"
       << "sync.overlay_entries " << overlay_entries << "\n"
       << "sync.merges " << merges << "\n"
+      << "sync.merge_runs " << merge_runs << "\n"
       << "sync.last_merge " << last_merge << "\n"
       << "sync.last_merge_seconds " << last_merge_seconds << "\n";
   for (std::size_t i = 1; i < feed::kFailureCount; ++i) {
@@ -276,6 +277,18 @@ SyncStatus Syncer::sync_once() {
   } else {
     ++st.failures[static_cast<std::size_t>(out.failure)];
   }
+  // The merger's counters are its own: a merge that finished while this sync ran must not be undone by
+  // this sync's copy of the status from before it.
+  const auto take_merge_fields = [this, &st] {
+    st.merges = status_.merges;
+    st.merge_runs = status_.merge_runs;
+    st.last_merge = status_.last_merge;
+    st.last_merge_seconds = status_.last_merge_seconds;
+  };
+  {
+    std::lock_guard lock(status_mutex_);
+    take_merge_fields();
+  }
   try {
     write_file_durably(fs::path(config_.set_dir) / "sync-status", st.to_text(), 0644);
   } catch (const std::exception&) {
@@ -283,6 +296,7 @@ SyncStatus Syncer::sync_once() {
   }
   {
     std::lock_guard lock(status_mutex_);
+    take_merge_fields();
     status_ = st;
   }
   {
@@ -537,6 +551,11 @@ Syncer::Outcome Syncer::install_overlay(SyncStatus& st, Local& local, const Hash
 
 std::string Syncer::merge_overlay() {
   const auto started = std::chrono::steady_clock::now();
+  {
+    std::lock_guard lock(run_mutex_);
+    ++merges_started_;
+    merge_running_ = true;
+  }
   const std::string current = current_path();
   const std::string merged = (fs::path(config_.set_dir) / "merge.set").string();
   std::string what;
@@ -607,11 +626,16 @@ std::string Syncer::merge_overlay() {
     status_.last_merge = what;
     status_.last_merge_seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    ++status_.merge_runs;
     if (merged_now) {
       ++status_.merges;
       status_.base_version = version;
       status_.overlay_entries = 0;
     }
+  }
+  {
+    std::lock_guard lock(run_mutex_);
+    merge_running_ = false;
   }
   if (note_ && !nothing_to_merge) note_("overlay merge: " + what);
   if (merged_now && installed_) installed_(current, version);
@@ -651,6 +675,14 @@ SyncRequest Syncer::request_sync() {
   requested_ = true;
   run_cv_.notify_all();
   return {running_, started_ + 1};
+}
+
+SyncRequest Syncer::request_merge() {
+  std::lock_guard lock(run_mutex_);
+  // A merge in progress took the overlay as it was when it began: the next one answers this request.
+  merge_requested_ = true;
+  run_cv_.notify_all();
+  return {merge_running_, merges_started_ + 1};
 }
 
 bool Syncer::running() const {

@@ -70,7 +70,8 @@ struct SyncStatus {
   // The installed set's layers: its base's version and the overlay's entries (0: no overlay).
   std::uint64_t base_version = 0;
   std::uint64_t overlay_entries = 0;
-  std::uint64_t merges = 0;  // overlays merged into a new base
+  std::uint64_t merges = 0;      // overlays merged into a new base
+  std::uint64_t merge_runs = 0;  // merges run, whatever they did (a request_merge() ticket's counter)
   double last_merge_seconds = 0;
   std::string last_merge;  // what the last merge did ("merged version 7: 70000 entries", "superseded")
   std::array<std::uint64_t, feed::kFailureCount> failures{};  // by reason
@@ -80,7 +81,8 @@ struct SyncStatus {
 };
 
 // What request_sync() answers: whether a sync was already running, and which sync's outcome answers the
-// request (it completes when SyncStatus::attempts reaches `ticket`).
+// request (it completes when SyncStatus::attempts reaches `ticket`). request_merge() answers the same for
+// merges (SyncStatus::merge_runs).
 struct SyncRequest {
   bool already_running = false;
   std::uint64_t ticket = 0;
@@ -117,6 +119,9 @@ class Syncer {
   // verified without holding the set directory, and installed only if no sync moved the set on meanwhile
   // ("superseded"; the next merge takes the new overlay). Returns what it did, also in status().last_merge.
   std::string merge_overlay();
+  // Wakes run()'s merger for a merge of the installed overlay now, whatever its size (an operator who
+  // wants the base whole before a busy hour); returns at once, never waits for a merge.
+  SyncRequest request_merge();
 
   SyncStatus status() const;
   std::string current_path() const;
@@ -169,6 +174,8 @@ class Syncer {
   bool running_ = false;
   std::uint64_t started_ = 0;  // syncs started (SyncStatus::attempts counts those finished)
   bool merge_requested_ = false;
+  bool merge_running_ = false;
+  std::uint64_t merges_started_ = 0;  // SyncStatus::merge_runs counts those finished
 };
 
 // Swaps current.set and previous.set atomically (renameat2 RENAME_EXCHANGE), and their overlays with them.

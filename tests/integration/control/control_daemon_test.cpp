@@ -259,6 +259,44 @@ TEST_F(ControlDaemon, SyncNowInstallsTheNewVersionAndRollbackRestoresThePrevious
   stop_daemon();
 }
 
+// `set merge` folds the overlay a delta left into a new base at once, without waiting for the overlay to
+// reach feed.merge_overlay_at: the set keeps its version and entries, the overlay file is gone, status
+// says so; a second `set merge` finds nothing to merge, and the next delta layers over the merged base.
+TEST_F(ControlDaemon, SetMergeFoldsTheOverlayIntoANewBaseAtOnce) {
+  publish({"A"});
+  start_daemon();
+  ASSERT_TRUE(eventually([&] { return set_version() == 1; })) << log();
+  publish({"B"});
+  ASSERT_EQ(ctl("sync now --wait").code, 0) << log();
+  ASSERT_TRUE(fs::exists(work_ + "/sets/current.overlay"));
+  const auto before = ctl_json("set show");
+
+  auto r = ctl("set merge --wait");
+  EXPECT_EQ(r.code, 0) << r.out << log();
+  EXPECT_NE(r.out.find("merged version 2: 2 overlay entries into a new base (tables patched)"),
+            std::string::npos)
+      << r.out;
+  EXPECT_FALSE(fs::exists(work_ + "/sets/current.overlay"));
+  const auto after = ctl_json("set show");
+  EXPECT_EQ(after["version"], 2);
+  EXPECT_EQ(after["entries"], before["entries"]);
+  const auto st = control_status();
+  EXPECT_EQ(st["feed"].value("overlay_entries", 1), 0) << st;
+  EXPECT_EQ(control_status_text().out.find("overlay of"), std::string::npos);  // the feed line names none
+  EXPECT_NE(log().find("overlay merge: merged version 2"), std::string::npos) << log();
+
+  const auto again = ctl_json("set merge --wait");
+  EXPECT_EQ(again.value("requested", true), false) << again;
+  EXPECT_EQ(again.value("message", ""), "nothing to merge: set version 2 has no overlay") << again;
+
+  publish({"C"});
+  ASSERT_EQ(ctl("sync now --wait").code, 0) << log();
+  EXPECT_EQ(set_version(), 3u);
+  EXPECT_NE(control_status_text().out.find("overlay of 2 entries over base version 2"), std::string::npos)
+      << control_status_text().out;
+  stop_daemon();
+}
+
 // A feed that fails: `sync now` reports the reason and exits non-zero, the installed set keeps serving,
 // and `status` shows the feed unhealthy with its reason.
 TEST_F(ControlDaemon, StatusShowsAFailingFeedsReason) {
