@@ -47,7 +47,9 @@ std::vector<Chunk> plan_chunks(std::size_t stored, int radius) {
 std::uint32_t chunk_key(const Words& w, const Chunk& c) {
   const unsigned word = c.offset / 64, bit = c.offset % 64;
   std::uint64_t v = w[word] >> bit;
-  if (bit + c.width > 64 && word + 1 < 4) v |= w[word + 1] << (64 - bit);
+  // Only the key's bits count (a wide chunk's are its first 24): they cross into the next word only when
+  // they start past bit 40 of this one, so the shift is never 64.
+  if (bit + c.key_bits > 64 && word + 1 < 4) v |= w[word + 1] << (64 - bit);
   return static_cast<std::uint32_t>(v & ((std::uint64_t{1} << c.key_bits) - 1));
 }
 
