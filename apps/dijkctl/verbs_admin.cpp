@@ -397,27 +397,36 @@ int run_hits(const cli::ParsedArgs& args) {
   return cli::kExitOk;
 }
 
-// Asks for a sync and answers at once; with --wait, polls sync.status until that sync is done (the waiting
-// is here, never on the daemon's admin thread) and exits 2 if it failed.
+// What a request to dijk-control's feed thread answered at once: as JSON, or its message.
+void print_request(const cli::ParsedArgs& args, const json& requested) {
+  if (args.flag("--json")) {
+    print_json(requested);
+  } else {
+    std::cout << requested.value("message", std::string("requested")) << "\n";
+  }
+}
+
+// Polls sync.status until its `counter` reaches the request's ticket: the waiting is here, never on the
+// daemon's admin thread.
+json await_ticket(const DaemonSocket& socket, const json& requested, const char* counter) {
+  for (;;) {
+    json done = call(socket, "sync.status");
+    if (u64(done, "link") != u64(requested, "link"))
+      throw std::runtime_error("the feed was reconfigured while waiting; see `dijkctl status`");
+    if (u64(done, counter) >= u64(requested, "ticket")) return done;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+}
+
+// Asks for a sync and answers at once; with --wait, waits until that sync is done and exits 2 if it failed.
 int run_sync_now(const cli::ParsedArgs& args) {
   const auto socket = control_socket(args);
   const auto requested = call(socket, "sync.now");
   if (!args.flag("--wait")) {
-    if (args.flag("--json")) {
-      print_json(requested);
-    } else {
-      std::cout << requested.value("message", std::string("sync requested")) << "\n";
-    }
+    print_request(args, requested);
     return cli::kExitOk;
   }
-  json done;
-  for (;;) {
-    done = call(socket, "sync.status");
-    if (u64(done, "link") != u64(requested, "link"))
-      throw std::runtime_error("the feed was reconfigured while waiting; see `dijkctl status`");
-    if (u64(done, "completed") >= u64(requested, "ticket")) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  }
+  const json done = await_ticket(socket, requested, "completed");
   if (args.flag("--json")) {
     print_json(done);
   } else if (done.value("ok", false)) {
@@ -460,27 +469,16 @@ int run_set_rollback(const cli::ParsedArgs& args) {
   return cli::kExitOk;
 }
 
-// Asks for a merge and answers at once; with --wait, polls sync.status until that merge has run (the
-// waiting is here, never on the daemon's admin thread) and exits 2 if it failed or was superseded.
+// Asks for a merge and answers at once; with --wait, waits until that merge has run and exits 2 if it
+// failed or was superseded.
 int run_set_merge(const cli::ParsedArgs& args) {
   const auto socket = control_socket(args);
   const auto requested = call(socket, "set.merge");
   if (!args.flag("--wait") || !requested.value("requested", false)) {
-    if (args.flag("--json")) {
-      print_json(requested);
-    } else {
-      std::cout << requested.value("message", std::string("merge requested")) << "\n";
-    }
+    print_request(args, requested);
     return cli::kExitOk;
   }
-  json done;
-  for (;;) {
-    done = call(socket, "sync.status");
-    if (u64(done, "link") != u64(requested, "link"))
-      throw std::runtime_error("the feed was reconfigured while waiting; see `dijkctl status`");
-    if (u64(done, "merge_runs") >= u64(requested, "ticket")) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  }
+  const json done = await_ticket(socket, requested, "merge_runs");
   const std::string what = done.value("last_merge", std::string());
   const bool merged = what.rfind("merged", 0) == 0 || what.rfind("nothing to merge", 0) == 0;
   if (args.flag("--json")) {
