@@ -19,6 +19,7 @@ sync::SyncConfig sync_config_of(const Config& config) {
   s.set_dir = set_dir_of(config).string();
   s.roots.push_back(feed::load_public_key(config.feed.root_key));
   s.merge_at_entries = config.feed.merge_overlay_at;
+  s.merge_pause_ratio = config.feed.merge_pause_ratio;
   return s;
 }
 

@@ -170,6 +170,30 @@ class SchemaReader {
     if (auto v = checked_integer(*n, join_key(prefix, key), min, max)) out = static_cast<Int>(*v);
   }
 
+  // A fraction or a whole number: TOML writes 2 and 2.0 differently, a person means the same.
+  void number(const toml::table& t, std::string_view prefix, std::string_view key, double& out, double min,
+              double max) {
+    const toml::node* n = t.get(key);
+    if (n == nullptr) return;
+    double v = 0;
+    if (const auto* f = n->as_floating_point()) {
+      v = f->get();
+    } else if (const auto* i = n->as_integer()) {
+      v = static_cast<double>(i->get());
+    } else {
+      type_error(*n, prefix, key, "a number");
+      return;
+    }
+    if (!(v >= min && v <= max)) {  // also refuses nan
+      std::ostringstream message;
+      message << "'" << join_key(prefix, key) << "' must be between " << min << " and " << max << ", got "
+              << v;
+      error_at(n->source(), message.str());
+      return;
+    }
+    out = v;
+  }
+
   template <typename Enum>
   void enumeration(const toml::table& t, std::string_view prefix, std::string_view key, Enum& out,
                    std::initializer_list<std::pair<std::string_view, Enum>> choices) {
@@ -451,8 +475,9 @@ void check_cert_pair(SchemaReader& r, const toml::table& t, std::string_view pre
 
 void read_feed(SchemaReader& r, const toml::table& t, FeedConfig& f) {
   const std::string p = "feed";
-  r.check_keys(
-      t, p, {"url", "name", "root_key", "ca", "client_cert", "client_key", "interval_s", "merge_overlay_at"});
+  r.check_keys(t, p,
+               {"url", "name", "root_key", "ca", "client_cert", "client_key", "interval_s",
+                "merge_overlay_at", "merge_pause_ratio"});
   r.string(t, p, "url", f.url, https_url);
   r.string(t, p, "name", f.name);
   r.string(t, p, "root_key", f.root_key, absolute_path_or_empty);
@@ -461,6 +486,7 @@ void read_feed(SchemaReader& r, const toml::table& t, FeedConfig& f) {
   r.string(t, p, "client_key", f.client_key, absolute_path_or_empty);
   r.integer(t, p, "interval_s", f.interval_s, 10, 86400);
   r.integer(t, p, "merge_overlay_at", f.merge_overlay_at, 1024, 100'000'000);
+  r.number(t, p, "merge_pause_ratio", f.merge_pause_ratio, 0, 100);
   if (!f.url.empty() && f.root_key.empty()) {
     r.error_at(t.get("url")->source(),
                "'feed.url' is set but 'feed.root_key' is not: every feed update is "

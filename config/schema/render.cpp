@@ -98,7 +98,8 @@ toml::table to_toml(const Config& c) {
                            {"client_cert", c.feed.client_cert},
                            {"client_key", c.feed.client_key},
                            {"interval_s", i64(c.feed.interval_s)},
-                           {"merge_overlay_at", i64(c.feed.merge_overlay_at)}}},
+                           {"merge_overlay_at", i64(c.feed.merge_overlay_at)},
+                           {"merge_pause_ratio", c.feed.merge_pause_ratio}}},
       {"reporting",
        toml::table{
            {"url", rep.url},

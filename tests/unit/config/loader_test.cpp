@@ -44,6 +44,20 @@ TEST(ConfigLoader, HttpPortsEmptyIsEveryPortAndAListFilters) {
             Lines{"dijk.toml:2:10: error: 'dataplane.lcores' must list at least one lcore"});
 }
 
+TEST(ConfigLoader, ARatioIsAFractionOrAWholeNumber) {
+  EXPECT_EQ(dijk::load_config_text("", "dijk.toml").config.feed.merge_pause_ratio, 2.0);
+  const auto half = dijk::load_config_text("[feed]\nmerge_pause_ratio = 0.5\n", "dijk.toml");
+  ASSERT_TRUE(half.ok()) << half.error_text();
+  EXPECT_EQ(half.config.feed.merge_pause_ratio, 0.5);
+  const auto flat_out = dijk::load_config_text("[feed]\nmerge_pause_ratio = 0\n", "dijk.toml");
+  ASSERT_TRUE(flat_out.ok()) << flat_out.error_text();
+  EXPECT_EQ(flat_out.config.feed.merge_pause_ratio, 0.0);
+  // What `config show` prints loads back to the same fraction.
+  const auto again = dijk::load_config_text(dijk::render_toml(half.config), "again.toml");
+  ASSERT_TRUE(again.ok()) << again.error_text();
+  EXPECT_EQ(again.config.feed.merge_pause_ratio, 0.5);
+}
+
 TEST(ConfigLoader, PreventionIsOffByDefaultAndOnlyForAnInlineBridge) {
   EXPECT_FALSE(dijk::Config{}.dataplane.ips);
   const std::string bridge =
@@ -234,6 +248,12 @@ TEST(ConfigLoader, RangeErrors) {
   EXPECT_EQ(
       errors_of("[feed]\nmerge_overlay_at = 100\n"),
       Lines{"dijk.toml:2:20: error: 'feed.merge_overlay_at' must be between 1024 and 100000000, got 100"});
+  EXPECT_EQ(errors_of("[feed]\nmerge_pause_ratio = -0.5\n"),
+            Lines{"dijk.toml:2:21: error: 'feed.merge_pause_ratio' must be between 0 and 100, got -0.5"});
+  EXPECT_EQ(errors_of("[feed]\nmerge_pause_ratio = nan\n"),
+            Lines{"dijk.toml:2:21: error: 'feed.merge_pause_ratio' must be between 0 and 100, got nan"});
+  EXPECT_EQ(errors_of("[feed]\nmerge_pause_ratio = \"2\"\n"),
+            Lines{"dijk.toml:2:21: error: 'feed.merge_pause_ratio' must be a number, not a string"});
   EXPECT_EQ(errors_of("[dataplane]\nlcores = [0]\n"),
             Lines{"dijk.toml:2:11: error: 'dataplane.lcores[0]' must be between 1 and 1023, got 0"});
   EXPECT_EQ(errors_of("[reporting]\nbatch_size = 0\n"),
