@@ -571,11 +571,15 @@ std::string Syncer::merge_overlay() {
     std::this_thread::sleep_for((t - phase) * config_.merge_pause_ratio);
     phase = std::chrono::steady_clock::now();
   };
+  const auto step = [this](std::string_view name) {
+    if (config_.merge_step) config_.merge_step(name);
+  };
   try {
     const auto now = HashSet::open(current, SetVerification::structure);
     if (!now->layered()) {
       nothing_to_merge = true;
       what = "nothing to merge";
+      remove_stale_overlay();
     } else {
       version = now->version();
       const SetRecord merging{now->version(), now->header_checksum()};
@@ -588,12 +592,14 @@ std::string Syncer::merge_overlay() {
         feed::write_set(contents, merged, version);
         ::malloc_trim(0);
       }
+      step("written");
       yield();
       SetRecord built;
       {
         const auto base = HashSet::open_file(merged, SetVerification::full);
         built = {base->version(), base->header_checksum()};
       }
+      step("verified");
       yield();
       // Installed only if the set is still the one merged: a sync may have installed another meanwhile.
       const SetDirLock lock(config_.set_dir, true);
@@ -607,8 +613,11 @@ std::string Syncer::merge_overlay() {
         // by its snapshot.
         local.installed.insert(local.installed.begin(), built);
         save_state(scratch, local);
+        step("recorded");
         rename_durably(merged, current);
+        step("renamed");
         remove_durably(overlay_path_for(current));  // after the rename (see attempt)
+        step("overlay removed");
         std::erase(local.installed, merging);
         save_state(scratch, local);
         merged_now = true;
@@ -640,6 +649,17 @@ std::string Syncer::merge_overlay() {
   if (note_ && !nothing_to_merge) note_("overlay merge: " + what);
   if (merged_now && installed_) installed_(current, version);
   return what;
+}
+
+void Syncer::remove_stale_overlay() const {
+  // An overlay beside a base it does not name is ignored by every reader; one is left when an install or a
+  // merge stopped between renaming its base in and removing the old overlay (a crash, a failed unlink).
+  const std::string overlay = overlay_path_for(current_path());
+  if (!fs::exists(overlay)) return;
+  const SetDirLock lock(config_.set_dir, true);
+  // Checked again under the lock: a sync may have installed an overlay for the current base meanwhile.
+  if (HashSet::open(current_path(), SetVerification::structure)->layered()) return;
+  remove_durably(overlay);
 }
 
 void Syncer::run(std::chrono::seconds interval) {

@@ -22,6 +22,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "control/feed/content.h"
@@ -46,6 +47,9 @@ struct SyncConfig {
   // A merge pauses after each phase (and each copied chunk) this many times as long as it took: 2 cuts
   // its pressure on the memory bus the lookups share to a third, for a merge three times as long.
   double merge_pause_ratio = 2.0;
+  // Told each step a merge has completed ("written", "verified", "recorded", "renamed", "overlay
+  // removed"), for tests that kill the process there; empty in the daemons.
+  std::function<void(std::string_view step)> merge_step;
 };
 
 struct SyncStatus {
@@ -155,6 +159,8 @@ class Syncer {
   Outcome keep_previous(const SyncStatus& st, Local& local, const SetRecord& built) const;
   // Fills the accepted version, key serial and installed version.
   Local load_state(SyncStatus& st) const;
+  // Removes current.overlay when it names another base than current.set's (the merger's chore).
+  void remove_stale_overlay() const;
   void save_state(const SyncStatus& st, const Local& local) const;
   void note(SyncStatus& st, const std::string& line);
 

@@ -509,6 +509,71 @@ TEST_F(FeedE2E, RunMergesALargeOverlayInTheBackground) {
   EXPECT_TRUE(a->matches(hash_of("D")));
 }
 
+// kill -9 at each step of a merge: a restarted appliance serves version 2 with the right hashes, the feed
+// knows its set (up to date, no snapshot), and its next merge leaves one file again, no overlay and no
+// merge.set beside it.
+TEST_F(FeedE2E, MergeKilledAtAnyStepLeavesASetTheFeedKnows) {
+  const std::vector<std::string> steps{"written", "verified", "recorded", "renamed", "overlay removed"};
+  publish({"A", "B"});
+  for (std::size_t i = 0; i < steps.size(); ++i)
+    ASSERT_EQ(appliance("kill-" + std::to_string(i))->sync().last_failure, Failure::none);
+  publish({"B", "C", "D"});
+  for (std::size_t i = 0; i < steps.size(); ++i) {
+    SCOPED_TRACE("killed after: " + steps[i]);
+    const auto dir = fs::path(work_) / ("appliance-kill-" + std::to_string(i));
+    {
+      const auto st = appliance("kill-" + std::to_string(i))->sync();
+      ASSERT_EQ(st.last_method, "deltas 1") << st.last_error;
+      ASSERT_TRUE(fs::exists(dir / "current.overlay"));
+    }
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+      auto c = config();
+      c.set_dir = dir.string();
+      c.merge_pause_ratio = 0;
+      c.merge_step = [&](std::string_view at) {
+        if (at == steps[i]) ::raise(SIGKILL);
+      };
+      sync::Syncer merger(c, std::make_unique<sync::HttpsFetcher>(https()));
+      merger.merge_overlay();
+      ::_exit(0);  // the step was never reached: the parent fails
+    }
+    int status = 0;
+    ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+    ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << status;
+
+    // The daemon restarted: its set is version 2 with the delta applied, whichever file holds it.
+    auto a = appliance("kill-" + std::to_string(i));
+    EXPECT_EQ(a->live_version(), 2u);
+    for (const char* h : {"B", "C", "D"}) EXPECT_TRUE(a->matches(hash_of(h))) << h;
+    EXPECT_FALSE(a->matches(hash_of("A")));
+    auto st = a->sync();
+    EXPECT_EQ(st.last_failure, Failure::none) << st.last_error;
+    EXPECT_EQ(st.last_method, "up to date");
+    EXPECT_EQ(st.last_note, "");  // not replaced by a snapshot: the feed knows the set
+    EXPECT_EQ(st.installed_version, 2u);
+
+    // The next merge finishes the work (or has none left) and clears what the killed one left.
+    const std::string what = a->syncer->merge_overlay();
+    if (i < 3) {
+      EXPECT_EQ(what.rfind("merged version 2", 0), 0u) << what;
+    } else {
+      EXPECT_EQ(what, "nothing to merge");
+    }
+    EXPECT_FALSE(fs::exists(dir / "current.overlay"));
+    EXPECT_FALSE(fs::exists(dir / "merge.set"));
+    const auto live = HashSet::open(a->syncer->current_path());
+    EXPECT_FALSE(live->layered());
+    EXPECT_EQ(live->version(), 2u);
+    EXPECT_EQ(live->exact(Algorithm::sha256).size(), 103u);
+    EXPECT_FALSE(a->holder.current()->layered());  // lookups go to the merged file
+    for (const char* h : {"B", "C", "D"}) EXPECT_TRUE(a->matches(hash_of(h))) << h;
+    st = a->sync();
+    EXPECT_EQ(st.last_method, "up to date");
+    EXPECT_EQ(st.last_note, "");
+  }
+}
+
 TEST_F(FeedE2E, ApplianceTooFarBehindCatchesUpBySnapshot) {
   auto a = installed_v1();
   for (const auto& names :
