@@ -21,6 +21,7 @@
 #include "config/cli/daemon_args.h"
 #include "config/cli/version.h"
 #include "config/daemon/daemon_shell.h"
+#include "config/daemon/restart_keys.h"
 #include "config/schema/loader.h"
 #include "config/schema/tls_material.h"
 #include "control/journal/journal_writer.h"
@@ -114,6 +115,7 @@ int run(const std::string& config_file) {
     shell_options.name = "dijk-check";
     shell_options.config_path = config_file;
     shell_options.config = config;
+    shell_options.restart_keys = daemon::check_restart_keys();
     shell_options.socket = config.admin.check_socket;
     if (config.metrics.enabled) shell_options.metrics_listen = api.metrics_listen;
     shell_options.status = [&] { return check_status(config, live, started); };

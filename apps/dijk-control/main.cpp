@@ -24,6 +24,7 @@
 #include "config/cli/daemon_args.h"
 #include "config/cli/version.h"
 #include "config/daemon/daemon_shell.h"
+#include "config/daemon/restart_keys.h"
 #include "config/metrics/registry.h"
 #include "config/schema/loader.h"
 #include "control/feed/files.h"
@@ -55,6 +56,7 @@ int run(const std::string& config_file) {
   options.socket = loaded.config.admin.control_socket;
   if (loaded.config.metrics.enabled) options.metrics_listen = loaded.config.metrics.control_listen;
   options.apply = [&](const Config& old_config, const Config& next) { daemon.apply(old_config, next); };
+  options.restart_keys = dijk::daemon::control_restart_keys();
   options.status = [&] { return daemon.status(started); };
   options.alive = [&] { return daemon.alive(); };  // pings only while the reporters' loops turn
   dijk::daemon::DaemonShell shell(std::move(options));

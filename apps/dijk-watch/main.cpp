@@ -15,6 +15,7 @@
 #include "apps/dijk-watch/watch_service.h"
 #include "config/cli/daemon_args.h"
 #include "config/daemon/daemon_shell.h"
+#include "config/daemon/restart_keys.h"
 #include "config/schema/loader.h"
 #include "core/log_line.h"
 
@@ -38,6 +39,7 @@ int run(const std::string& config_file) {
     options.name = "dijk-watch";
     options.config_path = config_file;
     options.config = config;
+    options.restart_keys = daemon::watch_restart_keys();
     options.socket = config.admin.watch_socket;
     if (config.metrics.enabled) options.metrics_listen = config.metrics.watch_listen;
     // Every [scan] key is [restart]: a reload only reports what a restart would change.

@@ -1,7 +1,11 @@
 // dijkctl config validate|show|set|confirm|reload|undo. Validation runs locally; the rest goes through
 // dijkd's admin socket, which edits the file, applies it, and reverts an unconfirmed change when its window
 // closes; dijk-control, reading the same file, follows each change with a reload.
+#include <algorithm>
 #include <iostream>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "apps/dijkctl/admin_link.h"
 #include "apps/dijkctl/verbs.h"
@@ -54,23 +58,46 @@ int run_show(const cli::ParsedArgs& args) {
   return cli::kExitOk;
 }
 
-void print_change(const json& change) {
+// What changed, and which daemons wait for a restart to use which key: each daemon answers for the keys it
+// reads only at its start (dijkd for its pipelines, dijk-check for its listeners...), `followers` are the
+// other daemons' answers to their reload.
+void print_change(const json& change, const std::string& daemon, const json& followers = json::object()) {
   const auto changed = change.value("changed", json::array());
   if (changed.empty()) {
     std::cout << "no change: the running config already has that value\n";
     return;
   }
   for (const auto& k : changed) std::cout << "changed " << k.get<std::string>() << "\n";
-  const auto restart = change.value("restart_required", json::array());
-  if (!restart.empty()) {
-    std::cout << "restart needed for:";
-    for (const auto& k : restart) std::cout << " " << k.get<std::string>();
-    std::cout << "\n  (saved in the file, but the daemons keep the old value until `systemctl restart dijkd "
-                 "dijk-control`)\n";
+  std::vector<std::pair<std::string, std::vector<std::string>>> waiting;  // key -> daemons, in key order
+  std::vector<std::string> daemons;
+  const auto note = [&](const std::string& asked, const json& answer) {
+    if (!answer.is_object()) return;
+    const std::string name = answer.value("daemon", asked);  // its own name, also when asked by --socket
+    for (const auto& k : answer.value("restart_required", json::array())) {
+      const std::string key = k.get<std::string>();
+      auto it = std::find_if(waiting.begin(), waiting.end(), [&](const auto& w) { return w.first == key; });
+      if (it == waiting.end()) it = waiting.insert(waiting.end(), {key, {}});
+      it->second.push_back(name);
+      if (std::find(daemons.begin(), daemons.end(), name) == daemons.end()) daemons.push_back(name);
+    }
+  };
+  note(daemon, change);
+  for (const auto& [name, answer] : followers.items()) note(name, answer);
+  if (waiting.empty()) return;
+  std::cout << "restart needed for:";
+  for (std::size_t i = 0; i < waiting.size(); ++i) {
+    std::cout << (i == 0 ? " " : ", ") << waiting[i].first << " (";
+    for (std::size_t d = 0; d < waiting[i].second.size(); ++d)
+      std::cout << (d ? ", " : "") << waiting[i].second[d];
+    std::cout << ")";
   }
+  std::cout << "\n  (saved in the file, but until `systemctl restart";
+  for (const auto& d : daemons) std::cout << " " << d;
+  std::cout << "` they keep the old value)\n";
 }
 
-// The other daemon reads the same file: it reloads after dijkd changed it (and reverts with the same window).
+// The other daemons read the same file: each reloads after dijkd changed it (and reverts with the same
+// window). dijk-watch and dijk-check are asked only when they run.
 json follow(const cli::ParsedArgs& args, const json& reload) {
   json followers = json::object();
   const auto leader = dataplane_socket(args).path;
@@ -78,6 +105,19 @@ json follow(const cli::ParsedArgs& args, const json& reload) {
     if (s.path == leader) continue;
     try {
       followers[s.daemon] = call(s, "config.reload", reload);
+    } catch (const std::exception& e) {
+      followers[s.daemon] = {{"error", e.what()}};
+      if (!args.flag("--json")) std::cerr << "warning: " << e.what() << "\n";
+    }
+  }
+  std::vector<DaemonSocket> optional;
+  if (const auto watch = watch_socket(args)) optional.push_back(*watch);
+  if (const auto check = check_admin_socket(args)) optional.push_back(*check);
+  for (const auto& s : optional) {
+    try {
+      followers[s.daemon] = call(s, "config.reload", reload);
+    } catch (const DaemonDown&) {
+      // Not running: it reads the file when it starts.
     } catch (const std::exception& e) {
       followers[s.daemon] = {{"error", e.what()}};
       if (!args.flag("--json")) std::cerr << "warning: " << e.what() << "\n";
@@ -108,7 +148,7 @@ int run_set(const cli::ParsedArgs& args) {
     print_json(out);
     return cli::kExitOk;
   }
-  print_change(change);
+  print_change(change, dataplane_socket(args).daemon, followers);
   if (window) {
     std::cout << "keep it with `dijkctl config confirm` within " << static_cast<double>(*window) / 1000.0
               << "s, or it is reverted automatically\n";
@@ -139,13 +179,23 @@ int run_reload(const cli::ParsedArgs& args) {
   // Each daemon re-reads the file; one with errors in it keeps running on its previous config.
   json all = json::object();
   int status = cli::kExitOk;
-  for (const auto& s : daemon_sockets(args)) {
+  auto sockets = daemon_sockets(args);
+  const std::size_t required = sockets.size();  // dijkd and dijk-control; the others when they run
+  if (const auto watch = watch_socket(args)) sockets.push_back(*watch);
+  if (const auto check = check_admin_socket(args)) sockets.push_back(*check);
+  for (std::size_t i = 0; i < sockets.size(); ++i) {
+    const auto& s = sockets[i];
     try {
       all[s.daemon] = call(s, "config.reload");
       if (!args.flag("--json")) {
         std::cout << s.daemon << ": ";
-        print_change(all[s.daemon]);
+        print_change(all[s.daemon], s.daemon);
       }
+    } catch (const DaemonDown& e) {
+      if (i >= required) continue;
+      all[s.daemon] = {{"error", e.what()}};
+      status = cli::kExitError;
+      if (!args.flag("--json")) std::cerr << e.what() << "\n";
     } catch (const std::exception& e) {
       all[s.daemon] = {{"error", e.what()}};
       status = cli::kExitError;
@@ -166,7 +216,7 @@ int run_undo(const cli::ParsedArgs& args) {
     return cli::kExitOk;
   }
   std::cout << "undone: the file is back as it was before the last change\n";
-  print_change(change);
+  print_change(change, dataplane_socket(args).daemon, followers);
   return cli::kExitOk;
 }
 

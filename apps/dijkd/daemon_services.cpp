@@ -9,6 +9,7 @@
 #include "config/admin/status.h"
 #include "config/cli/version.h"
 #include "config/daemon/daemon_shell.h"
+#include "config/daemon/restart_keys.h"
 #include "config/metrics/registry.h"
 #include "core/unix_time.h"
 #include "dataplane/dpdk/worker.h"
@@ -96,6 +97,7 @@ struct DaemonServices::Impl {
     o.socket = config.admin.socket;
     if (config.metrics.enabled) o.metrics_listen = config.metrics.listen;
     o.apply = [this](const Config&, const Config& next) { apply_live(next); };
+    o.restart_keys = daemon::dijkd_restart_keys();
     o.status = [this] { return status(); };
     // The watchdog pings only while the main lcore's supervision loop has beaten in the last 5 s.
     o.alive = [this] {

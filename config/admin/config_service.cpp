@@ -87,14 +87,18 @@ std::optional<std::chrono::milliseconds> window_of(const nlohmann::json& args) {
 
 nlohmann::json ConfigChange::to_json() const {
   nlohmann::json j{{"changed", changed}, {"restart_required", restart_required}};
+  if (!daemon.empty()) j["daemon"] = daemon;
   j["confirm_within_ms"] = confirm_within ? nlohmann::json(confirm_within->count()) : nlohmann::json();
   return j;
 }
 
-ConfigService::ConfigService(std::filesystem::path file, Config initial, ApplyFn apply, LogFn log)
+ConfigService::ConfigService(std::filesystem::path file, Config initial, ApplyFn apply, LogFn log,
+                             RestartKeys restart_keys, std::string daemon)
     : file_(std::move(file)),
       apply_(std::move(apply)),
       log_(std::move(log)),
+      restart_keys_(std::move(restart_keys)),
+      daemon_(std::move(daemon)),
       current_(initial),
       file_config_(std::move(initial)),
       applied_bytes_(read_whole_file(file_)) {
@@ -117,7 +121,7 @@ Config ConfigService::current() const {
 
 std::vector<std::string> ConfigService::restart_pending() const {
   std::lock_guard lock(mutex_);
-  return restart_required(current_, file_config_);
+  return restart_required(current_, file_config_, restart_keys_);
 }
 
 std::optional<std::chrono::milliseconds> ConfigService::pending() const {
@@ -137,7 +141,7 @@ ConfigStatus ConfigService::status() const {
         0, std::chrono::duration_cast<std::chrono::milliseconds>(deadline_ - Clock::now()).count()));
     s.pending_change = pending_key_;
   }
-  s.restart_pending = restart_required(current_, file_config_);
+  s.restart_pending = restart_required(current_, file_config_, restart_keys_);
   if (on_disk.loaded.ok()) {
     s.file_differs = changed_keys(file_config_, on_disk.loaded.config);
   } else {
@@ -165,8 +169,9 @@ void ConfigService::log_changes(const std::string& what, const Config& old_confi
 
 ConfigChange ConfigService::apply_locked(const Config& next,
                                          std::optional<std::chrono::milliseconds> confirm_within) {
-  ConfigChange change{changed_keys(file_config_, next), restart_required(file_config_, next), confirm_within};
-  const Config live = live_applicable(current_, next);
+  ConfigChange change{changed_keys(file_config_, next), restart_required(file_config_, next, restart_keys_),
+                      confirm_within, daemon_};
+  const Config live = live_applicable(current_, next, restart_keys_);
   if (apply_) apply_(current_, live);
   current_ = live;
   file_config_ = next;

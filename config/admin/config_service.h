@@ -20,6 +20,7 @@
 
 #include "config/admin/status.h"
 #include "config/schema/config.h"
+#include "config/schema/render.h"
 
 namespace dijk::admin {
 
@@ -29,6 +30,7 @@ struct ConfigChange {
   std::vector<std::string> changed;           // keys whose value changed
   std::vector<std::string> restart_required;  // of those, the ones that wait for a restart
   std::optional<std::chrono::milliseconds> confirm_within;
+  std::string daemon;  // who answers ("dijkd"): whose restart restart_required waits for
 
   nlohmann::json to_json() const;
 };
@@ -45,7 +47,10 @@ class ConfigService {
   // Told about reverts and refused reloads, for the daemon's log.
   using LogFn = std::function<void(const std::string& line)>;
 
-  ConfigService(std::filesystem::path file, Config initial, ApplyFn apply, LogFn log = {});
+  // `restart_keys`: the keys this daemon reads only at its start; a change to one is saved and reported as
+  // waiting for a restart, and current() keeps the running value.
+  ConfigService(std::filesystem::path file, Config initial, ApplyFn apply, LogFn log = {},
+                RestartKeys restart_keys = all_restart_keys(), std::string daemon = {});
   ~ConfigService();
   ConfigService(const ConfigService&) = delete;
   ConfigService& operator=(const ConfigService&) = delete;
@@ -104,6 +109,8 @@ class ConfigService {
   std::filesystem::path file_;
   ApplyFn apply_;
   LogFn log_;
+  RestartKeys restart_keys_;
+  std::string daemon_;
   mutable std::mutex mutex_;
   std::condition_variable wake_;
   Config current_;

@@ -33,7 +33,7 @@ DaemonShell::DaemonShell(ShellOptions options)
             if (options_.apply) options_.apply(old_config, next);
             reloads_.add();
           },
-          [this](const std::string& line) { log(line); }),
+          [this](const std::string& line) { log(line); }, options_.restart_keys, options_.name),
       server_(server_options(options_)) {
   config_.register_verbs(server_);
   const auto status = [this] {

@@ -28,6 +28,8 @@ struct ShellOptions {
   std::string metrics_listen;        // HOST:PORT; empty: no exporter
   // A config change to apply while running (reload, `config set`); runs on the admin or main thread.
   std::function<void(const Config& old_config, const Config& next)> apply;
+  // The keys this daemon reads only at its start (config/daemon/restart_keys.h).
+  RestartKeys restart_keys = all_restart_keys();
   // The daemon's status; the shell fills in its `config` part.
   std::function<admin::DaemonStatus()> status;
   // The watchdog pings only while this says the daemon's own loop turns (empty: no watchdog).

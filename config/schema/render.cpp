@@ -242,32 +242,86 @@ std::vector<std::string> changed_keys(const Config& old_config, const Config& ne
   return changed;
 }
 
-bool needs_restart(std::string_view key) {
-  return std::any_of(std::begin(kRestartKeys), std::end(kRestartKeys),
-                     [&](std::string_view r) { return r.back() == '.' ? key.starts_with(r) : key == r; });
+namespace {
+
+bool key_matches(std::string_view pattern, std::string_view key) {
+  return pattern.back() == '.' ? key.starts_with(pattern) : key == pattern;
 }
 
-std::vector<std::string> restart_required(const Config& old_config, const Config& new_config) {
-  std::vector<std::string> keys;
-  for (auto& k : changed_keys(old_config, new_config)) {
-    if (needs_restart(k)) keys.push_back(std::move(k));
-  }
+// Every key (or section, ending in '.') some daemon reads only at its start, with how to keep its running
+// value.
+struct HeldBackKey {
+  std::string_view key;
+  void (*keep)(Config& next, const Config& running);
+};
+constexpr HeldBackKey kHeldBackKeys[] = {
+    {"dataplane.eal.", [](Config& n, const Config& r) { n.dataplane.eal = r.dataplane.eal; }},
+    {"dataplane.ports", [](Config& n, const Config& r) { n.dataplane.ports = r.dataplane.ports; }},
+    {"dataplane.lcores", [](Config& n, const Config& r) { n.dataplane.lcores = r.dataplane.lcores; }},
+    {"dataplane.mode", [](Config& n, const Config& r) { n.dataplane.mode = r.dataplane.mode; }},
+    {"dataplane.ips", [](Config& n, const Config& r) { n.dataplane.ips = r.dataplane.ips; }},
+    {"dataplane.flow_table_cap",
+     [](Config& n, const Config& r) { n.dataplane.flow_table_cap = r.dataplane.flow_table_cap; }},
+    {"dataplane.reassembly_memory_mb",
+     [](Config& n, const Config& r) { n.dataplane.reassembly_memory_mb = r.dataplane.reassembly_memory_mb; }},
+    {"admin.", [](Config& n, const Config& r) { n.admin = r.admin; }},
+    {"metrics.", [](Config& n, const Config& r) { n.metrics = r.metrics; }},
+    {"check_api.", [](Config& n, const Config& r) { n.check_api = r.check_api; }},
+    {"icap.", [](Config& n, const Config& r) { n.icap = r.icap; }},
+    {"policy.", [](Config& n, const Config& r) { n.policy = r.policy; }},
+    {"scan.", [](Config& n, const Config& r) { n.scan = r.scan; }},
+    {"appliance_id", [](Config& n, const Config& r) { n.appliance_id = r.appliance_id; }},
+    {"dataplane.http_ports",
+     [](Config& n, const Config& r) { n.dataplane.http_ports = r.dataplane.http_ports; }},
+    {"hashing.algorithms", [](Config& n, const Config& r) { n.hashing.algorithms = r.hashing.algorithms; }},
+    {"hashing.pdq", [](Config& n, const Config& r) { n.hashing.pdq = r.hashing.pdq; }},
+    {"hashing.max_pixels", [](Config& n, const Config& r) { n.hashing.max_pixels = r.hashing.max_pixels; }},
+    {"hashing.max_file_size_mb",
+     [](Config& n, const Config& r) { n.hashing.max_file_size_mb = r.hashing.max_file_size_mb; }},
+    {"hashing.pdq_max_distance",
+     [](Config& n, const Config& r) { n.hashing.pdq_max_distance = r.hashing.pdq_max_distance; }},
+    {"hashing.digest_lanes",
+     [](Config& n, const Config& r) { n.hashing.digest_lanes = r.hashing.digest_lanes; }},
+    {"paths.set", [](Config& n, const Config& r) { n.paths.set = r.paths.set; }},
+    {"paths.journal", [](Config& n, const Config& r) { n.paths.journal = r.paths.journal; }},
+    {"paths.state", [](Config& n, const Config& r) { n.paths.state = r.paths.state; }},
+};
+
+}  // namespace
+
+RestartKeys all_restart_keys() {
+  return RestartKeys(std::begin(kRestartKeys), std::end(kRestartKeys));
+}
+
+bool needs_restart(std::string_view key, const RestartKeys& keys) {
+  return std::any_of(keys.begin(), keys.end(),
+                     [&](std::string_view pattern) { return key_matches(pattern, key); });
+}
+
+std::vector<std::string_view> held_back_keys() {
+  std::vector<std::string_view> keys;
+  for (const auto& h : kHeldBackKeys) keys.push_back(h.key);
   return keys;
 }
 
-Config live_applicable(const Config& running, const Config& next) {
+std::vector<std::string> restart_required(const Config& old_config, const Config& new_config,
+                                          const RestartKeys& keys) {
+  std::vector<std::string> out;
+  for (auto& k : changed_keys(old_config, new_config)) {
+    if (needs_restart(k, keys)) out.push_back(std::move(k));
+  }
+  return out;
+}
+
+Config live_applicable(const Config& running, const Config& next, const RestartKeys& keys) {
   Config live = next;
-  // Keep in step with kRestartKeys (a test checks that live_applicable() changes nothing restart_required()
-  // lists).
-  live.dataplane.eal = running.dataplane.eal;
-  live.dataplane.ports = running.dataplane.ports;
-  live.dataplane.lcores = running.dataplane.lcores;
-  live.dataplane.mode = running.dataplane.mode;
-  live.dataplane.ips = running.dataplane.ips;
-  live.dataplane.flow_table_cap = running.dataplane.flow_table_cap;
-  live.dataplane.reassembly_memory_mb = running.dataplane.reassembly_memory_mb;
-  live.admin = running.admin;
-  live.metrics = running.metrics;
+  // A test checks that this changes nothing restart_required() lists, for every daemon's keys.
+  for (const auto& h : kHeldBackKeys) {
+    const bool held = std::any_of(keys.begin(), keys.end(), [&](std::string_view pattern) {
+      return key_matches(pattern, h.key) || (h.key.back() == '.' && pattern.starts_with(h.key));
+    });
+    if (held) h.keep(live, running);
+  }
   return live;
 }
 

@@ -22,16 +22,27 @@ std::vector<std::pair<std::string, std::string>> flatten(const Config& config);
 // Keys whose value differs between the two.
 std::vector<std::string> changed_keys(const Config& old_config, const Config& new_config);
 
-// The changed keys that the running daemons cannot apply live (EAL, ports, lcores, listeners...): after a
-// reload they keep their old value until the daemon restarts.
-std::vector<std::string> restart_required(const Config& old_config, const Config& new_config);
+// Keys (exact, or prefixes ending in '.') that a daemon reads only at its start: after a reload they keep
+// their old value until it restarts. all_restart_keys() are those of every daemon together (EAL, ports,
+// listeners...); each daemon's own list (config/daemon/restart_keys.h) names the ones it uses, some of
+// which others apply live. Every key a list names must be covered by held_back_keys().
+using RestartKeys = std::vector<std::string_view>;
+RestartKeys all_restart_keys();
 
-// What a running daemon can switch to without a restart: `next`, except that every restart-only key keeps
-// its value from `running`.
-Config live_applicable(const Config& running, const Config& next);
+// The changed keys a running daemon cannot apply live.
+std::vector<std::string> restart_required(const Config& old_config, const Config& new_config,
+                                          const RestartKeys& keys = all_restart_keys());
+
+// What a running daemon can switch to without a restart: `next`, except that every restart key keeps its
+// value from `running`.
+Config live_applicable(const Config& running, const Config& next,
+                       const RestartKeys& keys = all_restart_keys());
 
 // True if changing `key` takes a restart.
-bool needs_restart(std::string_view key);
+bool needs_restart(std::string_view key, const RestartKeys& keys = all_restart_keys());
+
+// The keys (or sections, ending in '.') a daemon's list may name: those live_applicable() can hold back.
+std::vector<std::string_view> held_back_keys();
 
 // The keys `dijkctl config set` can change (all leaves except the ports array of tables).
 std::vector<std::string> settable_keys();

@@ -234,6 +234,16 @@ TEST_F(LiveDijkd, AdminVerbsMetricsReloadAndSetSwapAgainstTheRealDaemon) {
       << test::read_text(config);
   r = ctl("config confirm");
   EXPECT_EQ(r.exit_code, 0) << r.out;
+  // A key dijkd reads only at its start: saved, and reported as waiting for dijkd's restart rather than
+  // applied; the running config keeps the old ports.
+  r = ctl("config set dataplane.http_ports [8080]");
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("restart needed for: dataplane.http_ports (dijkd)"), std::string::npos) << r.out;
+  r = ctl("config show");
+  EXPECT_NE(r.out.find("# the file also changes, from the next restart: dataplane.http_ports\n"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("http_ports = []"), std::string::npos) << r.out;
 
   // SIGHUP: paths.set now names another file (version 5): it goes live.
   const fs::path other = dir_ / "other.set";

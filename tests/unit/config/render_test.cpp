@@ -3,11 +3,13 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <iterator>
 #include <set>
 #include <sstream>
 
+#include "config/daemon/restart_keys.h"
 #include "config/schema/loader.h"
 
 namespace {
@@ -62,6 +64,85 @@ TEST(ConfigDiff, LiveApplicableKeepsEveryRestartKeyAndNothingElse) {
   EXPECT_TRUE(dijk::restart_required(running, live).empty());
   EXPECT_EQ(dijk::changed_keys(running, live),
             (std::vector<std::string>{"dataplane.http_ports", "hashing.pdq"}));
+}
+
+// Each daemon's restart keys, and those of all daemons together (what tools speak for).
+std::vector<std::pair<std::string, dijk::RestartKeys>> every_daemons_keys() {
+  return {{"all", dijk::all_restart_keys()},
+          {"dijkd", dijk::daemon::dijkd_restart_keys()},
+          {"dijk-check", dijk::daemon::check_restart_keys()},
+          {"dijk-watch", dijk::daemon::watch_restart_keys()},
+          {"dijk-control", dijk::daemon::control_restart_keys()}};
+}
+
+// Every key a daemon's list names must be one live_applicable() can hold back, or the daemon would report a
+// restart while its running config (`config show`) took the new value anyway.
+TEST(ConfigDiff, EveryDaemonsRestartKeyCanBeHeldBack) {
+  const auto held = dijk::held_back_keys();
+  const auto covered = [&](const std::string& key) {
+    return std::any_of(held.begin(), held.end(), [&](std::string_view h) {
+      return h.back() == '.' ? std::string_view(key).starts_with(h) : key == h;
+    });
+  };
+  std::vector<std::string> all_keys;
+  for (const auto& [key, value] : dijk::flatten(dijk::Config{})) all_keys.push_back(key);
+  for (const auto& [daemon, keys] : every_daemons_keys()) {
+    for (const auto& key : all_keys) {
+      if (dijk::needs_restart(key, keys)) {
+        EXPECT_TRUE(covered(key)) << daemon << ": " << key;
+      }
+    }
+  }
+  // And each held-back key names real keys.
+  for (const auto h : held) {
+    EXPECT_TRUE(std::any_of(all_keys.begin(), all_keys.end(), [&](const std::string& key) {
+      return h.back() == '.' ? std::string_view(key).starts_with(h) : key == h;
+    })) << h;
+  }
+}
+
+// Per daemon: a reload keeps every key the daemon reads only at its start and takes every other.
+TEST(ConfigDiff, EachDaemonTakesLiveWhatItAppliesLiveAndNothingElse) {
+  dijk::Config running;
+  dijk::Config next;
+  next.appliance_id = "other-box";
+  next.dataplane.http_ports = {81};
+  next.dataplane.eal.memory_mb = 2048;
+  next.dataplane.ips = true;
+  next.hashing.algorithms = {"md5"};
+  next.hashing.pdq = false;
+  next.hashing.max_pixels = 1000;
+  next.hashing.max_file_size_mb = 1;
+  next.hashing.pdq_max_distance = 10;
+  next.hashing.digest_lanes = "off";
+  next.paths.set = "/srv/sets/current.set";
+  next.paths.journal = "/srv/journal";
+  next.paths.state = "/srv/state";
+  next.admin.group = "wheel";
+  next.metrics.listen = "127.0.0.1:1";
+  next.check_api.threads = 4;
+  next.icap.listen = "127.0.0.1:1344";
+  next.policy.default_action = dijk::Verdict::report;
+  next.scan.settle_ms = 100;
+  next.feed.interval_s = 60;
+  next.reporting.batch_size = 7;
+  const auto all_changed = dijk::changed_keys(running, next);
+  for (const auto& [daemon, keys] : every_daemons_keys()) {
+    const auto live = dijk::live_applicable(running, next, keys);
+    EXPECT_TRUE(dijk::restart_required(running, live, keys).empty()) << daemon;
+    std::vector<std::string> expected_live;
+    for (const auto& k : all_changed)
+      if (!dijk::needs_restart(k, keys)) expected_live.push_back(k);
+    EXPECT_EQ(dijk::changed_keys(running, live), expected_live) << daemon;
+  }
+  // What dijkd applies live: the set's path and the PDQ radius; the rest of [hashing] waits for a restart.
+  const auto dijkd = dijk::daemon::dijkd_restart_keys();
+  EXPECT_FALSE(dijk::needs_restart("paths.set", dijkd));
+  EXPECT_FALSE(dijk::needs_restart("hashing.pdq_max_distance", dijkd));
+  EXPECT_TRUE(dijk::needs_restart("hashing.pdq", dijkd));
+  EXPECT_TRUE(dijk::needs_restart("dataplane.http_ports", dijkd));
+  EXPECT_FALSE(dijk::needs_restart("feed.interval_s", dijk::daemon::control_restart_keys()));
+  EXPECT_TRUE(dijk::needs_restart("hashing.pdq_max_distance", dijk::daemon::check_restart_keys()));
 }
 
 TEST(ConfigEdit, ReplacesOnlyTheValueKeepingComments) {
