@@ -46,6 +46,13 @@ std::vector<DaemonSocket> daemon_sockets(const cli::ParsedArgs& args) {
   return out;
 }
 
+std::vector<DaemonSocket> every_daemon_socket(const cli::ParsedArgs& args) {
+  auto sockets = daemon_sockets(args);
+  if (const auto watch = watch_socket(args)) sockets.push_back(*watch);
+  if (const auto check = check_admin_socket(args)) sockets.push_back(*check);
+  return sockets;
+}
+
 std::optional<CheckApiSocket> check_api_socket(const cli::ParsedArgs& args) {
   const auto api = load_config_file(config_path(args)).config.check_api;
   if (auto s = args.value("--check-socket")) return CheckApiSocket{*s, api.socket_group};

@@ -22,6 +22,8 @@ std::vector<cli::OptionSpec> daemon_options(std::vector<cli::OptionSpec> extra =
 
 // The daemons to talk to, deduplicated by path (one fake daemon in tests serves both roles).
 std::vector<DaemonSocket> daemon_sockets(const cli::ParsedArgs& args);
+// daemon_sockets(), then dijk-watch's and dijk-check's admin sockets (optional: they may not run).
+std::vector<DaemonSocket> every_daemon_socket(const cli::ParsedArgs& args);
 // The one socket for verbs that belong to one daemon.
 DaemonSocket dataplane_socket(const cli::ParsedArgs& args);
 DaemonSocket control_socket(const cli::ParsedArgs& args);

@@ -332,10 +332,8 @@ void print_stats(const json& samples) {
 
 int run_stats(const cli::ParsedArgs& args) {
   json all = json::object();
-  auto sockets = daemon_sockets(args);
-  const std::size_t required = sockets.size();  // dijkd and dijk-control; the rest are optional
-  if (const auto watch = watch_socket(args)) sockets.push_back(*watch);
-  if (const auto check = check_admin_socket(args)) sockets.push_back(*check);
+  const auto sockets = every_daemon_socket(args);
+  const std::size_t required = daemon_sockets(args).size();  // dijkd and dijk-control; the rest are optional
   for (std::size_t i = 0; i < sockets.size(); ++i) {
     const auto& socket = sockets[i];
     json result;

@@ -101,23 +101,17 @@ void print_change(const json& change, const std::string& daemon, const json& fol
 json follow(const cli::ParsedArgs& args, const json& reload) {
   json followers = json::object();
   const auto leader = dataplane_socket(args).path;
-  for (const auto& s : daemon_sockets(args)) {
+  const std::size_t required = daemon_sockets(args).size();
+  const auto sockets = every_daemon_socket(args);
+  for (std::size_t i = 0; i < sockets.size(); ++i) {
+    const auto& s = sockets[i];
     if (s.path == leader) continue;
     try {
       followers[s.daemon] = call(s, "config.reload", reload);
-    } catch (const std::exception& e) {
+    } catch (const DaemonDown& e) {
+      if (i >= required) continue;  // not running: it reads the file when it starts
       followers[s.daemon] = {{"error", e.what()}};
       if (!args.flag("--json")) std::cerr << "warning: " << e.what() << "\n";
-    }
-  }
-  std::vector<DaemonSocket> optional;
-  if (const auto watch = watch_socket(args)) optional.push_back(*watch);
-  if (const auto check = check_admin_socket(args)) optional.push_back(*check);
-  for (const auto& s : optional) {
-    try {
-      followers[s.daemon] = call(s, "config.reload", reload);
-    } catch (const DaemonDown&) {
-      // Not running: it reads the file when it starts.
     } catch (const std::exception& e) {
       followers[s.daemon] = {{"error", e.what()}};
       if (!args.flag("--json")) std::cerr << "warning: " << e.what() << "\n";
@@ -159,7 +153,8 @@ int run_set(const cli::ParsedArgs& args) {
 int run_confirm(const cli::ParsedArgs& args) {
   const auto primary = dataplane_socket(args);
   const auto result = call(primary, "config.confirm");
-  for (const auto& s : daemon_sockets(args)) {
+  // Every daemon that followed the change with the same window (follow()), or it reverts.
+  for (const auto& s : every_daemon_socket(args)) {
     if (s.path == primary.path) continue;
     try {
       call(s, "config.confirm");
@@ -179,10 +174,9 @@ int run_reload(const cli::ParsedArgs& args) {
   // Each daemon re-reads the file; one with errors in it keeps running on its previous config.
   json all = json::object();
   int status = cli::kExitOk;
-  auto sockets = daemon_sockets(args);
-  const std::size_t required = sockets.size();  // dijkd and dijk-control; the others when they run
-  if (const auto watch = watch_socket(args)) sockets.push_back(*watch);
-  if (const auto check = check_admin_socket(args)) sockets.push_back(*check);
+  const std::size_t required =
+      daemon_sockets(args).size();  // dijkd and dijk-control; the others when they run
+  const auto sockets = every_daemon_socket(args);
   for (std::size_t i = 0; i < sockets.size(); ++i) {
     const auto& s = sockets[i];
     try {

@@ -725,6 +725,35 @@ TEST_F(DijkctlTest, TwoDaemonsFollowOneChangeAndRevertTogether) {
   EXPECT_NE(ctl({"config", "show"}).out.find("max_pixels = 2000"), std::string::npos);
 }
 
+// dijk-watch, when it runs, follows a change too and says which keys wait for its restart; a confirm
+// reaches it, so it does not revert. When it does not run, `config set` goes on without it.
+TEST_F(DijkctlTest, ConfigSetNamesTheDaemonsThatWaitForARestart) {
+  FakeDaemon dijkd(config_, dir_);
+  auto r = ctl({"config", "set", "hashing.max_pixels", "1000"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "changed hashing.max_pixels\n");  // no dijk-watch running: nobody waits
+  EXPECT_EQ(r.err, "");
+  FakeDaemon watch(config_, dir_, {"--name", "dijk-watch"});
+  r = ctl({"config", "set", "hashing.max_pixels", "2000", "--confirm-within", "3s"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(
+      r.out.find("changed hashing.max_pixels\nrestart needed for: hashing.max_pixels (dijk-watch)\n"
+                 "  (saved in the file, but until `systemctl restart dijk-watch` they keep the old value)"),
+      std::string::npos)
+      << r.out;
+  const auto show_watch = [&] {
+    return run({DIJKCTL_BIN, "config", "show", "--socket", (dir_ / "watch.sock").string()}, dir_).out;
+  };
+  EXPECT_NE(show_watch().find("# the file also changes, from the next restart: hashing.max_pixels"),
+            std::string::npos)
+      << show_watch();
+  ASSERT_EQ(ctl({"config", "confirm"}).exit_code, 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(3500));
+  EXPECT_EQ(slurp(dir_ / "daemon.err").find("dijk-watch: config: auto-revert"), std::string::npos)
+      << slurp(dir_ / "daemon.err");
+  EXPECT_NE(slurp(config_).find("max_pixels = 2000"), std::string::npos);
+}
+
 // Access control with real accounts: needs root to create them.
 class DijkctlAccessTest : public DijkctlTest {
  protected:

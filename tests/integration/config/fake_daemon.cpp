@@ -16,6 +16,7 @@
 
 #include "config/admin/status.h"
 #include "config/daemon/daemon_shell.h"
+#include "config/daemon/restart_keys.h"
 #include "config/schema/loader.h"
 
 namespace {
@@ -106,7 +107,11 @@ int main(int argc, char** argv) {
   options.name = name;
   options.config_path = config_file;
   options.config = loaded.config;
-  options.socket = name == "dijk-control" ? loaded.config.admin.control_socket : loaded.config.admin.socket;
+  options.socket = name == "dijk-control" ? loaded.config.admin.control_socket
+                   : name == "dijk-watch" ? loaded.config.admin.watch_socket
+                                          : loaded.config.admin.socket;
+  // As dijk-watch, with its restart keys ([hashing] among them); otherwise the shared ones.
+  if (name == "dijk-watch") options.restart_keys = dijk::daemon::watch_restart_keys();
   options.group = group;
   options.socket_mode = mode;
   if (loaded.config.metrics.enabled) options.metrics_listen = loaded.config.metrics.listen;
