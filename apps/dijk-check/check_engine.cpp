@@ -106,7 +106,9 @@ FileReport CheckEngine::check_file(std::span<const std::uint8_t> bytes,
   for (const match::SetHit& h : exact.hits) add(h);
   // pdq_hits never searches a flat image's hash (it would match every other flat image), as on the wire.
   if (pdq) {
-    for (const match::SetHit& h : v->matcher->pdq_hits(pdq->hash, pdq->quality, pdq_radius_).hits) add(h);
+    for (const match::SetHit& h :
+         v->matcher->pdq_hits(pdq->hash, pdq->quality, pdq_radius_.load(std::memory_order_relaxed)).hits)
+      add(h);
   }
   return r;
 }

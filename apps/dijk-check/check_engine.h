@@ -3,6 +3,7 @@
 // (computed once per request), exact lookups of given digests and PDQ searches, all against the live set.
 // This is the only file of dijk-check that knows how matching is done (the house's one
 // dataplane/match: FileFingerprinter and Matcher); swapping in another matcher changes only this pair.
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -72,6 +73,8 @@ class CheckEngine {
 
   std::uint64_t set_version() const;
   bool has_set() const;
+  // A reloaded [hashing] pdq_max_distance: uploads checked from now on match at it.
+  void set_pdq_radius(int radius) { pdq_radius_.store(radius, std::memory_order_relaxed); }
   std::int64_t set_created_unix() const;
 
  private:
@@ -81,7 +84,7 @@ class CheckEngine {
   void give_back(std::unique_ptr<PdqHasher> hasher) const;
 
   const LiveSet& live_;
-  int pdq_radius_;
+  std::atomic<int> pdq_radius_;
   mutable std::mutex mutex_;  // guards view_ and hashers_
   mutable std::shared_ptr<const View> view_;
   mutable std::vector<std::unique_ptr<PdqHasher>> hashers_;

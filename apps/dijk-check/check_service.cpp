@@ -45,21 +45,33 @@ CheckService::CheckService(const CheckEngine& engine, const LiveSet& set, Verdic
                            Journal journal, std::size_t max_hashes)
     : engine_(engine),
       set_(set),
-      policy_(std::move(policy)),
+      policy_(std::make_shared<const VerdictPolicy>(std::move(policy))),
       journal_(std::move(journal)),
       max_hashes_(max_hashes) {}
+
+void CheckService::set_policy(VerdictPolicy policy) {
+  auto next = std::make_shared<const VerdictPolicy>(std::move(policy));
+  std::lock_guard lock(policy_mutex_);
+  policy_ = std::move(next);
+}
+
+std::shared_ptr<const VerdictPolicy> CheckService::policy() const {
+  std::lock_guard lock(policy_mutex_);
+  return policy_;
+}
 
 Decision CheckService::decide(std::span<const std::uint8_t> file, const Caller& caller,
                               match::FileContext where) const {
   Decision d;
   d.report = engine_.check_file(file, where);
   FileReport& r = d.report;
-  d.verdict = policy_.verdict_for(r.matches);
+  const auto policy = this->policy();
+  d.verdict = policy->verdict_for(r.matches);
   // Hits on lists whose action is "allow" are not journalled: the platform said they mean nothing.
   std::vector<HitEvent> hits;
   for (std::size_t i = 0; i < r.matches.size(); ++i) {
     const Match& m = r.matches[i];
-    const Verdict action = policy_.action_for(m.list, m.category);
+    const Verdict action = policy->action_for(m.list, m.category);
     if (action == Verdict::allow) continue;
     HitEvent e = std::move(r.hits[i]);
     e.customer = caller.customer;
@@ -108,7 +120,7 @@ Answer CheckService::check(std::span<const std::uint8_t> file, const Caller& cal
 Answer CheckService::hash(std::string_view algorithm, std::string_view hex) const {
   const HashQuery q = parse_hash(algorithm, hex);
   if (!q.error.empty()) return error_answer(400, "bad_hash", q.error);
-  json j = lookup_json(policy_, engine_.lookup(*q.algorithm, q.digest()));
+  json j = lookup_json(*policy(), engine_.lookup(*q.algorithm, q.digest()));
   j["algorithm"] = std::string(algorithm_name(*q.algorithm));
   j["hash"] = q.text;
   Answer a;
@@ -124,6 +136,7 @@ Answer CheckService::hashes(std::string_view body) const {
   }
   // Written as text rather than built as a JSON document: 10,000 results as nlohmann objects cost more
   // than the lookups themselves. Only the echoed text of a bad entry needs escaping.
+  const auto policy = this->policy();
   std::vector<DigestQuery> queries;
   queries.reserve(req.hashes.size());
   for (const HashQuery& q : req.hashes) {
@@ -157,7 +170,7 @@ Answer CheckService::hashes(std::string_view body) const {
     }
     if (r.allow_listed) out += ",\"allow_listed\":true";
     out += ",\"verdict\":\"";
-    out += verdict_name(policy_.verdict_for(r.matches));
+    out += verdict_name(policy->verdict_for(r.matches));
     out += "\"}";
   }
   out += "],\"count\":" + std::to_string(req.hashes.size()) + ",\"matched\":" + std::to_string(matched) +
@@ -171,7 +184,7 @@ Answer CheckService::hashes(std::string_view body) const {
 Answer CheckService::pdq(std::string_view body) const {
   const PdqRequest req = parse_pdq_request(body);
   if (!req.error.empty()) return error_answer(400, "bad_request", req.error);
-  json j = lookup_json(policy_, engine_.lookup_pdq(req.hash, req.threshold));
+  json j = lookup_json(*policy(), engine_.lookup_pdq(req.hash, req.threshold));
   j["hash"] = req.hash.to_hex();
   j["threshold"] = req.threshold;
   Answer a;

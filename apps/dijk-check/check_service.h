@@ -3,6 +3,8 @@
 // JSON body to answer. The server (http_server) does transport, access and limits; this does meaning.
 #include <cstdint>
 #include <functional>
+#include <memory>
+#include <mutex>
 #include <span>
 #include <string>
 #include <string_view>
@@ -63,10 +65,16 @@ class CheckService {
   Answer pdq(std::string_view body) const;
   Answer health(const TrafficCounts& counts = {}) const;
 
+  // A reloaded [policy]: requests from now on use it; one in flight keeps the policy it began with.
+  void set_policy(VerdictPolicy policy);
+
  private:
+  std::shared_ptr<const VerdictPolicy> policy() const;
+
   const CheckEngine& engine_;
   const LiveSet& set_;
-  VerdictPolicy policy_;
+  mutable std::mutex policy_mutex_;  // held only to copy the pointer (never on a packet path)
+  std::shared_ptr<const VerdictPolicy> policy_;
   Journal journal_;
   std::size_t max_hashes_;
 };

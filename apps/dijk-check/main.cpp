@@ -116,6 +116,20 @@ int run(const std::string& config_file) {
     shell_options.config_path = config_file;
     shell_options.config = config;
     shell_options.restart_keys = daemon::check_restart_keys();
+    shell_options.apply = [&](const Config& old_config, const Config& next) {
+      if (next.policy != old_config.policy)
+        service.set_policy(
+            VerdictPolicy(next.policy.default_action, next.policy.lists, next.policy.categories));
+      if (next.hashing.pdq_max_distance != old_config.hashing.pdq_max_distance)
+        engine.set_pdq_radius(static_cast<int>(next.hashing.pdq_max_distance));
+      if (next.paths.set != old_config.paths.set) {
+        try {
+          live.retarget(next.paths.set);
+        } catch (const std::exception& e) {
+          log("paths.set: " + std::string(e.what()) + ": the current set keeps serving");
+        }
+      }
+    };
     shell_options.socket = config.admin.check_socket;
     if (config.metrics.enabled) shell_options.metrics_listen = api.metrics_listen;
     shell_options.status = [&] { return check_status(config, live, started); };
@@ -178,7 +192,7 @@ int run(const std::string& config_file) {
       if (sigwait(&signals, &sig) != 0) continue;
       if (sig == SIGHUP) {
         live.check_now();
-        shell.reload();  // reports what a restart would change: every [check_api] key is [restart]
+        shell.reload();  // applies [policy], the PDQ radius and paths.set; the rest waits for a restart
         continue;
       }
       break;

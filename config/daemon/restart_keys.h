@@ -24,9 +24,10 @@ inline RestartKeys dijkd_restart_keys() {
           "paths.state"};
 }
 
-// dijk-check builds its listeners, policy, matcher, set and journal once.
+// dijk-check applies [policy], hashing.pdq_max_distance and paths.set live; its listeners and journal are
+// set up once. It reads no other [hashing] key.
 inline RestartKeys check_restart_keys() {
-  return {"admin.", "metrics.", "check_api.", "icap.", "policy.", "appliance_id", "hashing.", "paths."};
+  return {"admin.", "metrics.", "check_api.", "icap.", "appliance_id", "paths.state"};
 }
 
 // dijk-watch builds its watches, catalog, matcher, set and journal once.

@@ -13,6 +13,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
@@ -301,6 +302,54 @@ TEST(CheckApiHealth, CountsRequestsRefusalsAndVerdicts) {
   EXPECT_EQ(stats.status, 0) << stats.err;
   EXPECT_NE(stats.out.find("dijk_check_verdicts_total"), std::string::npos) << stats.out;
   EXPECT_NE(stats.out.find("verdict=block"), std::string::npos) << stats.out;
+}
+
+}  // namespace
+}  // namespace dijk::test
+
+namespace dijk::test {
+namespace {
+
+bool eventually(const std::function<bool()>& done) {
+  for (int i = 0; i < 200; ++i) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  return done();
+}
+
+// [policy] and paths.set apply on reload (SIGHUP), without a restart: the listed upload's list switched to
+// "report" is answered and journalled as report, and a set path naming a file without its hash makes it
+// allowed; the daemon keeps serving throughout.
+TEST(CheckApiReload, PolicyAndSetPathApplyWithoutARestart) {
+  CheckDaemon d("reload");
+  const std::string lookup = "/v1/hash/md5/" + d.listed_md5();
+  ASSERT_EQ(d.get(lookup).doc()["verdict"], "block");
+
+  std::ofstream(d.dir() / "dijk.toml", std::ios::app) << "[policy.lists]\ntest-known = \"report\"\n";
+  d.reload();
+  EXPECT_TRUE(eventually([&] { return d.get(lookup).doc()["verdict"] == "report"; })) << d.get(lookup).body;
+  const Reply r = d.request("POST", "/v1/check", read_file(kListed),
+                            {"Content-Type: image/jpeg", "X-Dijk-Upload-Id: rl-1"});
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.doc()["verdict"], "report");
+  bool journalled = false;
+  for (const auto& e : journal_entries(d.journal())) {
+    if (e.record.hit.upload_id != "rl-1") continue;
+    journalled = true;
+    EXPECT_EQ(e.record.hit.action, "report");
+  }
+  EXPECT_TRUE(journalled);
+
+  write_set(d.dir() / "other.set", {md5_hex("not the listed image")}, {}, 2);
+  std::string text = read_file(d.dir() / "dijk.toml");
+  const std::string old_path = (d.dir() / "current.set").string();
+  text.replace(text.find(old_path), old_path.size(), (d.dir() / "other.set").string());
+  std::ofstream(d.dir() / "dijk.toml", std::ios::trunc) << text;
+  d.reload();
+  EXPECT_TRUE(eventually([&] { return d.get(lookup).doc()["verdict"] == "allow"; })) << d.get(lookup).body;
+  EXPECT_EQ(d.get("/v1/health").doc()["set"]["version"], 2);
+  EXPECT_TRUE(d.alive());
 }
 
 }  // namespace

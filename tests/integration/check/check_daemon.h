@@ -113,6 +113,8 @@ class CheckDaemon {
   std::uint16_t port() const { return port_; }
   std::uint16_t metrics_port() const { return metrics_port_; }
   bool alive() const { return pid_ > 0 && ::waitpid(pid_, nullptr, WNOHANG) == 0; }
+  // As `systemctl reload dijk-check` does.
+  void reload() const { ::kill(pid_, SIGHUP); }
 
   // Over the unix socket unless `tcp_token` is given (then TCP with that bearer token; "" for none).
   Reply request(const std::string& method, const std::string& path, const std::string& body = "",

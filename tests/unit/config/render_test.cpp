@@ -142,7 +142,13 @@ TEST(ConfigDiff, EachDaemonTakesLiveWhatItAppliesLiveAndNothingElse) {
   EXPECT_TRUE(dijk::needs_restart("hashing.pdq", dijkd));
   EXPECT_TRUE(dijk::needs_restart("dataplane.http_ports", dijkd));
   EXPECT_FALSE(dijk::needs_restart("feed.interval_s", dijk::daemon::control_restart_keys()));
-  EXPECT_TRUE(dijk::needs_restart("hashing.pdq_max_distance", dijk::daemon::check_restart_keys()));
+  // dijk-check takes its policy, PDQ radius and set path live; dijkd's IPS policy waits for a restart.
+  const auto check = dijk::daemon::check_restart_keys();
+  EXPECT_FALSE(dijk::needs_restart("hashing.pdq_max_distance", check));
+  EXPECT_FALSE(dijk::needs_restart("policy.default", check));
+  EXPECT_FALSE(dijk::needs_restart("paths.set", check));
+  EXPECT_TRUE(dijk::needs_restart("check_api.threads", check));
+  EXPECT_TRUE(dijk::needs_restart("policy.default", dijkd));
 }
 
 TEST(ConfigEdit, ReplacesOnlyTheValueKeepingComments) {
