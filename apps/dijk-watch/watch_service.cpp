@@ -117,6 +117,7 @@ WatchService::WatchService(const Config& config) : config_(config) {
     ScanOptions hunt_options;
     hunt_options.max_file_bytes = config_.hashing.max_file_size_mb << 20;
     hunt_options.digest_lanes = digest_lanes::lane_isa_for_setting(config_.hashing.digest_lanes);
+    hunt_options.pdq_radius = static_cast<int>(config_.hashing.pdq_max_distance);
     hunter_ = std::make_unique<CatalogHunter>(*catalog_, *hits_, hunt_options);
     log("catalog " + config_.scan.catalog + ": new set versions are hunted for in it");
   }
@@ -144,6 +145,7 @@ void WatchService::check(std::size_t tree, const std::vector<std::string>& paths
   options.changed_since_ns = since;
   options.max_file_bytes = config_.hashing.max_file_size_mb << 20;
   options.digest_lanes = digest_lanes::lane_isa_for_setting(config_.hashing.digest_lanes);
+  options.pdq_radius = static_cast<int>(config_.hashing.pdq_max_distance);
   options.catalog = catalog_.get();  // a file that was written is read; a walked one only if its stat changed
   // A temp file renamed away before it settled has vanished: that is the normal case, not a problem.
   Scanner scanner(options, current, *hits_,

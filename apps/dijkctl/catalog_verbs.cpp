@@ -124,7 +124,10 @@ int run_hunt(const cli::ParsedArgs& args) {
   PrintingHitSink printer(stdout, json ? PrintingHitSink::Style::json : PrintingHitSink::Style::human);
   ScanHits hits(printer, journal.get());
   ScanOptions options;
-  if (config) options.max_file_bytes = config->hashing.max_file_size_mb << 20;
+  if (config) {
+    options.max_file_bytes = config->hashing.max_file_size_mb << 20;
+    options.pdq_radius = static_cast<int>(config->hashing.pdq_max_distance);
+  }
   const catalog::HuntReport r = catalog::run_retro_hunt(
       store, before.get(), after, hits,
       [json](const std::string& path, ScanProblem p, const std::string& detail) {

@@ -158,6 +158,8 @@ int run_scan(const cli::ParsedArgs& args) {
   } else if (config) {
     options.digest_lanes = digest_lanes::lane_isa_for_setting(config->hashing.digest_lanes);
   }
+  // The config's PDQ radius when it was read (as the daemons match); the published 31 otherwise.
+  if (config) options.pdq_radius = static_cast<int>(config->hashing.pdq_max_distance);
   const std::string set_path = args.value("--set").value_or(config ? config->paths.set : "");
   const auto set =
       HashSet::open(set_path, SetVerification::full, std::max(1u, std::thread::hardware_concurrency()));

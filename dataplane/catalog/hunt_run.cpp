@@ -17,7 +17,11 @@ HuntReport run_retro_hunt(CatalogStore& store, const HashSet* before, std::share
   report.added_exact = added.exact_count();
   report.added_pdq = added.pdq.size();
   if (!added.empty()) {
-    const std::vector<CatalogKey> candidates = hunt_candidates(store, added, report.counts, hunt);
+    // Candidates are sought at the radius their re-read matches at: wider would read files for nothing,
+    // narrower would miss some.
+    HuntOptions search = hunt;
+    search.pdq_radius = options.pdq_radius;
+    const std::vector<CatalogKey> candidates = hunt_candidates(store, added, report.counts, search);
     report.candidates = candidates.size();
     if (!candidates.empty()) {
       const PathSearch where =

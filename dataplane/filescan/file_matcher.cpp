@@ -7,12 +7,14 @@
 namespace dijk::scan {
 
 FileMatcher::FileMatcher(std::shared_ptr<const HashSet> set, HitSink& hits, ScanCounters& counters,
-                         ProblemFn on_problem, catalog::CatalogStore* catalog, HitSource source)
+                         ProblemFn on_problem, catalog::CatalogStore* catalog, HitSource source,
+                         int pdq_radius)
     : matcher_(std::move(set)),
       hits_(hits),
       counters_(counters),
       on_problem_(std::move(on_problem)),
       source_(source),
+      pdq_radius_(pdq_radius),
       catalog_(catalog != nullptr ? std::make_unique<catalog::CatalogStore::Writer>(*catalog) : nullptr) {
   // A set whose PDQ section does not validate still matches digests; the PDQ part is named and skipped.
   std::string error;
@@ -29,7 +31,7 @@ void FileMatcher::complete(FileHashState& file) {
   where.time_ns = unix_now_ns();
   where.path = file.task().path;
   where.file_stat = file.task().stat;
-  const match::CheckResult r = matcher_.hits_for(file.fingerprinter(), where, pdq_.get());
+  const match::CheckResult r = matcher_.hits_for(file.fingerprinter(), where, pdq_.get(), pdq_radius_);
   counters_.add(counters_.files);
   counters_.add(counters_.bytes, r.fingerprint.size);
   if (r.allow_listed) counters_.add(counters_.allow_listed);

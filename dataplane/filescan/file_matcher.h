@@ -42,7 +42,8 @@ class FileMatcher {
  public:
   // With a catalog, each file read is recorded in it (through this thread's own writer).
   FileMatcher(std::shared_ptr<const HashSet> set, HitSink& hits, ScanCounters& counters, ProblemFn on_problem,
-              catalog::CatalogStore* catalog = nullptr, HitSource source = HitSource::file);
+              catalog::CatalogStore* catalog = nullptr, HitSource source = HitSource::file,
+              int pdq_radius = kPdqDefaultRadius);
   ~FileMatcher();
 
   // The algorithms worth computing: those the set holds hashes (or allow-list entries) for.
@@ -60,6 +61,7 @@ class FileMatcher {
 
   std::unique_ptr<PdqHasher> pdq_;  // when the set has PDQ hashes: this thread's hasher (buffers reused)
   HitSource source_;
+  int pdq_radius_;
   std::unique_ptr<catalog::CatalogStore::Writer> catalog_;
   std::unique_ptr<PdqHasher> catalog_pdq_;  // images the set's own look did not hash (made when first needed)
 };

@@ -9,6 +9,7 @@
 #include "dataplane/catalog/catalog_record.h"
 #include "dataplane/filescan/path_filter.h"
 #include "hashcore/digest/multibuffer/lane_isa.h"
+#include "hashcore/pdq/pdq_hash.h"
 
 namespace dijk {
 
@@ -30,7 +31,8 @@ struct ScanOptions {
   // ones get their digests checked but no PDQ, and are counted). Set by the scanner, not the user.
   std::uint64_t pdq_max_image_bytes = 64ull << 20;
   bool pdq = false;
-  scan::PathFilter filter;  // --include / --exclude
+  int pdq_radius = kPdqDefaultRadius;  // the largest PDQ distance that matches ([hashing] pdq_max_distance)
+  scan::PathFilter filter;             // --include / --exclude
   // Catching up after a restart: files whose mtime and ctime are both older are left out (counted as
   // excluded). 0: every file.
   std::int64_t changed_since_ns = 0;

@@ -78,7 +78,8 @@ ScanSummary Scanner::run(const ScanRoots& roots, const ProgressFn& progress) {
   std::vector<std::thread> workers;
   for (unsigned i = 0; i < threads; ++i) {
     workers.emplace_back([&, i] {
-      scan::FileMatcher matcher(set_, hits_, counters[i], serialized, options_.catalog, options_.hit_source);
+      scan::FileMatcher matcher(set_, hits_, counters[i], serialized, options_.catalog, options_.hit_source,
+                                options_.pdq_radius);
       readers[i]->run(queue, matcher);
     });
   }

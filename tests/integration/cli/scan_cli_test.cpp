@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <random>
@@ -263,6 +264,33 @@ TEST_F(ScanCli, ReportJournalsEveryHitWithOwnerAndMtimeForTheReporter) {
   EXPECT_EQ(r.status, 2);
   EXPECT_NE(r.err.find("[[reporting.journals]]"), std::string::npos) << r.err;
   EXPECT_EQ(r.out, "");
+}
+
+// The config's hashing.pdq_max_distance is the radius a scan matches PDQ at, as in the daemons (the scan
+// used the published 31 whatever the config said): a shrunk copy of a listed photo, 16 bits away in the
+// reference hashes (tests/data/pdq/expected.csv), is a hit at 31 and none at 8.
+TEST(ScanCliPdq, TheConfigsPdqRadiusDecides) {
+  TempDir dir;
+  std::filesystem::create_directories(dir.path() / "tree");
+  std::filesystem::copy_file(
+      std::string(DIJK_SOURCE_DIR) + "/tests/data/pdq/images/bridge-mods__shrink-a-lot.jpg",
+      dir.file("tree/upload.jpg"));
+  write_text(dir.file("orig.pdq"), "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22\n");
+  const std::string set = dir.file("p.set");
+  const auto imported = run_command({hotline(), "import", "--name", "p", "--out", set, dir.file("orig.pdq")});
+  ASSERT_EQ(imported.status, 0) << imported.err;
+  const auto scan_at = [&](int radius) {
+    const std::string config = dir.file("dijk-" + std::to_string(radius) + ".toml");
+    write_text(config, "[paths]\nset = \"" + set +
+                           "\"\n[hashing]\npdq_max_distance = " + std::to_string(radius) + "\n");
+    return run_command({dijkctl(), "scan", "--json", "--config", config, dir.file("tree")});
+  };
+  auto r = scan_at(31);
+  EXPECT_EQ(r.status, 1) << r.err << r.out;
+  EXPECT_EQ(lines_with(r.out, "\"hash\":").size(), 1u) << r.out;
+  r = scan_at(8);
+  EXPECT_EQ(r.status, 0) << r.err << r.out;
+  EXPECT_TRUE(lines_with(r.out, "\"hash\":").empty()) << r.out;
 }
 
 TEST(HashCli, PrintsSizeTypeAndAllDigests) {
