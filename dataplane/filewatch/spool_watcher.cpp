@@ -32,16 +32,30 @@ void SpoolWatcher::add(const std::string& path, Clock::time_point due) {
     ++stats_.pending_full;
     const std::size_t tree = tree_of(path);
     std::erase_if(pending_, [&](const auto& p) { return tree_of(p.first) == tree; });
-    pending_[roots_[tree]] = due;
+    pending_[roots_[tree]] = Pending{due, due + settle_};
     return;
   }
-  pending_[path] = due;  // a repeat restarts the settle time
+  auto [entry, fresh] = pending_.try_emplace(path, Pending{due, due + settle_});
+  if (!fresh) entry->second.due = due;  // a repeat restarts the settle time
+  // A directory waiting for its walk and the files written into it settle together (up to one more settle
+  // time for the directory), so they go out in one batch and drop_covered() reads each file once; apart,
+  // the walk would read a file and its own event read it again.
+  for (auto slash = path.rfind('/'); slash != std::string::npos && slash > 0;
+       slash = path.rfind('/', slash - 1)) {
+    const auto parent = pending_.find(path.substr(0, slash));
+    if (parent != pending_.end())
+      parent->second.due = std::max(parent->second.due, std::min(due, parent->second.latest));
+  }
+  const std::string inside = path + "/";
+  for (auto child = pending_.lower_bound(inside); child != pending_.end() && child->first.starts_with(inside);
+       ++child)
+    entry->second.due = std::max(entry->second.due, std::min(child->second.due, entry->second.latest));
 }
 
 void SpoolWatcher::walk_all() {
   const auto now = Clock::now();
   pending_.clear();
-  for (const auto& r : roots_) pending_[r] = now;
+  for (const auto& r : roots_) pending_[r] = Pending{now, now};
 }
 
 // A file inside a directory the same batch walks (a new directory, written into at once) is read by the
@@ -62,9 +76,9 @@ std::vector<WatchBatch> SpoolWatcher::next(std::chrono::milliseconds max_wait) {
   auto now = Clock::now();
   // Sleep no longer than until the earliest pending path settles.
   auto wait = max_wait;
-  for (const auto& [path, due] : pending_) {
+  for (const auto& [path, p] : pending_) {
     wait = std::min(wait, std::chrono::duration_cast<std::chrono::milliseconds>(
-                              std::max(due - now, Clock::duration::zero())));
+                              std::max(p.due - now, Clock::duration::zero())));
   }
   tree_->poll(static_cast<int>(wait.count()), [&](const TreeEvent& e) {
     ++stats_.events;
@@ -78,7 +92,7 @@ std::vector<WatchBatch> SpoolWatcher::next(std::chrono::milliseconds max_wait) {
   now = Clock::now();
   std::vector<WatchBatch> batches;
   for (auto it = pending_.begin(); it != pending_.end();) {
-    if (it->second > now) {
+    if (it->second.due > now) {
       ++it;
       continue;
     }

@@ -6,9 +6,9 @@
 // in is walked whole instead, as after a kernel queue overflow, so no written file is ever skipped.
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "dataplane/filewatch/tree_events.h"
@@ -51,12 +51,19 @@ class SpoolWatcher {
   void add(const std::string& path, Clock::time_point due);
   static void drop_covered(std::vector<std::string>& paths);
 
+  // A pending path: when it may be read, and how late a file written under it (a new directory being
+  // filled) may still put that off.
+  struct Pending {
+    Clock::time_point due;
+    Clock::time_point latest;
+  };
+
   std::vector<std::string> roots_;
   std::chrono::milliseconds settle_;
   std::size_t max_pending_;
   std::string why_not_fanotify_;
   std::unique_ptr<TreeEvents> tree_;
-  std::unordered_map<std::string, Clock::time_point> pending_;  // path -> when it may be read
+  std::map<std::string, Pending> pending_;  // ordered: a directory's pending files follow it
   WatchStats stats_;
 };
 
