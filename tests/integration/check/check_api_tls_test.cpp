@@ -151,7 +151,7 @@ TEST_F(CheckApiMutualTls, ServiceKeepsServingAfterRefusals) {
 TEST(CheckApiTlsWithTokens, TokenIsStillRequired) {
   TempDir dir;
   const ClientCertPki pki = make_client_cert_pki(dir.path() / "pki", "uploads-web-01");
-  const CheckDaemon daemon("tls-token", 100000,
+  CheckDaemon daemon("tls-token", 100000,
                            "tls_cert = \"" + pki.server_cert.string() + "\"\n" + "tls_key = \"" +
                                pki.server_key.string() + "\"\n");
   ASSERT_TRUE(daemon.alive());

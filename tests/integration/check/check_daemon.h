@@ -70,30 +70,37 @@ class CheckDaemon {
     listed_md5_ = md5_hex(read_file(kListed));
     write_set(dir_ / "current.set", {listed_md5_}, {{first_word(kPdqData / "harbour.pdq"), 100}});
     std::ofstream(dir_ / "token") << kToken << "\n";
-    port_ = free_port();
-    metrics_port_ = free_port();
-    std::ofstream(dir_ / "dijk.toml")
-        << "appliance_id = \"check-it\"\n"
-        << "[admin]\ncheck_socket = \"" << admin_socket().string() << "\"\ngroup = \""
-        << ::getgrgid(::getegid())->gr_name << "\"\n"
-        << "[paths]\nset = \"" << (dir_ / "current.set").string() << "\"\n"
-        << "state = \"" << (dir_ / "state").string() << "\"\n"
-        << "[check_api]\nsocket = \"" << socket().string() << "\"\n"
-        << "socket_group = \"\"\n"
-        << "listen = \"127.0.0.1:" << port_ << "\"\n"
-        << "tokens = [{ name = \"web\", token_file = \"" << (dir_ / "token").string() << "\" }]\n"
-        << "max_body_mb = 2\nrate_per_client = " << rate_per_client << "\nheader_timeout_s = 2\n"
-        << "journal = \"" << journal().string() << "\"\n"
-        << "metrics_listen = \"127.0.0.1:" << metrics_port_ << "\"\n"
-        << extra_config;
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      const std::string config = (dir_ / "dijk.toml").string();
-      ::execl(DIJK_CHECK_BIN, DIJK_CHECK_BIN, "--config", config.c_str(), static_cast<char*>(nullptr));
-      ::_exit(127);
-    }
-    for (int i = 0; i < 600 && get("/v1/health").status != 200; ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    // A port picked free can be taken before the daemon binds it (another test's outgoing connection):
+    // the daemon then exits at once, and is started again on other ports.
+    for (int attempt = 0; attempt < 3; ++attempt) {
+      port_ = free_port();
+      metrics_port_ = free_port();
+      std::ofstream(dir_ / "dijk.toml", std::ios::trunc)
+          << "appliance_id = \"check-it\"\n"
+          << "[admin]\ncheck_socket = \"" << admin_socket().string() << "\"\ngroup = \""
+          << ::getgrgid(::getegid())->gr_name << "\"\n"
+          << "[paths]\nset = \"" << (dir_ / "current.set").string() << "\"\n"
+          << "state = \"" << (dir_ / "state").string() << "\"\n"
+          << "[check_api]\nsocket = \"" << socket().string() << "\"\n"
+          << "socket_group = \"\"\n"
+          << "listen = \"127.0.0.1:" << port_ << "\"\n"
+          << "tokens = [{ name = \"web\", token_file = \"" << (dir_ / "token").string() << "\" }]\n"
+          << "max_body_mb = 2\nrate_per_client = " << rate_per_client << "\nheader_timeout_s = 2\n"
+          << "journal = \"" << journal().string() << "\"\n"
+          << "metrics_listen = \"127.0.0.1:" << metrics_port_ << "\"\n"
+          << extra_config;
+      pid_ = ::fork();
+      if (pid_ == 0) {
+        const std::string config = (dir_ / "dijk.toml").string();
+        ::execl(DIJK_CHECK_BIN, DIJK_CHECK_BIN, "--config", config.c_str(), static_cast<char*>(nullptr));
+        ::_exit(127);
+      }
+      for (int i = 0; i < 600 && get("/v1/health").status != 200; ++i) {
+        if (!alive()) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      }
+      if (pid_ < 0 && attempt < 2) continue;  // it exited (alive() reaped it): other ports
+      break;
     }
   }
   ~CheckDaemon() {
@@ -112,7 +119,11 @@ class CheckDaemon {
   const std::string& listed_md5() const { return listed_md5_; }
   std::uint16_t port() const { return port_; }
   std::uint16_t metrics_port() const { return metrics_port_; }
-  bool alive() const { return pid_ > 0 && ::waitpid(pid_, nullptr, WNOHANG) == 0; }
+  // False once the daemon has exited (then reaped, and pid_ is -1).
+  bool alive() {
+    if (pid_ > 0 && ::waitpid(pid_, nullptr, WNOHANG) != 0) pid_ = -1;
+    return pid_ > 0;
+  }
   // As `systemctl reload dijk-check` does.
   void reload() const { ::kill(pid_, SIGHUP); }
 
