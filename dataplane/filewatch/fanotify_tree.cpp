@@ -17,9 +17,12 @@ namespace {
 
 // FAN_EVENT_NEXT's C cast trips -Wcast-align under clang; the buffer is aligned for the metadata and
 // the kernel pads each event to that alignment, so stepping by event_len keeps it.
-const fanotify_event_metadata* next_event(const fanotify_event_metadata* m, ssize_t& len) {
-  len -= static_cast<ssize_t>(m->event_len);
-  return reinterpret_cast<const fanotify_event_metadata*>(reinterpret_cast<const char*>(m) + m->event_len);
+// The kernel packs events at 4-byte boundaries, but the metadata holds a 64-bit mask: it is copied out
+// rather than read in place (UBSan: misaligned access). The info records after it need only 4 bytes.
+bool read_event(const char* buf, std::size_t len, std::size_t at, fanotify_event_metadata& out) {
+  if (len - at < sizeof out) return false;
+  std::memcpy(&out, buf + at, sizeof out);
+  return out.event_len >= out.metadata_len && out.metadata_len >= sizeof out && out.event_len <= len - at;
 }
 
 // Files finished (closed after writing, renamed in) and directories that appear (created, renamed in).
@@ -107,17 +110,17 @@ void FanotifyTree::poll(int timeout_ms, const std::function<void(const TreeEvent
       directory_cache_.clear();
       return;
     }
-    ssize_t len = n;
-    for (auto* m = reinterpret_cast<const fanotify_event_metadata*>(buf); FAN_EVENT_OK(m, len);
-         m = next_event(m, len)) {
+    const auto len = static_cast<std::size_t>(n);
+    fanotify_event_metadata event{};
+    for (std::size_t at = 0; read_event(buf, len, at, event); at += event.event_len) {
+      const fanotify_event_metadata* m = &event;
       if (m->vers != FANOTIFY_METADATA_VERSION) continue;
       if (m->mask & FAN_Q_OVERFLOW) {
         on_event({TreeEventKind::overflow, {}});
         continue;
       }
       if (m->event_len <= m->metadata_len) continue;
-      const auto* info = reinterpret_cast<const fanotify_event_info_fid*>(reinterpret_cast<const char*>(m) +
-                                                                          m->metadata_len);
+      const auto* info = reinterpret_cast<const fanotify_event_info_fid*>(buf + at + m->metadata_len);
       if (info->hdr.info_type != FAN_EVENT_INFO_TYPE_DFID_NAME) continue;
       auto* handle = reinterpret_cast<::file_handle*>(const_cast<unsigned char*>(info->handle));
       const char* name = reinterpret_cast<const char*>(handle->f_handle + handle->handle_bytes);
